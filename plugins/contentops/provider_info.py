@@ -1,0 +1,54 @@
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point.
+
+Airflow reads this dict (not the hook classes) to list the package under
+``airflow providers list`` and to build the connection form of each connection type,
+so every hook's ``conn_type`` has an entry here. The dict is static on purpose: provider
+discovery must not import the hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PACKAGE_NAME = "contentops"
+
+_HIDE_FOR_TOKEN_APIS = ["schema", "port"]
+
+
+def _conn_type(
+    conn_type: str,
+    hook: str,
+    name: str,
+    *,
+    hidden: list[str],
+    relabeling: dict[str, str],
+    placeholders: dict[str, str],
+    fields: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "hook-class-name": hook,
+        "hook-name": name,
+        "connection-type": conn_type,
+        "ui-field-behaviour": {
+            "hidden-fields": hidden,
+            "relabeling": relabeling,
+            "placeholders": placeholders,
+        },
+        "conn-fields": fields or {},
+    }
+
+
+CONNECTION_TYPES: list[dict[str, Any]] = []
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider description Airflow validates against its runtime schema."""
+    return {
+        "package-name": PACKAGE_NAME,
+        "name": "contentops",
+        "description": "Rights-safe content flows between Smint.io, VIP, OpenText Workflow Service, "
+        "OpenText Trading Grid, Consonance and OpenText Exstream.",
+        "versions": ["0.1.0"],
+        "integrations": [],
+        "connection-types": CONNECTION_TYPES,
+    }
