@@ -1,0 +1,210 @@
+"""How a transport authenticates: OAuth2 (refresh token, client credentials) or a fixed header.
+
+An :class:`Auth` hands the transport the headers for the next request and forgets its
+token when the partner answers 401/403, so the transport can fetch a fresh one and try
+once more. Token requests go through the same transport (same session, retries, pacing
+and redaction) with ``authenticated=False``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+from contentops.hooks.errors import AuthenticationError, MalformedResponseError, PartnerAPIError
+
+if TYPE_CHECKING:
+    from contentops.hooks.transport import HttpTransport
+
+#: A token is renewed this many seconds before the partner says it expires, so a request
+#: never leaves with a token that dies on the way.
+EXPIRY_MARGIN_SECONDS = 60.0
+
+
+class Auth(ABC):
+    """What a transport needs from an authentication scheme."""
+
+    transport: HttpTransport | None = None
+
+    def bind(self, transport: HttpTransport) -> None:
+        self.transport = transport
+
+    @abstractmethod
+    def headers(self) -> dict[str, str]:
+        """Headers that authenticate the next request (fetching a token if needed)."""
+
+    def invalidate(self) -> None:  # noqa: B027 - optional for schemes without tokens
+        """Forget the current token: the partner refused it."""
+
+    @abstractmethod
+    def secrets(self) -> list[str]:
+        """Every secret value this scheme holds, for redaction."""
+
+
+class StaticHeaderAuth(Auth):
+    """A fixed header, e.g. ``Authorization: Bearer <api key>`` or ``Token token=<key>``."""
+
+    def __init__(self, name: str, value: str, *, secret: str | None = None) -> None:
+        self.name = name
+        self.value = value
+        self._secret = secret or value
+
+    def headers(self) -> dict[str, str]:
+        return {self.name: self.value}
+
+    def secrets(self) -> list[str]:
+        return [self.value, self._secret]
+
+
+class _OAuth2TokenAuth(Auth):
+    """Shared token cache of the OAuth2 schemes."""
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str, scope: str | None) -> None:
+        if not token_url:
+            raise ValueError("token_url is required")
+        self.token_url = token_url
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.scope = scope
+        self._access_token: str | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+        self.token_fetches = 0
+
+    def headers(self) -> dict[str, str]:
+        with self._lock:
+            if self._access_token is None or time.monotonic() >= self._expires_at:
+                self._fetch()
+            assert self._access_token is not None
+            return {"Authorization": f"Bearer {self._access_token}"}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._access_token = None
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.client_secret, self._access_token) if s]
+
+    def _fetch(self) -> None:
+        if self.transport is None:
+            raise RuntimeError("Auth is not bound to a transport")
+        body = self._request_token()
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise MalformedResponseError("token endpoint answered without an access_token",
+                                         system=self.transport.system)
+        self._access_token = token
+        self.transport.add_secret(token)
+        lifetime = _as_seconds(body.get("expires_in"), default=3600.0)
+        self._expires_at = time.monotonic() + max(lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 10), 1.0)
+        self.token_fetches += 1
+        self._after_fetch(body)
+
+    def _post_token(self, **kwargs: Any) -> dict[str, Any]:
+        assert self.transport is not None
+        try:
+            body = self.transport.json("POST", self.token_url, authenticated=False, idempotent=True, **kwargs)
+        except (AuthenticationError, PartnerAPIError) as exc:
+            if exc.status in (400, 401, 403):
+                raise AuthenticationError("the token endpoint refused the credentials", system=exc.system,
+                                          status=exc.status, method="POST", url=exc.url,
+                                          body_excerpt=exc.body_excerpt) from None
+            raise
+        if not isinstance(body, dict):
+            raise MalformedResponseError("token endpoint answered with a non-object", system=self.transport.system)
+        return body
+
+    @abstractmethod
+    def _request_token(self) -> dict[str, Any]: ...
+
+    def _after_fetch(self, body: dict[str, Any]) -> None:
+        """React to a token response (e.g. keep a rotated refresh token)."""
+
+
+class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
+    """Refresh-token grant (form POST), keeping the rotated refresh token.
+
+    Partners that rotate refresh tokens (Smint.io does) spend the old one on every refresh:
+    ``on_rotate`` is called with the new one so the hook can store it where it came from.
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        scope: str | None = None,
+        on_rotate: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(token_url, client_id, client_secret, scope)
+        if not refresh_token:
+            raise ValueError("refresh_token is required")
+        self.refresh_token = refresh_token
+        self.on_rotate = on_rotate
+
+    def secrets(self) -> list[str]:
+        return [*super().secrets(), self.refresh_token]
+
+    def _request_token(self) -> dict[str, Any]:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": self.refresh_token,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+        if self.scope:
+            form["scope"] = self.scope
+        return self._post_token(data=form)
+
+    def _after_fetch(self, body: dict[str, Any]) -> None:
+        rotated = body.get("refresh_token")
+        if isinstance(rotated, str) and rotated and rotated != self.refresh_token:
+            self.refresh_token = rotated
+            assert self.transport is not None
+            self.transport.add_secret(rotated)
+            if self.on_rotate is not None:
+                self.on_rotate(rotated)
+
+
+class OAuth2ClientCredentialsAuth(_OAuth2TokenAuth):
+    """Client-credentials grant in the three shapes our partners use.
+
+    - ``json``: JSON body (OpenText Cloud Platform collections),
+    - ``form``: form body (OpenText's SDKs, most OAuth2 servers),
+    - ``basic``: HTTP Basic with ``grant_type`` in the query (OpenText API Grid / Trading Grid).
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        scope: str | None = None,
+        style: Literal["json", "form", "basic"] = "json",
+    ) -> None:
+        super().__init__(token_url, client_id, client_secret, scope)
+        if style not in ("json", "form", "basic"):
+            raise ValueError(f"unknown client-credentials style {style!r}")
+        self.style = style
+
+    def _request_token(self) -> dict[str, Any]:
+        if self.style == "basic":
+            return self._post_token(params={"grant_type": "client_credentials"},
+                                    basic_auth=(self.client_id, self.client_secret))
+        fields = {"grant_type": "client_credentials", "client_id": self.client_id,
+                  "client_secret": self.client_secret}
+        if self.scope:
+            fields["scope"] = self.scope
+        return self._post_token(json=fields) if self.style == "json" else self._post_token(data=fields)
+
+
+def _as_seconds(value: Any, *, default: float) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return default
+    return seconds if seconds > 0 else default

@@ -1,0 +1,130 @@
+"""The base class of every partner hook: an Airflow connection turned into a transport.
+
+A subclass declares its connection type, its paths (all in one ``default_paths`` dict,
+each overridable from the connection's extra ``paths``, because several partner APIs are
+only partly public and the real paths may differ per tenant) and how it authenticates.
+Everything else — session, retries, pacing, paging, streaming, redaction — comes from
+:class:`~contentops.hooks.transport.HttpTransport`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from airflow.sdk import BaseHook, Connection
+
+from contentops.hooks.auth import Auth
+from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
+from contentops.hooks.transport import HttpTransport, TransportSettings
+
+#: Connection-extra keys the transport reads; shared by every partner connection type.
+TRANSPORT_EXTRA_KEYS = (
+    "connect_timeout",
+    "read_timeout",
+    "max_attempts",
+    "backoff_initial",
+    "backoff_max",
+    "max_retry_after",
+    "rate_limit_per_second",
+    "rate_limit_burst",
+    "verify_ssl",
+)
+
+
+class PartnerHook(BaseHook):
+    """Connection handling shared by the six partner hooks."""
+
+    conn_name_attr: ClassVar[str] = "conn_id"
+    default_conn_name: ClassVar[str] = ""
+    conn_type: ClassVar[str] = ""
+    hook_name: ClassVar[str] = ""
+    system: ClassVar[str] = ""
+    default_paths: ClassVar[dict[str, str]] = {}
+    #: Path used by the default test_connection (a cheap authenticated GET).
+    health_path: ClassVar[str | None] = None
+
+    def __init__(self, conn_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id or self.default_conn_name
+
+    # -- connection -------------------------------------------------------------------
+    @cached_property
+    def connection(self) -> Connection:
+        return self.get_connection(self.conn_id)
+
+    @cached_property
+    def extra(self) -> dict[str, Any]:
+        raw = self.connection.extra
+        if not raw:
+            return {}
+        if isinstance(raw, dict):
+            return raw
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise InvalidConnectionError(f"connection {self.conn_id!r} has an extra that is not JSON",
+                                         system=self.system) from None
+        return value if isinstance(value, dict) else {}
+
+    def base_url(self) -> str:
+        """The API root: the connection's host (a full URL, or host + schema/port)."""
+        conn = self.connection
+        host = (conn.host or "").strip()
+        if not host:
+            raise InvalidConnectionError(f"connection {self.conn_id!r} has no host", system=self.system)
+        if "://" not in host:
+            scheme = conn.schema or "https"
+            host = f"{scheme}://{host}"
+            if conn.port:
+                host = f"{host}:{conn.port}"
+        return host.rstrip("/")
+
+    def transport_settings(self, base_url: str | None = None) -> TransportSettings:
+        extra = self.extra
+        values = {key: extra[key] for key in TRANSPORT_EXTRA_KEYS if extra.get(key) not in (None, "")}
+        return TransportSettings(base_url=base_url or self.base_url(), **values)
+
+    def build_auth(self, conn: Connection) -> Auth | None:
+        """The authentication scheme of this system (override)."""
+        return None
+
+    @cached_property
+    def transport(self) -> HttpTransport:
+        from airflow.sdk.log import mask_secret
+
+        return HttpTransport(self.transport_settings(), self.build_auth(self.connection), system=self.system,
+                             on_secret=mask_secret)
+
+    def get_conn(self) -> HttpTransport:
+        return self.transport
+
+    # -- paths ------------------------------------------------------------------------
+    @cached_property
+    def paths(self) -> dict[str, str]:
+        overrides = self.extra.get("paths") or {}
+        if not isinstance(overrides, dict):
+            raise InvalidConnectionError("extra 'paths' must be an object of name -> path", system=self.system)
+        unknown = set(overrides) - set(self.default_paths)
+        if unknown:
+            raise InvalidConnectionError(f"extra 'paths' names unknown operations: {sorted(unknown)}",
+                                         system=self.system)
+        return {**self.default_paths, **overrides}
+
+    def path(self, name: str, **params: Any) -> str:
+        """The path of operation ``name`` with its placeholders filled in (URL-quoted)."""
+        return self.paths[name].format(**{key: quote(str(value), safe="") for key, value in params.items()})
+
+    # -- UI ---------------------------------------------------------------------------
+    def test_connection(self) -> tuple[bool, str]:
+        """Authenticate and make one cheap call (the connection form's Test button)."""
+        if not self.health_path:
+            return False, f"{self.hook_name} has no connection test"
+        try:
+            self.transport.request("GET", self.path(self.health_path) if self.health_path in self.paths
+                                   else self.health_path)
+        except PartnerAPIError as exc:
+            return False, str(exc)
+        return True, f"Connected to {self.hook_name} at {self.transport.redact_url(self.base_url())}"

@@ -1,0 +1,84 @@
+"""Typed errors of every partner hook: each says what went wrong and what to do about it.
+
+All of them carry the system, the HTTP status (when there was a response) and an excerpt
+of the partner's answer with secrets redacted, so a failed task's log is enough to act on.
+"""
+
+from __future__ import annotations
+
+
+class PartnerAPIError(Exception):
+    """A call to a partner system failed in a way the caller has to handle."""
+
+    hint = "See the partner's answer above."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        status: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        body_excerpt: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.system = system
+        self.status = status
+        self.method = method
+        self.url = url
+        self.body_excerpt = body_excerpt
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        detail = f"{self.system}: {self.message}"
+        if self.method and self.url:
+            detail += f" [{self.method} {self.url}"
+            detail += f" -> {self.status}]" if self.status is not None else "]"
+        if self.attempts > 1:
+            detail += f" after {self.attempts} attempts"
+        if self.body_excerpt:
+            detail += f"; partner said: {self.body_excerpt}"
+        return f"{detail}. {self.hint}"
+
+
+class AuthenticationError(PartnerAPIError):
+    hint = "Check the connection's credentials (client id/secret, refresh token or API key) and its scopes."
+
+
+class NotFoundError(PartnerAPIError):
+    hint = "The referenced object does not exist (any more) on the partner's side; check the id or path."
+
+
+class ConflictError(PartnerAPIError):
+    hint = "The partner holds a conflicting state; read the current object and retry as an update."
+
+
+class RequestRejectedError(PartnerAPIError):
+    hint = "The partner rejected the request's content; fix the payload (see its answer)."
+
+
+class RateLimitedError(PartnerAPIError):
+    hint = "Lower rate_limit_per_second in the connection or use an Airflow pool to run fewer tasks at once."
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class PartnerServerError(PartnerAPIError):
+    hint = "The partner failed on its side; the task can be retried later."
+
+
+class PartnerUnavailableError(PartnerAPIError):
+    hint = "The partner could not be reached; check the connection's host and the network, then retry."
+
+
+class MalformedResponseError(PartnerAPIError):
+    hint = "The partner answered with something that is not the documented shape; the payload was not used."
+
+
+class InvalidConnectionError(PartnerAPIError):
+    hint = "Complete the Airflow connection (see docs/systems/)."
