@@ -47,8 +47,10 @@ class PartnerHook(BaseHook):
     health_path: ClassVar[str | None] = None
 
     def __init__(self, conn_id: str | None = None, **kwargs: Any) -> None:
+        # Airflow's Connection.get_hook() passes the id under the class's conn_name_attr
+        named = kwargs.pop(self.conn_name_attr, None) if self.conn_name_attr != "conn_id" else None
         super().__init__(**kwargs)
-        self.conn_id = conn_id or self.default_conn_name
+        self.conn_id = conn_id or named or self.default_conn_name
 
     # -- connection -------------------------------------------------------------------
     @cached_property

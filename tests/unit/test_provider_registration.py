@@ -1,0 +1,50 @@
+"""The package is an Airflow provider: Airflow finds it and every connection type resolves."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from importlib.metadata import distribution, entry_points
+from pathlib import Path
+
+import pytest
+
+from contentops.provider_info import get_provider_info
+
+pytestmark = pytest.mark.unit
+
+
+def test_entry_point_and_distribution_name_match() -> None:
+    (entry,) = [ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("contentops.")]
+    info = entry.load()()
+    assert info["package-name"] == distribution("contentops").metadata["Name"]
+
+
+def test_every_connection_type_names_an_importable_hook_with_matching_attributes() -> None:
+    info = get_provider_info()
+    conn_types = info["connection-types"]
+    assert conn_types, "the provider registers no connection type"
+    for entry in conn_types:
+        module_name, _, class_name = entry["hook-class-name"].rpartition(".")
+        hook = getattr(importlib.import_module(module_name), class_name)
+        assert hook.conn_type == entry["connection-type"]
+        assert hook.hook_name == entry["hook-name"]
+        assert callable(getattr(hook, "test_connection", None))
+        for field in entry.get("conn-fields", {}).values():
+            assert "schema" in field and "label" in field
+
+
+def test_airflow_lists_the_provider_and_its_connection_types(tmp_path: Path) -> None:
+    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": str(Path(sys.executable).parent),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    airflow = str(Path(sys.executable).parent / "airflow")
+    providers = subprocess.run([airflow, "providers", "list", "--output", "json"], env=env, capture_output=True,
+                               text=True, check=True, timeout=120)
+    assert "contentops" in {p["package_name"] for p in json.loads(providers.stdout)}
+    hooks = subprocess.run([airflow, "providers", "hooks", "--output", "json"], env=env, capture_output=True,
+                           text=True, check=True, timeout=120)
+    registered = {h["connection_type"] for h in json.loads(hooks.stdout)}
+    expected = {entry["connection-type"] for entry in get_provider_info()["connection-types"]}
+    assert expected <= registered
