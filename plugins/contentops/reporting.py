@@ -1,0 +1,145 @@
+"""Run reports a person opens: an HTML page and a CSV per pipeline run.
+
+Every pipeline ends by writing what it decided and did — per asset and target: the action
+(delivered, updated, withdrawn, blocked, refused, quarantined, …), the reason, the license
+and the expiry — into ``$CONTENTOPS_HOME/reports/<dag_id>/<run_id>/``. The HTML page has
+a summary of counts, the table, and (when expiries are known) a chart of expiries per week
+over the coming weeks, drawn as inline SVG so the page has no external dependency.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from contentops.config import contentops_home
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.+-]")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One decision or effect of a run."""
+
+    asset_id: str
+    target: str
+    action: str
+    reason: str = ""
+    license: str = ""
+    expires: str = ""
+    detail: str = ""
+
+
+@dataclass
+class RunReport:
+    """Rows and counts of one run, written as report.html + report.csv."""
+
+    dag_id: str
+    run_id: str
+    title: str
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    rows: list[ReportRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: ReportRow) -> None:
+        self.rows.append(row)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(row.action for row in self.rows).items()))
+
+    def summary_line(self) -> str:
+        """The line a task log ends with: ``<dag> summary: delivered=3 refused=1 …``."""
+        counts = " ".join(f"{k}={v}" for k, v in self.counts.items()) or "nothing to do"
+        return f"{self.dag_id} run {self.run_id} summary: {counts}"
+
+    def directory(self, root: Path | None = None) -> Path:
+        base = (root or contentops_home() / "reports") / _SAFE.sub("_", self.dag_id) / _SAFE.sub("_", self.run_id)
+        return base
+
+    def write(self, root: Path | None = None, *, chart_weeks: int = 12) -> tuple[Path, Path]:
+        """Write report.html and report.csv; returns their paths."""
+        folder = self.directory(root)
+        folder.mkdir(parents=True, exist_ok=True)
+        csv_path = folder / "report.csv"
+        with csv_path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(ReportRow.__dataclass_fields__))
+            writer.writeheader()
+            for row in self.rows:
+                writer.writerow(asdict(row))
+        html_path = folder / "report.html"
+        html_path.write_text(self._html(chart_weeks), encoding="utf-8")
+        return html_path, csv_path
+
+    # -- rendering ----------------------------------------------------------------------
+    def _html(self, chart_weeks: int) -> str:
+        esc = html.escape
+        counts = "".join(f"<li><b>{esc(k)}</b>: {v}</li>" for k, v in self.counts.items()) or "<li>nothing to do</li>"
+        by_target: dict[str, Counter[str]] = {}
+        for row in self.rows:
+            by_target.setdefault(row.target, Counter())[row.action] += 1
+        target_rows = "".join(
+            f"<tr><td>{esc(t)}</td><td>{esc(', '.join(f'{a}: {n}' for a, n in sorted(c.items())))}</td></tr>"
+            for t, c in sorted(by_target.items())
+        )
+        table = "".join(
+            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in asdict(row).values()) + "</tr>" for row in self.rows
+        )
+        header = "".join(f"<th>{esc(name)}</th>" for name in ReportRow.__dataclass_fields__)
+        notes = "".join(f"<p>{esc(note)}</p>" for note in self.notes)
+        chart = expiry_chart_svg([row.expires for row in self.rows], self.generated_at.date(), chart_weeks)
+        return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(self.title)}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}}
+table{{border-collapse:collapse;margin:1rem 0}} td,th{{border:1px solid #ccc;padding:4px 8px;font-size:14px}}
+th{{background:#f3f3f3;text-align:left}} .meta{{color:#666}}
+</style></head><body>
+<h1>{esc(self.title)}</h1>
+<p class="meta">DAG <code>{esc(self.dag_id)}</code>, run <code>{esc(self.run_id)}</code>,
+generated {esc(self.generated_at.isoformat(timespec="seconds"))}</p>
+{notes}
+<h2>Summary</h2><ul id="counts">{counts}</ul>
+<h2>By target</h2><table id="by-target"><tr><th>target</th><th>actions</th></tr>{target_rows}</table>
+<h2>Expiries in the coming weeks</h2>{chart}
+<h2>Every decision</h2><table id="rows"><tr>{header}</tr>{table}</table>
+</body></html>
+"""
+
+
+def expiry_chart_svg(expiries: list[str], today: date, weeks: int = 12) -> str:
+    """Bar chart of how many expiries fall in each of the next ``weeks`` weeks (inline SVG)."""
+    buckets = [0] * weeks
+    for value in expiries:
+        if not value:
+            continue
+        try:
+            when = datetime.fromisoformat(value).date()
+        except ValueError:
+            continue
+        index = (when - today).days // 7
+        if 0 <= index < weeks:
+            buckets[index] += 1
+    if not any(buckets):
+        return '<p id="chart">No expiries in the coming weeks.</p>'
+    width, height, pad = 40 * weeks + 40, 200, 30
+    top = max(buckets)
+    bars = []
+    for i, count in enumerate(buckets):
+        bar_height = (height - 2 * pad) * count / top
+        x = pad + i * 40
+        y = height - pad - bar_height
+        start = today + timedelta(weeks=i)
+        bars.append(
+            f'<rect x="{x}" y="{y:.1f}" width="30" height="{bar_height:.1f}" fill="#c0392b">'
+            f"<title>week of {start.isoformat()}: {count}</title></rect>"
+            f'<text x="{x + 15}" y="{y - 4:.1f}" font-size="11" text-anchor="middle">{count}</text>'
+            f'<text x="{x + 15}" y="{height - 12}" font-size="10" text-anchor="middle">{start:%d %b}</text>'
+        )
+    return (f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'role="img" aria-label="expiries per week">{"".join(bars)}</svg>')
