@@ -273,14 +273,14 @@ class LicensePurchaseTransaction(PartnerModel):
 class SyncLicensePurchaseTransactionQueryResult(PartnerModel):
     """One page of ``getLicensePurchaseTransactionsForSync``.
 
-    Items stay raw dicts on purpose: a caller validates each one with
+    Items stay raw JSON values (normally objects) on purpose: a caller validates each one with
     :class:`LicensePurchaseTransaction` and quarantines the bad ones, instead of one malformed
-    item failing the whole page (and the cursor never advancing).
+    item (even a ``null`` or a string) failing the whole page and the cursor never advancing.
     """
 
     count: NonNegativeInt
     continuation_uuid: str | None = None
-    license_purchase_transactions: list[dict[str, Any]] = Field(default_factory=list)
+    license_purchase_transactions: list[Any] = Field(default_factory=list)
 
 
 class SyncBinary(PartnerModel):
