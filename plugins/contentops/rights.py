@@ -532,6 +532,15 @@ def _worst(outcomes: Iterable[_Outcome]) -> _Outcome:
     return _ALLOWED
 
 
+def _best(outcomes: Sequence[_Outcome]) -> _Outcome:
+    """Alternatives: one allowing is enough; else unknown if any is undecided; refused only if all refuse."""
+    verdicts = {outcome.verdict for outcome in outcomes}
+    if Verdict.ALLOWED in verdicts:
+        return _ALLOWED
+    reasons = tuple(reason for outcome in outcomes for reason in outcome.reasons)
+    return _Outcome(Verdict.UNKNOWN if Verdict.UNKNOWN in verdicts else Verdict.REFUSED, reasons)
+
+
 def _fmt(keys: Sequence[str]) -> str:
     return "[" + ", ".join(keys) + "]"
 
@@ -902,9 +911,7 @@ def _decide(
         granting = [number for number, outcome in per_term if outcome.verdict is Verdict.ALLOWED]
         if granting:
             granted_by = granting[0]
-            terms_outcome = _ALLOWED
-        else:
-            terms_outcome = _worst(outcome for _, outcome in per_term)
+        terms_outcome = _best([outcome for _, outcome in per_term])
 
     final = _worst([*license_level, terms_outcome])
     return RightsDecision(
@@ -1107,13 +1114,14 @@ def may_derive(
 
 
 def _editorial_status(rights: UsageRights) -> bool | None:
-    if rights.editorial_only is not None:
+    """Is the content editorial-use only as a whole? False as soon as one term grants commercial use."""
+    if not rights.terms:
         return rights.editorial_only
-    flags = {term.is_editorial_use for term in rights.terms}
+    flags = {_editorial_flag(term, rights) for term in rights.terms}
+    if False in flags:
+        return False
     if flags == {True}:
         return True
-    if flags == {False}:
-        return False
     return None
 
 
