@@ -53,6 +53,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Self
 
 from pydantic import Field, PrivateAttr, model_validator
@@ -91,6 +92,7 @@ __all__ = [
 _ANY_SENTINEL = "*"  # a leaf only wildcards cover: "worldwide" is more than the countries we list
 
 
+@lru_cache(maxsize=4096)
 def normalize_key(key: str) -> str:
     """Lower-case, trimmed, with ``-`` and spaces as ``_``: ``"North-America"`` -> ``"north_america"``."""
     return re.sub(r"[\s\-]+", "_", str(key).strip().lower())
