@@ -101,6 +101,17 @@ def normalize_key(key: str) -> str:
 # =========================================================================== catalogues
 
 
+def _merge_catalogue_data(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Config on top of defaults: groups/aliases by name, wildcards/prefixes added, flags replaced."""
+    merged = {**defaults, **overrides}
+    for mapping_field in ("groups", "aliases"):
+        merged[mapping_field] = {**(defaults.get(mapping_field) or {}), **(overrides.get(mapping_field) or {})}
+    for list_field in ("wildcards", "prefixes"):
+        if list_field in defaults or list_field in overrides:
+            merged[list_field] = [*(defaults.get(list_field) or ()), *(overrides.get(list_field) or ())]
+    return merged
+
+
 class KeyCatalogue(DomainModel):
     """A hierarchy of metadata keys: groups of members, aliases, wildcards.
 
@@ -120,23 +131,35 @@ class KeyCatalogue(DomainModel):
 
     _leaf_cache: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
+    @classmethod
+    def _default_data(cls) -> dict[str, Any]:
+        """The built-in catalogue of the class (empty for a plain :class:`KeyCatalogue`)."""
+        return {}
+
     @model_validator(mode="before")
     @classmethod
-    def _normalize(cls, data: Any) -> Any:
+    def _prepare(cls, data: Any) -> Any:
+        """Merge onto the class defaults (unless ``extend_defaults: false``), then normalise keys.
+
+        Merging here, not only in :meth:`from_config`, means a settings loader that just calls
+        ``model_validate`` on a YAML mapping gets the same "add to the defaults" behaviour.
+        """
         if not isinstance(data, Mapping):
             return data
         data = dict(data)
-        if "groups" in data and data["groups"] is not None:
+        if data.pop("extend_defaults", True):
+            data = _merge_catalogue_data(cls._default_data(), data)
+        if data.get("groups") is not None:
             data["groups"] = {
                 normalize_key(name): tuple(normalize_key(member) for member in members)
                 for name, members in dict(data["groups"]).items()
             }
-        if "aliases" in data and data["aliases"] is not None:
+        if data.get("aliases") is not None:
             data["aliases"] = {normalize_key(alias): normalize_key(key) for alias, key in dict(data["aliases"]).items()}
-        if "wildcards" in data and data["wildcards"] is not None:
+        if data.get("wildcards") is not None:
             data["wildcards"] = frozenset(normalize_key(key) for key in data["wildcards"])
-        if "prefixes" in data and data["prefixes"] is not None:
-            data["prefixes"] = tuple(normalize_key(prefix) for prefix in data["prefixes"])
+        if data.get("prefixes") is not None:
+            data["prefixes"] = tuple(dict.fromkeys(normalize_key(prefix) for prefix in data["prefixes"]))
         return data
 
     @model_validator(mode="after")
@@ -160,24 +183,14 @@ class KeyCatalogue(DomainModel):
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any], *, extend: bool = True) -> Self:
-        """Build from a config mapping (``groups``, ``aliases``, ``wildcards``, ...).
+        """Build from a config mapping (``groups``, ``aliases``, ``wildcards``, ``prefixes``, ...).
 
-        With ``extend`` (default) the config adds to / overrides the built-in defaults of the
-        class, so a user only writes the groups they need (a group of the same name replaces the
-        default one); without it the config replaces them.
+        With ``extend`` (default) the config adds to the built-in defaults of the class, so a
+        user only writes the groups they need (a group or alias of the same name replaces the
+        default one); without it the config replaces them. ``model_validate`` of a mapping does the
+        same; the mapping may carry ``extend_defaults: false`` instead of the keyword.
         """
-        if not extend:
-            return cls.model_validate(dict(data))
-        base = cls()
-        merged: dict[str, Any] = base.model_dump()
-        merged["groups"] = {**base.groups, **dict(data.get("groups") or {})}
-        merged["aliases"] = {**base.aliases, **dict(data.get("aliases") or {})}
-        merged["wildcards"] = base.wildcards | frozenset(data.get("wildcards") or ())
-        merged["prefixes"] = (*base.prefixes, *(data.get("prefixes") or ()))
-        for scalar in ("closed", "leaf_pattern"):
-            if scalar in data:
-                merged[scalar] = data[scalar]
-        return cls.model_validate(merged)
+        return cls.model_validate({**dict(data), "extend_defaults": extend})
 
     def canonical(self, key: str) -> str:
         """Resolve aliases and known prefixes: ``"geography_germany"`` -> ``"de"``."""
@@ -355,12 +368,9 @@ def _region_data() -> dict[str, Any]:
 class RegionCatalogue(KeyCatalogue):
     """Geography keys -> ISO-3166 countries. ``RegionCatalogue()`` is the built-in default."""
 
-    @model_validator(mode="before")
     @classmethod
-    def _defaults(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and not data:
-            return _region_data()
-        return data
+    def _default_data(cls) -> dict[str, Any]:
+        return _region_data()
 
 
 class LanguageCatalogue(KeyCatalogue):
@@ -369,34 +379,31 @@ class LanguageCatalogue(KeyCatalogue):
     ``language_hindustani`` covers both Hindi and Urdu (``hi``, ``ur``), the two standard forms.
     """
 
-    @model_validator(mode="before")
     @classmethod
-    def _defaults(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and not data:
-            return {
-                "groups": {"hindustani": ["hi", "ur"]},
-                "aliases": {
-                    "english": "en",
-                    "german": "de",
-                    "french": "fr",
-                    "spanish": "es",
-                    "mandarin_chinese": "zh",
-                    "mandarin": "zh",
-                    "chinese": "zh",
-                    "hindi": "hi",
-                    "urdu": "ur",
-                    "arabic": "ar",
-                    "malay": "ms",
-                    "russian": "ru",
-                    "bengali": "bn",
-                    "portuguese": "pt",
-                },
-                "wildcards": ["any", "all"],
-                "prefixes": ["language_"],
-                "closed": True,
-                "leaf_pattern": "[a-z]{2}",
-            }
-        return data
+    def _default_data(cls) -> dict[str, Any]:
+        return {
+            "groups": {"hindustani": ["hi", "ur"]},
+            "aliases": {
+                "english": "en",
+                "german": "de",
+                "french": "fr",
+                "spanish": "es",
+                "mandarin_chinese": "zh",
+                "mandarin": "zh",
+                "chinese": "zh",
+                "hindi": "hi",
+                "urdu": "ur",
+                "arabic": "ar",
+                "malay": "ms",
+                "russian": "ru",
+                "bengali": "bn",
+                "portuguese": "pt",
+            },
+            "wildcards": ["any", "all"],
+            "prefixes": ["language_"],
+            "closed": True,
+            "leaf_pattern": "[a-z]{2}",
+        }
 
     def canonical(self, key: str) -> str:
         norm = normalize_key(key)
@@ -408,22 +415,19 @@ class LanguageCatalogue(KeyCatalogue):
 class ChannelCatalogue(KeyCatalogue):
     """Distribution (channel) keys: open, with a few modelled groups (``online`` ⊃ ``web`` ...)."""
 
-    @model_validator(mode="before")
     @classmethod
-    def _defaults(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and not data:
-            return {
-                "groups": {
-                    "online": ["web", "social_media", "email", "mobile_app", "online_advertising", "ecommerce"],
-                    "print": ["print_advertising", "packaging", "publication", "point_of_sale", "direct_mail"],
-                    "broadcast": ["tv", "film", "radio"],
-                },
-                "aliases": {"digital": "online", "website": "web", "social": "social_media", "newsletter": "email"},
-                "wildcards": ["any", "all", "all_media", "unlimited", "unrestricted"],
-                "prefixes": ["distribution_"],
-                "closed": False,
-            }
-        return data
+    def _default_data(cls) -> dict[str, Any]:
+        return {
+            "groups": {
+                "online": ["web", "social_media", "email", "mobile_app", "online_advertising", "ecommerce"],
+                "print": ["print_advertising", "packaging", "publication", "point_of_sale", "direct_mail"],
+                "broadcast": ["tv", "film", "radio"],
+            },
+            "aliases": {"digital": "online", "website": "web", "social": "social_media", "newsletter": "email"},
+            "wildcards": ["any", "all", "all_media", "unlimited", "unrestricted"],
+            "prefixes": ["distribution_"],
+            "closed": False,
+        }
 
 
 _DEFAULT_REGIONS = RegionCatalogue()

@@ -372,6 +372,15 @@ def test_region_catalogue_from_config_extends_or_replaces() -> None:
     assert not replaced.is_known("fr") and replaced.leaves("home") == {"de"}
 
 
+def test_region_catalogue_validated_from_a_settings_mapping_extends_the_defaults() -> None:
+    loaded = RegionCatalogue.model_validate({"groups": {"launch_markets": ["de", "us"]}})
+    assert loaded.leaves("launch_markets") == {"de", "us"} and loaded.leaves("dach") == {"de", "at", "ch"}
+    assert loaded.is_wildcard("worldwide") and loaded.closed
+    alone = RegionCatalogue.model_validate({"groups": {"home": ["de"]}, "extend_defaults": False})
+    assert alone.groups == {"home": ("de",)} and not alone.is_wildcard("worldwide")
+    assert RegionCatalogue.model_validate(RegionCatalogue().model_dump()) == RegionCatalogue()
+
+
 def test_region_catalogue_rejects_cycles() -> None:
     with pytest.raises(ValidationError, match="cycle"):
         RegionCatalogue.from_config({"groups": {"a": ["b"], "b": ["a"]}})
