@@ -353,6 +353,9 @@ def test_generic_metadata_resolves_names_with_culture_fallback() -> None:
     assert metadata.name_of("license_geographies", "europe") == "Europe"
     assert metadata.name_of("license_geographies", "asia") is None
     assert metadata.license_languages == []
+    assert metadata.model_extra == {"some_new_catalogue": []}
+    with pytest.raises(ValueError, match="some_new_catalogue"):
+        metadata.name_of("some_new_catalogue", "x")
 
 
 def test_pick_localized_order_exact_then_language_then_fallback_then_first() -> None:

@@ -323,6 +323,8 @@ class GenericMetadata(PartnerModel):
 
     def name_of(self, catalogue: str, key: str, culture: str | None = None) -> str | None:
         """Display name of ``key`` in ``catalogue`` (e.g. ``"license_geographies"``), culture with fallback."""
+        if catalogue not in type(self).model_fields:
+            raise ValueError(f"unknown generic-metadata catalogue {catalogue!r}")
         elements: list[LocalizedMetadataElement] = getattr(self, catalogue)
         values = [
             LocalizedValue(culture=element.culture, value=element.metadata_element.name)
