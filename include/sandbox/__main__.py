@@ -35,8 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         spec = SANDBOXES[name]
         port = args.port or spec.port
-        config = SandboxConfig(state_dir=args.state_dir, rate_limit_per_second=args.rate_limit,
-                               rate_limit_burst=args.rate_burst, public_url=f"http://{args.host}:{port}")
+        config = SandboxConfig(
+            state_dir=args.state_dir,
+            rate_limit_per_second=args.rate_limit,
+            rate_limit_burst=args.rate_burst,
+            public_url=f"http://{args.host}:{port}",
+        )
         servers.append(SandboxServer(spec.load()(config), host=args.host, port=port, log_level="info").start())
         print(f"{name:<13} http://{args.host}:{port}   (admin: /_sandbox/docs)", flush=True)
 

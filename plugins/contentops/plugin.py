@@ -48,17 +48,16 @@ def create_reports_app() -> FastAPI:
 
     @app.get("/reports/{dag_id}/{run_id}/report.csv", dependencies=can_read_runs)
     def run_report_csv(dag_id: str, run_id: str) -> FileResponse:
-        return FileResponse(report_file(dag_id, run_id, "report.csv"), media_type="text/csv",
-                            filename=f"{dag_id}-report.csv")
+        return FileResponse(
+            report_file(dag_id, run_id, "report.csv"), media_type="text/csv", filename=f"{dag_id}-report.csv"
+        )
 
     return app
 
 
 class ContentopsPlugin(AirflowPlugin):
     name = "contentops"
-    fastapi_apps: list[Any] = [
-        {"app": create_reports_app(), "url_prefix": URL_PREFIX, "name": "contentops reports"}
-    ]
+    fastapi_apps: list[Any] = [{"app": create_reports_app(), "url_prefix": URL_PREFIX, "name": "contentops reports"}]
     external_views: list[Any] = [
         {
             "name": "Run report",

@@ -141,5 +141,7 @@ def expiry_chart_svg(expiries: list[str], today: date, weeks: int = 12) -> str:
             f'<text x="{x + 15}" y="{y - 4:.1f}" font-size="11" text-anchor="middle">{count}</text>'
             f'<text x="{x + 15}" y="{height - 12}" font-size="10" text-anchor="middle">{start:%d %b}</text>'
         )
-    return (f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'role="img" aria-label="expiries per week">{"".join(bars)}</svg>')
+    return (
+        f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="expiries per week">{"".join(bars)}</svg>'
+    )

@@ -43,8 +43,11 @@ def _pattern(size: int) -> Iterator[bytes]:
 
 
 def _build_app(state_dir: Path) -> tuple[Any, SandboxContext]:
-    app, ctx = create_sandbox_app("transport-test", SandboxConfig(state_dir=state_dir),
-                                  error_body=lambda status, code, message: {"error": code, "message": message})
+    app, ctx = create_sandbox_app(
+        "transport-test",
+        SandboxConfig(state_dir=state_dir),
+        error_body=lambda status, code, message: {"error": code, "message": message},
+    )
     ctx.store.put("client", "svc", {"secret": CLIENT_SECRET})
     drops = {"remaining": 0}
 
@@ -70,24 +73,27 @@ def _build_app(state_dir: Path) -> tuple[Any, SandboxContext]:
 
     @app.get("/items")
     def items(offset: int = 0, count: int = 10) -> dict[str, Any]:
-        return {"data": ITEMS[offset: offset + count], "total": len(ITEMS)}
+        return {"data": ITEMS[offset : offset + count], "total": len(ITEMS)}
 
     @app.get("/pages")
     def pages(page: int = 1, per_page: int = 10) -> dict[str, Any]:
         start = (page - 1) * per_page
-        return {"products": ITEMS[start: start + per_page], "current_page": page,
-                "total_pages": -(-len(ITEMS) // per_page)}
+        return {
+            "products": ITEMS[start : start + per_page],
+            "current_page": page,
+            "total_pages": -(-len(ITEMS) // per_page),
+        }
 
     @app.get("/hal")
     def hal(offset: int = 0, count: int = 10) -> dict[str, Any]:
-        body: dict[str, Any] = {"_embedded": {"tasks": ITEMS[offset: offset + count]}, "_links": {}}
+        body: dict[str, Any] = {"_embedded": {"tasks": ITEMS[offset : offset + count]}, "_links": {}}
         if offset + count < len(ITEMS):
             body["_links"]["next"] = {"href": f"hal?offset={offset + count}&count={count}"}
         return body
 
     @app.get("/feed")
     def feed(cursor: int = 0, limit: int = 10) -> dict[str, Any]:
-        batch = ITEMS[cursor: cursor + limit]
+        batch = ITEMS[cursor : cursor + limit]
         return {"count": len(batch), "continuation": str(cursor + len(batch)), "items": batch}
 
     @app.post("/writes")
@@ -107,8 +113,7 @@ def _build_app(state_dir: Path) -> tuple[Any, SandboxContext]:
                 sent += len(piece)
                 yield piece
 
-        return StreamingResponse(body(), media_type="application/octet-stream",
-                                 headers={"Content-Length": str(size)})
+        return StreamingResponse(body(), media_type="application/octet-stream", headers={"Content-Length": str(size)})
 
     @app.post("/drop-next-downloads/{count}")
     def drop_next(count: int) -> dict[str, int]:
@@ -128,8 +133,12 @@ def _build_app(state_dir: Path) -> tuple[Any, SandboxContext]:
         form = await request.form()
         part = form["file"]
         data = await part.read()  # type: ignore[union-attr]
-        return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-                "filename": part.filename, "note": form.get("note")}  # type: ignore[union-attr]
+        return {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "filename": part.filename,
+            "note": form.get("note"),
+        }  # type: ignore[union-attr]
 
     return app, ctx
 
@@ -151,16 +160,20 @@ def _transport(srv: SandboxServer, **settings: Any) -> HttpTransport:
 def test_offset_paging_reads_every_item_once(server: tuple[SandboxServer, SandboxContext]) -> None:
     srv, ctx = server
     transport = _transport(srv)
-    got = list(transport.iter_offset("items", items=lambda page: page["data"], page_size=5,
-                                     total=lambda page: page["total"]))
+    got = list(
+        transport.iter_offset("items", items=lambda page: page["data"], page_size=5, total=lambda page: page["total"])
+    )
     assert got == ITEMS
     assert ctx.stats.by_route["GET /items"] == 5
 
 
 def test_page_number_paging_stops_at_total_pages(server: tuple[SandboxServer, SandboxContext]) -> None:
     srv, ctx = server
-    got = list(_transport(srv).iter_page_numbers("pages", items=lambda p: p["products"], per_page=10,
-                                                 total_pages=lambda p: p["total_pages"]))
+    got = list(
+        _transport(srv).iter_page_numbers(
+            "pages", items=lambda p: p["products"], per_page=10, total_pages=lambda p: p["total_pages"]
+        )
+    )
     assert got == ITEMS
     assert ctx.stats.by_route["GET /pages"] == 3
 
@@ -175,14 +188,26 @@ def test_cursor_paging_yields_the_final_empty_page_for_checkpointing(
     server: tuple[SandboxServer, SandboxContext],
 ) -> None:
     srv, _ = server
-    pages = list(_transport(srv).iter_cursor_pages(
-        "feed", cursor_param="cursor", params={"limit": 10}, next_cursor=lambda p: p["continuation"],
-        is_last=lambda p: p["count"] == 0))
+    pages = list(
+        _transport(srv).iter_cursor_pages(
+            "feed",
+            cursor_param="cursor",
+            params={"limit": 10},
+            next_cursor=lambda p: p["continuation"],
+            is_last=lambda p: p["count"] == 0,
+        )
+    )
     assert [p["count"] for p in pages] == [10, 10, 3, 0]
     assert pages[-1]["continuation"] == "23"
-    resumed = list(_transport(srv).iter_cursor_pages(
-        "feed", cursor_param="cursor", start_cursor="20", next_cursor=lambda p: p["continuation"],
-        is_last=lambda p: p["count"] == 0))
+    resumed = list(
+        _transport(srv).iter_cursor_pages(
+            "feed",
+            cursor_param="cursor",
+            start_cursor="20",
+            next_cursor=lambda p: p["continuation"],
+            is_last=lambda p: p["count"] == 0,
+        )
+    )
     assert [item["id"] for page in resumed for item in page["items"]] == [20, 21, 22]
 
 
@@ -252,7 +277,8 @@ def test_expired_token_is_renewed_once_and_the_call_replayed(
 
 
 def test_wrong_credentials_raise_authentication_error_without_the_secret(
-    server: tuple[SandboxServer, SandboxContext], caplog: pytest.LogCaptureFixture,
+    server: tuple[SandboxServer, SandboxContext],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     srv, _ = server
     wrong = "wrong-secret-value"
@@ -265,7 +291,8 @@ def test_wrong_credentials_raise_authentication_error_without_the_secret(
 
 
 def test_tokens_echoed_by_a_partner_are_redacted(
-    server: tuple[SandboxServer, SandboxContext], caplog: pytest.LogCaptureFixture,
+    server: tuple[SandboxServer, SandboxContext],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     srv, _ctx = server
     auth = OAuth2ClientCredentialsAuth(f"{srv.url}/oauth/token", "svc", CLIENT_SECRET, style="form")
@@ -283,8 +310,9 @@ def test_rotated_refresh_token_is_handed_back(server: tuple[SandboxServer, Sandb
     srv, ctx = server
     ctx.tokens.register_refresh_token("initial-refresh-token", "user-1")
     rotated: list[str] = []
-    auth = OAuth2RefreshTokenAuth(f"{srv.url}/oauth/token", "app", "app-secret", "initial-refresh-token",
-                                  on_rotate=rotated.append)
+    auth = OAuth2RefreshTokenAuth(
+        f"{srv.url}/oauth/token", "app", "app-secret", "initial-refresh-token", on_rotate=rotated.append
+    )
     transport = _transport(srv, auth=auth)
     assert transport.json("GET", "protected") == {"subject": "user-1"}
     ctx.clock.advance(7200)
@@ -320,7 +348,8 @@ def test_cut_download_is_restarted_from_scratch(server: tuple[SandboxServer, San
 
 
 def test_raw_and_multipart_uploads_are_streamed_intact(
-    server: tuple[SandboxServer, SandboxContext], tmp_path: Path,
+    server: tuple[SandboxServer, SandboxContext],
+    tmp_path: Path,
 ) -> None:
     srv, _ = server
     source = tmp_path / "poster.png"
@@ -331,8 +360,9 @@ def test_raw_and_multipart_uploads_are_streamed_intact(
     transport = _transport(srv)
     raw = transport.upload("PUT", "upload", source).json()
     assert raw == {"sha256": digest, "size": source.stat().st_size, "type": "image/png"}
-    form = transport.upload("POST", "upload-form", source, field="file", form_fields={"note": "hi"},
-                            idempotent=True).json()
+    form = transport.upload(
+        "POST", "upload-form", source, field="file", form_fields={"note": "hi"}, idempotent=True
+    ).json()
     assert form == {"sha256": digest, "size": source.stat().st_size, "filename": "poster.png", "note": "hi"}
 
 

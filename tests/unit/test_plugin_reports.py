@@ -21,12 +21,15 @@ def test_finds_the_report_of_a_run(tmp_path: Path) -> None:
     assert report_file("campaign_release", "manual__2026-11-24T10:00:00+00:00", "report.csv", tmp_path) == csv_path
 
 
-@pytest.mark.parametrize("dag_id,run_id,name", [
-    ("..", "..", "report.html"),
-    ("campaign_release", "../../etc", "report.html"),
-    ("campaign_release", "run", "passwd"),
-    ("campaign_release", "never-ran", "report.html"),
-])
+@pytest.mark.parametrize(
+    "dag_id,run_id,name",
+    [
+        ("..", "..", "report.html"),
+        ("campaign_release", "../../etc", "report.html"),
+        ("campaign_release", "run", "passwd"),
+        ("campaign_release", "never-ran", "report.html"),
+    ],
+)
 def test_refuses_anything_else(tmp_path: Path, dag_id: str, run_id: str, name: str) -> None:
     (tmp_path / "secret.html").write_text("no")
     with pytest.raises(HTTPException) as caught:

@@ -37,14 +37,29 @@ def test_every_connection_type_names_an_importable_hook_with_matching_attributes
 
 
 def test_airflow_lists_the_provider_and_its_connection_types(tmp_path: Path) -> None:
-    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": str(Path(sys.executable).parent),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    env = {
+        "AIRFLOW_HOME": str(tmp_path),
+        "PATH": str(Path(sys.executable).parent),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
     airflow = str(Path(sys.executable).parent / "airflow")
-    providers = subprocess.run([airflow, "providers", "list", "--output", "json"], env=env, capture_output=True,
-                               text=True, check=True, timeout=120)
+    providers = subprocess.run(
+        [airflow, "providers", "list", "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     assert "contentops" in {p["package_name"] for p in json.loads(providers.stdout)}
-    hooks = subprocess.run([airflow, "providers", "hooks", "--output", "json"], env=env, capture_output=True,
-                           text=True, check=True, timeout=120)
+    hooks = subprocess.run(
+        [airflow, "providers", "hooks", "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     registered = {h["connection_type"] for h in json.loads(hooks.stdout)}
     expected = {entry["connection-type"] for entry in get_provider_info()["connection-types"]}
     assert expected <= registered

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.unit
 
 
 def _report() -> RunReport:
-    report = RunReport("rights_expiry_sweep", "scheduled__2026-11-23T00:00:00+00:00", "Rights expiry sweep",
-                       generated_at=datetime(2026, 11, 24, tzinfo=UTC))
+    report = RunReport(
+        "rights_expiry_sweep",
+        "scheduled__2026-11-23T00:00:00+00:00",
+        "Rights expiry sweep",
+        generated_at=datetime(2026, 11, 24, tzinfo=UTC),
+    )
     report.add(ReportRow("a-1", "vip:emea", "withdrawn", "expired", "getty/lpt-1", "2026-11-20"))
     report.add(ReportRow("a-2", "vip:emea", "restricted", "expiring", "istock/lpt-2", "2026-12-03"))
     report.add(ReportRow("a-3", "exstream:retail", "blocked", "<script>x</script>", "", "2026-12-04"))

@@ -47,9 +47,7 @@ class SandboxConfig(BaseModel):
     token_ttl_seconds: int = Field(3600, ge=1)
     faults: FaultSettings = Field(default_factory=FaultSettings)
     seed: int = 42
-    public_url: str | None = Field(
-        None, description="Base URL clients reach this sandbox at (for links it hands out)."
-    )
+    public_url: str | None = Field(None, description="Base URL clients reach this sandbox at (for links it hands out).")
     options: dict[str, Any] = Field(default_factory=dict, description="System-specific settings.")
 
 
@@ -158,16 +156,20 @@ class _ProductApiGuard:
                 await asyncio.sleep(latency / 1000)
             wait = ctx.limiter.take() if ctx.limiter else 0
             if wait:
-                await self._reply(recording_send, 429, "rate_limited",
-                                  f"Too many requests; retry in {wait} s", {"retry-after": str(wait)})
+                await self._reply(
+                    recording_send,
+                    429,
+                    "rate_limited",
+                    f"Too many requests; retry in {wait} s",
+                    {"retry-after": str(wait)},
+                )
                 return
             injected = ctx.faults.injected_status()
             if injected is not None:
                 headers = {}
                 if injected == 429:
                     headers["retry-after"] = str(ctx.faults.settings.retry_after_seconds)
-                await self._reply(recording_send, injected, "injected_fault",
-                                  f"Injected fault {injected}", headers)
+                await self._reply(recording_send, injected, "injected_fault", f"Injected fault {injected}", headers)
                 return
             await self.app(scope, receive, recording_send)
         finally:
@@ -205,8 +207,12 @@ def create_sandbox_app(
         seed(context)
         context.store.put("_seeded", "seed", {"seed": config.seed})
 
-    app = FastAPI(title=title or f"{name} sandbox", docs_url=f"{ADMIN_PREFIX}/docs",
-                  openapi_url=f"{ADMIN_PREFIX}/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title=title or f"{name} sandbox",
+        docs_url=f"{ADMIN_PREFIX}/docs",
+        openapi_url=f"{ADMIN_PREFIX}/openapi.json",
+        redoc_url=None,
+    )
     app.state.sandbox = context
 
     @app.exception_handler(SandboxError)

@@ -74,9 +74,7 @@ class DocumentStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute(
-                    "SELECT version FROM docs WHERE kind=? AND id=?", (kind, doc_id)
-                ).fetchone()
+                row = self._db.execute("SELECT version FROM docs WHERE kind=? AND id=?", (kind, doc_id)).fetchone()
                 version = (row[0] + 1) if row else 1
                 seq = self._bump("seq")
                 self._db.execute(
@@ -191,8 +189,15 @@ class DocumentStore:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY seq", params).fetchall()
         return [
-            {"seq": r[0], "kind": r[1], "id": r[2], "version": r[3], "action": r[4], "at": r[5],
-             "body": json.loads(r[6]) if r[6] else None}
+            {
+                "seq": r[0],
+                "kind": r[1],
+                "id": r[2],
+                "version": r[3],
+                "action": r[4],
+                "at": r[5],
+                "body": json.loads(r[6]) if r[6] else None,
+            }
             for r in rows
         ]
 

@@ -94,8 +94,9 @@ class _OAuth2TokenAuth(Auth):
         body = self._request_token()
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise MalformedResponseError("token endpoint answered without an access_token",
-                                         system=self.transport.system)
+            raise MalformedResponseError(
+                "token endpoint answered without an access_token", system=self.transport.system
+            )
         self._access_token = token
         self.transport.add_secret(token)
         lifetime = _as_seconds(body.get("expires_in"), default=3600.0)
@@ -109,9 +110,14 @@ class _OAuth2TokenAuth(Auth):
             body = self.transport.json("POST", self.token_url, authenticated=False, idempotent=True, **kwargs)
         except (AuthenticationError, PartnerAPIError) as exc:
             if exc.status in (400, 401, 403):
-                raise AuthenticationError("the token endpoint refused the credentials", system=exc.system,
-                                          status=exc.status, method="POST", url=exc.url,
-                                          body_excerpt=exc.body_excerpt) from None
+                raise AuthenticationError(
+                    "the token endpoint refused the credentials",
+                    system=exc.system,
+                    status=exc.status,
+                    method="POST",
+                    url=exc.url,
+                    body_excerpt=exc.body_excerpt,
+                ) from None
             raise
         if not isinstance(body, dict):
             raise MalformedResponseError("token endpoint answered with a non-object", system=self.transport.system)
@@ -193,10 +199,10 @@ class OAuth2ClientCredentialsAuth(_OAuth2TokenAuth):
 
     def _request_token(self) -> dict[str, Any]:
         if self.style == "basic":
-            return self._post_token(params={"grant_type": "client_credentials"},
-                                    basic_auth=(self.client_id, self.client_secret))
-        fields = {"grant_type": "client_credentials", "client_id": self.client_id,
-                  "client_secret": self.client_secret}
+            return self._post_token(
+                params={"grant_type": "client_credentials"}, basic_auth=(self.client_id, self.client_secret)
+            )
+        fields = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
         if self.scope:
             fields["scope"] = self.scope
         return self._post_token(json=fields) if self.style == "json" else self._post_token(data=fields)

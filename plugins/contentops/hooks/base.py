@@ -67,8 +67,9 @@ class PartnerHook(BaseHook):
         try:
             value = json.loads(raw)
         except ValueError:
-            raise InvalidConnectionError(f"connection {self.conn_id!r} has an extra that is not JSON",
-                                         system=self.system) from None
+            raise InvalidConnectionError(
+                f"connection {self.conn_id!r} has an extra that is not JSON", system=self.system
+            ) from None
         return value if isinstance(value, dict) else {}
 
     def base_url(self) -> str:
@@ -97,8 +98,9 @@ class PartnerHook(BaseHook):
     def transport(self) -> HttpTransport:
         from airflow.sdk.log import mask_secret
 
-        return HttpTransport(self.transport_settings(), self.build_auth(self.connection), system=self.system,
-                             on_secret=mask_secret)
+        return HttpTransport(
+            self.transport_settings(), self.build_auth(self.connection), system=self.system, on_secret=mask_secret
+        )
 
     def get_conn(self) -> HttpTransport:
         return self.transport
@@ -111,8 +113,9 @@ class PartnerHook(BaseHook):
             raise InvalidConnectionError("extra 'paths' must be an object of name -> path", system=self.system)
         unknown = set(overrides) - set(self.default_paths)
         if unknown:
-            raise InvalidConnectionError(f"extra 'paths' names unknown operations: {sorted(unknown)}",
-                                         system=self.system)
+            raise InvalidConnectionError(
+                f"extra 'paths' names unknown operations: {sorted(unknown)}", system=self.system
+            )
         return {**self.default_paths, **overrides}
 
     def path(self, name: str, **params: Any) -> str:
@@ -125,8 +128,9 @@ class PartnerHook(BaseHook):
         if not self.health_path:
             return False, f"{self.hook_name} has no connection test"
         try:
-            self.transport.request("GET", self.path(self.health_path) if self.health_path in self.paths
-                                   else self.health_path)
+            self.transport.request(
+                "GET", self.path(self.health_path) if self.health_path in self.paths else self.health_path
+            )
         except PartnerAPIError as exc:
             return False, str(exc)
         return True, f"Connected to {self.hook_name} at {self.transport.redact_url(self.base_url())}"

@@ -177,9 +177,19 @@ class HttpTransport:
 
         def send() -> requests.Response:
             body = body_factory() if body_factory is not None else (content if content is not None else data)
-            return self._send(method, url, params=params, json=json, data=body, headers=headers,
-                              stream=stream, authenticated=authenticated, timeout=timeout,
-                              basic_auth=basic_auth, expected=expected)
+            return self._send(
+                method,
+                url,
+                params=params,
+                json=json,
+                data=body,
+                headers=headers,
+                stream=stream,
+                authenticated=authenticated,
+                timeout=timeout,
+                basic_auth=basic_auth,
+                expected=expected,
+            )
 
         return self._retrying(send, retry_unsafe=retry_unsafe, what=f"{method} {self.redact_url(url)}")
 
@@ -192,8 +202,12 @@ class HttpTransport:
             return response.json()
         except ValueError:
             raise MalformedResponseError(
-                "expected JSON", system=self.system, status=response.status_code, method=method,
-                url=self.redact_url(response.url), body_excerpt=self._excerpt(response),
+                "expected JSON",
+                system=self.system,
+                status=response.status_code,
+                method=method,
+                url=self.redact_url(response.url),
+                body_excerpt=self._excerpt(response),
             ) from None
 
     def _retrying(self, send: Callable[[], Any], *, retry_unsafe: bool, what: str) -> Any:
@@ -207,9 +221,15 @@ class HttpTransport:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             delay = state.next_action.sleep if state.next_action else 0
-            log.warning("%s: %s failed (%s); attempt %d of %d, retrying in %.2f s", self.system, what,
-                        self.redact(str(getattr(exc, "status", None) or type(exc).__name__)),
-                        state.attempt_number, self.settings.max_attempts, delay)
+            log.warning(
+                "%s: %s failed (%s); attempt %d of %d, retrying in %.2f s",
+                self.system,
+                what,
+                self.redact(str(getattr(exc, "status", None) or type(exc).__name__)),
+                state.attempt_number,
+                self.settings.max_attempts,
+                delay,
+            )
 
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.max_attempts),
@@ -263,26 +283,56 @@ class HttpTransport:
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, params=params, json=json, data=data, headers=all_headers, stream=stream,
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=all_headers,
+                    stream=stream,
                     timeout=timeout or (self.settings.connect_timeout, self.settings.read_timeout),
                     auth=basic_auth,
                 )
             except requests.Timeout as exc:
-                raise PartnerUnavailableError(f"timed out ({type(exc).__name__})", system=self.system,
-                                              method=method, url=self.redact_url(url), status=408) from None
+                raise PartnerUnavailableError(
+                    f"timed out ({type(exc).__name__})",
+                    system=self.system,
+                    method=method,
+                    url=self.redact_url(url),
+                    status=408,
+                ) from None
             except requests.ConnectionError as exc:
-                raise PartnerUnavailableError(f"connection failed ({type(exc).__name__})", system=self.system,
-                                              method=method, url=self.redact_url(url)) from None
+                raise PartnerUnavailableError(
+                    f"connection failed ({type(exc).__name__})",
+                    system=self.system,
+                    method=method,
+                    url=self.redact_url(url),
+                ) from None
             self.requests_sent += 1
-            log.debug("%s: %s %s -> %s in %.0f ms", self.system, method, self.redact_url(url),
-                      response.status_code, (time.monotonic() - started) * 1000)
-            if (response.status_code in (401, 403) and authenticated and self.auth is not None
-                    and not refreshed and not (expected and response.status_code in expected)):
+            log.debug(
+                "%s: %s %s -> %s in %.0f ms",
+                self.system,
+                method,
+                self.redact_url(url),
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            if (
+                response.status_code in (401, 403)
+                and authenticated
+                and self.auth is not None
+                and not refreshed
+                and not (expected and response.status_code in expected)
+            ):
                 response.close()
                 self.auth.invalidate()
                 refreshed = True
-                log.info("%s: %s answered %s; renewing the token once", self.system, self.redact_url(url),
-                         response.status_code)
+                log.info(
+                    "%s: %s answered %s; renewing the token once",
+                    self.system,
+                    self.redact_url(url),
+                    response.status_code,
+                )
                 continue
             if response.ok or (expected and response.status_code in expected):
                 return response
@@ -290,11 +340,17 @@ class HttpTransport:
 
     def _error_for(self, method: str, url: str, response: requests.Response) -> PartnerAPIError:
         status = response.status_code
-        common: dict[str, Any] = {"system": self.system, "status": status, "method": method,
-                                  "url": self.redact_url(url), "body_excerpt": self._excerpt(response)}
+        common: dict[str, Any] = {
+            "system": self.system,
+            "status": status,
+            "method": method,
+            "url": self.redact_url(url),
+            "body_excerpt": self._excerpt(response),
+        }
         if status == 429:
-            return RateLimitedError("rate limited", retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                                    **common)
+            return RateLimitedError(
+                "rate limited", retry_after=parse_retry_after(response.headers.get("Retry-After")), **common
+            )
         if status in (401, 403):
             return AuthenticationError("not authorized", **common)
         if status == 404:
@@ -405,8 +461,9 @@ class HttpTransport:
             href = ((page.get("_links") or {}).get("next") or {}).get("href")
             if not href:
                 return
-            target = self.url_for(href) if href.startswith(("http://", "https://")) else urljoin(
-                self.url_for(target), href)
+            target = (
+                self.url_for(href) if href.startswith(("http://", "https://")) else urljoin(self.url_for(target), href)
+            )
             if target in seen:
                 raise MalformedResponseError("HAL next link repeats", system=self.system, url=self.redact_url(target))
             seen.add(target)
@@ -425,9 +482,19 @@ class HttpTransport:
         """Stream ``url`` into a file or binary stream; a cut connection restarts the download."""
 
         def attempt() -> DownloadResult:
-            response = self._send("GET", self.url_for(url), params=params, json=None, data=None, headers=None,
-                                  stream=True, authenticated=authenticated, timeout=None, basic_auth=None,
-                                  expected=None)
+            response = self._send(
+                "GET",
+                self.url_for(url),
+                params=params,
+                json=None,
+                data=None,
+                headers=None,
+                stream=True,
+                authenticated=authenticated,
+                timeout=None,
+                basic_auth=None,
+                expected=None,
+            )
             with response:
                 expected_size = _int_or_none(response.headers.get("Content-Length"))
                 digest = hashlib.sha256()
@@ -439,12 +506,19 @@ class HttpTransport:
                             digest.update(chunk)
                             size += len(chunk)
                     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                        raise PartnerUnavailableError(f"download interrupted after {size} bytes "
-                                                      f"({type(exc).__name__})", system=self.system,
-                                                      method="GET", url=self.redact_url(url)) from None
+                        raise PartnerUnavailableError(
+                            f"download interrupted after {size} bytes ({type(exc).__name__})",
+                            system=self.system,
+                            method="GET",
+                            url=self.redact_url(url),
+                        ) from None
                 if expected_size is not None and size != expected_size:
-                    raise PartnerUnavailableError(f"download truncated at {size} of {expected_size} bytes",
-                                                  system=self.system, method="GET", url=self.redact_url(url))
+                    raise PartnerUnavailableError(
+                        f"download truncated at {size} of {expected_size} bytes",
+                        system=self.system,
+                        method="GET",
+                        url=self.redact_url(url),
+                    )
                 return DownloadResult(size, digest.hexdigest(), response.headers.get("Content-Type"))
 
         return self._retrying(attempt, retry_unsafe=True, what=f"download {self.redact_url(url)}")
@@ -489,8 +563,15 @@ class HttpTransport:
                 body = _MultipartBody(head, _ChunkReader(source, size), tail)
                 return body if size is not None else iter(body)  # no length: chunked
 
-        return self.request(method, path, params=params, headers=all_headers, body_factory=factory,
-                            idempotent=idempotent, expected=expected)
+        return self.request(
+            method,
+            path,
+            params=params,
+            headers=all_headers,
+            body_factory=factory,
+            idempotent=idempotent,
+            expected=expected,
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -593,13 +674,16 @@ class _MultipartBody:
         yield self.tail
 
 
-def _multipart_frame(boundary: str, field: str, filename: str, content_type: str,
-                     form_fields: dict[str, str]) -> tuple[bytes, bytes]:
+def _multipart_frame(
+    boundary: str, field: str, filename: str, content_type: str, form_fields: dict[str, str]
+) -> tuple[bytes, bytes]:
     safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "")
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
         for name, value in form_fields.items()
     ]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
-                 f"Content-Type: {content_type}\r\n\r\n")
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    )
     return "".join(parts).encode(), f"\r\n--{boundary}--\r\n".encode()
