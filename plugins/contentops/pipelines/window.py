@@ -1,0 +1,65 @@
+"""The time window a run works on: its data interval, never "now".
+
+Backfills and re-runs must reproduce the decisions of the day they stand for, so every
+rights decision is taken as of the window's end. Manual runs in Airflow 3 may carry no data
+interval (or an empty one, as with trigger timetables); they fall back to the run's
+``run_after`` (or an explicit ``as_of`` Param) with a default span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunWindow:
+    """[start, end) of a run, timezone-aware UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("window bounds must be timezone-aware")
+        if self.start > self.end:
+            raise ValueError(f"window starts after it ends: {self.start} > {self.end}")
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+    def describe(self) -> str:
+        return f"{self.start.isoformat()} .. {self.end.isoformat()}"
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def run_window(context: Mapping[str, Any], *, default_span: timedelta = timedelta(days=1)) -> RunWindow:
+    """The window of the running task's DAG run.
+
+    Order of preference: an explicit ``as_of`` Param (end of the window, for manual runs
+    from the UI form), the data interval when it is not empty, then the run's
+    ``run_after`` / logical date with ``default_span`` before it.
+    """
+    params = context.get("params") or {}
+    as_of = _as_datetime(params.get("as_of"))
+    if as_of is not None:
+        return RunWindow(as_of - default_span, as_of)
+    start = _as_datetime(context.get("data_interval_start"))
+    end = _as_datetime(context.get("data_interval_end"))
+    if start is not None and end is not None and start < end:
+        return RunWindow(start, end)
+    dag_run = context.get("dag_run")
+    anchor = end or _as_datetime(getattr(dag_run, "run_after", None)) or _as_datetime(context.get("logical_date"))
+    if anchor is None:
+        anchor = datetime.now(UTC)
+    return RunWindow(anchor - default_span, anchor)
