@@ -7,6 +7,7 @@ directory, so contract and end-to-end tests talk real HTTP to a real server.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ from typing import Any
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from contentops.ledger import Ledger
 from contentops_sandbox.core import SandboxConfig, SandboxContext, SandboxServer
 from contentops_sandbox.core.faults import FaultSettings
 from contentops_sandbox.registry import SANDBOXES
@@ -61,3 +64,56 @@ def sandbox(tmp_path: Path) -> Iterator[Callable[..., RunningSandbox]]:
     yield start
     for running in started:
         running.server.stop()
+
+
+# -- ledger: SQLite and the machine's PostgreSQL -------------------------------------------
+PG_URL = os.environ.get("CONTENTOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    try:
+        engine = sa.create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except sa.exc.OperationalError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL} (set CONTENTOPS_TEST_PG_URL)")
+    return PG_URL
+
+
+@pytest.fixture
+def pg_database(pg_server: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards; yields its URL."""
+    name = f"contentops_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    return request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[Ledger]:
+    instance = Ledger(ledger_url)
+    instance.migrate()
+    yield instance
+    instance.dispose()
