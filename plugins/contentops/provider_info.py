@@ -38,7 +38,27 @@ def _conn_type(
     }
 
 
-CONNECTION_TYPES: list[dict[str, Any]] = []
+CONNECTION_TYPES: list[dict[str, Any]] = [
+    _conn_type(
+        "contentops_ledger",
+        "contentops.hooks.ledger.LedgerHook",
+        "contentops ledger",
+        hidden=[],
+        relabeling={"schema": "Database"},
+        placeholders={
+            "host": "db.example.com (PostgreSQL) or /path/to/ledger.sqlite",
+            "schema": "contentops",
+            "port": "5432",
+        },
+        fields={
+            "url": {
+                "label": "SQLAlchemy URL",
+                "description": "Overrides the fields above, e.g. postgresql+psycopg://user:pw@host/db",
+                "schema": {"type": ["string", "null"]},
+            }
+        },
+    ),
+]
 
 
 def get_provider_info() -> dict[str, Any]:
