@@ -38,7 +38,54 @@ def _conn_type(
     }
 
 
+#: Extra fields every partner connection has (read by contentops.hooks.transport).
+TRANSPORT_FIELDS: dict[str, dict[str, Any]] = {
+    "rate_limit_per_second": {
+        "label": "Rate limit (requests/s)",
+        "description": "Client-side ceiling, set just under the partner's; empty = none.",
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    },
+    "rate_limit_burst": {
+        "label": "Rate limit burst",
+        "description": "Requests allowed at once before pacing starts.",
+        "schema": {"type": ["integer", "null"], "minimum": 1},
+    },
+    "max_attempts": {
+        "label": "Max attempts",
+        "description": "Tries per request on 429, 5xx and connection errors.",
+        "schema": {"type": ["integer", "null"], "minimum": 1},
+    },
+    "read_timeout": {
+        "label": "Read timeout (s)",
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    },
+}
+
+
+def _text(label: str, description: str = "") -> dict[str, Any]:
+    return {"label": label, "description": description, "schema": {"type": ["string", "null"]}}
+
+
 CONNECTION_TYPES: list[dict[str, Any]] = [
+    _conn_type(
+        "smintio",
+        "contentops.hooks.smintio.SmintioHook",
+        "Smint.io",
+        hidden=["schema", "port"],
+        relabeling={"host": "Tenant", "login": "Client ID", "password": "Client secret"},
+        placeholders={"host": "mytenant"},
+        fields={
+            "refresh_token": {
+                "label": "Refresh token",
+                "description": "From the one-time authorization; rotated tokens are kept in a Variable.",
+                "schema": {"type": ["string", "null"], "format": "password"},
+            },
+            "clapi_url": _text("CLAPI-C base URL", "Default https://{tenant}.clapi.smint.io/consumer/v1"),
+            "portals_url": _text("Portals backend URL", "Default https://{tenant}.portalsapib.smint.io/backend/v1"),
+            "token_url": _text("Token URL", "Default https://{tenant}.smint.io/connect/token"),
+            **TRANSPORT_FIELDS,
+        },
+    ),
     _conn_type(
         "contentops_ledger",
         "contentops.hooks.ledger.LedgerHook",

@@ -10,15 +10,32 @@ Everything else — session, retries, pacing, paging, streaming, redaction — c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 from airflow.sdk import BaseHook, Connection
+from pydantic import ValidationError
 
 from contentops.hooks.auth import Auth
 from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
 from contentops.hooks.transport import HttpTransport, TransportSettings
+
+OnInvalid = Callable[[str, Any], None]
+"""Called with (reason, raw payload) for a partner record that failed validation: the caller
+quarantines it (see :meth:`contentops.ledger.Ledger.quarantine`) and the iteration goes on."""
+
+
+def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
+    """The first few validation errors as one line (``field.path: message; …``)."""
+    parts = []
+    for error in exc.errors()[:limit]:
+        location = ".".join(str(p) for p in error.get("loc", ())) or "(root)"
+        parts.append(f"{location}: {error.get('msg')}")
+    more = len(exc.errors()) - limit
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
 
 #: Connection-extra keys the transport reads; shared by every partner connection type.
 TRANSPORT_EXTRA_KEYS = (

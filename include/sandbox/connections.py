@@ -1,0 +1,42 @@
+"""The Airflow connections of the local demo: every partner connection pointing at its sandbox.
+
+They are ordinary connections of each hook's connection type — the same ones a user creates
+for the real services, with the real hosts and credentials instead (see docs/systems/).
+``make run`` imports them with ``airflow connections import``; tests pass them as
+``AIRFLOW_CONN_<ID>`` environment variables. The credentials are the sandboxes' seeded demo
+credentials and open nothing outside this machine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Transport settings for the demo: small backoffs, a rate just under the sandboxes' default.
+DEMO_TRANSPORT: dict[str, Any] = {"backoff_max": 2.0, "max_attempts": 6}
+
+
+def smintio_connection(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "conn_type": "smintio",
+        "host": "demo",
+        "login": "contentops-demo",
+        "password": "demo-secret",
+        "extra": {
+            "refresh_token": "demo-refresh-token",
+            "token_url": f"{url}/connect/token",
+            "clapi_url": f"{url}/consumer/v1",
+            "portals_url": f"{url}/backend/v1",
+            **DEMO_TRANSPORT,
+            **extra,
+        },
+    }
+
+
+def demo_connections(urls: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Connection id -> connection (Airflow's JSON import format) for the given sandbox URLs."""
+    connections: dict[str, dict[str, Any]] = {
+        "contentops_ledger": {"conn_type": "contentops_ledger", "extra": {}},
+    }
+    if "smintio" in urls:
+        connections["smintio_default"] = smintio_connection(urls["smintio"])
+    return connections
