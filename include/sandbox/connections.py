@@ -32,10 +32,10 @@ def smintio_connection(url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def demo_connections(urls: dict[str, str]) -> dict[str, dict[str, Any]]:
+def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[str, Any]]:
     """Connection id -> connection (Airflow's JSON import format) for the given sandbox URLs."""
     connections: dict[str, dict[str, Any]] = {
-        "contentops_ledger": {"conn_type": "contentops_ledger", "extra": {}},
+        "contentops_ledger": {"conn_type": "contentops_ledger", "extra": {"url": ledger_url}},
     }
     if "smintio" in urls:
         connections["smintio_default"] = smintio_connection(urls["smintio"])

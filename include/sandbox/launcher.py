@@ -140,9 +140,9 @@ def wait_healthy(url: str, timeout: float, children: Children) -> dict[str, Any]
     raise TimeoutError(f"Airflow was not healthy within {timeout:.0f} s; last answer: {last}")
 
 
-def write_connections(path: Path, host: str) -> Path:
+def write_connections(path: Path, host: str, var: Path) -> Path:
     urls = {name: f"http://{host}:{spec.port}" for name, spec in SANDBOXES.items()}
-    path.write_text(json.dumps(demo_connections(urls), indent=2))
+    path.write_text(json.dumps(demo_connections(urls, f"sqlite:///{var / 'ledger.sqlite'}"), indent=2))
     path.chmod(0o600)
     return path
 
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             "sandboxes", [sys.executable, "-m", "contentops_sandbox", "--state-dir", str(var / "sandbox")], env
         )
         subprocess.run([airflow, "db", "migrate"], env=env, check=True, cwd=PROJECT, stdout=subprocess.DEVNULL)
-        connections = write_connections(home / "connections.json", "127.0.0.1")
+        connections = write_connections(home / "connections.json", "127.0.0.1", var)
         subprocess.run(
             [airflow, "connections", "import", "--overwrite", str(connections)],
             env=env,
