@@ -11,7 +11,9 @@ production, through SQLAlchemy Core. It holds:
   target) and is unique on it. :meth:`Ledger.plan` says create / update / skip before
   anything is sent, so a retry, a re-run or a backfill only does what is missing, and a new
   version becomes an update of the delivered item;
-- **sync cursors** of incremental feeds;
+- **sync cursors** of incremental feeds, and the **license index**: the latest rights of every
+  license purchase transaction seen, with its expiry, so a sweep finds licenses that are
+  about to expire without re-reading the whole feed;
 - **quarantine**: partner payloads that failed validation, kept verbatim with the reason;
 - **processes**: workflows started per business key, so none is started twice;
 - an **audit trail** and **run summaries** that reports are built from.
@@ -158,10 +160,27 @@ run_summaries = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+licenses = sa.Table(
+    "co_licenses",
+    metadata,
+    sa.Column("lpt_uuid", sa.String(255), primary_key=True),
+    sa.Column("asset_id", sa.String(255), nullable=False),
+    sa.Column("provider", sa.String(64), nullable=True),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("rights", sa.JSON, nullable=False),
+    sa.Column("run_id", sa.String(255), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_co_licenses_expires", "expires_at"),
+    sa.Index("ix_co_licenses_asset", "asset_id"),
+    sa.Index("ix_co_licenses_run", "run_id"),
+)
+
 #: Schema history: each version creates what it introduced. Append, never edit.
 MIGRATIONS: tuple[tuple[int, tuple[sa.Table, ...]], ...] = (
     (1, (xrefs, delivery_slots, delivery_effects, cursors, quarantine_table, audit_table)),
     (2, (processes, run_summaries)),
+    (3, (licenses,)),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 _ADVISORY_LOCK_ID = 0x636F6E74  # "cont"
@@ -221,6 +240,24 @@ class DeliveryRecord:
     status: str
     license_ref: str | None
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LicenseRow:
+    """The latest known rights of one license purchase transaction (``rights`` = UsageRights JSON)."""
+
+    lpt_uuid: str
+    asset_id: str
+    provider: str | None
+    version: int | None
+    expires_at: datetime | None
+    rights: dict[str, Any]
+
+
+def _license_row(row: Any) -> LicenseRow:
+    return LicenseRow(
+        row["lpt_uuid"], row["asset_id"], row["provider"], row["version"], _utc(row["expires_at"]), row["rights"]
+    )
 
 
 @dataclass(frozen=True)
@@ -583,6 +620,77 @@ class Ledger:
         )
         with self._tx() as conn:
             conn.execute(stmt)
+
+    # -- license index -----------------------------------------------------------------
+    def upsert_licenses(self, rows: list[LicenseRow], *, run_id: str | None = None) -> int:
+        """Store the latest rights of many licenses at once (one transaction); returns the count."""
+        if not rows:
+            return 0
+        now = _now()
+        values = [
+            {
+                "lpt_uuid": r.lpt_uuid,
+                "asset_id": r.asset_id,
+                "provider": r.provider,
+                "version": r.version,
+                "expires_at": r.expires_at,
+                "rights": r.rights,
+                "run_id": run_id,
+                "updated_at": now,
+            }
+            for r in rows
+        ]
+        stmt = self._insert(licenses)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["lpt_uuid"],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("asset_id", "provider", "version", "expires_at", "rights", "run_id", "updated_at")
+            },
+        )
+        with self._tx() as conn:
+            conn.execute(stmt, values)
+        return len(values)
+
+    def license(self, lpt_uuid: str) -> LicenseRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(licenses).where(licenses.c.lpt_uuid == lpt_uuid)).mappings().first()
+        return _license_row(row) if row else None
+
+    def licenses_for_asset(self, asset_id: str) -> list[LicenseRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(licenses).where(licenses.c.asset_id == asset_id)).mappings().all()
+        return [_license_row(row) for row in rows]
+
+    def iter_licenses_to_review(
+        self, *, expiring_before: datetime, changed_in_run: str | None = None, batch: int = 1000
+    ) -> Iterator[LicenseRow]:
+        """Licenses whose expiry falls before a moment (expired ones included), plus those
+        changed by a given run — what a sweep has to look at. Streamed in key order."""
+        condition = licenses.c.expires_at < expiring_before
+        if changed_in_run is not None:
+            condition = sa.or_(condition, licenses.c.run_id == changed_in_run)
+        after = ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = (
+                    conn.execute(
+                        sa.select(licenses)
+                        .where(condition, licenses.c.lpt_uuid > after)
+                        .order_by(licenses.c.lpt_uuid)
+                        .limit(batch)
+                    )
+                    .mappings()
+                    .all()
+                )
+            if not rows:
+                return
+            yield from (_license_row(row) for row in rows)
+            after = rows[-1]["lpt_uuid"]
+
+    def count_licenses(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(licenses)).scalar_one())
 
     # -- quarantine --------------------------------------------------------------------
     def quarantine(

@@ -211,3 +211,30 @@ def test_sqlite_file_survives_reopening(tmp_path: Path) -> None:
     second = Ledger(url)
     second.migrate()
     assert deliver(second, "a-1", 1) is Action.SKIP
+
+
+def test_license_index_upserts_and_finds_what_a_sweep_must_review(ledger: Ledger) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from contentops.ledger import LicenseRow
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    rows = [
+        LicenseRow("lpt-expired", "asset-1", "getty", 1, now - timedelta(days=3), {"terms": []}),
+        LicenseRow("lpt-soon", "asset-2", "istock", 1, now + timedelta(days=10), {"terms": []}),
+        LicenseRow("lpt-later", "asset-3", "shutterstock", 1, now + timedelta(days=200), {"terms": []}),
+        LicenseRow("lpt-perpetual", "asset-4", "adobestock", 1, None, {"terms": []}),
+    ]
+    assert ledger.upsert_licenses(rows, run_id="run-1") == 4
+    ledger.upsert_licenses([LicenseRow("lpt-later", "asset-3", "shutterstock", 2, now + timedelta(days=5),
+                                       {"terms": ["changed"]})], run_id="run-2")
+    assert ledger.count_licenses() == 4
+    changed = ledger.license("lpt-later")
+    assert changed is not None and changed.version == 2 and changed.rights == {"terms": ["changed"]}
+    horizon = now + timedelta(days=30)
+    assert [r.lpt_uuid for r in ledger.iter_licenses_to_review(expiring_before=horizon, batch=1)] == [
+        "lpt-expired", "lpt-later", "lpt-soon"]
+    perpetual_changed = [r.lpt_uuid for r in ledger.iter_licenses_to_review(expiring_before=now - timedelta(days=30),
+                                                                           changed_in_run="run-1")]
+    assert perpetual_changed == ["lpt-expired", "lpt-perpetual", "lpt-soon"]
+    assert [r.lpt_uuid for r in ledger.licenses_for_asset("asset-2")] == ["lpt-soon"]
