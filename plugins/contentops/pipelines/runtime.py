@@ -1,0 +1,191 @@
+"""What every pipeline task needs: its run, window, hooks, ledger, quarantine and report.
+
+A task builds a :class:`PipelineRun` from its Airflow context and gets, lazily, the hooks of
+the systems it talks to (connection ids from the DAG's Params, defaulting to each hook's
+default connection), the ledger, and helpers that keep the promises the project makes:
+
+- :meth:`PipelineRun.deliver_once` wraps every partner write in the ledger's plan → begin →
+  send → complete protocol, so a retry, a re-run or a backfill sends only what is missing;
+- :meth:`PipelineRun.quarantine` keeps a bad partner record with its reason and moves on;
+- :meth:`PipelineRun.record` adds a decision to the run's audit trail, from which the final
+  task builds the run report (:meth:`PipelineRun.write_report`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from contentops.ledger import Action, DeliveryPlan, Ledger
+from contentops.pipelines.window import RunWindow, run_window
+from contentops.reporting import ReportRow, RunReport
+
+log = logging.getLogger(__name__)
+
+#: system name -> (hook class path, Param naming its connection id)
+HOOKS: dict[str, tuple[str, str]] = {
+    "smintio": ("contentops.hooks.smintio.SmintioHook", "smintio_conn_id"),
+    "vip": ("contentops.hooks.vip.VipHook", "vip_conn_id"),
+    "consonance": ("contentops.hooks.consonance.ConsonanceHook", "consonance_conn_id"),
+    "workflow": ("contentops.hooks.opentext_workflow.OpenTextWorkflowHook", "workflow_conn_id"),
+    "trading_grid": ("contentops.hooks.trading_grid.TradingGridHook", "trading_grid_conn_id"),
+    "exstream": ("contentops.hooks.exstream.ExstreamHook", "exstream_conn_id"),
+}
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Outcome of :meth:`PipelineRun.deliver_once`."""
+
+    action: Action
+    remote_id: str | None
+    key: str
+
+
+class PipelineRun:
+    """One DAG run as seen from inside one of its tasks."""
+
+    def __init__(
+        self,
+        dag_id: str,
+        run_id: str,
+        window: RunWindow,
+        params: Mapping[str, Any] | None = None,
+        *,
+        ledger: Ledger | None = None,
+    ) -> None:
+        self.dag_id = dag_id
+        self.run_id = run_id
+        self.window = window
+        self.params = dict(params or {})
+        self._ledger = ledger
+        self._hooks: dict[str, Any] = {}
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any], *, default_span: timedelta = timedelta(days=1)) -> PipelineRun:
+        dag_run = context["dag_run"]
+        return cls(
+            dag_run.dag_id, dag_run.run_id, run_window(context, default_span=default_span), context.get("params") or {}
+        )
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.params.get("dry_run"))
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        if self._ledger is not None:
+            return self._ledger
+        from contentops.hooks.ledger import LedgerHook
+
+        return LedgerHook(self.params.get("ledger_conn_id") or LedgerHook.default_conn_name).get_ledger()
+
+    def hook(self, system: str) -> Any:
+        """The hook of ``system``, built once per task, on the connection the Params name."""
+        if system not in self._hooks:
+            import importlib
+
+            class_path, param = HOOKS[system]
+            module_name, _, class_name = class_path.rpartition(".")
+            hook_class = getattr(importlib.import_module(module_name), class_name)
+            self._hooks[system] = hook_class(self.params.get(param) or hook_class.default_conn_name)
+        return self._hooks[system]
+
+    # -- bad input -------------------------------------------------------------------------
+    def quarantine(self, source: str, kind: str, reason: str, raw: Any, *, ref: str | None = None) -> int:
+        """Keep a partner record we cannot use, verbatim, with the reason; the run goes on."""
+        quarantine_id = self.ledger.quarantine(source, kind, reason, raw, run_id=self.run_id, ref=ref)
+        log.warning("Quarantined %s %s from %s (#%d): %s", kind, ref or "", source, quarantine_id, reason)
+        self.record(ref or f"quarantine-{quarantine_id}", f"{source}:{kind}", "quarantined", reason)
+        return quarantine_id
+
+    def quarantine_callback(self, source: str, kind: str) -> Callable[[str, Any], None]:
+        """An ``on_invalid`` callback for hook iterators."""
+
+        def on_invalid(reason: str, raw: Any) -> None:
+            ref = (raw.get("uuid") or raw.get("id")) if isinstance(raw, dict) else None
+            self.quarantine(source, kind, reason, raw, ref=str(ref) if ref else None)
+
+        return on_invalid
+
+    # -- decisions and effects ---------------------------------------------------------------
+    def record(self, subject: str, target: str, action: str, reason: str = "", **details: Any) -> None:
+        """Add one decision or effect to the run's audit trail (and so to its report)."""
+        self.ledger.audit(
+            self.dag_id, action, subject, {"target": target, "reason": reason, **details}, run_id=self.run_id
+        )
+
+    def deliver_once(
+        self,
+        asset_id: str,
+        version: str | int,
+        target: str,
+        send: Callable[[DeliveryPlan], str],
+        *,
+        license_ref: str | None = None,
+        pipeline: str | None = None,
+    ) -> Delivered:
+        """Send one effect exactly once: ``send(plan)`` gets the plan (create/update, remote id,
+        idempotency key to pass to the partner) and returns the remote id."""
+        pipeline = pipeline or self.dag_id
+        plan = self.ledger.plan(pipeline, asset_id, version, target)
+        if plan.action is Action.SKIP or self.dry_run:
+            return Delivered(plan.action if not self.dry_run else Action.SKIP, plan.remote_id, plan.key)
+        self.ledger.begin(plan, run_id=self.run_id, license_ref=license_ref)
+        try:
+            remote_id = send(plan)
+        except Exception as exc:
+            self.ledger.fail(plan.key, f"{type(exc).__name__}: {exc}")
+            raise
+        self.ledger.complete(plan.key, remote_id, license_ref=license_ref)
+        return Delivered(plan.action, remote_id, plan.key)
+
+    # -- the end of a run ----------------------------------------------------------------------
+    def build_report(self, title: str) -> RunReport:
+        report = RunReport(self.dag_id, self.run_id, title)
+        report.notes.append(
+            f"Window {self.window.describe()}" + (" — dry run: nothing was changed" if self.dry_run else "")
+        )
+        for entry in self.ledger.audit_trail(run_id=self.run_id, pipeline=self.dag_id):
+            details = entry.details or {}
+            report.add(
+                ReportRow(
+                    asset_id=entry.subject,
+                    target=str(details.get("target", "")),
+                    action=entry.action,
+                    reason=str(details.get("reason", "")),
+                    license=str(details.get("license", "")),
+                    expires=str(details.get("expires", "")),
+                    detail=str(details.get("detail", "")),
+                )
+            )
+        return report
+
+    def write_report(self, title: str, *, api_base_url: str | None = None) -> dict[str, Any]:
+        """Write the run's report, store its counts, log the summary line and where to open it."""
+        report = self.build_report(title)
+        html_path, csv_path = report.write()
+        self.ledger.record_run(
+            self.dag_id,
+            self.run_id,
+            report.counts,
+            window_start=self.window.start,
+            window_end=self.window.end,
+            report_path=str(html_path),
+        )
+        log.info("%s", report.summary_line())
+        log.info("Run report: %s (CSV: %s)", html_path, csv_path)
+        if api_base_url:
+            from urllib.parse import quote
+
+            log.info(
+                "Run report in the UI: %s/contentops/reports/%s/%s",
+                api_base_url.rstrip("/"),
+                quote(self.dag_id, safe=""),
+                quote(self.run_id, safe=""),
+            )
+        return {"counts": report.counts, "report": str(html_path)}
