@@ -1,0 +1,1 @@
+"""Smint.io sandbox: licenses (CLAPI-C), binaries and assets (Portals backend). See app.py."""

@@ -1,0 +1,210 @@
+"""SmintioHook against the Smint.io sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contentops.hooks.errors import AuthenticationError, ConflictError, RequestRejectedError
+from contentops.hooks.smintio import RefreshTokenStore, SmintioHook
+from contentops.ledger import Ledger
+from contentops.models.smintio import ApprovalStatus
+from contentops_sandbox.connections import smintio_connection
+from contentops_sandbox.smintio import images, seed
+
+pytestmark = pytest.mark.contract
+
+SEEDED = 120  # small seed for speed: 10 of each license situation
+SYNCABLE = SEEDED - SEEDED // 12  # index % 12 == 11 is not syncable
+
+
+class MemoryStore(RefreshTokenStore):
+    """Keeps rotated refresh tokens in memory (no Airflow Variable backend in these tests)."""
+
+    def __init__(self) -> None:
+        super().__init__("test")
+        self.saved: list[str] = []
+
+    def load(self) -> str | None:
+        return self.saved[-1] if self.saved else None
+
+    def save(self, token: str) -> None:
+        self.saved.append(token)
+
+
+@pytest.fixture
+def smintio(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[SmintioHook, Any]]:
+    def start(**config: Any) -> tuple[SmintioHook, Any]:
+        config.setdefault("options", {}).setdefault("seeded_transactions", SEEDED)
+        running = sandbox("smintio", **config)
+        conn = smintio_connection(running.url, backoff_initial=0.01, backoff_max=0.05, max_attempts=5)
+        monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(conn))
+        return SmintioHook(refresh_token_store=MemoryStore()), running
+
+    return start
+
+
+def test_pages_every_license_once_and_skips_unsyncable(smintio: Callable[..., Any]) -> None:
+    hook, _ = smintio()
+    pages = list(hook.iter_transaction_pages(limit=25))
+    uuids = [lpt.uuid for page in pages for lpt in page.transactions]
+    assert len(uuids) == len(set(uuids)) == SYNCABLE
+    assert sum(page.skipped for page in pages) == SEEDED - SYNCABLE
+    assert pages[-1].raw_count == 0 and pages[-1].continuation_uuid == pages[-2].continuation_uuid
+    expired = [lpt for page in pages for lpt in page.transactions if lpt.uuid == seed.stable_uuid("lpt", 3)]
+    assert expired and expired[0].license_terms[0].valid_until is not None
+
+
+def test_resumes_from_a_stored_cursor_and_sees_changes_with_higher_version(smintio: Callable[..., Any]) -> None:
+    hook, running = smintio()
+    cursor = None
+    for page in hook.iter_transaction_pages(limit=50):
+        cursor = page.continuation_uuid
+    assert list(hook.iter_license_purchase_transactions(cursor)) == []
+    changed = seed.stable_uuid("lpt", 7)
+    running.admin("POST", f"smintio/lpt/{changed}", json={"valid_until": "2026-12-01T00:00:00Z"})
+    (again,) = list(hook.iter_license_purchase_transactions(cursor))
+    assert again.uuid == changed and again.version == 2
+
+
+def test_token_is_refreshed_mid_paging_and_the_rotated_refresh_token_kept(smintio: Callable[..., Any]) -> None:
+    hook, running = smintio(token_ttl_seconds=3600)
+    store: MemoryStore = hook.refresh_token_store  # type: ignore[assignment]
+    seen = 0
+    for page in hook.iter_transaction_pages(limit=20):
+        seen += len(page.transactions)
+        if seen and len(store.saved) == 1:
+            running.context.clock.advance(4000)  # every access token issued so far is now expired
+    assert seen == SYNCABLE
+    assert len(store.saved) == 2  # the first token and the one after expiry, each rotating the refresh token
+    assert running.context.stats.by_status.get(401, 0) == 1
+
+
+def test_spent_refresh_token_is_an_authentication_error(smintio: Callable[..., Any]) -> None:
+    hook, _ = smintio()
+    hook.generic_metadata()
+    stale = SmintioHook(refresh_token_store=MemoryStore())  # presents the spent demo refresh token again
+    with pytest.raises(AuthenticationError) as caught:
+        stale.generic_metadata()
+    assert "invalid_grant" in str(caught.value)
+    assert "demo-secret" not in str(caught.value) and "demo-refresh-token" not in str(caught.value)
+
+
+def test_recovers_from_5xx_and_429_storms(smintio: Callable[..., Any]) -> None:
+    hook, running = smintio()
+    running.set_faults(fail_next=[503, 429, 502, 429], retry_after_seconds=0)
+    assert len(list(hook.iter_license_purchase_transactions(limit=100))) == SYNCABLE
+    statuses = running.context.stats.by_status
+    assert statuses[503] == 1 and statuses[429] == 2 and statuses[502] == 1
+
+
+def test_malformed_records_are_quarantined_and_the_rest_arrive(smintio: Callable[..., Any], tmp_path: Path) -> None:
+    hook, running = smintio()
+    running.set_faults(malformed_rate=0.1, seed=3)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    ledger.migrate()
+
+    def on_invalid(reason: str, raw: Any) -> None:
+        ledger.quarantine("smintio", "license_purchase_transaction", reason, raw, run_id="r1")
+
+    pages = list(hook.iter_transaction_pages(limit=30, on_invalid=on_invalid))
+    good = sum(len(p.transactions) for p in pages)
+    bad = ledger.quarantined(run_id="r1")
+    assert bad and good + len(bad) + sum(p.skipped for p in pages) == SEEDED
+    assert all("invalid license purchase transaction" in row.reason for row in bad)
+    assert any("license_terms" in row.reason or "uuid" in row.reason for row in bad)
+
+
+def test_expired_signed_url_is_replaced_by_a_fresh_one(smintio: Callable[..., Any]) -> None:
+    hook, running = smintio()
+    lpt = next(hook.iter_license_purchase_transactions(limit=5))
+    (binary, *_) = hook.binaries(lpt.cart_purchase_transaction_uuid or "", lpt.uuid)
+    running.context.clock.advance(2 * 3600)  # the URL's hour is over (tokens too)
+    sink = io.BytesIO()
+    result = hook.download_binary(lpt, binary, sink)
+    assert sink.getvalue() == images.png(binary.uuid)
+    assert result.size == len(sink.getvalue())
+    assert running.context.stats.by_route.get(f"GET /consumer/v1/downloads/{binary.uuid}") == 2
+
+
+def test_cut_download_is_retried(smintio: Callable[..., Any]) -> None:
+    hook, running = smintio()
+    running.set_faults(drop_download_after_bytes=100)
+    lpt = next(hook.iter_license_purchase_transactions(limit=5))
+    (binary, *_) = hook.binaries(lpt.cart_purchase_transaction_uuid or "", lpt.uuid)
+    sink = io.BytesIO()
+    hook.download_binary(lpt, binary, sink)
+    assert sink.getvalue() == images.png(binary.uuid)
+
+
+def test_200_mb_binary_streams_in_constant_memory(smintio: Callable[..., Any], tmp_path: Path) -> None:
+    size = 200 * 1024 * 1024
+    hook, _ = smintio(options={"seeded_transactions": 12, "large_binary_bytes": size})
+    lpt = next(lpt for lpt in hook.iter_license_purchase_transactions() if lpt.uuid == seed.stable_uuid("lpt", 0))
+    (binary,) = hook.binaries(lpt.cart_purchase_transaction_uuid or "", lpt.uuid)
+    tracemalloc.start()
+    try:
+        result = hook.download_binary(lpt, binary, tmp_path / "big.png")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.size == size == (tmp_path / "big.png").stat().st_size
+    assert peak < 8 * 1024 * 1024  # chunks, never the 200 MB file
+
+
+def test_portals_writes(smintio: Callable[..., Any], tmp_path: Path) -> None:
+    hook, _ = smintio()
+    draft = hook.get_asset("asset-spring-10")
+    assert draft.approval_status is ApprovalStatus.DRAFT
+    approved = hook.set_approval(draft.id, ApprovalStatus.APPROVED, "approved by brand review")
+    assert approved.is_approved and approved.version == draft.version + 1
+    with pytest.raises(ValueError):
+        hook.set_approval(draft.id, "nonsense", "x")  # refused before anything is sent
+    tagged = hook.update_metadata(draft.id, {"imprint": "Northwind"}, tags_add=["title:demo"], tags_remove=[])
+    assert tagged.metadata["imprint"] == "Northwind" and "title:demo" in tagged.tags
+    assert hook.update_metadata(draft.id, {"imprint": "Northwind"}, tags_add=["title:demo"]).version == tagged.version
+    source = tmp_path / "de.png"
+    source.write_bytes(images.png("localized"))
+    variant = hook.upload_variant(draft.id, source, name="de.png", language="de", region="dach",
+                                  content_type="image/png", idempotency_key="co-variant-1")
+    replay = hook.upload_variant(draft.id, source, name="de.png", language="de", region="dach",
+                                 content_type="image/png", idempotency_key="co-variant-1")
+    assert variant.id == replay.id and variant.master_asset_id == draft.id and variant.is_derivative
+    retired = hook.retire_asset("asset-summer-01", "rights expired")
+    assert retired.approval_status is ApprovalStatus.RETIRED
+    with pytest.raises(ConflictError) as caught:
+        hook.set_approval("asset-summer-01", ApprovalStatus.APPROVED, "bring it back")
+    assert caught.value.status == 409 and "invalid_transition" in str(caught.value)
+    with pytest.raises(RequestRejectedError):
+        hook.set_approval(draft.id, ApprovalStatus.APPROVED, "")  # the sandbox validates the comment
+    changed = {a.id for a in hook.iter_assets(changed_since=draft.updated_at, page_size=7)}
+    assert {draft.id, variant.id, "asset-summer-01"} <= changed
+    assert "asset-holiday-01" not in changed
+    assert len(list(hook.iter_assets(filters={"campaign": "holiday-2026"}, page_size=4))) == 6
+
+
+def test_no_secret_reaches_the_logs(smintio: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+    hook, running = smintio()
+    caplog.set_level(logging.DEBUG)
+    running.set_faults(fail_next=[503])
+    list(hook.iter_license_purchase_transactions(limit=100))
+    running.context.clock.advance(4000)
+    hook.generic_metadata()
+    access_tokens = [doc.id for doc in running.context.store.documents("access_token")]
+    text = caplog.text
+    assert "demo-secret" not in text and "demo-refresh-token" not in text
+    assert all(token not in text for token in access_tokens)
+    assert all(token not in text for token in hook.refresh_token_store.saved)  # type: ignore[attr-defined]
+
+
+def test_connection_test_button(smintio: Callable[..., Any]) -> None:
+    hook, _ = smintio()
+    ok, message = hook.test_connection()
+    assert ok, message
