@@ -31,14 +31,6 @@ SANDBOXES: dict[str, SandboxSpec] = {
     spec.name: spec
     for spec in (
         SandboxSpec("smintio", "contentops_sandbox.smintio.app:create_app", 8701, "smintio_default"),
-        SandboxSpec("vip", "contentops_sandbox.vip.app:create_app", 8702, "vip_default"),
-        SandboxSpec("consonance", "contentops_sandbox.consonance.app:create_app", 8703, "consonance_default"),
-        SandboxSpec(
-            "workflow", "contentops_sandbox.opentext_workflow.app:create_app", 8704, "opentext_workflow_default"
-        ),
-        SandboxSpec(
-            "trading_grid", "contentops_sandbox.trading_grid.app:create_app", 8705, "opentext_trading_grid_default"
-        ),
-        SandboxSpec("exstream", "contentops_sandbox.exstream.app:create_app", 8706, "opentext_exstream_default"),
+        # next, on their fixed ports: vip 8702, consonance 8703, workflow 8704, trading_grid 8705, exstream 8706
     )
 }
