@@ -10,6 +10,7 @@ State lives under ``--state-dir`` (default ``var/sandbox``) and survives restart
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import threading
 from pathlib import Path
@@ -26,6 +27,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", type=Path, default=Path("var/sandbox"))
     parser.add_argument("--rate-limit", type=float, help="requests/second ceiling of each product API")
     parser.add_argument("--rate-burst", type=int)
+    parser.add_argument(
+        "--options",
+        type=json.loads,
+        default={},
+        help='system-specific options as JSON, e.g. \'{"smintio": {"generated_transactions": 1000}}\'',
+    )
     args = parser.parse_args(argv)
 
     names = args.only or sorted(SANDBOXES)
@@ -40,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
             rate_limit_per_second=args.rate_limit,
             rate_limit_burst=args.rate_burst,
             public_url=f"http://{args.host}:{port}",
+            options=args.options.get(name, {}),
         )
         servers.append(SandboxServer(spec.load()(config), host=args.host, port=port, log_level="info").start())
         print(f"{name:<13} http://{args.host}:{port}   (admin: /_sandbox/docs)", flush=True)
