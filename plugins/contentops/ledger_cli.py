@@ -1,0 +1,65 @@
+"""``python -m contentops.ledger_cli``: ask the ledger what happened.
+
+    python -m contentops.ledger_cli where <asset id>      # where did this asset go, when, under which license?
+    python -m contentops.ledger_cli quarantine [--source smintio]
+    python -m contentops.ledger_cli audit <subject>
+
+The ledger is found as tasks find it (the ``contentops_ledger`` connection, then
+``CONTENTOPS_LEDGER_URL``, then ``$CONTENTOPS_HOME/ledger.sqlite``), or given with ``--url``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from contentops.ledger import Ledger
+
+
+def _ledger(url: str | None) -> Ledger:
+    if url is None:
+        from contentops.hooks.ledger import LedgerHook
+
+        url = LedgerHook().sqlalchemy_url()
+    ledger = Ledger(url)
+    ledger.migrate()
+    return ledger
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m contentops.ledger_cli", description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="SQLAlchemy URL of the ledger")
+    commands = parser.add_subparsers(dest="command", required=True)
+    where = commands.add_parser("where", help="every target an asset was delivered to")
+    where.add_argument("asset_id")
+    quarantine = commands.add_parser("quarantine", help="unresolved quarantined partner records")
+    quarantine.add_argument("--source")
+    audit = commands.add_parser("audit", help="the audit trail of a subject (asset id)")
+    audit.add_argument("subject")
+    args = parser.parse_args(argv)
+    ledger = _ledger(args.url)
+    out = sys.stdout
+    if args.command == "where":
+        rows = ledger.where_did_it_go(args.asset_id)
+        if not rows:
+            out.write(f"{args.asset_id} was not delivered anywhere\n")
+        for row in rows:
+            out.write(
+                f"{row.updated_at:%Y-%m-%d %H:%M} {row.status:<10} {row.target:<40} version {row.version} "
+                f"remote {row.remote_id} license {row.license_ref or '-'} ({row.pipeline})\n"
+            )
+    elif args.command == "quarantine":
+        for record in ledger.quarantined(source=args.source):
+            out.write(
+                f"#{record.id} {record.created_at:%Y-%m-%d %H:%M} {record.source}/{record.kind} "
+                f"{record.ref or '-'}: {record.reason}\n"
+            )
+    else:
+        for entry in ledger.audit_trail(subject=args.subject):
+            out.write(f"{entry.at:%Y-%m-%d %H:%M} {entry.pipeline} {entry.action} {json.dumps(entry.details)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""The ledger CLI answers "where did asset X go" from the ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contentops.ledger import Ledger
+from contentops.ledger_cli import main
+
+pytestmark = pytest.mark.unit
+
+
+def test_where_quarantine_and_audit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    ledger = Ledger(url)
+    ledger.migrate()
+    plan = ledger.plan("campaign_release", "asset-1", 2, "vip:package-emea")
+    ledger.begin(plan, license_ref="getty/lpt-9")
+    ledger.complete(plan.key, "item-77", license_ref="getty/lpt-9")
+    ledger.quarantine("vip", "return", "file name escapes its folder", {"file_name": "../x"}, ref="ret-1")
+    ledger.audit("rights_expiry_sweep", "withdrawn", "asset-1", {"target": "vip:package-emea"})
+
+    assert main(["--url", url, "where", "asset-1"]) == 0
+    line = capsys.readouterr().out
+    assert "vip:package-emea" in line and "item-77" in line and "getty/lpt-9" in line and "version 2" in line
+    main(["--url", url, "where", "asset-2"])
+    assert "not delivered anywhere" in capsys.readouterr().out
+    main(["--url", url, "quarantine", "--source", "vip"])
+    assert "file name escapes its folder" in capsys.readouterr().out
+    main(["--url", url, "audit", "asset-1"])
+    assert "withdrawn" in capsys.readouterr().out
