@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.contentops-installed
 
-.PHONY: run test lint sandboxes bench clean
+.PHONY: run test lint sandboxes bench clean system-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m contentops_sandbox.launcher
 
+## Debian tools the tests use (docker-compose validates the compose file without an engine)
+system-tools:
+	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
+
 ## make test: lint, then the whole test suite
-test: $(STAMP)
+test: $(STAMP) system-tools
 	$(BIN)/ruff check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
