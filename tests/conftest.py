@@ -7,6 +7,9 @@ directory, so contract and end-to-end tests talk real HTTP to a real server.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,8 +25,22 @@ from contentops_sandbox.core import SandboxConfig, SandboxContext, SandboxServer
 from contentops_sandbox.core.faults import FaultSettings
 from contentops_sandbox.registry import SANDBOXES
 
+# Airflow gets a throwaway home (and SQLite metadata database) for the whole test session,
+# set before anything imports Airflow.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="contentops-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """Airflow's metadata database, migrated once per session (for dag.test() runs)."""
+    airflow = Path(sys.executable).parent / "airflow"
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
+    return _AIRFLOW_HOME
 
 
 @dataclass

@@ -39,7 +39,7 @@ def test_no_import_errors(dagbag: Any) -> None:
 def test_every_dag_is_scheduled_tagged_and_documented(dagbag: Any) -> None:
     assert len(dagbag.dag_ids) == len(DAG_FILES)
     for dag_id in dagbag.dag_ids:
-        dag = dagbag.get_dag(dag_id)
+        dag = dagbag.dags[dag_id]
         assert dag.timetable.__class__.__name__ != "NullTimetable", f"{dag_id} has no schedule"
         assert dag.tags, f"{dag_id} has no tags"
         assert dag.doc_md, f"{dag_id} has no documentation"

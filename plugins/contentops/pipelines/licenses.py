@@ -44,8 +44,9 @@ def sync_license_index(run: PipelineRun, *, page_size: int = 100, max_pages: int
     counts: Counter[str] = Counter()
     on_invalid = run.quarantine_callback("smintio", "license_purchase_transaction")
     for page in smintio.iter_transaction_pages(start, limit=page_size, on_invalid=on_invalid):
-        counts["indexed"] += run.ledger.upsert_licenses([license_row(lpt) for lpt in page.transactions],
-                                                        run_id=run.run_id)
+        counts["indexed"] += run.ledger.upsert_licenses(
+            [license_row(lpt) for lpt in page.transactions], run_id=run.run_id
+        )
         counts["skipped"] += page.skipped
         counts["quarantined"] += page.invalid
         counts["pages"] += 1

@@ -145,8 +145,8 @@ class PipelineRun:
         return Delivered(plan.action, remote_id, plan.key)
 
     # -- the end of a run ----------------------------------------------------------------------
-    def build_report(self, title: str) -> RunReport:
-        report = RunReport(self.dag_id, self.run_id, title)
+    def build_report(self, title: str, notes: list[str] | None = None) -> RunReport:
+        report = RunReport(self.dag_id, self.run_id, title, notes=list(notes or []))
         report.notes.append(
             f"Window {self.window.describe()}" + (" — dry run: nothing was changed" if self.dry_run else "")
         )
@@ -165,9 +165,11 @@ class PipelineRun:
             )
         return report
 
-    def write_report(self, title: str, *, api_base_url: str | None = None) -> dict[str, Any]:
+    def write_report(
+        self, title: str, *, notes: list[str] | None = None, api_base_url: str | None = None
+    ) -> dict[str, Any]:
         """Write the run's report, store its counts, log the summary line and where to open it."""
-        report = self.build_report(title)
+        report = self.build_report(title, notes)
         html_path, csv_path = report.write()
         self.ledger.record_run(
             self.dag_id,

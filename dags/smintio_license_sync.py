@@ -1,0 +1,58 @@
+"""
+### Smint.io license sync
+
+Keeps the ledger's **license index** in step with Smint.io: every license purchase transaction
+that changed since the stored `continuation_uuid` is read, validated and indexed with its rights
+and expiry. Records that fail validation are quarantined with their reason (the run goes on);
+the cursor advances page by page, so an interrupted run resumes where it stopped.
+
+Emits the Airflow Asset `contentops://smintio/licenses`, on which the rights pipelines are
+scheduled. Each run writes a report (the **Run report** tab of the run).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, DeltaDataIntervalTimetable, Param, dag, task
+
+LICENSES = Asset("contentops://smintio/licenses")
+
+
+@dag(
+    dag_id="smintio_license_sync",
+    schedule=DeltaDataIntervalTimetable(timedelta(hours=1)),
+    start_date=datetime(2026, 11, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "smintio", "licenses"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    params={
+        "page_size": Param(100, type="integer", minimum=1, maximum=100, description="Transactions per page"),
+        "max_pages": Param(None, type=["null", "integer"], minimum=1, description="Stop after this many pages"),
+        "smintio_conn_id": Param("smintio_default", type="string", description="Smint.io connection"),
+    },
+)
+def smintio_license_sync() -> None:
+    @task(outlets=[LICENSES])
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context)
+        params = context["params"]  # type: ignore[index]
+        return sync_license_index(run, page_size=params["page_size"], max_pages=params["max_pages"])
+
+    @task
+    def report(counts: dict[str, object], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context)
+        summary = ", ".join(f"{key} {counts.get(key, 0)}" for key in ("pages", "indexed", "skipped", "quarantined"))
+        return run.write_report("Smint.io license sync", notes=[f"Feed: {summary}."])
+
+    report(sync_licenses())
+
+
+smintio_license_sync()

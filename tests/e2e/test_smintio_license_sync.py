@@ -1,0 +1,70 @@
+"""smintio_license_sync end to end: dag.test() against the Smint.io sandbox, effects in the ledger."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contentops.ledger import Ledger
+from contentops.pipelines.licenses import cursor_name
+from contentops_sandbox.connections import smintio_connection
+from contentops_sandbox.smintio import seed
+
+pytestmark = pytest.mark.e2e
+
+SEEDED = 60
+
+
+def _load_dag() -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags" / "smintio_license_sync.py"))
+    return bag.dags["smintio_license_sync"]
+
+
+def test_sync_indexes_quarantines_and_resumes(
+    airflow_db: Path, sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    running = sandbox("smintio", options={"seeded_transactions": SEEDED})
+    running.set_faults(malformed_rate=0.05, seed=11, fail_next=[503, 429], retry_after_seconds=0)
+    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(running.url, backoff_max=0.05)))
+    monkeypatch.setenv("AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger",
+                                                                     "extra": {"url": ledger_url}}))
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    dag = _load_dag()
+
+    first = dag.test(logical_date=datetime(2026, 11, 24, 10, tzinfo=UTC), run_conf={"page_size": 7})
+    assert first.state == "success"
+    ledger = Ledger(ledger_url)
+    quarantined = ledger.quarantined(source="smintio")
+    syncable = SEEDED - SEEDED // 12
+    assert quarantined, "the malformed records were quarantined"
+    indexed = ledger.count_licenses()
+    # every record served is indexed, skipped (not syncable) or quarantined — nothing is lost
+    assert syncable <= indexed + len(quarantined) <= SEEDED
+    seeded_uuids = {seed.stable_uuid("lpt", i) for i in range(SEEDED)}
+    assert all(ledger.license(u) is None or u in seeded_uuids for u in seeded_uuids)
+    expired = ledger.license(seed.stable_uuid("lpt", 3))
+    if expired is not None:  # unless that very record was served malformed
+        assert expired.expires_at is not None and expired.expires_at < datetime.now(UTC)
+    cursor = ledger.get_cursor(cursor_name("smintio_default"))
+    assert cursor
+    summary = ledger.run_summary("smintio_license_sync", first.run_id)
+    assert summary and summary["counts"].get("quarantined") == len(quarantined)
+    assert Path(summary["report_path"]).is_file()
+
+    # a second run reads only what changed since the stored cursor
+    running.set_faults()
+    changed = seed.stable_uuid("lpt", 9)
+    running.admin("POST", f"smintio/lpt/{changed}", json={"valid_until": "2026-12-10T00:00:00Z"})
+    second = dag.test(logical_date=datetime(2026, 11, 24, 11, tzinfo=UTC))
+    assert second.state == "success"
+    row = ledger.license(changed)
+    assert row is not None and row.version == 2 and row.expires_at == datetime(2026, 12, 10, tzinfo=UTC)
+    assert ledger.get_cursor(cursor_name("smintio_default")) != cursor
