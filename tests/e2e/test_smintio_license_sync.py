@@ -49,7 +49,9 @@ def test_sync_indexes_quarantines_and_resumes(
     # every record served is indexed, skipped (not syncable) or quarantined — nothing is lost
     assert syncable <= indexed + len(quarantined) <= SEEDED
     seeded_uuids = {seed.stable_uuid("lpt", i) for i in range(SEEDED)}
-    assert all(ledger.license(u) is None or u in seeded_uuids for u in seeded_uuids)
+    rows = list(ledger.iter_licenses_to_review(expiring_before=datetime(1970, 1, 1, tzinfo=UTC),
+                                               changed_in_run=first.run_id))
+    assert len(rows) == indexed and {row.lpt_uuid for row in rows} <= seeded_uuids
     expired = ledger.license(seed.stable_uuid("lpt", 3))
     if expired is not None:  # unless that very record was served malformed
         assert expired.expires_at is not None and expired.expires_at < datetime.now(UTC)
