@@ -160,11 +160,10 @@ contentops is up.
 {sandboxes}
 
 Tour (README.md has the long version):
-  1. Open the UI, DAGs -> campaign_release -> Trigger: fill in the form and trigger it.
-  2. Watch the run; its last task's log links the run report (var/reports/...).
-  3. "Where did asset X go?": python -m contentops.ledger_cli where <asset id>
-  4. Backfill last week's rights sweep:
-       .venv/bin/airflow backfill create --dag-id rights_expiry_sweep --from-date <7 days ago> --to-date <yesterday>
+  1. Open the UI and log in. DAGs -> smintio_license_sync -> Trigger: the form shows its Params.
+  2. Watch the run; open its "Run report" tab (the HTML report the run wrote under var/reports/).
+  3. Ask the ledger: .venv/bin/python -m contentops.ledger_cli quarantine
+  4. Faults on demand: http://127.0.0.1:8701/_sandbox/docs (PUT /_sandbox/faults)
 
 Ctrl-C stops everything.
 """
