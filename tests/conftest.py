@@ -6,6 +6,7 @@ directory, so contract and end-to-end tests talk real HTTP to a real server.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +34,20 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME /
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
+# the project's DAGs, plus the test-only DAGs end-to-end tests run with dag.test()
+os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
+    [
+        {
+            "name": name,
+            "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+            "kwargs": {"path": str(path)},
+        }
+        for name, path in (
+            ("dags-folder", Path(__file__).resolve().parents[1] / "dags"),
+            ("test-dags", Path(__file__).resolve().parent / "e2e" / "dags"),
+        )
+    ]
+)
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,16 @@ def smintio_connection(url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def opentext_workflow_connection(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "conn_type": "opentext_workflow",
+        "host": url,
+        "login": "contentops-demo",
+        "password": "demo-secret",
+        "extra": {"tenant_id": "demo", **DEMO_TRANSPORT, **extra},
+    }
+
+
 def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[str, Any]]:
     """Connection id -> connection (Airflow's JSON import format) for the given sandbox URLs."""
     connections: dict[str, dict[str, Any]] = {
@@ -39,4 +49,6 @@ def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[st
     }
     if "smintio" in urls:
         connections["smintio_default"] = smintio_connection(urls["smintio"])
+    if "workflow" in urls:
+        connections["opentext_workflow_default"] = opentext_workflow_connection(urls["workflow"])
     return connections

@@ -31,6 +31,9 @@ SANDBOXES: dict[str, SandboxSpec] = {
     spec.name: spec
     for spec in (
         SandboxSpec("smintio", "contentops_sandbox.smintio.app:create_app", 8701, "smintio_default"),
-        # next, on their fixed ports: vip 8702, consonance 8703, workflow 8704, trading_grid 8705, exstream 8706
+        SandboxSpec(
+            "workflow", "contentops_sandbox.opentext_workflow.app:create_app", 8704, "opentext_workflow_default"
+        ),
+        # next, on their fixed ports: vip 8702, consonance 8703, trading_grid 8705, exstream 8706
     )
 }

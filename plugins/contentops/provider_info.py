@@ -66,7 +66,23 @@ def _text(label: str, description: str = "") -> dict[str, Any]:
     return {"label": label, "description": description, "schema": {"type": ["string", "null"]}}
 
 
+#: Extra fields of the OpenText Cloud Platform connections (Workflow Service, Exstream).
+OCP_FIELDS: dict[str, dict[str, Any]] = {
+    "tenant_id": _text("Tenant ID", "The OpenText Cloud Platform tenant the token is issued for."),
+    "token_style": _text("Token request body", "json (default, as OpenText's collections) or form (as its SDK)"),
+    "token_path": _text("Token path", "Default /tenants/{tenant_id}/oauth2/token"),
+}
+
 CONNECTION_TYPES: list[dict[str, Any]] = [
+    _conn_type(
+        "opentext_workflow",
+        "contentops.hooks.opentext_workflow.OpenTextWorkflowHook",
+        "OpenText Workflow Service",
+        hidden=["schema", "port"],
+        relabeling={"host": "API host", "login": "Client ID", "password": "Client secret"},
+        placeholders={"host": "https://na-1-dev.api.opentext.com"},
+        fields={**OCP_FIELDS, "workflow_path": _text("Workflow path", "Default /workflow/v1"), **TRANSPORT_FIELDS},
+    ),
     _conn_type(
         "smintio",
         "contentops.hooks.smintio.SmintioHook",

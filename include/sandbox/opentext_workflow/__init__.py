@@ -1,0 +1,1 @@
+"""OpenText Workflow Service sandbox. See app.py."""

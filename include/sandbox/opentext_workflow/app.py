@@ -1,0 +1,379 @@
+"""The OpenText Workflow Service sandbox (``/workflow/v1``, Flowable-based OCP flavour).
+
+Sourced (OpenText's public demo apps and Postman collections, shared/api-notes/opentext.md §1):
+the paths below, ``offset``/``count``/``sort``/``order`` paging, HAL ``_embedded`` +
+``_links.next``, the start body (``processDefinitionKey``, ``name``, ``variables``,
+``returnVariables``), task actions (``claim``, ``complete`` with ``outcome`` and ``variables``,
+``delegate``), instance suspend/activate (PUT) and terminate (DELETE), the instance fields
+(``ended``, ``completed``, ``suspended`` …), and the error bodies (gateway ``fault``, service
+``exception`` + ``message``).
+
+Modelled: ``businessKey`` on start and as a list filter (Flowable's name; OCP does not document
+it), the ``outcome`` field on a finished instance, and the process models themselves: each
+model is a sequence of user tasks (:data:`MODELS`); completing the last one, or completing any
+with a rejecting outcome, ends the instance with that outcome.
+
+Operator side: ``PUT /_sandbox/workflow/auto-complete`` sets rules
+``{"<model key>": {"outcome": "approved", "after_seconds": 0, "variables": {…}}}`` that finish
+instances of a model once they are that old on the sandbox clock (checked whenever an instance or
+task is read), so demos and end-to-end tests see workflows really end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
+from contentops_sandbox.opentext_common import add_ocp_token_routes, ocp_error_body
+
+BASE = "/workflow/v1"
+#: key -> (name, user tasks in order, outcomes that end the instance early)
+MODELS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
+    "asset_approval": (
+        "Asset approval",
+        ("Legal review", "Brand review", "Marketing sign-off"),
+        frozenset({"rejected"}),
+    ),
+    "rights_renewal": ("Rights renewal, replacement or takedown", ("Rights decision",), frozenset()),
+    "compliance_exception": ("Compliance exception", ("Remediate", "Verify"), frozenset({"removed"})),
+    "regional_localization_review": ("Regional localization review", ("Regional review",), frozenset({"rejected"})),
+    "creative_request_intake": ("Creative request intake", ("Triage request",), frozenset()),
+    "asset_onboarding": (
+        "Asset onboarding",
+        ("Enrich metadata", "Validate rights", "Categorize"),
+        frozenset({"rejected"}),
+    ),
+    "compliance_review": ("Usage compliance review", ("Review usage",), frozenset()),
+}
+
+
+class Variable(BaseModel):
+    name: str = Field(min_length=1)
+    value: Any = None
+    type: str | None = None
+
+
+class StartBody(BaseModel):
+    processDefinitionKey: str = Field(min_length=1)
+    name: str | None = None
+    businessKey: str | None = None
+    outcome: str | None = None
+    variables: list[Variable] = Field(default_factory=list)
+    returnVariables: bool = False
+
+
+class TaskAction(BaseModel):
+    action: str
+    assignee: str | None = None
+    outcome: str | None = None
+    variables: list[Variable] = Field(default_factory=list)
+
+
+class InstanceAction(BaseModel):
+    action: str
+    comment: dict[str, Any] | None = None
+
+
+class CommentBody(BaseModel):
+    message: str = Field(min_length=1)
+
+
+def _seed(context: SandboxContext) -> None:
+    for n, (key, (name, _, _)) in enumerate(MODELS.items(), start=1):
+        context.store.put(
+            "model", key, {"id": f"model-{n}", "key": key, "name": name, "version": 1, "modelType": "json"}
+        )
+    context.store.put("rules", "auto-complete", {})
+
+
+def _hal(request: Request, key: str, items: list[dict[str, Any]], offset: int, count: int, total: int) -> dict:
+    body: dict[str, Any] = {"_embedded": {key: items}, "_links": {"self": {"href": str(request.url)}}}
+    if offset + count < total:
+        query = dict(request.query_params)
+        query.update(offset=str(offset + count), count=str(count))
+        body["_links"]["next"] = {"href": request.url.path + "?" + "&".join(f"{k}={v}" for k, v in query.items())}
+    return body
+
+
+def create_app(config: SandboxConfig) -> FastAPI:
+    app, ctx = create_sandbox_app(
+        "workflow", config, error_body=ocp_error_body, seed=_seed, title="OpenText Workflow Service sandbox"
+    )
+    add_ocp_token_routes(app, ctx)
+
+    def now() -> str:
+        return ctx.clock.now().isoformat()
+
+    def instance_or_404(instance_id: str) -> dict[str, Any]:
+        instance = ctx.store.get("instance", instance_id)
+        if instance is None:
+            raise ctx.error(404, "ObjectNotFoundException", f"process instance {instance_id} not found")
+        return instance
+
+    def open_tasks(instance_id: str) -> list[dict[str, Any]]:
+        return [t for t in ctx.store.all("task") if t["processInstanceId"] == instance_id and not t.get("ended")]
+
+    def create_task(instance: dict[str, Any], step: int) -> None:
+        _, tasks, _ = MODELS[instance["processDefinitionKey"]]
+        task_id = f"task-{ctx.store.next_id('task')}"
+        ctx.store.put(
+            "task",
+            task_id,
+            {
+                "id": task_id,
+                "name": tasks[step],
+                "processInstanceId": instance["id"],
+                "processDefinitionKey": instance["processDefinitionKey"],
+                "assignee": None,
+                "owner": None,
+                "createTime": now(),
+                "claimTime": None,
+                "priority": 50,
+                "dueDate": None,
+                "suspended": False,
+                "delegationState": None,
+                "step": step,
+            },
+        )
+
+    def finish(instance: dict[str, Any], outcome: str | None, variables: dict[str, Any], completed: bool) -> None:
+        for task in open_tasks(instance["id"]):
+            ctx.store.put("task", task["id"], {**task, "ended": True})
+        ctx.store.put(
+            "instance",
+            instance["id"],
+            {
+                **instance,
+                "ended": True,
+                "completed": completed,
+                "outcome": outcome,
+                "endTime": now(),
+                "variables": {**instance.get("variables", {}), **variables},
+            },
+        )
+
+    def complete_task(task: dict[str, Any], outcome: str | None, variables: dict[str, Any]) -> None:
+        instance = instance_or_404(task["processInstanceId"])
+        _, tasks, early = MODELS[instance["processDefinitionKey"]]
+        ctx.store.put("task", task["id"], {**task, "ended": True, "outcome": outcome})
+        merged = {**instance.get("variables", {}), **variables}
+        if outcome is not None:
+            merged[f"{task['name']} outcome"] = outcome
+        instance = {**instance, "variables": merged}
+        ctx.store.put("instance", instance["id"], instance)
+        if outcome in early or task["step"] + 1 >= len(tasks):
+            finish(instance, outcome, {}, completed=True)
+        else:
+            create_task(instance, task["step"] + 1)
+
+    def apply_rules(instance: dict[str, Any]) -> dict[str, Any]:
+        """Finish an instance if an auto-complete rule says it is old enough."""
+        if instance.get("ended") or instance.get("suspended"):
+            return instance
+        rule = (ctx.store.get("rules", "auto-complete") or {}).get(instance["processDefinitionKey"])
+        if not rule:
+            return instance
+        age = (ctx.clock.now() - datetime.fromisoformat(instance["startTime"])).total_seconds()
+        if age < float(rule.get("after_seconds", 0)):
+            return instance
+        for task in sorted(open_tasks(instance["id"]), key=lambda t: t["step"]):
+            ctx.store.put("task", task["id"], {**task, "ended": True, "outcome": rule["outcome"]})
+        finish(instance, rule["outcome"], dict(rule.get("variables") or {}), completed=True)
+        return instance_or_404(instance["id"])
+
+    def public(instance: dict[str, Any], with_variables: bool = True) -> dict[str, Any]:
+        body = dict(instance)
+        body["variables"] = (
+            [{"name": k, "value": v} for k, v in instance.get("variables", {}).items()] if with_variables else []
+        )
+        return body
+
+    @app.get(f"{BASE}/runtime/models")
+    def models(
+        request: Request, key: str | None = None, offset: int = Query(0, ge=0), count: int = Query(10, ge=1, le=1000)
+    ) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        items = [m for m in ctx.store.all("model") if key is None or m["key"] == key]
+        return _hal(request, "models", items[offset : offset + count], offset, count, len(items))
+
+    @app.post(f"{BASE}/process-instances", status_code=201)
+    def start(request: Request, body: StartBody) -> dict[str, Any]:
+        subject = ctx.require_bearer(request)
+        if body.processDefinitionKey not in MODELS:
+            raise ctx.error(
+                400, "FlowableObjectNotFoundException", f"no process definition with key {body.processDefinitionKey}"
+            )
+        instance_id = f"pi-{ctx.store.next_id('instance')}"
+        name, _, _ = MODELS[body.processDefinitionKey]
+        instance = {
+            "id": instance_id,
+            "processDefinitionKey": body.processDefinitionKey,
+            "processDefinitionName": name,
+            "name": body.name or name,
+            "businessKey": body.businessKey,
+            "startTime": now(),
+            "endTime": None,
+            "startUserId": subject,
+            "suspended": False,
+            "ended": False,
+            "completed": False,
+            "outcome": None,
+            "dueDate": None,
+            "variables": {v.name: v.value for v in body.variables},
+            "comments": [],
+        }
+        ctx.store.put("instance", instance_id, instance, action="start")
+        create_task(instance, 0)
+        return public(apply_rules(instance), body.returnVariables)
+
+    @app.get(f"{BASE}/process-instances")
+    def list_instances(
+        request: Request,
+        processDefinitionKey: str | None = None,
+        businessKey: str | None = None,
+        offset: int = Query(0, ge=0),
+        count: int = Query(10, ge=1, le=1000),
+        sort: str = "startTime",
+        order: str = "desc",
+    ) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        items = [
+            apply_rules(i)
+            for i in ctx.store.all("instance")
+            if (processDefinitionKey is None or i["processDefinitionKey"] == processDefinitionKey)
+            and (businessKey is None or i.get("businessKey") == businessKey)
+        ]
+        items.sort(key=lambda i: str(i.get(sort) or ""), reverse=order == "desc")
+        page = [public(i) for i in items[offset : offset + count]]
+        return _hal(request, "process-instances", page, offset, count, len(items))
+
+    @app.get(f"{BASE}/process-instances/{{instance_id}}")
+    def get_instance(request: Request, instance_id: str) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        return public(apply_rules(instance_or_404(instance_id)))
+
+    @app.put(f"{BASE}/process-instances/{{instance_id}}")
+    def act_on_instance(request: Request, instance_id: str, body: InstanceAction) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        instance = instance_or_404(instance_id)
+        if body.action not in ("suspend", "activate"):
+            raise ctx.error(400, "FlowableIllegalArgumentException", f"unknown action {body.action}")
+        if instance["ended"]:
+            raise ctx.error(409, "FlowableException", "the process instance has ended")
+        comments = instance.get("comments", [])
+        if body.comment and body.comment.get("message"):
+            comments = [
+                *comments,
+                {"id": f"c-{ctx.store.next_id('comment')}", "message": body.comment["message"], "time": now()},
+            ]
+        instance = {**instance, "suspended": body.action == "suspend", "comments": comments}
+        ctx.store.put("instance", instance_id, instance, action=body.action)
+        return public(instance)
+
+    @app.delete(f"{BASE}/process-instances/{{instance_id}}", status_code=204)
+    def terminate(request: Request, instance_id: str) -> Response:
+        ctx.require_bearer(request)
+        instance = instance_or_404(instance_id)
+        if not instance["ended"]:
+            finish(instance, "terminated", {}, completed=False)
+        return Response(status_code=204)
+
+    @app.get(f"{BASE}/process-instances/{{instance_id}}/variables")
+    def get_variables(request: Request, instance_id: str) -> list[dict[str, Any]]:
+        ctx.require_bearer(request)
+        return public(apply_rules(instance_or_404(instance_id)))["variables"]
+
+    @app.post(f"{BASE}/process-instances/{{instance_id}}/variables", status_code=201)
+    def set_variables(request: Request, instance_id: str, body: list[Variable]) -> list[dict[str, Any]]:
+        ctx.require_bearer(request)
+        instance = instance_or_404(instance_id)
+        instance = {**instance, "variables": {**instance.get("variables", {}), **{v.name: v.value for v in body}}}
+        ctx.store.put("instance", instance_id, instance, action="variables")
+        return public(instance)["variables"]
+
+    @app.get(f"{BASE}/process-instances/{{instance_id}}/comments")
+    def get_comments(request: Request, instance_id: str) -> list[dict[str, Any]]:
+        ctx.require_bearer(request)
+        return instance_or_404(instance_id).get("comments", [])
+
+    @app.post(f"{BASE}/process-instances/{{instance_id}}/comments", status_code=201)
+    def add_comment(request: Request, instance_id: str, body: CommentBody) -> dict[str, Any]:
+        author = ctx.require_bearer(request)
+        instance = instance_or_404(instance_id)
+        comment = {"id": f"c-{ctx.store.next_id('comment')}", "message": body.message, "author": author, "time": now()}
+        ctx.store.put(
+            "instance",
+            instance_id,
+            {**instance, "comments": [*instance.get("comments", []), comment]},
+            action="comment",
+        )
+        return comment
+
+    @app.get(f"{BASE}/tasks")
+    def list_tasks(
+        request: Request,
+        processDefinitionKey: str | None = None,
+        processInstanceId: str | None = None,
+        assignee: str | None = None,
+        unassigned: bool = False,
+        includeProcessVariables: bool = False,
+        offset: int = Query(0, ge=0),
+        count: int = Query(10, ge=1, le=1000),
+        sort: str = "createTime",
+        order: str = "desc",
+    ) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        for instance in ctx.store.all("instance"):
+            apply_rules(instance)
+        items = [
+            t
+            for t in ctx.store.all("task")
+            if not t.get("ended")
+            and (processDefinitionKey is None or t["processDefinitionKey"] == processDefinitionKey)
+            and (processInstanceId is None or t["processInstanceId"] == processInstanceId)
+            and (assignee is None or t.get("assignee") == assignee)
+            and (not unassigned or t.get("assignee") is None)
+        ]
+        items.sort(key=lambda t: str(t.get(sort) or ""), reverse=order == "desc")
+        page = []
+        for task in items[offset : offset + count]:
+            body = {k: v for k, v in task.items() if k != "step"}
+            if includeProcessVariables:
+                body["variables"] = public(instance_or_404(task["processInstanceId"]))["variables"]
+            page.append(body)
+        return _hal(request, "tasks", page, offset, count, len(items))
+
+    @app.post(f"{BASE}/tasks/{{task_id}}")
+    def act_on_task(request: Request, task_id: str, body: TaskAction) -> Response:
+        user = ctx.require_bearer(request)
+        task = ctx.store.get("task", task_id)
+        if task is None or task.get("ended"):
+            raise ctx.error(404, "FlowableObjectNotFoundException", f"task {task_id} not found")
+        if body.action == "claim":
+            if task.get("assignee") and task["assignee"] != (body.assignee or user):
+                raise ctx.error(409, "FlowableTaskAlreadyClaimedException", f"task {task_id} is already claimed")
+            ctx.store.put("task", task_id, {**task, "assignee": body.assignee or user, "claimTime": now()})
+        elif body.action == "delegate":
+            if not body.assignee:
+                raise ctx.error(400, "FlowableIllegalArgumentException", "delegate needs an assignee")
+            ctx.store.put("task", task_id, {**task, "assignee": body.assignee, "delegationState": "pending"})
+        elif body.action == "complete":
+            complete_task(task, body.outcome, {v.name: v.value for v in body.variables})
+        else:
+            raise ctx.error(400, "FlowableIllegalArgumentException", f"unknown action {body.action}")
+        return Response(status_code=200)
+
+    @app.put("/_sandbox/workflow/auto-complete")
+    def set_rules(rules: dict[str, dict[str, Any]]) -> JSONResponse:
+        unknown = set(rules) - set(MODELS)
+        if unknown:
+            return JSONResponse({"error": f"unknown models {sorted(unknown)}"}, 400)
+        ctx.store.put("rules", "auto-complete", rules)
+        return JSONResponse(rules)
+
+    return app

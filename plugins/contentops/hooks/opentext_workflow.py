@@ -1,0 +1,159 @@
+"""OpenText Workflow Service: approvals, renewals, exceptions and reviews as process instances.
+
+Sourced (see docs/systems/opentext_workflow.md): ``/workflow/v1`` paths, ``offset``/``count``
+paging with HAL ``_embedded`` and ``_links.next``, the start body, task actions, the instance
+fields. Modelled: ``businessKey`` (Flowable's name) to find the instance started for a given
+asset and version, and ``outcome`` on a finished instance.
+
+Connection (conn_type ``opentext_workflow``): host = the OpenText Cloud Platform host
+(``https://na-1-dev.api.opentext.com``), login/password = client id/secret, extra
+``tenant_id`` (and optionally ``token_style``, ``token_path``, ``workflow_path``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from contentops.hooks.auth import Auth
+from contentops.hooks.base import PartnerHook
+from contentops.hooks.opentext import ocp_auth
+from contentops.models.opentext_workflow import ProcessModel, WorkflowInstance, WorkflowTask
+
+
+def _wire_variables(variables: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return [{"name": name, "value": value} for name, value in (variables or {}).items()]
+
+
+class OpenTextWorkflowHook(PartnerHook):
+    """Process models, instances and tasks of OpenText Workflow Service."""
+
+    conn_name_attr: ClassVar[str] = "workflow_conn_id"
+    default_conn_name: ClassVar[str] = "opentext_workflow_default"
+    conn_type: ClassVar[str] = "opentext_workflow"
+    hook_name: ClassVar[str] = "OpenText Workflow Service"
+    system: ClassVar[str] = "opentext_workflow"
+    health_path: ClassVar[str | None] = "models"
+    default_paths: ClassVar[dict[str, str]] = {
+        "models": "runtime/models",
+        "instances": "process-instances",
+        "instance": "process-instances/{instance_id}",
+        "instance_variables": "process-instances/{instance_id}/variables",
+        "instance_comments": "process-instances/{instance_id}/comments",
+        "tasks": "tasks",
+        "task": "tasks/{task_id}",
+    }
+
+    def __init__(self, workflow_conn_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(workflow_conn_id, **kwargs)
+
+    def host_url(self) -> str:
+        return super().base_url()
+
+    def base_url(self) -> str:
+        return self.host_url() + str(self.extra.get("workflow_path") or "/workflow/v1")
+
+    def build_auth(self, conn: Any) -> Auth | None:
+        return ocp_auth(self.host_url(), conn, self.extra, system=self.system)
+
+    # -- models and instances ----------------------------------------------------------------
+    def list_models(self, key: str | None = None) -> list[ProcessModel]:
+        params = {"key": key} if key else None
+        return [
+            ProcessModel.model_validate(m)
+            for m in self.transport.iter_hal(self.path("models"), embedded_key="models", params=params)
+        ]
+
+    def start_instance(
+        self,
+        definition_key: str,
+        *,
+        name: str,
+        business_key: str | None = None,
+        variables: dict[str, Any] | None = None,
+    ) -> WorkflowInstance:
+        """Start a process instance. Not idempotent by itself: see :func:`start_workflow_once`."""
+        body: dict[str, Any] = {
+            "processDefinitionKey": definition_key,
+            "name": name,
+            "variables": _wire_variables(variables),
+            "returnVariables": True,
+        }
+        if business_key:
+            body["businessKey"] = business_key
+        return WorkflowInstance.model_validate(self.transport.json("POST", self.path("instances"), json=body))
+
+    def find_instances(
+        self, *, business_key: str | None = None, definition_key: str | None = None, page_size: int = 50
+    ) -> list[WorkflowInstance]:
+        params: dict[str, Any] = {"count": page_size, "sort": "startTime", "order": "desc"}
+        if business_key:
+            params["businessKey"] = business_key
+        if definition_key:
+            params["processDefinitionKey"] = definition_key
+        return [
+            WorkflowInstance.model_validate(i)
+            for i in self.transport.iter_hal(self.path("instances"), embedded_key="process-instances", params=params)
+        ]
+
+    def get_instance(self, instance_id: str) -> WorkflowInstance:
+        return WorkflowInstance.model_validate(
+            self.transport.json("GET", self.path("instance", instance_id=instance_id))
+        )
+
+    def suspend(self, instance_id: str, comment: str | None = None) -> WorkflowInstance:
+        return self._act(instance_id, "suspend", comment)
+
+    def activate(self, instance_id: str, comment: str | None = None) -> WorkflowInstance:
+        return self._act(instance_id, "activate", comment)
+
+    def _act(self, instance_id: str, action: str, comment: str | None) -> WorkflowInstance:
+        body: dict[str, Any] = {"action": action}
+        if comment:
+            body["comment"] = {"includeUserIds": False, "message": comment, "type": "comment"}
+        return WorkflowInstance.model_validate(
+            self.transport.json("PUT", self.path("instance", instance_id=instance_id), json=body)
+        )
+
+    def terminate(self, instance_id: str) -> None:
+        self.transport.request("DELETE", self.path("instance", instance_id=instance_id), expected={404})
+
+    def variables(self, instance_id: str) -> dict[str, Any]:
+        items = self.transport.json("GET", self.path("instance_variables", instance_id=instance_id)) or []
+        return {item["name"]: item.get("value") for item in items}
+
+    def set_variables(self, instance_id: str, variables: dict[str, Any]) -> None:
+        self.transport.json(
+            "POST",
+            self.path("instance_variables", instance_id=instance_id),
+            json=_wire_variables(variables),
+            idempotent=True,
+        )
+
+    def comments(self, instance_id: str) -> list[dict[str, Any]]:
+        return list(self.transport.json("GET", self.path("instance_comments", instance_id=instance_id)) or [])
+
+    def add_comment(self, instance_id: str, message: str) -> dict[str, Any]:
+        return dict(
+            self.transport.json(
+                "POST", self.path("instance_comments", instance_id=instance_id), json={"message": message}
+            )
+        )
+
+    # -- tasks ------------------------------------------------------------------------------
+    def iter_tasks(self, *, page_size: int = 50, **filters: Any) -> Iterator[WorkflowTask]:
+        params = {"count": page_size, "sort": "createTime", "order": "asc", **filters}
+        for item in self.transport.iter_hal(self.path("tasks"), embedded_key="tasks", params=params):
+            yield WorkflowTask.model_validate(item)
+
+    def claim_task(self, task_id: str, assignee: str) -> None:
+        self.transport.request(
+            "POST", self.path("task", task_id=task_id), json={"action": "claim", "assignee": assignee}
+        )
+
+    def complete_task(self, task_id: str, outcome: str, variables: dict[str, Any] | None = None) -> None:
+        self.transport.request(
+            "POST",
+            self.path("task", task_id=task_id),
+            json={"action": "complete", "outcome": outcome, "variables": _wire_variables(variables)},
+        )

@@ -1,0 +1,1 @@
+"""Airflow operators of contentops (thin wrappers over the hooks)."""

@@ -1,0 +1,1 @@
+"""Airflow sensors of contentops (thin wrappers over the hooks)."""

@@ -1,0 +1,1 @@
+"""Airflow triggers of contentops (thin wrappers over the hooks)."""
