@@ -767,6 +767,14 @@ class Ledger:
             row["run_id"],
         )
 
+    def process_for_instance(self, instance_id: str) -> ProcessRecord | None:
+        """The business key record of a started workflow instance."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(processes.c.business_key).where(processes.c.instance_id == instance_id)
+            ).first()
+        return self.process(row[0]) if row else None
+
     def claim_process(self, business_key: str, system: str, definition: str, *, run_id: str | None = None) -> bool:
         """Reserve a business key before starting its workflow. False if someone already did."""
         now = _now()

@@ -208,3 +208,12 @@ def test_connection_test_button(smintio: Callable[..., Any]) -> None:
     hook, _ = smintio()
     ok, message = hook.test_connection()
     assert ok, message
+
+
+def test_a_refused_stored_token_falls_back_to_the_connections_own(smintio: Callable[..., Any]) -> None:
+    smintio()
+    store = MemoryStore()
+    store.saved.append("stale-rotated-token-from-an-old-authorization")
+    hook = SmintioHook(refresh_token_store=store)
+    assert hook.generic_metadata().providers  # the connection's (re-authorized) token worked
+    assert store.saved[-1] not in ("stale-rotated-token-from-an-old-authorization", "demo-refresh-token")

@@ -238,3 +238,11 @@ def test_license_index_upserts_and_finds_what_a_sweep_must_review(ledger: Ledger
                                                                            changed_in_run="run-1")]
     assert perpetual_changed == ["lpt-expired", "lpt-perpetual", "lpt-soon"]
     assert [r.lpt_uuid for r in ledger.licenses_for_asset("asset-2")] == ["lpt-soon"]
+
+
+def test_process_is_found_by_its_instance(ledger: Ledger) -> None:
+    ledger.claim_process("k-1", "workflow", "rights_renewal")
+    ledger.update_process("k-1", instance_id="pi-1", status="running")
+    record = ledger.process_for_instance("pi-1")
+    assert record is not None and record.business_key == "k-1"
+    assert ledger.process_for_instance("pi-2") is None

@@ -14,7 +14,8 @@ model is a sequence of user tasks (:data:`MODELS`); completing the last one, or 
 with a rejecting outcome, ends the instance with that outcome.
 
 Operator side: ``PUT /_sandbox/workflow/auto-complete`` sets rules
-``{"<model key>": {"outcome": "approved", "after_seconds": 0, "variables": {…}}}`` that finish
+``{"<model key>": {"outcome": "approved", "after_seconds": 0, "variables": {…},
+"by_variable": {"<variable>": {"<value>": "<outcome>"}}}}`` that finish
 instances of a model once they are that old on the sandbox clock (checked whenever an instance or
 task is read), so demos and end-to-end tests see workflows really end.
 """
@@ -181,9 +182,14 @@ def create_app(config: SandboxConfig) -> FastAPI:
         age = (ctx.clock.now() - datetime.fromisoformat(instance["startTime"])).total_seconds()
         if age < float(rule.get("after_seconds", 0)):
             return instance
+        outcome = rule["outcome"]
+        for variable, outcomes in (rule.get("by_variable") or {}).items():
+            value = instance.get("variables", {}).get(variable)
+            if value in outcomes:
+                outcome = outcomes[value]
         for task in sorted(open_tasks(instance["id"]), key=lambda t: t["step"]):
-            ctx.store.put("task", task["id"], {**task, "ended": True, "outcome": rule["outcome"]})
-        finish(instance, rule["outcome"], dict(rule.get("variables") or {}), completed=True)
+            ctx.store.put("task", task["id"], {**task, "ended": True, "outcome": outcome})
+        finish(instance, outcome, dict(rule.get("variables") or {}), completed=True)
         return instance_or_404(instance["id"])
 
     def public(instance: dict[str, Any], with_variables: bool = True) -> dict[str, Any]:

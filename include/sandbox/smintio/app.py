@@ -432,7 +432,9 @@ def create_app(config: SandboxConfig) -> FastAPI:
             raise ctx.error(404, "not_found", f"no license purchase transaction {lpt_uuid}")
         term_fields = {k: v for k, v in changes.items() if k in seed._term(0)}
         top_fields = {k: v for k, v in changes.items() if k not in term_fields}
-        terms = [{**term, **term_fields} for term in lpt.get("license_terms") or []]
+        terms = top_fields.pop("license_terms", None)
+        if terms is None:
+            terms = [{**term, **term_fields} for term in lpt.get("license_terms") or []]
         updated = {
             **lpt,
             **top_fields,

@@ -145,20 +145,33 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
         refresh_token: str,
         scope: str | None = None,
         on_rotate: Callable[[str], None] | None = None,
+        fallback_refresh_token: str | None = None,
     ) -> None:
         super().__init__(token_url, client_id, client_secret, scope)
         if not refresh_token:
             raise ValueError("refresh_token is required")
         self.refresh_token = refresh_token
         self.on_rotate = on_rotate
+        # e.g. the connection's own token when a stored rotated one is refused: an admin who
+        # re-authorized updated the connection, which is then the newer of the two
+        self.fallback_refresh_token = fallback_refresh_token if fallback_refresh_token != refresh_token else None
 
     def secrets(self) -> list[str]:
-        return [*super().secrets(), self.refresh_token]
+        return [s for s in (*super().secrets(), self.refresh_token, self.fallback_refresh_token) if s]
 
     def _request_token(self) -> dict[str, Any]:
+        try:
+            return self._refresh_with(self.refresh_token)
+        except AuthenticationError:
+            if not self.fallback_refresh_token:
+                raise
+            self.refresh_token, self.fallback_refresh_token = self.fallback_refresh_token, None
+            return self._refresh_with(self.refresh_token)
+
+    def _refresh_with(self, refresh_token: str) -> dict[str, Any]:
         form = {
             "grant_type": "refresh_token",
-            "refresh_token": self.refresh_token,
+            "refresh_token": refresh_token,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
         }

@@ -149,7 +149,8 @@ class SmintioHook(PartnerHook):
         return self._url("token_url", f"https://{self.tenant}.smint.io/connect/token")
 
     def build_auth(self, conn: Any) -> Auth | None:
-        refresh_token = self.refresh_token_store.load() or self.extra.get("refresh_token")
+        configured = self.extra.get("refresh_token")
+        refresh_token = self.refresh_token_store.load() or configured
         if not conn.login or not conn.password or not refresh_token:
             raise InvalidConnectionError(
                 f"connection {self.conn_id!r} needs client id (login), client secret (password) and a "
@@ -163,6 +164,7 @@ class SmintioHook(PartnerHook):
             refresh_token,
             scope=self.extra.get("scope"),
             on_rotate=self.refresh_token_store.save,
+            fallback_refresh_token=configured,
         )
 
     def _portals(self, name: str, **params: Any) -> str:

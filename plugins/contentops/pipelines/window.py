@@ -35,12 +35,14 @@ class RunWindow:
 
 
 def _as_datetime(value: Any) -> datetime | None:
+    """A plain stdlib aware UTC datetime (Airflow hands out pendulum objects; the domain rules
+    compare with stdlib datetimes, and the two do not always mix)."""
     if value is None or value == "":
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return datetime.fromtimestamp(moment.timestamp(), UTC)
 
 
 def run_window(context: Mapping[str, Any], *, default_span: timedelta = timedelta(days=1)) -> RunWindow:

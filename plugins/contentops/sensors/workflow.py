@@ -23,18 +23,17 @@ class WorkflowInstanceSensor(BaseSensorOperator):
     ``deferrable=False`` it pokes like a classic sensor.
     """
 
-    template_fields: Sequence[str] = ("instance_id",)
+    template_fields: Sequence[str] = ("instance_id", "workflow_conn_id", "poll_interval")
 
     def __init__(
         self,
         *,
         instance_id: str,
         workflow_conn_id: str = "opentext_workflow_default",
-        poll_interval: float = 30.0,
+        poll_interval: float | str = 30.0,
         deferrable: bool = True,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("poke_interval", poll_interval)
         kwargs.setdefault("timeout", timedelta(days=14).total_seconds())
         super().__init__(**kwargs)
         self.instance_id = instance_id
@@ -60,7 +59,7 @@ class WorkflowInstanceSensor(BaseSensorOperator):
             super().execute(context)
             return self._result(self._instance())
         self.defer(
-            trigger=WorkflowInstanceTrigger(self.instance_id, self.workflow_conn_id, self.poll_interval),
+            trigger=WorkflowInstanceTrigger(self.instance_id, self.workflow_conn_id, float(self.poll_interval)),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)),
         )

@@ -1,0 +1,101 @@
+"""
+### Rights expiry sweep
+
+Daily, on its data interval: reads what changed in Smint.io's license feed into the ledger's
+license index, then assesses every license that is expired, expires within `horizon_days` of
+the interval's end, or reached a usage limit — **as of the interval's end**, so a backfill of a
+past day reproduces that day's decisions.
+
+For each affected asset it starts, once per license version, a **rights renewal** workflow
+(renew / replace / takedown) in OpenText Workflow Service — or a **compliance exception**
+workflow when the license data is missing — waits for the disposition in the triggerer
+(deferrable: no worker slot is held), and writes the disposition back to Smint.io.
+
+`dry_run` decides and reports without starting or changing anything. Emits the Asset
+`contentops://rights-changes`. Every run writes a report (the run's **Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+
+from contentops.sensors.workflow import WorkflowInstanceSensor
+
+RIGHTS_CHANGES = Asset("contentops://rights-changes")
+
+
+@dag(
+    dag_id="rights_expiry_sweep",
+    schedule=CronDataIntervalTimetable("0 3 * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "rights", "smintio", "opentext-workflow"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "horizon_days": Param(30, type="integer", minimum=1, maximum=365,
+                              description="Licenses expiring within this many days of the run's end are affected"),
+        "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
+        "providers": Param([], type="array", items={"type": "string"},
+                           description="Only these stock providers (getty, istock, …); empty = all"),
+        "poll_interval": Param(30, type="integer", minimum=1, description="Seconds between workflow polls"),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+    },
+)
+def rights_expiry_sweep() -> None:
+    @task
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        return sync_license_index(PipelineRun.from_context(context))
+
+    @task
+    def assess(_: dict[str, object], **context: object) -> list[list[str]]:
+        from contentops.pipelines import rights_sweep
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context)
+        params = context["params"]  # type: ignore[index]
+        result = rights_sweep.assess(run, horizon_days=params["horizon_days"], providers=params["providers"] or None)
+        return result["batches"]
+
+    @task
+    def start_workflows(batch: list[str], **context: object) -> list[str]:
+        from contentops.pipelines import rights_sweep
+        from contentops.pipelines.runtime import PipelineRun
+
+        return rights_sweep.start_workflows(PipelineRun.from_context(context), batch)
+
+    @task(trigger_rule="none_failed")
+    def instance_ids(started: list[list[str]]) -> list[str]:
+        return [instance for batch in started for instance in batch]
+
+    @task(trigger_rule="none_failed", outlets=[RIGHTS_CHANGES])
+    def apply_dispositions(results: list[dict[str, object]], **context: object) -> dict[str, int]:
+        from contentops.pipelines import rights_sweep
+        from contentops.pipelines.runtime import PipelineRun
+
+        return rights_sweep.apply_dispositions(PipelineRun.from_context(context), list(results or []))
+
+    @task(trigger_rule="none_failed")
+    def report(_: dict[str, int], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        return PipelineRun.from_context(context).write_report("Rights expiry sweep")
+
+    batches = assess(sync_licenses())
+    ids = instance_ids(start_workflows.expand(batch=batches))
+    waits = WorkflowInstanceSensor.partial(
+        task_id="wait_for_disposition",
+        workflow_conn_id="{{ params.workflow_conn_id }}",
+        poll_interval="{{ params.poll_interval }}",
+    ).expand(instance_id=ids)
+    report(apply_dispositions(waits.output))
+
+
+rights_expiry_sweep()

@@ -1,0 +1,164 @@
+"""The rights expiry sweep's steps: assess licenses as of the run's end, start one workflow per
+affected asset and license version, and write each disposition back to Smint.io.
+
+Which workflow: an asset whose license is expired, about to expire or at a usage limit gets a
+**rights renewal** workflow (renew / replace / takedown, OWS-2); an asset whose license data
+is missing or unusable gets a **compliance exception** workflow (OWS-4). A workflow is started
+once per business key ``<workflow>:<asset>:v<license version>``, so re-runs and backfills never
+start a second one, and a changed license starts a new one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from contentops import rights
+from contentops.models.domain import SweepStatus, UsageRights
+from contentops.models.smintio import ApprovalStatus
+from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.workflows import business_key, start_workflow_once
+
+RENEWAL = "rights_renewal"
+EXCEPTION = "compliance_exception"
+#: What each finding leads to.
+WORKFLOW_FOR: dict[SweepStatus, str] = {
+    SweepStatus.EXPIRED: RENEWAL,
+    SweepStatus.EXPIRING: RENEWAL,
+    SweepStatus.LIMIT_REACHED: RENEWAL,
+    SweepStatus.METADATA_MISSING: EXCEPTION,
+}
+BATCH_SIZE = 50
+
+
+def assess(run: PipelineRun, *, horizon_days: int, providers: list[str] | None = None) -> dict[str, Any]:
+    """Find the assets whose license needs action as of the window's end.
+
+    Returns counts and batches of asset ids (small, for XCom and task mapping); the findings
+    themselves go to the run's audit trail (and so to its report).
+    """
+    as_of = run.window.end
+    affected: dict[str, tuple[SweepStatus, str, int, str]] = {}  # lpt uuid -> (status, reasons, version, expiry)
+    counts: Counter[str] = Counter()
+    # licenses ending before the horizon, plus every license this run's sync brought in (one
+    # without an end date can still be unusable or at a limit)
+    for row in run.ledger.iter_licenses_to_review(
+        expiring_before=as_of + timedelta(days=horizon_days), changed_in_run=run.run_id
+    ):
+        if providers and row.provider not in providers:
+            continue
+        counts["licenses_reviewed"] += 1
+        assessment = rights.assess_for_sweep(UsageRights.model_validate(row.rights), as_of, horizon_days)
+        if not assessment.needs_action:
+            continue
+        expiry = assessment.expires_at.date().isoformat() if assessment.expires_at else ""
+        reasons = "; ".join(reason.message for reason in assessment.reasons)
+        affected[row.lpt_uuid] = (assessment.status, reasons, row.version or 1, expiry)
+    asset_ids: list[str] = []
+    smintio = run.hook("smintio")
+    on_invalid = run.quarantine_callback("smintio", "asset")
+    for asset in smintio.iter_assets(on_invalid=on_invalid):
+        finding = affected.get(asset.license_purchase_transaction_uuid or "")
+        if finding is None or asset.approval_status is ApprovalStatus.RETIRED:
+            continue
+        status, reasons, version, expiry = finding
+        counts[f"assets_{status.value}"] += 1
+        run.record(
+            asset.id,
+            f"smintio:{asset.license_purchase_transaction_uuid}",
+            status.value,
+            reasons,
+            license=asset.license_purchase_transaction_uuid,
+            expires=expiry,
+            license_version=version,
+        )
+        asset_ids.append(asset.id)
+    batches = [asset_ids[i : i + BATCH_SIZE] for i in range(0, len(asset_ids), BATCH_SIZE)]
+    return {"counts": dict(counts), "batches": batches}
+
+
+def start_workflows(run: PipelineRun, asset_ids: list[str]) -> list[str]:
+    """Start (once) the workflow each assessed asset needs; returns the instance ids to wait for."""
+    if run.dry_run:
+        return []
+    findings = {
+        entry.subject: entry
+        for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id)
+        if entry.action in {s.value for s in WORKFLOW_FOR}
+    }
+    workflow = run.hook("workflow")
+    instance_ids: list[str] = []
+    for asset_id in asset_ids:
+        entry = findings.get(asset_id)
+        if entry is None:
+            continue
+        details = entry.details or {}
+        definition = WORKFLOW_FOR[SweepStatus(entry.action)]
+        key = business_key(definition, asset_id, details.get("license_version", 1))
+        instance, started = start_workflow_once(
+            workflow,
+            run.ledger,
+            definition,
+            key,
+            name=f"{definition.replace('_', ' ').title()}: {asset_id}",
+            variables={
+                "asset_id": asset_id,
+                "finding": entry.action,
+                "license": details.get("license"),
+                "expires": details.get("expires"),
+                "reasons": details.get("reason"),
+            },
+            run_id=run.run_id,
+        )
+        record = run.ledger.process(key)
+        if record is not None and record.status == "applied":
+            continue  # the disposition of this license version was already written back
+        run.record(
+            asset_id,
+            f"workflow:{definition}",
+            "workflow_started" if started else "workflow_running",
+            detail=instance.id,
+        )
+        instance_ids.append(instance.id)
+    return instance_ids
+
+
+#: disposition -> (approval status to set or None, tags to add, retire?)
+DISPOSITIONS: dict[str, tuple[ApprovalStatus | None, list[str], bool]] = {
+    "renew": (None, ["rights:renewed"], False),
+    "replace": (ApprovalStatus.IN_REVIEW, ["rights:replacement-needed"], False),
+    "takedown": (None, ["rights:taken-down"], True),
+    "cleared": (None, ["compliance:cleared"], False),
+    "removed": (None, ["compliance:removed"], True),
+}
+
+
+def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
+    """Write each workflow's final disposition back to Smint.io, once per business key."""
+    counts: Counter[str] = Counter()
+    smintio = run.hook("smintio")
+    for result in results:
+        if not result:
+            continue
+        variables = result.get("variables") or {}
+        asset_id = variables.get("asset_id")
+        outcome = result.get("outcome") or "terminated"
+        process = run.ledger.process_for_instance(result["instance_id"])
+        if asset_id is None or process is None:
+            continue
+        if process.status == "applied":
+            counts["already_applied"] += 1
+            continue
+        approval, tags, retire = DISPOSITIONS.get(outcome, (None, [f"rights:{outcome}"], False))
+        smintio.update_metadata(
+            asset_id, {"rights_disposition": outcome, "rights_workflow": result["instance_id"]}, tags_add=tags
+        )
+        if approval is not None:
+            smintio.set_approval(asset_id, approval, f"Rights workflow {result['instance_id']}: {outcome}")
+        if retire:
+            smintio.retire_asset(asset_id, f"Rights workflow {result['instance_id']}: {outcome}")
+        run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
+        run.record(asset_id, "smintio", f"disposition_{outcome}", detail=result["instance_id"])
+        counts[outcome] += 1
+    return dict(counts)

@@ -1,0 +1,127 @@
+"""rights_expiry_sweep end to end (OWS-2, OWS-4): dag.test() against the Smint.io and Workflow sandboxes.
+
+Effects are asserted where they land: workflow instances in the Workflow sandbox, dispositions
+on the assets in the Smint.io sandbox, business keys and audit rows in the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contentops.ledger import Ledger
+from contentops_sandbox.connections import opentext_workflow_connection, smintio_connection
+from contentops_sandbox.smintio import seed
+
+pytestmark = pytest.mark.e2e
+
+SEEDED = 36
+#: campaign assets are linked to the syncable licenses in order: asset-spring-0N <-> license N-1
+EXPIRED_ASSET = "asset-spring-04"  # license 3: expired 10 days ago
+EXPIRING_ASSET = "asset-spring-01"  # license 0: expires in 7 days
+PERPETUAL_ASSET = "asset-spring-10"  # license 9: no end date
+UNUSABLE_ASSET = "asset-spring-06"  # license 5: we empty its terms -> metadata missing
+
+
+@pytest.fixture
+def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    smintio = sandbox("smintio", options={"seeded_transactions": SEEDED})
+    workflow = sandbox("workflow")
+    workflow.admin("PUT", "workflow/auto-complete", json={
+        "rights_renewal": {"outcome": "renew", "after_seconds": 0, "by_variable": {"finding": {"expired": "takedown"}}},
+        "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
+    })
+    smintio.admin("POST", f"smintio/lpt/{seed.stable_uuid('lpt', 5)}", json={"license_terms": []})
+    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
+    monkeypatch.setenv("AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT",
+                       json.dumps(opentext_workflow_connection(workflow.url, backoff_max=0.05)))
+    monkeypatch.setenv("AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger",
+                                                                     "extra": {"url": ledger_url}}))
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    return {"smintio": smintio, "workflow": workflow, "ledger": Ledger(ledger_url)}
+
+
+def _dag() -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = Path(__file__).resolve().parents[2] / "dags" / "rights_expiry_sweep.py"
+    dag = DagBag(dag_folder=str(path)).dags["rights_expiry_sweep"]
+    for task in dag.tasks:
+        task.retries = 0  # a failure here is a finding, not something to wait minutes for
+    return dag
+
+
+def _instances(workflow: Any) -> list[dict[str, Any]]:
+    return workflow.context.store.all("instance")
+
+
+def _decisions(ledger: Ledger, run_id: str) -> dict[str, str]:
+    findings = {"expired", "expiring", "limit_reached", "metadata_missing"}
+    return {e.subject: e.action for e in ledger.audit_trail(run_id=run_id) if e.action in findings}
+
+
+def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflow_db: Path, env: dict) -> None:
+    today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
+    run = _dag().test(logical_date=today, run_conf={"poll_interval": 1})
+    assert run.state == "success"
+    ledger: Ledger = env["ledger"]
+    decisions = _decisions(ledger, run.run_id)
+    assert decisions[EXPIRED_ASSET] == "expired"
+    assert decisions[EXPIRING_ASSET] == "expiring"
+    assert decisions[UNUSABLE_ASSET] == "metadata_missing"
+    assert PERPETUAL_ASSET not in decisions
+
+    instances = _instances(env["workflow"])
+    by_asset = {i["variables"]["asset_id"]: i for i in instances}
+    assert len(instances) == len(by_asset) == len(decisions)  # one workflow per affected asset
+    assert by_asset[EXPIRED_ASSET]["processDefinitionKey"] == "rights_renewal"
+    assert by_asset[UNUSABLE_ASSET]["processDefinitionKey"] == "compliance_exception"  # OWS-4
+
+    assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
+    assert assets[EXPIRED_ASSET]["approval_status"] == "retired"  # takedown
+    assert assets[EXPIRED_ASSET]["metadata"]["rights_disposition"] == "takedown"
+    assert assets[EXPIRING_ASSET]["metadata"]["rights_disposition"] == "renew"
+    assert "rights:renewed" in assets[EXPIRING_ASSET]["tags"]
+    assert assets[UNUSABLE_ASSET]["metadata"]["rights_disposition"] == "cleared"
+    assert "rights_disposition" not in assets[PERPETUAL_ASSET]["metadata"]
+    summary = ledger.run_summary("rights_expiry_sweep", run.run_id)
+    assert summary and Path(summary["report_path"]).is_file()
+    assert "disposition_takedown" in summary["counts"]
+
+    # the next day's run starts nothing twice and writes nothing twice
+    versions = {a["id"]: a["version"] for a in env["smintio"].context.store.all("asset")}
+    again = _dag().test(logical_date=today + timedelta(days=1), run_conf={"poll_interval": 1})
+    assert again.state == "success"
+    assert len(_instances(env["workflow"])) == len(instances)
+    assert {a["id"]: a["version"] for a in env["smintio"].context.store.all("asset")} == versions
+
+
+def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict) -> None:
+    today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
+    run = _dag().test(logical_date=today, run_conf={"dry_run": True})
+    assert run.state == "success"
+    assert _decisions(env["ledger"], run.run_id)[EXPIRED_ASSET] == "expired"
+    assert _instances(env["workflow"]) == []
+    assert all("rights_disposition" not in a["metadata"] for a in env["smintio"].context.store.all("asset"))
+
+
+def test_a_backfilled_day_is_decided_as_of_that_day(airflow_db: Path, env: dict) -> None:
+    today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
+    decided = {}
+    for days_ago in (50, 20, 0):
+        run = _dag().test(logical_date=today - timedelta(days=days_ago), run_conf={"dry_run": True})
+        assert run.state == "success"
+        decided[days_ago] = _decisions(env["ledger"], run.run_id)
+    # license 3 ended 10 days ago: 50 days ago it was not yet due, 20 days ago it was expiring
+    assert EXPIRED_ASSET not in decided[50]
+    assert decided[20][EXPIRED_ASSET] == "expiring"
+    assert decided[0][EXPIRED_ASSET] == "expired"
+    # replaying a day gives that day's decisions again
+    replay = _dag().test(logical_date=today - timedelta(days=20), run_conf={"dry_run": True})
+    assert _decisions(env["ledger"], replay.run_id) == decided[20]
