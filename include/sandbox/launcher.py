@@ -38,6 +38,22 @@ from contentops_sandbox.registry import SANDBOXES
 
 PROJECT = Path(__file__).resolve().parents[2]
 PR_SET_PDEATHSIG = 1
+#: Demo behaviour of the sandboxes: reviewers in the Workflow sandbox answer after a minute
+#: (expired licenses are taken down, the rest renewed; approvals approved), so demo runs finish.
+DEMO_OPTIONS = {
+    "workflow": {
+        "auto_complete": {
+            "rights_renewal": {
+                "outcome": "renew",
+                "after_seconds": 60,
+                "by_variable": {"finding": {"expired": "takedown"}},
+            },
+            "compliance_exception": {"outcome": "cleared", "after_seconds": 60},
+            "asset_approval": {"outcome": "approved", "after_seconds": 60},
+            "regional_localization_review": {"outcome": "approved", "after_seconds": 60},
+        }
+    }
+}
 
 
 def airflow_environment(var: Path, api_port: int) -> dict[str, str]:
@@ -51,6 +67,7 @@ def airflow_environment(var: Path, api_port: int) -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
@@ -190,7 +207,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         children.start(
-            "sandboxes", [sys.executable, "-m", "contentops_sandbox", "--state-dir", str(var / "sandbox")], env
+            "sandboxes",
+            [
+                sys.executable,
+                "-m",
+                "contentops_sandbox",
+                "--state-dir",
+                str(var / "sandbox"),
+                "--options",
+                json.dumps(DEMO_OPTIONS),
+            ],
+            env,
         )
         subprocess.run([airflow, "db", "migrate"], env=env, check=True, cwd=PROJECT, stdout=subprocess.DEVNULL)
         connections = write_connections(home / "connections.json", "127.0.0.1", var)

@@ -89,7 +89,8 @@ def _seed(context: SandboxContext) -> None:
         context.store.put(
             "model", key, {"id": f"model-{n}", "key": key, "name": name, "version": 1, "modelType": "json"}
         )
-    context.store.put("rules", "auto-complete", {})
+    # option "auto_complete": rules to start with (the demo lets reviewers "answer" after a minute)
+    context.store.put("rules", "auto-complete", dict(context.config.options.get("auto_complete") or {}))
 
 
 def _hal(request: Request, key: str, items: list[dict[str, Any]], offset: int, count: int, total: int) -> dict:
