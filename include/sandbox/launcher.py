@@ -177,10 +177,12 @@ contentops is up.
 {sandboxes}
 
 Tour (README.md has the long version):
-  1. Open the UI and log in. DAGs -> smintio_license_sync -> Trigger: the form shows its Params.
-  2. Watch the run; open its "Run report" tab (the HTML report the run wrote under var/reports/).
+  1. Open the UI and log in. DAGs -> rights_expiry_sweep -> Trigger: the form shows its Params.
+  2. Watch the run (the Workflow sandbox's reviewers answer after a minute); open its "Run report" tab.
   3. Ask the ledger: .venv/bin/python -m contentops.ledger_cli quarantine
-  4. Faults on demand: http://127.0.0.1:8701/_sandbox/docs (PUT /_sandbox/faults)
+  4. Backfill last week: AIRFLOW_HOME=var/airflow .venv/bin/airflow backfill create \
+       --dag-id rights_expiry_sweep --from-date <7 days ago> --to-date <yesterday>
+  5. Faults on demand: http://127.0.0.1:8701/_sandbox/docs (PUT /_sandbox/faults)
 
 Ctrl-C stops everything.
 """
