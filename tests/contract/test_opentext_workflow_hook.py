@@ -32,11 +32,17 @@ def workflow(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Ca
 
 def test_models_and_a_workflow_that_really_moves(workflow: Callable[..., Any]) -> None:
     hook, _ = workflow()
-    assert {m.key for m in hook.list_models()} >= {"asset_approval", "rights_renewal", "compliance_exception",
-                                                   "regional_localization_review", "creative_request_intake"}
+    assert {m.key for m in hook.list_models()} >= {
+        "asset_approval",
+        "rights_renewal",
+        "compliance_exception",
+        "regional_localization_review",
+        "creative_request_intake",
+    }
     assert [m.key for m in hook.list_models("rights_renewal")] == ["rights_renewal"]
-    instance = hook.start_instance("asset_approval", name="Approve asset-1", business_key="asset_approval:a-1:v1",
-                                   variables={"asset_id": "a-1"})
+    instance = hook.start_instance(
+        "asset_approval", name="Approve asset-1", business_key="asset_approval:a-1:v1", variables={"asset_id": "a-1"}
+    )
     assert instance.state == "running" and instance.variables == {"asset_id": "a-1"}
     for expected in ("Legal review", "Brand review", "Marketing sign-off"):
         (task,) = list(hook.iter_tasks(processInstanceId=instance.id))
@@ -65,8 +71,10 @@ def test_suspend_comments_variables(workflow: Callable[..., Any]) -> None:
     assert hook.suspend(instance.id, "waiting for the agency").suspended
     assert not hook.activate(instance.id).suspended
     hook.add_comment(instance.id, "Please add the model release")
-    assert [c["message"] for c in hook.comments(instance.id)] == ["waiting for the agency",
-                                                                    "Please add the model release"]
+    assert [c["message"] for c in hook.comments(instance.id)] == [
+        "waiting for the agency",
+        "Please add the model release",
+    ]
     hook.set_variables(instance.id, {"severity": "high"})
     assert hook.variables(instance.id)["severity"] == "high"
 
@@ -92,8 +100,9 @@ def test_errors_are_typed_and_the_token_is_renewed(workflow: Callable[..., Any])
     assert hook.transport.auth.token_fetches == 2  # type: ignore[union-attr]
 
 
-def test_wrong_credentials(workflow: Callable[..., Any], monkeypatch: pytest.MonkeyPatch,
-                           caplog: pytest.LogCaptureFixture) -> None:
+def test_wrong_credentials(
+    workflow: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     _, running = workflow()
     conn = opentext_workflow_connection(running.url)
     conn["password"] = "not-the-secret"
@@ -110,8 +119,7 @@ def test_start_once_per_business_key(workflow: Callable[..., Any], tmp_path: Pat
     ledger.migrate()
     key = business_key("rights_renewal", "asset-7", 3)
     first, started = start_workflow_once(hook, ledger, "rights_renewal", key, name="Renew asset-7", run_id="r1")
-    again, started_again = start_workflow_once(hook, ledger, "rights_renewal", key, name="Renew asset-7",
-                                               run_id="r2")
+    again, started_again = start_workflow_once(hook, ledger, "rights_renewal", key, name="Renew asset-7", run_id="r2")
     assert started and not started_again and first.id == again.id
     assert len(hook.find_instances(business_key=key)) == 1
     # a crash between "claimed" and "recorded": the same run's retry finds the partner's instance
@@ -128,8 +136,11 @@ def test_start_once_per_business_key(workflow: Callable[..., Any], tmp_path: Pat
 
 def test_auto_complete_rules_finish_instances(workflow: Callable[..., Any]) -> None:
     hook, running = workflow()
-    running.admin("PUT", "workflow/auto-complete",
-                  json={"rights_renewal": {"outcome": "renew", "after_seconds": 3600, "variables": {"until": "x"}}})
+    running.admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={"rights_renewal": {"outcome": "renew", "after_seconds": 3600, "variables": {"until": "x"}}},
+    )
     instance = hook.start_instance("rights_renewal", name="Renew")
     assert not hook.get_instance(instance.id).ended
     running.context.clock.advance(3601)

@@ -172,10 +172,24 @@ def test_portals_writes(smintio: Callable[..., Any], tmp_path: Path) -> None:
     assert hook.update_metadata(draft.id, {"imprint": "Northwind"}, tags_add=["title:demo"]).version == tagged.version
     source = tmp_path / "de.png"
     source.write_bytes(images.png("localized"))
-    variant = hook.upload_variant(draft.id, source, name="de.png", language="de", region="dach",
-                                  content_type="image/png", idempotency_key="co-variant-1")
-    replay = hook.upload_variant(draft.id, source, name="de.png", language="de", region="dach",
-                                 content_type="image/png", idempotency_key="co-variant-1")
+    variant = hook.upload_variant(
+        draft.id,
+        source,
+        name="de.png",
+        language="de",
+        region="dach",
+        content_type="image/png",
+        idempotency_key="co-variant-1",
+    )
+    replay = hook.upload_variant(
+        draft.id,
+        source,
+        name="de.png",
+        language="de",
+        region="dach",
+        content_type="image/png",
+        idempotency_key="co-variant-1",
+    )
     assert variant.id == replay.id and variant.master_asset_id == draft.id and variant.is_derivative
     retired = hook.retire_asset("asset-summer-01", "rights expired")
     assert retired.approval_status is ApprovalStatus.RETIRED

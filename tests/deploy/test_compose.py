@@ -13,16 +13,27 @@ import yaml
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parents[2]
-AIRFLOW_SERVICES = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
-                    "airflow-worker", "airflow-init"}
+AIRFLOW_SERVICES = {
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+    "airflow-init",
+}
 
 
 @pytest.fixture(scope="module")
 def config() -> dict[str, Any]:
     binary = shutil.which("docker-compose")
     assert binary, "docker-compose is installed by `make test` (Debian package docker-compose)"
-    result = subprocess.run([binary, "-f", str(PROJECT / "docker-compose.yaml"), "config"], capture_output=True,
-                            text=True, timeout=60, cwd=PROJECT)
+    result = subprocess.run(
+        [binary, "-f", str(PROJECT / "docker-compose.yaml"), "config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT,
+    )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 

@@ -32,17 +32,28 @@ UNUSABLE_ASSET = "asset-spring-06"  # license 5: we empty its terms -> metadata 
 def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     smintio = sandbox("smintio", options={"seeded_transactions": SEEDED})
     workflow = sandbox("workflow")
-    workflow.admin("PUT", "workflow/auto-complete", json={
-        "rights_renewal": {"outcome": "renew", "after_seconds": 0, "by_variable": {"finding": {"expired": "takedown"}}},
-        "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
-    })
+    workflow.admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={
+            "rights_renewal": {
+                "outcome": "renew",
+                "after_seconds": 0,
+                "by_variable": {"finding": {"expired": "takedown"}},
+            },
+            "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
+        },
+    )
     smintio.admin("POST", f"smintio/lpt/{seed.stable_uuid('lpt', 5)}", json={"license_terms": []})
     ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
-    monkeypatch.setenv("AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT",
-                       json.dumps(opentext_workflow_connection(workflow.url, backoff_max=0.05)))
-    monkeypatch.setenv("AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger",
-                                                                     "extra": {"url": ledger_url}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT",
+        json.dumps(opentext_workflow_connection(workflow.url, backoff_max=0.05)),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
+    )
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     return {"smintio": smintio, "workflow": workflow, "ledger": Ledger(ledger_url)}
 

@@ -34,8 +34,9 @@ def test_sync_indexes_quarantines_and_resumes(
     running.set_faults(malformed_rate=0.05, seed=11, fail_next=[503, 429], retry_after_seconds=0)
     ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(running.url, backoff_max=0.05)))
-    monkeypatch.setenv("AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger",
-                                                                     "extra": {"url": ledger_url}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
+    )
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     dag = _load_dag()
 
@@ -49,8 +50,9 @@ def test_sync_indexes_quarantines_and_resumes(
     # every record served is indexed, skipped (not syncable) or quarantined — nothing is lost
     assert syncable <= indexed + len(quarantined) <= SEEDED
     seeded_uuids = {seed.stable_uuid("lpt", i) for i in range(SEEDED)}
-    rows = list(ledger.iter_licenses_to_review(expiring_before=datetime(1970, 1, 1, tzinfo=UTC),
-                                               changed_in_run=first.run_id))
+    rows = list(
+        ledger.iter_licenses_to_review(expiring_before=datetime(1970, 1, 1, tzinfo=UTC), changed_in_run=first.run_id)
+    )
     assert len(rows) == indexed and {row.lpt_uuid for row in rows} <= seeded_uuids
     expired = ledger.license(seed.stable_uuid("lpt", 3))
     if expired is not None:  # unless that very record was served malformed

@@ -30,8 +30,9 @@ def test_sensor_defers_then_returns_the_outcome(
     running.admin("PUT", "workflow/auto-complete", json={"rights_renewal": {"outcome": "renew", "after_seconds": 2}})
     ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     monkeypatch.setenv("AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT", json.dumps(opentext_workflow_connection(running.url)))
-    monkeypatch.setenv("AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger",
-                                                                     "extra": {"url": ledger_url}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
+    )
     dag = DagBag(dag_folder=str(Path(__file__).parent / "dags" / "workflow_wait.py")).dags["workflow_wait"]
     run = dag.test(logical_date=datetime(2026, 11, 24, tzinfo=UTC))
     assert run.state == "success"

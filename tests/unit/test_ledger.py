@@ -28,8 +28,12 @@ def deliver(ledger: Ledger, asset: str, version: int, target: str = TARGET, remo
 def test_idempotency_key_is_stable_and_distinguishes_every_part() -> None:
     key = idempotency_key(PIPELINE, "a-1", 1, TARGET)
     assert key == idempotency_key(PIPELINE, "a-1", "1", TARGET)
-    others = {idempotency_key("other", "a-1", 1, TARGET), idempotency_key(PIPELINE, "a-2", 1, TARGET),
-              idempotency_key(PIPELINE, "a-1", 2, TARGET), idempotency_key(PIPELINE, "a-1", 1, "vip:x")}
+    others = {
+        idempotency_key("other", "a-1", 1, TARGET),
+        idempotency_key(PIPELINE, "a-2", 1, TARGET),
+        idempotency_key(PIPELINE, "a-1", 2, TARGET),
+        idempotency_key(PIPELINE, "a-1", 1, "vip:x"),
+    }
     assert key not in others and len(others) == 4
     # no ambiguity from joining: ("a|b", "c") vs ("a", "b|c")
     assert idempotency_key("p", "a|b", "c", "t") != idempotency_key("p", "a", "b|c", "t")
@@ -121,8 +125,9 @@ def test_cursors_upsert(ledger: Ledger) -> None:
 
 def test_quarantine_keeps_raw_payload_verbatim(ledger: Ledger) -> None:
     raw = '{"uuid": "x", "license_terms": "not-a-list"}'
-    qid = ledger.quarantine("smintio", "license_purchase_transaction", "license_terms: not a list", raw,
-                            run_id="run-1", ref="x")
+    qid = ledger.quarantine(
+        "smintio", "license_purchase_transaction", "license_terms: not a list", raw, run_id="run-1", ref="x"
+    )
     ledger.quarantine("vip", "return", "path traversal", {"file_name": "../../etc/passwd"}, run_id="run-1")
     ledger.quarantine("vip", "return", "bytes", b"\x89PNG", run_id="run-2")
     rows = ledger.quarantined(run_id="run-1")
@@ -226,16 +231,23 @@ def test_license_index_upserts_and_finds_what_a_sweep_must_review(ledger: Ledger
         LicenseRow("lpt-perpetual", "asset-4", "adobestock", 1, None, {"terms": []}),
     ]
     assert ledger.upsert_licenses(rows, run_id="run-1") == 4
-    ledger.upsert_licenses([LicenseRow("lpt-later", "asset-3", "shutterstock", 2, now + timedelta(days=5),
-                                       {"terms": ["changed"]})], run_id="run-2")
+    ledger.upsert_licenses(
+        [LicenseRow("lpt-later", "asset-3", "shutterstock", 2, now + timedelta(days=5), {"terms": ["changed"]})],
+        run_id="run-2",
+    )
     assert ledger.count_licenses() == 4
     changed = ledger.license("lpt-later")
     assert changed is not None and changed.version == 2 and changed.rights == {"terms": ["changed"]}
     horizon = now + timedelta(days=30)
     assert [r.lpt_uuid for r in ledger.iter_licenses_to_review(expiring_before=horizon, batch=1)] == [
-        "lpt-expired", "lpt-later", "lpt-soon"]
-    perpetual_changed = [r.lpt_uuid for r in ledger.iter_licenses_to_review(expiring_before=now - timedelta(days=30),
-                                                                           changed_in_run="run-1")]
+        "lpt-expired",
+        "lpt-later",
+        "lpt-soon",
+    ]
+    perpetual_changed = [
+        r.lpt_uuid
+        for r in ledger.iter_licenses_to_review(expiring_before=now - timedelta(days=30), changed_in_run="run-1")
+    ]
     assert perpetual_changed == ["lpt-expired", "lpt-perpetual", "lpt-soon"]
     assert [r.lpt_uuid for r in ledger.licenses_for_asset("asset-2")] == ["lpt-soon"]
 

@@ -18,14 +18,16 @@ def workflow_wait() -> None:
         from contentops.pipelines.workflows import business_key, start_workflow_once
 
         instance, _ = start_workflow_once(
-            OpenTextWorkflowHook(), LedgerHook().get_ledger(), "rights_renewal",
-            business_key("rights_renewal", "asset-1", 1), name="Renew asset-1",
+            OpenTextWorkflowHook(),
+            LedgerHook().get_ledger(),
+            "rights_renewal",
+            business_key("rights_renewal", "asset-1", 1),
+            name="Renew asset-1",
             run_id=context["run_id"],  # type: ignore[arg-type]
         )
         return instance.id
 
-    wait = WorkflowInstanceSensor(task_id="wait", instance_id="{{ ti.xcom_pull(task_ids='start') }}",
-                                  poll_interval=0.5)
+    wait = WorkflowInstanceSensor(task_id="wait", instance_id="{{ ti.xcom_pull(task_ids='start') }}", poll_interval=0.5)
 
     @task
     def use(result: dict[str, object]) -> str:
