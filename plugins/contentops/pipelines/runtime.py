@@ -181,6 +181,7 @@ class PipelineRun:
         )
         log.info("%s", report.summary_line())
         log.info("Run report: %s (CSV: %s)", html_path, csv_path)
+        api_base_url = api_base_url or _airflow_base_url()
         if api_base_url:
             from urllib.parse import quote
 
@@ -191,3 +192,13 @@ class PipelineRun:
                 quote(self.run_id, safe=""),
             )
         return {"counts": report.counts, "report": str(html_path)}
+
+
+def _airflow_base_url() -> str | None:
+    """Airflow's own public URL (``[api] base_url``), when it is configured."""
+    try:
+        from airflow.sdk import conf
+
+        return conf.get("api", "base_url", fallback=None) or None
+    except Exception:  # outside Airflow there is simply no UI link
+        return None
