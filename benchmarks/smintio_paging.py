@@ -24,7 +24,8 @@ from pathlib import Path
 
 import requests
 
-from contentops.hooks.smintio import RefreshTokenStore, SmintioHook
+from contentops.hooks.base import RefreshTokenStore
+from contentops.hooks.smintio import SmintioHook
 from contentops_sandbox.connections import smintio_connection
 
 
@@ -86,7 +87,7 @@ def main() -> None:
                 url, rate_limit_per_second=args.rate_limit * args.client_share, rate_limit_burst=args.client_burst
             )
             os.environ["AIRFLOW_CONN_SMINTIO_DEFAULT"] = json.dumps(conn)
-            hook = SmintioHook(refresh_token_store=RefreshTokenStore("bench"))
+            hook = SmintioHook(refresh_token_store=RefreshTokenStore("smintio", "bench"))
             requests.post(f"{url}/_sandbox/stats/reset", timeout=5)
             started = time.perf_counter()
             count = 0

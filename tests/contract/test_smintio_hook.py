@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from contentops.hooks.base import RefreshTokenStore
 from contentops.hooks.errors import AuthenticationError, ConflictError, RequestRejectedError
-from contentops.hooks.smintio import RefreshTokenStore, SmintioHook
+from contentops.hooks.smintio import SmintioHook
 from contentops.ledger import Ledger
 from contentops.models.smintio import ApprovalStatus
 from contentops_sandbox.connections import smintio_connection
@@ -29,7 +30,7 @@ class MemoryStore(RefreshTokenStore):
     """Keeps rotated refresh tokens in memory (no Airflow Variable backend in these tests)."""
 
     def __init__(self) -> None:
-        super().__init__("test")
+        super().__init__("smintio", "test")
         self.saved: list[str] = []
 
     def load(self) -> str | None:

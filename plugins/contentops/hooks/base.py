@@ -10,6 +10,7 @@ Everything else — session, retries, pacing, paging, streaming, redaction — c
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar
@@ -36,6 +37,8 @@ def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
     more = len(exc.errors()) - limit
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
+
+log = logging.getLogger(__name__)
 
 #: Connection-extra keys the transport reads; shared by every partner connection type.
 TRANSPORT_EXTRA_KEYS = (
@@ -151,3 +154,39 @@ class PartnerHook(BaseHook):
         except PartnerAPIError as exc:
             return False, str(exc)
         return True, f"Connected to {self.hook_name} at {self.transport.redact_url(self.base_url())}"
+
+
+class RefreshTokenStore:
+    """Where rotated refresh tokens go: an Airflow Variable when running in Airflow, else memory.
+
+    Partners that rotate refresh tokens spend the old one on every refresh, so the newest must
+    survive the task that received it; the Variable ``<system>_refresh_token__<conn_id>`` is
+    masked in the UI and logs (its name contains "token")."""
+
+    def __init__(self, system: str, conn_id: str) -> None:
+        self.key = f"{system}_refresh_token__{conn_id}"
+        self._memory: str | None = None
+
+    def load(self) -> str | None:
+        if self._memory:
+            return self._memory
+        try:
+            from airflow.sdk import Variable
+
+            return Variable.get(self.key, default=None)
+        except Exception:
+            return None
+
+    def save(self, token: str) -> None:
+        self._memory = token
+        try:
+            from airflow.sdk import Variable
+
+            Variable.set(self.key, token, description="Rotated refresh token (written by contentops)")
+        except Exception as exc:
+            log.warning(
+                "Could not store the rotated refresh token as Variable %s (%s); it is kept "
+                "in memory for this process only",
+                self.key,
+                type(exc).__name__,
+            )

@@ -34,7 +34,7 @@ from typing import IO, Any, ClassVar
 from pydantic import ValidationError
 
 from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
-from contentops.hooks.base import OnInvalid, PartnerHook, describe_validation_error
+from contentops.hooks.base import OnInvalid, PartnerHook, RefreshTokenStore, describe_validation_error
 from contentops.hooks.errors import AuthenticationError, InvalidConnectionError, NotFoundError
 from contentops.hooks.transport import DownloadResult
 from contentops.models.smintio import (
@@ -65,38 +65,6 @@ class TransactionPage:
     raw_count: int = 0
 
 
-class RefreshTokenStore:
-    """Where rotated refresh tokens go: an Airflow Variable when running in Airflow, else memory."""
-
-    def __init__(self, conn_id: str) -> None:
-        self.key = f"smintio_refresh_token__{conn_id}"
-        self._memory: str | None = None
-
-    def load(self) -> str | None:
-        if self._memory:
-            return self._memory
-        try:
-            from airflow.sdk import Variable
-
-            return Variable.get(self.key, default=None)
-        except Exception:
-            return None
-
-    def save(self, token: str) -> None:
-        self._memory = token
-        try:
-            from airflow.sdk import Variable
-
-            Variable.set(self.key, token, description="Rotated Smint.io refresh token (written by contentops)")
-        except Exception as exc:
-            log.warning(
-                "Could not store the rotated Smint.io refresh token as Variable %s (%s); it is kept "
-                "in memory for this process only",
-                self.key,
-                type(exc).__name__,
-            )
-
-
 class SmintioHook(PartnerHook):
     """Smint.io CLAPI-C (licenses, binaries) and Portals backend (assets) on the shared transport."""
 
@@ -124,7 +92,7 @@ class SmintioHook(PartnerHook):
         self, smintio_conn_id: str | None = None, *, refresh_token_store: RefreshTokenStore | None = None, **kwargs: Any
     ) -> None:
         super().__init__(smintio_conn_id, **kwargs)
-        self.refresh_token_store = refresh_token_store or RefreshTokenStore(self.conn_id)
+        self.refresh_token_store = refresh_token_store or RefreshTokenStore(self.system, self.conn_id)
 
     # -- connection --------------------------------------------------------------------
     @property
