@@ -42,6 +42,16 @@ def opentext_workflow_connection(url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def vip_connection(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "conn_type": "vip",
+        "host": url,
+        "login": "contentops-demo",
+        "password": "demo-secret",
+        "extra": {"refresh_token": "vip-demo-refresh-token", **DEMO_TRANSPORT, **extra},
+    }
+
+
 def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[str, Any]]:
     """Connection id -> connection (Airflow's JSON import format) for the given sandbox URLs."""
     connections: dict[str, dict[str, Any]] = {
@@ -49,6 +59,8 @@ def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[st
     }
     if "smintio" in urls:
         connections["smintio_default"] = smintio_connection(urls["smintio"])
+    if "vip" in urls:
+        connections["vip_default"] = vip_connection(urls["vip"])
     if "workflow" in urls:
         connections["opentext_workflow_default"] = opentext_workflow_connection(urls["workflow"])
     return connections

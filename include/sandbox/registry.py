@@ -34,6 +34,7 @@ SANDBOXES: dict[str, SandboxSpec] = {
         SandboxSpec(
             "workflow", "contentops_sandbox.opentext_workflow.app:create_app", 8704, "opentext_workflow_default"
         ),
-        # next, on their fixed ports: vip 8702, consonance 8703, trading_grid 8705, exstream 8706
+        SandboxSpec("vip", "contentops_sandbox.vip.app:create_app", 8702, "vip_default"),
+        # next, on their fixed ports: consonance 8703, trading_grid 8705, exstream 8706
     )
 }

@@ -75,6 +75,23 @@ OCP_FIELDS: dict[str, dict[str, Any]] = {
 
 CONNECTION_TYPES: list[dict[str, Any]] = [
     _conn_type(
+        "vip",
+        "contentops.hooks.vip.VipHook",
+        "VIP",
+        hidden=["schema", "port"],
+        relabeling={"host": "API base URL", "login": "ADFS client ID", "password": "ADFS client secret"},
+        placeholders={"host": "https://vip.example.com"},
+        fields={
+            "refresh_token": {
+                "label": "Refresh token",
+                "description": "From the one-time ADFS authorization; rotated tokens are kept in a Variable.",
+                "schema": {"type": ["string", "null"], "format": "password"},
+            },
+            "token_url": _text("Token URL", "Default {host}/adfs/oauth2/token"),
+            **TRANSPORT_FIELDS,
+        },
+    ),
+    _conn_type(
         "opentext_workflow",
         "contentops.hooks.opentext_workflow.OpenTextWorkflowHook",
         "OpenText Workflow Service",

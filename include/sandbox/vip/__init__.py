@@ -1,0 +1,1 @@
+"""VIP sandbox. See app.py."""

@@ -1,0 +1,191 @@
+"""VIP (vtinfo): controlled distribution of approved, rights-cleared content to partners.
+
+Sourced: VIP's REST API authenticates with OAuth 2.0 authorization code through the customer's
+ADFS. Modelled (the endpoint list is not public; docs/systems/vip.md): every path in
+:attr:`VipHook.default_paths`, overridable per connection. Writes are PUT-style by our own
+references (package = campaign/target, item = asset), so repeating one is harmless.
+
+Connection (conn_type ``vip``): host = the VIP API base URL, login/password = the ADFS client
+id/secret, extra ``refresh_token`` (from the one-time authorization) and ``token_url``
+(default ``{host}/adfs/oauth2/token``). Rotated refresh tokens are kept like Smint.io's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from pydantic import ValidationError
+
+from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
+from contentops.hooks.base import OnInvalid, PartnerHook, RefreshTokenStore, describe_validation_error
+from contentops.hooks.errors import InvalidConnectionError
+from contentops.models.vip import DistributionPackage, PackageItem, Recipient, Return, UsageControls
+
+
+class VipHook(PartnerHook):
+    conn_name_attr: ClassVar[str] = "vip_conn_id"
+    default_conn_name: ClassVar[str] = "vip_default"
+    conn_type: ClassVar[str] = "vip"
+    hook_name: ClassVar[str] = "VIP"
+    system: ClassVar[str] = "vip"
+    health_path: ClassVar[str | None] = "recipients"
+    default_paths: ClassVar[dict[str, str]] = {
+        "recipients": "api/v1/recipients",
+        "package": "api/v1/packages/{package_ref}",
+        "item": "api/v1/packages/{package_ref}/items/{item_ref}",
+        "item_content": "api/v1/packages/{package_ref}/items/{item_ref}/content",
+        "item_withdraw": "api/v1/packages/{package_ref}/items/{item_ref}/withdraw",
+        "item_usage": "api/v1/packages/{package_ref}/items/{item_ref}/usage-controls",
+        "deliveries": "api/v1/packages/{package_ref}/deliveries",
+        "returns": "api/v1/returns",
+        "return": "api/v1/returns/{return_id}",
+    }
+
+    def __init__(
+        self, vip_conn_id: str | None = None, *, refresh_token_store: RefreshTokenStore | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(vip_conn_id, **kwargs)
+        self.refresh_token_store = refresh_token_store or RefreshTokenStore(self.system, self.conn_id)
+
+    def build_auth(self, conn: Any) -> Auth | None:
+        configured = self.extra.get("refresh_token")
+        refresh_token = self.refresh_token_store.load() or configured
+        if not conn.login or not conn.password or not refresh_token:
+            raise InvalidConnectionError(
+                f"connection {self.conn_id!r} needs the ADFS client id (login), secret (password) and a refresh "
+                "token (extra 'refresh_token')",
+                system=self.system,
+            )
+        token_url = self.extra.get("token_url") or f"{self.base_url()}/adfs/oauth2/token"
+        return OAuth2RefreshTokenAuth(
+            token_url,
+            conn.login,
+            conn.password,
+            refresh_token,
+            scope=self.extra.get("scope"),
+            on_rotate=self.refresh_token_store.save,
+            fallback_refresh_token=configured,
+        )
+
+    # -- recipients and packages ----------------------------------------------------------
+    def iter_recipients(self, *, region: str | None = None, page_size: int = 50) -> Iterator[Recipient]:
+        params = {"region": region} if region else None
+        for item in self.transport.iter_offset(
+            self.path("recipients"),
+            items=lambda p: p["items"],
+            page_size=page_size,
+            count_param="limit",
+            params=params,
+            total=lambda p: p.get("total"),
+        ):
+            yield Recipient.model_validate(item)
+
+    def put_package(
+        self, package_ref: str, *, name: str, campaign: str | None, recipients: list[str], tags: list[str] | None = None
+    ) -> DistributionPackage:
+        """Create or update a package under our own reference (PUT: safe to repeat)."""
+        body = {"name": name, "campaign": campaign, "recipients": recipients, "tags": tags or []}
+        return DistributionPackage.model_validate(
+            self.transport.json("PUT", self.path("package", package_ref=package_ref), json=body)
+        )
+
+    def get_package(self, package_ref: str) -> DistributionPackage:
+        return DistributionPackage.model_validate(
+            self.transport.json("GET", self.path("package", package_ref=package_ref))
+        )
+
+    def put_item(
+        self,
+        package_ref: str,
+        item_ref: str,
+        *,
+        asset_id: str,
+        version: int,
+        file_name: str,
+        content_type: str,
+        usage_controls: UsageControls,
+        approval_status: str = "approved",
+        campaign_tags: list[str] | None = None,
+        license_summary: str | None = None,
+    ) -> PackageItem:
+        """Create the item, or update it to a new asset version (a replacement, not a second item)."""
+        body = {
+            "asset_id": asset_id,
+            "version": version,
+            "file_name": file_name,
+            "content_type": content_type,
+            "usage_controls": usage_controls.model_dump(mode="json"),
+            "approval_status": approval_status,
+            "campaign_tags": campaign_tags or [],
+            "license_summary": license_summary,
+        }
+        return PackageItem.model_validate(
+            self.transport.json("PUT", self.path("item", package_ref=package_ref, item_ref=item_ref), json=body)
+        )
+
+    def upload_item_content(
+        self, package_ref: str, item_ref: str, source: Path | IO[bytes], content_type: str
+    ) -> PackageItem:
+        response = self.transport.upload(
+            "PUT",
+            self.path("item_content", package_ref=package_ref, item_ref=item_ref),
+            source,
+            content_type=content_type,
+        )
+        return PackageItem.model_validate(response.json())
+
+    def withdraw_item(self, package_ref: str, item_ref: str, reason: str) -> PackageItem:
+        return PackageItem.model_validate(
+            self.transport.json(
+                "POST",
+                self.path("item_withdraw", package_ref=package_ref, item_ref=item_ref),
+                json={"reason": reason},
+                idempotent=True,
+            )
+        )
+
+    def restrict_item(self, package_ref: str, item_ref: str, usage_controls: UsageControls) -> PackageItem:
+        return PackageItem.model_validate(
+            self.transport.json(
+                "PATCH",
+                self.path("item_usage", package_ref=package_ref, item_ref=item_ref),
+                json=usage_controls.model_dump(mode="json"),
+                idempotent=True,
+            )
+        )
+
+    def deliveries(self, package_ref: str) -> list[dict[str, Any]]:
+        return list(self.transport.json("GET", self.path("deliveries", package_ref=package_ref))["items"])
+
+    # -- returns ----------------------------------------------------------------------------
+    def iter_returns(
+        self, since: datetime | None = None, *, page_size: int = 50, on_invalid: OnInvalid | None = None
+    ) -> Iterator[Return]:
+        params = {"since": since.isoformat()} if since else None
+        for item in self.transport.iter_offset(
+            self.path("returns"),
+            items=lambda p: p["items"],
+            page_size=page_size,
+            count_param="limit",
+            params=params,
+            total=lambda p: p.get("total"),
+        ):
+            try:
+                yield Return.model_validate(item)
+            except ValidationError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(f"invalid VIP return: {describe_validation_error(exc)}", item)
+
+    def set_return_status(self, return_id: str, status: str, reason: str | None = None) -> Return:
+        return Return.model_validate(
+            self.transport.json(
+                "PATCH",
+                self.path("return", return_id=return_id),
+                json={"status": status, "reason": reason},
+                idempotent=True,
+            )
+        )
