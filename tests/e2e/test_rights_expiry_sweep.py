@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import opentext_workflow_connection, smintio_connection
+from contentops_sandbox.connections import opentext_workflow_connection, smintio_connection, vip_connection
 from contentops_sandbox.smintio import seed
 
 pytestmark = pytest.mark.e2e
@@ -26,6 +26,8 @@ EXPIRED_ASSET = "asset-spring-04"  # license 3: expired 10 days ago
 EXPIRING_ASSET = "asset-spring-01"  # license 0: expires in 7 days
 PERPETUAL_ASSET = "asset-spring-10"  # license 9: no end date
 UNUSABLE_ASSET = "asset-spring-06"  # license 5: we empty its terms -> metadata missing
+VIP_PACKAGE = "campaign-spring-emea"
+RENEWED_UNTIL = "2027-06-30T00:00:00+00:00"
 
 
 @pytest.fixture
@@ -39,6 +41,7 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
             "rights_renewal": {
                 "outcome": "renew",
                 "after_seconds": 0,
+                "variables": {"valid_until": RENEWED_UNTIL},
                 "by_variable": {"finding": {"expired": "takedown"}},
             },
             "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
@@ -55,7 +58,47 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
         "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
     )
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
-    return {"smintio": smintio, "workflow": workflow, "ledger": Ledger(ledger_url)}
+    vip = sandbox("vip")
+    monkeypatch.setenv("AIRFLOW_CONN_VIP_DEFAULT", json.dumps(vip_connection(vip.url, backoff_max=0.05)))
+    ledger = Ledger(ledger_url)
+    ledger.migrate()
+    for asset_id in (EXPIRED_ASSET, EXPIRING_ASSET):
+        _given_delivered_to_vip(vip, ledger, asset_id)
+    return {"smintio": smintio, "workflow": workflow, "ledger": ledger, "vip": vip}
+
+
+def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
+    """State an earlier campaign release left: the item in VIP's package and its ledger delivery."""
+    item = {
+        "ref": asset_id,
+        "package": VIP_PACKAGE,
+        "asset_id": asset_id,
+        "version": 1,
+        "file_name": f"{asset_id}.png",
+        "content_type": "image/png",
+        "status": "active",
+        "approval_status": "approved",
+        "campaign_tags": [],
+        "usage_controls": {"regions": ["emea"], "channels": ["online"], "valid_until": None},
+        "content": {"sha256": "0" * 64, "size": 10},
+        "history": [],
+    }
+    vip.context.store.put("item", f"{VIP_PACKAGE}/{asset_id}", item)
+    vip.context.store.put(
+        "package",
+        VIP_PACKAGE,
+        {
+            "ref": VIP_PACKAGE,
+            "name": "Spring",
+            "campaign": None,
+            "tags": [],
+            "recipients": ["rcp-001"],
+            "items": [EXPIRED_ASSET, EXPIRING_ASSET],
+        },
+    )
+    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{VIP_PACKAGE}")
+    ledger.begin(plan)
+    ledger.complete(plan.key, asset_id)
 
 
 def _dag() -> Any:
@@ -101,6 +144,13 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     assert "rights:renewed" in assets[EXPIRING_ASSET]["tags"]
     assert assets[UNUSABLE_ASSET]["metadata"]["rights_disposition"] == "cleared"
     assert "rights_disposition" not in assets[PERPETUAL_ASSET]["metadata"]
+    # VIP-8: the taken-down asset is withdrawn in VIP, the renewed one re-restricted to its new end
+    vip_items = {i["asset_id"]: i for i in env["vip"].context.store.all("item")}
+    assert vip_items[EXPIRED_ASSET]["status"] == "withdrawn"
+    assert vip_items[EXPIRING_ASSET]["status"] == "active"
+    assert vip_items[EXPIRING_ASSET]["usage_controls"]["valid_until"].startswith("2027-06-30")
+    assert vip_items[EXPIRING_ASSET]["approval_status"] == "restricted"
+    assert [d.status for d in ledger.where_did_it_go(EXPIRED_ASSET)] == ["withdrawn"]
     summary = ledger.run_summary("rights_expiry_sweep", run.run_id)
     assert summary and Path(summary["report_path"]).is_file()
     assert "disposition_takedown" in summary["counts"]
@@ -111,6 +161,8 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     assert again.state == "success"
     assert len(_instances(env["workflow"])) == len(instances)
     assert {a["id"]: a["version"] for a in env["smintio"].context.store.all("asset")} == versions
+    vip_writes = [h for h in env["vip"].context.store.history(kind="item") if h["action"] in ("withdraw", "restrict")]
+    assert len(vip_writes) == 2  # one withdrawal, one re-restriction, nothing repeated
 
 
 def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict) -> None:

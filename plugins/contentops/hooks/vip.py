@@ -126,6 +126,11 @@ class VipHook(PartnerHook):
             self.transport.json("PUT", self.path("item", package_ref=package_ref, item_ref=item_ref), json=body)
         )
 
+    def get_item(self, package_ref: str, item_ref: str) -> PackageItem:
+        return PackageItem.model_validate(
+            self.transport.json("GET", self.path("item", package_ref=package_ref, item_ref=item_ref))
+        )
+
     def upload_item_content(
         self, package_ref: str, item_ref: str, source: Path | IO[bytes], content_type: str
     ) -> PackageItem:

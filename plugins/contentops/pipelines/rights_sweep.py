@@ -158,7 +158,41 @@ def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[
             smintio.set_approval(asset_id, approval, f"Rights workflow {result['instance_id']}: {outcome}")
         if retire:
             smintio.retire_asset(asset_id, f"Rights workflow {result['instance_id']}: {outcome}")
+        counts.update(apply_to_vip(run, asset_id, outcome, variables, withdraw=retire))
         run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
         run.record(asset_id, "smintio", f"disposition_{outcome}", detail=result["instance_id"])
         counts[outcome] += 1
     return dict(counts)
+
+
+def apply_to_vip(
+    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], *, withdraw: bool
+) -> Counter[str]:
+    """VIP-8: every VIP item of the asset is withdrawn (takedown) or re-restricted to the renewed
+    end date the workflow returned (``valid_until``); each change is recorded once in the ledger."""
+    counts: Counter[str] = Counter()
+    delivered = [d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix="vip:") if d.status == "delivered"]
+    if not delivered:
+        return counts
+    vip = run.hook("vip")
+    for delivery in delivered:
+        package_ref = delivery.target.removeprefix("vip:")
+        item_ref = delivery.remote_id or asset_id
+        if withdraw:
+            vip.withdraw_item(package_ref, item_ref, f"rights {outcome}")
+            run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, f"rights {outcome}", run_id=run.run_id)
+            run.record(asset_id, delivery.target, "withdrawn", f"rights workflow: {outcome}")
+            counts["vip_withdrawn"] += 1
+        elif variables.get("valid_until"):
+            from contentops.models.vip import UsageControls
+
+            item = vip.get_item(package_ref, item_ref)
+            controls = UsageControls(
+                regions=item.usage_controls.regions,
+                channels=item.usage_controls.channels,
+                valid_until=variables["valid_until"],
+            )
+            vip.restrict_item(package_ref, item_ref, controls)
+            run.record(asset_id, delivery.target, "restricted", f"valid until {variables['valid_until']}")
+            counts["vip_restricted"] += 1
+    return counts
