@@ -58,6 +58,29 @@ def airflow_db() -> Path:
     return _AIRFLOW_HOME
 
 
+@pytest.fixture
+def token_store() -> Callable[[str], Any]:
+    """Factory: ``token_store("smintio")`` gives a fresh in-memory refresh-token store.
+
+    Tests outside a task have no Variable backend. (Built here, not at import: importing the
+    hooks imports Airflow, which must not happen before AIRFLOW_HOME is set above.)
+    """
+    from contentops.hooks.base import RefreshTokenStore
+
+    class MemoryTokenStore(RefreshTokenStore):
+        def __init__(self, system: str) -> None:
+            super().__init__(system, "test")
+            self.saved: list[str] = []
+
+        def load(self) -> str | None:
+            return self.saved[-1] if self.saved else None
+
+        def save(self, token: str) -> None:
+            self.saved.append(token)
+
+    return MemoryTokenStore
+
+
 @dataclass
 class RunningSandbox:
     """A sandbox served for one test: its URL, its live context, and admin shortcuts."""

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from contentops.hooks.base import RefreshTokenStore
 from contentops.hooks.errors import AuthenticationError, ConflictError, RequestRejectedError
 from contentops.hooks.smintio import SmintioHook
 from contentops.ledger import Ledger
@@ -26,28 +25,16 @@ SEEDED = 120  # small seed for speed: 10 of each license situation
 SYNCABLE = SEEDED - SEEDED // 12  # index % 12 == 11 is not syncable
 
 
-class MemoryStore(RefreshTokenStore):
-    """Keeps rotated refresh tokens in memory (no Airflow Variable backend in these tests)."""
-
-    def __init__(self) -> None:
-        super().__init__("smintio", "test")
-        self.saved: list[str] = []
-
-    def load(self) -> str | None:
-        return self.saved[-1] if self.saved else None
-
-    def save(self, token: str) -> None:
-        self.saved.append(token)
-
-
 @pytest.fixture
-def smintio(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[SmintioHook, Any]]:
+def smintio(
+    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
+) -> Callable[..., tuple[SmintioHook, Any]]:
     def start(**config: Any) -> tuple[SmintioHook, Any]:
         config.setdefault("options", {}).setdefault("seeded_transactions", SEEDED)
         running = sandbox("smintio", **config)
         conn = smintio_connection(running.url, backoff_initial=0.01, backoff_max=0.05, max_attempts=5)
         monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(conn))
-        return SmintioHook(refresh_token_store=MemoryStore()), running
+        return SmintioHook(refresh_token_store=token_store("smintio")), running
 
     return start
 
@@ -77,7 +64,7 @@ def test_resumes_from_a_stored_cursor_and_sees_changes_with_higher_version(smint
 
 def test_token_is_refreshed_mid_paging_and_the_rotated_refresh_token_kept(smintio: Callable[..., Any]) -> None:
     hook, running = smintio(token_ttl_seconds=3600)
-    store: MemoryStore = hook.refresh_token_store  # type: ignore[assignment]
+    store = hook.refresh_token_store  # type: ignore[assignment]
     seen = 0
     for page in hook.iter_transaction_pages(limit=20):
         seen += len(page.transactions)
@@ -88,10 +75,12 @@ def test_token_is_refreshed_mid_paging_and_the_rotated_refresh_token_kept(sminti
     assert running.context.stats.by_status.get(401, 0) == 1
 
 
-def test_spent_refresh_token_is_an_authentication_error(smintio: Callable[..., Any]) -> None:
+def test_spent_refresh_token_is_an_authentication_error(
+    smintio: Callable[..., Any], token_store: Callable[[str], Any]
+) -> None:
     hook, _ = smintio()
     hook.generic_metadata()
-    stale = SmintioHook(refresh_token_store=MemoryStore())  # presents the spent demo refresh token again
+    stale = SmintioHook(refresh_token_store=token_store("smintio"))  # presents the spent demo refresh token again
     with pytest.raises(AuthenticationError) as caught:
         stale.generic_metadata()
     assert "invalid_grant" in str(caught.value)
@@ -225,9 +214,11 @@ def test_connection_test_button(smintio: Callable[..., Any]) -> None:
     assert ok, message
 
 
-def test_a_refused_stored_token_falls_back_to_the_connections_own(smintio: Callable[..., Any]) -> None:
+def test_a_refused_stored_token_falls_back_to_the_connections_own(
+    smintio: Callable[..., Any], token_store: Callable[[str], Any]
+) -> None:
     smintio()
-    store = MemoryStore()
+    store = token_store("smintio")
     store.saved.append("stale-rotated-token-from-an-old-authorization")
     hook = SmintioHook(refresh_token_store=store)
     assert hook.generic_metadata().providers  # the connection's (re-authorized) token worked

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from contentops.hooks.base import RefreshTokenStore
 from contentops.hooks.errors import ConflictError, RequestRejectedError
 from contentops.hooks.vip import VipHook
 from contentops.models.vip import UsageControls
@@ -24,25 +23,15 @@ pytestmark = pytest.mark.contract
 CONTROLS = UsageControls(regions=["emea", "dach"], channels=["online"], valid_until=datetime(2027, 3, 1, tzinfo=UTC))
 
 
-class MemoryStore(RefreshTokenStore):
-    def __init__(self) -> None:
-        super().__init__("vip", "test")
-        self.saved: list[str] = []
-
-    def load(self) -> str | None:
-        return self.saved[-1] if self.saved else None
-
-    def save(self, token: str) -> None:
-        self.saved.append(token)
-
-
 @pytest.fixture
-def vip(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[VipHook, Any]]:
+def vip(
+    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
+) -> Callable[..., tuple[VipHook, Any]]:
     def start(**config: Any) -> tuple[VipHook, Any]:
         running = sandbox("vip", **config)
         conn = vip_connection(running.url, backoff_initial=0.01, backoff_max=0.05)
         monkeypatch.setenv("AIRFLOW_CONN_VIP_DEFAULT", json.dumps(conn))
-        return VipHook(refresh_token_store=MemoryStore()), running
+        return VipHook(refresh_token_store=token_store("vip")), running
 
     return start
 
@@ -181,6 +170,6 @@ def test_faults_and_token_rotation(vip: Callable[..., Any], caplog: pytest.LogCa
     assert len(list(hook.iter_recipients(page_size=50))) == 24
     running.context.clock.advance(120)
     assert len(list(hook.iter_recipients(page_size=50))) == 24
-    store: MemoryStore = hook.refresh_token_store  # type: ignore[assignment]
+    store = hook.refresh_token_store  # type: ignore[assignment]
     assert len(store.saved) == 2
     assert "demo-secret" not in caplog.text and all(t not in caplog.text for t in store.saved)

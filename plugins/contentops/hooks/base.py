@@ -19,7 +19,7 @@ from urllib.parse import quote
 from airflow.sdk import BaseHook, Connection
 from pydantic import ValidationError
 
-from contentops.hooks.auth import Auth
+from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
 from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
 from contentops.hooks.transport import HttpTransport, TransportSettings
 
@@ -190,3 +190,41 @@ class RefreshTokenStore:
                 self.key,
                 type(exc).__name__,
             )
+
+
+class RefreshTokenHook(PartnerHook):
+    """A partner hook authenticating with a rotating OAuth2 refresh token (Smint.io, VIP).
+
+    Connection: login = client id, password = client secret, extra ``refresh_token`` (from the
+    one-time authorization-code flow). The newest rotated token is kept by
+    :class:`RefreshTokenStore` and preferred; if the partner refuses it, the connection's own
+    token is tried (an admin who re-authorized updated the connection).
+    """
+
+    def __init__(
+        self, conn_id: str | None = None, *, refresh_token_store: RefreshTokenStore | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(conn_id, **kwargs)
+        self.refresh_token_store = refresh_token_store or RefreshTokenStore(self.system, self.conn_id)
+
+    def token_url(self) -> str:
+        raise NotImplementedError
+
+    def build_auth(self, conn: Connection) -> Auth | None:
+        configured = self.extra.get("refresh_token")
+        refresh_token = self.refresh_token_store.load() or configured
+        if not conn.login or not conn.password or not refresh_token:
+            raise InvalidConnectionError(
+                f"connection {self.conn_id!r} needs the client id (login), client secret (password) and a "
+                "refresh token (extra 'refresh_token')",
+                system=self.system,
+            )
+        return OAuth2RefreshTokenAuth(
+            self.token_url(),
+            conn.login,
+            conn.password,
+            refresh_token,
+            scope=self.extra.get("scope"),
+            on_rotate=self.refresh_token_store.save,
+            fallback_refresh_token=configured,
+        )

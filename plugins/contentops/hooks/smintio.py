@@ -33,8 +33,7 @@ from typing import IO, Any, ClassVar
 
 from pydantic import ValidationError
 
-from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
-from contentops.hooks.base import OnInvalid, PartnerHook, RefreshTokenStore, describe_validation_error
+from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
 from contentops.hooks.errors import AuthenticationError, InvalidConnectionError, NotFoundError
 from contentops.hooks.transport import DownloadResult
 from contentops.models.smintio import (
@@ -65,7 +64,7 @@ class TransactionPage:
     raw_count: int = 0
 
 
-class SmintioHook(PartnerHook):
+class SmintioHook(RefreshTokenHook):
     """Smint.io CLAPI-C (licenses, binaries) and Portals backend (assets) on the shared transport."""
 
     conn_name_attr: ClassVar[str] = "smintio_conn_id"
@@ -88,11 +87,8 @@ class SmintioHook(PartnerHook):
         "asset_retire": "assets/{asset_id}/retire",
     }
 
-    def __init__(
-        self, smintio_conn_id: str | None = None, *, refresh_token_store: RefreshTokenStore | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, smintio_conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(smintio_conn_id, **kwargs)
-        self.refresh_token_store = refresh_token_store or RefreshTokenStore(self.system, self.conn_id)
 
     # -- connection --------------------------------------------------------------------
     @property
@@ -112,28 +108,8 @@ class SmintioHook(PartnerHook):
     def portals_url(self) -> str:
         return self._url("portals_url", f"https://{self.tenant}.portalsapib.smint.io/backend/v1")
 
-    @property
     def token_url(self) -> str:
         return self._url("token_url", f"https://{self.tenant}.smint.io/connect/token")
-
-    def build_auth(self, conn: Any) -> Auth | None:
-        configured = self.extra.get("refresh_token")
-        refresh_token = self.refresh_token_store.load() or configured
-        if not conn.login or not conn.password or not refresh_token:
-            raise InvalidConnectionError(
-                f"connection {self.conn_id!r} needs client id (login), client secret (password) and a "
-                "refresh token (extra 'refresh_token')",
-                system=self.system,
-            )
-        return OAuth2RefreshTokenAuth(
-            self.token_url,
-            conn.login,
-            conn.password,
-            refresh_token,
-            scope=self.extra.get("scope"),
-            on_rotate=self.refresh_token_store.save,
-            fallback_refresh_token=configured,
-        )
 
     def _portals(self, name: str, **params: Any) -> str:
         return f"{self.portals_url}/{self.path(name, **params)}"

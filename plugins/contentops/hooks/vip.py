@@ -19,13 +19,11 @@ from typing import IO, Any, ClassVar
 
 from pydantic import ValidationError
 
-from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
-from contentops.hooks.base import OnInvalid, PartnerHook, RefreshTokenStore, describe_validation_error
-from contentops.hooks.errors import InvalidConnectionError
+from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
 from contentops.models.vip import DistributionPackage, PackageItem, Recipient, Return, UsageControls
 
 
-class VipHook(PartnerHook):
+class VipHook(RefreshTokenHook):
     conn_name_attr: ClassVar[str] = "vip_conn_id"
     default_conn_name: ClassVar[str] = "vip_default"
     conn_type: ClassVar[str] = "vip"
@@ -44,31 +42,11 @@ class VipHook(PartnerHook):
         "return": "api/v1/returns/{return_id}",
     }
 
-    def __init__(
-        self, vip_conn_id: str | None = None, *, refresh_token_store: RefreshTokenStore | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, vip_conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(vip_conn_id, **kwargs)
-        self.refresh_token_store = refresh_token_store or RefreshTokenStore(self.system, self.conn_id)
 
-    def build_auth(self, conn: Any) -> Auth | None:
-        configured = self.extra.get("refresh_token")
-        refresh_token = self.refresh_token_store.load() or configured
-        if not conn.login or not conn.password or not refresh_token:
-            raise InvalidConnectionError(
-                f"connection {self.conn_id!r} needs the ADFS client id (login), secret (password) and a refresh "
-                "token (extra 'refresh_token')",
-                system=self.system,
-            )
-        token_url = self.extra.get("token_url") or f"{self.base_url()}/adfs/oauth2/token"
-        return OAuth2RefreshTokenAuth(
-            token_url,
-            conn.login,
-            conn.password,
-            refresh_token,
-            scope=self.extra.get("scope"),
-            on_rotate=self.refresh_token_store.save,
-            fallback_refresh_token=configured,
-        )
+    def token_url(self) -> str:
+        return str(self.extra.get("token_url") or f"{self.base_url()}/adfs/oauth2/token")
 
     # -- recipients and packages ----------------------------------------------------------
     def iter_recipients(self, *, region: str | None = None, page_size: int = 50) -> Iterator[Recipient]:
