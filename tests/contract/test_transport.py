@@ -20,6 +20,7 @@ from contentops.hooks.errors import (
     AuthenticationError,
     NotFoundError,
     PartnerServerError,
+    PartnerUnavailableError,
     RateLimitedError,
     RequestRejectedError,
 )
@@ -384,3 +385,16 @@ def test_upload_of_a_stream_without_known_size_is_chunked(server: tuple[SandboxS
     data = b"".join(_pattern(200_000))
     got = _transport(srv).upload("PUT", "upload", Unsized(data), content_type="application/pdf").json()  # type: ignore[arg-type]
     assert got == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "type": "application/pdf"}
+
+
+def test_a_post_that_timed_out_waiting_for_the_answer_is_not_sent_again(
+    server: tuple[SandboxServer, SandboxContext],
+) -> None:
+    srv, ctx = server
+    ctx.faults.replace(FaultSettings(latency_ms=400))
+    with pytest.raises(PartnerUnavailableError):
+        _transport(srv, read_timeout=0.1).json("POST", "writes")
+    time.sleep(1.0)  # let the sandbox finish the (slow) request it received
+    # the partner may have acted on it: one attempt only (a GET would have been retried)
+    assert ctx.stats.by_route["POST /writes"] == 1
+    assert ctx.store.next_id("writes") == 2  # the one POST was processed; no second one came

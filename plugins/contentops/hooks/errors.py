@@ -75,6 +75,9 @@ class PartnerServerError(PartnerAPIError):
 class PartnerUnavailableError(PartnerAPIError):
     hint = "The partner could not be reached; check the connection's host and the network, then retry."
 
+    #: False when the request certainly never reached the partner (e.g. a connect timeout).
+    request_sent = True
+
 
 class MalformedResponseError(PartnerAPIError):
     hint = "The partner answered with something that is not the documented shape; the payload was not used."

@@ -214,7 +214,10 @@ class HttpTransport:
         def retryable(exc: BaseException) -> bool:
             if isinstance(exc, RateLimitedError):
                 return True
+            if isinstance(exc, PartnerUnavailableError) and not exc.request_sent:
+                return True
             if isinstance(exc, PartnerUnavailableError | PartnerServerError | ConflictError):
+                # a partner's own 408 means it did not act; a timeout on our side proves nothing
                 return retry_unsafe or exc.status == 408
             return False
 
@@ -293,13 +296,21 @@ class HttpTransport:
                     timeout=timeout or (self.settings.connect_timeout, self.settings.read_timeout),
                     auth=basic_auth,
                 )
-            except requests.Timeout as exc:
-                raise PartnerUnavailableError(
-                    f"timed out ({type(exc).__name__})",
+            except requests.ConnectTimeout as exc:
+                error = PartnerUnavailableError(
+                    f"could not connect in time ({type(exc).__name__})",
                     system=self.system,
                     method=method,
                     url=self.redact_url(url),
-                    status=408,
+                )
+                error.request_sent = False  # nothing reached the partner: safe to send again
+                raise error from None
+            except requests.Timeout as exc:
+                raise PartnerUnavailableError(
+                    f"timed out waiting for the answer ({type(exc).__name__})",
+                    system=self.system,
+                    method=method,
+                    url=self.redact_url(url),
                 ) from None
             except requests.ConnectionError as exc:
                 raise PartnerUnavailableError(
