@@ -52,6 +52,16 @@ def vip_connection(url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def trading_grid_connection(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "conn_type": "opentext_trading_grid",
+        "host": url,
+        "login": "contentops-demo",
+        "password": "demo-secret",
+        "extra": {"company_id": "GC00804444LX", **DEMO_TRANSPORT, **extra},
+    }
+
+
 def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[str, Any]]:
     """Connection id -> connection (Airflow's JSON import format) for the given sandbox URLs."""
     connections: dict[str, dict[str, Any]] = {
@@ -61,6 +71,8 @@ def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[st
         connections["smintio_default"] = smintio_connection(urls["smintio"])
     if "vip" in urls:
         connections["vip_default"] = vip_connection(urls["vip"])
+    if "trading_grid" in urls:
+        connections["opentext_trading_grid_default"] = trading_grid_connection(urls["trading_grid"])
     if "workflow" in urls:
         connections["opentext_workflow_default"] = opentext_workflow_connection(urls["workflow"])
     return connections

@@ -35,6 +35,9 @@ SANDBOXES: dict[str, SandboxSpec] = {
             "workflow", "contentops_sandbox.opentext_workflow.app:create_app", 8704, "opentext_workflow_default"
         ),
         SandboxSpec("vip", "contentops_sandbox.vip.app:create_app", 8702, "vip_default"),
-        # next, on their fixed ports: consonance 8703, trading_grid 8705, exstream 8706
+        SandboxSpec(
+            "trading_grid", "contentops_sandbox.trading_grid.app:create_app", 8705, "opentext_trading_grid_default"
+        ),
+        # next, on their fixed ports: consonance 8703, exstream 8706
     )
 }

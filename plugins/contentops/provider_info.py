@@ -75,6 +75,15 @@ OCP_FIELDS: dict[str, dict[str, Any]] = {
 
 CONNECTION_TYPES: list[dict[str, Any]] = [
     _conn_type(
+        "opentext_trading_grid",
+        "contentops.hooks.trading_grid.TradingGridHook",
+        "OpenText Trading Grid",
+        hidden=["schema", "port"],
+        relabeling={"host": "API Grid host", "login": "Consumer key", "password": "Consumer secret"},
+        placeholders={"host": "https://apigrid.opentext.com"},
+        fields={"company_id": _text("Company ID (BUID)", "e.g. GC00804444LX"), **TRANSPORT_FIELDS},
+    ),
+    _conn_type(
         "vip",
         "contentops.hooks.vip.VipHook",
         "VIP",

@@ -15,7 +15,12 @@ from typing import Any
 import pytest
 
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import opentext_workflow_connection, smintio_connection, vip_connection
+from contentops_sandbox.connections import (
+    opentext_workflow_connection,
+    smintio_connection,
+    trading_grid_connection,
+    vip_connection,
+)
 from contentops_sandbox.smintio import seed
 
 pytestmark = pytest.mark.e2e
@@ -64,7 +69,14 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     ledger.migrate()
     for asset_id in (EXPIRED_ASSET, EXPIRING_ASSET):
         _given_delivered_to_vip(vip, ledger, asset_id)
-    return {"smintio": smintio, "workflow": workflow, "ledger": ledger, "vip": vip}
+    grid = sandbox("trading_grid")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPENTEXT_TRADING_GRID_DEFAULT", json.dumps(trading_grid_connection(grid.url, backoff_max=0.05))
+    )
+    kit = ledger.plan("campaign_release", EXPIRED_ASSET, 1, "trading_grid:community-emea")  # an earlier launch kit
+    ledger.begin(kit)
+    ledger.complete(kit.key, "kit-spring-emea")
+    return {"smintio": smintio, "workflow": workflow, "ledger": ledger, "vip": vip, "grid": grid}
 
 
 def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
@@ -150,7 +162,11 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     assert vip_items[EXPIRING_ASSET]["status"] == "active"
     assert vip_items[EXPIRING_ASSET]["usage_controls"]["valid_until"].startswith("2027-06-30")
     assert vip_items[EXPIRING_ASSET]["approval_status"] == "restricted"
-    assert [d.status for d in ledger.where_did_it_go(EXPIRED_ASSET)] == ["withdrawn"]
+    assert [d.status for d in ledger.where_did_it_go(EXPIRED_ASSET) if d.target.startswith("vip:")] == ["withdrawn"]
+    # OTG-3: the community that received the expired asset is told to stop using it
+    (post,) = env["grid"].context.store.all("post")
+    assert post["community"] == "community-emea" and post["kind"] == "usage_guidance"
+    assert post["asset_ids"] == [EXPIRED_ASSET] and "Stop using it" in post["body"]
     summary = ledger.run_summary("rights_expiry_sweep", run.run_id)
     assert summary and Path(summary["report_path"]).is_file()
     assert "disposition_takedown" in summary["counts"]
@@ -163,6 +179,7 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     assert {a["id"]: a["version"] for a in env["smintio"].context.store.all("asset")} == versions
     vip_writes = [h for h in env["vip"].context.store.history(kind="item") if h["action"] in ("withdraw", "restrict")]
     assert len(vip_writes) == 2  # one withdrawal, one re-restriction, nothing repeated
+    assert len(env["grid"].context.store.history(kind="post")) == 1  # the guidance was posted once
 
 
 def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict) -> None:

@@ -159,6 +159,7 @@ def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[
         if retire:
             smintio.retire_asset(asset_id, f"Rights workflow {result['instance_id']}: {outcome}")
         counts.update(apply_to_vip(run, asset_id, outcome, variables, withdraw=retire))
+        counts.update(post_usage_guidance(run, asset_id, outcome, variables, result["instance_id"]))
         run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
         run.record(asset_id, "smintio", f"disposition_{outcome}", detail=result["instance_id"])
         counts[outcome] += 1
@@ -195,4 +196,50 @@ def apply_to_vip(
             vip.restrict_item(package_ref, item_ref, controls)
             run.record(asset_id, delivery.target, "restricted", f"valid until {variables['valid_until']}")
             counts["vip_restricted"] += 1
+    return counts
+
+
+#: What partner communities are told, per disposition (OTG-3).
+GUIDANCE: dict[str, str] = {
+    "takedown": "The license of {asset} has ended. Stop using it and remove it from every material.",
+    "removed": "{asset} failed compliance review. Stop using it and remove it from every material.",
+    "renew": "The license of {asset} was renewed{until}. You may keep using it as before.",
+    "replace": "{asset} will be replaced by a new version; do not start new materials with it.",
+    "cleared": "{asset} passed compliance review and may be used as before.",
+}
+
+
+def post_usage_guidance(
+    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], instance_id: str
+) -> Counter[str]:
+    """OTG-3: every Trading Grid community that received the asset gets updated usage guidance, once."""
+    counts: Counter[str] = Counter()
+    delivered = [
+        d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix="trading_grid:") if d.status == "delivered"
+    ]
+    if not delivered:
+        return counts
+    grid = run.hook("trading_grid")
+    until = f" until {variables['valid_until'][:10]}" if variables.get("valid_until") else ""
+    text = GUIDANCE.get(outcome, "The rights of {asset} changed ({outcome}).").format(
+        asset=asset_id, until=until, outcome=outcome
+    )
+    for delivery in delivered:
+        community = delivery.target.removeprefix("trading_grid:")
+        post_ref = f"rights-{asset_id}-{instance_id}"
+
+        def publish(_plan: Any, community: str = community, post_ref: str = post_ref) -> str:
+            return grid.put_post(
+                community,
+                post_ref,
+                title=f"Usage update: {asset_id}",
+                body=text,
+                kind="usage_guidance",
+                asset_ids=[asset_id],
+            ).ref
+
+        # recorded under its own target kind, so it is never mistaken for a delivery to a community
+        run.deliver_once(asset_id, f"guidance-{instance_id}", f"trading_grid_guidance:{community}", publish)
+        run.record(asset_id, delivery.target, "guidance_posted", text)
+        counts["guidance_posted"] += 1
     return counts

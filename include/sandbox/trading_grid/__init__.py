@@ -1,0 +1,1 @@
+"""OpenText Trading Grid / Active Community sandbox. See app.py."""

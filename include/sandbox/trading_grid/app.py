@@ -1,0 +1,182 @@
+"""The OpenText Trading Grid / Active Community sandbox.
+
+Sourced (opentext/BN-Trading-Grid collections, shared/api-notes/opentext.md §2): the API Grid
+token ``POST /v1/oauth2/tokens?grant_type=client_credentials`` with HTTP Basic (consumer key and
+secret) and ~10 h tokens; Community Management under ``/TGCommunityServices/v1``: the company,
+its partner directory (``partnerCompanyName`` filter) and entitlements.
+
+Modelled (no public spec; every path in :data:`PATHS`): partner communities and the posts
+published into them (announcements, launch kits, usage guidance), created or updated by the
+caller's external reference so a replay does not post twice.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
+
+PATHS = {
+    "token": "/v1/oauth2/tokens",
+    "company": "/TGCommunityServices/v1/companies/{company_id}",
+    "partners": "/TGCommunityServices/v1/companies/{company_id}/partnerDirectory",
+    "entitlements": "/TGCommunityServices/v1/companies/{company_id}/entitlements",
+    "communities": "/communities/v1/communities",
+    "post": "/communities/v1/communities/{community_id}/posts/{post_ref}",
+    "posts": "/communities/v1/communities/{community_id}/posts",
+}
+DEMO_COMPANY = "GC00804444LX"
+DEMO_CONSUMER_KEY = "contentops-demo"
+DEMO_CONSUMER_SECRET = "demo-secret"  # noqa: S105 - the sandboxes' published demo credential
+TOKEN_SECONDS = 10 * 3600
+POST_KINDS = {"announcement", "launch_kit", "usage_guidance"}
+REGIONS = ("emea", "dach", "north_america", "apac", "latam")
+
+
+def error_body(status: int, code: str, message: str) -> dict[str, Any]:
+    if status in (401, 403):
+        return {"fault": {"faultstring": message, "detail": {"errorcode": f"keymanagement.service.{code}"}}}
+    return {"errorCode": code, "errorMessage": message}
+
+
+class PostBody(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1)
+    kind: str
+    asset_ids: list[str] = Field(default_factory=list)
+
+
+def _seed(context: SandboxContext) -> None:
+    context.store.put(
+        "company", DEMO_COMPANY, {"companyId": DEMO_COMPANY, "companyName": "Contentops Demo Brand", "status": "Active"}
+    )
+    partners = []
+    for n in range(15):
+        region = REGIONS[n % len(REGIONS)]
+        partners.append(
+            (
+                f"GC{n:08d}PT",
+                {
+                    "partnerCompanyId": f"GC{n:08d}PT",
+                    "partnerCompanyName": f"Retail Partner {region.upper()} {n + 1}",
+                    "region": region,
+                    "relationshipStatus": "Active",
+                },
+            )
+        )
+    context.store.put_many("partner", partners)
+    context.store.put_many(
+        "community",
+        [
+            (
+                f"community-{region}",
+                {
+                    "id": f"community-{region}",
+                    "name": f"{region.upper()} partner community",
+                    "region": region,
+                    "entitlement": f"brand-assets:{region}",
+                },
+            )
+            for region in REGIONS
+        ],
+    )
+
+
+def create_app(config: SandboxConfig) -> FastAPI:
+    if "token_ttl_seconds" not in config.model_fields_set:  # API Grid tokens live ~10 hours
+        config = config.model_copy(update={"token_ttl_seconds": TOKEN_SECONDS})
+    app, ctx = create_sandbox_app(
+        "trading_grid", config, error_body=error_body, seed=_seed, title="OpenText Trading Grid sandbox"
+    )
+
+    def company_or_404(company_id: str) -> dict[str, Any]:
+        company = ctx.store.get("company", company_id)
+        if company is None:
+            raise ctx.error(404, "CompanyNotFound", f"company {company_id} not found")
+        return company
+
+    @app.post(PATHS["token"])
+    def token(request: Request, grant_type: str = "") -> JSONResponse:
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        try:
+            key, _, secret = base64.b64decode(encoded).decode().partition(":") if scheme == "Basic" else ("", "", "")
+        except ValueError:
+            key, secret = "", ""
+        if grant_type != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, 400)
+        if key != DEMO_CONSUMER_KEY or secret != DEMO_CONSUMER_SECRET:
+            return JSONResponse(error_body(401, "invalid_client", "Invalid consumer key or secret"), 401)
+        return JSONResponse(ctx.tokens.issue(key, with_refresh=False).as_response())
+
+    @app.get(PATHS["company"])
+    def company(request: Request, company_id: str) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        return company_or_404(company_id)
+
+    @app.get(PATHS["partners"])
+    def partners(
+        request: Request,
+        company_id: str,
+        partnerCompanyName: str | None = None,
+        offset: int = Query(0, ge=0),
+        count: int = Query(20, ge=1, le=100),
+    ) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        company_or_404(company_id)
+        items = [
+            p
+            for p in ctx.store.all("partner")
+            if partnerCompanyName is None or partnerCompanyName.lower() in p["partnerCompanyName"].lower()
+        ]
+        return {"partners": items[offset : offset + count], "totalCount": len(items)}
+
+    @app.get(PATHS["entitlements"])
+    def entitlements(request: Request, company_id: str) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        company_or_404(company_id)
+        return {"entitlements": [{"name": c["entitlement"], "community": c["id"]} for c in ctx.store.all("community")]}
+
+    @app.get(PATHS["communities"])
+    def communities(request: Request) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        return {"communities": ctx.store.all("community")}
+
+    @app.put(PATHS["post"])
+    def put_post(request: Request, community_id: str, post_ref: str, body: PostBody) -> JSONResponse:
+        author = ctx.require_bearer(request)
+        if ctx.store.get("community", community_id) is None:
+            raise ctx.error(404, "CommunityNotFound", f"community {community_id} not found")
+        if body.kind not in POST_KINDS:
+            raise ctx.error(422, "InvalidPostKind", f"kind must be one of {sorted(POST_KINDS)}")
+        key = f"{community_id}/{post_ref}"
+        existing = ctx.store.get("post", key)
+        fields = body.model_dump()
+        if existing is not None and {k: existing.get(k) for k in fields} == fields:
+            return JSONResponse(existing, 200)
+        post = {
+            **(
+                existing
+                or {
+                    "ref": post_ref,
+                    "community": community_id,
+                    "author": author,
+                    "published_at": ctx.clock.now().isoformat(),
+                }
+            ),
+            **fields,
+            "updated_at": ctx.clock.now().isoformat(),
+        }
+        ctx.store.put("post", key, post, action="update" if existing else "publish")
+        return JSONResponse(post, 200 if existing else 201)
+
+    @app.get(PATHS["posts"])
+    def posts(request: Request, community_id: str) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        return {"posts": [p for p in ctx.store.all("post") if p["community"] == community_id]}
+
+    return app
