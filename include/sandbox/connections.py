@@ -62,6 +62,16 @@ def trading_grid_connection(url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def exstream_connection(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "conn_type": "opentext_exstream",
+        "host": url,
+        "login": "contentops-demo",
+        "password": "demo-secret",
+        "extra": {"tenant_id": "demo", **DEMO_TRANSPORT, **extra},
+    }
+
+
 def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[str, Any]]:
     """Connection id -> connection (Airflow's JSON import format) for the given sandbox URLs."""
     connections: dict[str, dict[str, Any]] = {
@@ -73,6 +83,8 @@ def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[st
         connections["vip_default"] = vip_connection(urls["vip"])
     if "trading_grid" in urls:
         connections["opentext_trading_grid_default"] = trading_grid_connection(urls["trading_grid"])
+    if "exstream" in urls:
+        connections["opentext_exstream_default"] = exstream_connection(urls["exstream"])
     if "workflow" in urls:
         connections["opentext_workflow_default"] = opentext_workflow_connection(urls["workflow"])
     return connections

@@ -38,6 +38,7 @@ SANDBOXES: dict[str, SandboxSpec] = {
         SandboxSpec(
             "trading_grid", "contentops_sandbox.trading_grid.app:create_app", 8705, "opentext_trading_grid_default"
         ),
-        # next, on their fixed ports: consonance 8703, exstream 8706
+        SandboxSpec("exstream", "contentops_sandbox.exstream.app:create_app", 8706, "opentext_exstream_default"),
+        # next, on its fixed port: consonance 8703
     )
 }

@@ -75,6 +75,15 @@ OCP_FIELDS: dict[str, dict[str, Any]] = {
 
 CONNECTION_TYPES: list[dict[str, Any]] = [
     _conn_type(
+        "opentext_exstream",
+        "contentops.hooks.exstream.ExstreamHook",
+        "OpenText Exstream",
+        hidden=["schema", "port"],
+        relabeling={"host": "Communication host", "login": "Client ID", "password": "Client secret"},
+        placeholders={"host": "https://communication.us.api.opentext.com"},
+        fields={**OCP_FIELDS, "token_host": _text("Token host", "Default: the communication host"), **TRANSPORT_FIELDS},
+    ),
+    _conn_type(
         "opentext_trading_grid",
         "contentops.hooks.trading_grid.TradingGridHook",
         "OpenText Trading Grid",

@@ -16,6 +16,7 @@ import pytest
 
 from contentops.ledger import Ledger
 from contentops_sandbox.connections import (
+    exstream_connection,
     opentext_workflow_connection,
     smintio_connection,
     trading_grid_connection,
@@ -76,7 +77,30 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     kit = ledger.plan("campaign_release", EXPIRED_ASSET, 1, "trading_grid:community-emea")  # an earlier launch kit
     ledger.begin(kit)
     ledger.complete(kit.key, "kit-spring-emea")
-    return {"smintio": smintio, "workflow": workflow, "ledger": ledger, "vip": vip, "grid": grid}
+    exstream = sandbox("exstream")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPENTEXT_EXSTREAM_DEFAULT", json.dumps(exstream_connection(exstream.url, backoff_max=0.05))
+    )
+    for asset_id, resource_id in ((EXPIRED_ASSET, "res-logo"), (EXPIRING_ASSET, "res-banner")):
+        exstream.context.store.put(
+            "resource",
+            resource_id,
+            {
+                "id": resource_id,
+                "version": 1,
+                "name": f"{asset_id}.png",
+                "type": "image",
+                "state": "APPROVED",
+                "stateComment": None,
+                "domain": "retail",
+                "metadata": {},
+                "locked": False,
+            },
+        )
+        template = ledger.plan("campaign_release", asset_id, 1, "exstream:retail")
+        ledger.begin(template)
+        ledger.complete(template.key, resource_id)
+    return {"smintio": smintio, "workflow": workflow, "ledger": ledger, "vip": vip, "grid": grid, "exstream": exstream}
 
 
 def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
@@ -162,11 +186,18 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     assert vip_items[EXPIRING_ASSET]["status"] == "active"
     assert vip_items[EXPIRING_ASSET]["usage_controls"]["valid_until"].startswith("2027-06-30")
     assert vip_items[EXPIRING_ASSET]["approval_status"] == "restricted"
-    assert [d.status for d in ledger.where_did_it_go(EXPIRED_ASSET) if d.target.startswith("vip:")] == ["withdrawn"]
+    assert {
+        d.target: d.status for d in ledger.where_did_it_go(EXPIRED_ASSET) if not d.target.startswith("trading_grid")
+    } == {f"vip:{VIP_PACKAGE}": "withdrawn", "exstream:retail": "withdrawn"}
     # OTG-3: the community that received the expired asset is told to stop using it
     (post,) = env["grid"].context.store.all("post")
     assert post["community"] == "community-emea" and post["kind"] == "usage_guidance"
     assert post["asset_ids"] == [EXPIRED_ASSET] and "Stop using it" in post["body"]
+    # EXS-2/EXS-5: the expired image leaves APPROVED in Exstream; the renewed one carries its new expiry
+    resources = {r["id"]: r for r in env["exstream"].context.store.all("resource")}
+    assert resources["res-logo"]["state"] == "DRAFT"
+    assert resources["res-banner"]["state"] == "APPROVED"
+    assert resources["res-banner"]["metadata"]["valid_until"].startswith("2027-06-30")
     summary = ledger.run_summary("rights_expiry_sweep", run.run_id)
     assert summary and Path(summary["report_path"]).is_file()
     assert "disposition_takedown" in summary["counts"]
@@ -180,6 +211,10 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     vip_writes = [h for h in env["vip"].context.store.history(kind="item") if h["action"] in ("withdraw", "restrict")]
     assert len(vip_writes) == 2  # one withdrawal, one re-restriction, nothing repeated
     assert len(env["grid"].context.store.history(kind="post")) == 1  # the guidance was posted once
+    exstream_writes = [
+        h for h in env["exstream"].context.store.history(kind="resource") if h["action"] in ("state:DRAFT", "metadata")
+    ]
+    assert len(exstream_writes) == 2
 
 
 def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict) -> None:

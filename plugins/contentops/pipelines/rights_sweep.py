@@ -160,6 +160,7 @@ def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[
             smintio.retire_asset(asset_id, f"Rights workflow {result['instance_id']}: {outcome}")
         counts.update(apply_to_vip(run, asset_id, outcome, variables, withdraw=retire))
         counts.update(post_usage_guidance(run, asset_id, outcome, variables, result["instance_id"]))
+        counts.update(apply_to_exstream(run, asset_id, outcome, variables, block=retire))
         run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
         run.record(asset_id, "smintio", f"disposition_{outcome}", detail=result["instance_id"])
         counts[outcome] += 1
@@ -172,7 +173,7 @@ def apply_to_vip(
     """VIP-8: every VIP item of the asset is withdrawn (takedown) or re-restricted to the renewed
     end date the workflow returned (``valid_until``); each change is recorded once in the ledger."""
     counts: Counter[str] = Counter()
-    delivered = [d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix="vip:") if d.status == "delivered"]
+    delivered = _delivered(run, asset_id, "vip:")
     if not delivered:
         return counts
     vip = run.hook("vip")
@@ -214,9 +215,7 @@ def post_usage_guidance(
 ) -> Counter[str]:
     """OTG-3: every Trading Grid community that received the asset gets updated usage guidance, once."""
     counts: Counter[str] = Counter()
-    delivered = [
-        d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix="trading_grid:") if d.status == "delivered"
-    ]
+    delivered = _delivered(run, asset_id, "trading_grid:")
     if not delivered:
         return counts
     grid = run.hook("trading_grid")
@@ -243,3 +242,38 @@ def post_usage_guidance(
         run.record(asset_id, delivery.target, "guidance_posted", text)
         counts["guidance_posted"] += 1
     return counts
+
+
+def apply_to_exstream(
+    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], *, block: bool
+) -> Counter[str]:
+    """EXS-2 / EXS-5: an Exstream resource whose rights ended (or that failed compliance) is moved
+    out of APPROVED, so no communication uses it in the next run; a renewal updates the expiry in
+    the resource's rights metadata. Each change once."""
+    counts: Counter[str] = Counter()
+    delivered = _delivered(run, asset_id, "exstream:")
+    if not delivered:
+        return counts
+    exstream = run.hook("exstream")
+    for delivery in delivered:
+        domain = delivery.target.removeprefix("exstream:")
+        resource_id = delivery.remote_id or asset_id
+        if block:
+            exstream.block(domain, resource_id, f"Rights of {asset_id}: {outcome}")
+            run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, f"rights {outcome}", run_id=run.run_id)
+            run.record(asset_id, delivery.target, "blocked", f"rights workflow: {outcome}")
+            counts["exstream_blocked"] += 1
+        elif variables.get("valid_until"):
+            exstream.put_rights_metadata(
+                domain,
+                resource_id,
+                {"source_asset": asset_id, "valid_until": variables["valid_until"], "rights_disposition": outcome},
+            )
+            run.record(asset_id, delivery.target, "expiry_updated", f"valid until {variables['valid_until']}")
+            counts["exstream_expiry_updated"] += 1
+    return counts
+
+
+def _delivered(run: PipelineRun, asset_id: str, target_prefix: str) -> list[Any]:
+    """Where the asset currently is, on one kind of target (withdrawn ones are left alone)."""
+    return [d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix=target_prefix) if d.status == "delivered"]

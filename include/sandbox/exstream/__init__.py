@@ -1,0 +1,1 @@
+"""OpenText Exstream sandbox. See app.py."""
