@@ -9,16 +9,24 @@ STAMP  := $(VENV)/.contentops-installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,celery]'
 	@touch $(STAMP)
 
 ## make run: start the sandboxes and Airflow (standalone) with this project's DAGs
 run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m contentops_sandbox.launcher
 
-## Debian tools the tests use (docker-compose validates the compose file without an engine)
+## Debian tools the tests use: docker-compose validates the compose file without an engine;
+## chromium + chromium-driver drive the Airflow UI in the browser tests (a test tool's own
+## browser download does not work on these machines). Needs root or sudo-less apt, as on CI.
+APT_TOOLS := docker-compose:docker-compose chromium:chromium chromedriver:chromium-driver
 system-tools:
-	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
+	@missing=""; for pair in $(APT_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 ## make test: lint, then the whole test suite
 test: $(STAMP) system-tools
