@@ -32,17 +32,20 @@ WORKFLOW_FOR: dict[SweepStatus, str] = {
 BATCH_SIZE = 50
 
 
-def assess(run: PipelineRun, *, horizon_days: int, providers: list[str] | None = None) -> dict[str, Any]:
-    """Find the assets whose license needs action as of the window's end.
+#: lpt uuid -> (finding, reasons, license version, expiry date)
+Findings = dict[str, tuple[SweepStatus, str, int, str]]
 
-    Returns counts and batches of asset ids (small, for XCom and task mapping); the findings
-    themselves go to the run's audit trail (and so to its report).
-    """
+
+def assess_licenses(
+    run: PipelineRun, *, horizon_days: int, providers: list[str] | None = None
+) -> tuple[Findings, Counter[str]]:
+    """Assess, as of the window's end, every license in the index that may need action.
+
+    Those are the licenses ending before the horizon, plus every license this run's sync
+    brought in (one without an end date can still be unusable or at a limit)."""
     as_of = run.window.end
-    affected: dict[str, tuple[SweepStatus, str, int, str]] = {}  # lpt uuid -> (status, reasons, version, expiry)
+    affected: Findings = {}
     counts: Counter[str] = Counter()
-    # licenses ending before the horizon, plus every license this run's sync brought in (one
-    # without an end date can still be unusable or at a limit)
     for row in run.ledger.iter_licenses_to_review(
         expiring_before=as_of + timedelta(days=horizon_days), changed_in_run=run.run_id
     ):
@@ -55,6 +58,16 @@ def assess(run: PipelineRun, *, horizon_days: int, providers: list[str] | None =
         expiry = assessment.expires_at.date().isoformat() if assessment.expires_at else ""
         reasons = "; ".join(reason.message for reason in assessment.reasons)
         affected[row.lpt_uuid] = (assessment.status, reasons, row.version or 1, expiry)
+    return affected, counts
+
+
+def assess(run: PipelineRun, *, horizon_days: int, providers: list[str] | None = None) -> dict[str, Any]:
+    """Find the assets whose license needs action as of the window's end.
+
+    Returns counts and batches of asset ids (small, for XCom and task mapping); the findings
+    themselves go to the run's audit trail (and so to its report).
+    """
+    affected, counts = assess_licenses(run, horizon_days=horizon_days, providers=providers)
     asset_ids: list[str] = []
     smintio = run.hook("smintio")
     on_invalid = run.quarantine_callback("smintio", "asset")

@@ -1,0 +1,258 @@
+"""The rights expiry sweep's feed side over N license purchase transactions, ours against the stock way.
+
+The Smint.io sandbox runs in its own process in generator mode (N synthetic transactions, none
+stored) under a request ceiling. Two implementations of the same work run one after the other
+against it, each into a ledger of its own (SQLite files in a temporary folder):
+
+- **contentops**: the code the DAG's tasks run — ``sync_license_index`` (``SmintioHook`` paging
+  the feed at 95 % of the ceiling, every record validated, the license index upserted page by
+  page with the cursor stored after each page) and then ``rights_sweep.assess`` (every license
+  due within the horizon assessed with ``contentops.rights`` as of the window's end);
+- **stock**: ``HttpOperator`` with a ``pagination_function`` following ``continuation_uuid``,
+  a bearer token fetched once, tenacity ``retry_args`` for 429/5xx (the stock hook cannot read
+  ``Retry-After``), then the same validation, index upsert and assessment over the list of
+  responses the operator returns.
+
+Each implementation runs in a child process of its own, so its peak RSS is its own.
+Reported per implementation: transactions/s, API requests/s, the share of the ceiling,
+429 responses, peak RSS; and the ratio between the two.
+
+    .venv/bin/python benchmarks/sweep_scale.py --transactions 1000000 --rate-limit 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from smintio_paging import free_port, start_sandbox
+
+HORIZON_DAYS = 30
+PAGE_SIZE = 100
+
+
+def _api_stats(url: str) -> dict[str, Any]:
+    stats = requests.get(f"{url}/_sandbox/stats", timeout=5).json()
+    return {
+        "requests": sum(n for route, n in stats["by_route"].items() if "/consumer/v1/" in route),
+        "responses_429": stats["by_status"].get("429", 0),
+    }
+
+
+def _pipeline_run(ledger_url: str) -> Any:
+    from contentops.ledger import Ledger
+    from contentops.pipelines.runtime import PipelineRun
+    from contentops.pipelines.window import RunWindow
+
+    ledger = Ledger(ledger_url)
+    ledger.migrate()
+    end = datetime.now(UTC).replace(microsecond=0)
+    return PipelineRun(
+        "rights_expiry_sweep",
+        "benchmark",
+        RunWindow(end - timedelta(days=1), end),
+        {"horizon_days": HORIZON_DAYS},
+        ledger=ledger,
+    )
+
+
+def run_contentops(url: str, ledger_url: str, ceiling: float, share: float, refresh_token: str) -> dict[str, Any]:
+    """The sweep's own code: sync the license index, then assess."""
+    from contentops.hooks.base import RefreshTokenStore
+    from contentops.hooks.smintio import SmintioHook
+    from contentops.pipelines import rights_sweep
+    from contentops.pipelines.licenses import sync_license_index
+    from contentops_sandbox.connections import smintio_connection
+
+    conn = smintio_connection(
+        url, rate_limit_per_second=ceiling * share, rate_limit_burst=3, refresh_token=refresh_token
+    )
+    os.environ["AIRFLOW_CONN_SMINTIO_DEFAULT"] = json.dumps(conn)
+    run = _pipeline_run(ledger_url)
+    run._hooks["smintio"] = SmintioHook(refresh_token_store=RefreshTokenStore("smintio", "bench"))
+    started = time.perf_counter()
+    synced = sync_license_index(run, page_size=PAGE_SIZE)
+    synced_at = time.perf_counter()
+    affected, counts = rights_sweep.assess_licenses(run, horizon_days=HORIZON_DAYS)
+    return {
+        "transactions": synced.get("indexed", 0) + synced.get("skipped", 0),
+        "feed_seconds": synced_at - started,
+        "seconds": time.perf_counter() - started,
+        "licenses_reviewed": counts["licenses_reviewed"],
+        "licenses_affected": len(affected),
+    }
+
+
+def _tokens(url: str) -> tuple[str, str]:
+    """One refresh with the demo credentials: (access token, rotated refresh token)."""
+    from contentops_sandbox.connections import smintio_connection
+
+    conn = smintio_connection(url)
+    response = requests.post(
+        conn["extra"]["token_url"],
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": conn["extra"]["refresh_token"],
+            "client_id": conn["login"],
+            "client_secret": conn["password"],
+        },
+        timeout=10,
+    )
+    response.raise_for_status()
+    body = response.json()
+    return str(body["access_token"]), str(body["refresh_token"])
+
+
+def run_stock(url: str, ledger_url: str, access_token: str) -> dict[str, Any]:
+    """The same sweep the stock way: HttpOperator pages into a list, then the same index and assessment."""
+    import tenacity
+    from airflow.providers.http.operators.http import HttpOperator
+
+    from contentops.models.smintio import LicensePurchaseTransaction
+    from contentops.pipelines import rights_sweep
+    from contentops.pipelines.licenses import license_row
+
+    os.environ["AIRFLOW_CONN_BENCH_SMINTIO_HTTP"] = json.dumps({"conn_type": "http", "host": url})
+
+    def next_page(response: requests.Response) -> dict[str, Any] | None:
+        body = response.json()
+        if not body.get("count"):
+            return None
+        return {"data": {"limit": PAGE_SIZE, "continuation_uuid": body["continuation_uuid"]}}
+
+    stock_feed = HttpOperator(
+        task_id="stock_feed",
+        http_conn_id="bench_smintio_http",
+        method="GET",
+        endpoint="consumer/v1/sync/license-purchase-transactions",
+        data={"limit": PAGE_SIZE},
+        headers={"Authorization": f"Bearer {access_token}"},
+        pagination_function=next_page,
+        response_filter=lambda responses: responses,
+        retry_args={
+            "wait": tenacity.wait_exponential(multiplier=0.5, max=10),
+            "stop": tenacity.stop_after_attempt(10),
+            "retry": tenacity.retry_if_exception_type(Exception),
+        },
+    )
+    run = _pipeline_run(ledger_url)
+    started = time.perf_counter()
+    responses = stock_feed.execute(context={})
+    count = 0
+    for response in responses:
+        rows = []
+        for raw in response.json().get("license_purchase_transactions", []):
+            count += 1
+            if raw.get("can_be_synced") is False:
+                continue
+            rows.append(license_row(LicensePurchaseTransaction.model_validate(raw)))
+        run.ledger.upsert_licenses(rows, run_id=run.run_id)
+    feed_done = time.perf_counter()
+    affected, counts = rights_sweep.assess_licenses(run, horizon_days=HORIZON_DAYS)
+    return {
+        "transactions": count,
+        "feed_seconds": feed_done - started,
+        "seconds": time.perf_counter() - started,
+        "licenses_reviewed": counts["licenses_reviewed"],
+        "licenses_affected": len(affected),
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    """One implementation, in this process; prints its figures as JSON."""
+    requests.post(f"{args.url}/_sandbox/stats/reset", timeout=5)
+    if args.child == "contentops":
+        result = run_contentops(args.url, args.ledger_url, args.rate_limit, args.client_share, args.token)
+    else:
+        result = run_stock(args.url, args.ledger_url, args.token)
+    stats = _api_stats(args.url)
+    seconds = result["seconds"]
+    result.update(
+        {
+            "implementation": args.child,
+            "seconds": round(seconds, 1),
+            "feed_seconds": round(result["feed_seconds"], 1),
+            "transactions_per_second": round(result["transactions"] / seconds, 1),
+            "requests": stats["requests"],
+            "requests_per_second": round(stats["requests"] / result["feed_seconds"], 2),
+            "share_of_ceiling": round(stats["requests"] / result["feed_seconds"] / args.rate_limit, 3),
+            "responses_429": stats["responses_429"],
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    )
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--rate-limit", type=float, default=20.0, help="sandbox ceiling, requests/s")
+    parser.add_argument("--client-share", type=float, default=0.95, help="our pace as a share of the ceiling")
+    parser.add_argument("--skip-stock", action="store_true", help="measure only contentops")
+    parser.add_argument("--child", choices=["contentops", "stock"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--ledger-url", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    results = []
+    with tempfile.TemporaryDirectory() as scratch:
+        port = free_port()
+        sandbox = start_sandbox(port, args.transactions, args.rate_limit, Path(scratch) / "sandbox")
+        try:
+            url = f"http://127.0.0.1:{port}"
+            access_token, refresh_token = _tokens(url)
+            tokens = {"contentops": refresh_token, "stock": access_token}
+            for implementation in ["contentops"] + ([] if args.skip_stock else ["stock"]):
+                ledger_url = f"sqlite:///{Path(scratch) / f'ledger-{implementation}.sqlite'}"
+                output = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        implementation,
+                        "--url",
+                        url,
+                        "--ledger-url",
+                        ledger_url,
+                        "--rate-limit",
+                        str(args.rate_limit),
+                        "--client-share",
+                        str(args.client_share),
+                        "--token",
+                        tokens[implementation],
+                    ],
+                    check=True,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+        finally:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
+    summary: dict[str, Any] = {"transactions": args.transactions, "ceiling_per_second": args.rate_limit}
+    summary["results"] = results
+    if len(results) == 2:
+        ours, stock = results
+        summary["throughput_ratio"] = round(ours["transactions_per_second"] / stock["transactions_per_second"], 2)
+        summary["peak_rss_ratio"] = round(ours["peak_rss_mb"] / stock["peak_rss_mb"], 2)
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
