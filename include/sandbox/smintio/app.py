@@ -5,7 +5,9 @@ What Smint.io serves on three hosts is served here under path prefixes. Sourced 
 ``continuation_uuid`` feed of changes with ``count`` / ``continuation_uuid`` /
 ``license_purchase_transactions``, ``can_be_synced``, signed binary URLs valid for an hour.
 Modelled (not public): every HTTP path below (:data:`PATHS`), the error bodies beyond
-OAuth's, and the whole Portals backend write side.
+OAuth's, the whole Portals backend write side, an asset's file by asset and binary id, and
+campaigns (release date, regions, segments, agency client), and assets registered by an
+external reference with their uploaded files (:mod:`contentops_sandbox.smintio.references`).
 
 Options (``SandboxConfig.options``): ``generated_transactions`` (serve N synthetic licenses
 computed from the cursor, stored nowhere), ``large_binary_bytes`` (the first binary of the
@@ -26,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
 from contentops_sandbox.smintio import images, seed
+from contentops_sandbox.smintio.references import add_reference_routes
 
 #: Every product path of this sandbox (modelled; see the module docstring).
 PATHS = {
@@ -41,6 +44,9 @@ PATHS = {
     "metadata": "/backend/v1/assets/{asset_id}/metadata",
     "variants": "/backend/v1/assets/{asset_id}/variants",
     "retire": "/backend/v1/assets/{asset_id}/retire",
+    "asset_binary": "/backend/v1/assets/{asset_id}/binaries/{binary_id}/content",
+    "campaigns": "/backend/v1/campaigns",
+    "campaign": "/backend/v1/campaigns/{campaign_id}",
 }
 DEMO_CLIENT_ID = "contentops-demo"
 DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the sandbox's published demo credential
@@ -97,6 +103,7 @@ def _seed(context: SandboxContext) -> None:
     context.store.put_many("binary", binary_docs)
     syncable = [lpt["uuid"] for lpt in lpts if lpt["can_be_synced"] and lpt["uuid"]]
     context.store.put_many("asset", [(a["id"], a) for a in seed.make_assets(now, syncable)])
+    context.store.put_many("campaign", [(c["id"], c) for c in seed.make_campaigns(now)])
     context.tokens.register_refresh_token(DEMO_REFRESH_TOKEN, "demo-user", "smintio.full openid profile offline_access")
     context.store.put("secret", "url-signing", {"key": secrets.token_hex(32)})
 
@@ -118,6 +125,8 @@ class RetireBody(BaseModel):
 
 def create_app(config: SandboxConfig) -> FastAPI:
     app, ctx = create_sandbox_app("smintio", config, error_body=error_body, seed=_seed, title="Smint.io sandbox")
+    if ctx.store.count("campaign") == 0:  # state seeded before campaigns were modelled
+        ctx.store.put_many("campaign", [(c["id"], c) for c in seed.make_campaigns(ctx.clock.now())])
     generated = int(config.options.get("generated_transactions") or 0)
     generated_epoch = ctx.clock.now().replace(microsecond=0)
     cut_urls: set[str] = set()
@@ -321,6 +330,47 @@ def create_app(config: SandboxConfig) -> FastAPI:
         ctx.require_bearer(request)
         return asset_or_404(asset_id)
 
+    @app.get(PATHS["asset_binary"])
+    def asset_binary(request: Request, asset_id: str, binary_id: str) -> Response:
+        """The file of an asset (its current version), streamed."""
+        ctx.require_bearer(request)
+        asset = asset_or_404(asset_id)
+        binary = next((b for b in asset.get("binaries") or [] if b.get("id") == binary_id), None)
+        if binary is None:
+            raise ctx.error(404, "not_found", f"asset {asset_id} has no binary {binary_id}")
+        content = images.png(f"{binary_id}:v{asset.get('version', 1)}")
+        headers = {"Content-Length": str(len(content)), "Content-Disposition": f'attachment; filename="{binary_id}"'}
+        return StreamingResponse(
+            iter([content]), media_type=binary.get("content_type") or "application/octet-stream", headers=headers
+        )
+
+    @app.get(PATHS["campaigns"])
+    def list_campaigns(
+        request: Request,
+        release_from: datetime | None = None,
+        release_to: datetime | None = None,
+        offset: int = Query(0, ge=0),
+        count: int = Query(50, ge=1, le=200),
+    ) -> dict[str, Any]:
+        """Campaigns, optionally those releasing in ``[release_from, release_to)``."""
+        ctx.require_bearer(request)
+        selected = []
+        for campaign in ctx.store.all("campaign"):
+            released = datetime.fromisoformat(campaign["release_date"].replace("Z", "+00:00"))
+            if (release_from and released < release_from) or (release_to and released >= release_to):
+                continue
+            selected.append(campaign)
+        page = selected[offset : offset + count]
+        return {"items": page, "total": len(selected), "offset": offset, "count": len(page)}
+
+    @app.get(PATHS["campaign"])
+    def get_campaign(request: Request, campaign_id: str) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        campaign = ctx.store.get("campaign", campaign_id)
+        if campaign is None:
+            raise ctx.error(404, "not_found", f"campaign {campaign_id} does not exist")
+        return campaign
+
     @app.put(PATHS["approval"])
     def set_approval(request: Request, asset_id: str, body: ApprovalBody) -> dict[str, Any]:
         subject = ctx.require_bearer(request)
@@ -445,4 +495,5 @@ def create_app(config: SandboxConfig) -> FastAPI:
         ctx.store.put("lpt", lpt_uuid, updated, action="mutate")
         return _public(updated)
 
+    add_reference_routes(app, ctx, save_asset)  # assets by external reference, files (references.py)
     return app

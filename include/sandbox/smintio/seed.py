@@ -31,6 +31,11 @@ Assets (the modelled Portals side), linked to licenses by ``license_purchase_tra
 | ``asset-holiday-01..06`` | campaign ``holiday-2026``: 3 approved, 3 in review |
 | ``asset-book-<isbn>-<role>`` | cover, jacket, author_photo, promo for the ISBNs of :func:`demo_isbns` |
 | ``asset-logo-01..04``, ``asset-disclosure-01..04`` | brand logos and disclosure graphics (compliance) |
+
+Campaigns (modelled Portals side, :func:`make_campaigns`): the three campaigns above with a
+release date relative to the seed time (spring in 3 days, holiday in 10, summer in 45), the
+regions and Exstream segments they are planned for, and the agency client whose approval
+model applies (``holiday-2026`` is run for the agency client ``northwind``).
 """
 
 from __future__ import annotations
@@ -280,3 +285,28 @@ def make_assets(now: datetime, lpt_uuid_of: list[str]) -> list[dict[str, Any]]:
             )
         )
     return assets
+
+
+#: campaign -> (days from seed time to release, regions, segments, agency client or None)
+CAMPAIGN_PLANS: dict[str, tuple[int, list[str], list[str], str | None]] = {
+    "spring-launch-2027": (3, ["emea", "north_america"], ["retail_customers", "new_customers"], None),
+    "holiday-2026": (10, ["emea", "dach"], ["retail_customers"], "northwind"),
+    "summer-refresh": (45, ["north_america", "apac"], ["retail_customers"], None),
+}
+
+
+def make_campaigns(now: datetime) -> list[dict[str, Any]]:
+    """The demo campaigns (modelled): release date, regions, segments and agency client."""
+    release_day = now.replace(hour=9, minute=0, second=0, microsecond=0)
+    return [
+        {
+            "id": campaign,
+            "name": campaign.replace("-", " ").title(),
+            "release_date": _iso(release_day + timedelta(days=days)),
+            "regions": regions,
+            "segments": segments,
+            "client": client,
+            "status": "planned",
+        }
+        for campaign, (days, regions, segments, client) in CAMPAIGN_PLANS.items()
+    ]

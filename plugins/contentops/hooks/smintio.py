@@ -9,7 +9,8 @@ while still advancing the cursor, and signed binary URLs valid for up to an hour
 
 Modelled (the specs are private): the HTTP paths of the CLAPI-C operations and the Portals
 backend (``https://{tenant}.portalsapib.smint.io/backend/v1``) write side — approval status,
-metadata and tags, derivatives, retirement, "assets changed since". Every path is in
+metadata and tags, derivatives, retirement, "assets changed since", an asset's file by asset
+and binary id, and campaigns (release date, regions, segments, agency client). Every path is in
 :attr:`SmintioHook.default_paths` and can be overridden by the connection's extra ``paths``.
 
 Connection (conn_type ``smintio``): host = tenant id (or leave the tenant in extra
@@ -39,6 +40,7 @@ from contentops.hooks.transport import DownloadResult
 from contentops.models.smintio import (
     ApprovalStatus,
     Asset,
+    Campaign,
     GenericMetadata,
     LicensePurchaseTransaction,
     SyncBinary,
@@ -85,6 +87,9 @@ class SmintioHook(RefreshTokenHook):
         "asset_metadata": "assets/{asset_id}/metadata",
         "asset_variants": "assets/{asset_id}/variants",
         "asset_retire": "assets/{asset_id}/retire",
+        "asset_binary": "assets/{asset_id}/binaries/{binary_id}/content",
+        "campaigns": "campaigns",
+        "campaign": "campaigns/{campaign_id}",
     }
 
     def __init__(self, smintio_conn_id: str | None = None, **kwargs: Any) -> None:
@@ -283,3 +288,30 @@ class SmintioHook(RefreshTokenHook):
                 "POST", self._portals("asset_retire", asset_id=asset_id), json={"reason": reason}, idempotent=True
             )
         )
+
+    def download_asset_binary(self, asset_id: str, binary_id: str, sink: Path | IO[bytes]) -> DownloadResult:
+        """Stream the file of an asset's current version into ``sink`` (never held in memory)."""
+        return self.transport.download(
+            self._portals("asset_binary", asset_id=asset_id, binary_id=binary_id), sink, authenticated=True
+        )
+
+    def get_campaign(self, campaign_id: str) -> Campaign:
+        return Campaign.model_validate(self.transport.json("GET", self._portals("campaign", campaign_id=campaign_id)))
+
+    def iter_campaigns(
+        self, *, release_from: datetime | None = None, release_to: datetime | None = None, page_size: int = 50
+    ) -> Iterator[Campaign]:
+        """Campaigns, optionally only those releasing in ``[release_from, release_to)``."""
+        params: dict[str, Any] = {}
+        if release_from is not None:
+            params["release_from"] = release_from.isoformat()
+        if release_to is not None:
+            params["release_to"] = release_to.isoformat()
+        for item in self.transport.iter_offset(
+            self._portals("campaigns"),
+            items=lambda page: page.get("items") or [],
+            page_size=page_size,
+            params=params,
+            total=lambda page: page.get("total"),
+        ):
+            yield Campaign.model_validate(item)

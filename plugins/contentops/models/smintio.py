@@ -39,6 +39,7 @@ __all__ = [
     "ApprovalStatus",
     "Asset",
     "AssetBinary",
+    "Campaign",
     "ComplianceStatus",
     "ContentElement",
     "GenericMetadata",
@@ -405,3 +406,19 @@ class Asset(PartnerModel):
     @property
     def is_approved(self) -> bool:
         return self.approval_status is ApprovalStatus.APPROVED
+
+
+class Campaign(PartnerModel):
+    """A campaign as planned in Smint.io (modelled): when it releases, where, for whom.
+
+    ``client`` names the agency client the campaign is run for (its approval model applies,
+    OWS-7); ``segments`` are the customer segments Exstream picks the campaign's images by.
+    """
+
+    id: str
+    name: str | None = None
+    release_date: UtcDateTime | None = None
+    regions: list[str] = Field(default_factory=list)
+    segments: list[str] = Field(default_factory=list)
+    client: str | None = None
+    status: str | None = None
