@@ -29,7 +29,7 @@ def smintio(
 
 
 def test_campaigns_are_selected_by_release_date(smintio: tuple[SmintioHook, Any]) -> None:
-    hook, running = smintio
+    hook, _ = smintio
     everything = {c.id: c for c in hook.iter_campaigns(page_size=2)}  # paged
     assert set(everything) == {"spring-launch-2027", "holiday-2026", "summer-refresh"}
     spring = everything["spring-launch-2027"]
@@ -42,7 +42,7 @@ def test_campaigns_are_selected_by_release_date(smintio: tuple[SmintioHook, Any]
 
 
 def test_an_asset_file_is_streamed_for_its_current_version(smintio: tuple[SmintioHook, Any]) -> None:
-    hook, running = smintio
+    hook, _ = smintio
     asset = hook.get_asset("asset-spring-01")
     sink = io.BytesIO()
     result = hook.download_asset_binary(asset.id, asset.binaries[0].id, sink)
