@@ -7,12 +7,16 @@ its partner directory (``partnerCompanyName`` filter) and entitlements.
 
 Modelled (no public spec; every path in :data:`PATHS`): partner communities and the posts
 published into them (announcements, launch kits, usage guidance), created or updated by the
-caller's external reference so a replay does not post twice.
+caller's external reference so a replay does not post twice; a post may name the authorized
+partners it is addressed to, and launch kits carry file attachments (streamed, by the caller's
+reference); each entitlement lists the partners it authorizes (the active partners of its
+community's region).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -29,6 +33,7 @@ PATHS = {
     "communities": "/communities/v1/communities",
     "post": "/communities/v1/communities/{community_id}/posts/{post_ref}",
     "posts": "/communities/v1/communities/{community_id}/posts",
+    "attachment": "/communities/v1/communities/{community_id}/posts/{post_ref}/attachments/{attachment_ref}",
 }
 DEMO_COMPANY = "GC00804444LX"
 DEMO_CONSUMER_KEY = "contentops-demo"
@@ -49,6 +54,7 @@ class PostBody(BaseModel):
     body: str = Field(min_length=1)
     kind: str
     asset_ids: list[str] = Field(default_factory=list)
+    partners: list[str] | None = None
 
 
 def _seed(context: SandboxContext) -> None:
@@ -139,7 +145,21 @@ def create_app(config: SandboxConfig) -> FastAPI:
     def entitlements(request: Request, company_id: str) -> dict[str, Any]:
         ctx.require_bearer(request)
         company_or_404(company_id)
-        return {"entitlements": [{"name": c["entitlement"], "community": c["id"]} for c in ctx.store.all("community")]}
+        partners = ctx.store.all("partner")
+        return {
+            "entitlements": [
+                {
+                    "name": c["entitlement"],
+                    "community": c["id"],
+                    "partners": [
+                        p["partnerCompanyId"]
+                        for p in partners
+                        if p.get("region") == c.get("region") and p.get("relationshipStatus") == "Active"
+                    ],
+                }
+                for c in ctx.store.all("community")
+            ]
+        }
 
     @app.get(PATHS["communities"])
     def communities(request: Request) -> dict[str, Any]:
@@ -153,6 +173,9 @@ def create_app(config: SandboxConfig) -> FastAPI:
             raise ctx.error(404, "CommunityNotFound", f"community {community_id} not found")
         if body.kind not in POST_KINDS:
             raise ctx.error(422, "InvalidPostKind", f"kind must be one of {sorted(POST_KINDS)}")
+        unknown = [p for p in body.partners or [] if ctx.store.get("partner", p) is None]
+        if unknown:
+            raise ctx.error(422, "UnknownPartner", f"unknown partners {unknown}")
         key = f"{community_id}/{post_ref}"
         existing = ctx.store.get("post", key)
         fields = body.model_dump()
@@ -172,6 +195,38 @@ def create_app(config: SandboxConfig) -> FastAPI:
             "updated_at": ctx.clock.now().isoformat(),
         }
         ctx.store.put("post", key, post, action="update" if existing else "publish")
+        return JSONResponse(post, 200 if existing else 201)
+
+    @app.put(PATHS["attachment"])
+    async def put_attachment(
+        request: Request, community_id: str, post_ref: str, attachment_ref: str, name: str = Query(min_length=1)
+    ) -> JSONResponse:
+        """Attach a file to a post (a launch kit's banner, datasheet …) under the caller's reference."""
+        ctx.require_bearer(request)
+        key = f"{community_id}/{post_ref}"
+        post = ctx.store.get("post", key)
+        if post is None:
+            raise ctx.error(404, "PostNotFound", f"post {post_ref} not found in {community_id}")
+        digest, size = hashlib.sha256(), 0
+        async for chunk in request.stream():
+            digest.update(chunk)
+            size += len(chunk)
+        if size == 0:
+            raise ctx.error(422, "EmptyAttachment", "the attachment has no content")
+        attachment = {
+            "ref": attachment_ref,
+            "name": name,
+            "content_type": request.headers.get("content-type", "application/octet-stream").split(";")[0],
+            "sha256": digest.hexdigest(),
+            "size": size,
+        }
+        attachments = dict(post.get("attachments") or {})
+        existing = attachments.get(attachment_ref)
+        if existing is not None and {k: existing.get(k) for k in attachment} == attachment:
+            return JSONResponse(post, 200)
+        attachments[attachment_ref] = {**attachment, "uploaded_at": ctx.clock.now().isoformat()}
+        post = {**post, "attachments": attachments, "updated_at": ctx.clock.now().isoformat()}
+        ctx.store.put("post", key, post, action="attachment")
         return JSONResponse(post, 200 if existing else 201)
 
     @app.get(PATHS["posts"])

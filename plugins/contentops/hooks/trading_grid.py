@@ -3,7 +3,9 @@
 Sourced (docs/systems/trading_grid.md): the API Grid token ``POST /v1/oauth2/tokens`` with
 ``grant_type=client_credentials`` in the query and HTTP Basic consumer key/secret; Community
 Management under ``/TGCommunityServices/v1`` (company, partner directory, entitlements).
-Modelled: communities and posts (launch kits, usage guidance) by our own reference.
+Modelled: communities and posts (launch kits, usage guidance) by our own reference, the
+authorized partners a post is addressed to, file attachments of launch kits, and the partners
+each entitlement authorizes.
 
 Connection (conn_type ``opentext_trading_grid``): host = ``https://apigrid.opentext.com``,
 login/password = consumer key/secret, extra ``company_id`` (the BUID, e.g. ``GC00804444LX``).
@@ -12,7 +14,8 @@ login/password = consumer key/secret, extra ``company_id`` (the BUID, e.g. ``GC0
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import IO, Any, ClassVar
 
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
 from contentops.hooks.base import PartnerHook
@@ -35,6 +38,7 @@ class TradingGridHook(PartnerHook):
         "communities": "communities/v1/communities",
         "post": "communities/v1/communities/{community_id}/posts/{post_ref}",
         "posts": "communities/v1/communities/{community_id}/posts",
+        "attachment": "communities/v1/communities/{community_id}/posts/{post_ref}/attachments/{attachment_ref}",
     }
 
     def __init__(self, trading_grid_conn_id: str | None = None, **kwargs: Any) -> None:
@@ -79,13 +83,46 @@ class TradingGridHook(PartnerHook):
         ]
 
     def put_post(
-        self, community_id: str, post_ref: str, *, title: str, body: str, kind: str, asset_ids: list[str] | None = None
+        self,
+        community_id: str,
+        post_ref: str,
+        *,
+        title: str,
+        body: str,
+        kind: str,
+        asset_ids: list[str] | None = None,
+        partners: list[str] | None = None,
     ) -> CommunityPost:
-        """Publish (or update) a post under our own reference: repeating it posts nothing new."""
-        payload = {"title": title, "body": body, "kind": kind, "asset_ids": asset_ids or []}
+        """Publish (or update) a post under our own reference: repeating it posts nothing new.
+
+        ``partners`` names the authorized partners a launch kit is addressed to (see
+        :meth:`entitlements`); left out, the post is for the whole community."""
+        payload: dict[str, Any] = {"title": title, "body": body, "kind": kind, "asset_ids": asset_ids or []}
+        if partners is not None:
+            payload["partners"] = partners
         return CommunityPost.model_validate(
             self.transport.json("PUT", self.path("post", community_id=community_id, post_ref=post_ref), json=payload)
         )
+
+    def put_attachment(
+        self,
+        community_id: str,
+        post_ref: str,
+        attachment_ref: str,
+        source: Path | IO[bytes],
+        *,
+        name: str,
+        content_type: str,
+    ) -> CommunityPost:
+        """Attach a file (streamed) to a post under our own reference: PUT, safe to repeat."""
+        response = self.transport.upload(
+            "PUT",
+            self.path("attachment", community_id=community_id, post_ref=post_ref, attachment_ref=attachment_ref),
+            source,
+            content_type=content_type,
+            params={"name": name},
+        )
+        return CommunityPost.model_validate(response.json())
 
     def posts(self, community_id: str) -> list[CommunityPost]:
         body = self.transport.json("GET", self.path("posts", community_id=community_id))
