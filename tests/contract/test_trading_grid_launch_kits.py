@@ -36,7 +36,13 @@ def test_a_launch_kit_carries_its_partners_and_attachments_once(grid: tuple[Trad
     hook, running = grid
     partners = next(e["partners"] for e in hook.entitlements() if e["community"] == "community-apac")
     post = hook.put_post(
-        "community-apac", "kit-x", title="Kit", body="Launch kit", kind="launch_kit", asset_ids=["a1"], partners=partners
+        "community-apac",
+        "kit-x",
+        title="Kit",
+        body="Launch kit",
+        kind="launch_kit",
+        asset_ids=["a1"],
+        partners=partners,
     )
     assert post.model_extra and post.model_extra["partners"] == partners
     for _ in range(2):  # a replay attaches nothing new
