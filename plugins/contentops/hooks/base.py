@@ -13,7 +13,8 @@ import json
 import logging
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import IO, Any, ClassVar
 from urllib.parse import quote
 
 from airflow.sdk import BaseHook, Connection
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 
 from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
 from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
-from contentops.hooks.transport import HttpTransport, TransportSettings
+from contentops.hooks.transport import DownloadResult, HttpTransport, TransportSettings
 
 OnInvalid = Callable[[str, Any], None]
 """Called with (reason, raw payload) for a partner record that failed validation: the caller
@@ -141,6 +142,30 @@ class PartnerHook(BaseHook):
     def path(self, name: str, **params: Any) -> str:
         """The path of operation ``name`` with its placeholders filled in (URL-quoted)."""
         return self.paths[name].format(**{key: quote(str(value), safe="") for key, value in params.items()})
+
+    # -- partner files ----------------------------------------------------------------
+    def download_origins(self) -> list[str]:
+        """Where files this partner hands us links to may be fetched from: the connection's own
+        origin (scheme, host and port), plus any listed in the extra ``download_origins``."""
+        extra = self.extra.get("download_origins") or []
+        if isinstance(extra, str):
+            extra = [extra]
+        if not isinstance(extra, list):
+            raise InvalidConnectionError("extra 'download_origins' must be a list of URLs", system=self.system)
+        return [self.base_url(), *(str(origin) for origin in extra)]
+
+    def download_partner_file(
+        self, url: str, sink: Path | IO[bytes], *, max_bytes: int | None = None, authenticated: bool = True
+    ) -> DownloadResult:
+        """Stream a file a partner linked to, confined to :meth:`download_origins`.
+
+        Partner input decides the URL, so the transport refuses any other host or port and any
+        redirect that leaves them (never requested), sends credentials only to the connection's
+        own origin, and stops at ``max_bytes``.
+        """
+        return self.transport.download(
+            url, sink, authenticated=authenticated, allowed_origins=self.download_origins(), max_bytes=max_bytes
+        )
 
     # -- UI ---------------------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:

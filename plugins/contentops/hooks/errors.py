@@ -85,3 +85,18 @@ class MalformedResponseError(PartnerAPIError):
 
 class InvalidConnectionError(PartnerAPIError):
     hint = "Complete the Airflow connection (see docs/systems/)."
+
+
+class DownloadRefusedError(PartnerAPIError):
+    """A download was not made (or was stopped) because it would leave the partner's own origin."""
+
+    hint = (
+        "Files are only fetched from the partner's own configured host and port (extra 'download_origins' "
+        "adds others); the link or redirect the partner gave points elsewhere."
+    )
+
+
+class DownloadTooLargeError(DownloadRefusedError):
+    """A download was stopped because the file is larger than the caller allows."""
+
+    hint = "The file exceeds the size limit set for it; it was not kept."

@@ -43,6 +43,8 @@ from contentops.hooks.auth import Auth
 from contentops.hooks.errors import (
     AuthenticationError,
     ConflictError,
+    DownloadRefusedError,
+    DownloadTooLargeError,
     MalformedResponseError,
     NotFoundError,
     PartnerAPIError,
@@ -275,6 +277,7 @@ class HttpTransport:
         timeout: float | tuple[float, float] | None,
         basic_auth: tuple[str, str] | None,
         expected: Collection[int] | None,
+        allow_redirects: bool = True,
     ) -> requests.Response:
         refreshed = False
         while True:
@@ -295,6 +298,7 @@ class HttpTransport:
                     stream=stream,
                     timeout=timeout or (self.settings.connect_timeout, self.settings.read_timeout),
                     auth=basic_auth,
+                    allow_redirects=allow_redirects,
                 )
             except requests.ConnectTimeout as exc:
                 error = PartnerUnavailableError(
@@ -489,33 +493,72 @@ class HttpTransport:
         authenticated: bool = False,
         chunk_size: int = _CHUNK,
         params: dict[str, Any] | None = None,
+        allowed_origins: Collection[str] | None = None,
+        max_bytes: int | None = None,
+        max_redirects: int = 5,
     ) -> DownloadResult:
-        """Stream ``url`` into a file or binary stream; a cut connection restarts the download."""
+        """Stream ``url`` into a file or binary stream; a cut connection restarts the download.
+
+        ``allowed_origins`` confines the download to those origins (scheme, host and port):
+        a URL elsewhere is refused before anything is sent, and redirects are followed only
+        while they stay inside them (a redirect that leaves is refused, never requested).
+        Credentials go only to this connection's own origin. ``max_bytes`` stops a file that
+        announces or streams more than that. Both raise
+        :class:`~contentops.hooks.errors.DownloadRefusedError` (not retried).
+        """
+        confined = allowed_origins is not None
+        origins = {_origin(o) for o in allowed_origins or ()} - {None}
+        own_origin = _origin(self.base_url)
+
+        def refuse(message: str, target: str, *, too_large: bool = False) -> DownloadRefusedError:
+            error_class = DownloadTooLargeError if too_large else DownloadRefusedError
+            return error_class(message, system=self.system, method="GET", url=self.redact_url(target))
+
+        def open_response() -> tuple[requests.Response, str]:
+            target = self.url_for(url)
+            for _ in range(max_redirects + 1):
+                origin = _origin(target)
+                if confined and (origin is None or origin not in origins):
+                    raise refuse(f"{_origin_text(target)} is not one of the partner's download origins", target)
+                response = self._send(
+                    "GET",
+                    target,
+                    params=params if target == self.url_for(url) else None,
+                    json=None,
+                    data=None,
+                    headers=None,
+                    stream=True,
+                    authenticated=authenticated and (not confined or origin == own_origin),
+                    timeout=None,
+                    basic_auth=None,
+                    expected=None,
+                    allow_redirects=not confined,
+                )
+                if not (confined and response.is_redirect):
+                    return response, target
+                location = response.headers.get("Location", "")
+                response.close()
+                target = urljoin(target, location)
+            raise refuse(f"more than {max_redirects} redirects", target)
 
         def attempt() -> DownloadResult:
-            response = self._send(
-                "GET",
-                self.url_for(url),
-                params=params,
-                json=None,
-                data=None,
-                headers=None,
-                stream=True,
-                authenticated=authenticated,
-                timeout=None,
-                basic_auth=None,
-                expected=None,
-            )
+            response, target = open_response()
             with response:
                 expected_size = _int_or_none(response.headers.get("Content-Length"))
+                if max_bytes is not None and expected_size is not None and expected_size > max_bytes:
+                    raise refuse(
+                        f"the file has {expected_size} bytes; the limit is {max_bytes}", target, too_large=True
+                    )
                 digest = hashlib.sha256()
                 size = 0
                 with _open_sink(sink) as out:
                     try:
                         for chunk in response.iter_content(chunk_size):
+                            size += len(chunk)
+                            if max_bytes is not None and size > max_bytes:
+                                raise refuse(f"the file exceeds the limit of {max_bytes} bytes", target, too_large=True)
                             out.write(chunk)
                             digest.update(chunk)
-                            size += len(chunk)
                     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                         raise PartnerUnavailableError(
                             f"download interrupted after {size} bytes ({type(exc).__name__})",
@@ -603,6 +646,24 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, effective port) of an absolute http(s) URL; None for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password or "\\" in url:
+        return None
+    return scheme, parts.hostname.lower().rstrip("."), port or (443 if scheme == "https" else 80)
+
+
+def _origin_text(url: str) -> str:
+    origin = _origin(url)
+    return f"{origin[0]}://{origin[1]}:{origin[2]}" if origin else "a URL that is not plain http(s)"
 
 
 def _int_or_none(value: str | None) -> int | None:
