@@ -25,7 +25,8 @@ batch job status ``GET /orchestration/api/v1/jobs/{jobId}``; usage data
 ``GET /orchestration/api/v1/usage/{domain}?filter.since=&filter.until=`` (which resource appeared in
 which communication stream, when, in what volume, in which region); production feedback
 ``GET /design/api/v1/feedback/{domain}?filter.since=`` (a resource flagged for replacement or
-retirement, with a reason).
+retirement, with a reason); an ``Idempotency-Key`` header on upload (a replayed upload answers
+with the resource the first one created, never a second resource).
 
 Generation really renders: a one-page PDF (or HTML) that names the communication and every
 APPROVED image resource it links to (images in another state are left out), and each image used
@@ -268,6 +269,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
         subject = ctx.require_bearer(request)
         if domain not in DOMAINS:
             raise ctx.error(404, "DomainNotFound", f"domain {domain} not found")
+        key = request.headers.get("idempotency-key")
+        seen = ctx.store.get("idempotency", key) if key else None
+        if seen is not None and (earlier := ctx.store.get("resource", seen["resource_id"])) is not None:
+            return _envelope([earlier], 0, 1, 1)  # a replay: the resource the first upload created
         digest, size = hashlib.sha256(), 0
         while chunk := await file.read(1 << 16):
             digest.update(chunk)
@@ -290,6 +295,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
             "content": {"sha256": digest.hexdigest(), "size": size},
         }
         ctx.store.put("resource", resource_id, resource, action="upload")
+        if key:
+            ctx.store.put("idempotency", key, {"resource_id": resource_id})
         return _envelope([resource], 0, 1, 1)
 
     @app.put(PATHS["state"])

@@ -7,7 +7,8 @@ the ``page`` envelope, multipart upload and content replacement, state changes w
 ``auditedComment``, links (what uses what) —, the orchestration service's on-demand generation
 (``communicationId`` / ``driverDataSource`` headers) and batch submission, ``/{service}/api/v1/version``,
 and the OCP token. Modelled: resource metadata carrying the rights (expiry, regions, source
-asset), one resource by id, batch job status, usage records and production feedback.
+asset), one resource by id, batch job status, usage records and production feedback, and an
+``Idempotency-Key`` on upload.
 
 Connection (conn_type ``opentext_exstream``): host = the communication host (e.g.
 ``https://communication.us.api.opentext.com``), login/password = client id/secret, extra
@@ -99,7 +100,17 @@ class ExstreamHook(PartnerHook):
         ):
             yield Resource.model_validate(item)
 
-    def upload_image(self, domain: str, source: Path | IO[bytes], *, name: str, content_type: str) -> Resource:
+    def upload_image(
+        self,
+        domain: str,
+        source: Path | IO[bytes],
+        *,
+        name: str,
+        content_type: str,
+        idempotency_key: str | None = None,
+    ) -> Resource:
+        """Upload a new image resource (DRAFT). With ``idempotency_key`` the upload may be retried
+        safely: a replay answers with the resource the first attempt created, never a second one."""
         response = self.transport.upload(
             "POST",
             self.path("upload", domain=domain),
@@ -108,6 +119,8 @@ class ExstreamHook(PartnerHook):
             filename=name,
             content_type=content_type,
             params={"name": name, "type": "image"},
+            headers={"Idempotency-Key": idempotency_key} if idempotency_key else None,
+            idempotent=bool(idempotency_key),
         )
         return Resource.model_validate(response.json()["data"][0])
 
