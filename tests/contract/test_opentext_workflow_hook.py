@@ -146,3 +146,47 @@ def test_auto_complete_rules_finish_instances(workflow: Callable[..., Any]) -> N
     running.context.clock.advance(3601)
     done = hook.get_instance(instance.id)
     assert done.outcome == "renew" and done.variables["until"] == "x"
+
+
+def test_instances_and_open_tasks_are_listed_by_time_window(workflow: Callable[..., Any]) -> None:
+    hook, running = workflow()
+    early = hook.start_instance("creative_request_intake", name="before the window", variables={"region": "dach"})
+    window_start = running.context.clock.advance(600)
+    late = [
+        hook.start_instance("creative_request_intake", name=f"request {n}", variables={"region": "emea", "n": n})
+        for n in range(3)
+    ]
+    hook.start_instance("dam_ingest", name="another process in the window")
+    window_end = running.context.clock.advance(600)
+    hook.start_instance("creative_request_intake", name="after the window")
+    in_window = list(
+        hook.iter_instances(
+            "creative_request_intake", started_after=window_start, started_before=window_end, page_size=2
+        )
+    )
+    assert [i.id for i in in_window] == [i.id for i in late]  # oldest first, across pages (next links keep the times)
+    tasks = list(
+        hook.iter_new_tasks(
+            "creative_request_intake", created_after=window_start, created_before=window_end, page_size=2
+        )
+    )
+    assert [t.process_instance_id for t in tasks] == [i.id for i in late]
+    assert [t.variables["n"] for t in tasks] == [0, 1, 2]  # each task carries its request
+    (task,) = [t for t in hook.iter_new_tasks("creative_request_intake") if t.process_instance_id == early.id]
+    hook.complete_task(task.id, "no_match")
+    assert early.id not in {t.process_instance_id for t in hook.iter_new_tasks("creative_request_intake")}
+
+
+def test_dam_onboarding_moves_through_its_steps_or_ends_on_rejection(workflow: Callable[..., Any]) -> None:
+    hook, _ = workflow()
+    approved = hook.start_instance("dam_onboarding", name="Onboard bynder:a-1", business_key="dam_onboarding:a-1:v1")
+    for expected in ("Enrich metadata", "Validate rights", "Categorize"):
+        (task,) = list(hook.iter_tasks(processInstanceId=approved.id))
+        assert task.name == expected
+        hook.complete_task(task.id, "approved", {"categories": ["product"]} if expected == "Categorize" else None)
+    done = hook.get_instance(approved.id)
+    assert done.outcome == "approved" and done.variables["categories"] == ["product"]
+    rejected = hook.start_instance("dam_onboarding", name="Onboard bynder:a-2")
+    (task,) = list(hook.iter_tasks(processInstanceId=rejected.id))
+    hook.complete_task(task.id, "rejected", {"reason": "no model release"})
+    assert hook.get_instance(rejected.id).outcome == "rejected"

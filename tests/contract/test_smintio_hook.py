@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -223,3 +224,53 @@ def test_a_refused_stored_token_falls_back_to_the_connections_own(
     hook = SmintioHook(refresh_token_store=store)
     assert hook.generic_metadata().providers  # the connection's (re-authorized) token worked
     assert store.saved[-1] not in ("stale-rotated-token-from-an-old-authorization", "demo-refresh-token")
+
+
+def test_assets_registered_by_reference_once_and_updated_in_place(smintio: Callable[..., Any], tmp_path: Path) -> None:
+    hook, running = smintio()
+    created = hook.upsert_asset_by_reference(
+        "vip:vip-cat-002",
+        name="Spring key visual (German)",
+        content_type="image/png",
+        metadata={"source": "vip"},
+        tags=["vip:localized_version"],
+        region="dach",
+        language="de",
+        master_asset_id="asset-spring-01",
+    )
+    assert created.approval_status is ApprovalStatus.IN_REVIEW and created.master_asset_id == "asset-spring-01"
+    again = hook.upsert_asset_by_reference(
+        "vip:vip-cat-002",
+        name="Spring key visual (German)",
+        content_type="image/png",
+        metadata={"source": "vip"},
+        tags=["vip:localized_version"],
+        region="dach",
+        language="de",
+        master_asset_id="asset-spring-01",
+        approval_status="approved",  # counts on creation only
+    )
+    assert (
+        again.id == created.id
+        and again.version == created.version
+        and again.approval_status is ApprovalStatus.IN_REVIEW
+    )
+    changed = hook.upsert_asset_by_reference(
+        "vip:vip-cat-002", name="Spring key visual (German), v2", content_type="image/png", region="dach"
+    )
+    assert changed.id == created.id and changed.version == created.version + 1 and changed.metadata == {}
+    source = tmp_path / "de.png"
+    source.write_bytes(images.png("de"))
+    with_file = hook.upload_asset_content(created.id, source, content_type="image/png", file_name="de.png")
+    (binary,) = with_file.binaries
+    assert (
+        binary.sha256 == hashlib.sha256(source.read_bytes()).hexdigest() and binary.size_bytes == source.stat().st_size
+    )
+    assert hook.upload_asset_content(created.id, source, content_type="image/png").version == with_file.version
+    registered = [a for a in running.context.store.all("asset") if a.get("external_reference") == "vip:vip-cat-002"]
+    assert len(registered) == 1  # one asset, however often it was registered
+    with pytest.raises(RequestRejectedError) as caught:
+        hook.upsert_asset_by_reference("bynder:x", name="x", content_type="image/png", master_asset_id="asset-none")
+    assert "unknown_master" in str(caught.value)
+    with pytest.raises(RequestRejectedError):
+        hook.upsert_asset_by_reference("has space", name="x", content_type="image/png")

@@ -173,3 +173,34 @@ def test_faults_and_token_rotation(vip: Callable[..., Any], caplog: pytest.LogCa
     store = hook.refresh_token_store  # type: ignore[assignment]
     assert len(store.saved) == 2
     assert "demo-secret" not in caplog.text and all(t not in caplog.text for t in store.saved)
+
+
+def test_catalog_lists_changes_by_window_and_streams_files_from_vip_only(
+    vip: Callable[..., Any], tmp_path: Path
+) -> None:
+    from contentops.hooks.errors import DownloadRefusedError
+
+    hook, running = vip()
+    seeded = list(hook.iter_catalog(page_size=4))
+    assert len(seeded) == len({e.id for e in seeded}) == 6
+    assert {e.kind for e in seeded} == {"master_package", "localized_version", "deliverable"}
+    assert all(e.download_url.startswith(running.url) for e in seeded)
+    assert running.context.stats.by_route["GET /api/v1/catalog"] == 2
+    since = running.context.clock.advance(3600)
+    running.admin("PUT", "vip/catalog/vip-cat-002", json={"title": "Spring key visual (German), v2", "new_file": True})
+    running.admin("PUT", "vip/catalog/vip-cat-bad", json={"title": "escapes", "file_name": "../../etc/passwd"})
+    bad: list[tuple[str, Any]] = []
+    changed = list(hook.iter_catalog(changed_since=since, on_invalid=lambda reason, raw: bad.append((reason, raw))))
+    assert [(e.id, e.version) for e in changed] == [("vip-cat-002", 2)]
+    assert len(bad) == 1 and bad[0][1]["id"] == "vip-cat-bad" and "file_name" in bad[0][0]
+    assert {e.id for e in hook.iter_catalog(changed_before=since)} == {e.id for e in seeded} - {"vip-cat-002"}
+    sink = tmp_path / "de.png"
+    result = hook.download_catalog_content(changed[0], sink)
+    assert result.sha256 == changed[0].sha256 == hashlib.sha256(sink.read_bytes()).hexdigest()
+    first = next(e for e in seeded if e.id == "vip-cat-002")
+    assert changed[0].sha256 != first.sha256  # the new file, not the first one
+    elsewhere = changed[0].model_copy(update={"download_url": "http://files.example.invalid/de.png"})
+    before = running.context.stats.total
+    with pytest.raises(DownloadRefusedError):
+        hook.download_catalog_content(elsewhere, tmp_path / "x.png")
+    assert running.context.stats.total == before  # nothing was sent, the token never left

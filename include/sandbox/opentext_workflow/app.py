@@ -9,9 +9,11 @@ the paths below, ``offset``/``count``/``sort``/``order`` paging, HAL ``_embedded
 ``exception`` + ``message``).
 
 Modelled: ``businessKey`` on start and as a list filter (Flowable's name; OCP does not document
-it), the ``outcome`` field on a finished instance, and the process models themselves: each
-model is a sequence of user tasks (:data:`MODELS`); completing the last one, or completing any
-with a rejecting outcome, ends the instance with that outcome.
+it), the time filters ``startedAfter`` / ``startedBefore`` on instances and ``createdAfter`` /
+``createdBefore`` on tasks (Flowable's names; ``after`` inclusive, ``before`` exclusive, so
+consecutive windows tile), the ``outcome`` field on a finished instance, and the process
+models themselves: each model is a sequence of user tasks (:data:`MODELS`); completing the last
+one, or completing any with a rejecting outcome, ends the instance with that outcome.
 
 Operator side: ``PUT /_sandbox/workflow/auto-complete`` sets rules
 ``{"<model key>": {"outcome": "approved", "after_seconds": 0, "variables": {…},
@@ -50,6 +52,14 @@ MODELS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
         frozenset({"rejected"}),
     ),
     "compliance_review": ("Usage compliance review", ("Review usage",), frozenset()),
+    # a batch handed over from another DAM (its assets are in the variables), and the
+    # onboarding each incoming asset goes through before Smint.io exposes it
+    "dam_ingest": ("DAM ingest batch", ("Hand over batch",), frozenset()),
+    "dam_onboarding": (
+        "DAM onboarding",
+        ("Enrich metadata", "Validate rights", "Categorize"),
+        frozenset({"rejected"}),
+    ),
 }
 
 
@@ -243,6 +253,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
         request: Request,
         processDefinitionKey: str | None = None,
         businessKey: str | None = None,
+        startedAfter: datetime | None = None,
+        startedBefore: datetime | None = None,
         offset: int = Query(0, ge=0),
         count: int = Query(10, ge=1, le=1000),
         sort: str = "startTime",
@@ -254,6 +266,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
             for i in ctx.store.all("instance")
             if (processDefinitionKey is None or i["processDefinitionKey"] == processDefinitionKey)
             and (businessKey is None or i.get("businessKey") == businessKey)
+            and (startedAfter is None or datetime.fromisoformat(i["startTime"]) >= startedAfter)
+            and (startedBefore is None or datetime.fromisoformat(i["startTime"]) < startedBefore)
         ]
         items.sort(key=lambda i: str(i.get(sort) or ""), reverse=order == "desc")
         page = [public(i) for i in items[offset : offset + count]]
@@ -328,6 +342,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
         processInstanceId: str | None = None,
         assignee: str | None = None,
         unassigned: bool = False,
+        createdAfter: datetime | None = None,
+        createdBefore: datetime | None = None,
         includeProcessVariables: bool = False,
         offset: int = Query(0, ge=0),
         count: int = Query(10, ge=1, le=1000),
@@ -345,6 +361,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
             and (processInstanceId is None or t["processInstanceId"] == processInstanceId)
             and (assignee is None or t.get("assignee") == assignee)
             and (not unassigned or t.get("assignee") is None)
+            and (createdAfter is None or datetime.fromisoformat(t["createTime"]) >= createdAfter)
+            and (createdBefore is None or datetime.fromisoformat(t["createTime"]) < createdBefore)
         ]
         items.sort(key=lambda t: str(t.get(sort) or ""), reverse=order == "desc")
         page = []

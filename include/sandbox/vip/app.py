@@ -15,7 +15,10 @@ every path is in :data:`PATHS`:
 - item content upload (streamed), withdrawal (rights expired) and re-restriction of usage
   controls; deliveries per recipient;
 - returns: localized variants and derivatives uploaded by regional teams, listed since a time,
-  and their review status.
+  and their review status;
+- the catalogue of content VIP itself holds (master packages, localized versions, approved
+  deliverables and replacements), listed by change time, each with a download URL on VIP's
+  host (:mod:`contentops_sandbox.vip.catalog`).
 
 Error body: ``{"error": {"code": …, "message": …}}``. Operator side: ``POST /_sandbox/vip/returns``
 adds a return as a regional team would (hostile ones included, for the localization tests).
@@ -32,6 +35,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
+from contentops_sandbox.vip.catalog import add_catalog_routes, seed_catalog
 
 PATHS = {
     "token": "/adfs/oauth2/token",
@@ -44,6 +48,9 @@ PATHS = {
     "deliveries": "/api/v1/packages/{package_ref}/deliveries",
     "returns": "/api/v1/returns",
     "return": "/api/v1/returns/{return_id}",
+    "catalog": "/api/v1/catalog",
+    "catalog_entry": "/api/v1/catalog/{entry_id}",
+    "catalog_content": "/api/v1/catalog/{entry_id}/content",
 }
 DEMO_CLIENT_ID = "contentops-demo"
 DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the sandboxes' published demo credential
@@ -110,6 +117,7 @@ def _seed(context: SandboxContext) -> None:
         )
     context.store.put_many("recipient", recipients)
     context.tokens.register_refresh_token(DEMO_REFRESH_TOKEN, "vip-demo-user", "vip.distribution")
+    seed_catalog(context)
 
 
 def create_app(config: SandboxConfig) -> FastAPI:
@@ -310,4 +318,5 @@ def create_app(config: SandboxConfig) -> FastAPI:
         ctx.store.put("return", return_id, item, action="received")
         return item
 
+    add_catalog_routes(app, ctx)  # VIP-held content (catalog.py)
     return app

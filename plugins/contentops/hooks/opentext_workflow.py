@@ -3,7 +3,9 @@
 Sourced (see docs/systems/opentext_workflow.md): ``/workflow/v1`` paths, ``offset``/``count``
 paging with HAL ``_embedded`` and ``_links.next``, the start body, task actions, the instance
 fields. Modelled: ``businessKey`` (Flowable's name) to find the instance started for a given
-asset and version, and ``outcome`` on a finished instance.
+asset and version, ``outcome`` on a finished instance, and the time filters ``startedAfter`` /
+``startedBefore`` (instances) and ``createdAfter`` / ``createdBefore`` (tasks), Flowable's names,
+to list what arrived in a run's window.
 
 Connection (conn_type ``opentext_workflow``): host = the OpenText Cloud Platform host
 (``https://na-1-dev.api.opentext.com``), login/password = client id/secret, extra
@@ -13,12 +15,18 @@ Connection (conn_type ``opentext_workflow``): host = the OpenText Cloud Platform
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from contentops.hooks.auth import Auth
 from contentops.hooks.base import PartnerHook
 from contentops.hooks.opentext import ocp_auth
 from contentops.models.opentext_workflow import ProcessModel, WorkflowInstance, WorkflowTask
+
+
+def _wire_time(moment: datetime) -> str:
+    """UTC with a ``Z``: no ``+`` that a next-page link could turn into a space."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _wire_variables(variables: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -96,6 +104,25 @@ class OpenTextWorkflowHook(PartnerHook):
             for i in self.transport.iter_hal(self.path("instances"), embedded_key="process-instances", params=params)
         ]
 
+    def iter_instances(
+        self,
+        definition_key: str | None = None,
+        *,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+        page_size: int = 50,
+    ) -> Iterator[WorkflowInstance]:
+        """Instances (running or ended) started in ``[started_after, started_before)``, oldest first."""
+        params: dict[str, Any] = {"count": page_size, "sort": "startTime", "order": "asc"}
+        if definition_key:
+            params["processDefinitionKey"] = definition_key
+        if started_after is not None:
+            params["startedAfter"] = _wire_time(started_after)
+        if started_before is not None:
+            params["startedBefore"] = _wire_time(started_before)
+        for item in self.transport.iter_hal(self.path("instances"), embedded_key="process-instances", params=params):
+            yield WorkflowInstance.model_validate(item)
+
     def get_instance(self, instance_id: str) -> WorkflowInstance:
         return WorkflowInstance.model_validate(
             self.transport.json("GET", self.path("instance", instance_id=instance_id))
@@ -145,6 +172,23 @@ class OpenTextWorkflowHook(PartnerHook):
         params = {"count": page_size, "sort": "createTime", "order": "asc", **filters}
         for item in self.transport.iter_hal(self.path("tasks"), embedded_key="tasks", params=params):
             yield WorkflowTask.model_validate(item)
+
+    def iter_new_tasks(
+        self,
+        definition_key: str,
+        *,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        page_size: int = 50,
+    ) -> Iterator[WorkflowTask]:
+        """Open tasks of a process created in ``[created_after, created_before)``, oldest first,
+        each with its process variables (the request or batch they carry)."""
+        filters: dict[str, Any] = {"processDefinitionKey": definition_key, "includeProcessVariables": "true"}
+        if created_after is not None:
+            filters["createdAfter"] = _wire_time(created_after)
+        if created_before is not None:
+            filters["createdBefore"] = _wire_time(created_before)
+        yield from self.iter_tasks(page_size=page_size, **filters)
 
     def claim_task(self, task_id: str, assignee: str) -> None:
         self.transport.request(

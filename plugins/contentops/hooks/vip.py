@@ -3,7 +3,9 @@
 Sourced: VIP's REST API authenticates with OAuth 2.0 authorization code through the customer's
 ADFS. Modelled (the endpoint list is not public; docs/systems/vip.md): every path in
 :attr:`VipHook.default_paths`, overridable per connection. Writes are PUT-style by our own
-references (package = campaign/target, item = asset), so repeating one is harmless.
+references (package = campaign/target, item = asset), so repeating one is harmless. The
+catalogue of content VIP itself holds (listed by change time, files on VIP's own host) is
+modelled the same way.
 
 Connection (conn_type ``vip``): host = the VIP API base URL, login/password = the ADFS client
 id/secret, extra ``refresh_token`` (from the one-time authorization) and ``token_url``
@@ -20,7 +22,8 @@ from typing import IO, Any, ClassVar
 from pydantic import ValidationError
 
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
-from contentops.models.vip import DistributionPackage, PackageItem, Recipient, Return, UsageControls
+from contentops.hooks.transport import DownloadResult
+from contentops.models.vip import CatalogEntry, DistributionPackage, PackageItem, Recipient, Return, UsageControls
 
 
 class VipHook(RefreshTokenHook):
@@ -40,6 +43,9 @@ class VipHook(RefreshTokenHook):
         "deliveries": "api/v1/packages/{package_ref}/deliveries",
         "returns": "api/v1/returns",
         "return": "api/v1/returns/{return_id}",
+        "catalog": "api/v1/catalog",
+        "catalog_entry": "api/v1/catalog/{entry_id}",
+        "catalog_content": "api/v1/catalog/{entry_id}/content",
     }
 
     def __init__(self, vip_conn_id: str | None = None, **kwargs: Any) -> None:
@@ -172,3 +178,49 @@ class VipHook(RefreshTokenHook):
                 idempotent=True,
             )
         )
+
+    # -- the catalogue of VIP-held content (modelled) -------------------------------------------
+    def iter_catalog(
+        self,
+        *,
+        changed_since: datetime | None = None,
+        changed_before: datetime | None = None,
+        kind: str | None = None,
+        page_size: int = 50,
+        on_invalid: OnInvalid | None = None,
+    ) -> Iterator[CatalogEntry]:
+        """Entries changed in ``[changed_since, changed_before)``, oldest change first; an entry
+        that fails validation goes to ``on_invalid`` (quarantine) instead of stopping the listing."""
+        params: dict[str, Any] = {}
+        if changed_since is not None:
+            params["changed_since"] = changed_since.isoformat()
+        if changed_before is not None:
+            params["changed_before"] = changed_before.isoformat()
+        if kind is not None:
+            params["kind"] = kind
+        for item in self.transport.iter_offset(
+            self.path("catalog"),
+            items=lambda p: p["items"],
+            page_size=page_size,
+            count_param="limit",
+            params=params,
+            total=lambda p: p.get("total"),
+        ):
+            try:
+                yield CatalogEntry.model_validate(item)
+            except ValidationError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(f"invalid VIP catalogue entry: {describe_validation_error(exc)}", item)
+
+    def get_catalog_entry(self, entry_id: str) -> CatalogEntry:
+        return CatalogEntry.model_validate(self.transport.json("GET", self.path("catalog_entry", entry_id=entry_id)))
+
+    def download_catalog_content(
+        self, entry: CatalogEntry, sink: Path | IO[bytes], *, max_bytes: int | None = None
+    ) -> DownloadResult:
+        """Stream an entry's file into ``sink``. The link is partner input and the download needs
+        VIP's token, so it is confined to VIP's own origin (:meth:`download_partner_file`): a
+        ``download_url`` pointing elsewhere is refused, never requested."""
+        url = entry.download_url or self.transport.url_for(self.path("catalog_content", entry_id=entry.id))
+        return self.download_partner_file(url, sink, max_bytes=max_bytes)

@@ -65,3 +65,38 @@ class Return(PartnerModel):
     region: str | None = None
     status: str
     received_at: UtcDateTime
+
+
+class CatalogEntry(PartnerModel):
+    """A piece of content VIP itself holds (modelled): a master package, a localized version, an
+    approved deliverable or an approved replacement of a Smint.io master (docs/systems/vip.md).
+
+    ``version`` grows with every change; ``download_url`` is on VIP's own host and needs VIP's
+    token. ``smintio_asset_id`` is set when the file came from Smint.io in the first place (it is
+    already an asset there); ``replaces_asset_id`` names the Smint.io master a replacement stands in for.
+    """
+
+    id: str = Field(min_length=1)
+    kind: str = Field(pattern="^(master_package|localized_version|deliverable|replacement)$")
+    title: str = Field(min_length=1)
+    description: str | None = None
+    file_name: str = Field(min_length=1, max_length=255, pattern=r"^[^./\\\x00][^/\\\x00]*$")  # a name, never a path
+    content_type: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$")
+    size: int = Field(ge=0)
+    sha256: str | None = None
+    region: str | None = None
+    language: str | None = None
+    status: str
+    version: int = Field(ge=1)
+    package_ref: str | None = None
+    master_entry_id: str | None = None
+    replaces_asset_id: str | None = None
+    smintio_asset_id: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    download_url: str
+    created_at: UtcDateTime | None = None
+    updated_at: UtcDateTime
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == "approved"
