@@ -42,6 +42,12 @@ MODELS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
         ("Legal review", "Brand review", "Marketing sign-off"),
         frozenset({"rejected"}),
     ),
+    # an agency client's own approval model (OWS-7): which model a campaign uses is configuration
+    "client_approval_northwind": (
+        "Northwind asset approval",
+        ("Client brand review", "Agency sign-off"),
+        frozenset({"rejected"}),
+    ),
     "rights_renewal": ("Rights renewal, replacement or takedown", ("Rights decision",), frozenset()),
     "compliance_exception": ("Compliance exception", ("Remediate", "Verify"), frozenset({"removed"})),
     "regional_localization_review": ("Regional localization review", ("Regional review",), frozenset({"rejected"})),
