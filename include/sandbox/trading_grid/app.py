@@ -3,7 +3,8 @@
 Sourced (opentext/BN-Trading-Grid collections, shared/api-notes/opentext.md §2): the API Grid
 token ``POST /v1/oauth2/tokens?grant_type=client_credentials`` with HTTP Basic (consumer key and
 secret) and ~10 h tokens; Community Management under ``/TGCommunityServices/v1``: the company,
-its partner directory (``partnerCompanyName`` filter) and entitlements.
+its partner directory (``partnerCompanyName`` filter) and entitlements; users, roles and user
+entitlements (``community.py``).
 
 Modelled (no public spec; every path in :data:`PATHS`): partner communities and the posts
 published into them (announcements, launch kits, usage guidance), created or updated by the
@@ -24,6 +25,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
+from contentops_sandbox.trading_grid.cases import CASE_PATHS, add_case_routes
+from contentops_sandbox.trading_grid.community import USER_PATHS, add_user_routes, seed_users
 
 PATHS = {
     "token": "/v1/oauth2/tokens",
@@ -33,6 +36,8 @@ PATHS = {
     "communities": "/communities/v1/communities",
     "post": "/communities/v1/communities/{community_id}/posts/{post_ref}",
     "posts": "/communities/v1/communities/{community_id}/posts",
+    **USER_PATHS,  # sourced: users, roles, user entitlements (community.py)
+    **CASE_PATHS,  # modelled: partner cases and co-marketing sign-offs (cases.py)
     "attachment": "/communities/v1/communities/{community_id}/posts/{post_ref}/attachments/{attachment_ref}",
 }
 DEMO_COMPANY = "GC00804444LX"
@@ -91,6 +96,7 @@ def _seed(context: SandboxContext) -> None:
             for region in REGIONS
         ],
     )
+    seed_users(context, DEMO_COMPANY)
 
 
 def create_app(config: SandboxConfig) -> FastAPI:
@@ -234,4 +240,6 @@ def create_app(config: SandboxConfig) -> FastAPI:
         ctx.require_bearer(request)
         return {"posts": [p for p in ctx.store.all("post") if p["community"] == community_id]}
 
+    add_user_routes(app, ctx, company_or_404)
+    add_case_routes(app, ctx)
     return app

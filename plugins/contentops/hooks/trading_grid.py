@@ -3,9 +3,11 @@
 Sourced (docs/systems/trading_grid.md): the API Grid token ``POST /v1/oauth2/tokens`` with
 ``grant_type=client_credentials`` in the query and HTTP Basic consumer key/secret; Community
 Management under ``/TGCommunityServices/v1`` (company, partner directory, entitlements).
+Sourced as well: the users of our company, their roles (by ``loginId``) and entitlements.
 Modelled: communities and posts (launch kits, usage guidance) by our own reference, the
 authorized partners a post is addressed to, file attachments of launch kits, and the partners
-each entitlement authorizes.
+each entitlement authorizes; partner cases and requests (status, comments and asset links by our
+own references) and co-marketing sign-off requests with the partners' answers.
 
 Connection (conn_type ``opentext_trading_grid``): host = ``https://apigrid.opentext.com``,
 login/password = consumer key/secret, extra ``company_id`` (the BUID, e.g. ``GC00804444LX``).
@@ -13,14 +15,27 @@ login/password = consumer key/secret, extra ``company_id`` (the BUID, e.g. ``GC0
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
+from pydantic import ValidationError
+
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
-from contentops.hooks.base import PartnerHook
+from contentops.hooks.base import OnInvalid, PartnerHook, describe_validation_error
 from contentops.hooks.errors import InvalidConnectionError
-from contentops.models.trading_grid import Community, CommunityPost, TradingPartner
+from contentops.models.trading_grid import (
+    CaseComment,
+    CaseStatus,
+    Community,
+    CommunityPost,
+    PartnerCase,
+    SignoffRequest,
+    TradingGridRole,
+    TradingGridUser,
+    TradingPartner,
+)
 
 
 class TradingGridHook(PartnerHook):
@@ -39,6 +54,20 @@ class TradingGridHook(PartnerHook):
         "post": "communities/v1/communities/{community_id}/posts/{post_ref}",
         "posts": "communities/v1/communities/{community_id}/posts",
         "attachment": "communities/v1/communities/{community_id}/posts/{post_ref}/attachments/{attachment_ref}",
+        # Community Management users and roles (sourced)
+        "users": "TGCommunityServices/v1/companies/{company_id}/users",
+        "user": "TGCommunityServices/v1/companies/{company_id}/users/{user_ref}",
+        "user_roles": "TGCommunityServices/v1/companies/{company_id}/users/{login_id}/roles",
+        "user_entitlements": "TGCommunityServices/v1/users/{login_id}/entitlements",
+        # partner cases and co-marketing sign-offs (modelled)
+        "cases": "communities/v1/cases",
+        "case": "communities/v1/cases/{case_id}",
+        "case_status": "communities/v1/cases/{case_id}/status",
+        "case_comments": "communities/v1/cases/{case_id}/comments",
+        "case_comment": "communities/v1/cases/{case_id}/comments/{comment_ref}",
+        "case_link": "communities/v1/cases/{case_id}/links/{link_ref}",
+        "signoffs": "communities/v1/signoffs",
+        "signoff": "communities/v1/signoffs/{signoff_ref}",
     }
 
     def __init__(self, trading_grid_conn_id: str | None = None, **kwargs: Any) -> None:
@@ -127,3 +156,153 @@ class TradingGridHook(PartnerHook):
     def posts(self, community_id: str) -> list[CommunityPost]:
         body = self.transport.json("GET", self.path("posts", community_id=community_id))
         return [CommunityPost.model_validate(p) for p in body["posts"]]
+
+    # -- Community Management: users and roles (sourced) ----------------------------------------
+    def iter_users(self, login_id: str | None = None, page_size: int = 50) -> Iterator[TradingGridUser]:
+        """Our company's users (``loginId`` is the only search the service offers)."""
+        params = {"loginId": login_id} if login_id else None
+        for item in self.transport.iter_offset(
+            self.path("users", company_id=self.company_id),
+            items=lambda p: p["users"],
+            page_size=page_size,
+            params=params,
+            total=lambda p: p.get("totalCount"),
+        ):
+            yield TradingGridUser.model_validate(item)
+
+    def get_user(self, user_ref: str) -> TradingGridUser:
+        """A user by ``userId`` or ``loginId``."""
+        return TradingGridUser.model_validate(
+            self.transport.json("GET", self.path("user", company_id=self.company_id, user_ref=user_ref))
+        )
+
+    def create_user(self, user: dict[str, Any]) -> TradingGridUser:
+        """Create a user (the collection's body: ``loginId``, ``loginPassword``, names, address …).
+
+        A POST: retried only when the service cannot have acted on it (429, connect failures)."""
+        return TradingGridUser.model_validate(
+            self.transport.json("POST", self.path("users", company_id=self.company_id), json=user)
+        )
+
+    def update_user(self, user_ref: str, changes: dict[str, Any]) -> TradingGridUser:
+        return TradingGridUser.model_validate(
+            self.transport.json("PUT", self.path("user", company_id=self.company_id, user_ref=user_ref), json=changes)
+        )
+
+    def delete_user(self, user_ref: str) -> None:
+        self.transport.request("DELETE", self.path("user", company_id=self.company_id, user_ref=user_ref))
+
+    def user_roles(self, login_id: str) -> list[TradingGridRole]:
+        body = self.transport.json("GET", self.path("user_roles", company_id=self.company_id, login_id=login_id))
+        return [TradingGridRole.model_validate(r) for r in body]
+
+    def change_user_roles(self, login_id: str, role_names: Sequence[str], action: str = "Add") -> list[TradingGridRole]:
+        """Add (or remove) roles; a PUT, so repeating it is harmless."""
+        body = self.transport.json(
+            "PUT",
+            self.path("user_roles", company_id=self.company_id, login_id=login_id),
+            params={"action": action},
+            json=[{"roleName": name} for name in role_names],
+        )
+        return [TradingGridRole.model_validate(r) for r in body]
+
+    def user_entitlements(self, login_id: str) -> list[dict[str, Any]]:
+        body = self.transport.json("GET", self.path("user_entitlements", login_id=login_id))
+        return list(body["entitlements"])
+
+    # -- partner cases (modelled) -------------------------------------------------------------------
+    def iter_cases(
+        self,
+        *,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        statuses: Sequence[CaseStatus | str] = (),
+        types: Sequence[str] = (),
+        page_size: int = 50,
+        on_invalid: OnInvalid | None = None,
+    ) -> Iterator[PartnerCase]:
+        """Cases changed in ``[updated_since, updated_until)``, in filing order, validated one by one.
+
+        A case that fails validation goes to ``on_invalid`` (reason, raw case) and the listing goes
+        on; without a callback it raises."""
+        params: dict[str, Any] = {}
+        if updated_since is not None:
+            params["updated_since"] = updated_since.isoformat()
+        if updated_until is not None:
+            params["updated_until"] = updated_until.isoformat()
+        if statuses:
+            params["status"] = [str(getattr(s, "value", s)) for s in statuses]
+        if types:
+            params["type"] = [str(getattr(t, "value", t)) for t in types]
+        for item in self.transport.iter_offset(
+            self.path("cases"),
+            items=lambda p: p["cases"],
+            page_size=page_size,
+            params=params,
+            total=lambda p: p.get("totalCount"),
+        ):
+            try:
+                yield PartnerCase.model_validate(item)
+            except ValidationError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(f"invalid Trading Grid case: {describe_validation_error(exc)}", item)
+
+    def get_case(self, case_id: str) -> PartnerCase:
+        return PartnerCase.model_validate(self.transport.json("GET", self.path("case", case_id=case_id)))
+
+    def set_case_status(self, case_id: str, status: CaseStatus | str, reason: str | None = None) -> PartnerCase:
+        """Move a case on; setting the status it already has changes nothing (PUT)."""
+        body = {"status": str(getattr(status, "value", status)), "reason": reason}
+        return PartnerCase.model_validate(
+            self.transport.json("PUT", self.path("case_status", case_id=case_id), json=body)
+        )
+
+    def put_case_comment(
+        self, case_id: str, comment_ref: str, body: str, attachments: list[dict[str, Any]] | None = None
+    ) -> CaseComment:
+        """Answer on a case under our own reference: repeating it adds no second comment."""
+        payload = {"body": body, "attachments": attachments or []}
+        return CaseComment.model_validate(
+            self.transport.json(
+                "PUT", self.path("case_comment", case_id=case_id, comment_ref=comment_ref), json=payload
+            )
+        )
+
+    def case_comments(self, case_id: str) -> list[CaseComment]:
+        body = self.transport.json("GET", self.path("case_comments", case_id=case_id))
+        return [CaseComment.model_validate(c) for c in body["comments"]]
+
+    def link_case_asset(
+        self, case_id: str, *, system: str, asset_id: str, relation: str, version: int | None = None
+    ) -> PartnerCase:
+        """Link an asset of another system to the case (one link per system, asset and relation)."""
+        link_ref = f"{system}:{asset_id}:{relation}"
+        payload = {"system": system, "asset_id": asset_id, "version": version, "relation": relation}
+        return PartnerCase.model_validate(
+            self.transport.json("PUT", self.path("case_link", case_id=case_id, link_ref=link_ref), json=payload)
+        )
+
+    # -- co-marketing sign-off (modelled) ---------------------------------------------------------
+    def put_signoff(
+        self, signoff_ref: str, *, community: str, title: str, items: list[dict[str, Any]], message: str | None = None
+    ) -> SignoffRequest:
+        """Send a kit to a community's partners for sign-off under our own reference (PUT)."""
+        payload = {"title": title, "message": message, "community": community, "items": items}
+        return SignoffRequest.model_validate(
+            self.transport.json("PUT", self.path("signoff", signoff_ref=signoff_ref), json=payload)
+        )
+
+    def get_signoff(self, signoff_ref: str) -> SignoffRequest:
+        return SignoffRequest.model_validate(self.transport.json("GET", self.path("signoff", signoff_ref=signoff_ref)))
+
+    def iter_signoffs(self, *, updated_since: datetime | None = None, page_size: int = 50) -> Iterator[SignoffRequest]:
+        params = {"updated_since": updated_since.isoformat()} if updated_since else None
+        for item in self.transport.iter_offset(
+            self.path("signoffs"),
+            items=lambda p: p["signoffs"],
+            page_size=page_size,
+            params=params,
+            total=lambda p: p.get("totalCount"),
+        ):
+            yield SignoffRequest.model_validate(item)
