@@ -775,6 +775,18 @@ class Ledger:
             ).first()
         return self.process(row[0]) if row else None
 
+    def open_processes(self, definition: str, *, done_status: str = "applied") -> list[ProcessRecord]:
+        """Workflows of ``definition`` whose result has not been applied yet (oldest first), so a
+        later run can act on reviews that ended after the run that started them."""
+        with self.engine.connect() as conn:
+            keys = conn.execute(
+                sa.select(processes.c.business_key)
+                .where(processes.c.definition == definition, processes.c.status != done_status)
+                .order_by(processes.c.created_at, processes.c.business_key)
+            ).scalars()
+            found = list(keys)
+        return [record for key in found if (record := self.process(key)) is not None]
+
     def claim_process(self, business_key: str, system: str, definition: str, *, run_id: str | None = None) -> bool:
         """Reserve a business key before starting its workflow. False if someone already did."""
         now = _now()

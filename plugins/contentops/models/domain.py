@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, PositiveInt
 
 from contentops.models.common import DomainModel, UtcDateTime
 from contentops.models.smintio import (
@@ -34,7 +34,10 @@ __all__ = [
     "SweepStatus",
     "Target",
     "TargetSystem",
+    "UsageReconciliation",
     "UsageRights",
+    "UsageThresholds",
+    "UsageVolume",
     "Verdict",
 ]
 
@@ -106,6 +109,12 @@ class ReasonCode(StrEnum):
     UNKNOWN_AGE = "unknown_age"
     METADATA_MISSING = "metadata_missing"
     EXPIRING = "expiring"
+    # usage reconciliation (EXS-7, OWS-8)
+    USAGE_OVER_THRESHOLD = "usage_over_threshold"
+    USAGE_OUTSIDE_REGION = "usage_outside_region"
+    USAGE_AFTER_EXPIRY = "usage_after_expiry"
+    DOWNLOADS_OVER_THRESHOLD = "downloads_over_threshold"
+    NO_LICENSE_KNOWN = "no_license_known"
 
 
 class Reason(DomainModel):
@@ -348,3 +357,49 @@ class ComplianceCriteria(DomainModel):
     forbid_editorial_use: bool = True
     max_age_days: NonNegativeInt | None = None
     required_metadata: tuple[str, ...] = Field(default=())
+
+
+class UsageVolume(DomainModel):
+    """How often an asset appeared in one communication stream on one day (EXS-7).
+
+    ``region`` is where the documents went (ISO-3166 code or a region key), ``channel`` a
+    distribution key when known; ``None`` = not reported, so not checked.
+    """
+
+    on_date: UtcDateTime
+    stream: str
+    volume: PositiveInt
+    region: str | None = None
+    channel: str | None = None
+
+
+class UsageThresholds(DomainModel):
+    """When usage needs a compliance review (OWS-8); every limit is optional.
+
+    * ``max_volume``: more uses than this in the period is over the threshold;
+    * ``max_downloads``: a license downloaded more often than this is over the threshold;
+    * ``check_regions``: usage outside the license's regions is suspicious;
+    * ``check_expiry``: usage on a day no license term covers (after expiry) is suspicious.
+    """
+
+    max_volume: NonNegativeInt | None = None
+    max_downloads: NonNegativeInt | None = None
+    check_regions: bool = True
+    check_expiry: bool = True
+
+
+class UsageReconciliation(DomainModel):
+    """Usage of one asset in a period, compared with its license and the thresholds."""
+
+    asset_id: str | None = None
+    total_volume: NonNegativeInt = 0
+    by_day: dict[str, dict[str, int]] = Field(default_factory=dict)
+    findings: tuple[Reason, ...] = ()
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def codes(self) -> frozenset[ReasonCode]:
+        return frozenset(finding.code for finding in self.findings)
