@@ -58,6 +58,8 @@ MODELS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
         frozenset({"rejected"}),
     ),
     "compliance_review": ("Usage compliance review", ("Review usage",), frozenset()),
+    # a changed image and the Exstream communications that use it, reviewed before production
+    "template_review": ("Template review", ("Review templates",), frozenset({"rejected"})),
     # a batch handed over from another DAM (its assets are in the variables), and the
     # onboarding each incoming asset goes through before Smint.io exposes it
     "dam_ingest": ("DAM ingest batch", ("Hand over batch",), frozenset()),
