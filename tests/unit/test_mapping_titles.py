@@ -19,6 +19,7 @@ from contentops.mapping.titles import (
     Milestone,
     PairingRules,
     PublicationPhase,
+    RevisionKind,
     Subject,
     TitleMappingError,
     TitleProduct,
@@ -40,6 +41,7 @@ from contentops.mapping.titles import (
     rights_summary,
     select_latest,
     tag_changes,
+    title_from_work,
     title_metadata,
     title_tags,
     valid_products,
@@ -598,3 +600,130 @@ def test_select_latest_properties(specs: list[tuple[str, str, int]]) -> None:
     assert set(refresh.latest) | set(refresh.outdated) == approved_singular
     # one latest per slot
     assert len({by_id[i].metadata["asset_role"] for i in refresh.latest}) == len(refresh.latest)
+
+
+# =========================================================================== from a Consonance work
+
+
+def _work_payload(**changes: Any) -> dict[str, Any]:
+    """A work as Consonance's GraphQL API sends it (camelCase, products inline)."""
+
+    def product(pid: str, typename: str, form: str, isbn: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "id": pid,
+            "__typename": typename,
+            "fullTitle": "The Salt Road",
+            "isbn": {"isbn13": isbn},
+            "publicationDate": "2027-03-01",
+            "onix21ProductFormCode": form,
+            "onixPublishingStatusCode": "02",
+            "inHouseEdition": {"name": "Hardback", "code": "HB"},
+            **extra,
+        }
+
+    work: dict[str, Any] = {
+        "id": 1001,
+        "title": "The Salt Road",
+        "subtitle": "A Novel",
+        "editionNumber": 1,
+        "imprint": {"id": "1", "name": "Harbour Books"},
+        "updatedAt": "2026-11-24T10:00:00Z",
+        "contributions": [
+            {
+                "sequenceNumber": 2,
+                "onixContributorRoleCode": "A12",
+                "onixContributorRole": {"code": "A12", "description": "Illustrated by"},
+                "contributor": {"__typename": "Person", "name": "Ben Marsh"},
+            },
+            {
+                "sequenceNumber": 1,
+                "onixContributorRoleCode": "A01",
+                "onixContributorRole": {"code": "A01", "description": "By (author)"},
+                "contributor": {"__typename": "Person", "name": "Ada Quill"},
+            },
+        ],
+        "subjectCodes": [
+            {"scheme": "BISAC", "code": "FIC019000", "description": "FICTION / Literary", "main": True},
+            {"scheme": "THEMA", "code": "FB", "description": "Fiction", "main": True},
+        ],
+        "lifecycleEvents": [],
+        "products": [
+            product("501", "PhysicalBookProduct", "BB", PRINT_ISBN),
+            product("502", "ElectronicBookProduct", "DG", EBOOK_ISBN, publicationDate="2027-02-15"),
+            product("503", "ElectronicAudioProduct", "AJ", AUDIO_ISBN),
+        ],
+    }
+    work.update(changes)
+    return work
+
+
+@pytest.fixture
+def work_model() -> Any:
+    consonance = pytest.importorskip("contentops.models.consonance")
+    return consonance.Work
+
+
+def test_title_from_work_maps_every_field(work_model: Any) -> None:
+    title = title_from_work(work_model.model_validate(_work_payload()), as_of=AS_OF)
+    assert title.work_id == "1001" and title.title == "The Salt Road" and title.subtitle == "A Novel"
+    assert [c.name for c in sorted(title.contributors, key=lambda c: c.sequence)] == ["Ada Quill", "Ben Marsh"]
+    assert title.imprint == "Harbour Books"
+    assert [(s.code, s.scheme) for s in title.subjects] == [("FIC019000", "BISAC"), ("FB", "THEMA")]
+    assert "bisac:FB" not in title_tags(title)  # only BISAC subjects become tags
+    assert {p.format for p in title.products} == {BookFormat.PRINT, BookFormat.EBOOK, BookFormat.AUDIO}
+    assert title.product_for(BookFormat.EBOOK).publication_date == date(2027, 2, 15)
+    assert title.revision_kind is RevisionKind.NEW and not title.needs_refresh
+
+
+def test_the_revision_follows_content_not_update_stamps(work_model: Any) -> None:
+    base = title_from_work(work_model.model_validate(_work_payload()), as_of=AS_OF)
+    touched = title_from_work(work_model.model_validate(_work_payload(updatedAt="2026-11-25T02:00:00Z")), as_of=AS_OF)
+    renamed = title_from_work(work_model.model_validate(_work_payload(subtitle="A Story")), as_of=AS_OF)
+    assert base.revision == touched.revision != renamed.revision
+
+
+def test_a_reissue_makes_the_new_edition_current_from_its_date(work_model: Any) -> None:
+    payload = _work_payload()
+    payload["products"][0]["onixPublishingStatusCode"] = "07"
+    payload["products"].append(
+        {
+            "id": "504",
+            "__typename": "PhysicalBookProduct",
+            "fullTitle": "The Salt Road",
+            "isbn": {"isbn13": OTHER_ISBN},
+            "publicationDate": "2026-11-01",
+            "onix21ProductFormCode": "BC",
+            "onixPublishingStatusCode": "04",
+        }
+    )
+    payload["lifecycleEvents"] = [{"kind": "REISSUED", "eventDate": "2026-11-01", "productIds": ["504"]}]
+    work = work_model.model_validate(payload)
+    title = title_from_work(work, as_of=AS_OF)
+    assert title.revision_kind is RevisionKind.REISSUED and title.needs_refresh
+    assert title.revision_formats == (BookFormat.PRINT,)
+    assert title.product_for(BookFormat.PRINT).isbn == OTHER_ISBN
+    before = title_from_work(work, as_of=datetime(2026, 10, 1, tzinfo=UTC))  # a backfill before the reissue
+    assert before.revision_kind is RevisionKind.NEW
+
+
+def test_an_unusable_work_says_why(work_model: Any) -> None:
+    payload = _work_payload()
+    payload["products"][1]["isbn"] = {"isbn13": "9781900000025"}  # right shape, wrong check digit
+    with pytest.raises(TitleMappingError, match="invalid ISBN"):
+        title_from_work(work_model.model_validate(payload), as_of=AS_OF)
+    milestones = _work_payload(campaignMilestones=[{"name": "launch"}])
+    with pytest.raises(TitleMappingError, match="milestone"):
+        title_from_work(work_model.model_validate(milestones), as_of=AS_OF)
+
+
+def test_campaign_and_milestones_are_read_when_consonance_sends_them(work_model: Any) -> None:
+    payload = _work_payload(
+        campaign="Spring Fiction 2027",
+        campaignMilestones=[{"name": "cover reveal", "date": "2026-12-01"}, {"name": "launch", "date": "2027-03-01"}],
+        territories=["gb", "ie"],
+    )
+    title = title_from_work(work_model.model_validate(payload), as_of=AS_OF)
+    assert title.campaign == "Spring Fiction 2027"
+    assert [m.name for m in title.milestones] == ["cover reveal", "launch"]
+    assert title.territories == ("gb", "ie")
+    assert "campaign:spring-fiction-2027" in title_tags(title)

@@ -86,6 +86,7 @@ __all__ = [
     "metadata_update",
     "normalize_isbn",
     "pair_with_format",
+    "pairing_for_product",
     "parse_match_rules",
     "publication_phase",
     "rights_gate",
@@ -93,6 +94,7 @@ __all__ = [
     "select_latest",
     "slug",
     "tag_changes",
+    "title_from_work",
     "title_metadata",
     "title_tags",
 ]
@@ -204,6 +206,10 @@ REFRESH_KINDS: frozenset[RevisionKind] = frozenset(
 )
 
 
+#: ONIX publishing status "out of print".
+OUT_OF_PRINT = "07"
+
+
 class Contributor(DomainModel):
     """One contributor, in sequence; ``role`` is the ONIX contributor role code (``A01`` = author)."""
 
@@ -271,7 +277,15 @@ class TitleRecord(DomainModel):
     territories: tuple[str, ...] = ()
     edition_number: int | None = None
     revision_kind: RevisionKind | None = None
+    revision_date: date | None = None
+    revision_formats: tuple[BookFormat, ...] = ()
+    revision_product_ids: tuple[str, ...] = ()
     updated_at: UtcDateTime | None = None
+
+    @property
+    def needs_refresh(self) -> bool:
+        """Was the title revised, reissued or repackaged (CON-8)?"""
+        return self.revision_kind in REFRESH_KINDS
 
     @property
     def isbns(self) -> list[str]:
@@ -283,11 +297,16 @@ class TitleRecord(DomainModel):
         return {ref for ref in (self.work_id, self.reference) if ref}
 
     def product_for(self, fmt: BookFormat) -> TitleProduct | None:
-        """The edition of ``fmt`` that publishes first (the one the pairing's timing follows)."""
+        """The current edition of ``fmt``: the one the latest revision / reissue names, else the
+        first to publish among those still in print (ONIX status ``07`` = out of print), else the
+        first to publish. The pairing's release timing follows it."""
         candidates = [p for p in self.products if p.format is fmt]
         if not candidates:
             return None
-        return min(candidates, key=lambda p: (p.publication_date or date.max, p.product_id))
+        named = [p for p in candidates if p.product_id in self.revision_product_ids]
+        in_print = [p for p in candidates if p.publishing_status != OUT_OF_PRINT]
+        pool = named or in_print or candidates
+        return min(pool, key=lambda p: (p.publication_date or date.max, p.product_id))
 
     def product_by_isbn(self, isbn: str) -> TitleProduct | None:
         return next((p for p in self.products if p.isbn == isbn), None)
@@ -560,6 +579,19 @@ def pair_with_format(title: TitleRecord, asset: Asset, rules: PairingRules | Non
     )
 
 
+def pairing_for_product(title: TitleRecord, product: TitleProduct, rules: PairingRules | None = None) -> FormatPairing:
+    """The pairing with one named edition (an attachment on request names its ISBN)."""
+    rules = rules or PairingRules()
+    release = product.publication_date
+    return FormatPairing(
+        format=product.format,
+        isbn=product.isbn,
+        product_id=product.product_id,
+        release_date=release,
+        announce_from=release - timedelta(days=rules.announce_days) if release else None,
+    )
+
+
 # =========================================================================== rights (CON-1, CON-6)
 
 
@@ -644,7 +676,7 @@ def rights_gate(
         return RightsDecision(verdict=Verdict.UNKNOWN, reasons=(reason,), asset_id=asset_id)
     as_of = as_utc(as_of)
     if pairing.format is not None:
-        product = title.product_for(pairing.format)
+        product = next((p for p in title.products if p.product_id == pairing.product_id), None)
         formats = [pairing.format]
     else:
         product = None
@@ -878,9 +910,15 @@ class Refresh:
     outdated: dict[str, str]
 
 
-def select_latest(assets: Iterable[Asset], rules: PairingRules | None = None) -> Refresh:
+def select_latest(
+    assets: Iterable[Asset], rules: PairingRules | None = None, *, formats: Collection[BookFormat] | None = None
+) -> Refresh:
     """Among approved assets of singular roles, per (role, format) slot: the newest is the latest,
-    the other approved ones are outdated. Nothing else is ever outdated."""
+    the other approved ones are outdated. Nothing else is ever outdated.
+
+    ``formats`` limits the refresh to the slots of those formats (a repackaged paperback leaves
+    the ebook cover alone); slots of no particular format (the author photo) always take part.
+    """
     rules = rules or PairingRules()
     slots: dict[tuple[str, BookFormat | None], list[Asset]] = {}
     for asset in assets:
@@ -889,7 +927,10 @@ def select_latest(assets: Iterable[Asset], rules: PairingRules | None = None) ->
         role = asset_role(asset)
         if role not in rules.singular_roles:
             continue
-        slots.setdefault((role, asset_format(asset, rules)), []).append(asset)
+        fmt = asset_format(asset, rules)
+        if formats is not None and fmt is not None and fmt not in formats:
+            continue
+        slots.setdefault((role, fmt), []).append(asset)
     latest: list[str] = []
     outdated: dict[str, str] = {}
     for members in slots.values():
@@ -929,3 +970,133 @@ def valid_products(products: Iterable[TitleProduct]) -> list[TitleProduct]:
             raise TitleMappingError(f"product {product.product_id} has an invalid ISBN {product.isbn!r}")
         result.append(product.model_copy(update={"isbn": isbn}))
     return result
+
+
+def _field(model: Any, *names: str) -> Any:
+    """A field of a partner model by its Python name, else an unmodelled extra by its wire name."""
+    fields = getattr(type(model), "model_fields", {})
+    extra = getattr(model, "model_extra", None) or {}
+    for name in names:
+        value = getattr(model, name, None) if name in fields else extra.get(name)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _strings_of(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in re.split(r"[,\s]+", value) if part.strip())
+    return tuple(str(v).strip() for v in value if v is not None and str(v).strip())
+
+
+def _milestones(value: Any) -> tuple[Milestone, ...]:
+    milestones: list[Milestone] = []
+    for item in value or []:
+        if not isinstance(item, Mapping):
+            raise TitleMappingError(f"campaign milestone is not an object: {item!r}")
+        name = _text(item.get("name") or item.get("milestone") or item.get("kind"))
+        on = _date(item.get("date") or item.get("on") or item.get("milestoneDate"))
+        if name is None or on is None:
+            raise TitleMappingError(f"campaign milestone without a name or a date: {dict(item)!r}")
+        milestones.append(Milestone(name=name, on=on))
+    return tuple(milestones)
+
+
+def _content_revision(record: TitleRecord) -> str:
+    """A revision derived from what the title says (not from Consonance's update stamp, which
+    also moves when we attach resources to the title and would make every run a new revision)."""
+    body = record.model_dump(mode="json", exclude={"revision", "updated_at"})
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def title_from_work(work: Any, *, as_of: datetime | date | None = None) -> TitleRecord:
+    """The neutral :class:`TitleRecord` of a Consonance work (``contentops.models.consonance.Work``).
+
+    Formats come from each product's type (or ONIX form); the publication date is the actual
+    one, else the planned one; the revision kind is the latest lifecycle event on or before
+    ``as_of`` (``new`` when there is none). Unmodelled extras are read when present:
+    ``territories`` / ``salesTerritories`` (work or product), ``campaign``,
+    ``campaignMilestones`` / ``milestones`` ([{name, date}]). Raises :class:`TitleMappingError`
+    with the reason for a title that cannot be used.
+    """
+    if not _text(getattr(work, "title", None)):
+        raise TitleMappingError(f"work {getattr(work, 'id', '?')} has no title")
+    products: list[TitleProduct] = []
+    for product in getattr(work, "products", None) or []:
+        family = getattr(getattr(product, "format", None), "value", None)
+        fmt = FORMAT_ALIASES.get(family) if family else None
+        if fmt is None:
+            fmt = format_of(
+                getattr(getattr(product, "product_type", None), "value", None), product.onix21_product_form_code
+            )
+        in_house = product.in_house_edition.name if product.in_house_edition else None
+        products.append(
+            TitleProduct(
+                product_id=str(product.id),
+                isbn=product.isbn13,
+                format=fmt,
+                product_type=getattr(getattr(product, "product_type", None), "value", None),
+                product_form=product.onix21_product_form_code,
+                publication_date=product.effective_publication_date,
+                publishing_status=product.onix_publishing_status_code,
+                edition=product.edition_statement or in_house,
+                territories=_strings_of(_field(product, "territories", "salesTerritories")),
+            )
+        )
+    products = valid_products(products)
+    contributors = []
+    for contribution in getattr(work, "contributions", None) or []:
+        person = contribution.contributor
+        name = None
+        if person is not None:
+            name = _text(person.name) or _text(person.person_name) or _text(person.organisation_name)
+        if name is None:
+            continue
+        role = contribution.onix_contributor_role
+        contributors.append(
+            Contributor(
+                name=name,
+                role=contribution.onix_contributor_role_code,
+                role_name=role.description if role else None,
+                sequence=contribution.sequence_number or 0,
+            )
+        )
+    imprint = work.imprint.name if getattr(work, "imprint", None) else None
+    if imprint is None:
+        imprint = next((p.imprint.name for p in work.products if getattr(p, "imprint", None)), None)
+    today = _day(as_of) if as_of is not None else None
+    events = [e for e in getattr(work, "lifecycle_events", None) or [] if today is None or e.event_date <= today]
+    latest = max(events, key=lambda e: e.event_date) if events else None
+    revision_formats: tuple[BookFormat, ...] = ()
+    named: set[str] = set()
+    if latest is not None and latest.product_ids:
+        named = {str(pid) for pid in latest.product_ids}
+        revision_formats = tuple(
+            sorted({p.format for p in products if p.product_id in named and p.format}, key=list(BookFormat).index)
+        )
+    record = TitleRecord(
+        work_id=str(work.id),
+        revision="-",
+        title=work.title.strip(),
+        subtitle=_text(work.subtitle),
+        reference=_text(_field(work, "in_house_work_reference", "inHouseWorkReference", "reference")),
+        contributors=tuple(contributors),
+        imprint=imprint,
+        subjects=tuple(
+            Subject(code=s.code, description=s.description, scheme=str(_field(s, "scheme") or "BISAC").upper())
+            for s in work.subject_codes
+        ),
+        campaign=_text(_field(work, "campaign", "campaignName")),
+        milestones=_milestones(_field(work, "campaign_milestones", "campaignMilestones", "milestones")),
+        products=tuple(products),
+        territories=_strings_of(_field(work, "territories", "salesTerritories")),
+        edition_number=getattr(work, "edition_number", None),
+        revision_kind=RevisionKind(latest.kind.value.lower()) if latest else RevisionKind.NEW,
+        revision_date=latest.event_date if latest else None,
+        revision_formats=revision_formats,
+        revision_product_ids=tuple(sorted(named)),
+        updated_at=getattr(work, "updated_at", None),
+    )
+    return record.model_copy(update={"revision": _content_revision(record)})
