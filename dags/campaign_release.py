@@ -1,0 +1,202 @@
+"""
+### Campaign release
+
+Releases a campaign's approved, rights-cleared content to its partners: a **VIP** distribution
+package, a **Trading Grid** launch kit for the authorized partners of each region's community,
+and **Exstream** image resources for customer correspondence.
+
+Triggered from this form (campaign, targets, regions, release date — left empty, the regions
+and release date the campaign has in Smint.io), and daily on its data interval for every
+campaign whose release date falls in the interval.
+
+1. The campaign's assets and licensed stock are collected from Smint.io (the license index is
+   brought up to date first).
+2. Assets not yet approved go through an approval workflow in OpenText Workflow Service — the
+   agency client's own model where configuration names one — waited for in the triggerer
+   (deferrable); the outcome is written back to Smint.io.
+3. Every approved asset passes the rights gate for each target's channel, region and the
+   release date; regulated Exstream domains also need the compliance criteria. Refusals are
+   recorded with their reasons.
+4. Deliveries run in mapped batches per target; each is sent exactly once (a retry or re-run
+   sends only what is missing; a new asset version updates the delivered item).
+
+`dry_run` decides and reports without starting or sending anything. Every run writes a report
+(the run's **Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from contentops.sensors.workflow import WorkflowInstanceSensor
+
+TARGETS = ["vip", "trading_grid", "exstream"]
+REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
+
+
+@dag(
+    dag_id="campaign_release",
+    schedule=CronDataIntervalTimetable("0 4 * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "campaign", "smintio", "vip", "trading-grid", "exstream", "opentext-workflow"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    params={
+        "campaign": Param(
+            "spring-launch-2027",
+            type=["null", "string"],
+            description="Campaign id in Smint.io; empty = every campaign releasing in the run's interval",
+        ),
+        "targets": Param(
+            TARGETS,
+            type="array",
+            items={"type": "string", "enum": TARGETS},
+            uniqueItems=True,
+            description="Where the campaign goes",
+        ),
+        "regions": Param(
+            [],
+            type="array",
+            items={"type": "string", "enum": REGIONS},
+            uniqueItems=True,
+            description="Regions to release in; empty = the campaign's own regions",
+        ),
+        "release_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Release date (YYYY-MM-DD); empty = the campaign's own release date",
+        ),
+        "exstream_domains": Param(
+            ["retail"],
+            type="array",
+            items={"type": "string"},
+            description="Exstream domains to publish the images into (regulated ones apply compliance criteria)",
+        ),
+        "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
+        "batch_size": Param(50, type="integer", minimum=1, maximum=1000, description="Assets per mapped task"),
+        "poll_interval": Param(15, type="integer", minimum=1, description="Seconds between workflow polls"),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+        "vip_conn_id": Param("vip_default", type="string"),
+        "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
+        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
+    },
+)
+def campaign_release() -> None:
+    @task
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        return sync_license_index(PipelineRun.from_context(context))
+
+    @task
+    def plan(_: dict[str, object], **context: object) -> dict[str, object]:
+        from contentops.pipelines import campaign
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context)
+        params = context["params"]  # type: ignore[index]
+        run_type = str(getattr(context["dag_run"], "run_type", "manual"))  # type: ignore[index]
+        return campaign.plan_release(
+            run,
+            campaign=params["campaign"],
+            targets=params["targets"],
+            regions=params["regions"],
+            release_date=params["release_date"],
+            exstream_domains=params["exstream_domains"],
+            scheduled=run_type.lower().endswith(("scheduled", "backfill")),
+        )
+
+    @task
+    def collect(_: dict[str, object], **context: object) -> list[list[list[str]]]:
+        from contentops.pipelines import campaign
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context)
+        return campaign.collect(run, batch_size=context["params"]["batch_size"])["approval_batches"]  # type: ignore[index]
+
+    @task
+    def start_approvals(batch: list[list[str]], **context: object) -> list[str]:
+        from contentops.pipelines import campaign
+        from contentops.pipelines.runtime import PipelineRun
+
+        return campaign.start_approvals(PipelineRun.from_context(context), batch, campaign.load_release_settings())
+
+    @task(trigger_rule="none_failed")
+    def instance_ids(started: list[list[str]]) -> list[str]:
+        return [instance for batch in started for instance in batch]
+
+    @task(trigger_rule="none_failed")
+    def apply_approvals(results: list[dict[str, object]], **context: object) -> dict[str, int]:
+        from contentops.pipelines import campaign
+        from contentops.pipelines.runtime import PipelineRun
+
+        return campaign.apply_approvals(PipelineRun.from_context(context), list(results or []))
+
+    @task(trigger_rule="none_failed")
+    def gate(_: dict[str, int], **context: object) -> list[dict[str, object]]:
+        from contentops.pipelines import campaign
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context)
+        return campaign.gate(run, campaign.load_release_settings(), batch_size=context["params"]["batch_size"])  # type: ignore[index]
+
+    @task(trigger_rule="none_failed")
+    def prepare_targets(_: list[dict[str, object]], **context: object) -> dict[str, int]:
+        from contentops.pipelines import campaign
+        from contentops.pipelines.runtime import PipelineRun
+
+        return campaign.prepare_targets(PipelineRun.from_context(context), campaign.load_release_settings())
+
+    @task
+    def deliver(work: dict[str, object], **context: object) -> dict[str, int]:
+        from contentops.pipelines import campaign
+        from contentops.pipelines.runtime import PipelineRun
+
+        return campaign.deliver(
+            PipelineRun.from_context(context),
+            str(work["system"]),
+            list(work["batch"]),  # type: ignore[call-overload]
+            campaign.load_release_settings(),
+        )
+
+    @task(trigger_rule="all_done")
+    def finalize(_: list[dict[str, int]], **context: object) -> dict[str, int]:
+        from contentops.pipelines import campaign
+        from contentops.pipelines.runtime import PipelineRun
+
+        return campaign.finalize(PipelineRun.from_context(context), campaign.load_release_settings())
+
+    @task(trigger_rule="all_done")
+    def report(_: dict[str, int], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        return PipelineRun.from_context(context).write_report("Campaign release")
+
+    @task
+    def released(_: dict[str, object]) -> None:
+        """Fails the run when a delivery failed (the report above is written either way)."""
+
+    approvals = collect(plan(sync_licenses()))
+    ids = instance_ids(start_approvals.expand(batch=approvals))
+    waits = WorkflowInstanceSensor.partial(
+        task_id="wait_for_approval",
+        workflow_conn_id="{{ params.workflow_conn_id }}",
+        poll_interval="{{ params.poll_interval }}",
+    ).expand(instance_id=ids)
+    work = gate(apply_approvals(waits.output))
+    ready = prepare_targets(work)
+    deliveries = deliver.expand(work=work)
+    ready >> deliveries
+    summary = report(finalize(deliveries))
+    done = released(summary)
+    deliveries >> done
+
+
+campaign_release()

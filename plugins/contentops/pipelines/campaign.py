@@ -1,0 +1,772 @@
+"""The campaign release's steps: plan, collect, approve, gate on rights, deliver once per target.
+
+A campaign (from the UI form, or every campaign whose release date falls in a scheduled run's
+window) is released in this order, each step a plain function over hooks and the ledger:
+
+1. :func:`plan_release` — which campaigns, for which targets, regions and release date. The
+   plan is written to the run's audit trail; later steps read it from there (XComs stay small).
+2. :func:`collect` — the campaign's assets and licensed stock from Smint.io (by campaign and
+   by campaign tag). Retired and rejected assets are recorded and left out; assets not yet
+   approved are batched for an approval workflow (OWS-1).
+3. :func:`start_approvals` — one approval workflow per asset and asset version, started once
+   per business key (:func:`~contentops.pipelines.workflows.start_workflow_once`), in the
+   approval model of the campaign's agency client when configuration names one (OWS-7); the
+   wait is the deferrable sensor's, then :func:`apply_approvals` writes each outcome back to
+   Smint.io once.
+4. :func:`gate` — every approved asset passes the rights gate (:mod:`contentops.rights`, on the
+   license from the ledger's license index, like the sweep) for each target's channel, each
+   region and the release date; regulated Exstream domains also need the compliance criteria
+   (EXS-5). Every refusal is recorded with its reasons; what passed is batched per target.
+5. :func:`prepare_targets`, :func:`deliver` (mapped per target and batch), :func:`finalize` —
+   one VIP distribution package per campaign (items with usage controls, campaign tags,
+   approval status, license summary and the file streamed from Smint.io), one launch kit per
+   authorized Trading Grid community (the files attached), Exstream image resources with rights
+   metadata moved to APPROVED. Every write goes through :meth:`PipelineRun.deliver_once`, keyed by
+   (pipeline, asset, asset version, target): a retry or re-run sends only what is missing, and a
+   new asset version becomes an update of the delivered item.
+
+Ledger targets are ``vip:<package>``, ``trading_grid:<community>`` and ``exstream:<domain>``
+(remote ids: the VIP item reference, the launch kit's post reference, the Exstream resource id),
+which is what the rights expiry sweep looks for when rights change later. Containers (the VIP
+package, the launch kit post) are recorded under the pseudo asset ``campaign:<id>`` and target
+kinds of their own (``vip_package:``, ``trading_grid_kit:``), so they are never mistaken for a
+delivered asset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contentops import rights
+from contentops.models.domain import ComplianceCriteria, IntendedUse, RightsDecision, UsageRights
+from contentops.models.smintio import ApprovalStatus, Asset, Campaign, ComplianceStatus
+from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.workflows import business_key, start_workflow_once
+
+TARGETS = ("vip", "trading_grid", "exstream")
+#: Regions a campaign can be released in: VIP's distribution regions (Trading Grid has a
+#: community for most of them) and region keys of the rights catalogue at the same time.
+REGIONS = ("emea", "dach", "north_america", "apac", "latam", "uk_and_ireland")
+PLANNED = "release_planned"
+APPROVAL_NEEDED = "approval_needed"
+CLEARED = "cleared"
+REFUSED = "refused"
+
+
+# =========================================================================== settings
+
+
+class ApprovalRouting(BaseModel):
+    """Which approval workflow an asset goes through (OWS-1, OWS-7).
+
+    ``clients`` maps an agency client (a campaign's ``client`` in Smint.io) to the process
+    model of that client's approval workflow; every other campaign uses ``default_workflow``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_workflow: str = "asset_approval"
+    clients: dict[str, str] = Field(default_factory=dict)
+
+    def workflow_for(self, client: str | None) -> str:
+        return self.clients.get(client or "", self.default_workflow)
+
+
+def _default_regulated() -> dict[str, ComplianceCriteria]:
+    return {
+        "insurance": ComplianceCriteria(
+            eligible_categories=frozenset({"icon", "logo", "disclosure_graphic", "legal_artwork"}),
+            required_compliance_status=ComplianceStatus.COMPLIANT,
+        )
+    }
+
+
+class CampaignReleaseSettings(BaseModel):
+    """``include/config/campaign_release.yaml``: channels per target, approval routing, regulated domains.
+
+    ``channels`` are Smint.io distribution keys the rights gate checks each target against
+    (VIP and Trading Grid hand content on for online use; Exstream prints it into customer
+    correspondence). ``regulated_domains`` are Exstream domains where only assets meeting the
+    compliance criteria may be published (EXS-5).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: dict[str, str] = Field(
+        default_factory=lambda: {"vip": "online", "trading_grid": "online", "exstream": "direct_mail"}
+    )
+    approval: ApprovalRouting = Field(default_factory=ApprovalRouting)
+    regulated_domains: dict[str, ComplianceCriteria] = Field(default_factory=_default_regulated)
+    package_ref: str = "campaign-{campaign}"
+    kit_ref: str = "kit-{campaign}"
+
+
+def load_release_settings() -> CampaignReleaseSettings:
+    from contentops.config import load_settings
+
+    return load_settings("campaign_release", CampaignReleaseSettings)
+
+
+# =========================================================================== the plan
+
+
+class ReleasePlan(BaseModel):
+    """One campaign's release as this run does it (kept in the audit trail, read by every step)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    campaign: str
+    release_date: datetime
+    on_date: datetime
+    targets: tuple[str, ...]
+    regions: tuple[str, ...]
+    exstream_domains: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    client: str | None = None
+    name: str | None = None
+
+    def details(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def plan_release(
+    run: PipelineRun,
+    *,
+    campaign: str | None,
+    targets: list[str],
+    regions: list[str],
+    release_date: str | None,
+    exstream_domains: list[str],
+    scheduled: bool,
+) -> dict[str, Any]:
+    """Decide which campaigns this run releases and how; returns their ids and counts.
+
+    A manual run releases the campaign of the form; a scheduled run (or a manual one without a
+    campaign) every campaign whose release date falls in the run's window. Regions and release
+    date default to the campaign's own; the rights are decided for the release date, or for the
+    window's end when the release is late (the use starts when the content arrives).
+    """
+    smintio = run.hook("smintio")
+    chosen: list[Campaign] = []
+    if campaign and not scheduled:
+        try:
+            chosen.append(smintio.get_campaign(campaign))
+        except Exception as exc:  # a campaign not planned in Smint.io can still be released by hand
+            from contentops.hooks.errors import NotFoundError
+
+            if not isinstance(exc, NotFoundError):
+                raise
+            chosen.append(Campaign(id=campaign))
+    else:
+        chosen.extend(smintio.iter_campaigns(release_from=run.window.start, release_to=run.window.end))
+    plans: list[str] = []
+    for item in chosen:
+        when = _parse_date(release_date) if release_date and not scheduled else None
+        when = when or item.release_date or run.window.end
+        wanted = [r for r in (regions or item.regions or ["emea"]) if r in REGIONS]
+        plan = ReleasePlan(
+            campaign=item.id,
+            name=item.name,
+            release_date=when,
+            on_date=max(when, run.window.end),
+            targets=tuple(t for t in TARGETS if t in (targets or TARGETS)),
+            regions=tuple(dict.fromkeys(wanted)),
+            exstream_domains=tuple(dict.fromkeys(exstream_domains or ["retail"])),
+            segments=tuple(item.segments),
+            client=item.client,
+        )
+        run.record(f"campaign:{item.id}", "campaign", PLANNED, _describe_plan(plan), plan=plan.details())
+        plans.append(item.id)
+    return {"campaigns": plans, "count": len(plans)}
+
+
+def _parse_date(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _describe_plan(plan: ReleasePlan) -> str:
+    return (
+        f"release {plan.release_date.date().isoformat()} to {', '.join(plan.targets)} "
+        f"in {', '.join(plan.regions) or 'no region'}" + (f" for client {plan.client}" if plan.client else "")
+    )
+
+
+def plans_of(run: PipelineRun) -> dict[str, ReleasePlan]:
+    """The campaign plans this run made (the latest one per campaign, should a task have retried)."""
+    plans: dict[str, ReleasePlan] = {}
+    for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id):
+        if entry.action == PLANNED and entry.details and entry.details.get("plan"):
+            plan = ReleasePlan.model_validate(entry.details["plan"])
+            plans[plan.campaign] = plan
+    return plans
+
+
+# =========================================================================== collect
+
+
+def campaign_assets(run: PipelineRun, campaign: str) -> Iterator[Asset]:
+    """The campaign's own assets and the licensed stock tagged for it, each once."""
+    smintio = run.hook("smintio")
+    on_invalid = run.quarantine_callback("smintio", "asset")
+    seen: set[str] = set()
+    for filters in ({"campaign": campaign}, {"tag": f"campaign:{campaign}"}):
+        for asset in smintio.iter_assets(filters=filters, on_invalid=on_invalid):
+            if asset.id not in seen:
+                seen.add(asset.id)
+                yield asset
+
+
+def batches_of(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), max(1, size))]
+
+
+def collect(run: PipelineRun, *, batch_size: int = 50) -> dict[str, Any]:
+    """Sort the campaigns' assets: approved ones go to the gate, unapproved ones to approval."""
+    counts: Counter[str] = Counter()
+    to_approve: list[list[str]] = []
+    for campaign in plans_of(run):
+        for asset in campaign_assets(run, campaign):
+            counts["assets"] += 1
+            status = asset.approval_status
+            if status is ApprovalStatus.APPROVED:
+                counts["approved"] += 1
+            elif status in (ApprovalStatus.DRAFT, ApprovalStatus.IN_REVIEW):
+                counts["approval_needed"] += 1
+                run.record(
+                    asset.id,
+                    "approval",
+                    APPROVAL_NEEDED,
+                    f"{status.value}: goes through approval before release",
+                    campaign=campaign,
+                    asset_version=asset.version,
+                )
+                to_approve.append([campaign, asset.id])
+            else:
+                counts[f"not_released_{status.value}"] += 1
+    return {"counts": dict(counts), "approval_batches": batches_of(to_approve, batch_size)}
+
+
+# =========================================================================== approval (OWS-1, OWS-7)
+
+
+def start_approvals(run: PipelineRun, batch: list[list[str]], settings: CampaignReleaseSettings) -> list[str]:
+    """Start (once per asset version) the approval workflow of each asset; the instance ids to wait for."""
+    if run.dry_run:
+        return []
+    plans = plans_of(run)
+    needed = {
+        (str((e.details or {}).get("campaign")), e.subject): e
+        for e in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id)
+        if e.action == APPROVAL_NEEDED
+    }
+    workflow = run.hook("workflow")
+    instance_ids: list[str] = []
+    for campaign, asset_id in batch:
+        entry = needed.get((campaign, asset_id))
+        plan = plans.get(campaign)
+        if entry is None or plan is None:
+            continue
+        version = (entry.details or {}).get("asset_version", 1)
+        definition = settings.approval.workflow_for(plan.client)
+        key = business_key(definition, asset_id, version)
+        instance, started = start_workflow_once(
+            workflow,
+            run.ledger,
+            definition,
+            key,
+            name=f"Approval: {asset_id} ({campaign})",
+            variables={"asset_id": asset_id, "campaign": campaign, "asset_version": version, "client": plan.client},
+            run_id=run.run_id,
+        )
+        record = run.ledger.process(key)
+        if record is not None and record.status == "applied":
+            continue  # this version's outcome is already in Smint.io
+        run.record(
+            asset_id,
+            f"workflow:{definition}",
+            "approval_started" if started else "approval_running",
+            detail=instance.id,
+            campaign=campaign,
+        )
+        instance_ids.append(instance.id)
+    return instance_ids
+
+
+#: workflow outcome -> approval status written to Smint.io
+APPROVAL_OUTCOMES: dict[str, ApprovalStatus] = {
+    "approved": ApprovalStatus.APPROVED,
+    "rejected": ApprovalStatus.REJECTED,
+}
+
+
+def apply_approvals(run: PipelineRun, results: Iterable[dict[str, Any] | None]) -> dict[str, int]:
+    """Write each approval outcome back to Smint.io, once per business key."""
+    counts: Counter[str] = Counter()
+    smintio = run.hook("smintio")
+    for result in results:
+        if not result:
+            continue
+        process = run.ledger.process_for_instance(result["instance_id"])
+        variables = result.get("variables") or {}
+        asset_id = variables.get("asset_id")
+        if process is None or asset_id is None:
+            continue
+        if process.status == "applied":
+            counts["already_applied"] += 1
+            continue
+        outcome = result.get("outcome") or "terminated"
+        status = APPROVAL_OUTCOMES.get(outcome)
+        if status is not None:
+            smintio.set_approval(asset_id, status, f"Approval workflow {result['instance_id']} ({process.definition})")
+        run.ledger.update_process(process.business_key, status="applied", outcome=outcome)
+        run.record(
+            asset_id,
+            f"workflow:{process.definition}",
+            f"approval_{outcome}",
+            f"approval workflow ended: {outcome}",
+            detail=result["instance_id"],
+            campaign=variables.get("campaign"),
+        )
+        counts[outcome] += 1
+    return dict(counts)
+
+
+# =========================================================================== the rights gate
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """What the gate decided for one asset on one target (a VIP package, a community, a domain)."""
+
+    system: str
+    target: str  # ledger target: vip:<package>, trading_grid:<community>, exstream:<domain>
+    regions: tuple[str, ...]
+    refused: dict[str, str] = field(default_factory=dict)  # region (or "compliance") -> reasons
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.regions) and "compliance" not in self.refused
+
+
+@dataclass
+class TargetMap:
+    """Where each target system's deliveries go for one campaign."""
+
+    package: str
+    kit: str
+    communities: dict[str, str]  # region -> community id (only communities that exist)
+    partners: dict[str, list[str]]  # community -> authorized partners
+
+
+def usage_rights(run: PipelineRun, asset: Asset) -> UsageRights | None:
+    """The asset's rights from the ledger's license index (kept current by the license sync)."""
+    if not asset.license_purchase_transaction_uuid:
+        return None
+    row = run.ledger.license(asset.license_purchase_transaction_uuid)
+    return UsageRights.model_validate(row.rights) if row is not None else None
+
+
+def decide(
+    asset: Asset,
+    usage: UsageRights | None,
+    plan: ReleasePlan,
+    targets: TargetMap,
+    settings: CampaignReleaseSettings,
+) -> list[Clearance]:
+    """The rights gate for one asset on every target of the plan (pure: the same inputs, the same answer).
+
+    Each target is checked for its channel in every region of the plan on the plan's date, with
+    one download planned (the file leaves Smint.io once per delivery). A target gets the asset
+    when at least one region is allowed; the regions refused are kept with their reasons.
+    """
+    clearances: list[Clearance] = []
+    for system in plan.targets:
+        channel = settings.channels.get(system)
+        per_region: dict[str, RightsDecision | str] = {}
+        for region in plan.regions:
+            if usage is None:
+                per_region[region] = "no license is known for this asset (license index)"
+                continue
+            use = IntendedUse(on_date=plan.on_date, channel=channel, region=region, planned_downloads=1)
+            per_region[region] = rights.evaluate(usage, use)
+        allowed = tuple(r for r, d in per_region.items() if isinstance(d, RightsDecision) and d.allowed)
+        refused = {
+            r: (d if isinstance(d, str) else d.summary())
+            for r, d in per_region.items()
+            if not (isinstance(d, RightsDecision) and d.allowed)
+        }
+        if system == "vip":
+            clearances.append(Clearance(system, f"vip:{targets.package}", allowed, refused))
+        elif system == "trading_grid":
+            for region in plan.regions:
+                community = targets.communities.get(region)
+                if community is None:
+                    continue
+                ok = (region,) if region in allowed else ()
+                clearances.append(
+                    Clearance(
+                        system, f"trading_grid:{community}", ok, {k: v for k, v in refused.items() if k == region}
+                    )
+                )
+        elif system == "exstream":
+            for domain in plan.exstream_domains:
+                domain_refused = dict(refused)
+                criteria = settings.regulated_domains.get(domain)
+                if criteria is not None:
+                    verdict = rights.meets_compliance(asset, usage, criteria, plan.on_date)
+                    if not verdict.allowed:
+                        domain_refused["compliance"] = verdict.summary()
+                clearances.append(Clearance(system, f"exstream:{domain}", allowed, domain_refused))
+    return clearances
+
+
+def target_map(run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSettings) -> TargetMap:
+    """Package and kit references, and the Trading Grid communities (with their authorized partners)."""
+    communities: dict[str, str] = {}
+    partners: dict[str, list[str]] = {}
+    if "trading_grid" in plan.targets:
+        grid = run.hook("trading_grid")
+        by_region = {c.region: c.id for c in grid.communities() if c.region}
+        communities = {r: by_region[r] for r in plan.regions if r in by_region}
+        entitled = {e.get("community"): list(e.get("partners") or []) for e in grid.entitlements()}
+        partners = {c: entitled.get(c, []) for c in communities.values()}
+    return TargetMap(
+        package=settings.package_ref.format(campaign=plan.campaign),
+        kit=settings.kit_ref.format(campaign=plan.campaign),
+        communities=communities,
+        partners=partners,
+    )
+
+
+def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int = 50) -> list[dict[str, Any]]:
+    """Decide every approved asset for every target; record clearances and refusals with reasons.
+
+    Returns the delivery work: one item per target system and batch of ``[campaign, asset]``.
+    """
+    work: dict[str, list[list[str]]] = {system: [] for system in TARGETS}
+    for campaign, plan in plans_of(run).items():
+        targets = target_map(run, plan, settings)
+        for asset in campaign_assets(run, campaign):
+            if asset.approval_status is not ApprovalStatus.APPROVED:
+                status = asset.approval_status.value
+                run.record(asset.id, "approval", REFUSED, f"not approved ({status}): not released", campaign=campaign)
+                continue
+            usage = usage_rights(run, asset)
+            license_ref = asset.license_purchase_transaction_uuid or ""
+            expires = rights.usable_until(usage) if usage is not None else None
+            systems: set[str] = set()
+            for clearance in decide(asset, usage, plan, targets, settings):
+                common = {
+                    "campaign": campaign,
+                    "license": license_ref,
+                    "expires": expires.date().isoformat() if expires else "",
+                    "asset_version": asset.version,
+                }
+                for region, reason in clearance.refused.items():
+                    run.record(asset.id, clearance.target, REFUSED, f"{region}: {reason}", region=region, **common)
+                if clearance.allowed:
+                    run.record(
+                        asset.id,
+                        clearance.target,
+                        CLEARED,
+                        f"cleared for {', '.join(clearance.regions)}",
+                        regions=list(clearance.regions),
+                        **common,
+                    )
+                    systems.add(clearance.system)
+            for system in systems:
+                work[system].append([campaign, asset.id])
+    return [{"system": system, "batch": batch} for system in TARGETS for batch in batches_of(work[system], batch_size)]
+
+
+# =========================================================================== containers
+
+
+def _digest(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def prepare_targets(run: PipelineRun, settings: CampaignReleaseSettings) -> dict[str, int]:
+    """The VIP package of each campaign and its Trading Grid launch kits, before any item goes in."""
+    counts: Counter[str] = Counter()
+    for plan in plans_of(run).values():
+        targets = target_map(run, plan, settings)
+        if "vip" in plan.targets:
+            counts.update(_put_package(run, plan, targets))
+        if "trading_grid" in plan.targets:
+            counts.update(_put_kits(run, plan, targets))
+    return dict(counts)
+
+
+def _put_package(run: PipelineRun, plan: ReleasePlan, targets: TargetMap) -> Counter[str]:
+    vip = run.hook("vip")
+    recipients = sorted({r.id for region in plan.regions for r in vip.iter_recipients(region=region) if r.active})
+    body = {
+        "name": f"Campaign {plan.name or plan.campaign}",
+        "campaign": plan.campaign,
+        "recipients": recipients,
+        "tags": [f"campaign:{plan.campaign}", f"release:{plan.release_date.date().isoformat()}"],
+    }
+
+    def send(_plan: Any) -> str:
+        return vip.put_package(targets.package, **body).ref
+
+    done = run.deliver_once(f"campaign:{plan.campaign}", _digest(body), f"vip_package:{targets.package}", send)
+    return Counter({f"vip_package_{done.action.value}": 1})
+
+
+def _kit_body(run: PipelineRun, plan: ReleasePlan, community: str, kit: str) -> tuple[str, str, list[str]]:
+    """The launch kit's text and the assets delivered into it so far (from the ledger)."""
+    target = f"trading_grid:{community}"
+    delivered = sorted(
+        d.asset_id
+        for d in run.ledger.deliveries(pipeline=run.dag_id, target_prefix=target)
+        if d.target == target and d.status == "delivered" and d.remote_id == kit
+    )
+    title = f"Launch kit: {plan.name or plan.campaign}"
+    body = (
+        f"Campaign {plan.campaign} launches on {plan.release_date.date().isoformat()}. "
+        f"The kit holds {len(delivered)} approved, rights-cleared asset(s) for your region; "
+        "use them only as their usage notes say."
+    )
+    return title, body, delivered
+
+
+def _put_kits(run: PipelineRun, plan: ReleasePlan, targets: TargetMap) -> Counter[str]:
+    grid = run.hook("trading_grid")
+    counts: Counter[str] = Counter()
+    for community in targets.communities.values():
+        title, body, delivered = _kit_body(run, plan, community, targets.kit)
+        partners = targets.partners.get(community, [])
+        payload = {"title": title, "body": body, "asset_ids": delivered, "partners": partners}
+
+        def send(_plan: Any, community: str = community, payload: dict[str, Any] = payload) -> str:
+            return grid.put_post(community, targets.kit, kind="launch_kit", **payload).ref
+
+        done = run.deliver_once(f"campaign:{plan.campaign}", _digest(payload), f"trading_grid_kit:{community}", send)
+        counts[f"kit_{done.action.value}"] += 1
+    return counts
+
+
+def finalize(run: PipelineRun, settings: CampaignReleaseSettings) -> dict[str, int]:
+    """Bring each launch kit's list of assets up to what was delivered (once per change)."""
+    counts: Counter[str] = Counter()
+    for plan in plans_of(run).values():
+        if "trading_grid" in plan.targets:
+            counts.update(_put_kits(run, plan, target_map(run, plan, settings)))
+    return dict(counts)
+
+
+# =========================================================================== deliveries
+
+
+def _cleared(run: PipelineRun, system: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """This run's clearances of one target system: (campaign, asset) -> [{target, regions, …}]."""
+    found: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id):
+        details = entry.details or {}
+        target = str(details.get("target", ""))
+        if entry.action != CLEARED or not target.startswith(f"{system}:"):
+            continue
+        found.setdefault((str(details.get("campaign")), entry.subject), {})[target] = details
+    return {key: list(value.values()) for key, value in found.items()}
+
+
+def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: CampaignReleaseSettings) -> dict[str, int]:
+    """Deliver one batch of cleared assets to one target system, each effect exactly once."""
+    counts: Counter[str] = Counter()
+    cleared = _cleared(run, system)
+    plans = plans_of(run)
+    smintio = run.hook("smintio")
+    with tempfile.TemporaryDirectory(prefix="contentops-release-") as scratch:
+        for campaign, asset_id in batch:
+            plan = plans.get(campaign)
+            clearances = cleared.get((campaign, asset_id), [])
+            if plan is None or not clearances:
+                continue
+            asset = smintio.get_asset(asset_id)
+            if asset.approval_status is not ApprovalStatus.APPROVED:
+                run.record(asset_id, system, REFUSED, f"asset became {asset.approval_status.value} before delivery")
+                continue
+            usage = usage_rights(run, asset)
+            fetched = _Fetched(run, asset, Path(scratch))
+            for clearance in clearances:
+                target = str(clearance["target"])
+                regions = list(clearance.get("regions") or [])
+                if system == "vip":
+                    send = _vip_sender(run, plan, asset, usage, regions, target, fetched, settings)
+                elif system == "trading_grid":
+                    send = _kit_sender(run, plan, asset, target, fetched, settings)
+                else:
+                    send = _exstream_sender(run, plan, asset, usage, regions, target, fetched, settings)
+                done = run.deliver_once(
+                    asset.id, asset.version, target, send, license_ref=asset.license_purchase_transaction_uuid
+                )
+                counts[f"{system}_{done.action.value}"] += 1
+                if done.action.value != "skip" and not run.dry_run:
+                    run.record(
+                        asset.id,
+                        target,
+                        "delivered" if done.action.value == "create" else "updated",
+                        f"version {asset.version}",
+                        detail=done.remote_id or "",
+                        license=asset.license_purchase_transaction_uuid or "",
+                        campaign=campaign,
+                    )
+            fetched.discard()
+    return dict(counts)
+
+
+class _Fetched:
+    """The asset's file, streamed from Smint.io to a scratch file once per task, on first use."""
+
+    def __init__(self, run: PipelineRun, asset: Asset, scratch: Path) -> None:
+        self.run = run
+        self.asset = asset
+        self.path = scratch / f"{hashlib.sha256(asset.id.encode()).hexdigest()[:16]}-v{asset.version}"
+        self.binary = asset.binaries[0] if asset.binaries else None
+
+    @property
+    def content_type(self) -> str:
+        return (self.binary.content_type if self.binary else None) or self.asset.content_type or "image/png"
+
+    @property
+    def file_name(self) -> str:
+        return (self.binary.name if self.binary else None) or f"{self.asset.id}.png"
+
+    def get(self) -> Path:
+        if self.binary is None:
+            raise ValueError(f"asset {self.asset.id} has no file to deliver")
+        if not self.path.exists():
+            self.run.hook("smintio").download_asset_binary(self.asset.id, self.binary.id, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def license_summary(usage: UsageRights | None, channel: str | None, regions: list[str]) -> str:
+    """One line a VIP user reads next to the item: provider, license, where, how, until when."""
+    if usage is None:
+        return "no license on record"
+    until = rights.usable_until(usage)
+    return (
+        f"{usage.provider or 'licensed'} license {usage.license_purchase_transaction_uuid}: "
+        f"{channel or 'any channel'} in {', '.join(regions)}; "
+        + (f"valid until {until.date().isoformat()}" if until else "no end date")
+    )
+
+
+def _vip_sender(
+    run: PipelineRun,
+    plan: ReleasePlan,
+    asset: Asset,
+    usage: UsageRights | None,
+    regions: list[str],
+    target: str,
+    fetched: _Fetched,
+    settings: CampaignReleaseSettings,
+) -> Any:
+    from contentops.models.vip import UsageControls
+
+    vip = run.hook("vip")
+    package = target.removeprefix("vip:")
+    channel = settings.channels.get("vip")
+    until = rights.usable_until(usage) if usage is not None else None
+    tags = sorted({f"campaign:{plan.campaign}", *(t for t in asset.tags if t.startswith("campaign:"))})
+
+    def send(_plan: Any) -> str:
+        vip.put_item(
+            package,
+            asset.id,
+            asset_id=asset.id,
+            version=asset.version,
+            file_name=fetched.file_name,
+            content_type=fetched.content_type,
+            usage_controls=UsageControls(regions=regions, channels=[channel or "any"], valid_until=until),
+            approval_status="approved" if set(regions) >= set(plan.regions) else "restricted",
+            campaign_tags=tags,
+            license_summary=license_summary(usage, channel, regions),
+        )
+        vip.upload_item_content(package, asset.id, fetched.get(), fetched.content_type)
+        return asset.id
+
+    return send
+
+
+def _kit_sender(
+    run: PipelineRun, plan: ReleasePlan, asset: Asset, target: str, fetched: _Fetched, settings: CampaignReleaseSettings
+) -> Any:
+    grid = run.hook("trading_grid")
+    community = target.removeprefix("trading_grid:")
+    kit = settings.kit_ref.format(campaign=plan.campaign)
+
+    def send(_plan: Any) -> str:
+        grid.put_attachment(
+            community, kit, asset.id, fetched.get(), name=fetched.file_name, content_type=fetched.content_type
+        )
+        return kit
+
+    return send
+
+
+def _exstream_sender(
+    run: PipelineRun,
+    plan: ReleasePlan,
+    asset: Asset,
+    usage: UsageRights | None,
+    regions: list[str],
+    target: str,
+    fetched: _Fetched,
+    settings: CampaignReleaseSettings,
+) -> Any:
+    exstream = run.hook("exstream")
+    domain = target.removeprefix("exstream:")
+    until = rights.usable_until(usage) if usage is not None else None
+    metadata = {
+        "source_asset": asset.id,
+        "asset_version": asset.version,
+        "campaign": plan.campaign,
+        "segments": list(plan.segments),
+        "regions": regions,
+        "valid_until": until.isoformat() if until else None,
+        "license": asset.license_purchase_transaction_uuid,
+        "channel": settings.channels.get("exstream"),
+        "categories": list(asset.categories),
+        "compliance_status": asset.compliance_status.value if asset.compliance_status else None,
+        "rights_status": "cleared",
+    }
+
+    def send(delivery: Any) -> str:
+        comment = f"Campaign {plan.campaign}: {asset.id} v{asset.version}, rights cleared"
+        if delivery.remote_id:
+            resource = exstream.replace_content(
+                domain, delivery.remote_id, fetched.get(), name=fetched.file_name, content_type=fetched.content_type
+            )
+        else:
+            resource = exstream.upload_image(
+                domain,
+                fetched.get(),
+                name=f"{asset.id}.png",
+                content_type=fetched.content_type,
+                idempotency_key=delivery.key,
+            )
+        exstream.put_rights_metadata(domain, resource.id, metadata)
+        if resource.state == "DRAFT":
+            resource = exstream.set_state(domain, resource.id, "REVIEW", comment)
+        if resource.state == "REVIEW":
+            exstream.set_state(domain, resource.id, "APPROVED", comment)
+        return resource.id
+
+    return send
