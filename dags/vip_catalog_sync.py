@@ -1,0 +1,88 @@
+"""
+### VIP catalogue sync
+
+Hourly, on its data interval. Two directions, one rule: every write happens once.
+
+**VIP → Smint.io (VIP-2).** Content VIP holds — master packages, localized versions, approved
+deliverables — that changed in the interval is registered in Smint.io as an asset under its VIP
+reference (metadata, tags, and the file streamed from VIP to Smint.io), so designers find and
+reuse it there. A new version of an entry updates that asset; it never adds a second one.
+Drafts are left out; malformed entries are quarantined with their reason.
+
+**Both ways (VIP-4).** A Smint.io master that changed in the interval (new version or metadata)
+and whose delivered VIP item holds an older version gets that item updated — file re-uploaded —
+if its rights still allow the item's regions and channels **as of the interval's end**. An
+approved replacement held in VIP is written onto the metadata of the Smint.io master it replaces.
+
+`dry_run` decides and reports without changing anything. Every run writes a report (the run's
+**Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+
+@dag(
+    dag_id="vip_catalog_sync",
+    schedule=CronDataIntervalTimetable("20 * * * *", timezone="UTC"),
+    start_date=datetime(2026, 11, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "vip", "smintio"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "page_size": Param(50, type="integer", minimum=1, maximum=100, description="Catalogue entries per page"),
+        "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            description="End of the window for a manual run (ISO date-time); empty = the run's data interval",
+        ),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+        "vip_conn_id": Param("vip_default", type="string"),
+    },
+)
+def vip_catalog_sync() -> None:
+    @task
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        return sync_license_index(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
+
+    @task
+    def register_catalogue(**context: object) -> dict[str, int]:
+        from contentops.pipelines import vip_catalog
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
+        return vip_catalog.register_catalogue(run, page_size=int(context["params"]["page_size"]))  # type: ignore[index]
+
+    @task
+    def update_vip_items(_: dict[str, object], __: dict[str, int], **context: object) -> dict[str, int]:
+        from contentops.pipelines import vip_catalog
+        from contentops.pipelines.runtime import PipelineRun
+
+        return vip_catalog.update_vip_items(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
+
+    @task(trigger_rule="none_failed")
+    def report(catalogue: dict[str, int], items: dict[str, int], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
+        notes = [
+            "VIP catalogue: " + (", ".join(f"{k} {v}" for k, v in sorted((catalogue or {}).items())) or "no changes"),
+            "VIP items: " + (", ".join(f"{k} {v}" for k, v in sorted((items or {}).items())) or "nothing to update"),
+        ]
+        return run.write_report("VIP catalogue sync", notes=notes)
+
+    licenses = sync_licenses()
+    catalogue = register_catalogue()
+    report(catalogue, update_vip_items(licenses, catalogue))
+
+
+vip_catalog_sync()
