@@ -172,3 +172,103 @@ def test_default_params_release_the_demo_campaign_to_every_target(airflow_db: Pa
     }
     summary = ledger.run_summary("campaign_release", run.run_id)
     assert summary and Path(summary["report_path"]).is_file()
+
+
+def _effects_by_key(ledger: Ledger) -> dict[str, int]:
+    return {e["idempotency_key"]: e["attempts"] for e in ledger.effects()}
+
+
+def test_an_unapproved_asset_is_released_only_if_its_workflow_approves_it(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    env["workflow"].admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={
+            "asset_approval": {
+                "outcome": "approved",
+                "after_seconds": 0,
+                "by_variable": {"asset_id": {"asset-spring-10": "rejected"}},
+            }
+        },
+    )
+    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip"]})
+    assert run.state == "success"
+    assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
+    assert assets["asset-spring-10"]["approval_status"] == "rejected"  # OWS-1: the outcome is in Smint.io
+    assert assets["asset-spring-12"]["approval_status"] == "approved"
+    assert assets["asset-spring-12"]["approval_history"][-1]["comment"].startswith("Approval workflow")
+    items = _vip_items(env)
+    assert "asset-spring-12" in items and "asset-spring-10" not in items
+    assert env["ledger"].where_did_it_go("asset-spring-10") == []
+    reasons = [
+        (e.details or {}).get("reason", "")
+        for e in env["ledger"].audit_trail(subject="asset-spring-10")
+        if e.action == "refused"
+    ]
+    assert any("rejected" in reason for reason in reasons)
+
+    # a second trigger starts no second workflow and delivers nothing twice
+    again = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip"]})
+    assert again.state == "success"
+    assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)
+    creates = [h for h in env["vip"].context.store.history(kind="item") if h["action"] == "create"]
+    assert len(creates) == len(items)
+
+
+def test_a_target_failing_on_the_first_run_gets_only_what_is_missing_on_the_next(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    env["exstream"].set_faults(error_rate=1.0)  # Exstream is down for the whole first run
+    first = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert first.state == "failed"
+    assert set(_vip_items(env)) == RELEASED and set(_kits(env)) == {"community-emea", "community-north_america"}
+    assert _resources(env) == {}
+    ledger: Ledger = env["ledger"]
+    assert ledger.run_summary("campaign_release", first.run_id)  # the report is written even so
+    effects_before = _effects_by_key(ledger)
+
+    env["exstream"].set_faults()
+    second = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert second.state == "success"
+    assert set(_resources(env)) == RELEASED
+    # nothing went twice: one item creation per VIP item, one attachment per kit and asset,
+    # one upload per Exstream resource, no effect of the first run sent again
+    vip_history = env["vip"].context.store.history(kind="item")
+    assert len([h for h in vip_history if h["action"] == "create"]) == len(RELEASED)
+    assert len([h for h in vip_history if h["action"] == "content"]) == len(RELEASED)
+    attachments = [h for h in env["grid"].context.store.history(kind="post") if h["action"] == "attachment"]
+    assert len(attachments) == 2 * len(RELEASED)
+    uploads = [h for h in env["exstream"].context.store.history(kind="resource") if h["action"] == "upload"]
+    assert len(uploads) == len(RELEASED)
+    after = _effects_by_key(ledger)
+    done_before = {e["idempotency_key"] for e in ledger.effects() if e["run_id"] == first.run_id}
+    assert all(after[key] == effects_before[key] for key in done_before if key in effects_before)
+    assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)  # no second approval
+
+
+def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: dict[str, Any]) -> None:
+    first = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert first.state == "success"
+    smintio = env["smintio"].context.store
+    asset = smintio.get("asset", "asset-spring-03")
+    smintio.put("asset", asset["id"], {**asset, "version": asset["version"] + 1, "name": "spring visual 3, recut"})
+    old_content = _vip_items(env)["asset-spring-03"]["content"]["sha256"]
+
+    second = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert second.state == "success"
+    items = _vip_items(env)
+    assert set(items) == RELEASED  # an update of the item, not a second one
+    item = env["vip"].context.store.get("item", f"{PACKAGE}/asset-spring-03")
+    assert item["version"] == asset["version"] + 1
+    assert [h["version"] for h in item["history"]] == [asset["version"]]
+    assert item["content"]["sha256"] != old_content  # the new version's file was uploaded
+    resource = _resources(env)["asset-spring-03"]
+    assert resource["version"] == 2 and resource["state"] == "APPROVED"
+    assert resource["metadata"]["asset_version"] == asset["version"] + 1
+    assert len(_resources(env)) == len(RELEASED)
+    slots = {d.target: d.version for d in env["ledger"].where_did_it_go("asset-spring-03")}
+    assert set(slots.values()) == {str(asset["version"] + 1)}
+    updates = [e for e in env["ledger"].effects(run_id=second.run_id) if e["action"] == "update"]
+    assert {e["asset_id"] for e in updates} == {"asset-spring-03"}
+    assert len(updates) == 4  # VIP, two communities, Exstream
