@@ -72,6 +72,16 @@ def exstream_connection(url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def consonance_connection(url: str, *, api: str = "graphql", **extra: Any) -> dict[str, Any]:
+    """The Consonance sandbox: host = instance URL, password = API key, extra ``api`` = graphql | rest."""
+    return {
+        "conn_type": "consonance",
+        "host": url,
+        "password": "c0e6a7d2b9f4418e8d3a5b7c9e1f2a3b",
+        "extra": {"api": api, **DEMO_TRANSPORT, **extra},
+    }
+
+
 def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[str, Any]]:
     """Connection id -> connection (Airflow's JSON import format) for the given sandbox URLs."""
     connections: dict[str, dict[str, Any]] = {
@@ -85,6 +95,8 @@ def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[st
         connections["opentext_trading_grid_default"] = trading_grid_connection(urls["trading_grid"])
     if "exstream" in urls:
         connections["opentext_exstream_default"] = exstream_connection(urls["exstream"])
+    if "consonance" in urls:
+        connections["consonance_default"] = consonance_connection(urls["consonance"])
     if "workflow" in urls:
         connections["opentext_workflow_default"] = opentext_workflow_connection(urls["workflow"])
     return connections

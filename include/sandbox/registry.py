@@ -39,6 +39,6 @@ SANDBOXES: dict[str, SandboxSpec] = {
             "trading_grid", "contentops_sandbox.trading_grid.app:create_app", 8705, "opentext_trading_grid_default"
         ),
         SandboxSpec("exstream", "contentops_sandbox.exstream.app:create_app", 8706, "opentext_exstream_default"),
-        # next, on its fixed port: consonance 8703
+        SandboxSpec("consonance", "contentops_sandbox.consonance.app:create_app", 8703, "consonance_default"),
     )
 }

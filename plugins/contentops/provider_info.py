@@ -138,6 +138,22 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         },
     ),
     _conn_type(
+        "consonance",
+        "contentops.hooks.consonance.ConsonanceHook",
+        "Consonance",
+        hidden=["schema", "port", "login"],
+        relabeling={"host": "Instance URL", "password": "API key"},
+        placeholders={"host": "https://web.consonance.app"},
+        fields={
+            "api": {
+                "label": "API",
+                "description": "graphql (default) or rest: which API serves reads; writes always use GraphQL.",
+                "schema": {"type": ["string", "null"], "enum": ["graphql", "rest", None]},
+            },
+            **TRANSPORT_FIELDS,
+        },
+    ),
+    _conn_type(
         "contentops_ledger",
         "contentops.hooks.ledger.LedgerHook",
         "contentops ledger",

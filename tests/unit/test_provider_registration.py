@@ -63,3 +63,12 @@ def test_airflow_lists_the_provider_and_its_connection_types(tmp_path: Path) -> 
     registered = {h["connection_type"] for h in json.loads(hooks.stdout)}
     expected = {entry["connection-type"] for entry in get_provider_info()["connection-types"]}
     assert expected <= registered
+
+
+def test_consonance_connection_form_asks_for_instance_key_and_api() -> None:
+    (entry,) = [e for e in get_provider_info()["connection-types"] if e["connection-type"] == "consonance"]
+    assert entry["hook-class-name"] == "contentops.hooks.consonance.ConsonanceHook"
+    behaviour = entry["ui-field-behaviour"]
+    assert behaviour["relabeling"] == {"host": "Instance URL", "password": "API key"}
+    assert "login" in behaviour["hidden-fields"]
+    assert set(entry["conn-fields"]["api"]["schema"]["enum"]) == {"graphql", "rest", None}

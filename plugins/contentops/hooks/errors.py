@@ -87,6 +87,18 @@ class InvalidConnectionError(PartnerAPIError):
     hint = "Complete the Airflow connection (see docs/systems/)."
 
 
+class GraphQLError(RequestRejectedError):
+    """A GraphQL API answered with an ``errors`` array (often with HTTP 200): the query or its
+    variables were refused. ``errors`` keeps the partner's entries (message, locations, path,
+    extensions) so a caller can tell which field failed."""
+
+    hint = "Fix the query or its variables (see the partner's errors); nothing was returned as data."
+
+    def __init__(self, message: str, *, errors: list[dict[str, object]] | None = None, **kwargs: object) -> None:
+        self.errors = list(errors or [])
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
 class DownloadRefusedError(PartnerAPIError):
     """A download was not made (or was stopped) because it would leave the partner's own origin."""
 

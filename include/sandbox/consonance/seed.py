@@ -1,0 +1,307 @@
+"""Deterministic demo data of the Consonance sandbox: 240 works (titles) with their products.
+
+Everything is computed from the work number ``n`` (1…240), so ids, ISBNs and titles are stable
+across runs; dates are relative to the sandbox clock at seed time (like the Smint.io sandbox),
+so "approaching publication" and "changed since" mean the same thing on any day.
+
+Rules, for work number n:
+
+- work id ``1000 + n``; product ids ``50000 + 10*n + k`` with k = 1 print, 2 ebook, 3 audio,
+  4 new edition (revised / reissued);
+- ISBN-13: print ``isbn13(n)`` (works 1-12 carry the ISBNs of the Smint.io sandbox's book
+  assets), ebook ``isbn13(100000 + n)``, audio ``isbn13(200000 + n)``, new edition
+  ``isbn13(300000 + n)``;
+- formats: every work has a print product (``BB`` hardback for even n, ``BC`` paperback for
+  odd n); n % 3 != 0 adds an ebook (``DG``); n % 4 == 0 a downloadable audiobook (``AJ``);
+  n % 20 == 5 an audio CD (``AC``);
+- publication date: n % 8 == 1 in 1-29 days (approaching publication, 30 works); works with
+  a lifecycle event (below) 200-799 days ago; otherwise ``(37*n) % 1100 - 900`` days from seed time;
+- publishing status ``02`` forthcoming (future), ``04`` active (past), ``07`` out of print
+  (n % 25 == 7 and over a year old);
+- lifecycle events of published works: n % 15 == 3 REVISED (a new print edition, edition type
+  ``REV``), n % 15 == 8 REISSUED (a new print ISBN, the old one out of print), n % 15 == 13
+  REPACKAGED (a new cover on print and ebook); event dates within the last 89 days, except
+  n % 30 == 8: a reissue scheduled 20 days ahead;
+- updated at ``(53*n) % 1440`` hours before seed time, or the event date when later;
+- five imprints by n % 5; one main BISAC subject (a second when n % 4 == 0) plus a THEMA code;
+- contributors: one author (``A01``); n % 6 == 0 adds an illustrator (``A12``); audio products
+  add a narrator (``E07``); n % 9 == 0: part ``n // 9`` of one of three series.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+WORKS = 240
+IMPRINTS = (
+    ("1", "Harbour Lane Press"),
+    ("2", "Northlight Books"),
+    ("3", "Quill & Compass"),
+    ("4", "Little Fern"),
+    ("5", "Meridian Audio"),
+)
+BISAC = (
+    ("FIC000000", "FICTION / General"),
+    ("FIC022000", "FICTION / Mystery & Detective / General"),
+    ("FIC027000", "FICTION / Romance / General"),
+    ("FIC028000", "FICTION / Science Fiction / General"),
+    ("FIC009000", "FICTION / Fantasy / General"),
+    ("BIO000000", "BIOGRAPHY & AUTOBIOGRAPHY / General"),
+    ("HIS000000", "HISTORY / General"),
+    ("CKB000000", "COOKING / General"),
+    ("JUV000000", "JUVENILE FICTION / General"),
+    ("SCI000000", "SCIENCE / General"),
+    ("BUS000000", "BUSINESS & ECONOMICS / General"),
+    ("TRV000000", "TRAVEL / General"),
+)
+FIRST = ("Ada", "Bram", "Clara", "Dev", "Elena", "Femi", "Greta", "Hugo", "Ines", "Jonah", "Kiri", "Lars", "Maya")
+LAST = ("Okafor", "Lindqvist", "Moreau", "Haddad", "Sato", "Brennan", "Castillo", "Novak", "Whitfield", "Iyer", "Rossi")
+ADJECTIVES = ("Silent", "Northern", "Glass", "Hidden", "Last", "Amber", "Winter", "Salt", "Paper", "Iron", "Quiet")
+NOUNS = ("Harbour", "Orchard", "Cartographer", "Lighthouse", "Archive", "Garden", "River", "Observatory", "Bridge")
+SERIES = (("7001", "The Tidewater Mysteries"), ("7002", "Atlas of Small Kingdoms"), ("7003", "Kitchen Seasons"))
+FORMS = {
+    "BB": ("PhysicalBookProduct", "Hardback", "HB"),
+    "BC": ("PhysicalBookProduct", "Paperback", "PB"),
+    "DG": ("ElectronicBookProduct", "eBook", "EB"),
+    "AJ": ("ElectronicAudioProduct", "Audio download", "AUD"),
+    "AC": ("PhysicalAudioProduct", "Audio CD", "CD"),
+}
+
+
+def isbn13(n: int) -> str:
+    """The same demo ISBN-13 scheme as the Smint.io sandbox (prefix 97819, valid check digit)."""
+    body = f"97819{n:07d}"
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def isbn10_dashes(isbn: str) -> str:
+    return f"{isbn[:3]}-{isbn[3]}-{isbn[4:8]}-{isbn[8:12]}-{isbn[12]}"
+
+
+def work_id(n: int) -> str:
+    return str(1000 + n)
+
+
+def product_id(n: int, k: int) -> str:
+    return str(50000 + 10 * n + k)
+
+
+def publication_offset(n: int) -> int:
+    """Days from seed time to the work's first publication."""
+    if n % 8 == 1:
+        return n % 29 + 1
+    if n % 15 in (3, 8, 13):  # titles with a lifecycle event were first published long ago
+        return -(200 + (n * 17) % 600)
+    return (37 * n) % 1100 - 900
+
+
+def _title(n: int) -> str:
+    return f"The {ADJECTIVES[n % len(ADJECTIVES)]} {NOUNS[(n * 5) % len(NOUNS)]}" + (
+        f" {n // 99 + 1}" if n > 98 else ""
+    )
+
+
+def _person(pid: int, first: str, last: str) -> dict[str, Any]:
+    return {
+        "__typename": "Person",
+        "id": str(pid),
+        "name": f"{first} {last}",
+        "personName": f"{first} {last}",
+        "personNameInverted": f"{last}, {first}",
+        "keyNames": last,
+    }
+
+
+def _product(
+    n: int, k: int, form: str, isbn: str, pub: date, status: str, imprint: dict[str, str], title: str, **extra: Any
+) -> dict[str, Any]:
+    typename, edition_name, edition_code = FORMS[form]
+    product: dict[str, Any] = {
+        "id": product_id(n, k),
+        "__typename": typename,
+        "workId": work_id(n),
+        "fullTitle": title,
+        "titlePrefix": "The" if title.startswith("The ") else None,
+        "titleWithoutPrefix": title.removeprefix("The "),
+        "subtitle": None,
+        "isbn": {"isbn13": isbn, "isbn10": None, "isbnWithDashes": isbn10_dashes(isbn)},
+        "publicationDate": pub.isoformat(),
+        "plannedPublicationDate": pub.isoformat(),
+        "onix21ProductFormCode": form,
+        "onixPublishingStatusCode": status,
+        "onixEditionTypeCodes": [],
+        "editionStatement": None,
+        "inHouseEdition": {"name": edition_name, "code": edition_code},
+        "imprint": imprint,
+        "formatAssetPairings": [],
+    }
+    if typename == "PhysicalBookProduct":
+        product.update({"productHeight": 234 if form == "BB" else 198, "productWidth": 153 if form == "BB" else 129})
+        product["approximatePageCount"] = 180 + (n * 13) % 400
+    product.update(extra)
+    return product
+
+
+def build(now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(works, products) of the seed, dates relative to ``now``."""
+    today = now.date()
+    works: list[dict[str, Any]] = []
+    products: list[dict[str, Any]] = []
+    for n in range(1, WORKS + 1):
+        imprint_id, imprint_name = IMPRINTS[n % len(IMPRINTS)]
+        imprint = {"id": imprint_id, "name": imprint_name}
+        title = _title(n)
+        offset = publication_offset(n)
+        pub = today + timedelta(days=offset)
+        status = "02" if offset > 0 else ("07" if n % 25 == 7 and offset < -365 else "04")
+        author = _person(9000 + n, FIRST[n % len(FIRST)], LAST[(n * 7) % len(LAST)])
+        authorship = f"by {author['name']}"
+        work_products = [
+            _product(n, 1, "BB" if n % 2 == 0 else "BC", isbn13(n), pub, status, imprint, title),
+        ]
+        if n % 3 != 0:
+            work_products.append(_product(n, 2, "DG", isbn13(100000 + n), pub, status, imprint, title))
+        if n % 4 == 0 or n % 20 == 5:
+            form = "AC" if n % 20 == 5 else "AJ"
+            work_products.append(_product(n, 3, form, isbn13(200000 + n), pub, status, imprint, title))
+        contributions: list[dict[str, Any]] = [
+            {
+                "id": str(30000 + 10 * n),
+                "sequenceNumber": 1,
+                "onixContributorRoleCode": "A01",
+                "onixContributorRole": {"code": "A01", "description": "By (author)"},
+                "contributor": author,
+                "productIds": [p["id"] for p in work_products],
+            }
+        ]
+        if n % 6 == 0:
+            illustrator = _person(9500 + n, FIRST[(n + 3) % len(FIRST)], LAST[(n + 2) % len(LAST)])
+            contributions.append(
+                {
+                    "id": str(30000 + 10 * n + 1),
+                    "sequenceNumber": 2,
+                    "onixContributorRoleCode": "A12",
+                    "onixContributorRole": {"code": "A12", "description": "Illustrated by"},
+                    "contributor": illustrator,
+                    "productIds": [p["id"] for p in work_products],
+                }
+            )
+            authorship += f", illustrated by {illustrator['name']}"
+        audio = [p for p in work_products if p["onix21ProductFormCode"] in ("AJ", "AC")]
+        if audio:
+            narrator = _person(9800 + n, FIRST[(n + 5) % len(FIRST)], LAST[(n + 4) % len(LAST)])
+            contributions.append(
+                {
+                    "id": str(30000 + 10 * n + 2),
+                    "sequenceNumber": len(contributions) + 1,
+                    "onixContributorRoleCode": "E07",
+                    "onixContributorRole": {"code": "E07", "description": "Read by"},
+                    "contributor": narrator,
+                    "productIds": [p["id"] for p in audio],
+                }
+            )
+        subjects = [{"scheme": "BISAC", "code": BISAC[n % len(BISAC)][0], "description": BISAC[n % len(BISAC)][1]}]
+        subjects[0]["main"] = True
+        if n % 4 == 0:
+            second = BISAC[(n * 7 + 1) % len(BISAC)]
+            if second[0] != subjects[0]["code"]:
+                subjects.append({"scheme": "BISAC", "code": second[0], "description": second[1], "main": False})
+        subjects.append({"scheme": "THEMA", "code": "FB", "description": "Fiction: general and literary", "main": True})
+        updated = now - timedelta(hours=(53 * n) % 1440)
+        events: list[dict[str, Any]] = []
+        edition_number = 1
+        edition_statement = None
+        if offset < -60 and n % 15 in (3, 8, 13):
+            event_day = today - timedelta(days=(11 * n) % 90)
+            if n % 30 == 8:
+                event_day = today + timedelta(days=20)  # a reissue already scheduled
+            print_product = work_products[0]
+            if n % 15 == 3:
+                edition_number, edition_statement = 2, "Revised edition"
+                revised = _product(
+                    n,
+                    4,
+                    print_product["onix21ProductFormCode"],
+                    isbn13(300000 + n),
+                    event_day,
+                    "04" if event_day <= today else "02",
+                    imprint,
+                    title,
+                    onixEditionTypeCodes=["REV"],
+                    editionStatement="Revised edition",
+                )
+                work_products.append(revised)
+                events.append(
+                    {
+                        "kind": "REVISED",
+                        "eventDate": event_day.isoformat(),
+                        "productIds": [revised["id"]],
+                        "description": "Revised and updated edition",
+                    }
+                )
+            elif n % 15 == 8:
+                reissue = _product(
+                    n,
+                    4,
+                    "BC",
+                    isbn13(300000 + n),
+                    event_day,
+                    "04" if event_day <= today else "02",
+                    imprint,
+                    title,
+                    editionStatement="Reissue",
+                )
+                if event_day <= today:
+                    print_product["onixPublishingStatusCode"] = "07"
+                work_products.append(reissue)
+                events.append(
+                    {
+                        "kind": "REISSUED",
+                        "eventDate": event_day.isoformat(),
+                        "productIds": [reissue["id"]],
+                        "description": "Reissued in paperback",
+                    }
+                )
+            else:
+                covered = [p["id"] for p in work_products if p["onix21ProductFormCode"] in ("BB", "BC", "DG")]
+                events.append(
+                    {
+                        "kind": "REPACKAGED",
+                        "eventDate": event_day.isoformat(),
+                        "productIds": covered,
+                        "description": "New cover design",
+                    }
+                )
+            event_time = datetime.combine(event_day, now.timetz())
+            updated = max(updated, min(event_time, now))
+        series = []
+        if n % 9 == 0:
+            series_id, series_name = SERIES[(n // 9) % len(SERIES)]
+            series.append(
+                {"id": str(8000 + n), "partNumber": str(n // 9), "series": {"id": series_id, "name": series_name}}
+            )
+        for product in work_products:
+            product["updatedAt"] = updated.isoformat()
+            product["authorshipDescription"] = authorship
+        works.append(
+            {
+                "id": work_id(n),
+                "title": title,
+                "subtitle": "A Novel" if n % 7 == 0 else None,
+                "authorshipDescription": authorship,
+                "contributorPrettyList": ", ".join(c["contributor"]["name"] for c in contributions),
+                "editionNumber": edition_number,
+                "editionStatement": edition_statement,
+                "contributions": contributions,
+                "subjectCodes": subjects,
+                "seriesMemberships": series,
+                "imprint": imprint,
+                "updatedAt": updated.isoformat(),
+                "lifecycleEvents": events,
+                "productIds": [p["id"] for p in work_products],
+            }
+        )
+        products.extend(work_products)
+    return works, products
