@@ -248,8 +248,17 @@ class TradingGridHook(PartnerHook):
                     raise
                 on_invalid(f"invalid Trading Grid case: {describe_validation_error(exc)}", item)
 
-    def get_case(self, case_id: str) -> PartnerCase:
-        return PartnerCase.model_validate(self.transport.json("GET", self.path("case", case_id=case_id)))
+    def get_case(self, case_id: str, *, on_invalid: OnInvalid | None = None) -> PartnerCase | None:
+        """One case; if it fails validation it goes to ``on_invalid`` and ``None`` is returned
+        (without a callback it raises)."""
+        raw = self.transport.json("GET", self.path("case", case_id=case_id))
+        try:
+            return PartnerCase.model_validate(raw)
+        except ValidationError as exc:
+            if on_invalid is None:
+                raise
+            on_invalid(f"invalid Trading Grid case: {describe_validation_error(exc)}", raw)
+            return None
 
     def set_case_status(self, case_id: str, status: CaseStatus | str, reason: str | None = None) -> PartnerCase:
         """Move a case on; setting the status it already has changes nothing (PUT)."""
