@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
 from contentops_sandbox.smintio import images, seed
+from contentops_sandbox.smintio.comments import add_comment_routes
 from contentops_sandbox.smintio.references import add_reference_routes
 
 #: Every product path of this sandbox (modelled; see the module docstring).
@@ -496,4 +497,5 @@ def create_app(config: SandboxConfig) -> FastAPI:
         return _public(updated)
 
     add_reference_routes(app, ctx, save_asset)  # assets by external reference, files (references.py)
+    add_comment_routes(app, ctx)  # comments on assets (comments.py)
     return app

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
 from contentops_sandbox.trading_grid.cases import CASE_PATHS, add_case_routes
 from contentops_sandbox.trading_grid.community import USER_PATHS, add_user_routes, seed_users
+from contentops_sandbox.trading_grid.submissions import SUBMISSION_PATHS, add_submission_routes
 
 PATHS = {
     "token": "/v1/oauth2/tokens",
@@ -38,6 +39,7 @@ PATHS = {
     "posts": "/communities/v1/communities/{community_id}/posts",
     **USER_PATHS,  # sourced: users, roles, user entitlements (community.py)
     **CASE_PATHS,  # modelled: partner cases and co-marketing sign-offs (cases.py)
+    **SUBMISSION_PATHS,  # modelled: partner submissions (localized files) and our replies (submissions.py)
     "attachment": "/communities/v1/communities/{community_id}/posts/{post_ref}/attachments/{attachment_ref}",
 }
 DEMO_COMPANY = "GC00804444LX"
@@ -242,4 +244,5 @@ def create_app(config: SandboxConfig) -> FastAPI:
 
     add_user_routes(app, ctx, company_or_404)
     add_case_routes(app, ctx)
+    add_submission_routes(app, ctx)  # partner-submitted files and replies (submissions.py)
     return app

@@ -36,6 +36,7 @@ from pydantic import BaseModel, Field
 
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
 from contentops_sandbox.vip.catalog import add_catalog_routes, seed_catalog
+from contentops_sandbox.vip.return_files import add_return_file_routes
 
 PATHS = {
     "token": "/adfs/oauth2/token",
@@ -57,7 +58,7 @@ DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the sandboxes' published demo
 DEMO_REFRESH_TOKEN = "vip-demo-refresh-token"  # noqa: S105
 REGIONS = ("emea", "dach", "north_america", "apac", "latam", "uk_and_ireland")
 RECIPIENT_KINDS = ("distributor", "regional_team", "agency", "publishing_partner")
-RETURN_STATUSES = {"received", "accepted", "rejected", "quarantined"}
+RETURN_STATUSES = {"received", "in_review", "accepted", "rejected", "quarantined"}
 
 
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:
@@ -317,6 +318,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
         item = {"id": return_id, "status": "received", "received_at": now(), **body}
         ctx.store.put("return", return_id, item, action="received")
         return item
+
+    add_return_file_routes(app, ctx)  # the files of returns (return_files.py)
 
     add_catalog_routes(app, ctx)  # VIP-held content (catalog.py)
     return app

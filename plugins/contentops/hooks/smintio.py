@@ -40,6 +40,7 @@ from contentops.hooks.transport import DownloadResult
 from contentops.models.smintio import (
     ApprovalStatus,
     Asset,
+    AssetComment,
     Campaign,
     GenericMetadata,
     LicensePurchaseTransaction,
@@ -87,6 +88,7 @@ class SmintioHook(RefreshTokenHook):
         "asset_metadata": "assets/{asset_id}/metadata",
         "asset_variants": "assets/{asset_id}/variants",
         "asset_retire": "assets/{asset_id}/retire",
+        "asset_comments": "assets/{asset_id}/comments",
         "asset_binary": "assets/{asset_id}/binaries/{binary_id}/content",
         "campaigns": "campaigns",
         "campaign": "campaigns/{campaign_id}",
@@ -286,6 +288,25 @@ class SmintioHook(RefreshTokenHook):
         return Asset.model_validate(
             self.transport.json(
                 "POST", self._portals("asset_retire", asset_id=asset_id), json={"reason": reason}, idempotent=True
+            )
+        )
+
+    def comments(self, asset_id: str) -> list[AssetComment]:
+        """What reviewers and brand managers said about an asset, oldest first (modelled)."""
+        body = self.transport.json("GET", self._portals("asset_comments", asset_id=asset_id)) or {}
+        return [AssetComment.model_validate(item) for item in body.get("items") or []]
+
+    def add_comment(
+        self, asset_id: str, text: str, *, author: str | None = None, external_ref: str | None = None
+    ) -> AssetComment:
+        """Add a comment; one with an ``external_ref`` already on the asset is not added twice."""
+        body = {"text": text, "author": author, "external_ref": external_ref}
+        return AssetComment.model_validate(
+            self.transport.json(
+                "POST",
+                self._portals("asset_comments", asset_id=asset_id),
+                json=body,
+                idempotent=external_ref is not None,
             )
         )
 

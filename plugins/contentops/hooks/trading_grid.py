@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
 from contentops.hooks.base import OnInvalid, PartnerHook, describe_validation_error
 from contentops.hooks.errors import InvalidConnectionError
+from contentops.hooks.trading_grid_submissions import SUBMISSION_PATHS, PartnerSubmissionsMixin
 from contentops.models.trading_grid import (
     CaseComment,
     CaseStatus,
@@ -38,7 +39,7 @@ from contentops.models.trading_grid import (
 )
 
 
-class TradingGridHook(PartnerHook):
+class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
     conn_name_attr: ClassVar[str] = "trading_grid_conn_id"
     default_conn_name: ClassVar[str] = "opentext_trading_grid_default"
     conn_type: ClassVar[str] = "opentext_trading_grid"
@@ -68,6 +69,7 @@ class TradingGridHook(PartnerHook):
         "case_link": "communities/v1/cases/{case_id}/links/{link_ref}",
         "signoffs": "communities/v1/signoffs",
         "signoff": "communities/v1/signoffs/{signoff_ref}",
+        **SUBMISSION_PATHS,  # partner submissions and our replies (trading_grid_submissions.py)
     }
 
     def __init__(self, trading_grid_conn_id: str | None = None, **kwargs: Any) -> None:

@@ -422,3 +422,17 @@ class Campaign(PartnerModel):
     segments: list[str] = Field(default_factory=list)
     client: str | None = None
     status: str | None = None
+
+
+class AssetComment(PartnerModel):
+    """A comment on an asset (modelled Portals backend): what a reviewer or brand manager said.
+
+    ``external_ref`` is set on comments an integration mirrored from another system, so each is
+    mirrored once and never mirrored back."""
+
+    id: str
+    asset_id: str
+    text: str
+    author: str | None = None
+    external_ref: str | None = None
+    created_at: UtcDateTime | None = None

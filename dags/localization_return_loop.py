@@ -1,0 +1,127 @@
+"""
+### Localization return loop
+
+Every 15 minutes, on its data interval: picks up the localized variants, translations and
+resized derivatives that regional teams returned in **VIP** and partners submitted in
+**Trading Grid**, and validates each before anything else — a file name that cannot leave its
+folder, an allowed content type (sniffed from the bytes, not only the label), the size limit, a
+download URL on the partner's own host and port, and a master in Smint.io whose license allows a
+derivative in that language and region. A refused return is quarantined with its reason and the
+partner is told why (VIP return status, Trading Grid reply).
+
+Accepted returns are downloaded (streamed, never following a link off the partner's host),
+uploaded to Smint.io as variants of their master, and reviewed in a **regional localization
+review** workflow in OpenText Workflow Service; comments and status are kept in step both ways.
+The wait for reviewers happens in the triggerer (deferrable) and is bounded per run — a review
+still open is picked up by the next run. An approved variant becomes an APPROVED Exstream image
+with its region and language for localized document assembly, and goes back to the region: an
+item in the region's VIP package with the return `accepted`, or a Trading Grid reply naming the
+approved version.
+
+`dry_run` validates and reports without changing anything. Every run writes a report (the
+run's **Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from contentops.sensors.workflow import WorkflowInstanceSensor
+
+SPAN = timedelta(minutes=15)
+
+
+@dag(
+    dag_id="localization_return_loop",
+    schedule=CronDataIntervalTimetable("*/15 * * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "localization", "vip", "trading-grid", "opentext-workflow", "exstream"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    params={
+        "lookback_hours": Param(
+            24,
+            type="integer",
+            minimum=0,
+            maximum=24 * 30,
+            description="Also look at undecided returns received this many hours before the window",
+        ),
+        "max_file_mb": Param(50, type="number", exclusiveMinimum=0, description="Largest file accepted (MB)"),
+        "exstream_domain": Param("retail", type="string", description="Exstream domain the localized images go to"),
+        "wait_for_reviews": Param(True, type="boolean", description="Wait (deferred) for open reviews in this run"),
+        "poll_interval": Param(30, type="integer", minimum=1, description="Seconds between workflow polls"),
+        "dry_run": Param(False, type="boolean", description="Validate and report; change nothing"),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+        "vip_conn_id": Param("vip_default", type="string"),
+        "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
+        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
+    },
+)
+def localization_return_loop() -> None:
+    @task
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        return sync_license_index(PipelineRun.from_context(context, default_span=SPAN))
+
+    @task
+    def intake(_: dict[str, object], **context: object) -> list[list[str]]:
+        from contentops.pipelines import localization
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=SPAN)
+        result = localization.intake(
+            run, lookback_hours=run.params["lookback_hours"], policy=localization.policy_from(run.params)
+        )
+        return result["batches"]
+
+    @task
+    def take_in(batch: list[str], **context: object) -> dict[str, int]:
+        from contentops.pipelines import localization
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=SPAN)
+        return localization.take_in(run, batch, policy=localization.policy_from(run.params))
+
+    @task(trigger_rule="none_failed")
+    def sync_reviews(_: list[dict[str, int]], **context: object) -> list[str]:
+        from contentops.pipelines import localization
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=SPAN)
+        ids = localization.sync_reviews(run)
+        return ids if run.params["wait_for_reviews"] else []
+
+    @task(trigger_rule="none_failed")
+    def apply_reviews(_: object, **context: object) -> dict[str, int]:
+        from contentops.pipelines import localization
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=SPAN)
+        return localization.apply_reviews(run, exstream_domain=run.params["exstream_domain"])
+
+    @task(trigger_rule="none_failed")
+    def report(_: dict[str, int], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        return PipelineRun.from_context(context, default_span=SPAN).write_report("Localization return loop")
+
+    batches = intake(sync_licenses())
+    taken = take_in.expand(batch=batches)
+    waits = WorkflowInstanceSensor.partial(
+        task_id="wait_for_review",
+        workflow_conn_id="{{ params.workflow_conn_id }}",
+        poll_interval="{{ params.poll_interval }}",
+        timeout=timedelta(minutes=10).total_seconds(),  # a review still open is the next run's
+        soft_fail=True,
+    ).expand(instance_id=sync_reviews(taken))
+    report(apply_reviews(waits.output))
+
+
+localization_return_loop()

@@ -1,0 +1,70 @@
+"""Partner submissions on Trading Grid: the files partners send back, and our replies (modelled).
+
+Mixed into :class:`contentops.hooks.trading_grid.TradingGridHook`; kept in its own module so
+the localization loop's part of the hook changes apart from communities and cases. Modelled
+(no public API; docs/systems/trading_grid.md): submissions listed since a time with the file's
+metadata and a download URL on Trading Grid's own host, and replies by our own reference (a
+replay answers nothing twice). The file itself is fetched with
+:meth:`~contentops.hooks.base.PartnerHook.download_partner_file`, confined to the connection's
+own origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from contentops.hooks.base import OnInvalid, describe_validation_error
+from contentops.models.trading_grid_submissions import PartnerSubmission, SubmissionReply
+
+SUBMISSION_PATHS: dict[str, str] = {
+    "submissions": "communities/v1/submissions",
+    "submission_reply": "communities/v1/submissions/{submission_id}/replies/{reply_ref}",
+}
+
+
+class PartnerSubmissionsMixin:
+    """Submission reading and replying for a hook with ``transport`` and ``path()``."""
+
+    transport: Any
+    path: Any
+
+    def iter_submissions(
+        self, since: datetime | None = None, *, page_size: int = 50, on_invalid: OnInvalid | None = None
+    ) -> Iterator[PartnerSubmission]:
+        """Submissions received after ``since``; one that fails validation goes to ``on_invalid``."""
+        params = {"since": since.isoformat()} if since else None
+        for item in self.transport.iter_offset(
+            self.path("submissions"),
+            items=lambda p: p["submissions"],
+            page_size=page_size,
+            params=params,
+            total=lambda p: p.get("totalCount"),
+        ):
+            try:
+                yield PartnerSubmission.model_validate(item)
+            except ValidationError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(f"invalid Trading Grid submission: {describe_validation_error(exc)}", item)
+
+    def reply_to_submission(
+        self,
+        submission_id: str,
+        reply_ref: str,
+        *,
+        status: str,
+        message: str,
+        asset_id: str | None = None,
+        version: int | None = None,
+    ) -> SubmissionReply:
+        """Tell the partner what became of a submission (PUT by our reference: safe to repeat)."""
+        body = {"status": status, "message": message, "assetId": asset_id, "version": version}
+        return SubmissionReply.model_validate(
+            self.transport.json(
+                "PUT", self.path("submission_reply", submission_id=submission_id, reply_ref=reply_ref), json=body
+            )
+        )
