@@ -339,7 +339,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
         binary = next((b for b in asset.get("binaries") or [] if b.get("id") == binary_id), None)
         if binary is None:
             raise ctx.error(404, "not_found", f"asset {asset_id} has no binary {binary_id}")
-        content = images.png(f"{binary_id}:v{asset.get('version', 1)}")
+        # a binary that names its own version keeps its file when only the asset's metadata changes
+        content = images.png(f"{binary_id}:v{binary.get('version') or asset.get('version', 1)}")
         headers = {"Content-Length": str(len(content)), "Content-Disposition": f'attachment; filename="{binary_id}"'}
         return StreamingResponse(
             iter([content]), media_type=binary.get("content_type") or "application/octet-stream", headers=headers

@@ -1,0 +1,90 @@
+"""
+### Exstream template sync
+
+Hourly, on its data interval, for each Exstream domain (the `domains` Param, or every domain):
+
+1. **Review outcomes** — template reviews started by earlier runs that have ended in OpenText
+   Workflow Service are applied: approved → the image and its communications are APPROVED again;
+   otherwise REJECTED, and the asset is flagged in Smint.io.
+2. **Production feedback (EXS-3)** — resources production flagged in the window: a replacement
+   request puts the Smint.io asset back in review and tags it; a retirement retires the asset in
+   Smint.io and takes the resource out of APPROVED. Feedback about resources we never delivered,
+   or that cannot be read, is quarantined.
+3. **Changed images (EXS-8)** — an asset delivered to `exstream:<domain>` whose Smint.io version is
+   newer than the one Exstream holds and whose file changed: the resource's content is replaced,
+   the image and every communication that uses it (DAS links) go to REVIEW — so the next
+   production run cannot use them before someone approved — and one template review workflow per
+   resource and asset version is started.
+
+Every partner write happens once (the ledger's idempotency keys); a re-run changes nothing.
+`dry_run` reports what would happen. Every run writes a report (the run's **Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+
+@dag(
+    dag_id="exstream_template_sync",
+    schedule=CronDataIntervalTimetable("20 * * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "exstream", "smintio", "opentext-workflow"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "domains": Param(
+            [], type="array", items={"type": "string"}, description="Exstream domains; empty = every domain"
+        ),
+        "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
+        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+    },
+)
+def exstream_template_sync() -> None:
+    @task
+    def apply_review_outcomes(**context: object) -> dict[str, int]:
+        from contentops.pipelines import exstream_template_sync as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        return steps.apply_review_outcomes(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
+
+    @task
+    def collect_feedback(_: dict[str, int], **context: object) -> dict[str, int]:
+        from contentops.pipelines import exstream_template_sync as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        return steps.collect_feedback(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
+
+    @task
+    def find_changed(_: dict[str, int], **context: object) -> list[list[str]]:
+        from contentops.pipelines import exstream_template_sync as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        return steps.find_changed(PipelineRun.from_context(context, default_span=timedelta(hours=1)))["batches"]
+
+    @task
+    def replace_and_review(batch: list[str], **context: object) -> dict[str, int]:
+        from contentops.pipelines import exstream_template_sync as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
+        return steps.replace_and_review(run, batch)
+
+    @task(trigger_rule="none_failed")
+    def report(_: list[dict[str, int]], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
+        return run.write_report("Exstream template sync")
+
+    batches = find_changed(collect_feedback(apply_review_outcomes()))
+    report(replace_and_review.expand(batch=batches))
+
+
+exstream_template_sync()

@@ -1,0 +1,375 @@
+"""The Exstream template sync's steps: changed images reach the templates only through review (EXS-8),
+and production feedback reaches Smint.io (EXS-3).
+
+EXS-8. Exstream holds the asset version the ledger says was delivered to ``exstream:<domain>``.
+When Smint.io has a newer version of that asset (a changed logo, product image or disclosure
+graphic) whose file differs from what Exstream holds, the resource's content is replaced — a new
+version, in DRAFT — and the image and every communication that uses it (DAS links) go to REVIEW,
+so no production run uses them until someone approved the change. One **template review**
+workflow per resource and asset version is started in OpenText Workflow Service. A later run
+applies the review's outcome: approved → the resources are APPROVED again; otherwise REJECTED,
+and the asset is flagged in Smint.io. Nothing here waits for the reviewers.
+
+EXS-3. Production flags resources for replacement or retirement. A replacement request puts the
+asset back in review in Smint.io and tags it; a retirement retires the asset in Smint.io and
+takes the resource out of APPROVED in Exstream (the ledger's delivery is withdrawn).
+
+Every partner write goes through :meth:`PipelineRun.deliver_once` (workflows through
+:func:`start_workflow_once`), so re-runs and retries change nothing twice.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from contentops.hooks.errors import ConflictError, NotFoundError, RequestRejectedError
+from contentops.ledger import Action, DeliveryRecord
+from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.workflows import business_key, start_workflow_once
+
+TEMPLATE_REVIEW = "template_review"
+BATCH_SIZE = 25
+COMMUNICATION = "exstrapplication"
+#: Tags the sync puts on Smint.io assets.
+TAG_REPLACEMENT = "exstream:replacement-requested"
+TAG_RETIRE = "exstream:retire-requested"
+TAG_REVIEW_REJECTED = "exstream:template-review-rejected"
+
+
+def domains(run: PipelineRun) -> list[str]:
+    """The DAS domains to work on: the ``domains`` Param, else every domain Exstream lists."""
+    chosen = [d for d in run.params.get("domains") or [] if d]
+    return chosen or [d.id for d in run.hook("exstream").list_domains()]
+
+
+def _since(run: PipelineRun, cursor: str) -> datetime:
+    """The window's start, or an earlier stored end of the last successful run (a missed run is
+    caught up; a backfill reads its own window)."""
+    stored = run.ledger.get_cursor(cursor)
+    if stored:
+        earlier = datetime.fromisoformat(stored)
+        if earlier < run.window.start:
+            return earlier
+    return run.window.start
+
+
+def _advance(run: PipelineRun, cursor: str) -> None:
+    if run.dry_run:
+        return
+    stored = run.ledger.get_cursor(cursor)
+    if not stored or datetime.fromisoformat(stored) < run.window.end:
+        run.ledger.set_cursor(cursor, run.window.end.isoformat())
+
+
+def _exstream_deliveries(run: PipelineRun, domain: str | None = None) -> list[DeliveryRecord]:
+    prefix = f"exstream:{domain}" if domain else "exstream:"
+    return [d for d in run.ledger.deliveries(target_prefix=prefix) if domain is None or d.target == prefix]
+
+
+def _asset_of_resource(run: PipelineRun, domain: str, resource_id: str) -> DeliveryRecord | None:
+    """The delivery that put a resource into Exstream (the newest, if the slot was re-created)."""
+    matches = [d for d in _exstream_deliveries(run, domain) if d.remote_id == resource_id]
+    return matches[-1] if matches else None
+
+
+# -- review outcomes (EXS-8, second half) ----------------------------------------------------------
+def apply_review_outcomes(run: PipelineRun) -> dict[str, int]:
+    """Reviews started by earlier runs that have ended: the resources are approved or rejected."""
+    counts: Counter[str] = Counter()
+    if run.dry_run:
+        return dict(counts)
+    workflow = run.hook("workflow")
+    for record in run.ledger.open_processes(TEMPLATE_REVIEW):
+        if not record.instance_id:
+            continue  # still being started by another run
+        instance = workflow.get_instance(record.instance_id)
+        if not instance.ended:
+            counts["reviews_pending"] += 1
+            continue
+        counts.update(_apply_review(run, record, instance))
+    return dict(counts)
+
+
+def _apply_review(run: PipelineRun, record: Any, instance: Any) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    variables = {**instance.variables, **(record.variables or {})}
+    outcome = instance.outcome or ("approved" if instance.completed else "terminated")
+    asset_id = str(variables.get("asset_id") or "")
+    domain = str(variables.get("domain") or "")
+    version = variables.get("asset_version")
+    state = "APPROVED" if outcome == "approved" else "REJECTED"
+    exstream = run.hook("exstream")
+    for resource_id in variables.get("resources") or []:
+
+        def decide(_plan: Any, resource_id: str = resource_id) -> str:
+            exstream.set_state(domain, resource_id, state, f"Template review {instance.id}: {outcome}")
+            return resource_id
+
+        try:
+            run.deliver_once(
+                asset_id, f"{version}-{outcome}", f"exstream_review_outcome:{domain}/{resource_id}", decide
+            )
+        except (RequestRejectedError, NotFoundError) as exc:
+            # moved on by someone in Exstream meanwhile: their decision stands, ours is reported
+            run.record(asset_id, f"exstream:{domain}/{resource_id}", "review_outcome_not_applied", str(exc))
+            counts["not_applied"] += 1
+            continue
+        run.record(asset_id, f"exstream:{domain}/{resource_id}", f"review_{state.lower()}", detail=instance.id)
+        counts[f"resources_{state.lower()}"] += 1
+    if state == "REJECTED" and asset_id:
+
+        def flag(_plan: Any) -> str:
+            run.hook("smintio").update_metadata(
+                asset_id,
+                {"exstream_template_review": {"instance": instance.id, "outcome": outcome, "version": version}},
+                tags_add=[TAG_REVIEW_REJECTED],
+            )
+            return asset_id
+
+        run.deliver_once(asset_id, f"{version}-{outcome}", "smintio_template_review:exstream", flag)
+        run.record(asset_id, "smintio", "review_rejected_flagged", outcome, detail=instance.id)
+    run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
+    counts[f"reviews_{outcome}"] += 1
+    return counts
+
+
+# -- production feedback (EXS-3) ----------------------------------------------------------------
+def collect_feedback(run: PipelineRun) -> dict[str, int]:
+    """Feedback production gave in the window flows back to Smint.io, once per feedback item."""
+    counts: Counter[str] = Counter()
+    exstream = run.hook("exstream")
+    smintio = run.hook("smintio")
+    on_invalid = run.quarantine_callback("exstream", "production_feedback")
+    for domain in domains(run):
+        cursor = f"{run.dag_id}:feedback:{exstream.conn_id}:{domain}"
+        for item in exstream.iter_feedback(
+            domain, since=_since(run, cursor), until=run.window.end, on_invalid=on_invalid
+        ):
+            delivery = _asset_of_resource(run, domain, item.resource_id)
+            if delivery is None:
+                run.quarantine(
+                    "exstream",
+                    "production_feedback",
+                    f"resource {item.resource_id} in {domain} was not delivered from Smint.io",
+                    item.model_dump(mode="json", by_alias=True),
+                    ref=item.id,
+                )
+                counts["quarantined"] += 1
+                continue
+            asset_id = delivery.asset_id
+            note = {
+                "exstream_feedback": {
+                    "id": item.id,
+                    "action": item.action,
+                    "reason": item.reason,
+                    "resource": f"{domain}/{item.resource_id}",
+                    "by": item.created_by,
+                    "at": item.created_date.isoformat(),
+                }
+            }
+
+            def send(_plan: Any, item: Any = item, asset_id: str = asset_id, note: dict[str, Any] = note) -> str:
+                comment = f"Exstream production feedback {item.id}: {item.reason}"
+                if item.action == "retire":
+                    smintio.update_metadata(asset_id, note, tags_add=[TAG_RETIRE])
+                    smintio.retire_asset(asset_id, comment)
+                else:
+                    asset = smintio.update_metadata(asset_id, note, tags_add=[TAG_REPLACEMENT])
+                    if asset.approval_status is ApprovalStatus.APPROVED:
+                        smintio.set_approval(asset_id, ApprovalStatus.IN_REVIEW, comment)
+                return item.id
+
+            done = run.deliver_once(asset_id, f"feedback-{item.id}", "smintio_feedback:exstream", send)
+            if item.action == "retire":
+                _block_retired(run, domain, item, delivery)
+            if done.action is Action.SKIP:
+                counts["already_applied"] += 1
+                continue
+            run.record(asset_id, f"exstream:{domain}", f"feedback_{item.action}", item.reason, detail=item.id)
+            counts[f"feedback_{item.action}"] += 1
+        _advance(run, cursor)
+    return dict(counts)
+
+
+def _block_retired(run: PipelineRun, domain: str, item: Any, delivery: DeliveryRecord) -> None:
+    """A retired asset leaves APPROVED in Exstream too (once); its delivery is withdrawn in the ledger."""
+    if run.dry_run:
+        return
+    exstream = run.hook("exstream")
+
+    def block(_plan: Any) -> str:
+        try:
+            if exstream.get_resource(domain, item.resource_id).is_approved:
+                exstream.block(domain, item.resource_id, f"Retired on production feedback: {item.reason}")
+        except NotFoundError:
+            pass  # removed in Exstream already
+        return str(item.resource_id)
+
+    run.deliver_once(delivery.asset_id, f"feedback-{item.id}", f"exstream_block:{domain}/{item.resource_id}", block)
+    if delivery.status == "delivered":
+        run.ledger.withdraw(
+            delivery.pipeline, delivery.asset_id, delivery.target, f"retired: {item.reason}", run_id=run.run_id
+        )
+
+
+# -- changed images (EXS-8, first half) -------------------------------------------------------------
+def _outdated(delivery: DeliveryRecord, asset: Asset) -> bool:
+    try:
+        return delivery.status == "delivered" and int(delivery.version or 0) < asset.version
+    except ValueError:
+        return False
+
+
+def find_changed(run: PipelineRun) -> dict[str, Any]:
+    """Assets delivered to Exstream whose Smint.io version is newer than the one Exstream holds.
+
+    Reads only the assets Smint.io changed since the last run; returns counts and batches of
+    asset ids (small, for XCom and task mapping).
+    """
+    by_asset: dict[str, list[DeliveryRecord]] = {}
+    for delivery in _exstream_deliveries(run):
+        if delivery.status == "delivered":
+            by_asset.setdefault(delivery.asset_id, []).append(delivery)
+    counts: Counter[str] = Counter(delivered_assets=len(by_asset))
+    changed: list[str] = []
+    if by_asset:
+        smintio = run.hook("smintio")
+        cursor = f"{run.dag_id}:assets:{smintio.conn_id}"
+        for asset in smintio.iter_assets(
+            changed_since=_since(run, cursor), on_invalid=run.quarantine_callback("smintio", "asset")
+        ):
+            deliveries = [d for d in by_asset.get(asset.id, []) if _outdated(d, asset)]
+            if not deliveries or asset.approval_status is ApprovalStatus.RETIRED:
+                continue
+            for delivery in deliveries:
+                run.record(
+                    asset.id,
+                    delivery.target,
+                    "newer_version",
+                    f"Exstream holds v{delivery.version}, Smint.io has v{asset.version}",
+                    detail=delivery.remote_id or "",
+                )
+            counts["changed_assets"] += 1
+            changed.append(asset.id)
+        _advance(run, cursor)
+    batches = [changed[i : i + BATCH_SIZE] for i in range(0, len(changed), BATCH_SIZE)]
+    return {"counts": dict(counts), "batches": batches}
+
+
+def replace_and_review(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
+    """Replace each changed image in Exstream and put it, and every communication using it, into review."""
+    counts: Counter[str] = Counter()
+    if run.dry_run:
+        return dict(counts)
+    smintio = run.hook("smintio")
+    for asset_id in asset_ids:
+        asset = smintio.get_asset(asset_id)
+        for delivery in _exstream_deliveries(run):
+            if delivery.asset_id != asset_id or not _outdated(delivery, asset):
+                continue
+            counts.update(_replace_one(run, asset, delivery))
+    return dict(counts)
+
+
+def _replace_one(run: PipelineRun, asset: Asset, delivery: DeliveryRecord) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    exstream = run.hook("exstream")
+    domain = delivery.target.removeprefix("exstream:")
+    resource_id = delivery.remote_id or ""
+    if not asset.binaries:
+        run.record(asset.id, delivery.target, "not_replaced", "the asset has no file in Smint.io")
+        counts["no_file"] += 1
+        return counts
+    binary = asset.binaries[0]
+    try:
+        resource = exstream.get_resource(domain, resource_id)
+    except NotFoundError:
+        run.record(asset.id, delivery.target, "not_replaced", f"resource {resource_id} no longer exists in {domain}")
+        counts["resource_missing"] += 1
+        return counts
+    held = resource.content.sha256 if resource.content else None
+    with tempfile.TemporaryDirectory(prefix="contentops-exstream-") as scratch:
+        path = Path(scratch) / (binary.name or f"{asset.id}.bin")
+        if binary.sha256 and held and binary.sha256 == held:
+            digest = held  # Smint.io declares the file unchanged: no download needed
+        else:
+            digest = run.hook("smintio").download_asset_binary(asset.id, binary.id, path).sha256
+        unchanged = held is not None and digest == held
+
+        def replace(_plan: Any) -> str:
+            if not unchanged:
+                exstream.replace_content(
+                    domain,
+                    resource_id,
+                    path,
+                    name=resource.name,
+                    content_type=binary.content_type or asset.content_type or "application/octet-stream",
+                )
+            return resource_id
+
+        # the slot of the pipeline that delivered the image: Exstream now holds this version
+        run.deliver_once(
+            asset.id,
+            asset.version,
+            delivery.target,
+            replace,
+            pipeline=delivery.pipeline,
+            license_ref=delivery.license_ref,
+        )
+    if unchanged:
+        run.record(
+            asset.id, delivery.target, "content_unchanged", f"v{asset.version} has the same file", detail=resource_id
+        )
+        counts["content_unchanged"] += 1
+        return counts
+    run.record(asset.id, delivery.target, "content_replaced", f"v{asset.version}", detail=resource_id)
+    counts["replaced"] += 1
+    communications = [r.id for r in exstream.iter_users_of(domain, resource_id, types=[COMMUNICATION])]
+    comment = f"{resource.name} changed (Smint.io {asset.id} v{asset.version}): review before the next production run"
+    in_review = []
+    for subject in [resource_id, *communications]:
+
+        def review(_plan: Any, subject: str = subject) -> str:
+            return str(exstream.submit_for_review(domain, subject, comment).id)
+
+        try:
+            run.deliver_once(asset.id, asset.version, f"exstream_review:{domain}/{subject}", review)
+        except (RequestRejectedError, ConflictError) as exc:
+            run.record(asset.id, f"exstream:{domain}/{subject}", "review_not_possible", str(exc))
+            counts["review_not_possible"] += 1
+            continue
+        in_review.append(subject)
+        run.record(asset.id, f"exstream:{domain}/{subject}", "in_review", comment)
+    counts["communications_in_review"] += len([s for s in in_review if s != resource_id])
+    key = business_key(TEMPLATE_REVIEW, f"{domain}/{resource_id}", asset.version)
+    instance, started = start_workflow_once(
+        run.hook("workflow"),
+        run.ledger,
+        TEMPLATE_REVIEW,
+        key,
+        name=f"Template review: {resource.name} in {domain}",
+        variables={
+            "asset_id": asset.id,
+            "asset_version": asset.version,
+            "domain": domain,
+            "resource_id": resource_id,
+            "resources": in_review,
+            "communications": communications,
+        },
+        run_id=run.run_id,
+    )
+    if started:  # kept with the business key, so the outcome can be applied whatever the partner returns
+        run.ledger.update_process(
+            key,
+            variables={"asset_id": asset.id, "asset_version": asset.version, "domain": domain, "resources": in_review},
+        )
+    run.record(
+        asset.id, f"workflow:{TEMPLATE_REVIEW}", "review_started" if started else "review_running", detail=instance.id
+    )
+    counts["reviews_started" if started else "reviews_running"] += 1
+    return counts
