@@ -12,7 +12,9 @@ workflow when the license data is missing — waits for the disposition in the t
 (deferrable: no worker slot is held), and writes the disposition back to Smint.io; items
 delivered to VIP are withdrawn on a takedown or re-restricted to a renewed end date, and the
 Trading Grid communities that received an asset get updated usage guidance; Exstream image
-resources are moved out of APPROVED on a takedown, or get the renewed expiry in their metadata.
+resources are moved out of APPROVED on a takedown, or get the renewed expiry in their metadata;
+the Consonance titles the asset is attached to record its license terms, expiry and permitted
+usage (renewed, ended, …) once per disposition.
 
 `dry_run` decides and reports without starting or changing anything. Emits the Asset
 `contentops://rights-changes`. Every run writes a report (the run's **Run report** tab).
@@ -59,6 +61,7 @@ RIGHTS_CHANGES = Asset("contentops://rights-changes")
         "vip_conn_id": Param("vip_default", type="string"),
         "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
         "exstream_conn_id": Param("opentext_exstream_default", type="string"),
+        "consonance_conn_id": Param("consonance_default", type="string"),
     },
 )
 def rights_expiry_sweep() -> None:

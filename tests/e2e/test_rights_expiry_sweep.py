@@ -1,4 +1,4 @@
-"""rights_expiry_sweep end to end (OWS-2, OWS-4): dag.test() against the Smint.io and Workflow sandboxes.
+"""rights_expiry_sweep end to end (OWS-2, OWS-4, VIP-8, OTG-3, EXS-2, EXS-5, CON-2): dag.test() against the sandboxes.
 
 Effects are asserted where they land: workflow instances in the Workflow sandbox, dispositions
 on the assets in the Smint.io sandbox, business keys and audit rows in the ledger.
@@ -16,12 +16,14 @@ import pytest
 
 from contentops.ledger import Ledger
 from contentops_sandbox.connections import (
+    consonance_connection,
     exstream_connection,
     opentext_workflow_connection,
     smintio_connection,
     trading_grid_connection,
     vip_connection,
 )
+from contentops_sandbox.consonance import seed as consonance_seed
 from contentops_sandbox.smintio import seed
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +36,10 @@ PERPETUAL_ASSET = "asset-spring-10"  # license 9: no end date
 UNUSABLE_ASSET = "asset-spring-06"  # license 5: we empty its terms -> metadata missing
 VIP_PACKAGE = "campaign-spring-emea"
 RENEWED_UNTIL = "2027-06-30T00:00:00+00:00"
+#: CON-2: book assets (attached to Consonance titles) share those licenses: the one on license 3
+#: (expired) is taken down, the one on license 0 (expiring) renewed; the renewed one is attached
+#: to its own title and to a second one
+SECOND_TITLE = consonance_seed.work_id(20)
 
 
 @pytest.fixture
@@ -100,7 +106,73 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
         template = ledger.plan("campaign_release", asset_id, 1, "exstream:retail")
         ledger.begin(template)
         ledger.complete(template.key, resource_id)
-    return {"smintio": smintio, "workflow": workflow, "ledger": ledger, "vip": vip, "grid": grid, "exstream": exstream}
+    consonance = sandbox("consonance")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONSONANCE_DEFAULT", json.dumps(consonance_connection(consonance.url, backoff_max=0.05))
+    )
+    books = {
+        "ended": _book_asset_on(smintio, 3),
+        "renewed": _book_asset_on(smintio, 0),
+    }
+    titles = {
+        "ended": [_title_of(consonance, books["ended"]["metadata"]["isbn"])],
+        "renewed": [_title_of(consonance, books["renewed"]["metadata"]["isbn"]), SECOND_TITLE],
+    }
+    for which, asset in books.items():
+        for work_id in titles[which]:
+            _given_attached_to_title(consonance, ledger, asset["id"], work_id)
+    return {
+        "smintio": smintio,
+        "workflow": workflow,
+        "ledger": ledger,
+        "vip": vip,
+        "grid": grid,
+        "exstream": exstream,
+        "consonance": consonance,
+        "books": {which: asset["id"] for which, asset in books.items()},
+        "titles": titles,
+    }
+
+
+def _book_asset_on(smintio: Any, license_index: int) -> dict[str, Any]:
+    """The first book asset (cover, jacket, author photo …) the Smint.io sandbox links to that license."""
+    lpt = seed.stable_uuid("lpt", license_index)
+    return next(
+        a
+        for a in smintio.context.store.all("asset")
+        if a["id"].startswith("asset-book-") and a["license_purchase_transaction_uuid"] == lpt
+    )
+
+
+def _title_of(consonance: Any, isbn: str) -> str:
+    """The Consonance work one of whose products carries the ISBN."""
+    return next(
+        str(p["workId"]) for p in consonance.context.store.all("product") if (p.get("isbn") or {}).get("isbn13") == isbn
+    )
+
+
+def _given_attached_to_title(consonance: Any, ledger: Ledger, asset_id: str, work_id: str) -> None:
+    """State an earlier title push left: the supporting resource on the work and its ledger delivery."""
+    resource_id = f"sr-{asset_id}-{work_id}"
+    consonance.context.store.put(
+        "supporting_resource",
+        f"{work_id}:{asset_id}",
+        {
+            "id": resource_id,
+            "workId": work_id,
+            "reference": asset_id,
+            "url": f"https://demo.smint.io/{asset_id}",
+            "caption": asset_id,
+            "resourceType": "AUTHOR_PHOTO",
+            "assetId": asset_id,
+            "assetVersion": 1,
+            "productIds": [],
+            "usageRights": {"summary": "as licensed"},
+        },
+    )
+    plan = ledger.plan("title_metadata_push", asset_id, 1, f"consonance:{work_id}")
+    ledger.begin(plan)
+    ledger.complete(plan.key, resource_id)
 
 
 def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
@@ -198,6 +270,18 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     assert resources["res-logo"]["state"] == "DRAFT"
     assert resources["res-banner"]["state"] == "APPROVED"
     assert resources["res-banner"]["metadata"]["valid_until"].startswith("2027-06-30")
+    # CON-2: each Consonance title using a book asset whose license changed records the terms
+    books, titles = env["books"], env["titles"]
+    assert by_asset[books["ended"]]["processDefinitionKey"] == "rights_renewal"
+    terms = {(t["workId"], t["assetId"]): t for t in env["consonance"].context.store.all("license_terms")}
+    assert set(terms) == {(w, books[which]) for which in ("ended", "renewed") for w in titles[which]}
+    (ended,) = [terms[(w, books["ended"])] for w in titles["ended"]]
+    assert ended["status"] == "ENDED" and ended["validUntil"][:10] == by_asset[books["ended"]]["variables"]["expires"]
+    for work_id in titles["renewed"]:
+        renewed = terms[(work_id, books["renewed"])]
+        assert renewed["status"] == "RENEWED" and renewed["validUntil"].startswith("2027-06-30")
+        assert renewed["licenseReference"] == seed.stable_uuid("lpt", 0)
+        assert renewed["permittedUsage"] and "not stated" not in renewed["permittedUsage"]
     summary = ledger.run_summary("rights_expiry_sweep", run.run_id)
     assert summary and Path(summary["report_path"]).is_file()
     assert "disposition_takedown" in summary["counts"]
@@ -212,9 +296,7 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     later = [i for i in _instances(env["workflow"]) if i["id"] not in first_ids]
     assert not {i["variables"]["asset_id"] for i in later} & handled
     assert len({i["businessKey"] for i in _instances(env["workflow"])}) == len(_instances(env["workflow"]))
-    assert {
-        a["id"]: a["version"] for a in env["smintio"].context.store.all("asset") if a["id"] in handled
-    } == versions
+    assert {a["id"]: a["version"] for a in env["smintio"].context.store.all("asset") if a["id"] in handled} == versions
     vip_writes = [h for h in env["vip"].context.store.history(kind="item") if h["action"] in ("withdraw", "restrict")]
     assert len(vip_writes) == 2  # one withdrawal, one re-restriction, nothing repeated
     assert len(env["grid"].context.store.history(kind="post")) == 1  # the guidance was posted once
@@ -222,6 +304,8 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
         h for h in env["exstream"].context.store.history(kind="resource") if h["action"] in ("state:DRAFT", "metadata")
     ]
     assert len(exstream_writes) == 2
+    # CON-2: the terms were recorded once per title, and the next day's run repeated none of them
+    assert len(env["consonance"].context.store.history(kind="license_terms")) == 3
 
 
 def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict) -> None:

@@ -1,5 +1,6 @@
 """The rights expiry sweep's steps: assess licenses as of the run's end, start one workflow per
-affected asset and license version, and write each disposition back to Smint.io.
+affected asset and license version, and write each disposition back to Smint.io — and to every
+partner that holds the asset (VIP, Trading Grid, Exstream, the Consonance titles that use it).
 
 Which workflow: an asset whose license is expired, about to expire or at a usage limit gets a
 **rights renewal** workflow (renew / replace / takedown, OWS-2); an asset whose license data
@@ -11,10 +12,11 @@ start a second one, and a changed license starts a new one.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from contentops import rights
+from contentops.models.consonance import LicenseStatus
 from contentops.models.domain import SweepStatus, UsageRights
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.runtime import PipelineRun
@@ -174,6 +176,7 @@ def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[
         counts.update(apply_to_vip(run, asset_id, outcome, variables, withdraw=retire))
         counts.update(post_usage_guidance(run, asset_id, outcome, variables, result["instance_id"]))
         counts.update(apply_to_exstream(run, asset_id, outcome, variables, block=retire))
+        counts.update(record_consonance_terms(run, asset_id, outcome, variables, result["instance_id"]))
         run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
         run.record(asset_id, "smintio", f"disposition_{outcome}", detail=result["instance_id"])
         counts[outcome] += 1
@@ -284,6 +287,93 @@ def apply_to_exstream(
             )
             run.record(asset_id, delivery.target, "expiry_updated", f"valid until {variables['valid_until']}")
             counts["exstream_expiry_updated"] += 1
+    return counts
+
+
+#: What a title's record says of an asset's license after each disposition (CON-2).
+LICENSE_STATUS_FOR: dict[str, LicenseStatus] = {
+    "renew": LicenseStatus.RENEWED,
+    "takedown": LicenseStatus.ENDED,
+    "removed": LicenseStatus.ENDED,
+    "replace": LicenseStatus.REPLACEMENT_PENDING,
+    "cleared": LicenseStatus.ACTIVE,
+}
+
+
+def permitted_usage(usage: UsageRights) -> tuple[str, list[str], list[str]]:
+    """A one-line statement of what the license permits, with its territories and channels.
+
+    Terms are alternative grants, so their allowed keys are pooled; restrictions are named.
+    An empty license reads "not stated": we never turn "we do not know" into a permission."""
+    territories: dict[str, None] = {}
+    channels: dict[str, None] = {}
+    restricted: dict[str, None] = {}
+    for term in usage.terms:
+        territories.update(dict.fromkeys(term.allowed_geographies or []))
+        channels.update(dict.fromkeys(term.allowed_distributions or []))
+        restricted.update(dict.fromkeys([*(term.restricted_geographies or []), *(term.restricted_distributions or [])]))
+    text = (
+        f"{usage.provider or 'licensed'}: territories {', '.join(territories) or 'not stated'}; "
+        f"channels {', '.join(channels) or 'not stated'}"
+    )
+    if restricted:
+        text += f"; restricted: {', '.join(restricted)}"
+    if usage.editorial_only:
+        text += "; editorial use only"
+    return text, list(territories), list(channels)
+
+
+def record_consonance_terms(
+    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], instance_id: str
+) -> Counter[str]:
+    """CON-2: every Consonance title the asset is attached to (ledger deliveries to
+    ``consonance:<work id>``) gets the license terms, expiry and permitted usage the disposition
+    leaves — renewed to the workflow's ``valid_until``, or ended at the license's expiry — once per
+    disposition (one record per title and asset, updated by later dispositions)."""
+    counts: Counter[str] = Counter()
+    delivered = _delivered(run, asset_id, "consonance:")
+    if not delivered:
+        return counts
+    consonance = run.hook("consonance")
+    license_ref = variables.get("license")
+    row = run.ledger.license(license_ref) if license_ref else None
+    usage = UsageRights.model_validate(row.rights) if row else UsageRights()
+    text, territories, channels = permitted_usage(usage)
+    status = LICENSE_STATUS_FOR.get(outcome, LicenseStatus.UNDER_REVIEW)
+    valid_until = (
+        datetime.fromisoformat(variables["valid_until"])
+        if status is LicenseStatus.RENEWED and variables.get("valid_until")
+        else rights.expiry(usage)
+    )
+    for delivery in delivered:
+        work_id = delivery.target.removeprefix("consonance:")
+
+        def send(_plan: Any, work_id: str = work_id) -> str:
+            written = consonance.record_license_terms(
+                work_id,
+                reference=f"license-{asset_id}",
+                asset_id=asset_id,
+                status=status,
+                valid_until=valid_until,
+                license_reference=license_ref,
+                permitted_usage=text,
+                territories=territories,
+                channels=channels,
+            )
+            return written.record.id or f"license-{asset_id}"
+
+        # its own target kind, so terms are never mistaken for the attachment itself
+        run.deliver_once(asset_id, f"terms-{instance_id}", f"consonance_terms:{work_id}", send, license_ref=license_ref)
+        until = valid_until.date().isoformat() if valid_until else "no end date"
+        run.record(
+            asset_id,
+            delivery.target,
+            "license_terms_recorded",
+            f"{status.value}, valid until {until}",
+            license=license_ref or "",
+            expires=until,
+        )
+        counts["consonance_terms_recorded"] += 1
     return counts
 
 
