@@ -1,0 +1,98 @@
+"""
+### Co-marketing sign-off
+
+Hourly, on its data interval: Smint.io manages the co-marketing logos and templates (the
+approved assets carrying the kit tag); Trading Grid coordinates the partners' sign-off.
+
+1. Each partner community is sent the part of the kit `contentops.rights` allows in its region,
+   as one sign-off request — again only when the kit's files change.
+2. The partners' answers are recorded on the Smint.io assets (one metadata entry per community
+   and partner); when every partner asked has approved, the asset is tagged
+   `co-marketing:signed-off:<community>`.
+
+Malformed answers, and answers from partners who were not asked, are quarantined with their
+reason. Every write happens once; `dry_run` decides and reports without writing. Every run
+writes a report (the run's **Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+WINDOW = timedelta(hours=1)
+
+
+@dag(
+    dag_id="co_marketing_signoff",
+    schedule=CronDataIntervalTimetable("20 * * * *", timezone="UTC"),
+    start_date=datetime(2026, 11, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "trading-grid", "smintio", "co-marketing"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "kit_tag": Param("brand", type="string", description="Smint.io tag of the kit's logos and templates"),
+        "kit_name": Param("brand-kit", type="string", pattern="^[a-z0-9-]+$", description="Name of the kit"),
+        "communities": Param(
+            [], type="array", items={"type": "string"}, description="Only these communities; empty = all"
+        ),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            description="Date the rights are decided for in a manual run (ISO date-time); empty = the run's end",
+        ),
+        "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
+        "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+    },
+)
+def co_marketing_signoff() -> None:
+    @task
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        return sync_license_index(PipelineRun.from_context(context, default_span=WINDOW))
+
+    @task
+    def send_kits(_: dict[str, object], **context: object) -> dict[str, int]:
+        from contentops.pipelines import co_marketing
+        from contentops.pipelines.runtime import PipelineRun
+
+        params = context["params"]  # type: ignore[index]
+        return co_marketing.send_kits(
+            PipelineRun.from_context(context, default_span=WINDOW),
+            kit_tag=params["kit_tag"],
+            kit_name=params["kit_name"],
+            communities=params["communities"] or None,
+        )
+
+    @task
+    def record_signoffs(_: dict[str, int], **context: object) -> dict[str, int]:
+        from contentops.pipelines import co_marketing
+        from contentops.pipelines.runtime import PipelineRun
+
+        params = context["params"]  # type: ignore[index]
+        return co_marketing.record_signoffs(
+            PipelineRun.from_context(context, default_span=WINDOW), kit_name=params["kit_name"]
+        )
+
+    @task(trigger_rule="none_failed")
+    def report(sent: dict[str, int], answers: dict[str, int], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        notes = [
+            "Kits: " + (", ".join(f"{k} {v}" for k, v in sorted((sent or {}).items())) or "none"),
+            "Answers: " + (", ".join(f"{k} {v}" for k, v in sorted((answers or {}).items())) or "none"),
+        ]
+        run = PipelineRun.from_context(context, default_span=WINDOW)
+        return run.write_report("Co-marketing sign-off", notes=notes)
+
+    sent = send_kits(sync_licenses())
+    report(sent, record_signoffs(sent))
+
+
+co_marketing_signoff()

@@ -1,0 +1,202 @@
+"""Co-marketing sign-off (OTG-7): Smint.io manages the logos and templates, Trading Grid collects
+the partners' sign-off, and every answer is recorded back on the Smint.io asset.
+
+**The kit** is every approved Smint.io asset carrying the kit tag (``brand`` for the demo's
+logos). Each partner community gets the part of the kit that :func:`contentops.rights.evaluate`
+allows in the community's region as of the run's end (refusals are recorded with their reason),
+as one sign-off request under the reference ``<kit>-<community>-<fingerprint>``. The fingerprint
+covers what partners see — each asset's id, name, type and files — not its metadata or tags, so
+the answers this pipeline writes onto the assets never make a "new" kit; a changed file does,
+and that kit goes out for sign-off again.
+
+**The answers** of the partners asked are read back from each community's current request: the
+latest answer per partner is written into the asset's metadata
+(``co_marketing_signoff:<community>:<partner>``), once per answer; when every partner asked has
+approved, the asset gets the tag ``co-marketing:signed-off:<community>``. An answer that fails
+validation, or comes from a partner who was not asked, is quarantined once with its reason.
+All partner writes go through :meth:`PipelineRun.deliver_once`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from contentops.hooks.base import describe_validation_error
+from contentops.ledger import Action
+from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.models.trading_grid import SignoffDecision, SignoffRequest, SignoffResponse
+from contentops.pipelines.partner_cases import decide
+from contentops.pipelines.runtime import PipelineRun
+
+TARGET_PREFIX = "trading_grid_signoff:"
+XREF_ENTITY = "co_marketing_signoff"
+
+
+def asset_fingerprint(asset: Asset) -> str:
+    """What partners sign off: the asset's identity, name, type and files (not metadata or tags)."""
+    seen = {
+        "id": asset.id,
+        "name": asset.name,
+        "content_type": asset.content_type,
+        "files": sorted(json.dumps(b.model_dump(mode="json"), sort_keys=True) for b in asset.binaries),
+    }
+    return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def kit_fingerprint(assets: list[Asset]) -> str:
+    parts = sorted(f"{a.id}:{asset_fingerprint(a)}" for a in assets)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def kit_id(kit_name: str) -> str:
+    """The ledger subject of a kit's sign-off requests."""
+    return f"kit:{kit_name}"
+
+
+def send_kits(run: PipelineRun, *, kit_tag: str, kit_name: str, communities: list[str] | None = None) -> dict[str, int]:
+    """Send each community the part of the kit its region may use, once per kit version."""
+    counts: Counter[str] = Counter()
+    smintio, grid = run.hook("smintio"), run.hook("trading_grid")
+    kit = list(
+        smintio.iter_assets(
+            filters={"approval_status": ApprovalStatus.APPROVED.value, "tag": kit_tag},
+            on_invalid=run.quarantine_callback("smintio", "asset"),
+        )
+    )
+    counts["kit_assets"] = len(kit)
+    for community in grid.communities():
+        if communities and community.id not in communities:
+            continue
+        target = f"{TARGET_PREFIX}{community.id}"
+        allowed: list[Asset] = []
+        for asset in kit:
+            decision, _ = decide(run, asset, community.region, None)
+            if decision.allowed:
+                allowed.append(asset)
+            else:
+                run.record(asset.id, target, f"rights_{decision.verdict.value}", decision.summary())
+                counts["refused"] += 1
+        if not allowed:
+            counts["communities_without_kit"] += 1
+            continue
+        version = kit_fingerprint(allowed)
+        ref = f"{kit_name}-{community.id}-{version}"
+        items = [{"asset_id": a.id, "version": asset_fingerprint(a), "name": a.name} for a in allowed]
+
+        def send(_plan: Any, ref: str = ref, community_id: str = community.id, items: list[Any] = items) -> str:
+            return grid.put_signoff(
+                ref,
+                community=community_id,
+                title=f"Co-marketing kit {kit_name} for sign-off",
+                message="Please review the logos and templates and approve them, or tell us what to change.",
+                items=items,
+            ).ref
+
+        result = run.deliver_once(kit_id(kit_name), version, target, send)
+        if result.action is Action.SKIP:
+            counts["kits_unchanged"] += 1
+            continue
+        for asset in allowed:
+            if not run.dry_run:
+                run.ledger.link(XREF_ENTITY, "smintio", asset.id, f"trading_grid:{community.id}", ref)
+            run.record(asset.id, target, "sent_for_signoff", detail=ref)
+        counts["kits_sent"] += 1
+    return dict(counts)
+
+
+def record_signoffs(run: PipelineRun, *, kit_name: str) -> dict[str, int]:
+    """Write the partners' answers to each community's current sign-off request onto the assets."""
+    counts: Counter[str] = Counter()
+    smintio, grid = run.hook("smintio"), run.hook("trading_grid")
+    for delivery in run.ledger.deliveries(
+        pipeline=run.dag_id, asset_id=kit_id(kit_name), target_prefix=TARGET_PREFIX, status="delivered"
+    ):
+        if not delivery.remote_id:
+            continue
+        signoff = grid.get_signoff(delivery.remote_id)
+        latest = _latest_answers(run, signoff, counts)
+        for partner, response in latest.items():
+            for item in signoff.items:
+                _record_answer(run, smintio, signoff, item.asset_id, partner, response, counts)
+        if signoff.partners and all(
+            latest.get(p) is not None and latest[p].decision is SignoffDecision.APPROVED for p in signoff.partners
+        ):
+            for item in signoff.items:
+                _record_signed_off(run, smintio, signoff, item.asset_id, counts)
+        else:
+            counts["awaiting_signoff"] += 1
+    return dict(counts)
+
+
+def _latest_answers(run: PipelineRun, signoff: SignoffRequest, counts: Counter[str]) -> dict[str, SignoffResponse]:
+    latest: dict[str, SignoffResponse] = {}
+    for index, raw in enumerate(signoff.responses):
+        ref = f"{signoff.ref}#{index}"
+        try:
+            response = SignoffResponse.model_validate(raw)
+        except ValidationError as exc:
+            counts["quarantined"] += _quarantine_once(
+                run, ref, f"invalid sign-off answer: {describe_validation_error(exc)}", raw
+            )
+            continue
+        if response.partner_company_id not in signoff.partners:
+            counts["quarantined"] += _quarantine_once(
+                run, ref, f"partner {response.partner_company_id} was not asked to sign off {signoff.ref}", raw
+            )
+            continue
+        latest[response.partner_company_id] = response  # answers are listed oldest first
+    return latest
+
+
+def _record_answer(
+    run: PipelineRun,
+    smintio: Any,
+    signoff: SignoffRequest,
+    asset_id: str,
+    partner: str,
+    response: SignoffResponse,
+    counts: Counter[str],
+) -> None:
+    when = response.responded_at.isoformat()
+    note = f"{response.decision.value} by {response.login_id or partner} on {when[:10]} ({signoff.ref})"
+    if response.comment:
+        note += f": {response.comment}"[:500]
+
+    def send(_plan: Any) -> str:
+        smintio.update_metadata(asset_id, {f"co_marketing_signoff:{signoff.community}:{partner}": note})
+        return asset_id
+
+    version = f"{signoff.ref}:{response.decision.value}:{when}"
+    result = run.deliver_once(asset_id, version, f"smintio_signoff:{signoff.community}:{partner}", send)
+    if result.action is not Action.SKIP:
+        run.record(asset_id, f"trading_grid:{signoff.community}", f"signoff_{response.decision.value}", note)
+        counts[f"answers_{response.decision.value}"] += 1
+
+
+def _record_signed_off(
+    run: PipelineRun, smintio: Any, signoff: SignoffRequest, asset_id: str, counts: Counter[str]
+) -> None:
+    def send(_plan: Any) -> str:
+        smintio.update_metadata(
+            asset_id,
+            {f"co_marketing_signoff:{signoff.community}": f"signed off by all {len(signoff.partners)} partners"},
+            tags_add=[f"co-marketing:signed-off:{signoff.community}"],
+        )
+        return asset_id
+
+    result = run.deliver_once(asset_id, signoff.ref, f"smintio_signoff_complete:{signoff.community}", send)
+    if result.action is not Action.SKIP:
+        run.record(asset_id, f"trading_grid:{signoff.community}", "signed_off", detail=signoff.ref)
+        counts["signed_off"] += 1
+
+
+def _quarantine_once(run: PipelineRun, ref: str, reason: str, raw: Any) -> int:
+    if any(q.ref == ref for q in run.ledger.quarantined(source="trading_grid")):
+        return 0
+    run.quarantine("trading_grid", "signoff_response", reason, raw, ref=ref)
+    return 1
