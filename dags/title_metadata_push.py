@@ -1,0 +1,139 @@
+"""
+### Title metadata push
+
+Hourly, on its data interval, between **Consonance** (titles) and **Smint.io** (assets):
+
+- **Consonance → Smint.io** (CON-4, CON-7): titles changed in the interval, and titles whose
+  publication is within `lead_days` of the interval's end, push title, subtitle, contributors,
+  imprint, format, ISBN, publication date, BISAC subjects and campaign milestones onto their
+  matching Smint.io assets as metadata and tags — once per title revision, publication phase
+  and asset.
+- **Smint.io → Consonance** (CON-1, CON-5, CON-6): the approved covers, jackets, author photos,
+  promo graphics and licensed stock of each title are attached to the title record with their
+  usage-rights summary (license terms, territories, expiry), paired per format (print jacket,
+  ebook cover, audio thumbnail) with the edition's release timing — only when the license
+  allows the use in every territory and on the channel of the edition, today and on the
+  publication date. Refusals are recorded with their reasons.
+- **Revised / reissued / repackaged titles** (CON-8): the latest approved asset of each
+  slot is surfaced (tagged `title:current`), the outdated ones are retired — and only those.
+
+Which assets belong to a title is the explicit, ordered `match_rules` Param: `isbn` (ISBN in
+the asset's metadata or `isbn:` tags), `title_ref` (the work id or in-house reference in the
+asset's metadata or `title-ref:` tags), `ledger_xref` (assets the ledger links to the title,
+e.g. attached on request). Each asset counts for the first rule that matches it.
+
+**From the UI form**: set `isbn` to run for that one title only; set `isbn` **and** `asset_id`
+to attach that approved asset to that title on request (CON-3, rights-gated). `dry_run` decides
+and reports without changing anything. Every run writes a report (the run's **Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+
+@dag(
+    dag_id="title_metadata_push",
+    schedule=CronDataIntervalTimetable("15 * * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "titles", "consonance", "smintio"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    params={
+        "isbn": Param(
+            "",
+            type="string",
+            pattern=r"^$|^[0-9Xx\- ]{10,17}$",
+            description="Run for this one title only (any ISBN of it); empty = every title in scope",
+        ),
+        "asset_id": Param(
+            "",
+            type="string",
+            description="With an ISBN: attach this approved Smint.io asset to that title on request",
+        ),
+        "lead_days": Param(
+            30,
+            type="integer",
+            minimum=0,
+            maximum=365,
+            description="Titles publishing within this many days of the run's end are pushed too",
+        ),
+        "match_rules": Param(
+            ["isbn", "title_ref", "ledger_xref"],
+            type="array",
+            items={"type": "string", "enum": ["isbn", "title_ref", "ledger_xref"]},
+            minItems=1,
+            description="How assets are found for a title, in order; the first rule that matches an asset wins",
+        ),
+        "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+        "consonance_conn_id": Param("consonance_default", type="string"),
+    },
+)
+def title_metadata_push() -> None:
+    @task
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        return sync_license_index(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
+
+    @task
+    def select_titles(_: dict[str, int], **context: object) -> list[list[str]]:
+        from contentops.pipelines import titles
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
+        return titles.select_titles(run)["batches"]
+
+    @task
+    def push_metadata(batch: list[str], **context: object) -> dict[str, int]:
+        from contentops.pipelines import titles
+        from contentops.pipelines.runtime import PipelineRun
+
+        return titles.push_metadata(PipelineRun.from_context(context, default_span=timedelta(hours=1)), batch)
+
+    @task
+    def surface_latest(batch: list[str], **context: object) -> dict[str, int]:
+        from contentops.pipelines import titles
+        from contentops.pipelines.runtime import PipelineRun
+
+        return titles.surface_latest(PipelineRun.from_context(context, default_span=timedelta(hours=1)), batch)
+
+    @task
+    def attach_assets(batch: list[str], **context: object) -> dict[str, int]:
+        from contentops.pipelines import titles
+        from contentops.pipelines.runtime import PipelineRun
+
+        return titles.attach_assets(PipelineRun.from_context(context, default_span=timedelta(hours=1)), batch)
+
+    @task
+    def attach_on_request(_: dict[str, object], **context: object) -> dict[str, int]:
+        from contentops.pipelines import titles
+        from contentops.pipelines.runtime import PipelineRun
+
+        return titles.attach_on_request(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
+
+    @task(trigger_rule="none_failed")
+    def report(_: object, **context: object) -> dict[str, object]:
+        from contentops.pipelines import titles
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
+        return run.write_report("Title metadata push", notes=titles.report_notes(run))
+
+    # an asset attached on request is then linked to its title, so the title's own run (same
+    # form, same ISBN) pushes the title's metadata onto it right away
+    batches = select_titles(attach_on_request(sync_licenses()))
+    pushed = push_metadata.expand(batch=batches)
+    surfaced = surface_latest.expand(batch=batches)
+    attached = attach_assets.expand(batch=batches)
+    pushed >> surfaced >> attached  # retire the outdated before attaching the latest
+    report(attached)
+
+
+title_metadata_push()

@@ -1,0 +1,511 @@
+"""The title metadata push's steps: Consonance titles onto Smint.io assets, approved assets onto
+Consonance titles, and a revised title's outdated assets retired.
+
+Every step takes a batch of Consonance work ids (small, for XCom and task mapping), reads the
+titles and the Smint.io assets again, and decides with the pure rules of
+:mod:`contentops.mapping.titles` and :mod:`contentops.rights`. Every partner write goes through
+:meth:`PipelineRun.deliver_once`, keyed so that a retry, a re-run or a backfill writes nothing
+twice:
+
+| effect | asset | version | target |
+|---|---|---|---|
+| metadata + tags on an asset (CON-4, CON-7) | asset | title revision + publication phase | ``smintio_title:<work>`` |
+| latest asset surfaced (CON-8) | asset | title revision | ``smintio_current:<work>`` |
+| outdated asset retired (CON-8) | asset | title revision | ``smintio_retired:<work>`` |
+| attachment + format pairing (CON-1, CON-5, CON-6) | asset | attachment content | ``consonance:<work>`` |
+| attachment on request (CON-3) | asset | attachment content | ``consonance:<work>`` (pipeline ``…:on_request``) |
+
+The attachment target is the Consonance hook's :func:`~contentops.hooks.consonance.ledger_target`,
+the one the rights expiry sweep follows to record license terms on the title (CON-2).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from contentops.ledger import Action
+from contentops.mapping import titles as mapping
+from contentops.mapping.titles import (
+    AssetMatch,
+    Attachment,
+    FormatPairing,
+    MatchRule,
+    PairingRules,
+    TitleMappingError,
+    TitleRecord,
+)
+from contentops.models.domain import RightsDecision, UsageRights
+from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.runtime import PipelineRun
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 25
+#: ledger cross-reference between a Smint.io asset and the Consonance title it belongs to
+XREF_ENTITY = "title"
+ON_REQUEST = "on_request"
+
+
+# =========================================================================== helpers
+
+
+def _rules(run: PipelineRun) -> tuple[MatchRule, ...]:
+    return mapping.parse_match_rules(run.params.get("match_rules"))
+
+
+def _lead_days(run: PipelineRun) -> int:
+    return int(run.params.get("lead_days") or 0)
+
+
+def _pairing_rules(run: PipelineRun) -> PairingRules:
+    return PairingRules()
+
+
+def _title(run: PipelineRun, work: Any) -> TitleRecord | None:
+    """The neutral title of a work, or ``None`` after quarantining a work we cannot use."""
+    try:
+        return mapping.title_from_work(work, as_of=run.window.end)
+    except TitleMappingError as exc:
+        raw = work.model_dump(mode="json", by_alias=True) if hasattr(work, "model_dump") else work
+        run.quarantine("consonance", "work", str(exc), raw, ref=str(getattr(work, "id", "") or "") or None)
+        return None
+
+
+def _load_titles(run: PipelineRun, work_ids: Iterable[str]) -> Iterator[TitleRecord]:
+    """The titles of a batch, read again (XComs carry ids only). A work that has become unusable
+    since it was selected is skipped; it was quarantined when it was selected or will be next time."""
+    from pydantic import ValidationError
+
+    consonance = run.hook("consonance")
+    for work_id in work_ids:
+        try:
+            work = consonance.get_work(work_id)
+            title = mapping.title_from_work(work, as_of=run.window.end) if work is not None else None
+        except (ValidationError, TitleMappingError) as exc:
+            log.warning("Skipped Consonance work %s: %s", work_id, exc)
+            continue
+        if title is not None:
+            yield title
+
+
+def _assets(run: PipelineRun) -> list[Asset]:
+    """The candidate assets (every non-derivative asset; retired ones too, so they are known)."""
+    smintio = run.hook("smintio")
+    on_invalid = run.quarantine_callback("smintio", "asset")
+    return [asset for asset in smintio.iter_assets(on_invalid=on_invalid) if not asset.is_derivative]
+
+
+def _xrefs(run: PipelineRun, work_id: str) -> list[str]:
+    return run.ledger.lookup_reverse(XREF_ENTITY, "consonance", work_id, "smintio")
+
+
+def _matches(run: PipelineRun, title: TitleRecord, assets: list[Asset]) -> list[AssetMatch]:
+    return mapping.match_assets(title, assets, _rules(run), xref_asset_ids=_xrefs(run, title.work_id))
+
+
+def _usage(run: PipelineRun, asset: Asset) -> tuple[UsageRights | None, int | None]:
+    """The asset's rights from the ledger's license index (kept current by the first task)."""
+    if not asset.license_purchase_transaction_uuid:
+        return None, None
+    row = run.ledger.license(asset.license_purchase_transaction_uuid)
+    if row is None:
+        return None, None
+    return UsageRights.model_validate(row.rights), row.version
+
+
+def _outcome(action: Action, created: str, updated: str, skipped: str) -> str:
+    return {Action.CREATE: created, Action.UPDATE: updated}.get(action, skipped)
+
+
+def _batches(ids: list[str]) -> list[list[str]]:
+    return [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
+
+
+# =========================================================================== which titles
+
+
+def select_titles(run: PipelineRun) -> dict[str, Any]:
+    """The titles of this run, in batches of work ids: changed in the window, publishing within
+    ``lead_days`` of its end, or with a revision / reissue / repackaging dated in it — or the one
+    title the form names by ISBN. Unusable works are quarantined here, once per run."""
+    from pydantic import ValidationError
+
+    consonance = run.hook("consonance")
+    counts: Counter[str] = Counter()
+    on_invalid = run.quarantine_callback("consonance", "work")
+    window = run.window
+    isbn_raw = (run.params.get("isbn") or "").strip()
+    works: list[Any] = []
+    wanted: dict[str, None] = {}
+    if isbn_raw:
+        isbn = mapping.normalize_isbn(isbn_raw)
+        if isbn is None:
+            run.record(isbn_raw, "consonance", "refused", f"{isbn_raw!r} is not a valid ISBN")
+            return {"counts": {"invalid_isbn": 1}, "batches": []}
+        try:
+            work = consonance.get_work_by_isbn(isbn)
+        except ValidationError as exc:
+            run.quarantine("consonance", "work", f"invalid Consonance work: {exc}", {"isbn": isbn}, ref=isbn)
+            return {"counts": {"quarantined": 1}, "batches": []}
+        if work is None:
+            run.record(isbn, "consonance", "not_found", f"no Consonance title has ISBN {isbn}")
+        else:
+            works.append(work)
+    else:
+        for work in consonance.iter_works_changed_since(window.start, on_invalid=on_invalid):
+            if work.updated_at is None or work.updated_at < window.end:  # a backfill sees its own window
+                works.append(work)
+                counts["changed"] += 1
+        for event in consonance.iter_lifecycle_events(window.start.date(), window.end.date(), on_invalid=on_invalid):
+            works.append(event.work)
+            counts["lifecycle_events"] += 1
+        for product in consonance.iter_titles_approaching_publication(
+            window.end.date(), _lead_days(run), on_invalid=run.quarantine_callback("consonance", "product")
+        ):
+            if product.work is not None:
+                wanted.setdefault(str(product.work.id), None)
+                counts["approaching_publication"] += 1
+    ids: dict[str, None] = {}
+    for work in works:
+        if _title(run, work) is None:
+            counts["quarantined"] += 1
+            continue
+        ids.setdefault(str(work.id), None)
+    for work_id in wanted:  # publishing soon: read whole (with every product) and check once
+        if work_id in ids:
+            continue
+        try:
+            work = consonance.get_work(work_id)
+        except ValidationError as exc:
+            run.quarantine("consonance", "work", f"invalid Consonance work: {exc}", {"id": work_id}, ref=work_id)
+            counts["quarantined"] += 1
+            continue
+        if work is not None and _title(run, work) is not None:
+            ids.setdefault(work_id, None)
+        elif work is not None:
+            counts["quarantined"] += 1
+    counts["titles"] = len(ids)
+    log.info("Titles in scope: %s", dict(counts))
+    return {"counts": dict(counts), "batches": _batches(list(ids))}
+
+
+# =========================================================================== Consonance -> Smint.io
+
+
+def push_metadata(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
+    """CON-4, CON-7: each title's metadata and tags onto its matching assets, once per
+    (title revision and publication phase, asset)."""
+    counts: Counter[str] = Counter()
+    smintio = run.hook("smintio")
+    assets = _assets(run)
+    lead_days = _lead_days(run)
+    rules = _pairing_rules(run)
+    as_of = run.window.end
+    for title in _load_titles(run, work_ids):
+        for match in _matches(run, title, assets):
+            asset = match.asset
+            if asset.approval_status is ApprovalStatus.RETIRED:
+                continue
+            pairing = mapping.pair_with_format(title, asset, rules)
+            product = None
+            if pairing is not None and pairing.product_id is not None:
+                product = next(p for p in title.products if p.product_id == pairing.product_id)
+            update = mapping.metadata_update(title, asset, product, as_of, lead_days=lead_days)
+            version = mapping.push_version(title, product, as_of, lead_days=lead_days)
+            target = f"smintio_title:{title.work_id}"
+
+            def send(_plan: Any, asset_id: str = asset.id, update: mapping.MetadataUpdate = update) -> str:
+                smintio.update_metadata(
+                    asset_id,
+                    update.metadata,
+                    tags_add=list(update.tags_add),
+                    tags_remove=list(update.tags_remove),
+                )
+                return asset_id
+
+            delivered = run.deliver_once(asset.id, version, target, send)
+            outcome = _outcome(delivered.action, "metadata_pushed", "metadata_updated", "metadata_unchanged")
+            counts[outcome] += 1
+            if delivered.action is not Action.SKIP:
+                run.record(
+                    asset.id,
+                    f"smintio:{title.work_id}",
+                    outcome,
+                    f"matched by {match.rule.value}",
+                    detail=f"{title.title} ({product.format.value if product and product.format else 'all formats'})",
+                )
+    return dict(counts)
+
+
+# =========================================================================== CON-8
+
+
+def surface_latest(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
+    """CON-8: for each revised / reissued / repackaged title, surface the latest approved asset of
+    each slot and retire the outdated ones — only approved assets of that title's singular slots."""
+    counts: Counter[str] = Counter()
+    smintio = run.hook("smintio")
+    assets = _assets(run)
+    rules = _pairing_rules(run)
+    for title in _load_titles(run, work_ids):
+        if not title.needs_refresh:
+            continue
+        counts["titles_refreshed"] += 1
+        kind = title.revision_kind.value if title.revision_kind else "revised"
+        when = title.revision_date.isoformat() if title.revision_date else ""
+        matched = [m.asset for m in _matches(run, title, assets)]
+        refresh = mapping.select_latest(matched, rules, formats=title.revision_formats or None)
+        for asset_id in refresh.latest:
+
+            def surface(_plan: Any, asset_id: str = asset_id, kind: str = kind, when: str = when) -> str:
+                smintio.update_metadata(
+                    asset_id,
+                    {"title_asset_status": "current", "title_revision_kind": kind, "title_revision_date": when},
+                    tags_add=["title:current"],
+                    tags_remove=["title:outdated"],
+                )
+                return asset_id
+
+            delivered = run.deliver_once(asset_id, title.revision, f"smintio_current:{title.work_id}", surface)
+            if delivered.action is not Action.SKIP:
+                run.record(asset_id, f"smintio:{title.work_id}", "surfaced", f"latest approved for the {kind} title")
+                counts["surfaced"] += 1
+        for asset_id, newer in refresh.outdated.items():
+            reason = f"superseded by {newer}: title {title.work_id} {kind} {when}".strip()
+
+            def retire(_plan: Any, asset_id: str = asset_id, newer: str = newer, reason: str = reason) -> str:
+                smintio.update_metadata(
+                    asset_id,
+                    {"title_asset_status": "outdated", "superseded_by": newer},
+                    tags_add=["title:outdated"],
+                    tags_remove=["title:current"],
+                )
+                smintio.retire_asset(asset_id, reason)
+                return asset_id
+
+            delivered = run.deliver_once(asset_id, title.revision, f"smintio_retired:{title.work_id}", retire)
+            if delivered.action is not Action.SKIP:
+                run.record(asset_id, f"smintio:{title.work_id}", "retired", reason)
+                counts["retired"] += 1
+                counts.update(_detach(run, title, asset_id, newer, reason))
+    return dict(counts)
+
+
+def _detach(run: PipelineRun, title: TitleRecord, asset_id: str, newer: str, reason: str) -> Counter[str]:
+    """An outdated asset attached to the title before: its supporting resource says it is retired
+    (same reference, so the same resource), and the ledger no longer counts it as delivered."""
+    from contentops.hooks.consonance import ledger_target
+    from contentops.models.consonance import UsageRightsSummary
+
+    counts: Counter[str] = Counter()
+    consonance = run.hook("consonance")
+    smintio = run.hook("smintio")
+    for delivery in run.ledger.deliveries(asset_id=asset_id, target_prefix=ledger_target(title.work_id)):
+        if delivery.status != "delivered" or delivery.target != ledger_target(title.work_id):
+            continue
+        consonance.attach_supporting_resource(
+            title.work_id,
+            reference=mapping.resource_reference(asset_id),
+            url=f"{smintio.portals_url}/assets/{asset_id}",
+            resource_type="retired",
+            asset_id=asset_id,
+            usage_rights=UsageRightsSummary(summary=f"Retired: superseded by {newer}"),
+            caption=f"Retired: superseded by {newer}",
+        )
+        run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, reason, run_id=run.run_id)
+        run.record(asset_id, delivery.target, "detached", reason)
+        counts["detached"] += 1
+    return counts
+
+
+# =========================================================================== Smint.io -> Consonance
+
+
+def _gate(
+    run: PipelineRun, title: TitleRecord, asset: Asset, pairing: FormatPairing
+) -> tuple[RightsDecision, UsageRights | None, int | None]:
+    usage, version = _usage(run, asset)
+    decision = mapping.rights_gate(usage, title, pairing, run.window.end, _pairing_rules(run), asset_id=asset.id)
+    return decision, usage, version
+
+
+def _attach(
+    run: PipelineRun, title: TitleRecord, attachment: Attachment, asset: Asset, *, pipeline: str | None = None
+) -> tuple[Action, str | None]:
+    """Attach (or update) one asset on the title record with its usage rights, and pair it with its
+    edition and release timing (CON-5) — once per attachment content."""
+    from contentops.hooks.consonance import ledger_target
+    from contentops.models.consonance import UsageRightsSummary
+
+    consonance = run.hook("consonance")
+    smintio = run.hook("smintio")
+    rules = _pairing_rules(run)
+
+    def send(_plan: Any) -> str:
+        written = consonance.attach_supporting_resource(
+            title.work_id,
+            reference=mapping.resource_reference(attachment.asset_id),
+            url=f"{smintio.portals_url}/assets/{attachment.asset_id}",
+            resource_type=attachment.role,
+            asset_id=attachment.asset_id,
+            asset_version=asset.version,
+            usage_rights=UsageRightsSummary.model_validate(mapping.usage_rights_record(attachment)),
+            caption=f"{attachment.role.replace('_', ' ')}: {attachment.asset_name or attachment.asset_id}",
+            product_ids=[attachment.product_id] if attachment.product_id else None,
+        )
+        if attachment.product_id:
+            consonance.record_format_asset_pairing(
+                attachment.product_id,
+                reference=mapping.pairing_reference(attachment, rules),
+                asset_id=attachment.asset_id,
+                asset_version=asset.version,
+                role=attachment.role,
+                release_date=attachment.release_date,
+                embargo_until=attachment.announce_from,
+            )
+        return str(written.record.id or mapping.resource_reference(attachment.asset_id))
+
+    delivered = run.deliver_once(
+        attachment.asset_id,
+        mapping.attachment_version(attachment),
+        ledger_target(title.work_id),
+        send,
+        license_ref=attachment.license,
+        pipeline=pipeline,
+    )
+    if delivered.action is not Action.SKIP and not run.dry_run:
+        run.ledger.link(XREF_ENTITY, "smintio", attachment.asset_id, "consonance", title.work_id)
+    return delivered.action, delivered.remote_id
+
+
+def _on_request_pipeline(run: PipelineRun) -> str:
+    return f"{run.dag_id}:{ON_REQUEST}"
+
+
+def attach_assets(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
+    """CON-1, CON-5, CON-6: approved assets of each title attached to the title record with their
+    usage-rights summary, paired with their edition and its release timing — rights permitting."""
+    counts: Counter[str] = Counter()
+    assets = _assets(run)
+    rules = _pairing_rules(run)
+    on_request = _on_request_pipeline(run)
+    for title in _load_titles(run, work_ids):
+        for match in _matches(run, title, assets):
+            asset = match.asset
+            if asset.approval_status is not ApprovalStatus.APPROVED:
+                continue  # drafts, assets in review, retired ones: nothing to attach
+            if any(
+                d.target == f"consonance:{title.work_id}"
+                for d in run.ledger.deliveries(asset_id=asset.id, pipeline=on_request)
+            ):
+                continue  # attached on request to the edition someone chose: theirs to change
+            pairing = mapping.pair_with_format(title, asset, rules)
+            target = f"consonance:{title.work_id}"
+            if pairing is None:
+                fmt = mapping.asset_format(asset, rules)
+                reason = f"the title has no {fmt.value if fmt else ''} edition to pair the asset with".replace(
+                    "  ", " "
+                )
+                run.record(asset.id, target, "not_paired", reason)
+                counts["not_paired"] += 1
+                continue
+            decision, usage, license_version = _gate(run, title, asset, pairing)
+            slot_target = f"{target}:{pairing.format.value if pairing.format else 'all'}"
+            if not decision.allowed:
+                run.record(
+                    asset.id,
+                    slot_target,
+                    "refused",
+                    decision.summary(),
+                    license=asset.license_purchase_transaction_uuid or "",
+                    rule=match.rule.value,
+                )
+                counts["refused"] += 1
+                continue
+            attachment = mapping.build_attachment(
+                title, asset, pairing, usage, license_version=license_version, match_rule=match.rule.value
+            )
+            action, remote = _attach(run, title, attachment, asset)
+            outcome = _outcome(action, "attached", "attachment_updated", "already_attached")
+            counts[outcome] += 1
+            if action is not Action.SKIP:
+                run.record(
+                    asset.id,
+                    slot_target,
+                    outcome,
+                    f"matched by {match.rule.value}",
+                    license=attachment.license or "",
+                    expires=str(attachment.rights.get("expires") or ""),
+                    detail=f"release {attachment.release_date or 'unscheduled'}; resource {remote or ''}",
+                )
+    return dict(counts)
+
+
+def attach_on_request(run: PipelineRun) -> dict[str, int]:
+    """CON-3: attach the asset the form names to the title (edition) its ISBN names — if the asset
+    is approved and its license allows that edition's use. Then the asset is linked to the title."""
+    asset_id = (run.params.get("asset_id") or "").strip()
+    isbn_raw = (run.params.get("isbn") or "").strip()
+    if not asset_id:
+        return {}
+    isbn = mapping.normalize_isbn(isbn_raw)
+    target = f"consonance:isbn:{isbn or isbn_raw}"
+    if isbn is None:
+        run.record(asset_id, target, "refused", f"{isbn_raw!r} is not a valid ISBN")
+        return {"refused": 1}
+    work = run.hook("consonance").get_work_by_isbn(isbn)
+    if work is None:
+        run.record(asset_id, target, "refused", f"no Consonance title has ISBN {isbn}")
+        return {"refused": 1}
+    title = _title(run, work)
+    if title is None:
+        return {"quarantined": 1}
+    product = next(p for p in title.products if p.isbn == isbn)
+    asset = run.hook("smintio").get_asset(asset_id)
+    pairing = mapping.pairing_for_product(title, product, _pairing_rules(run))
+    slot_target = f"consonance:{title.work_id}:{pairing.format.value if pairing.format else 'all'}"
+    if asset.approval_status is not ApprovalStatus.APPROVED:
+        run.record(asset_id, slot_target, "refused", f"the asset is {asset.approval_status.value}, not approved")
+        return {"refused": 1}
+    decision, usage, license_version = _gate(run, title, asset, pairing)
+    if not decision.allowed:
+        run.record(
+            asset_id,
+            slot_target,
+            "refused",
+            decision.summary(),
+            license=asset.license_purchase_transaction_uuid or "",
+            rule=ON_REQUEST,
+        )
+        return {"refused": 1}
+    attachment = mapping.build_attachment(
+        title, asset, pairing, usage, license_version=license_version, match_rule=ON_REQUEST
+    )
+    action, remote = _attach(run, title, attachment, asset, pipeline=_on_request_pipeline(run))
+    outcome = _outcome(action, "attached", "attachment_updated", "already_attached")
+    run.record(
+        asset_id,
+        slot_target,
+        outcome,
+        f"on request for ISBN {isbn}",
+        license=attachment.license or "",
+        expires=str(attachment.rights.get("expires") or ""),
+        detail=f"release {attachment.release_date or 'unscheduled'}; resource {remote or ''}",
+    )
+    return {outcome: 1}
+
+
+# =========================================================================== report
+
+
+def report_notes(run: PipelineRun) -> list[str]:
+    rules = ", ".join(rule.value for rule in _rules(run))
+    notes = [f"Matching rule (in order): {rules}; titles publishing within {_lead_days(run)} days are in scope"]
+    if run.params.get("isbn"):
+        notes.append(f"Requested for ISBN {run.params['isbn']}")
+    if run.params.get("asset_id"):
+        notes.append(f"Attach on request: asset {run.params['asset_id']}")
+    return notes

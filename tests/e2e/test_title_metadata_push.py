@@ -1,0 +1,239 @@
+"""title_metadata_push end to end (CON-1, CON-3, CON-4, CON-5, CON-6, CON-7, CON-8): dag.test()
+against the Smint.io and Consonance sandboxes.
+
+Effects are asserted where they land: metadata and tags on the assets and retirements in the
+Smint.io sandbox; supporting resources (with usage rights) and format pairings on the title
+records in the Consonance sandbox; refusals, quarantine and cross-references in the ledger.
+
+The stage: Smint.io's book assets (cover, jacket, author photo, promo graphic) carry the print
+ISBNs of Consonance's works 1001 to 1012. Work 1001 publishes in two days (print + ebook); work
+1003 was revised (a new print edition) and gets a new jacket in Smint.io; a malformed work
+arrives in the same window.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contentops.ledger import Ledger
+from contentops_sandbox.connections import consonance_connection, smintio_connection
+from contentops_sandbox.consonance import seed as consonance_seed
+from contentops_sandbox.smintio import seed as smintio_seed
+
+pytestmark = pytest.mark.e2e
+
+DAG_ID = "title_metadata_push"
+SEEDED_LICENSES = 36
+LAUNCH_WORK, LAUNCH_ISBN = "1001", consonance_seed.isbn13(1)  # print + ebook, out in 2 days
+REVISED_WORK, REVISED_ISBN = "1003", consonance_seed.isbn13(3)  # revised: a new print edition
+QUIET_ISBN = consonance_seed.isbn13(2)  # work 1002: not in this run's scope
+BROKEN_WORK = "1999"
+NEW_JACKET = f"asset-book-{REVISED_ISBN}-jacket-rev2"
+WORLDWIDE = {"allowed_geographies": ["worldwide"], "restricted_geographies": [], "allowed_distributions": ["any"]}
+
+
+def book_asset(isbn: str, role: str) -> str:
+    return f"asset-book-{isbn}-{role}"
+
+
+def _dag() -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = Path(__file__).resolve().parents[2] / "dags" / f"{DAG_ID}.py"
+    dag = DagBag(dag_folder=str(path)).dags[DAG_ID]
+    for task in dag.tasks:
+        task.retries = 0  # a failure here is a finding, not something to wait minutes for
+    return dag
+
+
+def _window(run_after: datetime) -> tuple[datetime, datetime]:
+    """The data interval of a manual run at ``run_after`` (hourly at :15): the last full hour."""
+    end = run_after.replace(minute=15, second=0, microsecond=0)
+    if end > run_after:
+        end -= timedelta(hours=1)
+    return end - timedelta(hours=1), end
+
+
+def _set_license(smintio: Any, asset_id: str, **term: Any) -> None:
+    """Give the asset's license exactly these terms (it re-enters the license feed)."""
+    lpt = smintio.context.store.get("asset", asset_id)["license_purchase_transaction_uuid"]
+    base = {"valid_from": None, "valid_until": None, "to_be_used_until": None, "is_editorial_use": False}
+    terms = [{**smintio_seed._term(1), **base, **term}]
+    smintio.admin("POST", f"smintio/lpt/{lpt}", json={"license_terms": terms, "license_download_constraints": {}})
+
+
+@pytest.fixture
+def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    smintio = sandbox("smintio", options={"seeded_transactions": SEEDED_LICENSES})
+    consonance = sandbox("consonance")
+    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONSONANCE_DEFAULT", json.dumps(consonance_connection(consonance.url, backoff_max=0.05))
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
+    )
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    ledger = Ledger(ledger_url)
+    ledger.migrate()
+    dag = _dag()
+    run_after = datetime.now(UTC)
+    start, end = _window(run_after)
+    in_window = (end - timedelta(minutes=10)).isoformat()
+
+    # the launch title's assets: cover and jacket cleared worldwide for any channel; the author
+    # photo's license is for Europe only (the title states no territories: worldwide is needed)
+    for role in ("cover", "jacket"):
+        _set_license(smintio, book_asset(LAUNCH_ISBN, role), **WORLDWIDE)
+    _set_license(smintio, book_asset(LAUNCH_ISBN, "author_photo"), **{**WORLDWIDE, "allowed_geographies": ["europe"]})
+
+    # the revised title changed in this window, and its new jacket was approved in Smint.io
+    consonance.admin("PATCH", f"consonance/works/{REVISED_WORK}", json={"updatedAt": in_window})
+    old_jacket = smintio.context.store.get("asset", book_asset(REVISED_ISBN, "jacket"))
+    smintio.context.store.put(
+        "asset",
+        NEW_JACKET,
+        {
+            **old_jacket,
+            "id": NEW_JACKET,
+            "name": "Jacket for the revised edition",
+            "metadata": {**old_jacket["metadata"], "edition_number": 2},
+            "created_at": (run_after - timedelta(days=2)).isoformat(),
+            "updated_at": (run_after - timedelta(days=2)).isoformat(),
+        },
+    )
+    for asset_id in (NEW_JACKET, book_asset(REVISED_ISBN, "jacket")):
+        _set_license(smintio, asset_id, **WORLDWIDE)
+
+    # a malformed title in the same window: an ISBN with a wrong check digit
+    broken_isbn = consonance_seed.isbn13(777)[:-1] + str((int(consonance_seed.isbn13(777)[-1]) + 1) % 10)
+    consonance.admin(
+        "PUT",
+        f"consonance/works/{BROKEN_WORK}",
+        json={
+            "title": "The Misprinted Atlas",
+            "updatedAt": in_window,
+            "contributions": [],
+            "subjectCodes": [],
+            "seriesMemberships": [],
+            "lifecycleEvents": [],
+            "products": [
+                {
+                    "id": "59991",
+                    "__typename": "PhysicalBookProduct",
+                    "fullTitle": "The Misprinted Atlas",
+                    "isbn": {"isbn13": broken_isbn},
+                    "publicationDate": (run_after + timedelta(days=40)).date().isoformat(),
+                    "onix21ProductFormCode": "BB",
+                    "onixEditionTypeCodes": [],
+                }
+            ],
+        },
+    )
+    return {
+        "smintio": smintio,
+        "consonance": consonance,
+        "ledger": ledger,
+        "dag": dag,
+        "run_after": run_after,
+        "window": (start, end),
+    }
+
+
+def _assets(smintio: Any) -> dict[str, dict[str, Any]]:
+    return {a["id"]: a for a in smintio.context.store.all("asset")}
+
+
+def _resources(consonance: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["workId"], r["assetId"]): r for r in consonance.context.store.all("supporting_resource")}
+
+
+def _pairings(consonance: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(p["productId"], p["assetId"]): p for p in consonance.context.store.all("format_asset_pairing")}
+
+
+def _actions(ledger: Ledger, run_id: str) -> dict[tuple[str, str], Any]:
+    return {(e.subject, e.action): e for e in ledger.audit_trail(run_id=run_id, pipeline=DAG_ID)}
+
+
+def test_titles_and_assets_meet_once_rights_gated(airflow_db: Path, env: dict[str, Any]) -> None:
+    smintio, consonance, ledger = env["smintio"], env["consonance"], env["ledger"]
+    run = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 5})
+    assert run.state == "success"
+    assert (run.data_interval_start, run.data_interval_end) == env["window"]
+    assets = _assets(smintio)
+    launch = {role: assets[book_asset(LAUNCH_ISBN, role)] for role in smintio_seed.BOOK_ROLES}
+
+    # CON-4 / CON-7: the title approaching publication is on its assets, per edition
+    cover, jacket = launch["cover"], launch["jacket"]
+    assert cover["metadata"]["book_title"] == jacket["metadata"]["book_title"] != ""
+    assert cover["metadata"]["consonance_work_id"] == LAUNCH_WORK
+    assert cover["metadata"]["format"] == "ebook" and cover["metadata"]["isbn"] == consonance_seed.isbn13(100001)
+    assert jacket["metadata"]["format"] == "print" and jacket["metadata"]["isbn"] == LAUNCH_ISBN
+    assert jacket["metadata"]["publication_phase"] == "prepublication"
+    assert jacket["metadata"]["imprint"] and jacket["metadata"]["authors"]
+    assert jacket["metadata"]["bisac_subjects"][0]["code"]
+    assert {f"isbn:{LAUNCH_ISBN}", "format:print"} <= set(jacket["tags"])
+    assert any(t.startswith("imprint:") for t in jacket["tags"]) and any(
+        t.startswith("author:") for t in jacket["tags"]
+    )
+    assert any(t.startswith("bisac:") for t in jacket["tags"])
+    # ... and on no other title's assets, nor on anything that is not a book asset
+    assert all("book_title" not in assets[book_asset(QUIET_ISBN, role)]["metadata"] for role in smintio_seed.BOOK_ROLES)
+    assert all("book_title" not in a["metadata"] for a in assets.values() if not a["id"].startswith("asset-book-"))
+
+    # CON-1 / CON-5 / CON-6: approved assets on the right title, paired with the right edition
+    resources = _resources(consonance)
+    pairings = _pairings(consonance)
+    ebook_product, print_product = consonance_seed.product_id(1, 2), consonance_seed.product_id(1, 1)
+    cover_resource = resources[(LAUNCH_WORK, cover["id"])]
+    assert cover_resource["productIds"] == [ebook_product] and cover_resource["resourceType"] == "cover"
+    assert cover_resource["usageRights"]["licenseReference"] == cover["license_purchase_transaction_uuid"]
+    assert cover_resource["usageRights"]["territories"] == ["worldwide"]
+    assert resources[(LAUNCH_WORK, jacket["id"])]["productIds"] == [print_product]
+    release = consonance.context.store.get("product", print_product)["publicationDate"]
+    assert pairings[(print_product, jacket["id"])]["releaseDate"] == release
+    assert pairings[(ebook_product, cover["id"])]["role"] == "cover"
+    assert {asset for (work, asset) in resources if work == LAUNCH_WORK} == {cover["id"], jacket["id"]}
+    # the author photo's license does not cover the title's (unstated, so worldwide) territories
+    actions = _actions(ledger, run.run_id)
+    refusal = actions[(launch["author_photo"]["id"], "refused")]
+    assert "region" in refusal.details["reason"]
+    # the promo graphic is for the audio edition, which this title does not have
+    assert (launch["promo"]["id"], "not_paired") in actions
+    assert ledger.lookup("title", "smintio", cover["id"], "consonance") == LAUNCH_WORK
+
+    # CON-8: the revised title surfaces its new jacket and retires the old one — only that one
+    old_jacket = assets[book_asset(REVISED_ISBN, "jacket")]
+    assert old_jacket["approval_status"] == "retired"
+    assert old_jacket["metadata"]["superseded_by"] == NEW_JACKET
+    assert "title:current" in assets[NEW_JACKET]["tags"] and assets[NEW_JACKET]["approval_status"] == "approved"
+    retired = {a["id"] for a in assets.values() if a["approval_status"] == "retired"}
+    assert retired == {old_jacket["id"]}
+    revised_print = consonance_seed.product_id(3, 4)  # the revised edition is the current print edition
+    assert resources[(REVISED_WORK, NEW_JACKET)]["productIds"] == [revised_print]
+    assert (REVISED_WORK, old_jacket["id"]) not in resources
+
+    # the malformed title is quarantined with its reason; the others went through
+    (quarantined,) = ledger.quarantined(source="consonance")
+    assert quarantined.ref == BROKEN_WORK and "invalid ISBN" in quarantined.reason
+    assert not [r for r in resources if r[0] == BROKEN_WORK]
+
+    # a re-run of the same window changes nothing: no second attachment, no new asset version
+    versions = {a["id"]: a["version"] for a in assets.values()}
+    writes = len(consonance.context.store.history(kind="supporting_resource"))
+    pairing_writes = len(consonance.context.store.history(kind="format_asset_pairing"))
+    again = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 5})
+    assert again.state == "success"
+    assert {a["id"]: a["version"] for a in _assets(smintio).values()} == versions
+    assert len(consonance.context.store.history(kind="supporting_resource")) == writes
+    assert len(consonance.context.store.history(kind="format_asset_pairing")) == pairing_writes
+    summary = ledger.run_summary(DAG_ID, again.run_id)
+    assert summary and Path(summary["report_path"]).is_file()
