@@ -165,6 +165,8 @@ def test_cases_are_listed_since_a_time_with_paging_and_bad_ones_quarantined(grid
     assert [c.type for c in only] == ["asset_request"]
     with pytest.raises(ValueError, match="validation error"):  # without a callback a bad case is an error
         list(hook.iter_cases(updated_since=since, types=["gossip"]))
+    bad = invalid[0][1]["id"]
+    assert hook.get_case(bad, on_invalid=lambda r, raw: invalid.append((r, raw))) is None and len(invalid) == 3
     later = running.context.clock.advance(60)
     assert list(hook.iter_cases(updated_since=later)) == []
     assert [

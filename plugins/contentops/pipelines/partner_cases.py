@@ -364,7 +364,7 @@ def _deliver(
     run.record(
         asset.id,
         target,
-        "delivered" if delivered else "already_delivered",
+        "would_deliver" if run.dry_run else "delivered" if delivered else "already_delivered",
         decision.summary(),
         license=lpt or "",
         expires=usable or "",
