@@ -1,0 +1,96 @@
+"""
+### Usage reconciliation
+
+Daily, on its data interval (whole days, from midnight of the interval's start):
+
+1. **Licenses** — Smint.io's license feed into the ledger's license index (as the sweep does).
+2. **Usage (EXS-7)** — Exstream's usage records of each domain (the `domains` Param, or every
+   domain): which image resource appeared in which communication stream, when, in what volume and
+   where, matched to the Smint.io asset it was delivered from. Unreadable records are quarantined;
+   usage of resources contentops never delivered is reported.
+3. **Reconcile (EXS-7, OWS-8)** — per asset, the volumes per day and stream are written to the
+   asset's `exstream_usage` metadata in Smint.io and kept in the ledger's audit trail, and compared
+   with the asset's license: usage over `volume_threshold`, outside the licensed regions
+   (`check_regions`), after the license ended (`check_expiry`), or a license downloaded more often
+   than `download_threshold` starts one **compliance review** in OpenText Workflow Service per asset
+   and `review_period`.
+
+Every write happens once; a re-run or backfill of a day changes nothing (a corrected figure is an
+update). `dry_run` reports without writing. Every run writes a report (the **Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+
+@dag(
+    dag_id="usage_reconciliation",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "exstream", "smintio", "opentext-workflow", "usage"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "domains": Param(
+            [], type="array", items={"type": "string"}, description="Exstream domains; empty = every domain"
+        ),
+        "volume_threshold": Param(
+            10000,
+            type="integer",
+            minimum=0,
+            description="Uses of one asset per run above which it is reviewed; 0 = off",
+        ),
+        "download_threshold": Param(
+            0, type="integer", minimum=0, description="License downloads above which the asset is reviewed; 0 = off"
+        ),
+        "check_regions": Param(True, type="boolean", description="Usage outside the licensed regions is suspicious"),
+        "check_expiry": Param(True, type="boolean", description="Usage after the license ended is suspicious"),
+        "review_period": Param(
+            "month",
+            type="string",
+            enum=["day", "week", "month"],
+            description="At most one compliance review per asset and period",
+        ),
+        "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
+        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+    },
+)
+def usage_reconciliation() -> None:
+    @task
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        return sync_license_index(PipelineRun.from_context(context))
+
+    @task
+    def collect_usage(_: dict[str, object], **context: object) -> list[list[str]]:
+        from contentops.pipelines import usage_reconciliation as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        return steps.collect_usage(PipelineRun.from_context(context))["batches"]
+
+    @task
+    def reconcile(batch: list[str], **context: object) -> dict[str, int]:
+        from contentops.pipelines import usage_reconciliation as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        return steps.reconcile(PipelineRun.from_context(context), batch)
+
+    @task(trigger_rule="none_failed")
+    def report(_: list[dict[str, int]], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        return PipelineRun.from_context(context).write_report("Usage reconciliation")
+
+    report(reconcile.expand(batch=collect_usage(sync_licenses())))
+
+
+usage_reconciliation()

@@ -1,0 +1,245 @@
+"""The usage reconciliation's steps: Exstream production usage back to Smint.io (EXS-7), and a
+compliance review when usage crosses a threshold or looks suspicious (OWS-8).
+
+EXS-7. Exstream's usage records (which image resource appeared in which communication stream,
+when, in what volume, where) of the run's days are read per domain and matched to the Smint.io
+asset the ledger says each resource came from. Per asset, the volumes per day and stream go to
+the asset's metadata in Smint.io (``exstream_usage``) and, with region and channel, to the
+ledger's audit trail. Records that cannot be read are quarantined; usage of resources contentops
+never delivered is reported, not attributed.
+
+OWS-8. The usage is compared with the asset's license (from the ledger's license index) and the
+run's thresholds by :func:`contentops.rights.reconcile_usage`: more uses than ``volume_threshold``,
+usage outside the licensed regions or after the license ended, or a license downloaded more
+often than ``download_threshold`` starts a **compliance review** workflow in OpenText Workflow
+Service — once per asset and period (``review_period``: day, week or month).
+
+The run reads whole days: from midnight of its window's start to its end, so each day's volumes
+are its totals whatever the schedule, and a re-run or backfill writes the same figures again
+(nothing, thanks to the ledger; a corrected figure is an update).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from datetime import datetime, time
+from typing import Any
+
+from contentops import rights
+from contentops.hooks.errors import NotFoundError
+from contentops.ledger import Action
+from contentops.models.domain import UsageRights, UsageThresholds, UsageVolume
+from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.workflows import business_key, start_workflow_once
+
+COMPLIANCE_REVIEW = "compliance_review"
+BATCH_SIZE = 50
+USAGE = "usage"
+TAG_REVIEW = "usage:compliance-review"
+
+
+def thresholds(params: dict[str, Any]) -> UsageThresholds:
+    """The run's review thresholds from its Params (0 switches a limit off)."""
+    volume = int(params.get("volume_threshold") or 0)
+    downloads = int(params.get("download_threshold") or 0)
+    return UsageThresholds(
+        max_volume=volume or None,
+        max_downloads=downloads or None,
+        check_regions=bool(params.get("check_regions", True)),
+        check_expiry=bool(params.get("check_expiry", True)),
+    )
+
+
+def period_label(moment: datetime, granularity: str) -> str:
+    """The review period a moment falls in: ``2026-11-24``, ``2026-W48`` or ``2026-11``."""
+    if granularity == "day":
+        return moment.date().isoformat()
+    if granularity == "week":
+        year, week, _ = moment.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{moment.year}-{moment.month:02d}"
+
+
+def _since(run: PipelineRun) -> datetime:
+    return datetime.combine(run.window.start.date(), time.min, tzinfo=run.window.start.tzinfo)
+
+
+def _domains(run: PipelineRun) -> list[str]:
+    chosen = [d for d in run.params.get("domains") or [] if d]
+    return chosen or [d.id for d in run.hook("exstream").list_domains()]
+
+
+def _resource_assets(run: PipelineRun, domain: str) -> dict[str, str]:
+    """Exstream resource id -> Smint.io asset, from every delivery to the domain (withdrawn ones too:
+    usage after a withdrawal is exactly what an audit wants to see)."""
+    return {
+        d.remote_id: d.asset_id
+        for d in run.ledger.deliveries(target_prefix=f"exstream:{domain}")
+        if d.target == f"exstream:{domain}" and d.remote_id
+    }
+
+
+def collect_usage(run: PipelineRun) -> dict[str, Any]:
+    """Read the days' usage, attribute it to assets, keep it in the audit trail; batches of asset ids."""
+    exstream = run.hook("exstream")
+    on_invalid = run.quarantine_callback("exstream", "usage_record")
+    counts: Counter[str] = Counter()
+    volumes: dict[str, Counter[tuple[str, str, str, str, str]]] = defaultdict(Counter)
+    last_use: dict[tuple[str, tuple[str, str, str, str, str]], datetime] = {}
+    unmatched: Counter[tuple[str, str]] = Counter()
+    for domain in _domains(run):
+        owners = _resource_assets(run, domain)
+        for record in exstream.iter_usage(domain, since=_since(run), until=run.window.end, on_invalid=on_invalid):
+            counts["usage_records"] += 1
+            asset_id = owners.get(record.resource_id)
+            if asset_id is None:
+                unmatched[(domain, record.resource_id)] += record.volume
+                continue
+            key = (
+                domain,
+                record.stream,
+                record.recorded_at.date().isoformat(),
+                record.region or "",
+                record.channel or "",
+            )
+            volumes[asset_id][key] += record.volume
+            last_use[(asset_id, key)] = max(record.recorded_at, last_use.get((asset_id, key), record.recorded_at))
+    for (domain, resource_id), volume in sorted(unmatched.items()):
+        run.record(
+            resource_id,
+            f"exstream:{domain}",
+            "usage_unmatched",
+            f"{volume} uses of a resource not delivered from Smint.io",
+            volume=volume,
+        )
+        counts["unmatched_resources"] += 1
+    for asset_id, rows in sorted(volumes.items()):
+        for (domain, stream, day, region, channel), volume in sorted(rows.items()):
+            key = (domain, stream, day, region, channel)
+            run.record(
+                asset_id,
+                f"exstream:{domain}/{stream}",
+                USAGE,
+                f"{volume} on {day}" + (f" in {region}" if region else ""),
+                domain=domain,
+                stream=stream,
+                day=day,
+                region=region,
+                channel=channel,
+                volume=volume,
+                at=last_use[(asset_id, key)].isoformat(),
+            )
+    counts["assets"] = len(volumes)
+    asset_ids = sorted(volumes)
+    batches = [asset_ids[i : i + BATCH_SIZE] for i in range(0, len(asset_ids), BATCH_SIZE)]
+    return {"counts": dict(counts), "batches": batches}
+
+
+def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
+    """Per asset: volumes to Smint.io, comparison with the license, a compliance review if needed."""
+    counts: Counter[str] = Counter()
+    wanted = set(asset_ids)
+    usage: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id):
+        if entry.action == USAGE and entry.subject in wanted:
+            usage[entry.subject].append(entry.details or {})
+    limits = thresholds(run.params)
+    granularity = str(run.params.get("review_period") or "month")
+    smintio = run.hook("smintio")
+    for asset_id in asset_ids:
+        rows = usage.get(asset_id) or []
+        if not rows:
+            continue
+        try:
+            asset = smintio.get_asset(asset_id)
+        except NotFoundError:
+            run.record(asset_id, "smintio", "asset_missing", "the asset no longer exists in Smint.io")
+            counts["asset_missing"] += 1
+            continue
+        license_ref = asset.license_purchase_transaction_uuid
+        row = run.ledger.license(license_ref) if license_ref else None
+        usage_rights = UsageRights.model_validate(row.rights) if row is not None else None
+        volumes = [
+            UsageVolume(
+                on_date=datetime.fromisoformat(r["at"]),
+                stream=r["stream"],
+                volume=int(r["volume"]),
+                region=r.get("region") or None,
+                channel=r.get("channel") or None,
+            )
+            for r in rows
+        ]
+        result = rights.reconcile_usage(usage_rights, volumes, limits, asset_id=asset_id)
+        counts.update(_write_back(run, asset, result, license_ref))
+        for finding in result.findings:
+            run.record(
+                asset_id, f"license:{license_ref or '-'}", finding.code.value, finding.message, license=license_ref
+            )
+        if result.needs_review:
+            counts.update(
+                _start_review(run, asset_id, result, license_ref, period_label(run.window.start, granularity))
+            )
+    return dict(counts)
+
+
+def _write_back(run: PipelineRun, asset: Any, result: Any, license_ref: str | None) -> Counter[str]:
+    """The days' volumes per stream onto the asset's ``exstream_usage`` metadata, once per figure."""
+    counts: Counter[str] = Counter()
+    figures = json.dumps(result.by_day, sort_keys=True)
+    version = f"{_since(run).date()}/{run.window.end.date()}#{hashlib.sha256(figures.encode()).hexdigest()[:12]}"
+
+    def send(_plan: Any) -> str:
+        smintio = run.hook("smintio")
+        current = smintio.get_asset(asset.id).metadata.get("exstream_usage") or {}
+        merged = {day: dict(streams) for day, streams in current.items()} if isinstance(current, dict) else {}
+        for day, streams in result.by_day.items():
+            merged[day] = {**merged.get(day, {}), **streams}
+        smintio.update_metadata(
+            asset.id, {"exstream_usage": merged}, tags_add=[TAG_REVIEW] if result.needs_review else []
+        )
+        return asset.id
+
+    done = run.deliver_once(asset.id, version, "smintio_usage:exstream", send, license_ref=license_ref)
+    if run.dry_run:
+        action = "usage_to_record"
+    else:
+        action = "usage_already_recorded" if done.action is Action.SKIP else "usage_recorded"
+    run.record(asset.id, "smintio", action, f"{result.total_volume} uses", license=license_ref, detail=figures)
+    counts[action] += 1
+    return counts
+
+
+def _start_review(run: PipelineRun, asset_id: str, result: Any, license_ref: str | None, period: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    if run.dry_run:
+        counts["reviews_needed"] += 1
+        return counts
+    key = business_key(COMPLIANCE_REVIEW, asset_id, period)
+    instance, started = start_workflow_once(
+        run.hook("workflow"),
+        run.ledger,
+        COMPLIANCE_REVIEW,
+        key,
+        name=f"Usage compliance review: {asset_id} ({period})",
+        variables={
+            "asset_id": asset_id,
+            "period": period,
+            "license": license_ref,
+            "total_volume": result.total_volume,
+            "findings": sorted(code.value for code in result.codes),
+            "reasons": "; ".join(f.message for f in result.findings),
+        },
+        run_id=run.run_id,
+    )
+    run.record(
+        asset_id,
+        f"workflow:{COMPLIANCE_REVIEW}",
+        "review_started" if started else "review_running",
+        period,
+        license=license_ref,
+        detail=instance.id,
+    )
+    counts["reviews_started" if started else "reviews_running"] += 1
+    return counts
