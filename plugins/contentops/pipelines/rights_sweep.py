@@ -345,8 +345,11 @@ def record_consonance_terms(
         if status is LicenseStatus.RENEWED and variables.get("valid_until")
         else rights.expiry(usage)
     )
-    for delivery in delivered:
-        work_id = delivery.target.removeprefix("consonance:")
+    # one record per title, however many pipelines attached the asset to it
+    work_ids = dict.fromkeys(d.target.removeprefix("consonance:") for d in delivered)
+    for work_id in work_ids:
+        if not work_id or ":" in work_id:
+            continue  # only a title attachment (``consonance:<work id>``) names a work
 
         def send(_plan: Any, work_id: str = work_id) -> str:
             written = consonance.record_license_terms(
@@ -367,7 +370,7 @@ def record_consonance_terms(
         until = valid_until.date().isoformat() if valid_until else "no end date"
         run.record(
             asset_id,
-            delivery.target,
+            f"consonance:{work_id}",
             "license_terms_recorded",
             f"{status.value}, valid until {until}",
             license=license_ref or "",
