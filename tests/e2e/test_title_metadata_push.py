@@ -237,3 +237,52 @@ def test_titles_and_assets_meet_once_rights_gated(airflow_db: Path, env: dict[st
     assert len(consonance.context.store.history(kind="format_asset_pairing")) == pairing_writes
     summary = ledger.run_summary(DAG_ID, again.run_id)
     assert summary and Path(summary["report_path"]).is_file()
+
+
+def test_an_editor_attaches_an_approved_asset_to_a_title_on_request(airflow_db: Path, env: dict[str, Any]) -> None:
+    """CON-3: the form names an ISBN and an asset; the asset lands on that edition of the title,
+    rights permitting, is linked to the title in the ledger and then carries the title's metadata."""
+    smintio, consonance, ledger = env["smintio"], env["consonance"], env["ledger"]
+    ebook_isbn, ebook_product = consonance_seed.isbn13(100002), consonance_seed.product_id(2, 2)
+    stock, expired = "asset-spring-01", "asset-spring-04"  # licensed stock; the second license has ended
+    _set_license(smintio, stock, **WORLDWIDE)
+    _set_license(smintio, expired, **{**WORLDWIDE, "valid_until": "2026-01-31"})
+
+    run = env["dag"].test(logical_date=env["run_after"], run_conf={"isbn": ebook_isbn, "asset_id": stock})
+    assert run.state == "success"
+    resource = _resources(consonance)[("1002", stock)]
+    assert resource["productIds"] == [ebook_product]
+    assert (
+        resource["usageRights"]["licenseReference"]
+        == smintio.context.store.get("asset", stock)["license_purchase_transaction_uuid"]
+    )
+    assert _pairings(consonance)[(ebook_product, stock)]["assetId"] == stock
+    assert ledger.lookup("title", "smintio", stock, "consonance") == "1002"
+    # the same run then pushed the title onto it (matched through the ledger cross-reference)
+    stock_asset = smintio.context.store.get("asset", stock)
+    assert stock_asset["metadata"]["consonance_work_id"] == "1002"
+    assert _actions(ledger, run.run_id)[(stock, "attached")].details["reason"] == f"on request for ISBN {ebook_isbn}"
+    # ... and attached it once: the title's own attachment step leaves a requested asset alone
+    assert [r["assetId"] for r in consonance.context.store.all("supporting_resource")].count(stock) == 1
+    # only that title was in scope
+    assert {r["workId"] for r in consonance.context.store.all("supporting_resource")} == {"1002"}
+
+    refused = env["dag"].test(logical_date=env["run_after"], run_conf={"isbn": ebook_isbn, "asset_id": expired})
+    assert refused.state == "success"
+    assert ("1002", expired) not in _resources(consonance)
+    reason = _actions(ledger, refused.run_id)[(expired, "refused")].details["reason"]
+    assert "refused" in reason and "2026-01-31" in reason
+    assert ledger.lookup("title", "smintio", expired, "consonance") is None
+
+
+def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict[str, Any]) -> None:
+    smintio, consonance, ledger = env["smintio"], env["consonance"], env["ledger"]
+    versions = {a["id"]: a["version"] for a in smintio.context.store.all("asset")}
+    run = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 5, "dry_run": True})
+    assert run.state == "success"
+    assert {a["id"]: a["version"] for a in smintio.context.store.all("asset")} == versions
+    assert consonance.context.store.all("supporting_resource") == []
+    assert consonance.context.store.all("format_asset_pairing") == []
+    actions = _actions(ledger, run.run_id)
+    assert (book_asset(LAUNCH_ISBN, "author_photo"), "refused") in actions  # decided all the same
+    assert ledger.deliveries(pipeline=DAG_ID) == []
