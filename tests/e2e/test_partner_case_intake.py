@@ -218,3 +218,45 @@ def test_dry_run_decides_without_writing(airflow_db: Path, env: dict[str, Any]) 
     assert run.state == "success"
     assert _effects(env) == before
     assert _cases(grid)[case_id]["status"] == "open"
+
+
+def test_reviewers_answers_and_refusals_reach_the_partner(airflow_db: Path, env: dict[str, Any]) -> None:
+    grid, workflow = env["grid"], env["workflow"]
+    workflow.admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={
+            "creative_request_intake": {
+                "outcome": "fulfilled",
+                "after_seconds": 0,
+                "variables": {
+                    "answer": "Licensed worldwide for print until further notice.",
+                    "reason": "no logo may be used in your region",
+                },
+                "by_variable": {
+                    "request_type": {"rights_clarification": "answered"},
+                    "asset_kind": {"logo": "declined"},
+                },
+            }
+        },
+    )
+    # asset-logo-01's license says nothing about regions or channels: the rules cannot decide
+    unclear = _file(grid, EMEA, "rights_clarification", "Print use?", asset_id="asset-logo-01")
+    declined = _file(grid, NORTH_AMERICA, "asset_request", "Logos please", asset_kind="logo")
+    as_of = datetime.now(UTC) + timedelta(minutes=1)
+    _run(as_of)
+    cases = _cases(grid)
+    assert cases[unclear]["status"] == cases[declined]["status"] == "in_progress"
+    assert len(workflow.context.store.all("instance")) == 2
+    _run(as_of)  # the reviewers answered meanwhile
+    cases = _cases(grid)
+    assert cases[unclear]["status"] == "resolved"
+    assert [c["body"] for c in _comments(grid, unclear) if c["ref"] == "answered-r1"] == [
+        "Licensed worldwide for print until further notice."
+    ]
+    assert cases[declined]["status"] == "rejected"
+    assert "no logo may be used in your region" in next(
+        c["body"] for c in _comments(grid, declined) if c["ref"] == "declined-r1"
+    )
+    assert not [lk for lk in cases[declined]["links"] if lk["relation"] == "delivered"]
+    assert env["ledger"].deliveries(target_prefix="trading_grid_case:") == []  # nothing was handed out
