@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
-from contentops.hooks.errors import ConflictError, MalformedResponseError, NotFoundError, RequestRejectedError
+from contentops.hooks.errors import (
+    AuthenticationError,
+    ConflictError,
+    MalformedResponseError,
+    NotFoundError,
+    RequestRejectedError,
+)
 from contentops.hooks.exstream import COMMUNICATION, ExstreamHook
 from contentops_sandbox.connections import exstream_connection
 from contentops_sandbox.smintio import images
@@ -289,3 +296,48 @@ def test_token_expiry_mid_run_and_faults_are_recovered(exstream: Callable[..., A
     assert running.context.faults.pending() == []
     statuses = running.admin("GET", "stats")["by_status"]
     assert statuses.get("429") == 1 and statuses.get("401") == 1
+
+
+def test_json_token_bodies_and_gateway_faults(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    running = sandbox("exstream")
+    conn = exstream_connection(running.url, backoff_initial=0.01, backoff_max=0.05, token_style="json")
+    monkeypatch.setenv("AIRFLOW_CONN_OPENTEXT_EXSTREAM_DEFAULT", json.dumps(conn))
+    hook = ExstreamHook()
+    assert [d.id for d in hook.list_domains()] == ["retail", "insurance"]
+    running.admin("POST", "tokens/revoke")  # the gateway refuses the token: one renewal, then on
+    assert hook.version("orchestration")["versionString"]
+    bad = exstream_connection(running.url, backoff_initial=0.01, backoff_max=0.05)
+    bad["password"] = "wrong-secret"
+    monkeypatch.setenv("AIRFLOW_CONN_OPENTEXT_EXSTREAM_DEFAULT", json.dumps(bad))
+    with pytest.raises(AuthenticationError):
+        ExstreamHook().list_domains()
+    unauthenticated = requests.get(f"{running.url}/design/api/v1/domains", timeout=10)
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["fault"]["faultstring"]
+
+
+def test_served_malformed_usage_is_quarantined_record_by_record(exstream: Callable[..., Any], tmp_path: Path) -> None:
+    hook, running = exstream()
+    logo = _upload_approved(hook, tmp_path, "retail", "logo.png")
+    running.admin(
+        "PUT",
+        "exstream/links",
+        json={"domain": "retail", "subjectId": "comm-retail-welcome", "objectIds": [logo.id]},
+    )
+    at = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    for n in range(12):
+        running.admin(
+            "POST",
+            "exstream/production-batch",
+            json={
+                "domain": "retail",
+                "communicationId": "comm-retail-welcome",
+                "records": 1,
+                "at": (at + timedelta(minutes=n)).isoformat(),
+            },
+        )
+    running.set_faults(malformed_rate=0.5, seed=3)
+    bad: list[Any] = []
+    good = list(hook.iter_usage("retail", since=at, page_size=5, on_invalid=lambda _reason, raw: bad.append(raw)))
+    assert bad and good and len(good) + len(bad) == 12
+    assert {raw["id"] for raw in bad}.isdisjoint({u.id for u in good})
