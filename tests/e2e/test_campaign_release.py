@@ -24,8 +24,9 @@ licenses (asset-spring-0N <-> license N-1, license 11 is not syncable so 12 take
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,26 @@ DRAFTS = {"asset-spring-09", "asset-spring-10", "asset-spring-11", "asset-spring
 REGION_REFUSED = "asset-spring-02"  # licensed for europe only: emea and north_america are not covered
 
 
-@pytest.fixture
-def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+def _env(
+    sandbox: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    *,
+    faults: dict[str, list[int]] | None = None,
+    **config: Any,
+) -> dict[str, Any]:
+    """Every sandbox the release talks to, connections to them, and a fresh ledger."""
+    faults = faults or {}
+
+    def start(name: str, **options: Any) -> Any:
+        return sandbox(name, **config, **options)
+
     systems = {
-        "smintio": sandbox("smintio", options={"seeded_transactions": SEEDED}),
-        "workflow": sandbox("workflow"),
-        "vip": sandbox("vip"),
-        "grid": sandbox("trading_grid"),
-        "exstream": sandbox("exstream"),
+        "smintio": start("smintio", options={"seeded_transactions": SEEDED}),
+        "workflow": start("workflow"),
+        "vip": start("vip"),
+        "grid": start("trading_grid"),
+        "exstream": start("exstream"),
     }
     systems["workflow"].admin(
         "PUT",
@@ -84,7 +97,41 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()
+    for name, running in systems.items():
+        statuses = faults.get(running.name) or faults.get(name)
+        if statuses:
+            running.set_faults(fail_next=statuses, retry_after_seconds=0)
     return {**systems, "ledger": ledger}
+
+
+@pytest.fixture
+def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    return _env(sandbox, monkeypatch, tmp_path)
+
+
+class _MidRun(threading.Thread):
+    """As soon as a sandbox route has been called, every access token of the sandbox is revoked
+    and the given faults are armed for its next calls (so they hit the deliveries, not a login)."""
+
+    def __init__(self, running: Any, route_prefix: str, faults: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.running = running
+        self.route_prefix = route_prefix
+        self.faults = faults
+        self.revoked = -1
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(0.005):
+            routes = self.running.context.stats.snapshot()["by_route"]
+            if any(route.startswith(self.route_prefix) for route in routes):
+                self.running.set_faults(fail_next=self.faults, retry_after_seconds=0)
+                self.revoked = self.running.context.tokens.revoke_all()
+                return
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=5)
 
 
 def _dag() -> Any:
@@ -272,3 +319,108 @@ def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: d
     updates = [e for e in env["ledger"].effects(run_id=second.run_id) if e["action"] == "update"]
     assert {e["asset_id"] for e in updates} == {"asset-spring-03"}
     assert len(updates) == 4  # VIP, two communities, Exstream
+
+
+def test_the_scheduled_path_releases_the_campaign_whose_release_date_is_in_the_interval(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    holiday = env["smintio"].context.store.get("campaign", "holiday-2026")
+    released = datetime.fromisoformat(holiday["release_date"].replace("Z", "+00:00"))
+    # a daily run at 04:00 covers the day before; the run after the release day covers it
+    day_after = (released + timedelta(days=1)).replace(hour=5, minute=0, second=0, microsecond=0)
+    run = _dag().test(logical_date=day_after, run_conf={"campaign": None, "poll_interval": 1})
+    assert run.state == "success"
+    planned = [e.subject for e in env["ledger"].audit_trail(run_id=run.run_id) if e.action == "release_planned"]
+    assert planned == ["campaign:holiday-2026"]
+
+    # OWS-7: the campaign is run for the agency client northwind, whose own approval model applies
+    instances = env["workflow"].context.store.all("instance")
+    assert instances and {i["processDefinitionKey"] for i in instances} == {"client_approval_northwind"}
+    assert {i["variables"]["asset_id"] for i in instances} == {
+        "asset-holiday-04",
+        "asset-holiday-05",
+        "asset-holiday-06",
+    }
+    # holiday assets: 01 perpetual, 02 editorial only, 03/06 end before the release, 04 europe
+    # only (so dach but not emea), 05 worldwide
+    items = {i["asset_id"]: i for i in env["vip"].context.store.all("item") if i["package"] == "campaign-holiday-2026"}
+    assert set(items) == {"asset-holiday-01", "asset-holiday-04", "asset-holiday-05"}
+    assert items["asset-holiday-04"]["usage_controls"]["regions"] == ["dach"]
+    assert items["asset-holiday-04"]["approval_status"] == "restricted"  # not every region of the campaign
+    assert items["asset-holiday-01"]["approval_status"] == "approved"
+    kits = {p["community"]: p for p in env["grid"].context.store.all("post") if p["ref"] == "kit-holiday-2026"}
+    assert set(kits["community-dach"]["asset_ids"]) == set(items)
+    assert "asset-holiday-04" not in kits["community-emea"]["asset_ids"]
+    assert not [i for i in env["vip"].context.store.all("item") if i["package"] == PACKAGE]  # spring is not due
+
+    # an interval without a release date in it releases nothing
+    quiet = _dag().test(logical_date=day_after + timedelta(days=3), run_conf={"campaign": None, "poll_interval": 1})
+    assert quiet.state == "success"
+    assert not [e for e in env["ledger"].audit_trail(run_id=quiet.run_id) if e.action == "release_planned"]
+
+
+def test_regulated_exstream_domains_get_only_compliant_assets(airflow_db: Path, env: dict[str, Any]) -> None:
+    store = env["smintio"].context.store
+    compliant = store.get("asset", "asset-spring-08")
+    store.put(
+        "asset", compliant["id"], {**compliant, "categories": ["disclosure_graphic"], "compliance_status": "compliant"}
+    )
+    conf = {"poll_interval": 1, "targets": ["exstream"], "exstream_domains": ["retail", "insurance"]}
+    run = _dag().test(logical_date=_now(), run_conf=conf)
+    assert run.state == "success"
+    assert set(_resources(env, "retail")) == RELEASED
+    assert set(_resources(env, "insurance")) == {"asset-spring-08"}  # EXS-5
+    refused = [
+        e
+        for e in env["ledger"].audit_trail(run_id=run.run_id, subject="asset-spring-03")
+        if e.action == "refused" and (e.details or {}).get("target") == "exstream:insurance"
+    ]
+    assert refused and "compliance" in refused[0].details["reason"]
+
+
+def test_dry_run_decides_and_reports_without_sending_anything(airflow_db: Path, env: dict[str, Any]) -> None:
+    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "dry_run": True})
+    assert run.state == "success"
+    assert env["workflow"].context.store.all("instance") == []
+    assert env["vip"].context.store.all("package") == [] and env["vip"].context.store.all("item") == []
+    assert env["grid"].context.store.all("post") == [] and _resources(env) == {}
+    cleared = {e.subject for e in env["ledger"].audit_trail(run_id=run.run_id) if e.action == "cleared"}
+    assert cleared == RELEASED - DRAFTS  # the drafts are not approved in a dry run
+    assert env["ledger"].effects() == []
+
+
+def test_faults_and_expiring_tokens_change_nothing_in_the_outcome(
+    airflow_db: Path, sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # 5xx and 429 on logins, tokens that expire after a second, and, once the deliveries have
+    # begun, every access token revoked and more 5xx / 429 on the deliveries themselves
+    logins = {"smintio": [503, 429], "workflow": [429, 503], "vip": [502], "trading_grid": [429], "exstream": [503]}
+    env = _env(sandbox, monkeypatch, tmp_path, token_ttl_seconds=1, faults=logins)
+    mid_run = [
+        _MidRun(env["vip"], f"PUT /api/v1/packages/{PACKAGE}/items/", [503, 429, 502]),
+        _MidRun(env["smintio"], "GET /backend/v1/assets/asset-spring-01/binaries/", [503, 429]),
+        _MidRun(env["grid"], f"PUT /communities/v1/communities/community-emea/posts/{KIT}/attachments/", [502, 429]),
+        _MidRun(env["exstream"], "POST /design/api/v1/resources/retail/content", [503, 429, 503]),
+    ]
+    for watcher in mid_run:
+        watcher.start()
+    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    for watcher in mid_run:
+        watcher.stop()
+    assert run.state == "success"
+    assert all(watcher.revoked >= 0 for watcher in mid_run)  # every mid-run fault was armed
+    assert all(not s.context.faults.pending() for s in env.values() if hasattr(s, "context"))  # and hit
+
+    # the same outcome as without faults, nothing twice
+    assert set(_vip_items(env)) == RELEASED
+    assert all(i["content"] for i in _vip_items(env).values())
+    assert {c: set(k["attachments"]) for c, k in _kits(env).items()} == {
+        "community-emea": RELEASED,
+        "community-north_america": RELEASED,
+    }
+    assert set(_resources(env)) == RELEASED
+    uploads = [h for h in env["exstream"].context.store.history(kind="resource") if h["action"] == "upload"]
+    assert len(uploads) == len(RELEASED)
+    assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)
+    creates = [h for h in env["vip"].context.store.history(kind="item") if h["action"] == "create"]
+    assert len(creates) == len(RELEASED)
