@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from contentops.models.common import PartnerModel, UtcDateTime
+from contentops.models.common import PartnerModel, UtcDateTime, UtcEndOfDay
 
 
 def _variables(value: Any) -> dict[str, Any]:
@@ -58,3 +58,59 @@ class WorkflowTask(PartnerModel):
     variables: dict[str, Any] = Field(default_factory=dict)
 
     _normalise_variables = field_validator("variables", mode="before")(_variables)
+
+
+# --------------------------------------------------------------------------- what processes carry (modelled)
+
+
+class CreativeRequest(PartnerModel):
+    """A creative request captured in a ``creative_request_intake`` process (OWS-3; modelled).
+
+    The requester says what the work is for: ``campaign_type`` (e.g. ``product_launch``),
+    ``region`` (a region or country key, e.g. ``dach``, ``gb``), ``format`` (e.g. ``banner``),
+    ``deadline`` (when the material goes live), optionally ``channel`` (a distribution key such
+    as ``online``) and ``language``. Unknown variables of the process are kept, not rejected.
+    """
+
+    campaign_type: str = Field(min_length=1, max_length=100)
+    region: str = Field(min_length=1, max_length=100)
+    format: str = Field(min_length=1, max_length=100)
+    deadline: UtcEndOfDay
+    channel: str | None = Field(None, max_length=100)
+    language: str | None = Field(None, max_length=20)
+
+
+class IncomingLicense(PartnerModel):
+    """The license an asset arrives with from another DAM (OWS-6; modelled). ``None`` = not stated."""
+
+    regions: list[str] | None = None
+    channels: list[str] | None = None
+    valid_from: UtcDateTime | None = None
+    valid_until: UtcEndOfDay | None = None
+    editorial_only: bool | None = None
+    holder: str | None = None
+    reference: str | None = None
+
+
+class IncomingAsset(PartnerModel):
+    """One asset of a DAM ingest batch (a ``dam_ingest`` process's ``assets`` variable; modelled).
+
+    ``source_dam`` + ``source_id`` identify it in the DAM it comes from (Bynder, Brandfolder…);
+    ``version`` grows when the source changes it; ``license`` is what the source knows of its rights.
+    """
+
+    source_dam: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,49}$")
+    source_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
+    version: int = Field(1, ge=1)
+    name: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$")
+    source_url: str | None = None
+    description: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    license: IncomingLicense | None = None
+
+    @property
+    def reference(self) -> str:
+        """The asset's reference in Smint.io: one asset per source asset, whatever its version."""
+        return f"{self.source_dam}:{self.source_id}"

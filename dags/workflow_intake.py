@@ -1,0 +1,106 @@
+"""
+### Workflow intake
+
+Hourly, on its data interval: what arrived through OpenText Workflow Service and needs Smint.io.
+
+**Creative requests (OWS-3).** Each `creative_request_intake` request captured in the interval
+(campaign type, region, format, deadline) is answered with the approved Smint.io assets of that
+campaign type and format whose rights cover the request's region **on the interval's end and on
+the deadline**. The matches are written onto the request (variables and a comment) and its task
+is completed with `matched` or `no_match`. Unreadable requests are quarantined and the
+requester is told why.
+
+**DAM onboarding (OWS-6).** Each asset of a `dam_ingest` batch (content arriving from Bynder,
+Brandfolder…) gets one `dam_onboarding` workflow — enrichment, rights validation,
+categorization — waited for in the triggerer (deferrable: no worker slot is held). Only assets
+the workflow approves *and* whose license clears a commercial use are published in Smint.io
+(approved, with their categories and tags); the others are not exposed, and the report says why.
+
+`dry_run` decides and reports without writing or starting anything. Every run writes a report
+(the run's **Run report** tab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from contentops.sensors.workflow import WorkflowInstanceSensor
+
+SPAN = timedelta(hours=1)
+
+
+@dag(
+    dag_id="workflow_intake",
+    schedule=CronDataIntervalTimetable("40 * * * *", timezone="UTC"),
+    start_date=datetime(2026, 11, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["contentops", "opentext-workflow", "smintio"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "max_matches": Param(20, type="integer", minimum=1, maximum=200, description="Assets offered per request"),
+        "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            description="End of the window for a manual run (ISO date-time); empty = the run's data interval",
+        ),
+        "poll_interval": Param(30, type="integer", minimum=1, description="Seconds between workflow polls"),
+        "smintio_conn_id": Param("smintio_default", type="string"),
+        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+    },
+)
+def workflow_intake() -> None:
+    @task
+    def sync_licenses(**context: object) -> dict[str, object]:
+        from contentops.pipelines.licenses import sync_license_index
+        from contentops.pipelines.runtime import PipelineRun
+
+        return sync_license_index(PipelineRun.from_context(context, default_span=SPAN))
+
+    @task
+    def match_requests(_: dict[str, object], **context: object) -> dict[str, int]:
+        from contentops.pipelines import workflow_intake as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=SPAN)
+        return steps.match_creative_requests(run, max_matches=int(context["params"]["max_matches"]))  # type: ignore[index]
+
+    @task
+    def start_onboarding(**context: object) -> list[str]:
+        from contentops.pipelines import workflow_intake as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        return steps.start_onboarding(PipelineRun.from_context(context, default_span=SPAN))
+
+    @task(trigger_rule="none_failed")
+    def publish_onboarded(results: list[dict[str, object]], **context: object) -> dict[str, int]:
+        from contentops.pipelines import workflow_intake as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        return steps.publish_onboarded(PipelineRun.from_context(context, default_span=SPAN), list(results or []))
+
+    @task(trigger_rule="none_failed")
+    def report(requests: dict[str, int], onboarding: dict[str, int], **context: object) -> dict[str, object]:
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=SPAN)
+        notes = [
+            "Creative requests: " + (", ".join(f"{k} {v}" for k, v in sorted((requests or {}).items())) or "none"),
+            "DAM onboarding: " + (", ".join(f"{k} {v}" for k, v in sorted((onboarding or {}).items())) or "none"),
+        ]
+        return run.write_report("Workflow intake", notes=notes)
+
+    matched = match_requests(sync_licenses())
+    waits = WorkflowInstanceSensor.partial(
+        task_id="wait_for_onboarding",
+        workflow_conn_id="{{ params.workflow_conn_id }}",
+        poll_interval="{{ params.poll_interval }}",
+    ).expand(instance_id=start_onboarding())
+    report(matched, publish_onboarded(waits.output))
+
+
+workflow_intake()

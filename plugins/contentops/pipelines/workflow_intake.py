@@ -1,0 +1,329 @@
+"""The workflow intake's steps: what arrives through OpenText Workflow Service and needs Smint.io.
+
+- **Creative requests (OWS-3).** Every ``creative_request_intake`` task created in the run's
+  window carries a request (campaign type, region, format, deadline). Smint.io is searched for
+  approved assets of that campaign type and format; each candidate must be licensed for the
+  request's region (and channel) on the run's end and on the deadline (:mod:`contentops.rights`).
+  The matches go back onto the request (instance variables and a comment) and its task is
+  completed with ``matched`` or ``no_match``. A request that cannot be read is quarantined and
+  the requester is told why.
+- **DAM onboarding (OWS-6).** Every ``dam_ingest`` batch started in the window lists assets
+  arriving from another DAM. Each valid one gets one ``dam_onboarding`` workflow per source
+  asset and version (enrichment, rights validation, categorization); the DAG waits for them
+  in the triggerer. Only an approved asset whose license clears a commercial use as of the
+  run's end is published in Smint.io (approved, with the workflow's categories and tags);
+  rejected or rights-invalid ones are not exposed, and why is recorded.
+
+Every write goes through :meth:`PipelineRun.deliver_once`, every start through
+:func:`start_workflow_once`: a re-run changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from contentops import rights
+from contentops.hooks.base import describe_validation_error
+from contentops.ledger import Action, DeliveryPlan
+from contentops.mapping import intake
+from contentops.models.domain import IntendedUse, UsageRights
+from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, WorkflowTask
+from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.workflows import business_key, start_workflow_once
+
+REQUESTS = "creative_request_intake"
+INGEST = "dam_ingest"
+ONBOARDING = "dam_onboarding"
+SMINTIO_ASSETS = "smintio:assets"
+
+
+# --------------------------------------------------------------------------- OWS-3
+
+
+def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[str, int]:
+    """Answer every creative request that arrived in the window; returns counts."""
+    workflow = run.hook("workflow")
+    counts: Counter[str] = Counter()
+    for task in workflow.iter_new_tasks(REQUESTS, created_after=run.window.start, created_before=run.window.end):
+        counts["requests"] += 1
+        try:
+            request = CreativeRequest.model_validate(task.variables)
+        except ValidationError as exc:
+            reason = f"invalid creative request: {describe_validation_error(exc)}"
+            raw = {"instance": task.process_instance_id, "task": task.id, "variables": task.variables}
+            run.quarantine("workflow", "creative_request", reason, raw, ref=task.process_instance_id)
+            _tell_requester(run, task, f"This request cannot be matched yet: {reason}. Please correct it.")
+            counts["quarantined"] += 1
+            continue
+        matches = _matches(run, task.process_instance_id, request, max_matches)
+        counts[_answer(run, task, request, matches)] += 1
+    return dict(counts)
+
+
+def _matches(run: PipelineRun, instance_id: str, request: CreativeRequest, limit: int) -> list[str]:
+    """Approved assets of the request's campaign type and format, rights-cleared, at most ``limit``."""
+    smintio = run.hook("smintio")
+    uses = intake.request_uses(request, run.window.end)
+    found: list[str] = []
+    filters = {"approval_status": ApprovalStatus.APPROVED.value, "tag": intake.campaign_type_tag(request.campaign_type)}
+    on_invalid = run.quarantine_callback("smintio", "asset")
+    for asset in smintio.iter_assets(filters=filters, on_invalid=on_invalid):
+        if intake.mismatch(request, asset) is not None:
+            continue
+        refusal = _rights_refusal(run, asset, uses)
+        if refusal is not None:
+            run.record(asset.id, f"workflow:{instance_id}", "rights_refused", refusal, license=_lpt(asset))
+            continue
+        found.append(asset.id)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _rights_refusal(run: PipelineRun, asset: Asset, uses: list[IntendedUse]) -> str | None:
+    """``None`` when every use is allowed by the asset's license (from the license index)."""
+    row = run.ledger.license(_lpt(asset)) if _lpt(asset) else None
+    if row is None:
+        return f"no license known for {asset.id}: its rights cannot be confirmed"
+    usage = UsageRights.model_validate(row.rights)
+    reasons = []
+    for use in uses:
+        decision = rights.evaluate(usage, use)
+        if not decision.allowed:
+            reasons.append(f"on {use.on_date.date().isoformat()}: {decision.summary()}")
+    return "; ".join(reasons) or None
+
+
+def _lpt(asset: Asset) -> str:
+    return asset.license_purchase_transaction_uuid or ""
+
+
+def _answer(run: PipelineRun, task: WorkflowTask, request: CreativeRequest, matches: list[str]) -> str:
+    """Write the matches onto the request and complete its task, each once."""
+    workflow = run.hook("workflow")
+    instance_id = task.process_instance_id
+    outcome = "matched" if matches else "no_match"
+    where = request.region + (f", {request.channel}" if request.channel else "")
+    summary = (
+        f"{len(matches)} approved asset(s) match this {request.campaign_type} request "
+        f"({request.format}, {where}, licensed through {request.deadline.date().isoformat()}): {', '.join(matches)}"
+        if matches
+        else f"No approved asset matches this {request.campaign_type} request ({request.format}, {where}) "
+        f"with rights through {request.deadline.date().isoformat()}."
+    )
+    variables = {
+        "matched_assets": matches,
+        "match_count": len(matches),
+        "match_outcome": outcome,
+        "matched_as_of": run.window.end.isoformat(),
+    }
+
+    def write(plan: DeliveryPlan) -> str:
+        workflow.set_variables(instance_id, variables)
+        workflow.add_comment(instance_id, summary)
+        return instance_id
+
+    def complete(plan: DeliveryPlan) -> str:
+        workflow.complete_task(task.id, outcome, {"matched_assets": matches})
+        return task.id
+
+    written = run.deliver_once(instance_id, "matches", f"workflow:{REQUESTS}", write)
+    run.deliver_once(instance_id, "completed", f"workflow_task:{task.id}", complete)
+    if written.action is not Action.SKIP:
+        run.record(instance_id, f"workflow:{REQUESTS}", outcome, summary, detail=", ".join(matches))
+    return outcome
+
+
+def _tell_requester(run: PipelineRun, task: WorkflowTask, message: str) -> None:
+    workflow = run.hook("workflow")
+
+    def comment(plan: DeliveryPlan) -> str:
+        return str(workflow.add_comment(task.process_instance_id, message).get("id") or task.process_instance_id)
+
+    run.deliver_once(task.process_instance_id, "invalid", f"workflow_comment:{REQUESTS}", comment)
+
+
+# --------------------------------------------------------------------------- OWS-6
+
+
+def start_onboarding(run: PipelineRun) -> list[str]:
+    """Start (once) the onboarding of every asset of the window's ingest batches; returns the
+    instance ids to wait for (small: ids only)."""
+    workflow = run.hook("workflow")
+    instance_ids: list[str] = []
+    for batch in workflow.iter_instances(INGEST, started_after=run.window.start, started_before=run.window.end):
+        raw_assets = batch.variables.get("assets")
+        source_dam = batch.variables.get("source_dam")
+        if not isinstance(raw_assets, list):
+            run.quarantine("workflow", "dam_ingest_batch", "the batch lists no assets", batch.variables, ref=batch.id)
+            continue
+        started = quarantined = 0
+        for raw in raw_assets:
+            incoming = _incoming(run, raw, source_dam, batch.id)
+            if incoming is None:
+                quarantined += 1
+                continue
+            instance_id = _onboard(run, incoming, batch.id)
+            if instance_id is not None:
+                instance_ids.append(instance_id)
+                started += 1
+        _hand_over(run, batch.id, started, quarantined)
+    return instance_ids
+
+
+def _incoming(run: PipelineRun, raw: Any, source_dam: Any, batch_id: str) -> IncomingAsset | None:
+    data = {"source_dam": source_dam, **raw} if isinstance(raw, dict) else raw
+    try:
+        return IncomingAsset.model_validate(data)
+    except ValidationError as exc:
+        ref = f"{source_dam}:{raw['source_id']}" if isinstance(raw, dict) and raw.get("source_id") else None
+        reason = f"invalid incoming asset in batch {batch_id}: {describe_validation_error(exc)}"
+        run.quarantine("workflow", "incoming_asset", reason, raw, ref=ref)
+        return None
+
+
+def _onboard(run: PipelineRun, incoming: IncomingAsset, batch_id: str) -> str | None:
+    """The onboarding instance of one incoming asset version (started once), or ``None`` when
+    nothing is left to wait for (already published or refused, or a dry run)."""
+    decision = rights.evaluate(intake.incoming_rights(incoming), intake.onboarding_use(run.window.end))
+    run.record(
+        incoming.reference,
+        f"workflow:{ONBOARDING}",
+        f"rights_check_{decision.verdict.value}",
+        decision.summary(),
+        expires=incoming.license.valid_until.date().isoformat()
+        if incoming.license and incoming.license.valid_until
+        else "",
+    )
+    if run.dry_run:
+        return None
+    key = business_key(ONBOARDING, incoming.reference, incoming.version)
+    instance, started = start_workflow_once(
+        run.hook("workflow"),
+        run.ledger,
+        ONBOARDING,
+        key,
+        name=f"Onboard {incoming.name} ({incoming.reference})",
+        variables={
+            **incoming.model_dump(mode="json"),
+            "reference": incoming.reference,
+            "batch_instance": batch_id,
+            "rights_verdict": decision.verdict.value,
+            "rights_reasons": decision.summary(),
+        },
+        run_id=run.run_id,
+    )
+    record = run.ledger.process(key)
+    if record is not None and record.status == "applied":
+        return None
+    run.record(
+        incoming.reference,
+        f"workflow:{ONBOARDING}",
+        "workflow_started" if started else "workflow_running",
+        detail=instance.id,
+    )
+    return instance.id
+
+
+def _hand_over(run: PipelineRun, batch_id: str, started: int, quarantined: int) -> None:
+    """Complete the batch's open hand-over task once: its assets are in onboarding now."""
+    if run.dry_run:
+        return
+    workflow = run.hook("workflow")
+    for task in workflow.iter_tasks(processInstanceId=batch_id):
+
+        def complete(plan: DeliveryPlan, task_id: str = task.id) -> str:
+            workflow.complete_task(
+                task_id, "handed_over", {"onboarding_started": started, "quarantined_assets": quarantined}
+            )
+            return task_id
+
+        run.deliver_once(batch_id, "handed_over", f"workflow_task:{task.id}", complete)
+
+
+def publish_onboarded(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
+    """Expose in Smint.io what onboarding approved and the rights allow; record the rest."""
+    counts: Counter[str] = Counter()
+    for result in results:
+        if not result:
+            continue
+        process = run.ledger.process_for_instance(result["instance_id"])
+        if process is None:
+            continue
+        if process.status == "applied":
+            counts["already_applied"] += 1
+            continue
+        variables = dict(result.get("variables") or {})
+        outcome = result.get("outcome") or "terminated"
+        try:
+            incoming = IncomingAsset.model_validate(variables)
+        except ValidationError as exc:
+            reason = f"onboarding {result['instance_id']} returned an unusable asset: {describe_validation_error(exc)}"
+            run.quarantine("workflow", "incoming_asset", reason, variables, ref=result["instance_id"])
+            counts["quarantined"] += 1
+            continue
+        status = _decide_and_publish(run, incoming, outcome, variables, result["instance_id"])
+        run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
+        counts[status] += 1
+    return dict(counts)
+
+
+def _decide_and_publish(
+    run: PipelineRun, incoming: IncomingAsset, outcome: str, variables: dict[str, Any], instance_id: str
+) -> str:
+    if outcome != "approved":
+        reason = str(variables.get("reason") or f"onboarding ended with outcome {outcome}")
+        run.record(incoming.reference, SMINTIO_ASSETS, "not_exposed", reason, detail=instance_id)
+        return "not_exposed"
+    decision = rights.evaluate(intake.incoming_rights(incoming), intake.onboarding_use(run.window.end))
+    if not decision.allowed:
+        run.record(incoming.reference, SMINTIO_ASSETS, "rights_refused", decision.summary(), detail=instance_id)
+        return "rights_refused"
+    smintio = run.hook("smintio")
+    categories = [str(c) for c in variables.get("categories") or [] if isinstance(c, str | int)]
+    extra_tags = [str(t) for t in variables.get("tags_added") or [] if isinstance(t, str)]
+    enriched = variables.get("enriched_metadata") if isinstance(variables.get("enriched_metadata"), dict) else {}
+    licence = incoming.license
+    metadata = {
+        **incoming.metadata,
+        **enriched,
+        "source_dam": incoming.source_dam,
+        "source_id": incoming.source_id,
+        "source_version": incoming.version,
+        "source_url": incoming.source_url,
+        "license_holder": licence.holder if licence else None,
+        "license_reference": licence.reference if licence else None,
+        "license_regions": licence.regions if licence else None,
+        "license_valid_until": licence.valid_until.isoformat() if licence and licence.valid_until else None,
+        "onboarding_workflow": instance_id,
+    }
+    tags = list(dict.fromkeys([*incoming.tags, *extra_tags, f"source:{incoming.source_dam}"]))
+
+    def publish(plan: DeliveryPlan) -> str:
+        asset = smintio.upsert_asset_by_reference(
+            incoming.reference,
+            name=incoming.name,
+            content_type=incoming.content_type,
+            description=incoming.description,
+            metadata=metadata,
+            tags=tags,
+            categories=categories,
+            approval_status=ApprovalStatus.IN_REVIEW,
+        )
+        smintio.set_approval(asset.id, ApprovalStatus.APPROVED, f"Onboarding workflow {instance_id} approved")
+        run.ledger.link("asset", incoming.source_dam, incoming.source_id, "smintio", asset.id)
+        return asset.id
+
+    delivered = run.deliver_once(incoming.reference, incoming.version, SMINTIO_ASSETS, publish)
+    run.record(
+        incoming.reference,
+        SMINTIO_ASSETS,
+        "published",
+        f"approved in onboarding; categories {', '.join(categories) or 'none'}",
+        detail=delivered.remote_id or "",
+    )
+    return "published"

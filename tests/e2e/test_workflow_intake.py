@@ -1,0 +1,252 @@
+"""workflow_intake end to end (OWS-3, OWS-6): dag.test() against the Workflow and Smint.io sandboxes.
+
+Effects are asserted where they land: request variables, comments and tasks in the Workflow
+sandbox, published assets in the Smint.io sandbox, quarantine, processes and audit rows in the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contentops.ledger import Ledger
+from contentops_sandbox.connections import opentext_workflow_connection, smintio_connection
+from contentops_sandbox.smintio import seed
+
+pytestmark = pytest.mark.e2e
+
+SEEDED = 36
+LAUNCH = "campaign_type:product_launch"
+#: asset -> (license index, status, categories, region); licenses as in contentops_sandbox.smintio.seed
+CANDIDATES = {
+    "asset-summer-01": (2, "approved", ["banner"], None),  # worldwide, any channel, 90 days: the match
+    "asset-summer-02": (4, "approved", ["banner"], None),  # europe but not gb: refused for gb
+    "asset-summer-03": (0, "approved", ["banner"], None),  # ends in 7 days, before the deadline: refused
+    "asset-summer-04": (2, "approved", ["social"], None),  # another format
+    "asset-summer-05": (2, "approved", ["banner"], "apac"),  # made for another region
+    "asset-holiday-04": (2, "in_review", ["banner"], None),  # not approved
+}
+
+
+def _license(days: int) -> dict[str, Any]:
+    until = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    return {"regions": ["worldwide"], "channels": ["online", "print"], "valid_until": until, "editorial_only": False}
+
+
+@pytest.fixture
+def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
+
+    smintio = sandbox("smintio", options={"seeded_transactions": SEEDED})
+    workflow = sandbox("workflow")
+    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT",
+        json.dumps(opentext_workflow_connection(workflow.url, backoff_max=0.05)),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
+    )
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    ledger = Ledger(ledger_url)
+    ledger.migrate()
+    for asset_id, (license_index, status, categories, region) in CANDIDATES.items():
+        asset = smintio.context.store.get("asset", asset_id)
+        smintio.context.store.put(
+            "asset",
+            asset_id,
+            {
+                **asset,
+                "approval_status": status,
+                "tags": [*asset["tags"], LAUNCH],
+                "categories": categories,
+                "region": region,
+                "license_purchase_transaction_uuid": seed.stable_uuid("lpt", license_index),
+            },
+        )
+    # reviewers: onboarding approves (and categorizes) unless the asset is bf-202
+    workflow.admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={
+            "dam_onboarding": {
+                "outcome": "approved",
+                "after_seconds": 0,
+                "variables": {"categories": ["product_shot"], "tags_added": ["onboarded"]},
+                "by_variable": {"source_id": {"bf-202": "rejected"}},
+            }
+        },
+    )
+    hook = OpenTextWorkflowHook()
+    deadline = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    requests = {
+        "launch": hook.start_instance(
+            "creative_request_intake",
+            name="Launch banners UK",
+            variables={
+                "campaign_type": "product_launch",
+                "region": "gb",
+                "format": "banner",
+                "deadline": deadline,
+                "channel": "online",
+            },
+        ),
+        "holiday": hook.start_instance(
+            "creative_request_intake",
+            name="Holiday promo DACH",
+            variables={"campaign_type": "holiday_promo", "region": "dach", "format": "banner", "deadline": deadline},
+        ),
+        "unreadable": hook.start_instance(
+            "creative_request_intake",
+            name="Something soon",
+            variables={"campaign_type": "product_launch", "region": "gb", "format": "banner", "deadline": "soon"},
+        ),
+    }
+    batch = hook.start_instance(
+        "dam_ingest",
+        name="Brandfolder batch 1",
+        variables={
+            "source_dam": "brandfolder",
+            "batch_id": "bf-batch-1",
+            "assets": [
+                {
+                    "source_id": "bf-201",
+                    "name": "Product shot 201",
+                    "content_type": "image/jpeg",
+                    "tags": ["product"],
+                    "metadata": {"sku": "201"},
+                    "license": {**_license(365), "holder": "Brandfolder customer"},
+                },
+                {
+                    "source_id": "bf-202",
+                    "name": "Product shot 202",
+                    "content_type": "image/jpeg",
+                    "license": _license(365),
+                },
+                {
+                    "source_id": "bf-203",
+                    "name": "Product shot 203",
+                    "content_type": "image/jpeg",
+                    "license": _license(-5),
+                },
+                {"name": "no source id", "content_type": "image/jpeg"},
+            ],
+        },
+    )
+    return {"smintio": smintio, "workflow": workflow, "ledger": ledger, "requests": requests, "batch": batch}
+
+
+def _dag() -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = Path(__file__).resolve().parents[2] / "dags" / "workflow_intake.py"
+    dag = DagBag(dag_folder=str(path)).dags["workflow_intake"]
+    for task in dag.tasks:
+        task.retries = 0
+    return dag
+
+
+def _run(as_of: datetime, **conf: Any) -> Any:
+    run = _dag().test(logical_date=as_of, run_conf={"as_of": as_of.isoformat(), "poll_interval": 1, **conf})
+    assert run.state == "success"
+    return run
+
+
+def _instance(workflow: Any, instance_id: str) -> dict[str, Any]:
+    return workflow.context.store.get("instance", instance_id)
+
+
+def _open_tasks(workflow: Any, instance_id: str) -> list[dict[str, Any]]:
+    return [
+        t for t in workflow.context.store.all("task") if t["processInstanceId"] == instance_id and not t.get("ended")
+    ]
+
+
+def test_requests_get_rights_cleared_matches_and_onboarding_exposes_only_what_passed(
+    airflow_db: Path, env: dict
+) -> None:
+    workflow, smintio, ledger = env["workflow"], env["smintio"], env["ledger"]
+    requests = env["requests"]
+    as_of = datetime.now(UTC) + timedelta(minutes=10)
+    first = _run(as_of)
+
+    # OWS-3: the launch request gets the one approved banner whose rights cover gb through the deadline
+    launch = _instance(workflow, requests["launch"].id)
+    assert launch["variables"]["matched_assets"] == ["asset-summer-01"]
+    assert launch["variables"]["match_outcome"] == "matched" and launch["outcome"] == "matched"
+    assert launch["ended"] and _open_tasks(workflow, launch["id"]) == []
+    (comment,) = launch["comments"]
+    assert "asset-summer-01" in comment["message"]
+    refused = {
+        e.subject: e.details["reason"]
+        for e in ledger.audit_trail(run_id=first.run_id)
+        if e.action == "rights_refused" and e.details["target"] == f"workflow:{launch['id']}"
+    }
+    assert set(refused) == {"asset-summer-02", "asset-summer-03"}
+    assert "gb" in refused["asset-summer-02"] and "expired" in refused["asset-summer-03"]
+    holiday = _instance(workflow, requests["holiday"].id)
+    assert holiday["outcome"] == "no_match" and holiday["variables"]["matched_assets"] == []
+    # an unreadable request is quarantined, the requester told, the request left open to be corrected
+    (bad_request,) = [q for q in ledger.quarantined(source="workflow") if q.kind == "creative_request"]
+    assert bad_request.ref == requests["unreadable"].id and "deadline" in bad_request.reason
+    unreadable = _instance(workflow, requests["unreadable"].id)
+    assert not unreadable["ended"] and "cannot be matched" in unreadable["comments"][0]["message"]
+
+    # OWS-6: one onboarding per incoming asset; only the approved, rights-cleared one is exposed
+    onboarding = [i for i in workflow.context.store.all("instance") if i["processDefinitionKey"] == "dam_onboarding"]
+    assert sorted(i["businessKey"] for i in onboarding) == [
+        "dam_onboarding:brandfolder:bf-201:v1",
+        "dam_onboarding:brandfolder:bf-202:v1",
+        "dam_onboarding:brandfolder:bf-203:v1",
+    ]
+    published = [
+        a for a in smintio.context.store.all("asset") if a.get("external_reference", "").startswith("brandfolder:")
+    ]
+    (asset,) = published
+    assert asset["external_reference"] == "brandfolder:bf-201" and asset["approval_status"] == "approved"
+    assert asset["categories"] == ["product_shot"]
+    assert {"product", "onboarded", "source:brandfolder"} <= set(asset["tags"])
+    assert asset["metadata"]["sku"] == "201" and asset["metadata"]["license_holder"] == "Brandfolder customer"
+    decisions = {
+        e.subject: e for e in ledger.audit_trail(run_id=first.run_id) if e.details.get("target") == "smintio:assets"
+    }
+    assert decisions["brandfolder:bf-201"].action == "published"
+    assert (
+        decisions["brandfolder:bf-202"].action == "not_exposed"
+        and "rejected" in decisions["brandfolder:bf-202"].details["reason"]
+    )
+    assert decisions["brandfolder:bf-203"].action == "rights_refused"
+    assert "expired" in decisions["brandfolder:bf-203"].details["reason"]
+    incoming = [q for q in ledger.quarantined(source="workflow") if q.kind == "incoming_asset"]
+    assert len(incoming) == 1 and "source_id" in incoming[0].reason
+    batch = _instance(workflow, env["batch"].id)
+    assert batch["ended"] and batch["variables"]["onboarding_started"] == 3
+    assert ledger.lookup("asset", "brandfolder", "bf-201", "smintio") == asset["id"]
+
+    # a re-run of the same window starts, writes and comments nothing again
+    instances = len(workflow.context.store.all("instance"))
+    asset_writes = len(smintio.context.store.history(kind="asset"))
+    comments = {i["id"]: len(i.get("comments", [])) for i in workflow.context.store.all("instance")}
+    again = _run(as_of)
+    assert ledger.effects(run_id=again.run_id) == []
+    assert len(workflow.context.store.all("instance")) == instances
+    assert len(smintio.context.store.history(kind="asset")) == asset_writes
+    assert {i["id"]: len(i.get("comments", [])) for i in workflow.context.store.all("instance")} == comments
+
+
+def test_a_dry_run_starts_and_writes_nothing(airflow_db: Path, env: dict) -> None:
+    run = _run(datetime.now(UTC) + timedelta(minutes=10), dry_run=True)
+    workflow = env["workflow"]
+    assert [i for i in workflow.context.store.all("instance") if i["processDefinitionKey"] == "dam_onboarding"] == []
+    launch = _instance(workflow, env["requests"]["launch"].id)
+    assert not launch["ended"] and "matched_assets" not in launch["variables"]
+    audit = {e.subject: e.action for e in env["ledger"].audit_trail(run_id=run.run_id)}
+    assert (
+        audit["brandfolder:bf-203"] == "rights_check_refused" and audit["brandfolder:bf-201"] == "rights_check_allowed"
+    )
