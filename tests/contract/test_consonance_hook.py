@@ -78,6 +78,11 @@ def test_works_changed_since_arrive_across_pages_with_their_title_context(conson
     running.admin("PATCH", "consonance/works/1005", json={"subtitle": "A new subtitle"})
     later = list(hook.iter_works_changed_since(changed_at - timedelta(seconds=1)))
     assert [w.id for w in later] == ["1005"] and later[0].subtitle == "A new subtitle"
+    running.admin("PATCH", f"consonance/products/{seed.product_id(7, 2)}", json={"onixPublishingStatusCode": "04"})
+    (product,) = hook.iter_products_changed_since(changed_at - timedelta(seconds=1), page_size=1)
+    assert product.id == seed.product_id(7, 2) and product.format is ProductFormat.EBOOK
+    assert product.work and product.work.id == seed.work_id(7) and product.work.title
+    assert [w.id for w in hook.iter_works_changed_since(changed_at - timedelta(seconds=1))] == ["1005", "1007"]
 
 
 def test_titles_approaching_publication_with_format_imprint_and_bisac(consonance: Callable[..., Any]) -> None:
@@ -224,6 +229,7 @@ def test_graphql_errors_are_raised_typed_not_returned_as_data(consonance: Callab
         hook.query("query { works { id titel } }")
     (error,) = unknown_field.value.errors
     assert "titel" in error["message"] and error["locations"] == [{"line": 1, "column": 20}]
+    assert error["path"] == ["query", "works", "titel"] and error["extensions"]["code"] == "undefinedField"
     assert unknown_field.value.status == 200  # refused with HTTP 200: still an error
     with pytest.raises(GraphQLError) as missing_variable:
         hook.query("query Find($isbn: String!) { product(productSearch: {isbn13Eq: $isbn}) { id } }", {})
@@ -263,7 +269,7 @@ def test_rest_fallback_pages_through_the_product_api(consonance: Callable[..., A
 
 def test_a_429_storm_and_5xx_are_ridden_out(consonance: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
     hook, running = consonance()
-    caplog.set_level(logging.WARNING)
+    caplog.set_level(logging.DEBUG)
     since = running.context.clock.now() - timedelta(days=5)
     expected = {w["id"] for w in _works(running) if datetime.fromisoformat(w["updatedAt"]) >= since}
     running.set_faults(fail_next=[429, 429, 429, 429, 503], retry_after_seconds=0)
@@ -282,6 +288,7 @@ def test_a_429_storm_and_5xx_are_ridden_out(consonance: Callable[..., Any], capl
     assert result.changed
     assert len(running.context.store.history(kind="supporting_resource")) == 1
     assert "attempt 1 of" in caplog.text
+    assert DEMO_API_KEY not in caplog.text  # nor in any retry or debug line
 
 
 def test_a_refused_key_says_so_without_showing_it(

@@ -415,7 +415,7 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
             for item in value.values():
                 collect_variables(item)
 
-    def walk(type_name: str, selections: list[Any], seen_fragments: frozenset[str]) -> None:
+    def walk(type_name: str, selections: list[Any], seen_fragments: frozenset[str], path: list[str | int]) -> None:
         fields = schema.fields_of(type_name)
         for selection in selections:
             if isinstance(selection, FragmentSpread):
@@ -425,13 +425,14 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                             f"Fragment {selection.name} was used, but not defined",
                             code="useAndDefineFragment",
                             locations=[(selection.line, selection.column)],
+                            path=path,
                         )
                     )
                     continue
                 if selection.name in seen_fragments:
                     continue
                 condition, children = document.fragments[selection.name]
-                walk(condition, children, seen_fragments | {selection.name})
+                walk(condition, children, seen_fragments | {selection.name}, path)
                 continue
             if isinstance(selection, InlineFragment):
                 condition = selection.type_condition or type_name
@@ -441,12 +442,14 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                             f"No such type {condition}, so it can't be a fragment condition",
                             code="undefinedType",
                             locations=[(selection.line, selection.column)],
+                            path=path,
                         )
                     )
                     continue
-                walk(condition, selection.selections, seen_fragments)
+                walk(condition, selection.selections, seen_fragments, path)
                 continue
             location = [(selection.line, selection.column)]
+            here = [*path, selection.response_key]
             if selection.name == "__typename":
                 continue
             definition = fields.get(selection.name)
@@ -456,6 +459,7 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                         f"Field '{selection.name}' doesn't exist on type '{type_name}'",
                         code="undefinedField",
                         locations=location,
+                        path=here,
                     )
                 )
                 continue
@@ -466,6 +470,7 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                             f"Field '{selection.name}' doesn't accept argument '{argument}'",
                             code="argumentNotAccepted",
                             locations=location,
+                            path=here,
                         )
                     )
                 collect_variables(value)
@@ -476,6 +481,7 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                             f"Field '{selection.name}' is missing required arguments: {argument}",
                             code="missingRequiredArguments",
                             locations=location,
+                            path=here,
                         )
                     )
             leaf = schema.is_leaf(definition.named_type)
@@ -486,6 +492,7 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                         f"{definition.named_type} but has selections [...])",
                         code="selectionMismatch",
                         locations=location,
+                        path=here,
                     )
                 )
             elif not leaf and not selection.selections:
@@ -495,10 +502,11 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                         "but has no selections. Did you mean '" + selection.name + " { ... }'?)",
                         code="selectionMismatch",
                         locations=location,
+                        path=here,
                     )
                 )
             elif not leaf and selection.selections:
-                walk(definition.named_type, selection.selections, seen_fragments)
+                walk(definition.named_type, selection.selections, seen_fragments, here)
 
     if root not in schema.types:
         return [
@@ -508,7 +516,8 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                 locations=[(operation.line, operation.column)],
             )
         ]
-    walk(root, operation.selections, frozenset())
+    top = f"{operation.kind} {operation.name}" if operation.name else operation.kind
+    walk(root, operation.selections, frozenset(), [top])
     label = f"{operation.kind} '{operation.name}'" if operation.name else f"anonymous {operation.kind}"
     for name in sorted(used - set(operation.variables)):
         problems.append(
@@ -516,6 +525,7 @@ def _validate(schema: Schema, document: Document, operation: Operation) -> list[
                 f"Variable ${name} is used by {label} but not declared",
                 code="variableNotDefined",
                 locations=[(operation.line, operation.column)],
+                path=[top],
             )
         )
     return problems
