@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from contentops.ledger import Ledger
+from contentops.pipelines.workflows import start_workflow_once
 from contentops_sandbox.connections import opentext_workflow_connection, smintio_connection
 from contentops_sandbox.smintio import seed
 
@@ -108,6 +109,16 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
             variables={"campaign_type": "product_launch", "region": "gb", "format": "banner", "deadline": "soon"},
         ),
     }
+    # a partner request another pipeline routed to triage: the triage team answers it, not us
+    routed, _ = start_workflow_once(
+        hook,
+        ledger,
+        "creative_request_intake",
+        "creative_request_intake:case-9:v1",
+        name="Partner request case-9",
+        variables={"case_id": "case-9", "region": "gb", "subject": "Localized logo"},
+    )
+    requests["routed"] = routed
     batch = hook.start_instance(
         "dam_ingest",
         name="Brandfolder batch 1",
@@ -197,6 +208,8 @@ def test_requests_get_rights_cleared_matches_and_onboarding_exposes_only_what_pa
     assert bad_request.ref == requests["unreadable"].id and "deadline" in bad_request.reason
     unreadable = _instance(workflow, requests["unreadable"].id)
     assert not unreadable["ended"] and "cannot be matched" in unreadable["comments"][0]["message"]
+    routed = _instance(workflow, requests["routed"].id)
+    assert not routed["ended"] and routed["comments"] == [] and "matched_assets" not in routed["variables"]
 
     # OWS-6: one onboarding per incoming asset; only the approved, rights-cleared one is exposed
     onboarding = [i for i in workflow.context.store.all("instance") if i["processDefinitionKey"] == "dam_onboarding"]

@@ -6,7 +6,8 @@
   request's region (and channel) on the run's end and on the deadline (:mod:`contentops.rights`).
   The matches go back onto the request (instance variables and a comment) and its task is
   completed with ``matched`` or ``no_match``. A request that cannot be read is quarantined and
-  the requester is told why.
+  the requester is told why. Requests a contentops pipeline started itself (partner requests
+  routed to triage, which the ledger knows by their instance) are left to that pipeline.
 - **DAM onboarding (OWS-6).** Every ``dam_ingest`` batch started in the window lists assets
   arriving from another DAM. Each valid one gets one ``dam_onboarding`` workflow per source
   asset and version (enrichment, rights validation, categorization); the DAG waits for them
@@ -49,6 +50,11 @@ def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[
     workflow = run.hook("workflow")
     counts: Counter[str] = Counter()
     for task in workflow.iter_new_tasks(REQUESTS, created_after=run.window.start, created_before=run.window.end):
+        if run.ledger.process_for_instance(task.process_instance_id) is not None:
+            # started by a contentops pipeline (e.g. a partner request routed to triage): its
+            # answer is the triage team's, and that pipeline follows it up
+            counts["started_by_contentops"] += 1
+            continue
         counts["requests"] += 1
         try:
             request = CreativeRequest.model_validate(task.variables)
