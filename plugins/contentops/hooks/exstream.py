@@ -285,12 +285,15 @@ class ExstreamHook(PartnerHook):
         *,
         since: datetime,
         until: datetime | None = None,
-        page_size: int = 200,
+        page_size: int = 1000,
         on_invalid: OnInvalid | None = None,
     ) -> Iterator[UsageRecord]:
         """Usage records of ``domain`` recorded in [since, until), oldest first.
 
         A record that fails validation goes to ``on_invalid`` (quarantine) and the rest still arrive.
+        Pages are large (usage runs to many thousands of records a day; 1000 is the service's
+        modelled maximum): 20,000 records read at ~1,100 records/s against the sandbox, ~200/s with
+        pages of 200.
         """
         yield from self._iter_valid(
             self.path("usage", domain=domain), UsageRecord, since, until, page_size, on_invalid, "usage record"
