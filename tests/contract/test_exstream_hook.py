@@ -98,7 +98,8 @@ def test_invalid_transition_answers_the_product_error_body(exstream: Callable[..
         hook.set_state("retail", draft.id, "APPROVED", "no review")
     assert caught.value.status == 400
     body = json.loads(caught.value.body_excerpt)
-    assert body["exception"] == "IllegalStateTransition" and "DRAFT to APPROVED" in body["message"]
+    assert body["errorCode"] == "IllegalStateTransition" and "DRAFT to APPROVED" in body["message"]
+    assert body["status"] == 400 and body["error"] == "Bad Request" and isinstance(body["timestamp"], int)
     hook.set_state("retail", draft.id, "REVIEW", "check")
     rejected = hook.set_state("retail", draft.id, "REJECTED", "off brand")
     assert rejected.state == "REJECTED" and rejected.state_comment == "off brand"

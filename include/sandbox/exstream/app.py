@@ -16,7 +16,9 @@ generation ``POST /orchestration/api/v1/inputs/ondemand/{domain}/generate`` with
 for ``Accept: application/pdf`` / ``text/html``; orchestration errors shaped
 ``{"status", "details", "data": [{"errorMessage", "statusCode", "engineOutputContext"}]}``),
 batch submission ``POST /orchestration/api/v1/inputs/batch/{domain}/{service}`` answering
-``data[0].jobId`` / ``data[0].id``, and ``GET /orchestration/api/v1/version``.
+``data[0].jobId`` / ``data[0].id``, and ``GET /orchestration/api/v1/version``. Service errors
+(e.g. an illegal state transition) come in Exstream's Spring shape ``{"timestamp", "status",
+"error", "message", "details", "errorCode"}``; gateway faults as on every OCP service.
 
 Modelled (every path in :data:`PATHS`): resource metadata (rights expiry, regions, segments,
 source asset) read and replaced at ``/resources/{domain}/{id}/metadata``; one resource
@@ -42,7 +44,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Query, Request, UploadFile
@@ -149,6 +153,21 @@ def _seed(context: SandboxContext) -> None:
     )
 
 
+def exstream_error_body(status: int, code: str, message: str) -> dict[str, Any]:
+    """Gateway faults (401/403/429/5xx) as on every OCP service; the services' own errors in
+    Exstream's Spring shape (``ExstreamErrorResponse`` in OpenText's SDK)."""
+    if status in (401, 403, 429) or status >= 500:
+        return ocp_error_body(status, code, message)
+    return {
+        "timestamp": int(time.time() * 1000),
+        "status": status,
+        "error": HTTPStatus(status).phrase,
+        "message": message,
+        "details": message,
+        "errorCode": code,
+    }
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     """Naive times are UTC (what the clients send is compared with the sandbox clock's aware now)."""
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
@@ -234,7 +253,7 @@ def _envelope(data: list[dict[str, Any]], offset: int, count: int, total: int) -
 
 def create_app(config: SandboxConfig) -> FastAPI:
     app, ctx = create_sandbox_app(
-        "exstream", config, error_body=ocp_error_body, seed=_seed, title="OpenText Exstream sandbox"
+        "exstream", config, error_body=exstream_error_body, seed=_seed, title="OpenText Exstream sandbox"
     )
     add_ocp_token_routes(app, ctx)
 
