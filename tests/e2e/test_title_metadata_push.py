@@ -88,11 +88,11 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     start, end = _window(run_after)
     in_window = (end - timedelta(minutes=10)).isoformat()
 
-    # the launch title's assets: cover and jacket cleared worldwide for any channel; the author
-    # photo's license is for Europe only (the title states no territories: worldwide is needed)
+    # the launch title (sold in gb and ie): cover and jacket cleared worldwide for any channel;
+    # the author photo's license covers the US only
     for role in ("cover", "jacket"):
         _set_license(smintio, book_asset(LAUNCH_ISBN, role), **WORLDWIDE)
-    _set_license(smintio, book_asset(LAUNCH_ISBN, "author_photo"), **{**WORLDWIDE, "allowed_geographies": ["europe"]})
+    _set_license(smintio, book_asset(LAUNCH_ISBN, "author_photo"), **{**WORLDWIDE, "allowed_geographies": ["us"]})
 
     # the revised title changed in this window, and its new jacket was approved in Smint.io
     consonance.admin("PATCH", f"consonance/works/{REVISED_WORK}", json={"updatedAt": in_window})
@@ -180,6 +180,10 @@ def test_titles_and_assets_meet_once_rights_gated(airflow_db: Path, env: dict[st
     assert jacket["metadata"]["publication_phase"] == "prepublication"
     assert jacket["metadata"]["imprint"] and jacket["metadata"]["authors"]
     assert jacket["metadata"]["bisac_subjects"][0]["code"]
+    work = consonance.context.store.get("work", LAUNCH_WORK)
+    assert jacket["metadata"]["campaign"] == work["campaign"]
+    assert jacket["metadata"]["campaign_milestones"] == work["campaignMilestones"]  # cover reveal .. launch
+    assert any(t.startswith("campaign:") for t in jacket["tags"])
     assert {f"isbn:{LAUNCH_ISBN}", "format:print"} <= set(jacket["tags"])
     assert any(t.startswith("imprint:") for t in jacket["tags"]) and any(
         t.startswith("author:") for t in jacket["tags"]
@@ -202,7 +206,7 @@ def test_titles_and_assets_meet_once_rights_gated(airflow_db: Path, env: dict[st
     assert pairings[(print_product, jacket["id"])]["releaseDate"] == release
     assert pairings[(ebook_product, cover["id"])]["role"] == "cover"
     assert {asset for (work, asset) in resources if work == LAUNCH_WORK} == {cover["id"], jacket["id"]}
-    # the author photo's license does not cover the title's (unstated, so worldwide) territories
+    # the author photo's license does not cover the title's territories (gb, ie)
     actions = _actions(ledger, run.run_id)
     refusal = actions[(launch["author_photo"]["id"], "refused")]
     assert "region" in refusal.details["reason"]

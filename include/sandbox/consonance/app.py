@@ -12,7 +12,8 @@ Modelled (not public), all in :data:`PATHS` and :func:`build_schema`: the paged 
 ``worksConnection`` / ``productsConnection`` (Relay connections: ``first`` / ``after``,
 ``nodes``, ``pageInfo {hasNextPage endCursor}``); search inputs beyond the sourced ones
 (``updatedAtGteq``, ``publicationDateGteq`` / ``Lteq``, ``lifecycleEventDateGteq`` …); ``imprint``,
-``updatedAt`` and ``lifecycleEvents`` on works; the mutations ``attachSupportingResource``,
+``updatedAt``, ``lifecycleEvents``, ``campaign``, ``campaignMilestones {name date}`` and
+``territories`` (sales territories) on works; the mutations ``attachSupportingResource``,
 ``recordFormatAssetPairing`` and ``recordLicenseTerms``, each upserting by the caller's
 ``reference``; the REST page parameter ``page`` and the filters ``q[updated_at_gteq]``,
 ``q[pub_date_gteq]``, ``q[pub_date_lteq]``, ``q[work_id_eq]``; the wording of error messages.
@@ -576,6 +577,9 @@ def build_schema() -> Schema:
             "imprint": FieldDef("Imprint"),
             "updatedAt": FieldDef("ISO8601DateTime"),
             "lifecycleEvents": FieldDef("[LifecycleEvent!]"),
+            "campaign": FieldDef("String"),
+            "campaignMilestones": FieldDef("[CampaignMilestone!]"),
+            "territories": FieldDef("[String!]"),
             "licenseTerms": FieldDef("[LicenseTerms!]", resolve=_children("license_terms", "workId")),
             "products": FieldDef("[Product!]", {"productSearch": "ProductSearch"}, _work_products),
         },
@@ -632,6 +636,7 @@ def build_schema() -> Schema:
             "productIds": FieldDef("[ID!]"),
             "description": FieldDef("String"),
         },
+        "CampaignMilestone": {"name": FieldDef("String"), "date": FieldDef("ISO8601Date")},
         "UsageRights": {
             "summary": FieldDef("String"),
             "licenseReference": FieldDef("String"),

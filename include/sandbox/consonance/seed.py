@@ -25,7 +25,10 @@ Rules, for work number n:
 - updated at ``(53*n) % 1440`` hours before seed time, or the event date when later;
 - five imprints by n % 5; one main BISAC subject (a second when n % 4 == 0) plus a THEMA code;
 - contributors: one author (``A01``); n % 6 == 0 adds an illustrator (``A12``); audio products
-  add a narrator (``E07``); n % 9 == 0: part ``n // 9`` of one of three series.
+  add a narrator (``E07``); n % 9 == 0: part ``n // 9`` of one of three series;
+- campaign (modelled): forthcoming works have ``<title> launch`` with the milestones cover reveal
+  (60 days before publication), pre-order (30 days before) and launch (publication day);
+- sales territories (modelled) by imprint: :data:`TERRITORIES`.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ FIRST = ("Ada", "Bram", "Clara", "Dev", "Elena", "Femi", "Greta", "Hugo", "Ines"
 LAST = ("Okafor", "Lindqvist", "Moreau", "Haddad", "Sato", "Brennan", "Castillo", "Novak", "Whitfield", "Iyer", "Rossi")
 ADJECTIVES = ("Silent", "Northern", "Glass", "Hidden", "Last", "Amber", "Winter", "Salt", "Paper", "Iron", "Quiet")
 NOUNS = ("Harbour", "Orchard", "Cartographer", "Lighthouse", "Archive", "Garden", "River", "Observatory", "Bridge")
+#: Sales territories of each imprint's works, by imprint id (modelled).
+TERRITORIES = {"1": ["worldwide"], "2": ["gb", "ie"], "3": ["us", "ca"], "4": ["worldwide"], "5": ["europe"]}
 SERIES = (("7001", "The Tidewater Mysteries"), ("7002", "Atlas of Small Kingdoms"), ("7003", "Kitchen Seasons"))
 FORMS = {
     "BB": ("PhysicalBookProduct", "Hardback", "HB"),
@@ -282,6 +287,15 @@ def build(now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             series.append(
                 {"id": str(8000 + n), "partNumber": str(n // 9), "series": {"id": series_id, "name": series_name}}
             )
+        campaign: dict[str, Any] = {"campaign": None, "campaignMilestones": []}
+        if offset > 0:
+            campaign = {
+                "campaign": f"{title} launch",
+                "campaignMilestones": [
+                    {"name": name, "date": (pub - timedelta(days=before)).isoformat()}
+                    for name, before in (("cover reveal", 60), ("pre-order", 30), ("launch", 0))
+                ],
+            }
         for product in work_products:
             product["updatedAt"] = updated.isoformat()
             product["authorshipDescription"] = authorship
@@ -300,6 +314,8 @@ def build(now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "imprint": imprint,
                 "updatedAt": updated.isoformat(),
                 "lifecycleEvents": events,
+                **campaign,
+                "territories": TERRITORIES[imprint_id],
                 "productIds": [p["id"] for p in work_products],
             }
         )

@@ -11,12 +11,13 @@ API ``GET {instance}/api/v4/products.json`` with ``Authorization: Token token=<k
 **Modelled** (not public): GraphQL paging — the public examples fetch whole lists, so the hook
 pages the Relay connections ``worksConnection`` / ``productsConnection`` (``first`` / ``after``,
 ``pageInfo {hasNextPage endCursor}``); the search inputs ``updatedAtGteq``,
-``publicationDateGteq`` / ``Lteq``, ``lifecycleEvent…``; ``imprint``, ``updatedAt`` and
-``lifecycleEvents`` on works; all three mutations (``attachSupportingResource``,
-``recordFormatAssetPairing``, ``recordLicenseTerms``), each an upsert keyed by our own
-``reference`` so that repeating one changes nothing; the REST page parameter ``page`` and the
-filters ``q[updated_at_gteq]``, ``q[pub_date_gteq]`` / ``q[pub_date_lteq]``. Every GraphQL
-document the hook sends is in :data:`DOCUMENTS`; every path in :attr:`ConsonanceHook.default_paths`.
+``publicationDateGteq`` / ``Lteq``, ``lifecycleEvent…``; ``imprint``, ``updatedAt``,
+``lifecycleEvents``, ``campaign``, ``campaignMilestones`` and ``territories`` (sales territories)
+on works; all three mutations (``attachSupportingResource``, ``recordFormatAssetPairing``,
+``recordLicenseTerms``), each an upsert keyed by our own ``reference`` so that repeating one
+changes nothing; the REST page parameter ``page`` and the filters ``q[updated_at_gteq]``,
+``q[pub_date_gteq]`` / ``q[pub_date_lteq]``. Every GraphQL document the hook sends is in
+:data:`DOCUMENTS`; every path in :attr:`ConsonanceHook.default_paths`.
 
 Connection (conn_type ``consonance``): host = the instance URL (``https://web.consonance.app``),
 password = the API key, extra ``api`` = ``graphql`` (default) or ``rest``. With ``rest`` the reads
@@ -101,6 +102,7 @@ fragment WorkFields on Work {
     usageRights { summary licenseReference validUntil territories channels editions printRun }
   }
   lifecycleEvents { kind eventDate productIds description }
+  campaign campaignMilestones { name date } territories
   licenseTerms {
     id reference workId productId assetId licenseReference status validFrom validUntil permittedUsage
     territories channels
