@@ -89,6 +89,8 @@ class SmintioHook(RefreshTokenHook):
         "asset_variants": "assets/{asset_id}/variants",
         "asset_retire": "assets/{asset_id}/retire",
         "asset_comments": "assets/{asset_id}/comments",
+        "asset_by_reference": "assets-by-reference/{reference}",
+        "asset_content": "assets/{asset_id}/content",
         "asset_binary": "assets/{asset_id}/binaries/{binary_id}/content",
         "campaigns": "campaigns",
         "campaign": "campaigns/{campaign_id}",
@@ -336,3 +338,57 @@ class SmintioHook(RefreshTokenHook):
             total=lambda page: page.get("total"),
         ):
             yield Campaign.model_validate(item)
+
+    # -- assets registered by an external reference (modelled) ------------------------------
+    def upsert_asset_by_reference(
+        self,
+        reference: str,
+        *,
+        name: str,
+        content_type: str,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tags: list[str] | None = None,
+        categories: list[str] | None = None,
+        region: str | None = None,
+        language: str | None = None,
+        campaign: str | None = None,
+        master_asset_id: str | None = None,
+        approval_status: ApprovalStatus | str | None = None,
+    ) -> Asset:
+        """Create the asset for content held elsewhere, or update the one registered under
+        ``reference`` (PUT by our reference: repeating it is harmless, a change is an update).
+
+        ``approval_status`` only counts when the asset is created; later changes go through
+        :meth:`set_approval`, which keeps the approval history.
+        """
+        body: dict[str, Any] = {
+            "name": name,
+            "content_type": content_type,
+            "description": description,
+            "metadata": metadata or {},
+            "tags": tags or [],
+            "categories": categories or [],
+            "region": region,
+            "language": language,
+            "campaign": campaign,
+            "master_asset_id": master_asset_id,
+        }
+        if approval_status is not None:
+            body["approval_status"] = ApprovalStatus(approval_status).value
+        return Asset.model_validate(
+            self.transport.json("PUT", self._portals("asset_by_reference", reference=reference), json=body)
+        )
+
+    def upload_asset_content(
+        self, asset_id: str, source: Path | IO[bytes], *, content_type: str, file_name: str | None = None
+    ) -> Asset:
+        """Stream the asset's main file (PUT: the same bytes again change nothing)."""
+        response = self.transport.upload(
+            "PUT",
+            self._portals("asset_content", asset_id=asset_id),
+            source,
+            content_type=content_type,
+            params={"file_name": file_name} if file_name else None,
+        )
+        return Asset.model_validate(response.json())
