@@ -2,4 +2,8 @@
 
 - :mod:`contentops.mapping.titles`: Consonance titles <-> Smint.io assets (metadata and tags,
   format pairing, usage-rights summaries, the title/asset matching rule, latest vs outdated).
+- :mod:`contentops.mapping.vip_catalog`: VIP catalogue entries -> Smint.io assets (which are
+  registered, their fields and master links) and approved replacements -> master metadata.
+- :mod:`contentops.mapping.intake`: which Smint.io assets answer a creative request, the uses a
+  match must be licensed for, and an incoming DAM license read as rights.
 """
