@@ -178,7 +178,13 @@ def test_default_params_release_the_demo_campaign_to_every_target(airflow_db: Pa
 
     # VIP-1/3/5/8: one package, one item per released asset, with its controls and file
     package = env["vip"].context.store.get("package", PACKAGE)
-    assert package and package["campaign"] == CAMPAIGN and package["recipients"]
+    assert package and package["campaign"] == CAMPAIGN
+    # VIP-7: the package goes to every active recipient (distributors, agencies, regional teams,
+    # publishing partners) of the campaign's regions, and to no one else
+    recipients = env["vip"].context.store.all("recipient")
+    expected = {r["id"] for r in recipients if r["region"] in ("emea", "north_america") and r["active"]}
+    assert set(package["recipients"]) == expected
+    assert {r["kind"] for r in recipients if r["id"] in expected} >= {"agency", "distributor"}
     items = _vip_items(env)
     assert set(items) == RELEASED
     item = items["asset-spring-03"]

@@ -48,6 +48,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contentops import rights
+from contentops.hooks.errors import NotFoundError
 from contentops.models.domain import ComplianceCriteria, IntendedUse, RightsDecision, UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset, Campaign, ComplianceStatus
 from contentops.pipelines.runtime import PipelineRun
@@ -161,11 +162,7 @@ def plan_release(
     if campaign and not scheduled:
         try:
             chosen.append(smintio.get_campaign(campaign))
-        except Exception as exc:  # a campaign not planned in Smint.io can still be released by hand
-            from contentops.hooks.errors import NotFoundError
-
-            if not isinstance(exc, NotFoundError):
-                raise
+        except NotFoundError:  # a campaign not planned in Smint.io can still be released by hand
             chosen.append(Campaign(id=campaign))
     else:
         chosen.extend(smintio.iter_campaigns(release_from=run.window.start, release_to=run.window.end))
