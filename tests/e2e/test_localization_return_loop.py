@@ -228,6 +228,7 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
         "region": vip_return(env, PNG, master_asset_id=NO_GB_MASTER, language="en", region="uk_and_ireland"),
         "no_derivatives": vip_return(env, PNG, master_asset_id=NO_DERIVATIVES_MASTER),
         "no_master": vip_return(env, PNG, master_asset_id="asset-does-not-exist"),
+        "malformed": vip_return(env, PNG, master_asset_id=None),
     }
     partner_good = grid_submission(env, PNG)
     partner_hostile = grid_submission(
@@ -259,10 +260,11 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
         "region": "derivative_not_allowed",
         "no_derivatives": "derivative_not_allowed",
         "no_master": "master_not_found",
+        "malformed": "invalid VIP return",
     }
     for case, return_id in hostile.items():
         assert reasons[f"vip:{return_id}"].startswith(expected_code[case]), case
-        unsafe = expected_code[case] not in ("derivative_not_allowed", "master_not_found")
+        unsafe = expected_code[case] not in ("derivative_not_allowed", "master_not_found")  # unsafe: quarantined
         assert statuses[return_id]["status"] == ("quarantined" if unsafe else "rejected"), case
         assert statuses[return_id]["status_reason"], case
     assert "editorial" in reasons[f"vip:{hostile['editorial']}"]
@@ -387,3 +389,20 @@ def test_review_comments_and_status_stay_in_sync_both_ways(
     before = _partner_writes(env)
     _run(slot + timedelta(minutes=30))
     assert _partner_writes(env) == before
+
+
+def test_a_dry_run_validates_and_reports_without_changing_anything(airflow_db: Path, env: dict[str, Any]) -> None:
+    good = vip_return(env, PNG)
+    traversal = vip_return(env, PNG, file_name="../../etc/passwd")
+    editorial = vip_return(env, PNG, master_asset_id=EDITORIAL_MASTER)
+    run = _run(_next_slot(), dry_run=True)
+    ledger: Ledger = env["ledger"]
+    trail = [(e.subject, e.action) for e in ledger.audit_trail(run_id=run.run_id) if e.subject.startswith("vip:")]
+    assert (f"vip:{good}", "accepted_for_review") in trail
+    assert (f"vip:{traversal}", "would_quarantine") in trail
+    assert (f"vip:{traversal}", "would_tell_partner_quarantined") in trail
+    assert (f"vip:{editorial}", "would_tell_partner_rejected") in trail
+    assert {r["status"] for r in _returns(env).values()} == {"received"}
+    assert ledger.quarantined() == []
+    assert not [a for a in env["smintio"].context.store.all("asset") if a.get("master_asset_id")]
+    assert env["workflow"].context.store.all("instance") == []

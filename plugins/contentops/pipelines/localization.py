@@ -35,8 +35,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from contentops import returns, rights
-from contentops.hooks.errors import DownloadRefusedError, DownloadTooLargeError, NotFoundError
+from contentops.hooks.errors import DownloadRefusedError, DownloadTooLargeError, NotFoundError, PartnerAPIError
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.pipelines.runtime import PipelineRun
@@ -53,6 +55,11 @@ OPEN_STATUSES = {"vip": {"received"}, "trading_grid": {"submitted"}}
 REVIEW_XREF = "localization_review"
 ACCEPTED = "accepted_for_review"
 MIRROR_MARK = "[Smint.io]"
+
+
+class ReturnsNotTakenIn(RuntimeError):
+    """Some returns or review decisions failed at a partner; the task fails so Airflow retries them
+    (what already happened is in the ledger and is not repeated)."""
 
 
 def policy_from(params: dict[str, Any]) -> ReturnPolicy:
@@ -115,7 +122,16 @@ def _malformed(run: PipelineRun, source: str) -> Any:
 
     def on_invalid(reason: str, raw: Any) -> None:
         return_id = raw.get("id") if isinstance(raw, dict) else None
-        run.quarantine(source, "localized_return", reason, raw, ref=f"{source}:{return_id}" if return_id else None)
+        status = raw.get("status") if isinstance(raw, dict) else None
+        if status is not None and status not in OPEN_STATUSES[source]:
+            return  # decided before (its sender was told then)
+        ref = f"{source}:{return_id}" if return_id else None
+        if ref is not None and any(q.ref == ref for q in run.ledger.quarantined(source=source)):
+            return  # already quarantined by an earlier run
+        if run.dry_run:
+            run.record(f"{source}:{return_id}", f"{source}:return", "would_quarantine", reason)
+            return
+        run.quarantine(source, "localized_return", reason, raw, ref=ref)
         if return_id:
             tell_partner(run, source, str(return_id), "quarantined", f"the return could not be read: {reason}")
 
@@ -177,8 +193,11 @@ def _rights_of(run: PipelineRun, master: Asset | None) -> UsageRights | None:
 
 
 def refuse(run: PipelineRun, item: LocalizedReturn, refusal: Refusal, raw: Any) -> None:
-    """Quarantine a return with its reason and tell its sender why (once)."""
-    run.quarantine(item.source, "localized_return", refusal.describe(), raw, ref=item.ref)
+    """Quarantine a return with its reason and tell its sender why (once). A dry run only reports."""
+    if run.dry_run:
+        run.record(item.ref, f"{item.source}:return", "would_quarantine", refusal.describe())
+    else:
+        run.quarantine(item.source, "localized_return", refusal.describe(), raw, ref=item.ref)
     tell_partner(run, item.source, item.return_id, refusal.partner_status, refusal.message)
 
 
@@ -197,7 +216,10 @@ def tell_partner(
 
     def send(_plan: Any) -> str:
         if source == "vip":
-            return run.hook("vip").set_return_status(return_id, status, message).id
+            try:
+                return run.hook("vip").set_return_status(return_id, status, message).id
+            except ValidationError:  # VIP echoes a malformed return back as it is: the status is set
+                return return_id
         return (
             run.hook("trading_grid")
             .reply_to_submission(
@@ -206,6 +228,9 @@ def tell_partner(
             .ref
         )
 
+    if run.dry_run:
+        run.record(ref, f"{source}:return_status", f"would_tell_partner_{status}", message)
+        return
     run.deliver_once(ref, status, f"{source}:return_status", send)
     run.record(ref, f"{source}:return_status", f"partner_told_{status}", message)
 
@@ -228,10 +253,18 @@ def take_in(run: PipelineRun, refs: list[str], *, policy: ReturnPolicy | None = 
         return {}
     policy = policy or ReturnPolicy()
     counts: Counter[str] = Counter()
+    failed: list[str] = []
     for item in _accepted_items(run, refs).values():
-        with tempfile.TemporaryDirectory(prefix="contentops-return-") as folder:
-            outcome = _take_in_one(run, item, Path(folder), policy)
+        try:
+            with tempfile.TemporaryDirectory(prefix="contentops-return-") as folder:
+                outcome = _take_in_one(run, item, Path(folder), policy)
+        except PartnerAPIError as exc:  # one partner failure must not hold up the other returns
+            run.record(item.ref, item.source, "take_in_failed", str(exc))
+            failed.append(item.ref)
+            continue
         counts[outcome] += 1
+    if failed:
+        raise ReturnsNotTakenIn(f"{len(failed)} return(s) failed and are retried: {', '.join(failed)}")
     return dict(counts)
 
 
@@ -411,23 +444,37 @@ def apply_reviews(run: PipelineRun, *, exstream_domain: str = "retail") -> dict[
     if run.dry_run:
         return {}
     workflow = run.hook("workflow")
+    failed: list[str] = []
     for instance_id in open_reviews(run):
-        instance = workflow.get_instance(instance_id)
-        sync_review(run, instance)  # comments that came in while we waited
-        if not instance.ended:
-            counts["still_in_review"] += 1
+        try:
+            outcome = _apply_review(run, workflow.get_instance(instance_id), exstream_domain, counts)
+        except PartnerAPIError as exc:  # one partner failure must not hold up the other reviews
+            run.record(instance_id, "workflow", "apply_failed", str(exc))
+            failed.append(instance_id)
             continue
-        outcome = instance.outcome or "terminated"
-        if outcome == "approved":
-            counts.update(_approve(run, instance, exstream_domain))
-        else:
-            counts.update(_reject(run, instance, outcome))
-        process = run.ledger.process_for_instance(instance.id)
-        if process is not None:
-            run.ledger.update_process(process.business_key, status="applied", outcome=outcome)
-        run.ledger.link(REVIEW_XREF, "workflow", instance.id, "contentops", "applied")
-        counts[f"review_{outcome}"] += 1
+        if outcome is not None:
+            counts[f"review_{outcome}"] += 1
+    if failed:
+        raise ReturnsNotTakenIn(f"{len(failed)} review decision(s) failed and are retried: {', '.join(failed)}")
     return dict(counts)
+
+
+def _apply_review(run: PipelineRun, instance: Any, exstream_domain: str, counts: Counter[str]) -> str | None:
+    """Sync, then apply the decision of one review if it has ended; its outcome, or None if open."""
+    sync_review(run, instance)  # comments that came in while we waited
+    if not instance.ended:
+        counts["still_in_review"] += 1
+        return None
+    outcome = instance.outcome or "terminated"
+    if outcome == "approved":
+        counts.update(_approve(run, instance, exstream_domain))
+    else:
+        counts.update(_reject(run, instance, outcome))
+    process = run.ledger.process_for_instance(instance.id)
+    if process is not None:
+        run.ledger.update_process(process.business_key, status="applied", outcome=outcome)
+    run.ledger.link(REVIEW_XREF, "workflow", instance.id, "contentops", "applied")
+    return outcome
 
 
 def _reviewer_note(run: PipelineRun, instance: Any) -> str:
