@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", action="append", choices=sorted(SANDBOXES), help="serve only these (repeatable)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, help="port (only with a single --only)")
+    parser.add_argument(
+        "--ports",
+        type=json.loads,
+        default={},
+        help='ports other than the fixed ones, as JSON, e.g. \'{"smintio": 9701}\' (make run --free-ports)',
+    )
     parser.add_argument("--state-dir", type=Path, default=Path("var/sandbox"))
     parser.add_argument("--rate-limit", type=float, help="requests/second ceiling of each product API")
     parser.add_argument("--rate-burst", type=int)
@@ -41,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     servers: list[SandboxServer] = []
     for name in names:
         spec = SANDBOXES[name]
-        port = args.port or spec.port
+        port = args.port or int(args.ports.get(name, spec.port))
         config = SandboxConfig(
             state_dir=args.state_dir,
             rate_limit_per_second=args.rate_limit,
