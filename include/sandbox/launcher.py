@@ -63,6 +63,8 @@ DEMO_OPTIONS = {
             "client_approval_northwind": {"outcome": "approved", "after_seconds": 60},
             "regional_localization_review": {"outcome": "approved", "after_seconds": 60},
             "dam_onboarding": {"outcome": "approved", "after_seconds": 60, "variables": {"categories": ["onboarded"]}},
+            "template_review": {"outcome": "approved", "after_seconds": 60},
+            "compliance_review": {"outcome": "reviewed", "after_seconds": 60},
         }
     }
 }
