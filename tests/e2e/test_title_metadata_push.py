@@ -94,23 +94,9 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
         _set_license(smintio, book_asset(LAUNCH_ISBN, role), **WORLDWIDE)
     _set_license(smintio, book_asset(LAUNCH_ISBN, "author_photo"), **{**WORLDWIDE, "allowed_geographies": ["us"]})
 
-    # the revised title changed in this window, and its new jacket was approved in Smint.io
+    # the revised title changed in this window; its jacket is cleared worldwide
     consonance.admin("PATCH", f"consonance/works/{REVISED_WORK}", json={"updatedAt": in_window})
-    old_jacket = smintio.context.store.get("asset", book_asset(REVISED_ISBN, "jacket"))
-    smintio.context.store.put(
-        "asset",
-        NEW_JACKET,
-        {
-            **old_jacket,
-            "id": NEW_JACKET,
-            "name": "Jacket for the revised edition",
-            "metadata": {**old_jacket["metadata"], "edition_number": 2},
-            "created_at": (run_after - timedelta(days=2)).isoformat(),
-            "updated_at": (run_after - timedelta(days=2)).isoformat(),
-        },
-    )
-    for asset_id in (NEW_JACKET, book_asset(REVISED_ISBN, "jacket")):
-        _set_license(smintio, asset_id, **WORLDWIDE)
+    _set_license(smintio, book_asset(REVISED_ISBN, "jacket"), **WORLDWIDE)
 
     # a malformed title in the same window: an ISBN with a wrong check digit
     broken_isbn = consonance_seed.isbn13(777)[:-1] + str((int(consonance_seed.isbn13(777)[-1]) + 1) % 10)
@@ -145,6 +131,26 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
         "run_after": run_after,
         "window": (start, end),
     }
+
+
+def _approve_new_jacket(smintio: Any, at: datetime) -> None:
+    """A new jacket for the revised edition, approved in Smint.io at ``at`` (licensed worldwide)."""
+    old_jacket = smintio.context.store.get("asset", book_asset(REVISED_ISBN, "jacket"))
+    smintio.context.store.put(
+        "asset",
+        NEW_JACKET,
+        {
+            **old_jacket,
+            "id": NEW_JACKET,
+            "version": 1,
+            "name": "Jacket for the revised edition",
+            "tags": [f"isbn:{REVISED_ISBN}"],
+            "metadata": {"asset_role": "jacket", "format": "print", "isbn": REVISED_ISBN, "edition_number": 2},
+            "created_at": at.isoformat(),
+            "updated_at": at.isoformat(),
+        },
+    )
+    _set_license(smintio, NEW_JACKET, **WORLDWIDE)
 
 
 def _assets(smintio: Any) -> dict[str, dict[str, Any]]:
@@ -214,16 +220,12 @@ def test_titles_and_assets_meet_once_rights_gated(airflow_db: Path, env: dict[st
     assert (launch["promo"]["id"], "not_paired") in actions
     assert ledger.lookup("title", "smintio", cover["id"], "consonance") == LAUNCH_WORK
 
-    # CON-8: the revised title surfaces its new jacket and retires the old one — only that one
+    # the revised title: its one approved jacket is current and paired with the revised edition
     old_jacket = assets[book_asset(REVISED_ISBN, "jacket")]
-    assert old_jacket["approval_status"] == "retired"
-    assert old_jacket["metadata"]["superseded_by"] == NEW_JACKET
-    assert "title:current" in assets[NEW_JACKET]["tags"] and assets[NEW_JACKET]["approval_status"] == "approved"
-    retired = {a["id"] for a in assets.values() if a["approval_status"] == "retired"}
-    assert retired == {old_jacket["id"]}
-    revised_print = consonance_seed.product_id(3, 4)  # the revised edition is the current print edition
-    assert resources[(REVISED_WORK, NEW_JACKET)]["productIds"] == [revised_print]
-    assert (REVISED_WORK, old_jacket["id"]) not in resources
+    assert "title:current" in old_jacket["tags"] and old_jacket["approval_status"] == "approved"
+    revised_print = consonance_seed.product_id(3, 4)
+    assert resources[(REVISED_WORK, old_jacket["id"])]["productIds"] == [revised_print]
+    assert not [a for a in assets.values() if a["approval_status"] == "retired"]
 
     # the malformed title is quarantined with its reason; the others went through
     (quarantined,) = ledger.quarantined(source="consonance")
@@ -290,3 +292,59 @@ def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict[s
     actions = _actions(ledger, run.run_id)
     assert (book_asset(LAUNCH_ISBN, "author_photo"), "refused") in actions  # decided all the same
     assert ledger.deliveries(pipeline=DAG_ID) == []
+
+
+def test_a_revised_title_surfaces_the_new_asset_and_retires_only_the_old_one(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    """CON-8 (with CON-1's trigger from the Smint.io side): a new jacket approved in the next
+    hour for the revised title replaces the old one in Smint.io and on the title record; a
+    license renewed meanwhile updates its attachment instead of adding one."""
+    smintio, consonance, ledger = env["smintio"], env["consonance"], env["ledger"]
+    first = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 5})
+    assert first.state == "success"
+    old_jacket_id = book_asset(REVISED_ISBN, "jacket")
+    cover_id = book_asset(LAUNCH_ISBN, "cover")
+    before = _assets(smintio)
+    cover_resource = _resources(consonance)[(LAUNCH_WORK, cover_id)]
+
+    _, end = env["window"]
+    _approve_new_jacket(smintio, end + timedelta(minutes=20))  # in the next window; the title itself is unchanged
+    _set_license(smintio, cover_id, **{**WORLDWIDE, "valid_until": "2028-06-30"})
+    second = env["dag"].test(logical_date=env["run_after"] + timedelta(hours=1), run_conf={"lead_days": 5})
+    assert second.state == "success"
+    assert second.data_interval_start == end
+
+    assets = _assets(smintio)
+    old_jacket, new_jacket = assets[old_jacket_id], assets[NEW_JACKET]
+    assert old_jacket["approval_status"] == "retired" and old_jacket["metadata"]["superseded_by"] == NEW_JACKET
+    assert "title:outdated" in old_jacket["tags"] and "title:current" not in old_jacket["tags"]
+    assert new_jacket["approval_status"] == "approved" and "title:current" in new_jacket["tags"]
+    assert new_jacket["metadata"]["consonance_work_id"] == REVISED_WORK  # the title's metadata came too
+    # only that one: nothing else was retired; the title's other assets and every asset that is
+    # not a book asset are as they were
+    assert {a["id"] for a in assets.values() if a["approval_status"] == "retired"} == {old_jacket_id}
+    untouched = {i for i in before if i.startswith(f"asset-book-{REVISED_ISBN}-") or not i.startswith("asset-book-")}
+    untouched -= {old_jacket_id}
+    assert len(untouched) > 30
+    assert {i: assets[i]["version"] for i in untouched} == {i: before[i]["version"] for i in untouched}
+
+    # on the title record: the new jacket is attached and paired with the revised edition; the
+    # old one's resource says it is retired, and the ledger no longer counts it as delivered
+    revised_print = consonance_seed.product_id(3, 4)
+    resources = _resources(consonance)
+    assert resources[(REVISED_WORK, NEW_JACKET)]["productIds"] == [revised_print]
+    assert resources[(REVISED_WORK, old_jacket_id)]["resourceType"] == "retired"
+    jacket_pairings = [p for p in consonance.context.store.all("format_asset_pairing") if p["role"] == "jacket"]
+    assert {(p["productId"], p["assetId"]) for p in jacket_pairings if p["workId"] == REVISED_WORK} == {
+        (revised_print, NEW_JACKET)
+    }
+    (old_delivery,) = [d for d in ledger.where_did_it_go(old_jacket_id) if d.target == f"consonance:{REVISED_WORK}"]
+    assert old_delivery.status == "withdrawn"
+    assert (old_jacket_id, "retired") in _actions(ledger, second.run_id)
+
+    # the renewed cover license updated the cover's one resource, not a second one
+    renewed = _resources(consonance)[(LAUNCH_WORK, cover_id)]
+    assert renewed["id"] == cover_resource["id"]
+    assert renewed["usageRights"]["validUntil"].startswith("2028-06-30")
+    assert [r["assetId"] for r in consonance.context.store.all("supporting_resource")].count(cover_id) == 1

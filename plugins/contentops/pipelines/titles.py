@@ -129,8 +129,9 @@ def _batches(ids: list[str]) -> list[list[str]]:
 
 def select_titles(run: PipelineRun) -> dict[str, Any]:
     """The titles of this run, in batches of work ids: changed in the window, publishing within
-    ``lead_days`` of its end, or with a revision / reissue / repackaging dated in it — or the one
-    title the form names by ISBN. Unusable works are quarantined here, once per run."""
+    ``lead_days`` of its end, with a revision / reissue / repackaging dated in it, or with a
+    Smint.io asset changed in it — or the one title the form names by ISBN. Unusable works are
+    quarantined here, once per run."""
     from pydantic import ValidationError
 
     consonance = run.hook("consonance")
@@ -162,6 +163,7 @@ def select_titles(run: PipelineRun) -> dict[str, Any]:
         for event in consonance.iter_lifecycle_events(window.start.date(), window.end.date(), on_invalid=on_invalid):
             works.append(event.work)
             counts["lifecycle_events"] += 1
+        works += _titles_of_changed_assets(run, counts)
         for product in consonance.iter_titles_approaching_publication(
             window.end.date(), _lead_days(run), on_invalid=run.quarantine_callback("consonance", "product")
         ):
@@ -169,13 +171,17 @@ def select_titles(run: PipelineRun) -> dict[str, Any]:
                 wanted.setdefault(str(product.work.id), None)
                 counts["approaching_publication"] += 1
     ids: dict[str, None] = {}
+    seen: set[str] = set()
     for work in works:
+        if str(work.id) in seen:
+            continue
+        seen.add(str(work.id))
         if _title(run, work) is None:
             counts["quarantined"] += 1
             continue
         ids.setdefault(str(work.id), None)
     for work_id in wanted:  # publishing soon: read whole (with every product) and check once
-        if work_id in ids:
+        if work_id in seen:
             continue
         try:
             work = consonance.get_work(work_id)
@@ -190,6 +196,47 @@ def select_titles(run: PipelineRun) -> dict[str, Any]:
     counts["titles"] = len(ids)
     log.info("Titles in scope: %s", dict(counts))
     return {"counts": dict(counts), "batches": _batches(list(ids))}
+
+
+def _titles_of_changed_assets(run: PipelineRun, counts: Counter[str]) -> list[Any]:
+    """The works of the Smint.io assets changed in the window (an asset approved, replaced or
+    re-tagged is a reason to look at its title again, CON-1), found by the same matching rules:
+    the ISBNs they carry, the work ids they name, their ledger cross-references."""
+    from pydantic import ValidationError
+
+    smintio, consonance = run.hook("smintio"), run.hook("consonance")
+    rules = _rules(run)
+    window = run.window
+    isbns: set[str] = set()
+    work_ids: set[str] = set()
+    for asset in smintio.iter_assets(
+        changed_since=window.start, on_invalid=run.quarantine_callback("smintio", "asset")
+    ):
+        if asset.is_derivative or (asset.updated_at is not None and asset.updated_at >= window.end):
+            continue
+        counts["assets_changed"] += 1
+        if MatchRule.ISBN in rules:
+            isbns |= mapping.asset_isbns(asset)
+        if MatchRule.TITLE_REF in rules:
+            work_ids |= {ref for ref in mapping.asset_title_refs(asset) if ref.isdigit()}
+        if MatchRule.LEDGER_XREF in rules:
+            linked = run.ledger.lookup(XREF_ENTITY, "smintio", asset.id, "consonance")
+            if linked:
+                work_ids.add(linked)
+    works: list[Any] = []
+    lookups = [(consonance.get_work_by_isbn, isbn) for isbn in sorted(isbns)]
+    lookups += [(consonance.get_work, work_id) for work_id in sorted(work_ids)]
+    for lookup, key in lookups:
+        try:
+            work = lookup(key)
+        except ValidationError as exc:
+            run.quarantine("consonance", "work", f"invalid Consonance work: {exc}", {"key": key}, ref=key)
+            counts["quarantined"] += 1
+            continue
+        if work is not None:
+            works.append(work)
+            counts["titles_of_changed_assets"] += 1
+    return works
 
 
 # =========================================================================== Consonance -> Smint.io
