@@ -66,6 +66,15 @@ def _text(label: str, description: str = "") -> dict[str, Any]:
     return {"label": label, "description": description, "schema": {"type": ["string", "null"]}}
 
 
+#: Extra field of the partners whose files we fetch from links they give (returns, submissions).
+DOWNLOAD_FIELDS: dict[str, dict[str, Any]] = {
+    "download_origins": _text(
+        "Extra download origins",
+        "Comma-separated scheme://host:port the partner's file links may point at besides the host above "
+        "(e.g. its CDN); links anywhere else are refused.",
+    ),
+}
+
 #: Extra fields of the OpenText Cloud Platform connections (Workflow Service, Exstream).
 OCP_FIELDS: dict[str, dict[str, Any]] = {
     "tenant_id": _text("Tenant ID", "The OpenText Cloud Platform tenant the token is issued for."),
@@ -90,7 +99,7 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         hidden=["schema", "port"],
         relabeling={"host": "API Grid host", "login": "Consumer key", "password": "Consumer secret"},
         placeholders={"host": "https://apigrid.opentext.com"},
-        fields={"company_id": _text("Company ID (BUID)", "e.g. GC00804444LX"), **TRANSPORT_FIELDS},
+        fields={"company_id": _text("Company ID (BUID)", "e.g. GC00804444LX"), **DOWNLOAD_FIELDS, **TRANSPORT_FIELDS},
     ),
     _conn_type(
         "vip",
@@ -106,6 +115,7 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
                 "schema": {"type": ["string", "null"], "format": "password"},
             },
             "token_url": _text("Token URL", "Default {host}/adfs/oauth2/token"),
+            **DOWNLOAD_FIELDS,
             **TRANSPORT_FIELDS,
         },
     ),

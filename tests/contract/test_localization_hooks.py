@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from contentops.hooks.errors import DownloadRefusedError
+from contentops.hooks.errors import AuthenticationError, DownloadRefusedError
 from contentops.hooks.smintio import SmintioHook
 from contentops.hooks.trading_grid import TradingGridHook
 from contentops.hooks.vip import VipHook
@@ -125,3 +125,20 @@ def test_smintio_comments_are_listed_and_mirrored_once(
     assert replay.id == mirrored.id and own.author == "demo-user" and own.external_ref is None
     assert [c.text for c in hook.comments("asset-spring-03")] == ["Crop is off", "Fine for DACH"]
     assert hook.get_asset("asset-spring-03").version == version  # comments are not asset changes
+
+
+def test_extra_download_origins_come_from_the_connection(
+    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grid = sandbox("trading_grid")
+    cdn = sandbox("trading_grid")  # stands in for the partner's CDN: its files need no token
+    conn = trading_grid_connection(grid.url, download_origins=f" {cdn.url} , https://files.example.com ")
+    monkeypatch.setenv("AIRFLOW_CONN_OPENTEXT_TRADING_GRID_DEFAULT", json.dumps(conn))
+    hook = TradingGridHook()
+    assert hook.download_origins() == [grid.url, cdn.url, "https://files.example.com"]
+    with pytest.raises(DownloadRefusedError):
+        hook.download_partner_file("https://elsewhere.example.com/a.png", io.BytesIO())
+    cdn.context.stats.reset()
+    with pytest.raises(AuthenticationError):  # reached, but without our token: the CDN says 401
+        hook.download_partner_file(f"{cdn.url}/communities/v1/submissions/sub-1/file", io.BytesIO())
+    assert cdn.context.stats.snapshot()["by_status"] == {"401": 1}

@@ -148,8 +148,8 @@ class PartnerHook(BaseHook):
         """Where files this partner hands us links to may be fetched from: the connection's own
         origin (scheme, host and port), plus any listed in the extra ``download_origins``."""
         extra = self.extra.get("download_origins") or []
-        if isinstance(extra, str):
-            extra = [extra]
+        if isinstance(extra, str):  # the connection form's text field: comma-separated
+            extra = [origin.strip() for origin in extra.split(",") if origin.strip()]
         if not isinstance(extra, list):
             raise InvalidConnectionError("extra 'download_origins' must be a list of URLs", system=self.system)
         return [self.base_url(), *(str(origin) for origin in extra)]
