@@ -34,9 +34,11 @@ from contentops.mapping.titles import (
     metadata_update,
     normalize_isbn,
     pair_with_format,
+    pairing_reference,
     parse_match_rules,
     publication_phase,
     push_version,
+    resource_reference,
     rights_gate,
     rights_summary,
     select_latest,
@@ -44,6 +46,7 @@ from contentops.mapping.titles import (
     title_from_work,
     title_metadata,
     title_tags,
+    usage_rights_record,
     valid_products,
 )
 from contentops.models.domain import ReasonCode, UsageRights, Verdict
@@ -727,3 +730,46 @@ def test_campaign_and_milestones_are_read_when_consonance_sends_them(work_model:
     assert [m.name for m in title.milestones] == ["cover reveal", "launch"]
     assert title.territories == ("gb", "ie")
     assert "campaign:spring-fiction-2027" in title_tags(title)
+
+
+# =========================================================================== what the title record keeps
+
+
+def test_usage_rights_record_per_edition_territory_and_print_run() -> None:
+    title = make_title()
+    asset = make_asset(metadata={"asset_role": "jacket"}, license_purchase_transaction_uuid="lpt-1")
+    rights = make_rights(
+        allowed_geographies=["europe"],
+        allowed_distributions=["print"],
+        valid_until="2027-06-30",
+        usage_limits=["print_run_50000", "print_run_20000", "web_views_1000"],
+    )
+    record = usage_rights_record(build_attachment(title, asset, _pairing(title, "jacket"), rights))
+    assert record["license_reference"] == "lpt-1"
+    assert record["territories"] == ["europe"] and record["channels"] == ["print"]
+    assert record["valid_until"].startswith("2027-06-30")
+    assert record["editions"] == [f"print {PRINT_ISBN}"]
+    assert record["print_run"] == 20000  # the smallest stated
+    assert "europe" in record["summary"] and "2027-06-30" in record["summary"]
+    unknown = usage_rights_record(build_attachment(title, asset, _pairing(title, "author_photo"), None))
+    assert unknown["summary"] == "No license terms known" and unknown["editions"] == ["all editions"]
+    assert unknown["print_run"] is None
+
+
+def test_references_keep_one_resource_per_asset_and_one_pairing_per_singular_role() -> None:
+    title = make_title()
+    jacket_v1 = build_attachment(
+        title, make_asset("j1", metadata={"asset_role": "jacket"}), _pairing(title, "jacket"), None
+    )
+    jacket_v2 = build_attachment(
+        title, make_asset("j2", metadata={"asset_role": "jacket"}), _pairing(title, "jacket"), None
+    )
+    promo_a = build_attachment(
+        title, make_asset("p1", metadata={"asset_role": "promo"}), _pairing(title, "promo"), None
+    )
+    promo_b = build_attachment(
+        title, make_asset("p2", metadata={"asset_role": "promo"}), _pairing(title, "promo"), None
+    )
+    assert pairing_reference(jacket_v1) == pairing_reference(jacket_v2)  # a new jacket replaces the pairing
+    assert pairing_reference(promo_a) != pairing_reference(promo_b)  # promo graphics add up
+    assert resource_reference("j1") == resource_reference("j1") != resource_reference("j2")
