@@ -171,3 +171,13 @@ def test_credentials_never_go_to_an_extra_download_origin(servers: dict[str, Any
 def test_unconfined_downloads_behave_as_before(servers: dict[str, Any]) -> None:
     transport: HttpTransport = servers["transport"]
     assert transport.download(f"{servers['partner'].url}/files/moved", io.BytesIO()).size == len(PNG)
+
+
+def test_a_link_local_origin_is_refused_even_when_configured(servers: dict[str, Any]) -> None:
+    transport: HttpTransport = servers["transport"]
+    with pytest.raises(DownloadRefusedError, match="link-local"):
+        transport.download(
+            "http://169.254.169.254/latest/meta-data/",
+            io.BytesIO(),
+            allowed_origins=[servers["partner"].url, "http://169.254.169.254"],
+        )

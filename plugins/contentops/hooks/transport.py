@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import ipaddress
 import logging
 import mimetypes
 import os
@@ -620,6 +621,8 @@ class HttpTransport:
                 origin = _origin(target)
                 if confined and (origin is None or origin not in origins):
                     raise refuse(f"{_origin_text(target)} is not one of the partner's download origins", target)
+                if confined and _link_local(origin[1]):  # never a metadata service, even if configured
+                    raise refuse(f"{origin[1]} is a link-local address", target)
                 response = self._send(
                     "GET",
                     target,
@@ -770,6 +773,17 @@ def _origin(url: str) -> tuple[str, str, int] | None:
     if scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password or "\\" in url:
         return None
     return scheme, parts.hostname.lower().rstrip("."), port or (443 if scheme == "https" else 80)
+
+
+def _link_local(host: str) -> bool:
+    """Link-local addresses (where cloud metadata services answer) are never a download source."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_link_local
 
 
 def _origin_text(url: str) -> str:
