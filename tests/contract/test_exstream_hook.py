@@ -342,3 +342,24 @@ def test_served_malformed_usage_is_quarantined_record_by_record(exstream: Callab
     good = list(hook.iter_usage("retail", since=at, page_size=5, on_invalid=lambda _reason, raw: bad.append(raw)))
     assert bad and good and len(good) + len(bad) == 12
     assert {raw["id"] for raw in bad}.isdisjoint({u.id for u in good})
+
+
+def test_a_batch_job_runs_on_the_sandbox_clock_and_a_rate_limited_generation_is_retried(
+    exstream: Callable[..., Any], tmp_path: Path
+) -> None:
+    hook, running = exstream(options={"batch_seconds": 60})
+    logo = _upload_approved(hook, tmp_path, "retail", "logo.png")
+    running.admin(
+        "PUT", "exstream/links", json={"domain": "retail", "subjectId": "comm-retail-welcome", "objectIds": [logo.id]}
+    )
+    job = hook.submit_batch("retail", "WelcomeService", {"communicationId": "comm-retail-welcome", "records": 3})
+    assert hook.get_job(job.job_id).state == "RUNNING"
+    assert running.context.store.all("usage") == []  # nothing is used before the batch ran
+    running.admin("POST", "clock", json={"advance_seconds": 61})
+    running.admin("POST", "tokens/revoke")  # keep the old token from outliving the clock jump unnoticed
+    assert hook.get_job(job.job_id).state == "COMPLETED"
+    assert [u["volume"] for u in running.context.store.all("usage")] == [3]
+    running.set_faults(fail_next=[429], retry_after_seconds=0)  # the service did not act: safe to send again
+    document = hook.generate("retail", "comm-retail-welcome", "CustomerDriver", {"customerNumber": "C-9"})
+    assert document.content.startswith(b"%PDF-")
+    assert len(running.context.store.all("usage")) == 2  # one generation, one usage record
