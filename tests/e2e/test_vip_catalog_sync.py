@@ -197,9 +197,12 @@ def test_vip_content_becomes_smintio_assets_and_masters_stay_in_sync(airflow_db:
     assert len(vip.context.store.history(kind="item")) == vip_writes
     assert len(ledger.quarantined(source="vip")) == 2  # the bad entry again, with this run's id
 
-    # a new version of an entry updates its asset (new file), it does not add a second one
+    # a new version of an entry updates its asset (new file), it does not add a second one;
+    # an entry VIP withdrew is retired in Smint.io, once
     vip.admin("PUT", "vip/catalog/vip-cat-002", json={"title": "Spring key visual (German), final", "new_file": True})
+    vip.admin("PUT", "vip/catalog/vip-cat-003", json={"status": "withdrawn"})
     later = as_of + timedelta(minutes=30)
+    _run(later)
     _run(later)
     updated = _registered(smintio)
     assert set(updated) == APPROVED_ENTRIES
@@ -207,6 +210,10 @@ def test_vip_content_becomes_smintio_assets_and_masters_stay_in_sync(airflow_db:
     assert updated["vip-cat-002"]["name"] == "Spring key visual (German), final"
     new_sha = vip.context.store.get("catalog", "vip-cat-002")["sha256"]
     assert new_sha != entries["vip-cat-002"]["sha256"] and updated["vip-cat-002"]["binaries"][0]["sha256"] == new_sha
+    french = registered["vip-cat-003"]["id"]
+    assert smintio.context.store.get("asset", french)["approval_status"] == "retired"
+    assert [h["action"] for h in smintio.context.store.history(kind="asset", doc_id=french)].count("retire") == 1
+    assert {d.status for d in ledger.deliveries(asset_id="vip-cat-003")} == {"withdrawn"}
 
 
 def test_a_dry_run_changes_nothing(airflow_db: Path, env: dict) -> None:

@@ -3,7 +3,8 @@ masters in Smint.io and their distribution-ready versions in VIP stay in step (V
 
 - :func:`register_catalogue`: every catalogue entry changed in the run's window is registered in
   Smint.io once, under ``vip:<entry id>`` (metadata, tags, file streamed from VIP to Smint.io);
-  a new entry version updates that asset. An approved replacement is also written onto the
+  a new entry version updates that asset, and an entry VIP withdrew is retired in Smint.io
+  (once: the ledger slot is marked withdrawn). An approved replacement is also written onto the
   metadata of the Smint.io master it replaces, once per replacement version. Malformed entries
   are quarantined with their reason.
 - :func:`update_vip_items`: every Smint.io asset changed in the window whose delivered VIP item
@@ -47,6 +48,9 @@ def register_catalogue(run: PipelineRun, *, page_size: int = 50) -> dict[str, in
         changed_since=run.window.start, changed_before=run.window.end, page_size=page_size, on_invalid=on_invalid
     ):
         counts["entries"] += 1
+        if entry.status == "withdrawn" and _retire(run, entry):
+            counts["retired"] += 1
+            continue
         skip = vip_catalog.skip_reason(entry)
         if skip is not None:
             run.record(entry.id, SMINTIO_ASSETS, "skipped", skip, detail=f"v{entry.version}")
@@ -93,6 +97,25 @@ def _register(run: PipelineRun, entry: CatalogEntry, counts: Counter[str]) -> st
             detail=delivered.remote_id or "",
         )
     return delivered.remote_id
+
+
+def _retire(run: PipelineRun, entry: CatalogEntry) -> bool:
+    """An entry VIP withdrew that Smint.io holds is retired there, once; False if it was never registered."""
+    registered = [
+        d
+        for d in run.ledger.deliveries(asset_id=entry.id, pipeline=run.dag_id, target_prefix=SMINTIO_ASSETS)
+        if d.status == "delivered" and d.remote_id
+    ]
+    if not registered:
+        return False
+    smintio = run.hook("smintio")
+    for delivery in registered:
+        reason = f"withdrawn in VIP (catalogue entry {entry.id} v{entry.version})"
+        if not run.dry_run:
+            smintio.retire_asset(str(delivery.remote_id), reason)
+            run.ledger.withdraw(run.dag_id, entry.id, delivery.target, reason, run_id=run.run_id)
+        run.record(entry.id, delivery.target, "retired", reason, detail=str(delivery.remote_id))
+    return True
 
 
 def _master_asset_id(run: PipelineRun, entry: CatalogEntry) -> str | None:
