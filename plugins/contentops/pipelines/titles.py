@@ -12,6 +12,7 @@ twice:
 | metadata + tags on an asset (CON-4, CON-7) | asset | title revision + publication phase | ``smintio_title:<work>`` |
 | latest asset surfaced (CON-8) | asset | title revision | ``smintio_current:<work>`` |
 | outdated asset retired (CON-8) | asset | title revision | ``smintio_retired:<work>`` |
+| its title resource marked retired (CON-8) | asset | title revision | ``consonance_retired:<work>`` |
 | attachment + format pairing (CON-1, CON-5, CON-6) | asset | attachment content | ``consonance:<work>`` |
 | attachment on request (CON-3) | asset | attachment content | ``consonance:<work>`` (pipeline ``…:on_request``) |
 
@@ -337,6 +338,7 @@ def surface_latest(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
             if delivered.action is not Action.SKIP:
                 run.record(asset_id, f"smintio:{title.work_id}", "retired", reason)
                 counts["retired"] += 1
+            if not run.dry_run:  # also after a crash between the retirement and the title record
                 counts.update(_detach(run, title, asset_id, newer, reason))
     return dict(counts)
 
@@ -353,15 +355,21 @@ def _detach(run: PipelineRun, title: TitleRecord, asset_id: str, newer: str, rea
     for delivery in run.ledger.deliveries(asset_id=asset_id, target_prefix=ledger_target(title.work_id)):
         if delivery.status != "delivered" or delivery.target != ledger_target(title.work_id):
             continue
-        consonance.attach_supporting_resource(
-            title.work_id,
-            reference=mapping.resource_reference(asset_id),
-            url=f"{smintio.portals_url}/assets/{asset_id}",
-            resource_type="retired",
-            asset_id=asset_id,
-            usage_rights=UsageRightsSummary(summary=f"Retired: superseded by {newer}"),
-            caption=f"Retired: superseded by {newer}",
-        )
+
+        def mark_retired(_plan: Any) -> str:
+            written = consonance.attach_supporting_resource(
+                title.work_id,
+                reference=mapping.resource_reference(asset_id),
+                url=f"{smintio.portals_url}/assets/{asset_id}",
+                resource_type="retired",
+                asset_id=asset_id,
+                usage_rights=UsageRightsSummary(summary=f"Retired: superseded by {newer}"),
+                caption=f"Retired: superseded by {newer}",
+            )
+            return str(written.record.id or mapping.resource_reference(asset_id))
+
+        # its own target kind: the retirement note is never mistaken for the attachment itself
+        run.deliver_once(asset_id, title.revision, f"consonance_retired:{title.work_id}", mark_retired)
         run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, reason, run_id=run.run_id)
         run.record(asset_id, delivery.target, "detached", reason)
         counts["detached"] += 1
