@@ -102,7 +102,7 @@ def campaign_release() -> None:
 
         run = PipelineRun.from_context(context)
         params = context["params"]  # type: ignore[index]
-        run_type = str(getattr(context["dag_run"], "run_type", "manual"))  # type: ignore[index]
+        run_type = getattr(context["dag_run"], "run_type", "manual")  # type: ignore[index]
         return campaign.plan_release(
             run,
             campaign=params["campaign"],
@@ -110,7 +110,7 @@ def campaign_release() -> None:
             regions=params["regions"],
             release_date=params["release_date"],
             exstream_domains=params["exstream_domains"],
-            scheduled=run_type.lower().endswith(("scheduled", "backfill")),
+            scheduled=campaign.by_release_date(run_type),
         )
 
     @task

@@ -245,8 +245,15 @@ def test_an_unapproved_asset_is_released_only_if_its_workflow_approves_it(
             }
         },
     )
-    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip"]})
+    conf = {"poll_interval": 1, "targets": ["vip"], "batch_size": 2}  # small batches: mapped tasks
+    run = _dag().test(logical_date=_now(), run_conf=conf)
     assert run.state == "success"
+    mapped = {}
+    for ti in run.get_task_instances():
+        mapped.setdefault(ti.task_id, set()).add(ti.map_index)
+    assert len(mapped["start_approvals"]) == 2  # four drafts, two per batch
+    assert len(mapped["wait_for_approval"]) == len(DRAFTS)
+    assert len(mapped["deliver"]) == 2  # four released assets (10 is rejected below), two per batch
     assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
     assert assets["asset-spring-10"]["approval_status"] == "rejected"  # OWS-1: the outcome is in Smint.io
     assert assets["asset-spring-12"]["approval_status"] == "approved"
@@ -262,7 +269,7 @@ def test_an_unapproved_asset_is_released_only_if_its_workflow_approves_it(
     assert any("rejected" in reason for reason in reasons)
 
     # a second trigger starts no second workflow and delivers nothing twice
-    again = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip"]})
+    again = _dag().test(logical_date=_now(), run_conf=conf)
     assert again.state == "success"
     assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)
     creates = [h for h in env["vip"].context.store.history(kind="item") if h["action"] == "create"]
@@ -430,3 +437,29 @@ def test_faults_and_expiring_tokens_change_nothing_in_the_outcome(
     assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)
     creates = [h for h in env["vip"].context.store.history(kind="item") if h["action"] == "create"]
     assert len(creates) == len(RELEASED)
+
+
+def test_scheduled_runs_and_backfills_release_by_release_date_whatever_the_form_says(env: dict[str, Any]) -> None:
+    from contentops.pipelines import campaign
+    from contentops.pipelines.runtime import PipelineRun
+    from contentops.pipelines.window import RunWindow
+
+    holiday = env["smintio"].context.store.get("campaign", "holiday-2026")
+    day = datetime.fromisoformat(holiday["release_date"].replace("Z", "+00:00")).replace(hour=4, minute=0)
+    window = RunWindow(day, day + timedelta(days=1))
+    assert campaign.by_release_date("scheduled") and campaign.by_release_date("backfill")
+    assert not campaign.by_release_date("manual")
+    run = PipelineRun("campaign_release", "run-1", window, {}, ledger=env["ledger"])  # one hook, one login
+    for scheduled, expected in ((True, ["holiday-2026"]), (False, [CAMPAIGN])):
+        planned = campaign.plan_release(
+            run,
+            campaign=CAMPAIGN,  # the form's default: a scheduled run ignores it
+            targets=["vip"],
+            regions=[],
+            release_date=None,
+            exstream_domains=[],
+            scheduled=scheduled,
+        )
+        assert planned["campaigns"] == expected
+        plan = campaign.plans_of(run)[expected[0]]
+        assert plan.regions == tuple(env["smintio"].context.store.get("campaign", expected[0])["regions"])

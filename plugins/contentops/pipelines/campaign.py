@@ -187,6 +187,11 @@ def plan_release(
     return {"campaigns": plans, "count": len(plans)}
 
 
+def by_release_date(run_type: Any) -> bool:
+    """Scheduled runs and backfills release the campaigns due in their interval, whatever the form says."""
+    return str(getattr(run_type, "value", run_type)) in ("scheduled", "backfill")
+
+
 def _parse_date(value: str) -> datetime:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
