@@ -231,6 +231,7 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
         "malformed": vip_return(env, PNG, master_asset_id=None),
     }
     partner_good = grid_submission(env, PNG)
+    partner_zip = grid_submission(env, ZIP, file={"name": "fr.png", "contentType": "image/png"})
     partner_hostile = grid_submission(
         env,
         file={"name": "fr.png", "contentType": "image/png", "size": 100, "downloadUrl": f"{other}/fr.png"},
@@ -278,6 +279,9 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
     assert reasons[f"trading_grid:{partner_hostile}"].startswith("foreign_host")
     assert submissions[partner_hostile]["status"] == "quarantined"
     assert "partner's own host" in submissions[partner_hostile]["replies"][-1]["message"]
+    assert reasons[f"trading_grid:{partner_zip}"].startswith("content_mismatch")
+    assert submissions[partner_zip]["status"] == "quarantined"
+    assert "application/zip" in submissions[partner_zip]["replies"][-1]["message"]
 
     # the good ones became variants of their master and went through one review each
     variants = {
