@@ -463,3 +463,38 @@ def test_scheduled_runs_and_backfills_release_by_release_date_whatever_the_form_
         assert planned["campaigns"] == expected
         plan = campaign.plans_of(run)[expected[0]]
         assert plan.regions == tuple(env["smintio"].context.store.get("campaign", expected[0])["regions"])
+
+
+def test_the_rights_sweep_finds_what_campaign_release_delivered(airflow_db: Path, env: dict[str, Any]) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    released = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert released.state == "success"
+    env["workflow"].admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={
+            "rights_renewal": {
+                "outcome": "renew",
+                "after_seconds": 0,
+                "variables": {"valid_until": "2027-06-30T00:00:00+00:00"},
+            },
+            "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
+        },
+    )
+    path = Path(__file__).resolve().parents[2] / "dags" / "rights_expiry_sweep.py"
+    sweep = DagBag(dag_folder=str(path)).dags["rights_expiry_sweep"]
+    for task in sweep.tasks:
+        task.retries = 0
+    swept = sweep.test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert swept.state == "success"
+    # asset-spring-01's license ends within the sweep's horizon: it is renewed, and every copy the
+    # campaign release delivered gets the new end date
+    item = env["vip"].context.store.get("item", f"{PACKAGE}/asset-spring-01")
+    assert item["usage_controls"]["valid_until"].startswith("2027-06-30")
+    assert _resources(env)["asset-spring-01"]["metadata"]["valid_until"].startswith("2027-06-30")
+    guidance = [p for p in env["grid"].context.store.all("post") if p["kind"] == "usage_guidance"]
+    assert {p["community"] for p in guidance if p["asset_ids"] == ["asset-spring-01"]} == {
+        "community-emea",
+        "community-north_america",
+    }
