@@ -8,7 +8,8 @@ Hourly, on its data interval: what arrived through OpenText Workflow Service and
 campaign type and format whose rights cover the request's region **on the interval's end and on
 the deadline**. The matches are written onto the request (variables and a comment) and its task
 is completed with `matched` or `no_match`. Unreadable requests are quarantined and the
-requester is told why.
+requester is told why; requests a contentops pipeline started itself (partner requests routed to
+triage by `partner_case_intake`) are left to that pipeline.
 
 **DAM onboarding (OWS-6).** Each asset of a `dam_ingest` batch (content arriving from Bynder,
 Brandfolder…) gets one `dam_onboarding` workflow — enrichment, rights validation,

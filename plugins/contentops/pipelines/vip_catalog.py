@@ -128,7 +128,9 @@ def _master_asset_id(run: PipelineRun, entry: CatalogEntry) -> str | None:
     return run.ledger.lookup("asset", "vip", master_id, "smintio")  # registered before (or None)
 
 
-def _note_replacement(run: PipelineRun, entry: CatalogEntry, replacement_asset_id: str | None, counts: Counter) -> None:
+def _note_replacement(
+    run: PipelineRun, entry: CatalogEntry, replacement_asset_id: str | None, counts: Counter[str]
+) -> None:
     """VIP-4: the Smint.io master learns that VIP holds an approved replacement of it."""
     smintio = run.hook("smintio")
     master_id = str(entry.replaces_asset_id)
