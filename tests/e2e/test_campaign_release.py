@@ -392,14 +392,27 @@ def test_regulated_exstream_domains_get_only_compliant_assets(airflow_db: Path, 
 
 
 def test_dry_run_decides_and_reports_without_sending_anything(airflow_db: Path, env: dict[str, Any]) -> None:
-    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "dry_run": True})
+    conf = {"poll_interval": 1, "dry_run": True, "regions": ["emea", "uk_and_ireland"]}
+    run = _dag().test(logical_date=_now(), run_conf=conf)
     assert run.state == "success"
     assert env["workflow"].context.store.all("instance") == []
     assert env["vip"].context.store.all("package") == [] and env["vip"].context.store.all("item") == []
     assert env["grid"].context.store.all("post") == [] and _resources(env) == {}
-    cleared = {e.subject for e in env["ledger"].audit_trail(run_id=run.run_id) if e.action == "cleared"}
-    assert cleared == RELEASED - DRAFTS  # the drafts are not approved in a dry run
     assert env["ledger"].effects() == []
+    trail = env["ledger"].audit_trail(run_id=run.run_id)
+    cleared = {e.subject for e in trail if e.action == "cleared"}
+    # the drafts are not approved in a dry run; the europe-only license is good for the UK and Ireland
+    assert cleared == (RELEASED - DRAFTS) | {REGION_REFUSED}
+    (vip,) = [
+        e
+        for e in trail
+        if e.action == "cleared" and e.subject == REGION_REFUSED and e.details["target"] == f"vip:{PACKAGE}"
+    ]
+    assert vip.details["regions"] == ["uk_and_ireland"]
+    # no Trading Grid community serves the UK and Ireland: recorded, no launch kit there
+    assert [e.details["reason"] for e in trail if e.action == "no_community"] == [
+        "no Trading Grid community with authorized partners for uk_and_ireland: no launch kit there"
+    ]
 
 
 def test_faults_and_expiring_tokens_change_nothing_in_the_outcome(

@@ -439,10 +439,11 @@ def target_map(run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSet
     partners: dict[str, list[str]] = {}
     if "trading_grid" in plan.targets:
         grid = run.hook("trading_grid")
-        by_region = {c.region: c.id for c in grid.communities() if c.region}
-        communities = {r: by_region[r] for r in plan.regions if r in by_region}
         entitled = {e.get("community"): list(e.get("partners") or []) for e in grid.entitlements()}
-        partners = {c: entitled.get(c, []) for c in communities.values()}
+        by_region = {c.region: c.id for c in grid.communities() if c.region and entitled.get(c.id)}
+        # a launch kit goes only to a community whose entitlement authorizes partners (OTG-5)
+        communities = {r: by_region[r] for r in plan.regions if r in by_region}
+        partners = {c: entitled[c] for c in communities.values()}
     return TargetMap(
         package=settings.package_ref.format(campaign=plan.campaign),
         kit=settings.kit_ref.format(campaign=plan.campaign),
@@ -459,6 +460,14 @@ def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int
     work: dict[str, list[list[str]]] = {system: [] for system in TARGETS}
     for campaign, plan in plans_of(run).items():
         targets = target_map(run, plan, settings)
+        if "trading_grid" in plan.targets:
+            for region in (r for r in plan.regions if r not in targets.communities):
+                run.record(
+                    f"campaign:{campaign}",
+                    "trading_grid",
+                    "no_community",
+                    f"no Trading Grid community with authorized partners for {region}: no launch kit there",
+                )
         for asset in campaign_assets(run, campaign):
             if asset.approval_status is not ApprovalStatus.APPROVED:
                 status = asset.approval_status.value
