@@ -280,6 +280,14 @@ def test_an_editor_attaches_an_approved_asset_to_a_title_on_request(airflow_db: 
     assert "refused" in reason and "2026-01-31" in reason
     assert ledger.lookup("title", "smintio", expired, "consonance") is None
 
+    # an ISBN no title has: refused with the reason, nothing else runs, the report is written
+    unknown_isbn = consonance_seed.isbn13(999999)
+    nowhere = env["dag"].test(logical_date=env["run_after"], run_conf={"isbn": unknown_isbn, "asset_id": stock})
+    assert nowhere.state == "success"
+    reason = _actions(ledger, nowhere.run_id)[(stock, "refused")].details["reason"]
+    assert reason == f"no Consonance title has ISBN {unknown_isbn}"
+    assert ledger.run_summary(DAG_ID, nowhere.run_id) is not None
+
 
 def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict[str, Any]) -> None:
     smintio, consonance, ledger = env["smintio"], env["consonance"], env["ledger"]
