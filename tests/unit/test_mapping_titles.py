@@ -774,3 +774,34 @@ def test_references_keep_one_resource_per_asset_and_one_pairing_per_singular_rol
     assert pairing_reference(jacket_v1) == pairing_reference(jacket_v2)  # a new jacket replaces the pairing
     assert pairing_reference(promo_a) != pairing_reference(promo_b)  # promo graphics add up
     assert resource_reference("j1") == resource_reference("j1") != resource_reference("j2")
+
+
+# =========================================================================== settings
+
+
+def test_the_project_settings_file_is_the_default_pairing() -> None:
+    from contentops.config import PROJECT_CONFIG_DIR, load_settings
+    from contentops.mapping.titles import TitlePushSettings
+
+    assert load_settings("title_metadata_push", TitlePushSettings, directory=PROJECT_CONFIG_DIR).pairing == (
+        PairingRules()
+    )
+
+
+def test_pairing_settings_change_the_pairing_and_refuse_nonsense(tmp_path: Any) -> None:
+    from contentops.config import SettingsError, load_settings
+    from contentops.mapping.titles import TitlePushSettings
+
+    (tmp_path / "title_metadata_push.yaml").write_text(
+        "pairing:\n  primary_roles:\n    print: [dust_jacket]\n"
+        "  channels:\n    print: print_media\n  announce_days: 30\n"
+    )
+    rules = load_settings("title_metadata_push", TitlePushSettings, directory=tmp_path).pairing
+    pairing = pair_with_format(make_title(), make_asset(metadata={"asset_role": "dust_jacket"}), rules)
+    assert pairing is not None and pairing.format is BookFormat.PRINT
+    assert pairing.announce_from == date(2027, 3, 1) - timedelta(days=30)
+    assert asset_format(make_asset(metadata={"asset_role": "jacket"}), rules) is None  # no longer a print face
+    for bad in ("pairing:\n  announce_days: -1\n", "pairing:\n  channels:\n    vinyl: print\n", "pairing:\n  x: 1\n"):
+        (tmp_path / "title_metadata_push.yaml").write_text(bad)
+        with pytest.raises(SettingsError):
+            load_settings("title_metadata_push", TitlePushSettings, directory=tmp_path)

@@ -73,6 +73,7 @@ __all__ = [
     "Subject",
     "TitleMappingError",
     "TitleProduct",
+    "TitlePushSettings",
     "TitleRecord",
     "approaching_publication",
     "asset_format",
@@ -519,6 +520,14 @@ class PairingRules(DomainModel):
         default_factory=lambda: {BookFormat.PRINT: "print", BookFormat.EBOOK: "online", BookFormat.AUDIO: "online"}
     )
     announce_days: int = Field(default=90, ge=0)
+
+
+class TitlePushSettings(DomainModel):
+    """``include/config/title_metadata_push.yaml``: the pairing rules (roles per format, which roles
+    compete, the channel of each format, the announcement window). The matching rule and the
+    lead time are Params of the DAG (per run, from the form)."""
+
+    pairing: PairingRules = Field(default_factory=PairingRules)
 
 
 def asset_role(asset: Asset) -> str:

@@ -62,7 +62,15 @@ def _lead_days(run: PipelineRun) -> int:
 
 
 def _pairing_rules(run: PipelineRun) -> PairingRules:
-    return PairingRules()
+    """The pairing rules of ``include/config/title_metadata_push.yaml`` (defaults when absent),
+    read once per task."""
+    cached = getattr(run, "_title_pairing_rules", None)
+    if cached is None:
+        from contentops.config import load_settings
+
+        cached = load_settings("title_metadata_push", mapping.TitlePushSettings).pairing
+        run._title_pairing_rules = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _title(run: PipelineRun, work: Any) -> TitleRecord | None:
