@@ -10,6 +10,7 @@ must never see a request.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -317,12 +318,15 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
     assert resources[de["id"]]["state"] == "APPROVED"
     assert (resources[de["id"]]["metadata"]["region"], resources[de["id"]]["metadata"]["language"]) == ("dach", "de")
     assert (resources[fr["id"]]["metadata"]["region"], resources[fr["id"]]["metadata"]["language"]) == ("emea", "fr")
+    partner_sha = hashlib.sha256(PNG).hexdigest()  # the bytes the team and the partner sent, not a stand-in
+    assert resources[de["id"]]["content"]["sha256"] == resources[fr["id"]]["content"]["sha256"] == partner_sha
 
     # VIP-6: delivered back into the region's package, to its regional teams
     package = env["vip"].context.store.get("package", "localized-dach")
     assert package["items"] == [de["id"]]
     item = env["vip"].context.store.get("item", f"localized-dach/{de['id']}")
     assert item["usage_controls"]["regions"] == ["dach"] and item["content"]["size"] > 0
+    assert item["content"]["sha256"] == hashlib.sha256(PNG).hexdigest()  # the team's own file went back to it
     recipients = {r["id"]: r for r in env["vip"].context.store.all("recipient")}
     assert package["recipients"] and all(
         recipients[r]["region"] == "dach" and recipients[r]["kind"] == "regional_team" for r in package["recipients"]

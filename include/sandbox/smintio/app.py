@@ -8,6 +8,9 @@ Modelled (not public): every HTTP path below (:data:`PATHS`), the error bodies b
 OAuth's, the whole Portals backend write side, an asset's file by asset and binary id, and
 campaigns (release date, regions, segments, agency client), and assets registered by an
 external reference with their uploaded files (:mod:`contentops_sandbox.smintio.references`).
+Uploaded files (variants, content by reference) are stored on disk in the state directory
+(:mod:`contentops_sandbox.smintio.files`) and the asset binary route serves those very bytes;
+only seeded assets that never got an upload serve generated images.
 
 Options (``SandboxConfig.options``): ``generated_transactions`` (serve N synthetic licenses
 computed from the cursor, stored nowhere), ``large_binary_bytes`` (the first binary of the
@@ -29,6 +32,7 @@ from pydantic import BaseModel, Field
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
 from contentops_sandbox.smintio import images, seed
 from contentops_sandbox.smintio.comments import add_comment_routes
+from contentops_sandbox.smintio.files import ContentFiles
 from contentops_sandbox.smintio.references import add_reference_routes
 
 #: Every product path of this sandbox (modelled; see the module docstring).
@@ -131,6 +135,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     generated = int(config.options.get("generated_transactions") or 0)
     generated_epoch = ctx.clock.now().replace(microsecond=0)
     cut_urls: set[str] = set()
+    files = ContentFiles(config.state_dir)
 
     def sign(binary_uuid: str, expires: int) -> str:
         key = (ctx.store.get("secret", "url-signing") or {"key": ""})["key"].encode()
@@ -333,18 +338,26 @@ def create_app(config: SandboxConfig) -> FastAPI:
 
     @app.get(PATHS["asset_binary"])
     def asset_binary(request: Request, asset_id: str, binary_id: str) -> Response:
-        """The file of an asset (its current version), streamed."""
+        """The file of an asset (its current version), streamed: the uploaded bytes where there
+        were any, a generated image only for a seeded asset that never got an upload."""
         ctx.require_bearer(request)
         asset = asset_or_404(asset_id)
         binary = next((b for b in asset.get("binaries") or [] if b.get("id") == binary_id), None)
         if binary is None:
             raise ctx.error(404, "not_found", f"asset {asset_id} has no binary {binary_id}")
-        # a binary that names its own version keeps its file when only the asset's metadata changes
+        media_type = binary.get("content_type") or "application/octet-stream"
+        uploaded = files.path(binary.get("sha256"))
+        if uploaded is not None:
+            headers = {
+                "Content-Length": str(uploaded.stat().st_size),
+                "Content-Disposition": f'attachment; filename="{binary.get("name") or binary_id}"',
+            }
+            return StreamingResponse(files.read(uploaded), media_type=media_type, headers=headers)
+        # never uploaded here (seeded, or set by the operator side): a generated image; a binary
+        # that names its own version keeps its file when only the asset's metadata changes
         content = images.png(f"{binary_id}:v{binary.get('version') or asset.get('version', 1)}")
         headers = {"Content-Length": str(len(content)), "Content-Disposition": f'attachment; filename="{binary_id}"'}
-        return StreamingResponse(
-            iter([content]), media_type=binary.get("content_type") or "application/octet-stream", headers=headers
-        )
+        return StreamingResponse(iter([content]), media_type=media_type, headers=headers)
 
     @app.get(PATHS["campaigns"])
     def list_campaigns(
@@ -423,10 +436,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
             existing = ctx.store.get("idempotency", key)
             if existing is not None:
                 return JSONResponse(ctx.store.get("asset", existing["asset_id"]), 200)
-        digest, size = hashlib.sha256(), 0
-        async for chunk in request.stream():
-            digest.update(chunk)
-            size += len(chunk)
+        sha, size = await files.store(request.stream())  # kept on disk: the download serves it back
         if size == 0:
             raise ctx.error(422, "empty_upload", "the variant has no content")
         variant_id = f"{asset_id}-var-{ctx.store.next_id('variant')}"
@@ -447,7 +457,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
                     "name": name,
                     "content_type": content_type,
                     "size_bytes": size,
-                    "sha256": digest.hexdigest(),
+                    "sha256": sha,
                 }
             ],
             "created_at": now,

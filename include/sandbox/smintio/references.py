@@ -12,17 +12,15 @@ asset instead of adding a second one:
 - ``PUT /backend/v1/assets/{asset_id}/content`` streams the asset's main file (raw body,
   ``Content-Type`` = the file's type, ``?file_name=``); the same bytes again change nothing.
 
-Uploaded files are kept under the sandbox's state directory, never in memory as a whole; the
-asset's ``binaries[0]`` then names the file with its size and SHA-256.
+Uploaded files are kept under the sandbox's state directory (:mod:`contentops_sandbox.smintio.files`),
+never in memory as a whole; the asset's ``binaries[0]`` then names the file with its size and
+SHA-256, and the asset's binary download route serves exactly those bytes back.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contentops_sandbox.core import SandboxContext
+from contentops_sandbox.smintio.files import ContentFiles
 
 REFERENCE_PATHS = {
     "asset_by_reference": "/backend/v1/assets-by-reference/{reference}",
@@ -57,7 +56,7 @@ class ReferenceBody(BaseModel):
 
 def add_reference_routes(app: FastAPI, ctx: SandboxContext, save_asset: Callable[[dict, str], dict]) -> None:
     """Serve the by-reference and content routes; ``save_asset`` bumps version and time like every write."""
-    files = Path(ctx.config.state_dir) / "smintio-content"
+    files = ContentFiles(ctx.config.state_dir)
 
     def asset_or_404(asset_id: str) -> dict[str, Any]:
         asset = ctx.store.get("asset", asset_id)
@@ -108,23 +107,12 @@ def add_reference_routes(app: FastAPI, ctx: SandboxContext, save_asset: Callable
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if not content_type or content_type == "application/x-www-form-urlencoded":
             raise ctx.error(415, "content_type_required", "send the file as the raw body with its Content-Type")
-        files.mkdir(parents=True, exist_ok=True)
-        partial = files / f"{asset_id}.part"
-        digest, size = hashlib.sha256(), 0
-        with partial.open("wb") as out:
-            async for chunk in request.stream():
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
+        sha, size = await files.store(request.stream())
         if size == 0:
-            partial.unlink(missing_ok=True)
             raise ctx.error(422, "empty_upload", "no bytes received")
-        sha = digest.hexdigest()
         current = (asset.get("binaries") or [{}])[0]
         if current.get("sha256") == sha and current.get("content_type") == content_type:
-            partial.unlink(missing_ok=True)
             return asset  # the same file again: nothing changes
-        os.replace(partial, files / asset_id)
         binary = {
             "id": f"{asset_id}-main",
             "name": file_name or current.get("name") or asset.get("name"),
