@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contentops import rights
 from contentops.hooks.errors import NotFoundError
+from contentops.ledger import Action
 from contentops.models.domain import ComplianceCriteria, IntendedUse, RightsDecision, UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset, Campaign, ComplianceStatus
 from contentops.pipelines.runtime import PipelineRun
@@ -606,6 +607,9 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
             clearances = cleared.get((campaign, asset_id), [])
             if plan is None or not clearances:
                 continue
+            if _all_delivered(run, asset_id, clearances):
+                counts[f"{system}_skip"] += len(clearances)  # a re-run: nothing to fetch or send
+                continue
             asset = smintio.get_asset(asset_id)
             if asset.approval_status is not ApprovalStatus.APPROVED:
                 run.record(asset_id, system, REFUSED, f"asset became {asset.approval_status.value} before delivery")
@@ -637,6 +641,14 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
                     )
             fetched.discard()
     return dict(counts)
+
+
+def _all_delivered(run: PipelineRun, asset_id: str, clearances: list[dict[str, Any]]) -> bool:
+    """Does every target already hold the version the gate saw? (Then the asset is not even fetched.)"""
+    version = clearances[0].get("asset_version")
+    return version is not None and all(
+        run.ledger.plan(run.dag_id, asset_id, version, str(c["target"])).action is Action.SKIP for c in clearances
+    )
 
 
 class _Fetched:
