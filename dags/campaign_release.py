@@ -175,9 +175,11 @@ def campaign_release() -> None:
 
     @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
+        from contentops.pipelines import campaign
         from contentops.pipelines.runtime import PipelineRun
 
-        return PipelineRun.from_context(context).write_report("Campaign release")
+        run = PipelineRun.from_context(context)
+        return run.write_report("Campaign release", notes=campaign.report_notes(run))
 
     @task
     def released(_: dict[str, object]) -> None:

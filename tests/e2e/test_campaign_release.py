@@ -225,6 +225,8 @@ def test_default_params_release_the_demo_campaign_to_every_target(airflow_db: Pa
     }
     summary = ledger.run_summary("campaign_release", run.run_id)
     assert summary and Path(summary["report_path"]).is_file()
+    report = Path(summary["report_path"]).read_text()
+    assert f"{CAMPAIGN}: release" in report and REGION_REFUSED in report
 
 
 def _effects_by_key(ledger: Ledger) -> dict[str, int]:

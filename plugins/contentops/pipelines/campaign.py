@@ -215,6 +215,14 @@ def plans_of(run: PipelineRun) -> dict[str, ReleasePlan]:
     return plans
 
 
+def report_notes(run: PipelineRun) -> list[str]:
+    """What the run report says above its table: which campaigns, where, for which date."""
+    plans = plans_of(run)
+    if not plans:
+        return [f"No campaign releases in {run.window.describe()}."]
+    return [f"{plan.campaign}: {_describe_plan(plan)}" for plan in plans.values()]
+
+
 # =========================================================================== collect
 
 
