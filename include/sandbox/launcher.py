@@ -347,11 +347,11 @@ contentops is up (ready in {seconds:.0f} s).
 {sandboxes}
 
 Tour (README.md has the long version):
-  1. Open the UI and log in. Dags -> rights_expiry_sweep -> Trigger: the form shows its Params.
-  2. Watch the run (the Workflow sandbox's reviewers answer after a minute); open its "Run report" tab.
-  3. Ask the ledger: {ledger_env}.venv/bin/python -m contentops.ledger_cli quarantine
-  4. Backfill last week: AIRFLOW_HOME={airflow_home} .venv/bin/airflow backfill create \\
-       --dag-id rights_expiry_sweep --from-date <7 days ago> --to-date <yesterday>
+  1. Open the UI and log in. Dags -> campaign_release -> Trigger: the form shows its Params; trigger it.
+  2. Watch the run (the Workflow sandbox's approvers answer after a minute); open its "Run report" tab.
+  3. Where did an asset go: {ledger_env}.venv/bin/python -m contentops.ledger_cli where asset-spring-08
+  4. Backfill last week's sweep: AIRFLOW_HOME={airflow_home} .venv/bin/airflow backfill create \\
+       --dag-id rights_expiry_sweep --from-date $(date -u -d '7 days ago' +%F) --to-date $(date -u +%F)
   5. Faults on demand: {smintio}/_sandbox/docs (PUT /_sandbox/faults)
 
 Ctrl-C stops everything.
