@@ -83,6 +83,20 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     kit = ledger.plan("campaign_release", EXPIRED_ASSET, 1, "trading_grid:community-emea")  # an earlier launch kit
     ledger.begin(kit)
     ledger.complete(kit.key, "kit-spring-emea")
+    # an earlier partner case that was answered with the (then licensed) expired asset
+    case = grid.admin(
+        "POST",
+        "trading_grid/cases",
+        json={
+            "type": "asset_request",
+            "partner_company_id": "GC00000000PT",
+            "subject": "Spring images for our shop",
+            "details": {"asset_kind": "image"},
+        },
+    )
+    handed_out = ledger.plan("partner_case_intake", EXPIRED_ASSET, 1, f"trading_grid_case:{case['id']}")
+    ledger.begin(handed_out)
+    ledger.complete(handed_out.key, f"delivery-{EXPIRED_ASSET}-v1")
     exstream = sandbox("exstream")
     monkeypatch.setenv(
         "AIRFLOW_CONN_OPENTEXT_EXSTREAM_DEFAULT", json.dumps(exstream_connection(exstream.url, backoff_max=0.05))
@@ -131,6 +145,7 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
         "consonance": consonance,
         "books": {which: asset["id"] for which, asset in books.items()},
         "titles": titles,
+        "case": case["id"],
     }
 
 
@@ -265,6 +280,12 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     (post,) = env["grid"].context.store.all("post")
     assert post["community"] == "community-emea" and post["kind"] == "usage_guidance"
     assert post["asset_ids"] == [EXPIRED_ASSET] and "Stop using it" in post["body"]
+    # OTG-3: so is the partner of the case it was handed out in, by a reply on that case
+    (reply,) = env["grid"].context.store.all("case_comment")
+    assert reply["case_id"] == env["case"] and EXPIRED_ASSET in reply["body"] and "Stop using it" in reply["body"]
+    assert [d.target for d in ledger.deliveries(asset_id=EXPIRED_ASSET, target_prefix="trading_grid_case_rights:")] == [
+        f"trading_grid_case_rights:{env['case']}"
+    ]
     # EXS-2/EXS-5: the expired image leaves APPROVED in Exstream; the renewed one carries its new expiry
     resources = {r["id"]: r for r in env["exstream"].context.store.all("resource")}
     assert resources["res-logo"]["state"] == "DRAFT"
@@ -300,12 +321,38 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     vip_writes = [h for h in env["vip"].context.store.history(kind="item") if h["action"] in ("withdraw", "restrict")]
     assert len(vip_writes) == 2  # one withdrawal, one re-restriction, nothing repeated
     assert len(env["grid"].context.store.history(kind="post")) == 1  # the guidance was posted once
+    assert len(env["grid"].context.store.history(kind="case_comment")) == 1  # and the case told once
     exstream_writes = [
         h for h in env["exstream"].context.store.history(kind="resource") if h["action"] in ("state:DRAFT", "metadata")
     ]
     assert len(exstream_writes) == 2
     # CON-2: the terms were recorded once per title, and the next day's run repeated none of them
     assert len(env["consonance"].context.store.history(kind="license_terms")) == 3
+
+
+def test_communities_that_got_the_asset_in_a_co_marketing_kit_are_told_too(airflow_db: Path, env: dict) -> None:
+    """OTG-3: a brand kit sent for sign-off hands its assets to a community as surely as a launch kit."""
+    ledger: Ledger = env["ledger"]
+    for community, kit_assets in (
+        ("community-dach", [EXPIRED_ASSET]),  # got the expired asset only in the co-marketing kit
+        ("community-emea", [EXPIRED_ASSET]),  # got it in a launch kit as well: told once, not twice
+        ("community-apac", [PERPETUAL_ASSET]),  # a kit without it: nothing to tell
+    ):
+        ref = f"brand-{community}-abc123"
+        kit = ledger.plan("co_marketing_signoff", "kit:brand", "abc123", f"trading_grid_signoff:{community}")
+        ledger.begin(kit)
+        ledger.complete(kit.key, ref)
+        for asset_id in kit_assets:
+            ledger.link("co_marketing_signoff", "smintio", asset_id, f"trading_grid:{community}", ref)
+    today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
+    run = _dag().test(logical_date=today, run_conf={"poll_interval": 1})
+    assert run.state == "success"
+    posts = {p["community"]: p for p in env["grid"].context.store.all("post")}
+    assert set(posts) == {"community-dach", "community-emea"}
+    assert all(p["asset_ids"] == [EXPIRED_ASSET] and "Stop using it" in p["body"] for p in posts.values())
+    again = _dag().test(logical_date=today + timedelta(days=1), run_conf={"poll_interval": 1})
+    assert again.state == "success"
+    assert len(env["grid"].context.store.history(kind="post")) == 2
 
 
 def test_dry_run_decides_without_changing_anything(airflow_db: Path, env: dict) -> None:

@@ -1,6 +1,8 @@
 """The rights expiry sweep's steps: assess licenses as of the run's end, start one workflow per
 affected asset and license version, and write each disposition back to Smint.io — and to every
-partner that holds the asset (VIP, Trading Grid, Exstream, the Consonance titles that use it).
+partner that holds the asset (VIP, Trading Grid communities — also those that got it in a
+co-marketing kit — and the partner cases it was handed out in, Exstream, the Consonance titles
+that use it).
 
 Which workflow: an asset whose license is expired, about to expire or at a usage limit gets a
 **rights renewal** workflow (renew / replace / takedown, OWS-2); an asset whose license data
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contentops import rights
+from contentops.ledger import Action
 from contentops.models.consonance import LicenseStatus
 from contentops.models.domain import SweepStatus, UsageRights
 from contentops.models.smintio import ApprovalStatus
@@ -175,6 +178,7 @@ def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[
             smintio.retire_asset(asset_id, f"Rights workflow {result['instance_id']}: {outcome}")
         counts.update(apply_to_vip(run, asset_id, outcome, variables, withdraw=retire))
         counts.update(post_usage_guidance(run, asset_id, outcome, variables, result["instance_id"]))
+        counts.update(reply_on_cases(run, asset_id, outcome, variables, result["instance_id"]))
         counts.update(apply_to_exstream(run, asset_id, outcome, variables, block=retire))
         counts.update(record_consonance_terms(run, asset_id, outcome, variables, result["instance_id"]))
         run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
@@ -226,21 +230,30 @@ GUIDANCE: dict[str, str] = {
 }
 
 
+def guidance_text(asset_id: str, outcome: str, variables: dict[str, Any]) -> str:
+    """What partners are told of a disposition (the same words in a community and on a case)."""
+    until = f" until {variables['valid_until'][:10]}" if variables.get("valid_until") else ""
+    return GUIDANCE.get(outcome, "The rights of {asset} changed ({outcome}).").format(
+        asset=asset_id, until=until, outcome=outcome
+    )
+
+
 def post_usage_guidance(
     run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], instance_id: str
 ) -> Counter[str]:
-    """OTG-3: every Trading Grid community that received the asset gets updated usage guidance, once."""
+    """OTG-3: every Trading Grid community that received the asset — through a launch kit
+    (``trading_grid:<community>``) or a co-marketing kit sent for sign-off — gets updated usage
+    guidance, once per community and disposition."""
     counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, "trading_grid:")
-    if not delivered:
+    # community -> the ledger target it received the asset under (a launch kit wins over a sign-off kit)
+    received = {d.target.removeprefix("trading_grid:"): d.target for d in _delivered(run, asset_id, "trading_grid:")}
+    for community, target in _signoff_communities(run, asset_id).items():
+        received.setdefault(community, target)
+    if not received:
         return counts
     grid = run.hook("trading_grid")
-    until = f" until {variables['valid_until'][:10]}" if variables.get("valid_until") else ""
-    text = GUIDANCE.get(outcome, "The rights of {asset} changed ({outcome}).").format(
-        asset=asset_id, until=until, outcome=outcome
-    )
-    for delivery in delivered:
-        community = delivery.target.removeprefix("trading_grid:")
+    text = guidance_text(asset_id, outcome, variables)
+    for community, target in received.items():
         post_ref = f"rights-{asset_id}-{instance_id}"
 
         def publish(_plan: Any, community: str = community, post_ref: str = post_ref) -> str:
@@ -255,8 +268,51 @@ def post_usage_guidance(
 
         # recorded under its own target kind, so it is never mistaken for a delivery to a community
         run.deliver_once(asset_id, f"guidance-{instance_id}", f"trading_grid_guidance:{community}", publish)
-        run.record(asset_id, delivery.target, "guidance_posted", text)
+        run.record(asset_id, target, "guidance_posted", text)
         counts["guidance_posted"] += 1
+    return counts
+
+
+def _signoff_communities(run: PipelineRun, asset_id: str) -> dict[str, str]:
+    """Communities a co-marketing kit holding the asset was sent to, with the kit's ledger target.
+
+    ``co_marketing_signoff`` records a kit per community (subject ``kit:<name>``) and links each
+    asset of it to the community it went to, so the asset is found through that link."""
+    from contentops.pipelines.co_marketing import TARGET_PREFIX, XREF_ENTITY
+
+    found: dict[str, str] = {}
+    for kit in run.ledger.deliveries(target_prefix=TARGET_PREFIX, status="delivered"):
+        community = kit.target.removeprefix(TARGET_PREFIX)
+        if community and run.ledger.lookup(XREF_ENTITY, "smintio", asset_id, f"trading_grid:{community}"):
+            found.setdefault(community, kit.target)
+    return found
+
+
+def reply_on_cases(
+    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], instance_id: str
+) -> Counter[str]:
+    """OTG-3 for partner cases: every case the asset was handed out in (``partner_case_intake``
+    deliveries to ``trading_grid_case:<case>``) gets a reply saying what the partner may still do
+    with it, once per case and disposition — a partner who got a file through a case hears of its
+    takedown as surely as a community does."""
+    counts: Counter[str] = Counter()
+    delivered = _delivered(run, asset_id, "trading_grid_case:")
+    if not delivered:
+        return counts
+    grid = run.hook("trading_grid")
+    text = guidance_text(asset_id, outcome, variables)
+    for case_id in dict.fromkeys(d.target.removeprefix("trading_grid_case:") for d in delivered):
+        if not case_id:
+            continue
+
+        def reply(_plan: Any, case_id: str = case_id) -> str:
+            return grid.put_case_comment(case_id, f"rights-{asset_id}-{instance_id}", text).ref
+
+        # its own target kind, so the reply is never mistaken for the delivery on the case
+        result = run.deliver_once(asset_id, f"rights-{instance_id}", f"trading_grid_case_rights:{case_id}", reply)
+        if result.action is not Action.SKIP:
+            run.record(asset_id, f"trading_grid_case:{case_id}", "case_replied", text)
+            counts["case_replied"] += 1
     return counts
 
 
