@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,13 @@ class DocumentStore:
         self._db.executescript(_SCHEMA)
 
     # -- writes -----------------------------------------------------------------------
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store across a read-modify-write (a handler adding to a list in a document
+        while another handler does the same must not lose either change). Reentrant."""
+        with self._lock:
+            yield
+
     def put(self, kind: str, doc_id: str, body: dict[str, Any], *, action: str = "put") -> Document:
         """Create or replace a document; bumps its version and the store's seq."""
         now = datetime.now(UTC).isoformat()

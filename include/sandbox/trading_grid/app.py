@@ -228,13 +228,15 @@ def create_app(config: SandboxConfig) -> FastAPI:
             "sha256": digest.hexdigest(),
             "size": size,
         }
-        attachments = dict(post.get("attachments") or {})
-        existing = attachments.get(attachment_ref)
-        if existing is not None and {k: existing.get(k) for k in attachment} == attachment:
-            return JSONResponse(post, 200)
-        attachments[attachment_ref] = {**attachment, "uploaded_at": ctx.clock.now().isoformat()}
-        post = {**post, "attachments": attachments, "updated_at": ctx.clock.now().isoformat()}
-        ctx.store.put("post", key, post, action="attachment")
+        with ctx.store.locked():  # files of one kit arrive in parallel: add to the post as it is now
+            post = ctx.store.get("post", key) or post
+            attachments = dict(post.get("attachments") or {})
+            existing = attachments.get(attachment_ref)
+            if existing is not None and {k: existing.get(k) for k in attachment} == attachment:
+                return JSONResponse(post, 200)
+            attachments[attachment_ref] = {**attachment, "uploaded_at": ctx.clock.now().isoformat()}
+            post = {**post, "attachments": attachments, "updated_at": ctx.clock.now().isoformat()}
+            ctx.store.put("post", key, post, action="attachment")
         return JSONResponse(post, 200 if existing else 201)
 
     @app.get(PATHS["posts"])

@@ -223,8 +223,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
         if existing and {k: existing.get(k) for k in fields} == fields and existing.get("status") == "active":
             return JSONResponse(existing, 200)
         ctx.store.put("item", key, item, action="update" if existing else "create")
-        if item_ref not in package["items"]:
-            ctx.store.put("package", package_ref, {**package, "items": [*package["items"], item_ref]})
+        with ctx.store.locked():  # items of one package arrive in parallel: add to the latest list
+            package = package_or_404(package_ref)
+            if item_ref not in package["items"]:
+                ctx.store.put("package", package_ref, {**package, "items": [*package["items"], item_ref]})
         return JSONResponse(item, 200 if existing else 201)
 
     @app.get(PATHS["item"])
