@@ -1,13 +1,20 @@
-"""The Airflow UI in a real browser: log in, open ``campaign_release``, fill its trigger form,
-trigger, watch the run succeed, open the report task's log and find the run summary line.
+"""``make run`` as a user runs it, and its Airflow UI in a real browser.
 
-Headless Chromium from Debian's ``chromium`` and ``chromium-driver`` packages (``make test``
-installs them), driven by Selenium against ``make run`` on free ports. Every step leaves a
-screenshot under ``test-artifacts/ui/``.
+One stack for the module (``make run`` on free ports with a state folder of its own, so it can
+run next to a ``make run`` on the default ports):
+
+- every sandbox the registry lists and Airflow standalone come up, the connections point at the
+  sandboxes, the banner tells where and how to log in;
+- in headless Chromium (Debian's ``chromium`` and ``chromium-driver``, installed by ``make
+  test``) driven by Selenium: log in, open ``campaign_release``, fill its trigger form, trigger,
+  watch the run succeed, open the report task's log and find the run summary line — a
+  screenshot of each step under ``test-artifacts/ui/``;
+- Ctrl-C stops everything it started (the module's last test).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import uuid
@@ -15,7 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deploy.airflow_stack import DemoStack, failed_tasks
+import requests
+from deploy.airflow_stack import AirflowApi, DemoStack, failed_tasks
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -26,8 +34,9 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from contentops.ledger import Ledger
+from contentops_sandbox.registry import SANDBOXES
 
-pytestmark = [pytest.mark.ui, pytest.mark.e2e]
+pytestmark = [pytest.mark.deploy, pytest.mark.e2e]
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "test-artifacts" / "ui"
@@ -50,7 +59,7 @@ OPTIONS = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
-    stack = DemoStack(tmp_path_factory.mktemp("ui") / "var", options=OPTIONS).start()
+    stack = DemoStack(tmp_path_factory.mktemp("make-run") / "var", options=OPTIONS).start()
     try:
         yield stack
     finally:
@@ -113,10 +122,51 @@ def _replace(field: WebElement, value: str) -> None:
     field.send_keys(value)
 
 
-def test_trigger_campaign_release_from_its_form_and_read_the_summary(demo: DemoStack, browser: WebDriver) -> None:
+@pytest.fixture(scope="module")
+def api(demo: DemoStack) -> AirflowApi:
+    return demo.api()
+
+
+def test_the_banner_tells_where_to_go_and_how_to_log_in(demo: DemoStack) -> None:
+    banner = demo.output.read_text()
+    assert demo.url in banner
+    assert f"admin / {demo.password}" in banner
+    for name, url in demo.info["sandboxes"].items():
+        assert f"{url}/_sandbox/docs" in banner, name
+    assert "Ctrl-C stops everything" in banner
+
+
+def test_every_registered_sandbox_serves_its_seeded_state(demo: DemoStack) -> None:
+    assert set(demo.info["sandboxes"]) == set(SANDBOXES)
+    for name, url in demo.info["sandboxes"].items():
+        stats = requests.get(f"{url}/_sandbox/stats", timeout=10)
+        assert stats.status_code == 200, (name, stats.text)
+    # the demo data is there: Smint.io's license feed has seeded transactions
+    state = Path(demo.var / "sandbox")
+    assert any(state.iterdir()), "the sandboxes keep their seeded state under var/sandbox"
+
+
+def test_every_sandbox_has_its_airflow_connection(api: AirflowApi, demo: DemoStack) -> None:
+    listed = api.request("GET", "connections", params={"limit": 100})["connections"]
+    connections = {c["connection_id"]: c for c in listed}
+    for name, spec in SANDBOXES.items():
+        assert spec.conn_id in connections, f"no connection for sandbox {name}"
+        port = demo.info["sandboxes"][name].rsplit(":", 1)[1]
+        assert f":{port}" in json.dumps(connections[spec.conn_id]), f"{spec.conn_id} does not point at {name}"
+    assert "contentops_ledger" in connections
+
+
+def test_the_project_dags_are_there(api: AirflowApi) -> None:
+    dag = api.wait_for_dag("rights_expiry_sweep")
+    assert dag["is_paused"] is True  # --paused; `make run` itself starts them unpaused
+
+
+@pytest.mark.ui
+def test_trigger_campaign_release_from_its_form_and_read_the_summary(
+    demo: DemoStack, api: AirflowApi, browser: WebDriver
+) -> None:
     wait = WebDriverWait(browser, 120, poll_frequency=0.5)
     steps = Steps(browser)
-    api = demo.api()
     api.wait_for_dag(DAG_ID)
 
     # 1. log in
@@ -185,3 +235,13 @@ def test_trigger_campaign_release_from_its_form_and_read_the_summary(demo: DemoS
         "trading_grid:community-north_america",
     }
     assert len(list(ARTIFACTS.glob("*.png"))) == steps.count
+
+
+def test_ctrl_c_stops_everything_it_started(demo: DemoStack) -> None:
+    demo.watch.scan()
+    assert len(demo.watch.seen) >= 5  # launcher, sandboxes, standalone and its components
+    code = demo.interrupt()
+    assert code == 0, demo.log_tail()
+    assert demo.watch.survivors() == []
+    assert not (demo.var / "run.json").exists()
+    assert "Stopped." in demo.output.read_text()
