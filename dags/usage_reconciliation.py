@@ -3,6 +3,10 @@
 
 Daily, on its data interval (whole days, from midnight of the interval's start):
 
+0. **Review outcomes (OWS-8)** — compliance reviews started by earlier runs that have ended since
+   (the open ones are read from the ledger) are applied to their Smint.io asset, once each:
+   `cleared` tags it `compliance:cleared`, `restrict` sends it back to review and tags it
+   `compliance:restricted`, `removed` retires it — each with the reviewer's comment.
 1. **Licenses** — Smint.io's license feed into the ledger's license index (as the sweep does).
 2. **Usage (EXS-7)** — Exstream's usage records of each domain (the `domains` Param, or every
    domain): which image resource appeared in which communication stream, when, in what volume and
@@ -84,13 +88,23 @@ def usage_reconciliation() -> None:
 
         return steps.reconcile(PipelineRun.from_context(context), batch)
 
+    @task
+    def apply_review_outcomes(**context: object) -> dict[str, int]:
+        from contentops.pipelines import usage_reconciliation as steps
+        from contentops.pipelines.runtime import PipelineRun
+
+        return steps.apply_review_outcomes(PipelineRun.from_context(context))
+
     @task(trigger_rule="none_failed")
-    def report(_: list[dict[str, int]], **context: object) -> dict[str, object]:
+    def report(_: list[dict[str, int]], __: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
         return PipelineRun.from_context(context).write_report("Usage reconciliation")
 
-    report(reconcile.expand(batch=collect_usage(sync_licenses())))
+    applied = apply_review_outcomes()  # first: today's usage meets the decisions taken since
+    licenses = sync_licenses()
+    applied >> licenses
+    report(reconcile.expand(batch=collect_usage(licenses)), applied)
 
 
 usage_reconciliation()

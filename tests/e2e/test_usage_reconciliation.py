@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from contentops.hooks.exstream import ExstreamHook
+from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
 from contentops.ledger import Ledger
 from contentops_sandbox.connections import exstream_connection, opentext_workflow_connection, smintio_connection
 from contentops_sandbox.smintio import images
@@ -164,6 +165,45 @@ def test_usage_returns_to_smintio_and_suspicious_usage_starts_one_review(airflow
     assert _usage(smintio, HEAVY) == {day: {"statements": 6030}, today.date().isoformat(): {"statements": 10}}
     if today.month == yesterday.month:
         assert len(env["workflow"].context.store.all("instance")) == 3
+
+    # OWS-8: the reviewers decide, each with a comment; the next run writes every outcome back to
+    # Smint.io, once per review, with the reviewer's words
+    decisions = {
+        HEAVY: ("cleared", "Volume agreed with the provider for the statement run"),
+        GB_RESTRICTED: ("restrict", "Not for gb statements; keep it to the continent"),
+        EXPIRED: ("removed", "The license ended before the mailing"),
+    }
+    cleared_status = smintio.context.store.get("asset", HEAVY)["approval_status"]
+    workflow = OpenTextWorkflowHook()
+    for asset_id, (outcome, comment) in decisions.items():
+        instance_id = reviews[asset_id]["id"]
+        workflow.add_comment(instance_id, comment)
+        (review_task,) = workflow.iter_tasks(processInstanceId=instance_id)
+        workflow.complete_task(review_task.id, outcome)
+    decided = _dag().test(logical_date=today + timedelta(days=2), run_conf={"volume_threshold": THRESHOLD})
+    assert decided.state == "success"
+    assets = {a: smintio.context.store.get("asset", a) for a in decisions}
+    assert "compliance:cleared" in assets[HEAVY]["tags"] and "usage:compliance-review" not in assets[HEAVY]["tags"]
+    assert assets[HEAVY]["approval_status"] == cleared_status  # cleared: its approval stands
+    assert assets[GB_RESTRICTED]["approval_status"] == "in_review"
+    assert "compliance:restricted" in assets[GB_RESTRICTED]["tags"]
+    assert decisions[GB_RESTRICTED][1] in assets[GB_RESTRICTED]["approval_history"][-1]["comment"]
+    assert assets[EXPIRED]["approval_status"] == "retired"
+    assert decisions[EXPIRED][1] in assets[EXPIRED]["approval_history"][-1]["comment"]
+    for asset_id, (outcome, comment) in decisions.items():
+        noted = assets[asset_id]["metadata"]["compliance_review"]
+        assert (noted["instance"], noted["outcome"]) == (reviews[asset_id]["id"], outcome) and comment in noted[
+            "comment"
+        ]
+        assert ledger.process(reviews[asset_id]["businessKey"]).status == "applied"
+    # applied once: neither a re-run of that day nor the next day writes any of it again
+    asset_writes = len(smintio.context.store.history(kind="asset"))
+    for later_day in (2, 3):
+        rerun = _dag().test(logical_date=today + timedelta(days=later_day), run_conf={"volume_threshold": THRESHOLD})
+        assert rerun.state == "success"
+    assert len(smintio.context.store.history(kind="asset")) == asset_writes
+    actions = [h["action"] for h in smintio.context.store.history(kind="asset", doc_id=EXPIRED)]
+    assert actions.count("retire") == 1
 
 
 def test_dry_run_reads_and_decides_without_writing(airflow_db: Path, env: dict) -> None:

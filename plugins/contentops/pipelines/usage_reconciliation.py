@@ -14,6 +14,13 @@ usage outside the licensed regions or after the license ended, or a license down
 often than ``download_threshold`` starts a **compliance review** workflow in OpenText Workflow
 Service — once per asset and period (``review_period``: day, week or month).
 
+A review is a human's work and outlives the run that started it, so each run first applies the
+reviews that have ended since (:func:`apply_review_outcomes`, reading the open ones from the
+ledger): the outcome is written back to the Smint.io asset once per business key — ``cleared``
+tags it ``compliance:cleared``; ``restrict`` sends it back to review (``in_review``) and tags it
+``compliance:restricted``; ``removed`` retires it — with the reviewer's comment, and the review
+tag comes off.
+
 The run reads whole days: from midnight of its window's start to its end, so each day's volumes
 are its totals whatever the schedule, and a re-run or backfill writes the same figures again
 (nothing, thanks to the ledger; a corrected figure is an update).
@@ -28,9 +35,10 @@ from datetime import datetime, time
 from typing import Any
 
 from contentops import rights
-from contentops.hooks.errors import NotFoundError
+from contentops.hooks.errors import ConflictError, NotFoundError, RequestRejectedError
 from contentops.ledger import Action
 from contentops.models.domain import UsageRights, UsageThresholds, UsageVolume
+from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
 
@@ -38,6 +46,12 @@ COMPLIANCE_REVIEW = "compliance_review"
 BATCH_SIZE = 50
 USAGE = "usage"
 TAG_REVIEW = "usage:compliance-review"
+#: outcome -> (approval status to set, tag to add, retire?) — what a finished review means for the asset
+REVIEW_OUTCOMES: dict[str, tuple[ApprovalStatus | None, str, bool]] = {
+    "cleared": (None, "compliance:cleared", False),
+    "restrict": (ApprovalStatus.IN_REVIEW, "compliance:restricted", False),
+    "removed": (None, "compliance:removed", True),
+}
 
 
 def thresholds(params: dict[str, Any]) -> UsageThresholds:
@@ -172,20 +186,24 @@ def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
             for r in rows
         ]
         result = rights.reconcile_usage(usage_rights, volumes, limits, asset_id=asset_id)
-        counts.update(_write_back(run, asset, result, license_ref))
+        period = period_label(run.window.start, granularity)
+        review = run.ledger.process(business_key(COMPLIANCE_REVIEW, asset_id, period))
+        decided = review is not None and review.status == "applied"  # the period's review has ended
+        counts.update(_write_back(run, asset, result, license_ref, flag_review=result.needs_review and not decided))
         for finding in result.findings:
             run.record(
                 asset_id, f"license:{license_ref or '-'}", finding.code.value, finding.message, license=license_ref
             )
         if result.needs_review:
-            counts.update(
-                _start_review(run, asset_id, result, license_ref, period_label(run.window.start, granularity))
-            )
+            counts.update(_start_review(run, asset_id, result, license_ref, period))
     return dict(counts)
 
 
-def _write_back(run: PipelineRun, asset: Any, result: Any, license_ref: str | None) -> Counter[str]:
-    """The days' volumes per stream onto the asset's ``exstream_usage`` metadata, once per figure."""
+def _write_back(
+    run: PipelineRun, asset: Any, result: Any, license_ref: str | None, *, flag_review: bool
+) -> Counter[str]:
+    """The days' volumes per stream onto the asset's ``exstream_usage`` metadata, once per figure;
+    ``flag_review`` tags the asset as under compliance review (not once the period's review ended)."""
     counts: Counter[str] = Counter()
     figures = json.dumps(result.by_day, sort_keys=True)
     version = f"{_since(run).date()}/{run.window.end.date()}#{hashlib.sha256(figures.encode()).hexdigest()[:12]}"
@@ -196,9 +214,7 @@ def _write_back(run: PipelineRun, asset: Any, result: Any, license_ref: str | No
         merged = {day: dict(streams) for day, streams in current.items()} if isinstance(current, dict) else {}
         for day, streams in result.by_day.items():
             merged[day] = {**merged.get(day, {}), **streams}
-        smintio.update_metadata(
-            asset.id, {"exstream_usage": merged}, tags_add=[TAG_REVIEW] if result.needs_review else []
-        )
+        smintio.update_metadata(asset.id, {"exstream_usage": merged}, tags_add=[TAG_REVIEW] if flag_review else [])
         return asset.id
 
     done = run.deliver_once(asset.id, version, "smintio_usage:exstream", send, license_ref=license_ref)
@@ -242,4 +258,82 @@ def _start_review(run: PipelineRun, asset_id: str, result: Any, license_ref: str
         detail=instance.id,
     )
     counts["reviews_started" if started else "reviews_running"] += 1
+    return counts
+
+
+# -- compliance review outcomes (OWS-8) ---------------------------------------------------------
+def apply_review_outcomes(run: PipelineRun) -> dict[str, int]:
+    """Compliance reviews started by earlier runs that have ended since: each outcome is written
+    back to its Smint.io asset, once per business key (the ledger's process record turns
+    ``applied``, so later runs leave it alone)."""
+    counts: Counter[str] = Counter()
+    if run.dry_run:
+        return dict(counts)
+    workflow = run.hook("workflow")
+    for record in run.ledger.open_processes(COMPLIANCE_REVIEW):
+        if not record.instance_id:
+            continue  # still being started by another run
+        instance = workflow.get_instance(record.instance_id)
+        if not instance.ended:
+            counts["reviews_pending"] += 1
+            continue
+        counts.update(_apply_review(run, record, instance))
+    return dict(counts)
+
+
+def _reviewer_comment(run: PipelineRun, instance: Any, variables: dict[str, Any], outcome: str) -> str:
+    """What the reviewer said: a ``comment`` variable set with the decision, else the review's
+    latest comment, else the bare outcome (Smint.io wants a reason with every status change)."""
+    said = str(variables.get("comment") or "").strip()
+    if not said:
+        comments = [c for c in run.hook("workflow").comments(instance.id) if str(c.get("message") or "").strip()]
+        said = str(comments[-1]["message"]).strip() if comments else ""
+    prefix = f"Usage compliance review {instance.id}: {outcome}"
+    return f"{prefix} — {said}"[:2000] if said else prefix
+
+
+def _apply_review(run: PipelineRun, record: Any, instance: Any) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    variables = {**instance.variables, **(record.variables or {})}
+    outcome = instance.outcome or ("cleared" if instance.completed else "terminated")
+    asset_id = str(variables.get("asset_id") or "")
+    period = str(variables.get("period") or "")
+    if not asset_id:
+        run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
+        return counts
+    comment = _reviewer_comment(run, instance, variables, outcome)
+    status, tag, retire = REVIEW_OUTCOMES.get(outcome, (None, f"compliance:{outcome}", False))
+    smintio = run.hook("smintio")
+
+    def write_back(_plan: Any) -> str:
+        smintio.update_metadata(
+            asset_id,
+            {"compliance_review": {"instance": instance.id, "period": period, "outcome": outcome, "comment": comment}},
+            tags_add=[tag],
+            tags_remove=[TAG_REVIEW],
+        )
+        if status is not None:
+            smintio.set_approval(asset_id, status, comment)
+        if retire:
+            smintio.retire_asset(asset_id, comment)
+        return asset_id
+
+    try:
+        run.deliver_once(
+            asset_id, f"{period}:{outcome}", f"smintio_compliance_review:{record.business_key}", write_back
+        )
+    except NotFoundError:
+        run.record(asset_id, "smintio", "review_outcome_not_applied", "the asset no longer exists in Smint.io")
+        counts["review_outcome_not_applied"] += 1
+        run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
+        return counts
+    except (ConflictError, RequestRejectedError) as exc:
+        # someone moved the asset on in Smint.io meanwhile (e.g. retired it): their decision stands
+        run.record(asset_id, "smintio", "review_outcome_not_applied", str(exc), detail=instance.id)
+        counts["review_outcome_not_applied"] += 1
+        run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
+        return counts
+    run.ledger.update_process(record.business_key, status="applied", outcome=outcome, variables=variables)
+    run.record(asset_id, "smintio", f"compliance_{outcome}", comment, detail=instance.id)
+    counts[f"reviews_{outcome}"] += 1
     return counts
