@@ -507,7 +507,9 @@ def test_the_rights_sweep_finds_what_campaign_release_delivered(airflow_db: Path
     # campaign release delivered gets the new end date
     item = env["vip"].context.store.get("item", f"{PACKAGE}/asset-spring-01")
     assert item["usage_controls"]["valid_until"].startswith("2027-06-30")
-    assert _resources(env)["asset-spring-01"]["metadata"]["valid_until"].startswith("2027-06-30")
+    renewed = _resources(env)["asset-spring-01"]["metadata"]
+    assert renewed["valid_until"].startswith("2027-06-30")
+    assert renewed["campaign"] == CAMPAIGN and renewed["segments"]  # still selectable by campaign and segment
     guidance = [p for p in env["grid"].context.store.all("post") if p["kind"] == "usage_guidance"]
     assert {p["community"] for p in guidance if p["asset_ids"] == ["asset-spring-01"]} == {
         "community-emea",

@@ -336,10 +336,18 @@ def apply_to_exstream(
             run.record(asset_id, delivery.target, "blocked", f"rights workflow: {outcome}")
             counts["exstream_blocked"] += 1
         elif variables.get("valid_until"):
+            # the metadata is replaced as a whole: keep what the release put there (campaign,
+            # segments, regions), which is what Exstream picks images by (EXS-2)
+            current = exstream.get_resource(domain, resource_id).metadata
             exstream.put_rights_metadata(
                 domain,
                 resource_id,
-                {"source_asset": asset_id, "valid_until": variables["valid_until"], "rights_disposition": outcome},
+                {
+                    **current,
+                    "source_asset": asset_id,
+                    "valid_until": variables["valid_until"],
+                    "rights_disposition": outcome,
+                },
             )
             run.record(asset_id, delivery.target, "expiry_updated", f"valid until {variables['valid_until']}")
             counts["exstream_expiry_updated"] += 1
