@@ -142,12 +142,20 @@ class _ProductApiGuard:
             await self.app(scope, receive, send)
             return
         ctx = self.context
-        status_seen = 500
+        recorded = False
+
+        def record(status: int) -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                ctx.stats.record(scope["method"], scope["path"], status)
 
         async def recording_send(message: Message) -> None:
-            nonlocal status_seen
+            # counted before the client can see any of the response: a test that reads the stats
+            # right after its call returned must find that call (recording after the last body
+            # chunk raced the client under load)
             if message["type"] == "http.response.start":
-                status_seen = message["status"]
+                record(message["status"])
             await send(message)
 
         try:
@@ -173,7 +181,7 @@ class _ProductApiGuard:
                 return
             await self.app(scope, receive, recording_send)
         finally:
-            ctx.stats.record(scope["method"], scope["path"], status_seen)
+            record(500)  # no response was started (the app failed): counted as a server error
 
     async def _reply(self, send: Send, status: int, code: str, message: str, headers: dict[str, str]) -> None:
         body = json.dumps(self.context.error_body(status, code, message)).encode()
