@@ -205,14 +205,37 @@ def _describe_plan(plan: ReleasePlan) -> str:
     )
 
 
-def plans_of(run: PipelineRun) -> dict[str, ReleasePlan]:
-    """The campaign plans this run made (the latest one per campaign, should a task have retried)."""
+def plans_of(run: PipelineRun, campaigns: Iterable[str] | None = None) -> dict[str, ReleasePlan]:
+    """The campaign plans this run made (the latest one per campaign, should a task have retried).
+
+    Mapped tasks name their campaigns, so they read only those plans (by subject, indexed)
+    instead of the run's whole audit trail, which grows with the campaign.
+    """
+    if campaigns is None:
+        entries = run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id)
+    else:
+        entries = [
+            entry
+            for campaign in dict.fromkeys(campaigns)
+            for entry in run.ledger.audit_trail(subject=f"campaign:{campaign}", run_id=run.run_id)
+        ]
     plans: dict[str, ReleasePlan] = {}
-    for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id):
+    for entry in entries:
         if entry.action == PLANNED and entry.details and entry.details.get("plan"):
             plan = ReleasePlan.model_validate(entry.details["plan"])
             plans[plan.campaign] = plan
     return plans
+
+
+def _decisions(run: PipelineRun, batch: list[list[str]], action: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """This run's ``action`` entries about the assets of a batch: (campaign, asset) -> their details."""
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for asset_id in dict.fromkeys(asset for _, asset in batch):
+        for entry in run.ledger.audit_trail(subject=asset_id, run_id=run.run_id):
+            if entry.action == action and entry.pipeline == run.dag_id:
+                details = entry.details or {}
+                found.setdefault((str(details.get("campaign")), asset_id), []).append(details)
+    return found
 
 
 def report_notes(run: PipelineRun) -> list[str]:
@@ -275,20 +298,16 @@ def start_approvals(run: PipelineRun, batch: list[list[str]], settings: Campaign
     """Start (once per asset version) the approval workflow of each asset; the instance ids to wait for."""
     if run.dry_run:
         return []
-    plans = plans_of(run)
-    needed = {
-        (str((e.details or {}).get("campaign")), e.subject): e
-        for e in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id)
-        if e.action == APPROVAL_NEEDED
-    }
+    plans = plans_of(run, (campaign for campaign, _ in batch))
+    needed = _decisions(run, batch, APPROVAL_NEEDED)
     workflow = run.hook("workflow")
     instance_ids: list[str] = []
     for campaign, asset_id in batch:
-        entry = needed.get((campaign, asset_id))
+        entries = needed.get((campaign, asset_id))
         plan = plans.get(campaign)
-        if entry is None or plan is None:
+        if not entries or plan is None:
             continue
-        version = (entry.details or {}).get("asset_version", 1)
+        version = entries[-1].get("asset_version", 1)
         definition = settings.approval.workflow_for(plan.client)
         key = business_key(definition, asset_id, version)
         instance, started = start_workflow_once(
@@ -591,23 +610,21 @@ def finalize(run: PipelineRun, settings: CampaignReleaseSettings) -> dict[str, i
 # =========================================================================== deliveries
 
 
-def _cleared(run: PipelineRun, system: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """This run's clearances of one target system: (campaign, asset) -> [{target, regions, …}]."""
-    found: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-    for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id):
-        details = entry.details or {}
-        target = str(details.get("target", ""))
-        if entry.action != CLEARED or not target.startswith(f"{system}:"):
-            continue
-        found.setdefault((str(details.get("campaign")), entry.subject), {})[target] = details
-    return {key: list(value.values()) for key, value in found.items()}
+def _cleared(run: PipelineRun, system: str, batch: list[list[str]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """This run's clearances of a batch on one target system: (campaign, asset) -> [{target, regions, …}]."""
+    cleared: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for key, entries in _decisions(run, batch, CLEARED).items():
+        by_target = {str(d.get("target", "")): d for d in entries if str(d.get("target", "")).startswith(f"{system}:")}
+        if by_target:
+            cleared[key] = list(by_target.values())
+    return cleared
 
 
 def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: CampaignReleaseSettings) -> dict[str, int]:
     """Deliver one batch of cleared assets to one target system, each effect exactly once."""
     counts: Counter[str] = Counter()
-    cleared = _cleared(run, system)
-    plans = plans_of(run)
+    cleared = _cleared(run, system, batch)
+    plans = plans_of(run, (campaign for campaign, _ in batch))
     smintio = run.hook("smintio")
     with tempfile.TemporaryDirectory(prefix="contentops-release-") as scratch:
         for campaign, asset_id in batch:
