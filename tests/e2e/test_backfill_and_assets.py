@@ -1,0 +1,197 @@
+"""Backfills and Asset schedules with a real scheduler (``make run``'s Airflow standalone), not
+``dag.test()``.
+
+- ``airflow backfill create`` of ``rights_expiry_sweep`` over the last 7 days gives 7 successful
+  runs, each deciding as of its own day: the license that ends in a week is "expiring" only on
+  the days within ``horizon_days`` of its end, the one that ended ten days ago is "expired" on
+  every day.
+- The same backfill again (``--reprocess-behavior completed``) starts no second workflow and
+  writes nothing twice (workflow instances, Smint.io writes and the ledger unchanged).
+- The sweep emits ``contentops://rights-changes``; a DAG scheduled on that Asset runs after it.
+  No project DAG consumes that Asset yet, so the consumer is the test DAG
+  ``tests/e2e/dags/rights_changes_listener.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from deploy.airflow_stack import AirflowApi, DemoStack, failed_tasks
+
+from contentops.ledger import Ledger
+from contentops_sandbox.smintio import seed
+
+pytestmark = pytest.mark.e2e
+
+DAG_ID = "rights_expiry_sweep"
+LISTENER = "rights_changes_listener"
+HORIZON = 10
+EXPIRING_ASSET, EXPIRING_LICENSE = "asset-spring-01", 0  # license 0 ends 7 days after the seed
+EXPIRED_ASSET = "asset-spring-04"  # license 3 ended 10 days before the seed
+PERPETUAL_ASSET = "asset-spring-10"  # license 9 has no end
+FINDINGS = {"expired", "expiring", "limit_reached", "metadata_missing"}
+#: reviewers renew at once (no takedown: a retired asset would leave later days' assessment)
+OPTIONS = {
+    "smintio": {"seeded_transactions": 12},
+    "workflow": {
+        "auto_complete": {
+            "rights_renewal": {"outcome": "renew", "after_seconds": 0},
+            "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
+    stack = DemoStack(
+        tmp_path_factory.mktemp("backfill") / "var",
+        options=OPTIONS,
+        dags=[Path(__file__).resolve().parent / "dags"],
+    ).start()
+    try:
+        yield stack
+    finally:
+        stack.close()
+
+
+@pytest.fixture(scope="module")
+def api(demo: DemoStack) -> AirflowApi:
+    api = demo.api()
+    for dag_id in (DAG_ID, LISTENER):
+        api.wait_for_dag(dag_id)
+    api.unpause(LISTENER)
+    return api
+
+
+@pytest.fixture(scope="module")
+def ledger(demo: DemoStack) -> Iterator[Ledger]:
+    instance = Ledger(f"sqlite:///{demo.var / 'ledger.sqlite'}")
+    yield instance
+    instance.dispose()
+
+
+def _backfill(demo: DemoStack, api: AirflowApi, *extra: str) -> None:
+    """The README's command, for the 7 days before today.
+
+    On SQLite a write that collides with the scheduler's can fail at once with "database is
+    locked" after some days were queued; as the README says, the command is given again once
+    those have run (days that already have a run are skipped)."""
+    today = datetime.now(UTC).date()
+    # the daily intervals that ended in the last 7 days (their logical dates are the day before)
+    dates = [(today - timedelta(days=7)).isoformat(), today.isoformat()]
+    conf = json.dumps({"horizon_days": HORIZON, "poll_interval": 1})
+    output = ""
+    for _ in range(3):
+        result = demo.airflow(
+            "backfill", "create", "--dag-id", DAG_ID, "--from-date", dates[0], "--to-date", dates[1],
+            "--dag-run-conf", conf, *extra,
+        )  # fmt: skip
+        if result.returncode == 0:
+            return
+        output = result.stdout + result.stderr
+        assert "database is locked" in output, output
+        api.unpause(DAG_ID)  # the days already queued run, then the backfill is complete
+        _wait_until_idle(api, DAG_ID)
+    raise AssertionError(output)
+
+
+def _wait_until_idle(api: AirflowApi, dag_id: str, timeout: float = 900.0) -> list[dict[str, Any]]:
+    """Until no run of the DAG is queued or running (the backfill's and the scheduler's own)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = api.runs(dag_id)
+        backfills = api.request("GET", "backfills", params={"dag_id": dag_id})["backfills"]
+        if (
+            runs
+            and all(r["state"] in ("success", "failed") for r in runs)
+            and all(b["completed_at"] for b in backfills)
+        ):
+            return runs
+        time.sleep(3.0)
+    raise TimeoutError(f"{dag_id} still busy after {timeout:.0f} s: {[(r['dag_run_id'], r['state']) for r in runs]}")
+
+
+def _decisions(ledger: Ledger, run_id: str) -> dict[str, str]:
+    return {e.subject: e.action for e in ledger.audit_trail(run_id=run_id, pipeline=DAG_ID) if e.action in FINDINGS}
+
+
+def _partner_state(demo: DemoStack, ledger: Ledger) -> dict[str, Any]:
+    """What the sweep did outside Airflow: workflows started, Smint.io writes, ledger records."""
+    sandboxes = demo.info["sandboxes"]
+    instances = requests.get(f"{sandboxes['workflow']}/_sandbox/documents/instance", timeout=30).json()
+    writes = requests.get(f"{sandboxes['smintio']}/_sandbox/history", params={"kind": "asset"}, timeout=30).json()
+    return {
+        "workflow_instances": sorted((i["id"], i["businessKey"]) for i in instances),
+        "smintio_writes": sorted((w["seq"], w["id"], w["action"]) for w in writes),
+        "ledger_deliveries": [(d.pipeline, d.asset_id, d.target, d.status) for d in ledger.deliveries()],
+        "ledger_effects": len(ledger.effects()),
+    }
+
+
+def test_a_backfill_of_last_week_decides_each_day_as_of_that_day(
+    demo: DemoStack, api: AirflowApi, ledger: Ledger
+) -> None:
+    _backfill(demo, api)
+    # created while the DAG is paused, the backfill has every day of the week (unpausing makes
+    # the scheduler run the latest interval too, which would otherwise be there first)
+    api.unpause(DAG_ID)
+    runs = [r for r in _wait_until_idle(api, DAG_ID) if r["run_type"] == "backfill"]
+    assert len(runs) == 7, [(r["dag_run_id"], r["data_interval_end"]) for r in runs]
+    for run in runs:
+        assert run["state"] == "success", failed_tasks(api, DAG_ID, run["dag_run_id"])
+
+    license_end = ledger.license(seed.stable_uuid("lpt", EXPIRING_LICENSE))
+    assert license_end is not None and license_end.expires_at is not None
+    ends = license_end.expires_at
+    seen_for_expiring = set()
+    for run in runs:
+        as_of = datetime.fromisoformat(run["data_interval_end"].replace("Z", "+00:00"))
+        decided = _decisions(ledger, run["dag_run_id"])
+        assert decided.get(EXPIRED_ASSET) == "expired", (as_of, decided)
+        assert PERPETUAL_ASSET not in decided
+        within_horizon = ends - timedelta(days=HORIZON) <= as_of < ends
+        assert decided.get(EXPIRING_ASSET) == ("expiring" if within_horizon else None), (as_of, ends, decided)
+        seen_for_expiring.add(decided.get(EXPIRING_ASSET))
+    # the week spans the day the license came within the horizon: both situations were decided
+    assert seen_for_expiring == {"expiring", None}
+
+
+def test_the_same_backfill_again_delivers_nothing_twice(demo: DemoStack, api: AirflowApi, ledger: Ledger) -> None:
+    _wait_until_idle(api, DAG_ID)
+    before = _partner_state(demo, ledger)
+    assert before["workflow_instances"], "the first backfill started the renewal workflows"
+    assert before["smintio_writes"], "the first backfill wrote the dispositions back"
+    assert len({key for _, key in before["workflow_instances"]}) == len(before["workflow_instances"])
+
+    _backfill(demo, api, "--reprocess-behavior", "completed")
+    runs = [r for r in _wait_until_idle(api, DAG_ID) if r["run_type"] == "backfill"]
+    assert len(runs) == 7 and all(r["state"] == "success" for r in runs)
+    assert _partner_state(demo, ledger) == before
+
+
+def test_a_dag_scheduled_on_the_sweeps_asset_runs_after_it_emits(api: AirflowApi) -> None:
+    deadline = time.monotonic() + 300
+    runs: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        runs = [r for r in api.runs(LISTENER) if r["state"] == "success"]
+        if runs:
+            break
+        time.sleep(3.0)
+    assert runs, f"{LISTENER} did not run after the sweep emitted contentops://rights-changes"
+    run = runs[0]
+    assert run["run_type"] == "asset_triggered"
+    entry = api.request(
+        "GET", f"dags/{LISTENER}/dagRuns/{run['dag_run_id']}/taskInstances/triggered_by/xcomEntries/return_value"
+    )
+    value = entry["value"] if isinstance(entry["value"], dict) else json.loads(entry["value"])
+    assert value["events"] >= 1 and value["source_dags"] == [DAG_ID]
+    sweep_runs = {r["dag_run_id"] for r in api.runs(DAG_ID)}
+    assert set(value["source_runs"]) <= sweep_runs
