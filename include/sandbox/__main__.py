@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
         "--ports",
         type=json.loads,
         default={},
-        help='ports other than the fixed ones, as JSON, e.g. \'{"smintio": 9701}\' (make run --free-ports)',
+        help="ports other than the fixed ones, as JSON, e.g. '{\"smintio\": 9701}' (make run --free-ports)",
     )
     parser.add_argument("--state-dir", type=Path, default=Path("var/sandbox"))
     parser.add_argument("--rate-limit", type=float, help="requests/second ceiling of each product API")
