@@ -4,7 +4,7 @@ The five sandboxes the release talks to are served in this process (threads, as 
 serves them); N approved assets of the campaign ``bulk-campaign`` are added to the Smint.io
 sandbox, each linked to a perpetual worldwide license. The steps of
 :mod:`contentops.pipelines.campaign` then run in DAG order — license index sync, plan, collect,
-gate, targets, one ``deliver`` per target and batch (what the mapped tasks do), finalize — with the
+gate, one ``deliver`` per target and batch (what the mapped tasks do), finalize — with the
 ledger on SQLite. The second run must send nothing. Reported: assets/s and deliveries/s of the
 first run, the partner requests of both runs, and peak RSS of this process (sandboxes included).
 
@@ -86,7 +86,6 @@ def release(run: Any, batch_size: int) -> Counter[str]:
     )
     campaign.collect(run, batch_size=batch_size)
     work = campaign.gate(run, settings, batch_size=batch_size)
-    counts.update(campaign.prepare_targets(run, settings))
     for item in work:
         counts.update(campaign.deliver(run, item["system"], item["batch"], settings))
     counts.update(campaign.finalize(run, settings))

@@ -147,13 +147,6 @@ def campaign_release() -> None:
         run = PipelineRun.from_context(context)
         return campaign.gate(run, campaign.load_release_settings(), batch_size=context["params"]["batch_size"])  # type: ignore[index]
 
-    @task(trigger_rule="none_failed")
-    def prepare_targets(_: list[dict[str, object]], **context: object) -> dict[str, int]:
-        from contentops.pipelines import campaign
-        from contentops.pipelines.runtime import PipelineRun
-
-        return campaign.prepare_targets(PipelineRun.from_context(context), campaign.load_release_settings())
-
     @task
     def deliver(work: dict[str, object], **context: object) -> dict[str, int]:
         from contentops.pipelines import campaign
@@ -193,9 +186,7 @@ def campaign_release() -> None:
         poll_interval="{{ params.poll_interval }}",
     ).expand(instance_id=ids)
     work = gate(apply_approvals(waits.output))
-    ready = prepare_targets(work)
     deliveries = deliver.expand(work=work)
-    ready >> deliveries
     summary = report(finalize(deliveries))
     done = released(summary)
     deliveries >> done

@@ -185,24 +185,25 @@ def create_app(config: SandboxConfig) -> FastAPI:
         if unknown:
             raise ctx.error(422, "UnknownPartner", f"unknown partners {unknown}")
         key = f"{community_id}/{post_ref}"
-        existing = ctx.store.get("post", key)
         fields = body.model_dump()
-        if existing is not None and {k: existing.get(k) for k in fields} == fields:
-            return JSONResponse(existing, 200)
-        post = {
-            **(
-                existing
-                or {
-                    "ref": post_ref,
-                    "community": community_id,
-                    "author": author,
-                    "published_at": ctx.clock.now().isoformat(),
-                }
-            ),
-            **fields,
-            "updated_at": ctx.clock.now().isoformat(),
-        }
-        ctx.store.put("post", key, post, action="update" if existing else "publish")
+        with ctx.store.locked():  # an update keeps the files attached meanwhile
+            existing = ctx.store.get("post", key)
+            if existing is not None and {k: existing.get(k) for k in fields} == fields:
+                return JSONResponse(existing, 200)
+            post = {
+                **(
+                    existing
+                    or {
+                        "ref": post_ref,
+                        "community": community_id,
+                        "author": author,
+                        "published_at": ctx.clock.now().isoformat(),
+                    }
+                ),
+                **fields,
+                "updated_at": ctx.clock.now().isoformat(),
+            }
+            ctx.store.put("post", key, post, action="update" if existing else "publish")
         return JSONResponse(post, 200 if existing else 201)
 
     @app.put(PATHS["attachment"])

@@ -17,7 +17,8 @@ window) is released in this order, each step a plain function over hooks and the
    license from the ledger's license index, like the sweep) for each target's channel, each
    region and the release date; regulated Exstream domains also need the compliance criteria
    (EXS-5). Every refusal is recorded with its reasons; what passed is batched per target.
-5. :func:`prepare_targets`, :func:`deliver` (mapped per target and batch), :func:`finalize` —
+5. :func:`deliver` (mapped per target and batch; each makes sure its target's container
+   exists first, :func:`ensure_containers`) and :func:`finalize` —
    one VIP distribution package per campaign (items with usage controls, campaign tags,
    approval status, license summary and the file streamed from Smint.io), one launch kit per
    authorized Trading Grid community (the files attached), Exstream image resources with rights
@@ -461,11 +462,13 @@ def decide(
     return clearances
 
 
-def target_map(run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSettings) -> TargetMap:
+def target_map(
+    run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSettings, *, with_communities: bool = True
+) -> TargetMap:
     """Package and kit references, and the Trading Grid communities (with their authorized partners)."""
     communities: dict[str, str] = {}
     partners: dict[str, list[str]] = {}
-    if "trading_grid" in plan.targets:
+    if "trading_grid" in plan.targets and with_communities:
         grid = run.hook("trading_grid")
         entitled = {e.get("community"): list(e.get("partners") or []) for e in grid.entitlements()}
         by_region = {c.region: c.id for c in grid.communities() if c.region and entitled.get(c.id)}
@@ -536,16 +539,32 @@ def _digest(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def prepare_targets(run: PipelineRun, settings: CampaignReleaseSettings) -> dict[str, int]:
-    """The VIP package of each campaign and its Trading Grid launch kits, before any item goes in."""
+def ensure_containers(
+    run: PipelineRun, system: str, plans: dict[str, ReleasePlan], settings: CampaignReleaseSettings
+) -> Counter[str]:
+    """The container a target's items go into exists: the campaign's VIP package, or the launch
+    kit of each Trading Grid community. The deliver tasks of that target do it themselves (once,
+    through the ledger; parallel batches send the same PUT), so a target that is down fails
+    only its own deliveries, not the others'."""
     counts: Counter[str] = Counter()
-    for plan in plans_of(run).values():
-        targets = target_map(run, plan, settings)
-        if "vip" in plan.targets:
-            counts.update(_put_package(run, plan, targets))
-        if "trading_grid" in plan.targets:
-            counts.update(_put_kits(run, plan, targets))
-    return dict(counts)
+    for plan in plans.values():
+        if system not in plan.targets:
+            continue
+        if system == "vip":
+            counts.update(_put_package(run, plan, target_map(run, plan, settings, with_communities=False)))
+        elif system == "trading_grid":
+            targets = target_map(run, plan, settings)
+            missing = [c for c in targets.communities.values() if not _kit_published(run, plan, c)]
+            counts.update(_put_kits(run, plan, targets, missing))
+    return counts
+
+
+def _kit_published(run: PipelineRun, plan: ReleasePlan, community: str) -> bool:
+    target = f"trading_grid_kit:{community}"
+    return any(
+        d.target == target and d.status == "delivered"
+        for d in run.ledger.deliveries(pipeline=run.dag_id, asset_id=f"campaign:{plan.campaign}", target_prefix=target)
+    )
 
 
 def _put_package(run: PipelineRun, plan: ReleasePlan, targets: TargetMap) -> Counter[str]:
@@ -582,10 +601,12 @@ def _kit_body(run: PipelineRun, plan: ReleasePlan, community: str, kit: str) -> 
     return title, body, delivered
 
 
-def _put_kits(run: PipelineRun, plan: ReleasePlan, targets: TargetMap) -> Counter[str]:
+def _put_kits(
+    run: PipelineRun, plan: ReleasePlan, targets: TargetMap, communities: list[str] | None = None
+) -> Counter[str]:
     grid = run.hook("trading_grid")
     counts: Counter[str] = Counter()
-    for community in targets.communities.values():
+    for community in targets.communities.values() if communities is None else communities:
         title, body, delivered = _kit_body(run, plan, community, targets.kit)
         partners = targets.partners.get(community, [])
         payload = {"title": title, "body": body, "asset_ids": delivered, "partners": partners}
@@ -626,6 +647,8 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
     cleared = _cleared(run, system, batch)
     plans = plans_of(run, (campaign for campaign, _ in batch))
     smintio = run.hook("smintio")
+    if not run.dry_run and any(cleared.values()):
+        counts.update(ensure_containers(run, system, plans, settings))
     with tempfile.TemporaryDirectory(prefix="contentops-release-") as scratch:
         for campaign, asset_id in batch:
             plan = plans.get(campaign)
