@@ -342,6 +342,9 @@ class Ledger:
         with self._tx() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+            elif conn.dialect.name == "sqlite":
+                # the same on SQLite: concurrent first runs (a backfill's days) migrate one at a time
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             schema_version.create(conn, checkfirst=True)
             current = int(conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0)
             for version, tables in MIGRATIONS:
