@@ -192,7 +192,7 @@ def ensure_login(home: Path) -> str:
     return password
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child before exec: a session of its own, and SIGTERM when we die."""
     os.setsid()
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -236,7 +236,7 @@ class Children:
             output = path.open("ab")
             self._logs.append(output)
         process = subprocess.Popen(
-            command, env=env, cwd=PROJECT, preexec_fn=_die_with_parent, stdout=output, stderr=output
+            command, env=env, cwd=PROJECT, preexec_fn=die_with_parent, stdout=output, stderr=output
         )
         self.processes.append((name, process))
         return process

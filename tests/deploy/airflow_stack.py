@@ -21,6 +21,8 @@ from typing import Any
 
 import requests
 
+from contentops_sandbox.launcher import die_with_parent  # a session of its own, SIGTERM if the test dies
+
 PROJECT = Path(__file__).resolve().parents[2]
 TERMINAL = {"success", "failed"}
 
@@ -218,7 +220,7 @@ class DemoStack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CONTENTOPS"))}
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
-                self.command, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                self.command, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
             )
         self.watch = ProcessWatch([self.process.pid])
         state = self.var / "run.json"
@@ -286,7 +288,7 @@ def start_process(name: str, command: list[str], env: dict[str, str], log_dir: P
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"{name}.log").open("ab") as out:
         return subprocess.Popen(
-            command, env=env, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, env=env, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
         )
 
 
