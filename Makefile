@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## make run: start the sandboxes and Airflow (standalone) with this project's DAGs
+## (options of the launcher through RUN_ARGS, e.g. make run RUN_ARGS="--api-port 8090 --verbose")
 run: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m contentops_sandbox.launcher
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m contentops_sandbox.launcher $(RUN_ARGS)
 
 ## Debian tools the tests use: docker-compose validates the compose file without an engine;
 ## chromium + chromium-driver drive the Airflow UI in the browser tests (a test tool's own
