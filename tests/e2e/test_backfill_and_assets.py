@@ -28,7 +28,7 @@ from deploy.airflow_stack import AirflowApi, DemoStack, failed_tasks
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import seed
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.deploy]
 
 DAG_ID = "rights_expiry_sweep"
 LISTENER = "rights_changes_listener"
