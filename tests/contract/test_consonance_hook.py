@@ -335,3 +335,89 @@ def test_a_malformed_title_is_quarantined_while_the_rest_arrive(
     )
     assert rest_bad and arrived and all("full_title" in r for r in rest_bad)
     assert DEMO_API_KEY not in caplog.text
+
+
+def test_a_works_production_tasks_and_manuscripts_are_read(consonance: Callable[..., Any]) -> None:
+    """CON-3 (modelled): the production schedule and the manuscripts of a work, as seeded."""
+    hook, running = consonance()
+    production = hook.get_production(seed.work_id(1))
+    assert production is not None
+    tasks, manuscripts = production
+    stored = {t["id"]: t for t in running.context.store.all("production_task") if t["workId"] == seed.work_id(1)}
+    assert {t.id: t.name for t in tasks} == {i: t["name"] for i, t in stored.items()}
+    assert {t.name for t in tasks} == {name for _, name, _ in seed.PRODUCTION_TASKS}
+    for task in tasks:
+        assert task.work_id == seed.work_id(1) and task.assignee in seed.ASSIGNEES
+        assert task.due_date == date.fromisoformat(stored[task.id]["dueDate"]) and task.attached_resources == []
+    assert sorted(m.version for m in manuscripts) == [1, 2]
+    assert {m.status for m in manuscripts} == {"superseded", "in_copyedit"}
+
+    assert not seed.has_production(14)
+    assert hook.get_production(seed.work_id(14)) == ([], [])  # a work without a schedule
+    assert hook.get_production("999999") is None
+    one = hook.get_production_task(seed.task_id(1, 1))
+    assert one is not None and one.name == "Cover design" and one.work_id == seed.work_id(1)
+    assert hook.get_production_task("1") is None
+    manuscript = hook.get_manuscript(seed.manuscript_id(1, 2))
+    assert manuscript is not None and manuscript.version == 2
+    assert hook.get_manuscript("1") is None
+
+
+def test_attaching_to_a_task_or_manuscript_is_idempotent_by_our_reference(consonance: Callable[..., Any]) -> None:
+    """CON-3 (modelled): one attachment per task / manuscript and reference; a repeat changes
+    nothing, a new asset version updates the same attachment; unknown targets are refused."""
+    hook, running = consonance()
+    task_id, manuscript_id = seed.task_id(2, 1), seed.manuscript_id(2, 2)
+
+    def to_task(version: int = 1) -> Any:
+        return hook.attach_to_production_task(
+            task_id,
+            reference="req-cover-2",
+            url=f"https://tenant.smint.io/asset-book-2-cover?v={version}",
+            resource_type="cover",
+            asset_id="asset-book-2-cover",
+            asset_version=version,
+            usage_rights=RIGHTS,
+            caption="Cover for the design brief",
+        )
+
+    first, again = to_task(), to_task()
+    assert first.changed and not again.changed and again.record.id == first.record.id
+    newer = to_task(2)
+    assert newer.changed and newer.record.id == first.record.id and newer.record.asset_version == 2
+    assert [h["action"] for h in running.context.store.history(kind="production_task_attachment")] == [
+        "create",
+        "update",
+    ]
+    task = hook.get_production_task(task_id)
+    assert task is not None
+    (attached,) = task.attached_resources
+    assert attached.reference == "req-cover-2" and attached.url.endswith("?v=2")
+    assert attached.usage_rights is not None and attached.usage_rights.license_reference == "lpt-123"
+
+    for _ in range(2):
+        written = hook.attach_to_manuscript(
+            manuscript_id,
+            reference="req-photo-2",
+            url="https://tenant.smint.io/asset-book-2-author_photo",
+            resource_type="author_photo",
+            asset_id="asset-book-2-author_photo",
+            usage_rights=RIGHTS,
+        )
+    assert not written.changed
+    assert len(running.context.store.history(kind="manuscript_attachment")) == 1
+    manuscript = hook.get_manuscript(manuscript_id)
+    assert manuscript is not None and [a.asset_id for a in manuscript.attached_resources] == [
+        "asset-book-2-author_photo"
+    ]
+    # the title record itself is untouched: these attachments belong to the task and the manuscript
+    assert running.context.store.all("supporting_resource") == []
+
+    with pytest.raises(RequestRejectedError, match="production task not found"):
+        hook.attach_to_production_task(
+            "1", reference="x", url="https://x", resource_type="cover", asset_id="a", usage_rights=RIGHTS
+        )
+    with pytest.raises(RequestRejectedError, match="manuscript not found"):
+        hook.attach_to_manuscript(
+            "1", reference="x", url="https://x", resource_type="cover", asset_id="a", usage_rights=RIGHTS
+        )

@@ -15,7 +15,11 @@ Modelled (not public), all in :data:`PATHS` and :func:`build_schema`: the paged 
 ``updatedAt``, ``lifecycleEvents``, ``campaign``, ``campaignMilestones {name date}`` and
 ``territories`` (sales territories) on works; the mutations ``attachSupportingResource``,
 ``recordFormatAssetPairing`` and ``recordLicenseTerms``, each upserting by the caller's
-``reference``; the REST page parameter ``page`` and the filters ``q[updated_at_gteq]``,
+``reference``; the production schedule and editorial workflow — ``productionTasks`` and
+``manuscripts`` on works, the root fields ``productionTask(id)`` / ``manuscript(id)``, their
+``attachedResources`` and the mutations ``attachResourceToProductionTask`` /
+``attachResourceToManuscript`` (upserts by our ``reference`` too); the REST page parameter
+``page`` and the filters ``q[updated_at_gteq]``,
 ``q[pub_date_gteq]``, ``q[pub_date_lteq]``, ``q[work_id_eq]``; the wording of error messages.
 
 GraphQL answers refused queries with HTTP 200 and ``{"errors": [{"message", "locations",
@@ -481,6 +485,33 @@ def _record_license_terms(_: Any, args: dict[str, Any], c: ExecutionContext) -> 
     return {"licenseTerms": terms, "changed": changed, "errors": []}
 
 
+def _attach_resource_to(kind: str, id_field: str, record: str) -> Any:
+    """The modelled mutations attaching an approved asset to a production task or a manuscript:
+    one attachment per (parent, our reference); an unchanged repeat writes nothing."""
+
+    def resolve(_: Any, args: dict[str, Any], c: ExecutionContext) -> dict[str, Any]:
+        given = args["input"]
+        parent = _data(c).ctx.store.get(kind, str(given[id_field]))
+        if parent is None:
+            problem = {id_field: f"{kind.replace('_', ' ')} not found"}
+            return {record: None, "attachedResource": None, "changed": False, "errors": _user_errors(**problem)}
+        fields = {
+            id_field: str(parent["id"]),
+            "workId": str(parent.get("workId")),
+            "reference": given["reference"],
+            "url": given["url"],
+            "caption": given.get("caption"),
+            "resourceType": given["resourceType"],
+            "assetId": given["assetId"],
+            "assetVersion": given.get("assetVersion") or 1,
+            "usageRights": given.get("usageRights"),
+        }
+        attached, changed = _upsert(c, f"{kind}_attachment", f"{parent['id']}:{given['reference']}", fields)
+        return {record: parent, "attachedResource": attached, "changed": changed, "errors": []}
+
+    return resolve
+
+
 def build_schema() -> Schema:
     """The part of the Consonance schema the sandbox serves (sourced names + modelled additions)."""
     search_args = {"workSearch": "WorkSearch", "productSearch": "ProductSearch"}
@@ -544,6 +575,12 @@ def build_schema() -> Schema:
                 {"productSearch": "ProductSearch!"},
                 lambda _, a, c: _one(_products_matching(c, a), "productSearch"),
             ),
+            "productionTask": FieldDef(
+                "ProductionTask", {"id": "ID!"}, lambda _, a, c: _data(c).ctx.store.get("production_task", str(a["id"]))
+            ),
+            "manuscript": FieldDef(
+                "Manuscript", {"id": "ID!"}, lambda _, a, c: _data(c).ctx.store.get("manuscript", str(a["id"]))
+            ),
         },
         "Mutation": {
             "attachSupportingResource": FieldDef(
@@ -556,6 +593,16 @@ def build_schema() -> Schema:
             ),
             "recordLicenseTerms": FieldDef(
                 "RecordLicenseTermsPayload!", {"input": "RecordLicenseTermsInput!"}, _record_license_terms
+            ),
+            "attachResourceToProductionTask": FieldDef(
+                "AttachResourceToProductionTaskPayload!",
+                {"input": "AttachResourceToProductionTaskInput!"},
+                _attach_resource_to("production_task", "productionTaskId", "productionTask"),
+            ),
+            "attachResourceToManuscript": FieldDef(
+                "AttachResourceToManuscriptPayload!",
+                {"input": "AttachResourceToManuscriptInput!"},
+                _attach_resource_to("manuscript", "manuscriptId", "manuscript"),
             ),
         },
         "Work": {
@@ -582,6 +629,8 @@ def build_schema() -> Schema:
             "territories": FieldDef("[String!]"),
             "licenseTerms": FieldDef("[LicenseTerms!]", resolve=_children("license_terms", "workId")),
             "products": FieldDef("[Product!]", {"productSearch": "ProductSearch"}, _work_products),
+            "productionTasks": FieldDef("[ProductionTask!]", resolve=_children("production_task", "workId")),
+            "manuscripts": FieldDef("[Manuscript!]", resolve=_children("manuscript", "workId")),
         },
         "Product": product_fields,
         "PhysicalBookProduct": physical,
@@ -681,6 +730,50 @@ def build_schema() -> Schema:
             "territories": FieldDef("[String!]"),
             "channels": FieldDef("[String!]"),
         },
+        "AttachedResource": {
+            "id": FieldDef("ID"),
+            "reference": FieldDef("String"),
+            "url": FieldDef("String"),
+            "caption": FieldDef("String"),
+            "resourceType": FieldDef("String"),
+            "assetId": FieldDef("String"),
+            "assetVersion": FieldDef("Int"),
+            "usageRights": FieldDef("UsageRights"),
+        },
+        "ProductionTask": {
+            "id": FieldDef("ID!"),
+            "workId": FieldDef("ID!"),
+            "name": FieldDef("String"),
+            "dueDate": FieldDef("ISO8601Date"),
+            "status": FieldDef("String"),
+            "assignee": FieldDef("String"),
+            "work": FieldDef("Work", resolve=lambda t, _, c: _data(c).work(t.get("workId"))),
+            "attachedResources": FieldDef(
+                "[AttachedResource!]", resolve=_children("production_task_attachment", "productionTaskId")
+            ),
+        },
+        "Manuscript": {
+            "id": FieldDef("ID!"),
+            "workId": FieldDef("ID!"),
+            "version": FieldDef("Int"),
+            "status": FieldDef("String"),
+            "work": FieldDef("Work", resolve=lambda m, _, c: _data(c).work(m.get("workId"))),
+            "attachedResources": FieldDef(
+                "[AttachedResource!]", resolve=_children("manuscript_attachment", "manuscriptId")
+            ),
+        },
+        "AttachResourceToProductionTaskPayload": {
+            "productionTask": FieldDef("ProductionTask"),
+            "attachedResource": FieldDef("AttachedResource"),
+            "changed": FieldDef("Boolean"),
+            "errors": FieldDef("[UserError!]"),
+        },
+        "AttachResourceToManuscriptPayload": {
+            "manuscript": FieldDef("Manuscript"),
+            "attachedResource": FieldDef("AttachedResource"),
+            "changed": FieldDef("Boolean"),
+            "errors": FieldDef("[UserError!]"),
+        },
         "UserError": user_error,
         "AttachSupportingResourcePayload": {
             "supportingResource": FieldDef("SupportingResource"),
@@ -737,6 +830,26 @@ def build_schema() -> Schema:
                 "role": "String!",
                 "releaseDate": "ISO8601Date",
                 "embargoUntil": "ISO8601Date",
+            },
+            "AttachResourceToProductionTaskInput": {
+                "productionTaskId": "ID!",
+                "reference": "String!",
+                "url": "String!",
+                "caption": "String",
+                "resourceType": "String!",
+                "assetId": "String!",
+                "assetVersion": "Int",
+                "usageRights": "UsageRightsInput",
+            },
+            "AttachResourceToManuscriptInput": {
+                "manuscriptId": "ID!",
+                "reference": "String!",
+                "url": "String!",
+                "caption": "String",
+                "resourceType": "String!",
+                "assetId": "String!",
+                "assetVersion": "Int",
+                "usageRights": "UsageRightsInput",
             },
             "RecordLicenseTermsInput": {
                 "workId": "ID!",
@@ -830,6 +943,9 @@ def _seed(context: SandboxContext) -> None:
     works, products = seed_data.build(context.clock.now())
     context.store.put_many("work", [(w["id"], w) for w in works])
     context.store.put_many("product", [(p["id"], p) for p in products])
+    tasks, manuscripts = seed_data.build_production(context.clock.now())
+    context.store.put_many("production_task", [(t["id"], t) for t in tasks])
+    context.store.put_many("manuscript", [(m["id"], m) for m in manuscripts])
 
 
 def create_app(config: SandboxConfig) -> FastAPI:

@@ -28,7 +28,11 @@ Rules, for work number n:
   add a narrator (``E07``); n % 9 == 0: part ``n // 9`` of one of three series;
 - campaign (modelled): forthcoming works have ``<title> launch`` with the milestones cover reveal
   (60 days before publication), pre-order (30 days before) and launch (publication day);
-- sales territories (modelled) by imprint: :data:`TERRITORIES`.
+- sales territories (modelled) by imprint: :data:`TERRITORIES`;
+- production (modelled, :func:`build_production`): works with n <= 12 or n % 8 == 1 have the
+  production tasks :data:`PRODUCTION_TASKS` (ids ``60000 + 10*n + k``, due the given days
+  before publication, ``done`` when past, else ``in_progress`` / ``not_started``) and two
+  manuscript versions (ids ``70000 + 10*n + v``: v1 ``superseded``, v2 ``in_copyedit``).
 """
 
 from __future__ import annotations
@@ -321,3 +325,47 @@ def build(now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         )
         products.extend(work_products)
     return works, products
+
+
+#: (k, name, days before publication it is due) of a work's production schedule (modelled)
+PRODUCTION_TASKS = ((1, "Cover design", 120), (2, "Jacket copy", 90), (3, "Typesetting", 60))
+ASSIGNEES = ("Priya Natarajan", "Tom Achterberg", "Lucia Ferreira")
+
+
+def has_production(n: int) -> bool:
+    return n <= 12 or n % 8 == 1
+
+
+def task_id(n: int, k: int) -> str:
+    return str(60000 + 10 * n + k)
+
+
+def manuscript_id(n: int, v: int) -> str:
+    return str(70000 + 10 * n + v)
+
+
+def build_production(now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(production tasks, manuscripts) of the works that have them, dates relative to ``now``."""
+    today = now.date()
+    tasks: list[dict[str, Any]] = []
+    manuscripts: list[dict[str, Any]] = []
+    for n in range(1, WORKS + 1):
+        if not has_production(n):
+            continue
+        pub = today + timedelta(days=publication_offset(n))
+        for k, name, before in PRODUCTION_TASKS:
+            due = pub - timedelta(days=before)
+            status = "done" if due < today else ("in_progress" if k == 1 else "not_started")
+            tasks.append(
+                {
+                    "id": task_id(n, k),
+                    "workId": work_id(n),
+                    "name": name,
+                    "dueDate": due.isoformat(),
+                    "status": status,
+                    "assignee": ASSIGNEES[(n + k) % len(ASSIGNEES)],
+                }
+            )
+        for v, status in ((1, "superseded"), (2, "in_copyedit")):
+            manuscripts.append({"id": manuscript_id(n, v), "workId": work_id(n), "version": v, "status": status})
+    return tasks, manuscripts

@@ -16,7 +16,13 @@ pages the Relay connections ``worksConnection`` / ``productsConnection`` (``firs
 on works; all three mutations (``attachSupportingResource``, ``recordFormatAssetPairing``,
 ``recordLicenseTerms``), each an upsert keyed by our own ``reference`` so that repeating one
 changes nothing; the REST page parameter ``page`` and the filters ``q[updated_at_gteq]``,
-``q[pub_date_gteq]`` / ``q[pub_date_lteq]``. Every GraphQL document the hook sends is in
+``q[pub_date_gteq]`` / ``q[pub_date_lteq]``. Also modelled: Consonance keeps a production
+schedule (tasks per work) and tracks manuscripts in its editorial workflow, but their API shape
+is not public — the hook reads ``productionTasks {id name dueDate status assignee
+attachedResources}`` and ``manuscripts {id version status attachedResources}`` of a work, the
+root fields ``productionTask(id:)`` / ``manuscript(id:)``, and attaches approved assets with the
+mutations ``attachResourceToProductionTask`` / ``attachResourceToManuscript`` (upserts keyed by
+our ``reference``, like the other writes). Every GraphQL document the hook sends is in
 :data:`DOCUMENTS`; every path in :attr:`ConsonanceHook.default_paths`.
 
 Connection (conn_type ``consonance``): host = the instance URL (``https://web.consonance.app``),
@@ -58,7 +64,10 @@ from contentops.models.consonance import (
     LicenseStatus,
     LicenseTerms,
     LifecycleEventKind,
+    Manuscript,
     Product,
+    ProductionTask,
+    ResourceAttachment,
     RestProduct,
     RestProductPage,
     SupportingResource,
@@ -109,6 +118,19 @@ fragment WorkFields on Work {
   }
 }"""
 _PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+_ATTACHED = """
+fragment AttachedFields on AttachedResource {
+  id reference url caption resourceType assetId assetVersion
+  usageRights { summary licenseReference validUntil territories channels editions printRun }
+}"""
+_TASK_FIELDS = """
+fragment TaskFields on ProductionTask {
+  id workId name dueDate status assignee attachedResources { ...AttachedFields }
+}"""
+_MANUSCRIPT_FIELDS = """
+fragment ManuscriptFields on Manuscript {
+  id workId version status attachedResources { ...AttachedFields }
+}"""
 
 DOCUMENTS: dict[str, str] = {
     "Ping": 'query Ping { products(productSearch: {isbn13Eq: "0000000000000"}) { id } }',
@@ -155,6 +177,36 @@ query ProductByIsbn($isbn: String!) {{
 query WorkById($id: ID!) {{
   work(workSearch: {{idEq: $id}}) {{ ...WorkFields products {{ ...ProductFields }} }}
 }}{_WORK_FIELDS}{_PRODUCT_FIELDS}""",
+    "WorkProduction": f"""
+query WorkProduction($id: ID!) {{
+  work(workSearch: {{idEq: $id}}) {{
+    id productionTasks {{ ...TaskFields }} manuscripts {{ ...ManuscriptFields }}
+  }}
+}}{_TASK_FIELDS}{_MANUSCRIPT_FIELDS}{_ATTACHED}""",
+    "ProductionTaskById": f"""
+query ProductionTaskById($id: ID!) {{
+  productionTask(id: $id) {{ ...TaskFields }}
+}}{_TASK_FIELDS}{_ATTACHED}""",
+    "ManuscriptById": f"""
+query ManuscriptById($id: ID!) {{
+  manuscript(id: $id) {{ ...ManuscriptFields }}
+}}{_MANUSCRIPT_FIELDS}{_ATTACHED}""",
+    "AttachResourceToProductionTask": f"""
+mutation AttachResourceToProductionTask($input: AttachResourceToProductionTaskInput!) {{
+  attachResourceToProductionTask(input: $input) {{
+    attachedResource {{ ...AttachedFields }}
+    changed
+    errors {{ field messages }}
+  }}
+}}{_ATTACHED}""",
+    "AttachResourceToManuscript": f"""
+mutation AttachResourceToManuscript($input: AttachResourceToManuscriptInput!) {{
+  attachResourceToManuscript(input: $input) {{
+    attachedResource {{ ...AttachedFields }}
+    changed
+    errors {{ field messages }}
+  }}
+}}{_ATTACHED}""",
     "AttachSupportingResource": """
 mutation AttachSupportingResource($input: AttachSupportingResourceInput!) {
   attachSupportingResource(input: $input) {
@@ -424,6 +476,26 @@ class ConsonanceHook(PartnerHook):
         raw = self._graphql("WorkById", {"id": work_id}).get("work")
         return None if raw is None else Work.model_validate(raw)
 
+    def get_production(self, work_id: str) -> tuple[list[ProductionTask], list[Manuscript]] | None:
+        """A work's production tasks and manuscripts (modelled), each with its attached resources,
+        or None when there is no such work."""
+        raw = self._graphql("WorkProduction", {"id": work_id}).get("work")
+        if raw is None:
+            return None
+        tasks = [ProductionTask.model_validate(t) for t in raw.get("productionTasks") or []]
+        manuscripts = [Manuscript.model_validate(m) for m in raw.get("manuscripts") or []]
+        return tasks, manuscripts
+
+    def get_production_task(self, task_id: str) -> ProductionTask | None:
+        """One production task (its work id, due date, status, assignee, attachments), or None."""
+        raw = self._graphql("ProductionTaskById", {"id": task_id}).get("productionTask")
+        return None if raw is None else ProductionTask.model_validate(raw)
+
+    def get_manuscript(self, manuscript_id: str) -> Manuscript | None:
+        """One manuscript version (its work id, status, attachments), or None."""
+        raw = self._graphql("ManuscriptById", {"id": manuscript_id}).get("manuscript")
+        return None if raw is None else Manuscript.model_validate(raw)
+
     # -- writes (modelled mutations, upserts keyed by our reference) -------------------------
     def _mutate(self, operation: str, root: str, record: str, model: type[M], payload: dict[str, Any]) -> Written[M]:
         data = self._graphql(operation, {"input": payload}, idempotent=True)
@@ -526,3 +598,88 @@ class ConsonanceHook(PartnerHook):
             "channels": channels or [],
         }
         return self._mutate("RecordLicenseTerms", "recordLicenseTerms", "licenseTerms", LicenseTerms, payload)
+
+    def _attach_payload(
+        self,
+        *,
+        reference: str,
+        url: str,
+        resource_type: str,
+        asset_id: str,
+        usage_rights: UsageRightsSummary,
+        asset_version: int,
+        caption: str | None,
+    ) -> dict[str, Any]:
+        return {
+            "reference": reference,
+            "url": url,
+            "caption": caption,
+            "resourceType": resource_type,
+            "assetId": asset_id,
+            "assetVersion": asset_version,
+            "usageRights": usage_rights.model_dump(mode="json", by_alias=True),
+        }
+
+    def attach_to_production_task(
+        self,
+        task_id: str,
+        *,
+        reference: str,
+        url: str,
+        resource_type: str,
+        asset_id: str,
+        usage_rights: UsageRightsSummary,
+        asset_version: int = 1,
+        caption: str | None = None,
+    ) -> Written[ResourceAttachment]:
+        """Attach an approved asset to a production task ("Cover design" …) with its usage-rights
+        summary (CON-3). Idempotent by ``reference``; a new ``asset_version`` updates it."""
+        payload = {
+            "productionTaskId": task_id,
+            **self._attach_payload(
+                reference=reference,
+                url=url,
+                resource_type=resource_type,
+                asset_id=asset_id,
+                usage_rights=usage_rights,
+                asset_version=asset_version,
+                caption=caption,
+            ),
+        }
+        return self._mutate(
+            "AttachResourceToProductionTask",
+            "attachResourceToProductionTask",
+            "attachedResource",
+            ResourceAttachment,
+            payload,
+        )
+
+    def attach_to_manuscript(
+        self,
+        manuscript_id: str,
+        *,
+        reference: str,
+        url: str,
+        resource_type: str,
+        asset_id: str,
+        usage_rights: UsageRightsSummary,
+        asset_version: int = 1,
+        caption: str | None = None,
+    ) -> Written[ResourceAttachment]:
+        """Attach an approved asset to a manuscript version with its usage-rights summary (CON-3).
+        Idempotent by ``reference``; a new ``asset_version`` updates it."""
+        payload = {
+            "manuscriptId": manuscript_id,
+            **self._attach_payload(
+                reference=reference,
+                url=url,
+                resource_type=resource_type,
+                asset_id=asset_id,
+                usage_rights=usage_rights,
+                asset_version=asset_version,
+                caption=caption,
+            ),
+        }
+        return self._mutate(
+            "AttachResourceToManuscript", "attachResourceToManuscript", "attachedResource", ResourceAttachment, payload
+        )

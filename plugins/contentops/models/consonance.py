@@ -47,10 +47,13 @@ __all__ = [
     "LicenseTerms",
     "LifecycleEvent",
     "LifecycleEventKind",
+    "Manuscript",
     "OnixCode",
     "Product",
     "ProductFormat",
     "ProductType",
+    "ProductionTask",
+    "ResourceAttachment",
     "RestProduct",
     "RestProductPage",
     "Series",
@@ -440,3 +443,43 @@ class RestProductPage(PartnerModel):
 
 Product.model_rebuild()
 TitleEvent.model_rebuild()
+
+
+# --------------------------------------------------------------------------- production (modelled)
+
+
+class ResourceAttachment(ConsonanceModel):
+    """An approved asset attached to a production task or a manuscript (modelled: the shape of
+    these attachments is not public), keyed by our own ``reference``."""
+
+    id: ConsonanceId | None = None
+    reference: str
+    url: str
+    caption: str | None = None
+    resource_type: str | None = None
+    asset_id: str | None = None
+    asset_version: int | None = None
+    usage_rights: UsageRightsSummary | None = None
+
+
+class ProductionTask(ConsonanceModel):
+    """A task of a work's production schedule ("Cover design", "Jacket copy", "Typesetting" …)
+    with its due date, status, assignee and the resources attached to it (modelled)."""
+
+    id: ConsonanceId
+    work_id: ConsonanceId
+    name: str = Field(min_length=1)
+    due_date: date | None = None
+    status: str | None = None
+    assignee: str | None = None
+    attached_resources: list[ResourceAttachment] = Field(default_factory=list)
+
+
+class Manuscript(ConsonanceModel):
+    """A manuscript version of a work in the editorial workflow, with its attached resources (modelled)."""
+
+    id: ConsonanceId
+    work_id: ConsonanceId
+    version: int
+    status: str | None = None
+    attached_resources: list[ResourceAttachment] = Field(default_factory=list)
