@@ -311,3 +311,19 @@ def test_uploaded_files_are_served_back_byte_for_byte(smintio: Callable[..., Any
     sink = io.BytesIO()
     hook.download_asset_binary(seeded.id, seeded.binaries[0].id, sink)
     assert sink.getvalue() == images.png(f"{seeded.binaries[0].id}:v{seeded.version}")
+
+
+def test_tasks_side_by_side_share_the_rotated_refresh_token(
+    smintio: Callable[..., Any], token_store: Callable[[str], Any]
+) -> None:
+    """Two tasks (mapped, or parallel backfill days) start with the same stored refresh token;
+    the first to refresh spends it, the second is refused and takes the newly stored one."""
+    smintio()
+    store = token_store("smintio")  # one store for both: the Variable every task reads
+    first, second = SmintioHook(refresh_token_store=store), SmintioHook(refresh_token_store=store)
+    assert first.transport and second.transport  # both took the connection's token before either refreshed
+    assert first.generic_metadata().providers
+    rotated_by_first = store.saved[-1]
+    assert second.generic_metadata().providers  # refused with the spent token, then the stored one worked
+    assert store.saved[-1] != rotated_by_first  # and it rotated again, for the next task
+    assert len(store.saved) == 2

@@ -8,6 +8,7 @@ and redaction) with ``authenticated=False``.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -135,7 +136,16 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
 
     Partners that rotate refresh tokens (Smint.io does) spend the old one on every refresh:
     ``on_rotate`` is called with the new one so the hook can store it where it came from.
+
+    Tasks running side by side (mapped tasks, parallel backfill days) share that stored
+    token: when one of them rotates it, the token the others hold is spent. A refused
+    refresh therefore first asks ``latest_refresh_token`` for the newest stored one and
+    tries that (a few times, as others may rotate it again meanwhile), and only then the
+    ``fallback_refresh_token``.
     """
+
+    #: How often a refused refresh re-reads the stored token before giving up on it.
+    RELOAD_ATTEMPTS = 3
 
     def __init__(
         self,
@@ -146,12 +156,14 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
         scope: str | None = None,
         on_rotate: Callable[[str], None] | None = None,
         fallback_refresh_token: str | None = None,
+        latest_refresh_token: Callable[[], str | None] | None = None,
     ) -> None:
         super().__init__(token_url, client_id, client_secret, scope)
         if not refresh_token:
             raise ValueError("refresh_token is required")
         self.refresh_token = refresh_token
         self.on_rotate = on_rotate
+        self.latest_refresh_token = latest_refresh_token
         # e.g. the connection's own token when a stored rotated one is refused: an admin who
         # re-authorized updated the connection, which is then the newer of the two
         self.fallback_refresh_token = fallback_refresh_token if fallback_refresh_token != refresh_token else None
@@ -163,10 +175,30 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
         try:
             return self._refresh_with(self.refresh_token)
         except AuthenticationError:
+            body = self._refresh_with_a_newer_stored_token()
+            if body is not None:
+                return body
             if not self.fallback_refresh_token:
                 raise
             self.refresh_token, self.fallback_refresh_token = self.fallback_refresh_token, None
             return self._refresh_with(self.refresh_token)
+
+    def _refresh_with_a_newer_stored_token(self) -> dict[str, Any] | None:
+        """Retry with the token another task rotated in meanwhile; None when there is none."""
+        if self.latest_refresh_token is None:
+            return None
+        for attempt in range(self.RELOAD_ATTEMPTS):
+            latest = self.latest_refresh_token()
+            if not latest or latest == self.refresh_token:
+                return None
+            self.refresh_token = latest
+            assert self.transport is not None
+            self.transport.add_secret(latest)
+            try:
+                return self._refresh_with(latest)
+            except AuthenticationError:
+                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # let the other task store its token
+        return None
 
     def _refresh_with(self, refresh_token: str) -> dict[str, Any]:
         form = {

@@ -202,6 +202,16 @@ class RefreshTokenStore:
         except Exception:
             return None
 
+    def reload(self) -> str | None:
+        """The newest stored token, past this process's memory: another task may have rotated it."""
+        try:
+            from airflow.sdk import Variable
+
+            stored = Variable.get(self.key, default=None)
+        except Exception:
+            return self.load()
+        return stored or self.load()
+
     def save(self, token: str) -> None:
         self._memory = token
         try:
@@ -252,4 +262,5 @@ class RefreshTokenHook(PartnerHook):
             scope=self.extra.get("scope"),
             on_rotate=self.refresh_token_store.save,
             fallback_refresh_token=configured,
+            latest_refresh_token=self.refresh_token_store.reload,
         )
