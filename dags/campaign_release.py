@@ -13,10 +13,14 @@ campaign whose release date falls in the interval.
    brought up to date first).
 2. Assets not yet approved go through an approval workflow in OpenText Workflow Service — the
    agency client's own model where configuration names one — waited for in the triggerer
-   (deferrable); the outcome is written back to Smint.io.
+   (deferrable); the outcome is written back to Smint.io. For an agency client, assets whose
+   license carries restrictions also go through the client's usage review, and an approval
+   still open after the client's SLA (by the run's window) starts its escalation workflow.
 3. Every approved asset passes the rights gate for each target's channel, region and the
    release date; regulated Exstream domains also need the compliance criteria. Refusals are
-   recorded with their reasons.
+   recorded with their reasons. Agencies' final deliverables (derived from approved masters,
+   whose rights they inherit) go to their own VIP package for publishers, media partners and
+   franchise networks.
 4. Deliveries run in mapped batches per target; each is sent exactly once (a retry or re-run
    sends only what is missing; a new asset version updates the delivered item).
 
@@ -119,7 +123,9 @@ def campaign_release() -> None:
         from contentops.pipelines.runtime import PipelineRun
 
         run = PipelineRun.from_context(context)
-        return campaign.collect(run, batch_size=context["params"]["batch_size"])["approval_batches"]  # type: ignore[index]
+        batch_size = context["params"]["batch_size"]  # type: ignore[index]
+        collected = campaign.collect(run, batch_size=batch_size, settings=campaign.load_release_settings())
+        return collected["approval_batches"]
 
     @task
     def start_approvals(batch: list[list[str]], **context: object) -> list[str]:
@@ -137,7 +143,9 @@ def campaign_release() -> None:
         from contentops.pipelines import campaign
         from contentops.pipelines.runtime import PipelineRun
 
-        return campaign.apply_approvals(PipelineRun.from_context(context), list(results or []))
+        return campaign.apply_approvals(
+            PipelineRun.from_context(context), list(results or []), campaign.load_release_settings()
+        )
 
     @task(trigger_rule="none_failed")
     def gate(_: dict[str, int], **context: object) -> list[dict[str, object]]:

@@ -83,12 +83,14 @@ __all__ = [
     "RegionCatalogue",
     "assess_for_sweep",
     "evaluate",
+    "evaluate_derivative",
     "expires_within",
     "expiry",
     "may_derive",
     "meets_compliance",
     "normalize_key",
     "reconcile_usage",
+    "sign_off_restrictions",
     "term_end",
     "usable_until",
 ]
@@ -1121,6 +1123,48 @@ def may_derive(
     """
     use = IntendedUse(on_date=as_utc(as_of), language=language, region=region)
     return _decide(rights, use, regions, None, derivative=True)
+
+
+def evaluate_derivative(
+    rights: UsageRights,
+    use: IntendedUse,
+    regions: KeyCatalogue | None = None,
+    *,
+    channels: KeyCatalogue | None = None,
+) -> RightsDecision:
+    """May a derivative made from content under ``rights`` be used for ``use``?
+
+    A derivative (an agency's final deliverable, a resize, a localized variant) carries its
+    master's license: the same rules as :func:`evaluate`, plus the derivative rules of
+    :func:`may_derive` (editorial-use-only content may not be altered; a modification key in
+    ``restricted_usages`` grants nothing).
+    """
+    return _decide(rights, use, regions, channels, derivative=True)
+
+
+def sign_off_restrictions(rights: UsageRights, channels: KeyCatalogue | None = None) -> tuple[str, ...]:
+    """The license's usage restrictions a client has to sign off before its agency uses the content.
+
+    Editorial-use-only content, a term with ``restricted_usages``, or a license whose every term
+    names only specific distribution channels (no wildcard, not unknown): each such restriction
+    is one line saying why. Empty = nothing to sign off (the rights gate still decides the use).
+    """
+    catalogue = channels or _DEFAULT_CHANNELS
+    found: list[str] = []
+    if _editorial_status(rights) is True:
+        found.append("licensed for editorial use only")
+    restricted = sorted({key for term in rights.terms for key in term.restricted_usages or ()})
+    if restricted:
+        found.append(f"restricted usages: {_fmt(restricted)}")
+    limited = [
+        term.allowed_distributions
+        for term in rights.terms
+        if term.allowed_distributions and not any(catalogue.is_wildcard(key) for key in term.allowed_distributions)
+    ]
+    if rights.terms and len(limited) == len(rights.terms):
+        channels_named = sorted({key for keys in limited for key in keys})
+        found.append(f"limited to the channels {_fmt(channels_named)}")
+    return tuple(found)
 
 
 def _editorial_status(rights: UsageRights) -> bool | None:

@@ -48,6 +48,18 @@ MODELS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
         ("Client brand review", "Agency sign-off"),
         frozenset({"rejected"}),
     ),
+    # the same client's usage review (license restrictions it signs off) and the escalation of
+    # its approvals still open after its SLA (OWS-7)
+    "client_usage_review_northwind": (
+        "Northwind usage review",
+        ("Client usage sign-off",),
+        frozenset({"declined"}),
+    ),
+    "client_escalation_northwind": (
+        "Northwind approval escalation",
+        ("Account director follow-up",),
+        frozenset(),
+    ),
     "rights_renewal": ("Rights renewal, replacement or takedown", ("Rights decision",), frozenset()),
     "compliance_exception": ("Compliance exception", ("Remediate", "Verify"), frozenset({"removed"})),
     "regional_localization_review": ("Regional localization review", ("Regional review",), frozenset({"rejected"})),

@@ -7,13 +7,14 @@ every path is in :data:`PATHS`:
 
 - the ADFS-style token endpoint (refresh-token grant with rotating refresh tokens, as after a
   completed authorization-code flow);
-- recipients (distributors, regional teams, agencies, publishing partners) by region;
+- recipients (distributors, regional teams, agencies, publishing partners; media partners and
+  franchise networks added on the operator side, ``POST /_sandbox/vip/recipients``) by region;
 - distribution packages, created or updated by the caller's external reference (PUT), with
   items created or updated by the caller's item reference: the file, usage controls
   (regions, channels, valid until), campaign tags and approval status; a new asset version
   replaces the item's content and is kept in the item's history;
 - item content upload (streamed), withdrawal (rights expired) and re-restriction of usage
-  controls; deliveries per recipient;
+  controls, and on an agency's final deliverable the agency and its masters; deliveries per recipient;
 - returns: localized variants and derivatives uploaded by regional teams, listed since a time,
   and their review status;
 - the catalogue of content VIP itself holds (master packages, localized versions, approved
@@ -58,6 +59,9 @@ DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the sandboxes' published demo
 DEMO_REFRESH_TOKEN = "vip-demo-refresh-token"  # noqa: S105
 REGIONS = ("emea", "dach", "north_america", "apac", "latam", "uk_and_ireland")
 RECIPIENT_KINDS = ("distributor", "regional_team", "agency", "publishing_partner")
+#: further kinds of external partners (not seeded; added on the operator side) final
+#: deliverables go to, with publishing partners (VIP-7)
+PARTNER_KINDS = ("media_partner", "franchise_network")
 RETURN_STATUSES = {"received", "in_review", "accepted", "rejected", "quarantined"}
 
 
@@ -87,6 +91,16 @@ class ItemBody(BaseModel):
     campaign_tags: list[str] = Field(default_factory=list)
     approval_status: str = Field(pattern="^(approved|restricted)$")
     license_summary: str | None = None
+    # an agency's final deliverable: the agency and the master assets it was derived from
+    agency: str | None = None
+    derived_from: list[str] | None = None
+
+
+class RecipientBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: str
+    region: str
+    active: bool = True
 
 
 class WithdrawBody(BaseModel):
@@ -320,6 +334,17 @@ def create_app(config: SandboxConfig) -> FastAPI:
         item = {"id": return_id, "status": "received", "received_at": now(), **body}
         ctx.store.put("return", return_id, item, action="received")
         return item
+
+    @app.post("/_sandbox/vip/recipients", status_code=201)
+    def add_recipient(body: RecipientBody) -> dict[str, Any]:
+        """Add a recipient as a VIP admin would (e.g. a media partner or a franchise network)."""
+        if body.kind not in (*RECIPIENT_KINDS, *PARTNER_KINDS):
+            raise ctx.error(422, "unknown_kind", f"kind must be one of {[*RECIPIENT_KINDS, *PARTNER_KINDS]}")
+        check_regions([body.region])
+        rid = f"rcp-{ctx.store.count('recipient') + 1:03d}"
+        recipient = {"id": rid, **body.model_dump()}
+        ctx.store.put("recipient", rid, recipient, action="create")
+        return recipient
 
     add_return_file_routes(app, ctx)  # the files of returns (return_files.py)
 

@@ -94,9 +94,14 @@ class VipHook(RefreshTokenHook):
         approval_status: str = "approved",
         campaign_tags: list[str] | None = None,
         license_summary: str | None = None,
+        agency: str | None = None,
+        derived_from: list[str] | None = None,
     ) -> PackageItem:
-        """Create the item, or update it to a new asset version (a replacement, not a second item)."""
-        body = {
+        """Create the item, or update it to a new asset version (a replacement, not a second item).
+
+        ``agency`` / ``derived_from`` are set on an agency's final deliverable: who made it and
+        from which master assets (modelled)."""
+        body: dict[str, Any] = {
             "asset_id": asset_id,
             "version": version,
             "file_name": file_name,
@@ -106,6 +111,8 @@ class VipHook(RefreshTokenHook):
             "campaign_tags": campaign_tags or [],
             "license_summary": license_summary,
         }
+        if agency is not None:
+            body.update(agency=agency, derived_from=list(derived_from or []))
         return PackageItem.model_validate(
             self.transport.json("PUT", self.path("item", package_ref=package_ref, item_ref=item_ref), json=body)
         )

@@ -42,16 +42,17 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contentops import rights
 from contentops.hooks.errors import NotFoundError
 from contentops.ledger import Action
 from contentops.models.domain import ComplianceCriteria, IntendedUse, RightsDecision, UsageRights
+from contentops.models.opentext_workflow import WorkflowInstance
 from contentops.models.smintio import ApprovalStatus, Asset, Campaign, ComplianceStatus
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
@@ -62,6 +63,7 @@ TARGETS = ("vip", "trading_grid", "exstream")
 REGIONS = ("emea", "dach", "north_america", "apac", "latam", "uk_and_ireland")
 PLANNED = "release_planned"
 APPROVAL_NEEDED = "approval_needed"
+USAGE_REVIEW_NEEDED = "usage_review_needed"
 CLEARED = "cleared"
 REFUSED = "refused"
 
@@ -69,20 +71,93 @@ REFUSED = "refused"
 # =========================================================================== settings
 
 
+class ClientWorkflows(BaseModel):
+    """An agency client's own workflows (OWS-7): approval, usage review and escalation.
+
+    ``usage_review`` is the model the client signs off license usage restrictions in (editorial
+    use only, restricted usages, a license limited to certain channels) before the agency
+    releases such an asset; ``escalation`` the model started when the client's approval is still
+    open ``escalate_after_hours`` after it started, measured against the run's window (so a
+    backfill decides as the run of that day would have). Both are optional.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    approval: str
+    usage_review: str | None = None
+    escalation: str | None = None
+    escalate_after_hours: float = Field(48.0, gt=0)
+
+    def escalation_due(self, started: datetime | None, window_end: datetime) -> bool:
+        """Is an approval that started at ``started`` overdue by the end of the run's window?"""
+        if self.escalation is None or started is None:
+            return False
+        return started + timedelta(hours=self.escalate_after_hours) <= window_end
+
+
 class ApprovalRouting(BaseModel):
     """Which approval workflow an asset goes through (OWS-1, OWS-7).
 
-    ``clients`` maps an agency client (a campaign's ``client`` in Smint.io) to the process
-    model of that client's approval workflow; every other campaign uses ``default_workflow``.
+    ``clients`` maps an agency client (a campaign's ``client`` in Smint.io) to that client's
+    workflows: the name of its approval model alone, or :class:`ClientWorkflows` with its
+    usage review and escalation models. Every other campaign uses ``default_workflow`` and
+    has neither usage review nor escalation.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     default_workflow: str = "asset_approval"
-    clients: dict[str, str] = Field(default_factory=dict)
+    clients: dict[str, ClientWorkflows] = Field(default_factory=dict)
+
+    @field_validator("clients", mode="before")
+    @classmethod
+    def _approval_model_alone(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"approval": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    def client(self, client: str | None) -> ClientWorkflows | None:
+        return self.clients.get(client or "")
 
     def workflow_for(self, client: str | None) -> str:
-        return self.clients.get(client or "", self.default_workflow)
+        own = self.client(client)
+        return own.approval if own is not None else self.default_workflow
+
+    def usage_review_for(self, client: str | None) -> str | None:
+        own = self.client(client)
+        return own.usage_review if own is not None else None
+
+
+class DeliverableSettings(BaseModel):
+    """Agencies' final deliverables (VIP-7): how they are recognised and where VIP sends them.
+
+    A final deliverable is a Smint.io asset an agency derived from approved masters: it names
+    its master (``master_asset_id``, further ones in the metadata key ``master_asset_ids``),
+    carries ``tag`` and the agency in the metadata key ``agency_key``. It goes into its own VIP
+    package (``package_ref``) for the campaign's recipients of ``recipient_kinds`` only, on
+    ``channel``, in the regions its masters' licenses allow for a derivative.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    tag: str = "deliverable:final"
+    agency_key: str = "agency"
+    package_ref: str = "deliverables-{campaign}"
+    recipient_kinds: tuple[str, ...] = ("publishing_partner", "media_partner", "franchise_network")
+    channel: str = "online"
+
+    def is_deliverable(self, asset: Asset) -> bool:
+        return self.tag in asset.tags
+
+    def masters_of(self, asset: Asset) -> list[str]:
+        """The masters a deliverable was derived from (its own ``master_asset_id`` first)."""
+        extra = asset.metadata.get("master_asset_ids") or []
+        named = [asset.master_asset_id, *(extra if isinstance(extra, list) else [extra])]
+        return list(dict.fromkeys(str(m) for m in named if m))
+
+    def agency_of(self, asset: Asset) -> str | None:
+        agency = asset.metadata.get(self.agency_key)
+        return str(agency) if agency else None
 
 
 def _default_regulated() -> dict[str, ComplianceCriteria]:
@@ -109,6 +184,7 @@ class CampaignReleaseSettings(BaseModel):
         default_factory=lambda: {"vip": "online", "trading_grid": "online", "exstream": "direct_mail"}
     )
     approval: ApprovalRouting = Field(default_factory=ApprovalRouting)
+    deliverables: DeliverableSettings = Field(default_factory=lambda: DeliverableSettings())
     regulated_domains: dict[str, ComplianceCriteria] = Field(default_factory=_default_regulated)
     package_ref: str = "campaign-{campaign}"
     kit_ref: str = "kit-{campaign}"
@@ -266,14 +342,36 @@ def batches_of(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), max(1, size))]
 
 
-def collect(run: PipelineRun, *, batch_size: int = 50) -> dict[str, Any]:
-    """Sort the campaigns' assets: approved ones go to the gate, unapproved ones to approval."""
+def collect(
+    run: PipelineRun, *, batch_size: int = 50, settings: CampaignReleaseSettings | None = None
+) -> dict[str, Any]:
+    """Sort the campaigns' assets: approved ones go to the gate, unapproved ones to approval.
+
+    For an agency client with a usage review model (OWS-7), every asset of its campaigns whose
+    license carries restrictions the client signs off (:func:`contentops.rights.sign_off_restrictions`)
+    also goes into the workflow batches, for that review.
+    """
+    settings = settings or CampaignReleaseSettings()
     counts: Counter[str] = Counter()
     to_approve: list[list[str]] = []
-    for campaign in plans_of(run):
+    for campaign, plan in plans_of(run).items():
+        review_model = settings.approval.usage_review_for(plan.client)
         for asset in campaign_assets(run, campaign):
             counts["assets"] += 1
             status = asset.approval_status
+            if review_model and status in (ApprovalStatus.APPROVED, ApprovalStatus.DRAFT, ApprovalStatus.IN_REVIEW):
+                restrictions = _sign_off_needed(run, asset, settings)
+                if restrictions:
+                    counts["usage_review_needed"] += 1
+                    run.record(
+                        asset.id,
+                        "usage_review",
+                        USAGE_REVIEW_NEEDED,
+                        "; ".join(restrictions),
+                        campaign=campaign,
+                        asset_version=asset.version,
+                    )
+                    to_approve.append([campaign, asset.id])
             if status is ApprovalStatus.APPROVED:
                 counts["approved"] += 1
             elif status in (ApprovalStatus.DRAFT, ApprovalStatus.IN_REVIEW):
@@ -286,10 +384,27 @@ def collect(run: PipelineRun, *, batch_size: int = 50) -> dict[str, Any]:
                     campaign=campaign,
                     asset_version=asset.version,
                 )
-                to_approve.append([campaign, asset.id])
+                if [campaign, asset.id] not in to_approve[-1:]:
+                    to_approve.append([campaign, asset.id])
             else:
                 counts[f"not_released_{status.value}"] += 1
     return {"counts": dict(counts), "approval_batches": batches_of(to_approve, batch_size)}
+
+
+def _sign_off_needed(run: PipelineRun, asset: Asset, settings: CampaignReleaseSettings) -> tuple[str, ...]:
+    """The license restrictions of an asset (of its masters, for a deliverable) a client signs off."""
+    if settings.deliverables.is_deliverable(asset):
+        smintio = run.hook("smintio")
+        found: list[str] = []
+        for master in settings.deliverables.masters_of(asset):
+            try:
+                usage = usage_rights(run, smintio.get_asset(master))
+            except NotFoundError:
+                continue  # the gate refuses it with the reason
+            found.extend(f"master {master}: {r}" for r in rights.sign_off_restrictions(usage) if usage is not None)
+        return tuple(found)
+    usage = usage_rights(run, asset)
+    return rights.sign_off_restrictions(usage) if usage is not None else ()
 
 
 # =========================================================================== approval (OWS-1, OWS-7)
@@ -301,12 +416,39 @@ def start_approvals(run: PipelineRun, batch: list[list[str]], settings: Campaign
         return []
     plans = plans_of(run, (campaign for campaign, _ in batch))
     needed = _decisions(run, batch, APPROVAL_NEEDED)
+    reviews = _decisions(run, batch, USAGE_REVIEW_NEEDED)
     workflow = run.hook("workflow")
     instance_ids: list[str] = []
-    for campaign, asset_id in batch:
-        entries = needed.get((campaign, asset_id))
+    for campaign, asset_id in dict.fromkeys((c, a) for c, a in batch):
         plan = plans.get(campaign)
-        if not entries or plan is None:
+        if plan is None:
+            continue
+        variables = {"asset_id": asset_id, "campaign": campaign, "client": plan.client}
+        review_model = settings.approval.usage_review_for(plan.client)
+        if reviews.get((campaign, asset_id)) and review_model:
+            entry = reviews[(campaign, asset_id)][-1]
+            version = entry.get("asset_version", 1)
+            key = business_key(review_model, asset_id, version)
+            instance, started = start_workflow_once(
+                workflow,
+                run.ledger,
+                review_model,
+                key,
+                name=f"Usage review: {asset_id} ({campaign})",
+                variables={**variables, "asset_version": version, "restrictions": entry.get("reason", "")},
+                run_id=run.run_id,
+            )
+            if _awaited(run, key):
+                run.record(
+                    asset_id,
+                    f"workflow:{review_model}",
+                    "usage_review_started" if started else "usage_review_running",
+                    detail=instance.id,
+                    campaign=campaign,
+                )
+                instance_ids.append(instance.id)
+        entries = needed.get((campaign, asset_id))
+        if not entries:
             continue
         version = entries[-1].get("asset_version", 1)
         definition = settings.approval.workflow_for(plan.client)
@@ -317,11 +459,10 @@ def start_approvals(run: PipelineRun, batch: list[list[str]], settings: Campaign
             definition,
             key,
             name=f"Approval: {asset_id} ({campaign})",
-            variables={"asset_id": asset_id, "campaign": campaign, "asset_version": version, "client": plan.client},
+            variables={**variables, "asset_version": version},
             run_id=run.run_id,
         )
-        record = run.ledger.process(key)
-        if record is not None and record.status == "applied":
+        if not _awaited(run, key):
             continue  # this version's outcome is already in Smint.io
         run.record(
             asset_id,
@@ -331,7 +472,58 @@ def start_approvals(run: PipelineRun, batch: list[list[str]], settings: Campaign
             campaign=campaign,
         )
         instance_ids.append(instance.id)
+        escalate(run, plan, asset_id, version, instance, settings)
     return instance_ids
+
+
+def _awaited(run: PipelineRun, key: str) -> bool:
+    """Is the workflow of ``key`` still to be waited for (its outcome not applied yet)?"""
+    record = run.ledger.process(key)
+    return record is None or record.status != "applied"
+
+
+def escalate(
+    run: PipelineRun,
+    plan: ReleasePlan,
+    asset_id: str,
+    version: int | str,
+    approval: WorkflowInstance,
+    settings: CampaignReleaseSettings,
+) -> bool:
+    """Start the client's escalation workflow (once per business key) for an approval still open
+    after the client's SLA, measured against the end of the run's window (OWS-7)."""
+    client = settings.approval.client(plan.client)
+    if client is None or client.escalation is None or approval.ended:
+        return False
+    if not client.escalation_due(approval.start_time, run.window.end):
+        return False
+    key = business_key(client.escalation, asset_id, version)
+    instance, started = start_workflow_once(
+        run.hook("workflow"),
+        run.ledger,
+        client.escalation,
+        key,
+        name=f"Escalation: approval of {asset_id} ({plan.campaign}) open for {client.escalate_after_hours:g} h",
+        variables={
+            "asset_id": asset_id,
+            "campaign": plan.campaign,
+            "client": plan.client,
+            "asset_version": version,
+            "approval_instance": approval.id,
+            "approval_started": approval.start_time.isoformat() if approval.start_time else None,
+        },
+        run_id=run.run_id,
+    )
+    if started:
+        run.record(
+            asset_id,
+            f"workflow:{client.escalation}",
+            "escalation_started",
+            f"approval {approval.id} still open {client.escalate_after_hours:g} h after it started",
+            detail=instance.id,
+            campaign=plan.campaign,
+        )
+    return started
 
 
 #: workflow outcome -> approval status written to Smint.io
@@ -341,8 +533,13 @@ APPROVAL_OUTCOMES: dict[str, ApprovalStatus] = {
 }
 
 
-def apply_approvals(run: PipelineRun, results: Iterable[dict[str, Any] | None]) -> dict[str, int]:
-    """Write each approval outcome back to Smint.io, once per business key."""
+def apply_approvals(
+    run: PipelineRun, results: Iterable[dict[str, Any] | None], settings: CampaignReleaseSettings | None = None
+) -> dict[str, int]:
+    """Write each approval outcome back to Smint.io, once per business key; a usage review's
+    outcome stays in the ledger (the gate reads it; the asset's approval is not its business)."""
+    settings = settings or CampaignReleaseSettings()
+    usage_models = {c.usage_review for c in settings.approval.clients.values() if c.usage_review}
     counts: Counter[str] = Counter()
     smintio = run.hook("smintio")
     for result in results:
@@ -357,15 +554,17 @@ def apply_approvals(run: PipelineRun, results: Iterable[dict[str, Any] | None]) 
             counts["already_applied"] += 1
             continue
         outcome = result.get("outcome") or "terminated"
-        status = APPROVAL_OUTCOMES.get(outcome)
+        review = process.definition in usage_models
+        status = None if review else APPROVAL_OUTCOMES.get(outcome)
         if status is not None:
             smintio.set_approval(asset_id, status, f"Approval workflow {result['instance_id']} ({process.definition})")
         run.ledger.update_process(process.business_key, status="applied", outcome=outcome)
+        kind = "usage_review" if review else "approval"
         run.record(
             asset_id,
             f"workflow:{process.definition}",
-            f"approval_{outcome}",
-            f"approval workflow ended: {outcome}",
+            f"{kind}_{outcome}",
+            f"{kind.replace('_', ' ')} workflow ended: {outcome}",
             detail=result["instance_id"],
             campaign=variables.get("campaign"),
         )
@@ -462,6 +661,93 @@ def decide(
     return clearances
 
 
+def decide_deliverable(
+    masters: dict[str, UsageRights | None], plan: ReleasePlan, package: str, channel: str
+) -> Clearance:
+    """The rights gate for an agency's final deliverable (VIP-7; pure).
+
+    A deliverable inherits the rights of every master it was made from: a region is allowed
+    only when each master's license allows a derivative of it there, on ``channel``, on the
+    plan's date (:func:`contentops.rights.evaluate_derivative`).
+    """
+    refused: dict[str, str] = {}
+    allowed: list[str] = []
+    for region in plan.regions:
+        reasons: list[str] = []
+        for master, usage in masters.items():
+            if usage is None:
+                reasons.append(f"master {master}: no license is known for it (license index)")
+                continue
+            use = IntendedUse(on_date=plan.on_date, channel=channel, region=region, planned_downloads=1)
+            decision = rights.evaluate_derivative(usage, use)
+            if not decision.allowed:
+                reasons.append(f"master {master}: {decision.summary()}")
+        if reasons or not masters:
+            refused[region] = "; ".join(reasons) or "names no master asset"
+        else:
+            allowed.append(region)
+    return Clearance("vip", f"vip:{package}", tuple(allowed), refused)
+
+
+def gate_deliverable(run: PipelineRun, plan: ReleasePlan, asset: Asset, settings: CampaignReleaseSettings) -> bool:
+    """Decide one final deliverable of an agency; record why it goes or not. True = cleared."""
+    deliverables = settings.deliverables
+    agency = deliverables.agency_of(asset)
+    package = deliverables.package_ref.format(campaign=plan.campaign)
+    target = f"vip:{package}"
+    common = {"campaign": plan.campaign, "asset_version": asset.version, "agency": agency or ""}
+    if agency is None:
+        reason = f"final deliverable without an agency (metadata {deliverables.agency_key!r}): not released"
+        run.record(asset.id, target, REFUSED, reason, **common)
+        return False
+    smintio = run.hook("smintio")
+    masters: dict[str, UsageRights | None] = {}
+    for master_id in deliverables.masters_of(asset):
+        try:
+            master = smintio.get_asset(master_id)
+        except NotFoundError:
+            run.record(asset.id, target, REFUSED, f"master {master_id} is not in Smint.io", **common)
+            return False
+        if master.approval_status is not ApprovalStatus.APPROVED:
+            state = master.approval_status.value
+            run.record(asset.id, target, REFUSED, f"master {master_id} is not approved ({state})", **common)
+            return False
+        masters[master_id] = usage_rights(run, master)
+    clearance = decide_deliverable(masters, plan, package, deliverables.channel)
+    licenses = sorted(u.license_purchase_transaction_uuid or "" for u in masters.values() if u is not None)
+    ends = [e for u in masters.values() if u is not None and (e := rights.usable_until(u)) is not None]
+    common.update(license=", ".join(licenses), expires=min(ends).date().isoformat() if ends else "")
+    common["masters"] = list(masters)
+    for region, reason in clearance.refused.items():
+        run.record(asset.id, target, REFUSED, f"{region}: {reason}", region=region, **common)
+    if clearance.allowed:
+        regions = ", ".join(clearance.regions)
+        run.record(asset.id, target, CLEARED, f"cleared for {regions}", regions=list(clearance.regions), **common)
+    return clearance.allowed
+
+
+def _usage_review_refusal(
+    run: PipelineRun, plan: ReleasePlan, asset: Asset, settings: CampaignReleaseSettings
+) -> str | None:
+    """Why an asset whose restrictions needed the client's sign-off is not released (None: it may be)."""
+    model = settings.approval.usage_review_for(plan.client)
+    if model is None:
+        return None
+    needed = [
+        e
+        for e in run.ledger.audit_trail(subject=asset.id, run_id=run.run_id)
+        if e.action == USAGE_REVIEW_NEEDED and (e.details or {}).get("campaign") == plan.campaign
+    ]
+    if not needed:
+        return None
+    version = (needed[-1].details or {}).get("asset_version", asset.version)
+    record = run.ledger.process(business_key(model, asset.id, version))
+    if record is not None and record.outcome == "approved":
+        return None
+    outcome = record.outcome if record is not None and record.outcome else "not signed off"
+    return f"client usage review ({model}): {outcome}; not released"
+
+
 def target_map(
     run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSettings, *, with_communities: bool = True
 ) -> TargetMap:
@@ -503,6 +789,14 @@ def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int
             if asset.approval_status is not ApprovalStatus.APPROVED:
                 status = asset.approval_status.value
                 run.record(asset.id, "approval", REFUSED, f"not approved ({status}): not released", campaign=campaign)
+                continue
+            refusal = _usage_review_refusal(run, plan, asset, settings)
+            if refusal:
+                run.record(asset.id, "usage_review", REFUSED, refusal, campaign=campaign)
+                continue
+            if settings.deliverables.is_deliverable(asset):
+                if "vip" in plan.targets and gate_deliverable(run, plan, asset, settings):
+                    work["vip"].append([campaign, asset.id])
                 continue
             usage = usage_rights(run, asset)
             license_ref = asset.license_purchase_transaction_uuid or ""
@@ -649,6 +943,11 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
     smintio = run.hook("smintio")
     if not run.dry_run and any(cleared.values()):
         counts.update(ensure_containers(run, system, plans, settings))
+        if system == "vip":
+            wanted = {str(c["target"]) for found in cleared.values() for c in found}
+            for plan in plans.values():
+                if f"vip:{settings.deliverables.package_ref.format(campaign=plan.campaign)}" in wanted:
+                    counts.update(_put_deliverables_package(run, plan, settings))
     with tempfile.TemporaryDirectory(prefix="contentops-release-") as scratch:
         for campaign, asset_id in batch:
             plan = plans.get(campaign)
@@ -667,7 +966,9 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
             for clearance in clearances:
                 target = str(clearance["target"])
                 regions = list(clearance.get("regions") or [])
-                if system == "vip":
+                if target == f"vip:{settings.deliverables.package_ref.format(campaign=campaign)}":
+                    send = _deliverable_sender(run, plan, asset, regions, target, fetched, settings)
+                elif system == "vip":
                     send = _vip_sender(run, plan, asset, usage, regions, target, fetched, settings)
                 elif system == "trading_grid":
                     send = _kit_sender(run, plan, asset, target, fetched, settings)
@@ -739,6 +1040,59 @@ def license_summary(usage: UsageRights | None, channel: str | None, regions: lis
     )
 
 
+def _put_deliverables_package(run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSettings) -> Counter[str]:
+    """The campaign's package of agencies' final deliverables, for the active recipients of the
+    deliverables' recipient kinds (publishers, media partners, franchise networks) in its regions."""
+    vip = run.hook("vip")
+    kinds = set(settings.deliverables.recipient_kinds)
+    package = settings.deliverables.package_ref.format(campaign=plan.campaign)
+    recipients = sorted(
+        {r.id for region in plan.regions for r in vip.iter_recipients(region=region) if r.active and r.kind in kinds}
+    )
+    body = {
+        "name": f"Final deliverables: {plan.name or plan.campaign}",
+        "campaign": plan.campaign,
+        "recipients": recipients,
+        "tags": [f"campaign:{plan.campaign}", settings.deliverables.tag],
+    }
+
+    def send(_plan: Any) -> str:
+        return vip.put_package(package, **body).ref
+
+    done = run.deliver_once(f"campaign:{plan.campaign}", _digest(body), f"vip_package:{package}", send)
+    return Counter({f"deliverables_package_{done.action.value}": 1})
+
+
+def _deliverable_sender(
+    run: PipelineRun,
+    plan: ReleasePlan,
+    asset: Asset,
+    regions: list[str],
+    target: str,
+    fetched: _Fetched,
+    settings: CampaignReleaseSettings,
+) -> Any:
+    """An agency's final deliverable as a VIP item: its masters' rights, the agency named on it."""
+    smintio = run.hook("smintio")
+    masters = settings.deliverables.masters_of(asset)
+    usages = [u for m in masters if (u := usage_rights(run, smintio.get_asset(m))) is not None]
+    ends = [e for u in usages if (e := rights.usable_until(u)) is not None]
+    return _vip_sender(
+        run,
+        plan,
+        asset,
+        usages[0] if usages else None,
+        regions,
+        target,
+        fetched,
+        settings,
+        channel=settings.deliverables.channel,
+        until=min(ends) if ends else None,
+        agency=settings.deliverables.agency_of(asset),
+        derived_from=masters,
+    )
+
+
 def _vip_sender(
     run: PipelineRun,
     plan: ReleasePlan,
@@ -748,13 +1102,20 @@ def _vip_sender(
     target: str,
     fetched: _Fetched,
     settings: CampaignReleaseSettings,
+    *,
+    channel: str | None = None,
+    until: datetime | None = None,
+    agency: str | None = None,
+    derived_from: list[str] | None = None,
 ) -> Any:
     from contentops.models.vip import UsageControls
 
     vip = run.hook("vip")
     package = target.removeprefix("vip:")
-    channel = settings.channels.get("vip")
-    until = rights.usable_until(usage) if usage is not None else None
+    channel = channel or settings.channels.get("vip")
+    if until is None:
+        until = rights.usable_until(usage) if usage is not None else None
+    extra: dict[str, Any] = {"agency": agency, "derived_from": derived_from} if agency else {}
     tags = sorted({f"campaign:{plan.campaign}", *(t for t in asset.tags if t.startswith("campaign:"))})
 
     def send(_plan: Any) -> str:
@@ -769,6 +1130,7 @@ def _vip_sender(
             approval_status="approved" if set(regions) >= set(plan.regions) else "restricted",
             campaign_tags=tags,
             license_summary=license_summary(usage, channel, regions),
+            **extra,
         )
         vip.upload_item_content(package, asset.id, fetched.get(), fetched.content_type)
         return asset.id
