@@ -27,6 +27,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -531,3 +532,99 @@ def test_the_rights_sweep_finds_what_campaign_release_delivered(airflow_db: Path
         "community-emea",
         "community-north_america",
     }
+
+
+def _deliverable(
+    env: dict[str, Any], token_store: Callable[[str], Any], master: str, agency: str | None, name: str
+) -> str:
+    """An agency's final deliverable as the agency makes it in Smint.io: a variant uploaded against
+    its master, tagged as a final deliverable with the agency named (as the agency's own user)."""
+    from contentops.hooks.smintio import SmintioHook
+
+    env["smintio"].context.tokens.register_refresh_token(f"token-{name}", "agency.user", "smintio.full")
+    session = token_store("smintio")
+    session.save(f"token-{name}")
+    hook = SmintioHook(refresh_token_store=session)
+    variant = hook.upload_variant(
+        master,
+        BytesIO(f"final artwork {name}".encode()),
+        name=f"{name}.png",
+        language=None,
+        region=None,
+        content_type="image/png",
+        idempotency_key=f"deliverable-{name}",
+    )
+    hook.update_metadata(variant.id, {"agency": agency} if agency else {}, tags_add=["deliverable:final"])
+    return variant.id
+
+
+def test_agencies_final_deliverables_go_to_publishers_media_partners_and_franchise_networks(
+    airflow_db: Path, env: dict[str, Any], token_store: Callable[[str], Any]
+) -> None:
+    # VIP-7: the external partners final deliverables are for, in and out of the campaign's regions
+    for kind, region, active in (
+        ("publishing_partner", "north_america", True),  # the seed has none in the campaign's regions
+        ("media_partner", "emea", True),
+        ("franchise_network", "north_america", True),
+        ("franchise_network", "emea", False),
+        ("media_partner", "apac", True),
+    ):
+        env["vip"].admin("POST", "vip/recipients", json={"name": f"{kind} {region}", "kind": kind, "region": region})
+        if not active:
+            (latest,) = [r for r in env["vip"].context.store.all("recipient") if r["name"] == f"{kind} {region}"]
+            env["vip"].context.store.put("recipient", latest["id"], {**latest, "active": False})
+    # deliverables of the agency, each derived from one master of the campaign
+    good = _deliverable(env, token_store, "asset-spring-03", "Bluefin Agency", "hero-banner")  # worldwide
+    editorial = _deliverable(env, token_store, "asset-spring-11", "Bluefin Agency", "press-cut")  # editorial only
+    europe = _deliverable(env, token_store, "asset-spring-02", "Bluefin Agency", "eu-banner")  # europe only
+    anonymous = _deliverable(env, token_store, "asset-spring-10", None, "no-agency")  # no agency named
+
+    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert run.state == "success"
+    ledger: Ledger = env["ledger"]
+    vip = env["vip"].context.store
+    deliverables_ref = f"deliverables-{CAMPAIGN}"
+    package = vip.get("package", deliverables_ref)
+    recipients = {r["id"]: r for r in vip.all("recipient")}
+    expected = {
+        r["id"]
+        for r in recipients.values()
+        if r["region"] in ("emea", "north_america")
+        and r["active"]
+        and r["kind"] in ("publishing_partner", "media_partner", "franchise_network")
+    }
+    assert package and set(package["recipients"]) == expected
+    assert {recipients[r]["kind"] for r in expected} == {"publishing_partner", "media_partner", "franchise_network"}
+
+    # only the deliverable whose master's license allows a derivative there goes, with the agency on it
+    items = {i["asset_id"]: i for i in vip.all("item") if i["package"] == deliverables_ref}
+    assert set(items) == {good}
+    item = items[good]
+    assert item["agency"] == "Bluefin Agency" and item["derived_from"] == ["asset-spring-03"]
+    assert item["usage_controls"]["regions"] == ["emea", "north_america"]
+    master_item = _vip_items(env)["asset-spring-03"]
+    assert item["usage_controls"]["valid_until"] == master_item["usage_controls"]["valid_until"]  # inherited
+    assert item["content"]["size"] > 0
+    # deliverables are no campaign assets of their own: not in the campaign package, kits or Exstream
+    assert set(_vip_items(env)) == RELEASED
+    assert all(good not in kit["asset_ids"] for kit in _kits(env).values()) and good not in _resources(env)
+    assert [d.target for d in ledger.where_did_it_go(good)] == [f"vip:{deliverables_ref}"]
+
+    def refusals(asset: str) -> list[str]:
+        return [
+            (e.details or {}).get("reason", "")
+            for e in ledger.audit_trail(subject=asset, run_id=run.run_id)
+            if e.action == "refused"
+        ]
+
+    assert refusals(editorial) and all("derivative" in r for r in refusals(editorial))
+    assert refusals(europe) and all("region" in r for r in refusals(europe))
+    assert any("agency" in r for r in refusals(anonymous))
+    assert all(ledger.where_did_it_go(a) == [] for a in (editorial, europe, anonymous))
+
+    # once: a second run sends nothing again
+    again = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert again.state == "success"
+    creates = [h for h in vip.history(kind="item") if h["action"] == "create" and h["id"].startswith(deliverables_ref)]
+    assert len(creates) == 1
+    assert not [e for e in ledger.effects(run_id=again.run_id) if e["asset_id"] == good]
