@@ -23,7 +23,12 @@ asset's metadata or `title-ref:` tags), `ledger_xref` (assets the ledger links t
 e.g. attached on request). Each asset counts for the first rule that matches it.
 
 **From the UI form**: set `isbn` to run for that one title only; set `isbn` **and** `asset_id`
-to attach that approved asset to that title on request (CON-3, rights-gated). `dry_run` decides
+to attach that approved asset to that title on request (CON-3, rights-gated); with `target_kind`
+`production_task` or `manuscript` and its `target_id` the asset goes to that production task or
+manuscript of the title instead (the ISBN, optional then, names the edition to clear it for).
+From Smint.io's side, an approved asset whose metadata `consonance_task` / `consonance_manuscript`
+(or tag `consonance-task:<id>` / `consonance-manuscript:<id>`) names a task or manuscript is
+attached there by the scheduled run that sees it change — once, rights-gated alike. `dry_run` decides
 and reports without changing anything. Every run writes a report (the run's **Run report** tab).
 """
 
@@ -54,6 +59,17 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
             "",
             type="string",
             description="With an ISBN: attach this approved Smint.io asset to that title on request",
+        ),
+        "target_kind": Param(
+            "title",
+            type="string",
+            enum=["title", "manuscript", "production_task"],
+            description="With an asset: attach it to the title (edition), a manuscript or a production task",
+        ),
+        "target_id": Param(
+            "",
+            type="string",
+            description="The Consonance manuscript or production task id (target kinds other than title)",
         ),
         "lead_days": Param(
             30,
@@ -118,6 +134,14 @@ def title_metadata_push() -> None:
 
         return titles.attach_on_request(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
 
+    @task
+    def attach_requested_in_smintio(_: dict[str, object], **context: object) -> dict[str, int]:
+        from contentops.pipelines import titles
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
+        return titles.attach_requested_in_smintio(run)
+
     @task(trigger_rule="none_failed")
     def report(_: object, **context: object) -> dict[str, object]:
         from contentops.pipelines import titles
@@ -128,12 +152,13 @@ def title_metadata_push() -> None:
 
     # an asset attached on request is then linked to its title, so the title's own run (same
     # form, same ISBN) pushes the title's metadata onto it right away
-    batches = select_titles(attach_on_request(sync_licenses()))
+    licenses = sync_licenses()
+    batches = select_titles(attach_on_request(licenses))
     pushed = push_metadata.expand(batch=batches)
     surfaced = surface_latest.expand(batch=batches)
     attached = attach_assets.expand(batch=batches)
     pushed >> surfaced >> attached  # retire the outdated before attaching the latest
-    report(attached)
+    attach_requested_in_smintio(licenses) >> report(attached)
 
 
 title_metadata_push()

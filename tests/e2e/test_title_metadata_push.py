@@ -356,3 +356,113 @@ def test_a_revised_title_surfaces_the_new_asset_and_retires_only_the_old_one(
     assert renewed["id"] == cover_resource["id"]
     assert renewed["usageRights"]["validUntil"].startswith("2028-06-30")
     assert [r["assetId"] for r in consonance.context.store.all("supporting_resource")].count(cover_id) == 1
+
+
+def _decisions(ledger: Ledger, run_id: str) -> dict[tuple[str, str], Any]:
+    """The run's decisions by (asset, target): an asset can be decided for a title and a task alike."""
+    return {(e.subject, (e.details or {}).get("target")): e for e in ledger.audit_trail(run_id=run_id, pipeline=DAG_ID)}
+
+
+def test_an_editor_attaches_an_approved_asset_to_a_production_task_or_manuscript_on_request(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    """CON-3: the form names an asset and a production task (or manuscript) of a title; the asset
+    lands there once, rights-gated for the edition the ISBN names; the title record is left alone."""
+    smintio, consonance, ledger = env["smintio"], env["consonance"], env["ledger"]
+    stock, expired = "asset-spring-01", "asset-spring-04"  # licensed stock; the second license has ended
+    _set_license(smintio, stock, **WORLDWIDE)
+    _set_license(smintio, expired, **{**WORLDWIDE, "valid_until": "2026-01-31"})
+    task_id = consonance_seed.task_id(1, 1)  # work 1001's "Cover design"
+    task_target = f"consonance_production_task:{task_id}"
+    form = {"isbn": LAUNCH_ISBN, "asset_id": stock, "target_kind": "production_task", "target_id": task_id}
+
+    run = env["dag"].test(logical_date=env["run_after"], run_conf=form)
+    assert run.state == "success"
+    (attached,) = consonance.context.store.all("production_task_attachment")
+    assert attached["productionTaskId"] == task_id and attached["assetId"] == stock
+    lpt = smintio.context.store.get("asset", stock)["license_purchase_transaction_uuid"]
+    assert attached["usageRights"]["licenseReference"] == lpt
+    decision = _decisions(ledger, run.run_id)[(stock, task_target)]
+    assert decision.action == "attached" and decision.details["reason"] == f"on request for production task {task_id}"
+    assert "Cover design" in decision.details["detail"]
+    (delivery,) = ledger.deliveries(asset_id=stock, target_prefix="consonance_production_task:")
+    assert delivery.target == task_target and delivery.status == "delivered"
+    # the title record and the asset's title cross-reference are not touched by a task attachment
+    assert ("1001", stock) not in _resources(consonance)
+    assert ledger.lookup("title", "smintio", stock, "consonance") is None
+
+    again = env["dag"].test(logical_date=env["run_after"], run_conf=form)
+    assert again.state == "success"
+    assert len(consonance.context.store.history(kind="production_task_attachment")) == 1  # attached once
+    assert _decisions(ledger, again.run_id)[(stock, task_target)].action == "already_attached"
+
+    # a manuscript of the same title, cleared for its ebook edition
+    manuscript_id = consonance_seed.manuscript_id(1, 2)
+    ebook_isbn = consonance_seed.isbn13(100001)
+    to_manuscript = {
+        "isbn": ebook_isbn,
+        "asset_id": stock,
+        "target_kind": "manuscript",
+        "target_id": manuscript_id,
+    }
+    run = env["dag"].test(logical_date=env["run_after"], run_conf=to_manuscript)
+    assert run.state == "success"
+    (on_manuscript,) = consonance.context.store.all("manuscript_attachment")
+    assert on_manuscript["manuscriptId"] == manuscript_id and on_manuscript["assetId"] == stock
+    assert on_manuscript["usageRights"]["editions"] == [f"ebook {ebook_isbn}"]
+
+    # refused, with the reason and nothing written: an ended license, a task of another title,
+    # a task that does not exist
+    refused = env["dag"].test(logical_date=env["run_after"], run_conf={**form, "asset_id": expired})
+    reason = _decisions(ledger, refused.run_id)[(expired, task_target)].details["reason"]
+    assert "refused" in reason and "2026-01-31" in reason
+    other_task = consonance_seed.task_id(2, 1)
+    elsewhere = env["dag"].test(logical_date=env["run_after"], run_conf={**form, "target_id": other_task})
+    reason = _decisions(ledger, elsewhere.run_id)[(stock, f"consonance_production_task:{other_task}")].details["reason"]
+    assert reason == f"production task {other_task} belongs to title 1002, which has no edition with ISBN {LAUNCH_ISBN}"
+    nowhere = env["dag"].test(logical_date=env["run_after"], run_conf={**form, "target_id": "404"})
+    assert _decisions(ledger, nowhere.run_id)[(stock, "consonance_production_task:404")].details["reason"] == (
+        "no Consonance production task 404"
+    )
+    assert [a["assetId"] for a in consonance.context.store.all("production_task_attachment")] == [stock]
+    assert all(r.state == "success" for r in (refused, elsewhere, nowhere))
+
+
+def test_an_asset_asked_for_in_smintio_is_attached_to_its_production_task_once(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    """CON-3 from Smint.io's side: an editor names a Consonance production task on an approved
+    asset (metadata ``consonance_task`` or a ``consonance-task:`` tag); the scheduled run that sees
+    the asset change attaches it there once — only if its license allows the title's use."""
+    smintio, consonance, ledger = env["smintio"], env["consonance"], env["ledger"]
+    in_window = (env["window"][1] - timedelta(minutes=5)).isoformat()
+    cover_task, jacket_task = consonance_seed.task_id(1, 1), consonance_seed.task_id(1, 2)
+    cover, photo = book_asset(LAUNCH_ISBN, "cover"), book_asset(LAUNCH_ISBN, "author_photo")  # photo: US only
+    for asset_id, change in (
+        (cover, {"metadata": {"consonance_task": cover_task}}),
+        (photo, {"tags": [f"consonance-task:{jacket_task}"]}),
+    ):
+        asset = smintio.context.store.get("asset", asset_id)
+        asset["metadata"] = {**asset["metadata"], **change.get("metadata", {})}
+        asset["tags"] = [*asset["tags"], *change.get("tags", [])]
+        smintio.context.store.put("asset", asset_id, {**asset, "updated_at": in_window})
+
+    run = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 0})
+    assert run.state == "success"
+    (attached,) = consonance.context.store.all("production_task_attachment")
+    assert (attached["productionTaskId"], attached["assetId"]) == (cover_task, cover)
+    assert attached["resourceType"] == "cover"
+    decisions = _decisions(ledger, run.run_id)
+    cover_decision = decisions[(cover, f"consonance_production_task:{cover_task}")]
+    assert cover_decision.action == "attached"
+    assert cover_decision.details["reason"] == f"as asked in Smint.io for production task {cover_task}"
+    photo_decision = decisions[(photo, f"consonance_production_task:{jacket_task}")]
+    assert photo_decision.action == "refused" and "refused" in photo_decision.details["reason"]
+
+    # the next run over the same window changes nothing and records no new attachment
+    rerun = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 0})
+    assert rerun.state == "success"
+    assert len(consonance.context.store.history(kind="production_task_attachment")) == 1
+    assert (cover, f"consonance_production_task:{cover_task}") not in _decisions(ledger, rerun.run_id)
+    (delivery,) = ledger.deliveries(asset_id=cover, target_prefix="consonance_production_task:")
+    assert delivery.target == f"consonance_production_task:{cover_task}"

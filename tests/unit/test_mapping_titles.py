@@ -805,3 +805,32 @@ def test_pairing_settings_change_the_pairing_and_refuse_nonsense(tmp_path: Any) 
         (tmp_path / "title_metadata_push.yaml").write_text(bad)
         with pytest.raises(SettingsError):
             load_settings("title_metadata_push", TitlePushSettings, directory=tmp_path)
+
+
+def test_the_attach_target_defaults_to_the_title_and_refuses_unknown_kinds() -> None:
+    from contentops.mapping.titles import AttachTarget, parse_attach_target
+
+    assert parse_attach_target(None) is AttachTarget.TITLE and parse_attach_target("") is AttachTarget.TITLE
+    assert parse_attach_target(" Production_Task ") is AttachTarget.PRODUCTION_TASK
+    assert parse_attach_target("manuscript").label == "manuscript"
+    with pytest.raises(ValueError, match="unknown attach target 'chapter'"):
+        parse_attach_target("chapter")
+
+
+def test_attach_requests_on_a_smintio_asset_come_from_metadata_and_tags_each_once() -> None:
+    from contentops.mapping.titles import AttachTarget, asset_attach_requests, attach_target_ledger
+
+    asset = make_asset(
+        metadata={"consonance_task": ["60011", " 60012 "], "consonance_manuscript": 70012},
+        tags=["consonance-task:60011", "Consonance-Task:60013", "consonance-manuscript:", "title-ref:1001"],
+    )
+    assert asset_attach_requests(asset) == [
+        (AttachTarget.PRODUCTION_TASK, "60011"),
+        (AttachTarget.PRODUCTION_TASK, "60012"),
+        (AttachTarget.PRODUCTION_TASK, "60013"),
+        (AttachTarget.MANUSCRIPT, "70012"),
+    ]
+    assert asset_attach_requests(make_asset()) == []
+    # never the title target the rights expiry sweep follows (``consonance:<work>``)
+    assert attach_target_ledger(AttachTarget.PRODUCTION_TASK, "60011") == "consonance_production_task:60011"
+    assert not attach_target_ledger(AttachTarget.MANUSCRIPT, "70012").startswith("consonance:")

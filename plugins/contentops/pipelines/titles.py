@@ -15,6 +15,7 @@ twice:
 | its title resource marked retired (CON-8) | asset | title revision | ``consonance_retired:<work>`` |
 | attachment + format pairing (CON-1, CON-5, CON-6) | asset | attachment content | ``consonance:<work>`` |
 | attachment on request (CON-3) | asset | attachment content | ``consonance:<work>`` (pipeline ``…:on_request``) |
+| on a task / manuscript (CON-3) | asset | attachment content | ``consonance_<kind>:<id>`` (``…:on_request``) |
 
 The attachment target is the Consonance hook's :func:`~contentops.hooks.consonance.ledger_target`,
 the one the rights expiry sweep follows to record license terms on the title (CON-2).
@@ -32,6 +33,7 @@ from contentops.mapping import titles as mapping
 from contentops.mapping.titles import (
     AssetMatch,
     Attachment,
+    AttachTarget,
     FormatPairing,
     MatchRule,
     PairingRules,
@@ -48,6 +50,8 @@ BATCH_SIZE = 25
 #: ledger cross-reference between a Smint.io asset and the Consonance title it belongs to
 XREF_ENTITY = "title"
 ON_REQUEST = "on_request"
+#: the match rule recorded for an attachment an editor asked for on the Smint.io asset itself
+REQUESTED_IN_SMINTIO = "requested_in_smintio"
 
 
 # =========================================================================== helpers
@@ -507,13 +511,166 @@ def attach_assets(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
     return dict(counts)
 
 
+def _attach_to_target(
+    run: PipelineRun, kind: AttachTarget, target_id: str, attachment: Attachment, asset: Asset
+) -> tuple[Action, str | None]:
+    """Attach (or update) one asset on a production task or manuscript with its usage rights —
+    once per attachment content, under the on-request pipeline whoever asked (form or Smint.io)."""
+    from contentops.models.consonance import UsageRightsSummary
+
+    consonance = run.hook("consonance")
+    smintio = run.hook("smintio")
+    write = (
+        consonance.attach_to_production_task
+        if kind is AttachTarget.PRODUCTION_TASK
+        else consonance.attach_to_manuscript
+    )
+
+    def send(_plan: Any) -> str:
+        written = write(
+            target_id,
+            reference=mapping.resource_reference(attachment.asset_id),
+            url=f"{smintio.portals_url}/assets/{attachment.asset_id}",
+            resource_type=attachment.role,
+            asset_id=attachment.asset_id,
+            asset_version=asset.version,
+            usage_rights=UsageRightsSummary.model_validate(mapping.usage_rights_record(attachment)),
+            caption=f"{attachment.role.replace('_', ' ')}: {attachment.asset_name or attachment.asset_id}",
+        )
+        return str(written.record.id or mapping.resource_reference(attachment.asset_id))
+
+    delivered = run.deliver_once(
+        attachment.asset_id,
+        mapping.attachment_version(attachment),
+        mapping.attach_target_ledger(kind, target_id),
+        send,
+        license_ref=attachment.license,
+        pipeline=_on_request_pipeline(run),
+    )
+    return delivered.action, delivered.remote_id
+
+
+def _attach_to_production(
+    run: PipelineRun, kind: AttachTarget, target_id: str, asset: Asset, *, isbn: str | None, via: str
+) -> str:
+    """CON-3 for a production task or a manuscript: the target's title decides, with the same rules
+    as a title attachment — the asset must be approved and its license must allow the use of the
+    edition (the one ``isbn`` names, else the one the asset pairs with). Returns the outcome."""
+    target = mapping.attach_target_ledger(kind, target_id)
+    consonance = run.hook("consonance")
+    found = (
+        consonance.get_production_task(target_id)
+        if kind is AttachTarget.PRODUCTION_TASK
+        else consonance.get_manuscript(target_id)
+    )
+    if found is None:
+        run.record(asset.id, target, "refused", f"no Consonance {kind.label} {target_id}", rule=via)
+        return "refused"
+    work = consonance.get_work(found.work_id)
+    title = _title(run, work) if work is not None else None
+    if title is None:
+        if work is None:
+            run.record(asset.id, target, "refused", f"the title {found.work_id} of {kind.label} {target_id} is gone")
+            return "refused"
+        return "quarantined"
+    if asset.approval_status is not ApprovalStatus.APPROVED:
+        run.record(asset.id, target, "refused", f"the asset is {asset.approval_status.value}, not approved", rule=via)
+        return "refused"
+    rules = _pairing_rules(run)
+    if isbn is not None:
+        product = next((p for p in title.products if p.isbn == isbn), None)
+        if product is None:
+            reason = f"{kind.label} {target_id} belongs to title {title.work_id}, which has no edition with ISBN {isbn}"
+            run.record(asset.id, target, "refused", reason, rule=via)
+            return "refused"
+        pairing: FormatPairing | None = mapping.pairing_for_product(title, product, rules)
+    else:
+        pairing = mapping.pair_with_format(title, asset, rules)
+    if pairing is None:
+        fmt = mapping.asset_format(asset, rules)
+        reason = f"title {title.work_id} has no {fmt.value + ' ' if fmt else ''}edition to clear the asset for"
+        run.record(asset.id, target, "not_paired", reason, rule=via)
+        return "not_paired"
+    decision, usage, license_version = _gate(run, title, asset, pairing)
+    if not decision.allowed:
+        run.record(
+            asset.id,
+            target,
+            "refused",
+            decision.summary(),
+            license=asset.license_purchase_transaction_uuid or "",
+            rule=via,
+        )
+        return "refused"
+    attachment = mapping.build_attachment(title, asset, pairing, usage, license_version=license_version, match_rule=via)
+    action, remote = _attach_to_target(run, kind, target_id, attachment, asset)
+    outcome = _outcome(action, "attached", "attachment_updated", "already_attached")
+    if action is not Action.SKIP or via == ON_REQUEST:
+        asked = "on request" if via == ON_REQUEST else "as asked in Smint.io"
+        what = getattr(found, "name", None) or f"version {getattr(found, 'version', '')}"
+        run.record(
+            asset.id,
+            target,
+            outcome,
+            f"{asked} for {kind.label} {target_id}",
+            license=attachment.license or "",
+            expires=str(attachment.rights.get("expires") or ""),
+            detail=f"title {title.work_id}, {pairing.format.value if pairing.format else 'all'} edition; "
+            f"{what}; resource {remote or ''}",
+        )
+    return outcome
+
+
+def _attach_on_request_to(run: PipelineRun, kind: AttachTarget, asset_id: str, isbn_raw: str) -> dict[str, int]:
+    target_id = (run.params.get("target_id") or "").strip()
+    if not target_id:
+        reason = f"attaching to a {kind.label} needs its id (target_id)"
+        run.record(asset_id, mapping.attach_target_ledger(kind, "?"), "refused", reason)
+        return {"refused": 1}
+    isbn = mapping.normalize_isbn(isbn_raw) if isbn_raw else None
+    if isbn_raw and isbn is None:
+        run.record(
+            asset_id, mapping.attach_target_ledger(kind, target_id), "refused", f"{isbn_raw!r} is not a valid ISBN"
+        )
+        return {"refused": 1}
+    asset = run.hook("smintio").get_asset(asset_id)
+    return {_attach_to_production(run, kind, target_id, asset, isbn=isbn, via=ON_REQUEST): 1}
+
+
+def attach_requested_in_smintio(run: PipelineRun) -> dict[str, int]:
+    """CON-3 from Smint.io's side: an editor names a Consonance production task or manuscript on an
+    approved asset (``consonance_task`` / ``consonance_manuscript`` metadata or tags); assets
+    changed in the window are attached there, rights-gated like every title attachment, once."""
+    counts: Counter[str] = Counter()
+    window = run.window
+    smintio = run.hook("smintio")
+    for asset in smintio.iter_assets(
+        changed_since=window.start, on_invalid=run.quarantine_callback("smintio", "asset")
+    ):
+        if asset.is_derivative or (asset.updated_at is not None and asset.updated_at >= window.end):
+            continue  # a backfill sees its own window
+        for kind, target_id in mapping.asset_attach_requests(asset):
+            counts[_attach_to_production(run, kind, target_id, asset, isbn=None, via=REQUESTED_IN_SMINTIO)] += 1
+    return dict(counts)
+
+
 def attach_on_request(run: PipelineRun) -> dict[str, int]:
     """CON-3: attach the asset the form names to the title (edition) its ISBN names — if the asset
-    is approved and its license allows that edition's use. Then the asset is linked to the title."""
+    is approved and its license allows that edition's use. Then the asset is linked to the title.
+    With ``target_kind`` ``production_task`` / ``manuscript`` (and ``target_id``) it goes to that
+    task or manuscript of the title instead, under the same rules (the ISBN, if given, names the
+    edition to clear it for); the title record and its cross-references stay as they are."""
     asset_id = (run.params.get("asset_id") or "").strip()
     isbn_raw = (run.params.get("isbn") or "").strip()
     if not asset_id:
         return {}
+    try:
+        kind = mapping.parse_attach_target(run.params.get("target_kind"))
+    except ValueError as exc:
+        run.record(asset_id, "consonance", "refused", str(exc))
+        return {"refused": 1}
+    if kind is not AttachTarget.TITLE:
+        return _attach_on_request_to(run, kind, asset_id, isbn_raw)
     isbn = mapping.normalize_isbn(isbn_raw)
     target = f"consonance:isbn:{isbn or isbn_raw}"
     if isbn is None:
@@ -570,5 +727,7 @@ def report_notes(run: PipelineRun) -> list[str]:
     if run.params.get("isbn"):
         notes.append(f"Requested for ISBN {run.params['isbn']}")
     if run.params.get("asset_id"):
-        notes.append(f"Attach on request: asset {run.params['asset_id']}")
+        kind = str(run.params.get("target_kind") or "title")
+        where = "" if kind == "title" else f" to {kind.replace('_', ' ')} {run.params.get('target_id') or '?'}"
+        notes.append(f"Attach on request: asset {run.params['asset_id']}{where}")
     return notes
