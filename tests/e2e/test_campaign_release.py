@@ -628,3 +628,135 @@ def test_agencies_final_deliverables_go_to_publishers_media_partners_and_franchi
     creates = [h for h in vip.history(kind="item") if h["action"] == "create" and h["id"].startswith(deliverables_ref)]
     assert len(creates) == 1
     assert not [e for e in ledger.effects(run_id=again.run_id) if e["asset_id"] == good]
+
+
+class _OnStart(threading.Thread):
+    """As soon as ``count`` instances of a workflow model exist, set the Workflow sandbox's
+    auto-complete rules (as a client that answers once its approvals were escalated). Should they
+    never all start, the rules are set after a minute all the same, so the run ends (and the
+    test fails on what is missing instead of waiting for ever)."""
+
+    def __init__(self, running: Any, model: str, count: int, rules: dict[str, Any]) -> None:
+        super().__init__(daemon=True)
+        self.running, self.model, self.count, self.rules = running, model, count, rules
+        self.fired = False
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        for _ in range(1200):
+            if self.halt.wait(0.05):
+                return
+            instances = self.running.context.store.all("instance")
+            if len([i for i in instances if i["processDefinitionKey"] == self.model]) >= self.count:
+                self.fired = True
+                break
+        self.running.admin("PUT", "workflow/auto-complete", json=self.rules)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=5)
+
+
+def test_an_agency_client_gets_its_own_usage_review_and_escalation_workflows(
+    airflow_db: Path, env: dict[str, Any], token_store: Callable[[str], Any]
+) -> None:
+    from contentops.hooks.smintio import SmintioHook
+    from contentops.pipelines import campaign
+    from contentops.pipelines.licenses import sync_license_index
+    from contentops.pipelines.runtime import PipelineRun
+    from contentops.pipelines.window import RunWindow
+
+    settings = campaign.load_release_settings()
+    northwind = settings.approval.client("northwind")
+    assert northwind and northwind.usage_review and northwind.escalation
+    workflow = env["workflow"]
+    reviews = {
+        "outcome": "approved",
+        "after_seconds": 0,
+        "by_variable": {"asset_id": {"asset-holiday-04": "declined"}},  # the client declines one
+    }
+    # the client does not answer its approvals for now
+    workflow.admin("PUT", "workflow/auto-complete", json={"client_usage_review_northwind": reviews})
+
+    def instances(model: str) -> dict[str, dict[str, Any]]:
+        return {
+            i["variables"]["asset_id"]: i
+            for i in workflow.context.store.all("instance")
+            if i["processDefinitionKey"] == model
+        }
+
+    # an earlier run (a day's window ending now) starts the client's approvals and usage reviews
+    now = _now()
+    early = PipelineRun("campaign_release", "early", RunWindow(now - timedelta(days=1), now), {}, ledger=env["ledger"])
+    # its own Smint.io session (refresh tokens rotate: the DAG run below keeps the connection's own)
+    env["smintio"].context.tokens.register_refresh_token("early-run-token", "contentops", "smintio.full")
+    session = token_store("smintio")
+    session.save("early-run-token")
+    early._hooks["smintio"] = SmintioHook(refresh_token_store=session)
+    sync_license_index(early)
+    campaign.plan_release(
+        early,
+        campaign="holiday-2026",
+        targets=["vip"],
+        regions=[],
+        release_date=None,
+        exstream_domains=[],
+        scheduled=False,
+    )
+    collected = campaign.collect(early, settings=settings)
+    for batch in collected["approval_batches"]:
+        campaign.start_approvals(early, batch, settings)
+    approvals = instances(northwind.approval)
+    assert set(approvals) == {"asset-holiday-04", "asset-holiday-05", "asset-holiday-06"}
+    assert not any(i["ended"] for i in approvals.values())
+    # usage review: the assets whose license has restrictions the client signs off, in its own model
+    usage = instances(northwind.usage_review)
+    needed = {
+        e.subject: (e.details or {}).get("reason", "")
+        for e in env["ledger"].audit_trail(run_id="early")
+        if e.action == "usage_review_needed"
+    }
+    assert set(usage) == set(needed) and {"asset-holiday-02", "asset-holiday-04"} <= set(needed)
+    assert "editorial" in needed["asset-holiday-02"] and "asset-holiday-05" not in needed  # worldwide, any use
+    assert instances(northwind.escalation) == {}  # still within the SLA at the end of that window
+
+    # the release day's run: the approvals are still open far beyond the SLA by its window, so the
+    # client's escalation starts (once per asset version); the client then answers
+    holiday = env["smintio"].context.store.get("campaign", "holiday-2026")
+    released = datetime.fromisoformat(holiday["release_date"].replace("Z", "+00:00"))
+    day_after = (released + timedelta(days=1)).replace(hour=5, minute=0, second=0, microsecond=0)
+    answer = {northwind.approval: {"outcome": "approved", "after_seconds": 0}, northwind.usage_review: reviews}
+    client = _OnStart(workflow, northwind.escalation, len(approvals), answer)
+    client.start()
+    run = _dag().test(logical_date=day_after, run_conf={"campaign": None, "poll_interval": 1, "targets": ["vip"]})
+    client.stop()
+    assert run.state == "success" and client.fired
+    escalations = instances(northwind.escalation)
+    assert set(escalations) == set(approvals)
+    for asset_id, escalation in escalations.items():
+        assert escalation["businessKey"] == f"{northwind.escalation}:{asset_id}:v1"
+        assert escalation["variables"]["approval_instance"] == approvals[asset_id]["id"]
+        assert escalation["variables"]["client"] == "northwind"
+    assert instances(northwind.approval).keys() == approvals.keys()  # the same approvals, none restarted
+    assert all(instances(northwind.approval)[a]["id"] == i["id"] for a, i in approvals.items())
+
+    # the declined usage review keeps its asset out (approved and rights-cleared as it is);
+    # the approved ones go as the rights gate says
+    items = {i["asset_id"]: i for i in env["vip"].context.store.all("item") if i["package"] == "campaign-holiday-2026"}
+    assert set(items) == {"asset-holiday-01", "asset-holiday-05"}
+    assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
+    assert assets["asset-holiday-04"]["approval_status"] == "approved"  # the approval is the approval's
+    refused = [
+        (e.details or {}).get("reason", "")
+        for e in env["ledger"].audit_trail(subject="asset-holiday-04", run_id=run.run_id)
+        if e.action == "refused"
+    ]
+    assert refused == [f"client usage review ({northwind.usage_review}): declined; not released"]
+
+    # again: no second escalation, approval or review
+    count = len(workflow.context.store.all("instance"))
+    again = _dag().test(logical_date=day_after, run_conf={"campaign": None, "poll_interval": 1, "targets": ["vip"]})
+    assert again.state == "success"
+    assert len(workflow.context.store.all("instance")) == count
+    started = [e for e in env["ledger"].audit_trail(run_id=again.run_id) if e.action == "escalation_started"]
+    assert started == []

@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
+from contentops import rights
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import Asset, LicensePurchaseTransaction
 from contentops.pipelines.campaign import (
     ApprovalRouting,
     CampaignReleaseSettings,
+    ClientWorkflows,
+    DeliverableSettings,
     ReleasePlan,
     TargetMap,
     decide,
+    decide_deliverable,
+    usage_review_key,
 )
 from contentops_sandbox.smintio import seed
 
@@ -104,3 +110,72 @@ def test_an_agency_client_gets_its_own_approval_model() -> None:
     routing = ApprovalRouting(clients={"northwind": "client_approval_northwind"})
     assert routing.workflow_for("northwind") == "client_approval_northwind"
     assert routing.workflow_for("someone-else") == routing.workflow_for(None) == "asset_approval"
+
+
+def test_an_agency_client_gets_its_own_usage_review_and_escalation_models() -> None:
+    routing = ApprovalRouting.model_validate(
+        {
+            "clients": {
+                "northwind": {
+                    "approval": "client_approval_northwind",
+                    "usage_review": "client_usage_review_northwind",
+                    "escalation": "client_escalation_northwind",
+                    "escalate_after_hours": 24,
+                },
+                "contoso": "client_approval_contoso",  # an approval model alone
+            }
+        }
+    )
+    assert routing.workflow_for("northwind") == "client_approval_northwind"
+    assert routing.usage_review_for("northwind") == "client_usage_review_northwind"
+    assert routing.workflow_for("contoso") == "client_approval_contoso"
+    assert routing.usage_review_for("contoso") is None and routing.usage_review_for(None) is None
+    contoso = routing.client("contoso")
+    assert contoso is not None and not contoso.escalation_due(NOW - timedelta(days=30), NOW)
+
+
+def test_escalation_is_due_by_the_run_window_not_the_wall_clock() -> None:
+    client = ClientWorkflows(approval="a", escalation="e", escalate_after_hours=48)
+    started = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    assert not client.escalation_due(started, started + timedelta(hours=47))  # a backfill of that day
+    assert client.escalation_due(started, started + timedelta(hours=48))
+    assert not client.escalation_due(None, NOW)  # an instance that does not say when it started
+    with pytest.raises(ValidationError):
+        ClientWorkflows(approval="a", escalate_after_hours=0)
+    with pytest.raises(ValidationError):
+        CampaignReleaseSettings.model_validate({"approval": {"clients": {"x": {"approval": "a", "sla": 1}}}})
+
+
+def test_restrictions_a_client_signs_off() -> None:
+    assert "editorial" in " ".join(rights.sign_off_restrictions(_rights(10)))
+    assert "social_media" in " ".join(rights.sign_off_restrictions(_rights(5)))  # one channel only
+    assert rights.sign_off_restrictions(_rights(2)) == ()  # worldwide, any channel
+    restricted = _rights(2).model_copy(
+        update={"terms": [t.model_copy(update={"restricted_usages": ["no_derivatives"]}) for t in _rights(2).terms]}
+    )
+    assert "no_derivatives" in " ".join(rights.sign_off_restrictions(restricted))
+    a, b = usage_review_key("m", "a-1", ["x", "y"]), usage_review_key("m", "a-1", ["y", "x"])
+    assert a == b != usage_review_key("m", "a-1", ["x"])  # the same restrictions, the same review
+
+
+def test_a_final_deliverable_inherits_every_masters_rights_as_a_derivative() -> None:
+    plan = _plan()
+    both = decide_deliverable({"m-1": _rights(2), "m-2": _rights(1)}, plan, "deliverables-x", "online")
+    assert both.target == "vip:deliverables-x"
+    assert both.regions == ("dach",) and "m-2" in both.refused["emea"]  # the europe-only master decides
+    editorial = decide_deliverable({"m-1": _rights(10)}, plan, "deliverables-x", "online")
+    assert not editorial.allowed and "derivative" in editorial.refused["emea"]
+    assert not decide_deliverable({"m-1": None}, plan, "deliverables-x", "online").allowed
+    assert not decide_deliverable({}, plan, "deliverables-x", "online").allowed  # no master named
+
+
+def test_final_deliverables_are_recognised_by_tag_with_their_masters_and_agency() -> None:
+    settings = DeliverableSettings()
+    deliverable = _asset(
+        tags=["deliverable:final"],
+        master_asset_id="m-1",
+        metadata={"agency": "Bluefin", "master_asset_ids": ["m-2", "m-1"]},
+    )
+    assert settings.is_deliverable(deliverable) and not settings.is_deliverable(_asset(master_asset_id="m-1"))
+    assert settings.masters_of(deliverable) == ["m-1", "m-2"]
+    assert settings.agency_of(deliverable) == "Bluefin" and settings.agency_of(_asset()) is None

@@ -370,6 +370,7 @@ def collect(
                         "; ".join(restrictions),
                         campaign=campaign,
                         asset_version=asset.version,
+                        review_key=usage_review_key(review_model, asset.id, restrictions),
                     )
                     to_approve.append([campaign, asset.id])
             if status is ApprovalStatus.APPROVED:
@@ -389,6 +390,15 @@ def collect(
             else:
                 counts[f"not_released_{status.value}"] += 1
     return {"counts": dict(counts), "approval_batches": batches_of(to_approve, batch_size)}
+
+
+def usage_review_key(model: str, asset_id: str, restrictions: Iterable[str]) -> str:
+    """The business key of a client's usage review: the asset and the restrictions signed off.
+
+    Not the asset version: writing an approval back makes a new version, and the license's
+    restrictions are what the client signs off; a license whose restrictions change is reviewed anew.
+    """
+    return business_key(model, asset_id, _digest(sorted(restrictions))[:12])
 
 
 def _sign_off_needed(run: PipelineRun, asset: Asset, settings: CampaignReleaseSettings) -> tuple[str, ...]:
@@ -428,7 +438,7 @@ def start_approvals(run: PipelineRun, batch: list[list[str]], settings: Campaign
         if reviews.get((campaign, asset_id)) and review_model:
             entry = reviews[(campaign, asset_id)][-1]
             version = entry.get("asset_version", 1)
-            key = business_key(review_model, asset_id, version)
+            key = str(entry.get("review_key") or business_key(review_model, asset_id, version))
             instance, started = start_workflow_once(
                 workflow,
                 run.ledger,
@@ -740,8 +750,8 @@ def _usage_review_refusal(
     ]
     if not needed:
         return None
-    version = (needed[-1].details or {}).get("asset_version", asset.version)
-    record = run.ledger.process(business_key(model, asset.id, version))
+    details = needed[-1].details or {}
+    record = run.ledger.process(str(details.get("review_key") or business_key(model, asset.id, asset.version)))
     if record is not None and record.outcome == "approved":
         return None
     outcome = record.outcome if record is not None and record.outcome else "not signed off"
