@@ -12,11 +12,18 @@ window) is released in this order, each step a plain function over hooks and the
    per business key (:func:`~contentops.pipelines.workflows.start_workflow_once`), in the
    approval model of the campaign's agency client when configuration names one (OWS-7); the
    wait is the deferrable sensor's, then :func:`apply_approvals` writes each outcome back to
-   Smint.io once.
+   Smint.io once. An agency client may also have a usage review model (assets whose license
+   carries restrictions the client signs off; keyed by asset and restrictions, the outcome kept in
+   the ledger for the gate) and an escalation model, started once per business key by
+   :func:`escalate` when the client's approval is still open after its SLA by the run's window.
 4. :func:`gate` — every approved asset passes the rights gate (:mod:`contentops.rights`, on the
    license from the ledger's license index, like the sweep) for each target's channel, each
    region and the release date; regulated Exstream domains also need the compliance criteria
    (EXS-5). Every refusal is recorded with its reasons; what passed is batched per target.
+   Agencies' final deliverables (VIP-7: tagged assets derived from approved masters) are gated
+   by :func:`gate_deliverable` on every master's license as a derivative and go only to their
+   own VIP package (``vip:deliverables-<campaign>``) for publishers, media partners and
+   franchise networks, with the agency on the item.
 5. :func:`deliver` (mapped per target and batch; each makes sure its target's container
    exists first, :func:`ensure_containers`) and :func:`finalize` —
    one VIP distribution package per campaign (items with usage controls, campaign tags,
