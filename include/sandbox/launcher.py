@@ -61,6 +61,7 @@ DEMO_OPTIONS = {
             "compliance_exception": {"outcome": "cleared", "after_seconds": 60},
             "asset_approval": {"outcome": "approved", "after_seconds": 60},
             "client_approval_northwind": {"outcome": "approved", "after_seconds": 60},
+            "client_usage_review_northwind": {"outcome": "approved", "after_seconds": 60},
             "regional_localization_review": {"outcome": "approved", "after_seconds": 60},
             "dam_onboarding": {"outcome": "approved", "after_seconds": 60, "variables": {"categories": ["onboarded"]}},
             "template_review": {"outcome": "approved", "after_seconds": 60},
