@@ -25,17 +25,17 @@ Pure Python: no Airflow, no HTTP, no clock.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from contentops import rights
 from contentops.models.domain import UsageRights, Verdict
+from contentops.origins import Origin, host_address
+from contentops.origins import origin_of as _origin_of
 
 __all__ = [
     "DEFAULT_ALLOWED_CONTENT_TYPES",
@@ -145,18 +145,6 @@ class LocalizedReturn:
     def ref(self) -> str:
         """Unique across sources: ``vip:ret-3``, ``trading_grid:sub-7``."""
         return f"{self.source}:{self.return_id}"
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Scheme, host and effective port of a URL: what "the partner's own host" is compared on."""
-
-    scheme: str
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}"
 
 
 # ---------------------------------------------------------------------------- file name
@@ -271,30 +259,19 @@ def check_content(head: bytes, size: int, declared: str, policy: ReturnPolicy | 
 
 
 def origin_of(url: str) -> Origin | None:
-    """The origin of an absolute http(s) URL, or None if it is not one."""
-    if not url or "\\" in url or any(ord(ch) < 0x21 for ch in url):
+    """The origin of an absolute http(s) URL, or None if it is not one (nor one with a control character or space)."""
+    if not url or any(ord(ch) < 0x21 for ch in url):
         return None
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        return None
-    return Origin(scheme, parts.hostname.lower().rstrip("."), port or (443 if scheme == "https" else 80))
+    return _origin_of(url)
 
 
 def _forbidden_address(host: str) -> str | None:
     """Why a host may never be fetched from, whatever is configured (metadata services, link-local)."""
     if host in _METADATA_HOSTS:
         return "is a cloud metadata service"
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
+    address = host_address(host)
+    if address is None:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
     if address.is_link_local:
         return "is a link-local address (cloud metadata services live there)"
     if address.is_unspecified or address.is_multicast or address.is_reserved:

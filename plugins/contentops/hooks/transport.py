@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import ipaddress
 import logging
 import mimetypes
 import os
@@ -58,6 +57,7 @@ from contentops.hooks.errors import (
     RequestRejectedError,
 )
 from contentops.hooks.ratelimit import RequestPacer
+from contentops.origins import host_address, origin_of
 
 log = logging.getLogger(__name__)
 
@@ -608,8 +608,8 @@ class HttpTransport:
         :class:`~contentops.hooks.errors.DownloadRefusedError` (not retried).
         """
         confined = allowed_origins is not None
-        origins = {_origin(o) for o in allowed_origins or ()} - {None}
-        own_origin = _origin(self.base_url)
+        origins = {origin_of(o) for o in allowed_origins or ()} - {None}
+        own_origin = origin_of(self.base_url)
 
         def refuse(message: str, target: str, *, too_large: bool = False) -> DownloadRefusedError:
             error_class = DownloadTooLargeError if too_large else DownloadRefusedError
@@ -618,11 +618,11 @@ class HttpTransport:
         def open_response() -> tuple[requests.Response, str]:
             target = self.url_for(url)
             for _ in range(max_redirects + 1):
-                origin = _origin(target)
+                origin = origin_of(target)
                 if confined and (origin is None or origin not in origins):
                     raise refuse(f"{_origin_text(target)} is not one of the partner's download origins", target)
-                if confined and _link_local(origin[1]):  # never a metadata service, even if configured
-                    raise refuse(f"{origin[1]} is a link-local address", target)
+                if confined and _link_local(origin.host):  # never a metadata service, even if configured
+                    raise refuse(f"{origin.host} is a link-local address", target)
                 response = self._send(
                     "GET",
                     target,
@@ -762,33 +762,15 @@ def _graphql_error_line(error: dict[str, Any]) -> str:
     return str(error.get("message") or "error") + (f" ({', '.join(where)})" if where else "")
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, effective port) of an absolute http(s) URL; None for anything else."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password or "\\" in url:
-        return None
-    return scheme, parts.hostname.lower().rstrip("."), port or (443 if scheme == "https" else 80)
-
-
 def _link_local(host: str) -> bool:
     """Link-local addresses (where cloud metadata services answer) are never a download source."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_link_local
+    address = host_address(host)
+    return address is not None and address.is_link_local
 
 
 def _origin_text(url: str) -> str:
-    origin = _origin(url)
-    return f"{origin[0]}://{origin[1]}:{origin[2]}" if origin else "a URL that is not plain http(s)"
+    origin = origin_of(url)
+    return str(origin) if origin else "a URL that is not plain http(s)"
 
 
 def _int_or_none(value: str | None) -> int | None:
