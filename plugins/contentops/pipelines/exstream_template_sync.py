@@ -30,7 +30,7 @@ from contentops.hooks.errors import ConflictError, NotFoundError, RequestRejecte
 from contentops.ledger import Action, DeliveryRecord
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.pipelines.runtime import PipelineRun
-from contentops.pipelines.workflows import business_key, start_workflow_once
+from contentops.pipelines.workflows import apply_ended_processes, business_key, start_workflow_once
 
 TEMPLATE_REVIEW = "template_review"
 BATCH_SIZE = 25
@@ -80,19 +80,7 @@ def _asset_of_resource(run: PipelineRun, domain: str, resource_id: str) -> Deliv
 # -- review outcomes (EXS-8, second half) ----------------------------------------------------------
 def apply_review_outcomes(run: PipelineRun) -> dict[str, int]:
     """Reviews started by earlier runs that have ended: the resources are approved or rejected."""
-    counts: Counter[str] = Counter()
-    if run.dry_run:
-        return dict(counts)
-    workflow = run.hook("workflow")
-    for record in run.ledger.open_processes(TEMPLATE_REVIEW):
-        if not record.instance_id:
-            continue  # still being started by another run
-        instance = workflow.get_instance(record.instance_id)
-        if not instance.ended:
-            counts["reviews_pending"] += 1
-            continue
-        counts.update(_apply_review(run, record, instance))
-    return dict(counts)
+    return apply_ended_processes(run, TEMPLATE_REVIEW, _apply_review)
 
 
 def _apply_review(run: PipelineRun, record: Any, instance: Any) -> Counter[str]:

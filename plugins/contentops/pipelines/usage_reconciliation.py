@@ -40,7 +40,7 @@ from contentops.ledger import Action
 from contentops.models.domain import UsageRights, UsageThresholds, UsageVolume
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.runtime import PipelineRun
-from contentops.pipelines.workflows import business_key, start_workflow_once
+from contentops.pipelines.workflows import apply_ended_processes, business_key, start_workflow_once
 
 COMPLIANCE_REVIEW = "compliance_review"
 BATCH_SIZE = 50
@@ -266,19 +266,7 @@ def apply_review_outcomes(run: PipelineRun) -> dict[str, int]:
     """Compliance reviews started by earlier runs that have ended since: each outcome is written
     back to its Smint.io asset, once per business key (the ledger's process record turns
     ``applied``, so later runs leave it alone)."""
-    counts: Counter[str] = Counter()
-    if run.dry_run:
-        return dict(counts)
-    workflow = run.hook("workflow")
-    for record in run.ledger.open_processes(COMPLIANCE_REVIEW):
-        if not record.instance_id:
-            continue  # still being started by another run
-        instance = workflow.get_instance(record.instance_id)
-        if not instance.ended:
-            counts["reviews_pending"] += 1
-            continue
-        counts.update(_apply_review(run, record, instance))
-    return dict(counts)
+    return apply_ended_processes(run, COMPLIANCE_REVIEW, _apply_review)
 
 
 def _reviewer_comment(run: PipelineRun, instance: Any, variables: dict[str, Any], outcome: str) -> str:

@@ -9,11 +9,16 @@ second one). Waiting for the instance to end is the deferrable sensor's job
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
-from contentops.ledger import Ledger
+from contentops.ledger import Ledger, ProcessRecord
 from contentops.models.opentext_workflow import WorkflowInstance
+
+if TYPE_CHECKING:
+    from contentops.pipelines.runtime import PipelineRun
 
 
 class WorkflowStartInProgress(RuntimeError):
@@ -54,3 +59,30 @@ def start_workflow_once(
     )
     ledger.update_process(key, instance_id=instance.id, status=instance.state)
     return instance, started
+
+
+def apply_ended_processes(
+    run: PipelineRun,
+    definition_key: str,
+    apply: Callable[[PipelineRun, ProcessRecord, WorkflowInstance], Mapping[str, int]],
+) -> dict[str, int]:
+    """Hand every process of ``definition_key`` that the ledger still has open and whose instance
+    has ended to ``apply``; those still running are counted ``reviews_pending`` for a later run.
+
+    ``apply`` writes the outcome back and marks the process ``applied`` in the ledger, which is what
+    keeps a later run from applying it again. A process without an instance is still being started
+    by another run and is left alone. A dry run applies nothing.
+    """
+    counts: Counter[str] = Counter()
+    if run.dry_run:
+        return dict(counts)
+    workflow = run.hook("workflow")
+    for record in run.ledger.open_processes(definition_key):
+        if not record.instance_id:
+            continue  # still being started by another run
+        instance = workflow.get_instance(record.instance_id)
+        if not instance.ended:
+            counts["reviews_pending"] += 1
+            continue
+        counts.update(apply(run, record, instance))
+    return dict(counts)
