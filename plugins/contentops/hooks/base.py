@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from airflow.sdk import BaseHook, Connection
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
 from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
@@ -37,6 +37,31 @@ def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
         parts.append(f"{location}: {error.get('msg')}")
     more = len(exc.errors()) - limit
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_or_hand_over(model: type[M], raw: Any, what: str, on_invalid: OnInvalid | None) -> M | None:
+    """``raw`` as ``model``; if it fails validation it goes to ``on_invalid`` as
+    ``("invalid <what>: <errors>", raw)`` and None is returned, so one bad partner record is
+    quarantined instead of stopping a listing. Without a callback the ValidationError propagates."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        if on_invalid is None:
+            raise
+        on_invalid(f"invalid {what}: {describe_validation_error(exc)}", raw)
+        return None
+
+
+def iter_validated(items: Iterable[Any], model: type[M], what: str, on_invalid: OnInvalid | None) -> Iterator[M]:
+    """Each of ``items`` as ``model``, the invalid ones handed to ``on_invalid`` (see
+    :func:`validate_or_hand_over`) and skipped."""
+    for raw in items:
+        record = validate_or_hand_over(model, raw, what, on_invalid)
+        if record is not None:
+            yield record
 
 
 log = logging.getLogger(__name__)

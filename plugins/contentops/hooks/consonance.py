@@ -41,7 +41,7 @@ with the plan's idempotency key (or another stable reference of ours) as ``refer
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -347,6 +347,13 @@ class ConsonanceHook(PartnerHook):
                 log.warning("consonance: skipped %s", reason)
             return None
 
+    def _each_valid(self, model: type[M], raws: Iterable[Any], kind: str, on_invalid: OnInvalid | None) -> Iterator[M]:
+        """The records that validate as ``model``; the others went to ``on_invalid`` (see :meth:`_validated`)."""
+        for raw in raws:
+            record = self._validated(model, raw, kind, on_invalid)
+            if record is not None:
+                yield record
+
     def _rest_products(self, params: dict[str, Any], page_size: int, on_invalid: OnInvalid | None) -> Iterator[Product]:
         def items(page: Any) -> list[Any]:
             try:
@@ -356,16 +363,15 @@ class ConsonanceHook(PartnerHook):
                     f"not a REST v4 product page: {describe_validation_error(exc)}", system=self.system
                 ) from None
 
-        for raw in self.rest_transport.iter_page_numbers(
+        raws = self.rest_transport.iter_page_numbers(
             self.path("products"),
             items=items,
             per_page=page_size,
             total_pages=lambda page: page.get("total_pages"),
             params=params,
-        ):
-            product = self._validated(RestProduct, raw, "product", on_invalid)
-            if product is not None:
-                yield product.to_product()
+        )
+        for product in self._each_valid(RestProduct, raws, "product", on_invalid):
+            yield product.to_product()
 
     def query(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run an ad-hoc GraphQL *query* (not a mutation) and return its ``data``.
@@ -382,10 +388,7 @@ class ConsonanceHook(PartnerHook):
         """Works (with contributors, BISAC subjects, series, resources and products) changed at or
         after ``since`` — the incremental feed of a title metadata push. GraphQL only."""
         nodes = self._connection_nodes("WorksChangedSince", "worksConnection", {"since": since.isoformat()}, page_size)
-        for raw in nodes:
-            work = self._validated(Work, raw, "work", on_invalid)
-            if work is not None:
-                yield work
+        yield from self._each_valid(Work, nodes, "work", on_invalid)
 
     def iter_products_changed_since(
         self, since: datetime, *, page_size: int = 50, on_invalid: OnInvalid | None = None
@@ -398,10 +401,7 @@ class ConsonanceHook(PartnerHook):
         nodes = self._connection_nodes(
             "ProductsChangedSince", "productsConnection", {"since": since.isoformat()}, page_size
         )
-        for raw in nodes:
-            product = self._validated(Product, raw, "product", on_invalid)
-            if product is not None:
-                yield product
+        yield from self._each_valid(Product, nodes, "product", on_invalid)
 
     def iter_titles_approaching_publication(
         self, as_of: date, within_days: int, *, page_size: int = 50, on_invalid: OnInvalid | None = None
@@ -419,10 +419,7 @@ class ConsonanceHook(PartnerHook):
         nodes = self._connection_nodes(
             "ProductsPublishing", "productsConnection", {"from": start, "to": end}, page_size
         )
-        for raw in nodes:
-            product = self._validated(Product, raw, "product", on_invalid)
-            if product is not None:
-                yield product
+        yield from self._each_valid(Product, nodes, "product", on_invalid)
 
     def iter_lifecycle_events(
         self,
@@ -442,10 +439,8 @@ class ConsonanceHook(PartnerHook):
             "kinds": [LifecycleEventKind(k).value for k in kinds] if kinds else None,
         }
         wanted = set(variables["kinds"] or [k.value for k in LifecycleEventKind])
-        for raw in self._connection_nodes("LifecycleEvents", "worksConnection", variables, page_size):
-            work = self._validated(Work, raw, "work", on_invalid)
-            if work is None:
-                continue
+        nodes = self._connection_nodes("LifecycleEvents", "worksConnection", variables, page_size)
+        for work in self._each_valid(Work, nodes, "work", on_invalid):
             for event in sorted(work.lifecycle_events, key=lambda e: e.event_date):
                 if (
                     event.kind.value in wanted

@@ -91,13 +91,7 @@ class ExstreamHook(PartnerHook):
     ) -> Iterator[Resource]:
         # repeated keys (filter.types=a&filter.types=b): requests sends a list value that way
         params = {"filter.types": types or [], "filter.states": states or []}
-        for item in self.transport.iter_offset(
-            self.path("resources", domain=domain),
-            items=lambda p: p["data"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p["page"]["totalElements"],
-        ):
+        for item in self._iter_data(self.path("resources", domain=domain), params, page_size):
             yield Resource.model_validate(item)
 
     def upload_image(
@@ -148,15 +142,7 @@ class ExstreamHook(PartnerHook):
         return dict(self.transport.json("GET", self.path(name)))
 
     def list_domains(self, *, page_size: int = 50) -> list[Domain]:
-        return [
-            Domain.model_validate(item)
-            for item in self.transport.iter_offset(
-                self.path("domains"),
-                items=lambda p: p["data"],
-                page_size=page_size,
-                total=lambda p: p["page"]["totalElements"],
-            )
-        ]
+        return [Domain.model_validate(item) for item in self._iter_data(self.path("domains"), None, page_size)]
 
     def get_resource(self, domain: str, resource_id: str) -> Resource:
         body = self.transport.json("GET", self.path("resource", domain=domain, resource_id=resource_id))
@@ -194,13 +180,7 @@ class ExstreamHook(PartnerHook):
     ) -> Iterator[Link]:
         """What ``subject_id`` uses (e.g. the images of a communication)."""
         params = {"linkSubjectId": subject_id, "linkDepth": depth, "filter.types": types or []}
-        for item in self.transport.iter_offset(
-            self.path("links", domain=domain),
-            items=lambda p: p["data"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p["page"]["totalElements"],
-        ):
+        for item in self._iter_data(self.path("links", domain=domain), params, page_size):
             yield Link.model_validate(item)
 
     def iter_users_of(
@@ -220,13 +200,7 @@ class ExstreamHook(PartnerHook):
             "rfilter.types": types or [],
             "rfilter.states": states or [],
         }
-        for item in self.transport.iter_offset(
-            self.path("linked_resources", domain=domain),
-            items=lambda p: p["data"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p["page"]["totalElements"],
-        ):
+        for item in self._iter_data(self.path("linked_resources", domain=domain), params, page_size):
             yield Resource.model_validate(item)
 
     # -- orchestration ----------------------------------------------------------------------------
@@ -332,13 +306,7 @@ class ExstreamHook(PartnerHook):
         params = {"filter.since": since.isoformat()}
         if until is not None:
             params["filter.until"] = until.isoformat()
-        for item in self.transport.iter_offset(
-            path,
-            items=lambda p: p["data"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p["page"]["totalElements"],
-        ):
+        for item in self._iter_data(path, params, page_size):
             try:
                 yield model.model_validate(item)
             except ValidationError as exc:
@@ -346,3 +314,13 @@ class ExstreamHook(PartnerHook):
                 if on_invalid is None:
                     raise MalformedResponseError(reason, system=self.system) from None
                 on_invalid(reason, item)
+
+    def _iter_data(self, path: str, params: dict[str, Any] | None, page_size: int) -> Iterator[Any]:
+        """The raw ``data`` items of an Exstream list endpoint (offset paging, ``page.totalElements``)."""
+        return self.transport.iter_offset(
+            path,
+            items=lambda p: p["data"],
+            page_size=page_size,
+            params=params,
+            total=lambda p: p["page"]["totalElements"],
+        )

@@ -20,10 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from pydantic import ValidationError
-
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
-from contentops.hooks.base import OnInvalid, PartnerHook, describe_validation_error
+from contentops.hooks.base import OnInvalid, PartnerHook, iter_validated, validate_or_hand_over
 from contentops.hooks.errors import InvalidConnectionError
 from contentops.hooks.trading_grid_submissions import SUBMISSION_PATHS, PartnerSubmissionsMixin
 from contentops.models.trading_grid import (
@@ -236,31 +234,20 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
             params["status"] = [str(getattr(s, "value", s)) for s in statuses]
         if types:
             params["type"] = [str(getattr(t, "value", t)) for t in types]
-        for item in self.transport.iter_offset(
+        pages = self.transport.iter_offset(
             self.path("cases"),
             items=lambda p: p["cases"],
             page_size=page_size,
             params=params,
             total=lambda p: p.get("totalCount"),
-        ):
-            try:
-                yield PartnerCase.model_validate(item)
-            except ValidationError as exc:
-                if on_invalid is None:
-                    raise
-                on_invalid(f"invalid Trading Grid case: {describe_validation_error(exc)}", item)
+        )
+        yield from iter_validated(pages, PartnerCase, "Trading Grid case", on_invalid)
 
     def get_case(self, case_id: str, *, on_invalid: OnInvalid | None = None) -> PartnerCase | None:
         """One case; if it fails validation it goes to ``on_invalid`` and ``None`` is returned
         (without a callback it raises)."""
         raw = self.transport.json("GET", self.path("case", case_id=case_id))
-        try:
-            return PartnerCase.model_validate(raw)
-        except ValidationError as exc:
-            if on_invalid is None:
-                raise
-            on_invalid(f"invalid Trading Grid case: {describe_validation_error(exc)}", raw)
-            return None
+        return validate_or_hand_over(PartnerCase, raw, "Trading Grid case", on_invalid)
 
     def set_case_status(self, case_id: str, status: CaseStatus | str, reason: str | None = None) -> PartnerCase:
         """Move a case on; setting the status it already has changes nothing (PUT)."""

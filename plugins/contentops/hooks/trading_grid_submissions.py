@@ -15,9 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from contentops.hooks.base import OnInvalid, describe_validation_error
+from contentops.hooks.base import OnInvalid, iter_validated
 from contentops.models.trading_grid_submissions import PartnerSubmission, SubmissionReply
 
 SUBMISSION_PATHS: dict[str, str] = {
@@ -37,19 +35,14 @@ class PartnerSubmissionsMixin:
     ) -> Iterator[PartnerSubmission]:
         """Submissions received after ``since``; one that fails validation goes to ``on_invalid``."""
         params = {"since": since.isoformat()} if since else None
-        for item in self.transport.iter_offset(
+        pages = self.transport.iter_offset(
             self.path("submissions"),
             items=lambda p: p["submissions"],
             page_size=page_size,
             params=params,
             total=lambda p: p.get("totalCount"),
-        ):
-            try:
-                yield PartnerSubmission.model_validate(item)
-            except ValidationError as exc:
-                if on_invalid is None:
-                    raise
-                on_invalid(f"invalid Trading Grid submission: {describe_validation_error(exc)}", item)
+        )
+        yield from iter_validated(pages, PartnerSubmission, "Trading Grid submission", on_invalid)
 
     def reply_to_submission(
         self,

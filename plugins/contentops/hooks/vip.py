@@ -19,9 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from pydantic import ValidationError
-
-from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
+from contentops.hooks.base import OnInvalid, RefreshTokenHook, iter_validated
 from contentops.hooks.transport import DownloadResult
 from contentops.models.vip import CatalogEntry, DistributionPackage, PackageItem, Recipient, Return, UsageControls
 
@@ -161,20 +159,7 @@ class VipHook(RefreshTokenHook):
         self, since: datetime | None = None, *, page_size: int = 50, on_invalid: OnInvalid | None = None
     ) -> Iterator[Return]:
         params = {"since": since.isoformat()} if since else None
-        for item in self.transport.iter_offset(
-            self.path("returns"),
-            items=lambda p: p["items"],
-            page_size=page_size,
-            count_param="limit",
-            params=params,
-            total=lambda p: p.get("total"),
-        ):
-            try:
-                yield Return.model_validate(item)
-            except ValidationError as exc:
-                if on_invalid is None:
-                    raise
-                on_invalid(f"invalid VIP return: {describe_validation_error(exc)}", item)
+        yield from iter_validated(self._iter_items("returns", params, page_size), Return, "VIP return", on_invalid)
 
     def set_return_status(self, return_id: str, status: str, reason: str | None = None) -> Return:
         return Return.model_validate(
@@ -205,20 +190,20 @@ class VipHook(RefreshTokenHook):
             params["changed_before"] = changed_before.isoformat()
         if kind is not None:
             params["kind"] = kind
-        for item in self.transport.iter_offset(
-            self.path("catalog"),
+        yield from iter_validated(
+            self._iter_items("catalog", params, page_size), CatalogEntry, "VIP catalogue entry", on_invalid
+        )
+
+    def _iter_items(self, path: str, params: dict[str, Any] | None, page_size: int) -> Iterator[Any]:
+        """The raw ``items`` of a VIP list endpoint (offset paging with ``limit``), page after page."""
+        return self.transport.iter_offset(
+            self.path(path),
             items=lambda p: p["items"],
             page_size=page_size,
             count_param="limit",
             params=params,
             total=lambda p: p.get("total"),
-        ):
-            try:
-                yield CatalogEntry.model_validate(item)
-            except ValidationError as exc:
-                if on_invalid is None:
-                    raise
-                on_invalid(f"invalid VIP catalogue entry: {describe_validation_error(exc)}", item)
+        )
 
     def get_catalog_entry(self, entry_id: str) -> CatalogEntry:
         return CatalogEntry.model_validate(self.transport.json("GET", self.path("catalog_entry", entry_id=entry_id)))
