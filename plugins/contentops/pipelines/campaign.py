@@ -418,7 +418,8 @@ def _sign_off_needed(run: PipelineRun, asset: Asset, settings: CampaignReleaseSe
                 usage = usage_rights(run, smintio.get_asset(master))
             except NotFoundError:
                 continue  # the gate refuses it with the reason
-            found.extend(f"master {master}: {r}" for r in rights.sign_off_restrictions(usage) if usage is not None)
+            if usage is not None:
+                found.extend(f"master {master}: {r}" for r in rights.sign_off_restrictions(usage))
         return tuple(found)
     usage = usage_rights(run, asset)
     return rights.sign_off_restrictions(usage) if usage is not None else ()
