@@ -15,58 +15,30 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
+from _sandbox import free_port, start_sandbox_process
 
 from contentops.hooks.base import RefreshTokenStore
 from contentops.hooks.smintio import SmintioHook
 from contentops_sandbox.connections import smintio_connection
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["free_port", "start_sandbox"]
 
 
 def start_sandbox(port: int, transactions: int, rate_limit: float, state: Path) -> subprocess.Popen[bytes]:
-    options = json.dumps({"smintio": {"generated_transactions": transactions, "seeded_transactions": 0}})
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "contentops_sandbox",
-            "--only",
-            "smintio",
-            "--port",
-            str(port),
-            "--rate-limit",
-            str(rate_limit),
-            "--rate-burst",
-            str(max(1, int(rate_limit // 5))),
-            "--state-dir",
-            str(state),
-            "--options",
-            options,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    """The Smint.io sandbox in generator mode (N synthetic transactions) under a request ceiling."""
+    return start_sandbox_process(
+        "smintio",
+        port,
+        state,
+        options={"smintio": {"generated_transactions": transactions, "seeded_transactions": 0}},
+        args=("--rate-limit", str(rate_limit), "--rate-burst", str(max(1, int(rate_limit // 5)))),
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1).ok:
-                return process
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("sandbox did not start")
 
 
 def main() -> None:

@@ -16,42 +16,18 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from _sandbox import free_port, start_sandbox_process
 
 
 def start_sandbox(name: str, port: int, state: Path) -> subprocess.Popen[bytes]:
-    options = json.dumps({"smintio": {"seeded_transactions": 24}})
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "contentops_sandbox", "--only", name, "--port", str(port)),
-            *("--state-dir", str(state / name), "--options", options),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1).ok:
-                return process
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"{name} sandbox did not start")
+    return start_sandbox_process(name, port, state / name, options={"smintio": {"seeded_transactions": 24}})
 
 
 def api_requests(url: str) -> int:
