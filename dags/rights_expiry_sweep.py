@@ -24,11 +24,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.assets import RIGHTS_CHANGES
 from contentops.sensors.workflow import WorkflowInstanceSensor
-
-RIGHTS_CHANGES = Asset("contentops://rights-changes")
 
 
 @dag(

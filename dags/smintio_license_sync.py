@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, DeltaDataIntervalTimetable, Param, dag, task
+from airflow.sdk import DeltaDataIntervalTimetable, Param, dag, task
 
-LICENSES = Asset("contentops://smintio/licenses")
+from contentops.assets import SMINTIO_LICENSES as LICENSES
 
 
 @dag(

@@ -1,7 +1,9 @@
 """
 ### Title metadata push
 
-Hourly, on its data interval, between **Consonance** (titles) and **Smint.io** (assets):
+Hourly, on its data interval, between **Consonance** (titles) and **Smint.io** (assets) — and
+also as soon as the rights expiry sweep emits `contentops://rights-changes`, so the usage-rights
+summary on the titles follows a renewal or a takedown at once (such a run looks back an hour):
 
 - **Consonance → Smint.io** (CON-4, CON-7): titles changed in the interval, and titles whose
   publication is within `lead_days` of the interval's end, push title, subtitle, contributors,
@@ -36,12 +38,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, task
+
+from contentops.assets import RIGHTS_CHANGES
 
 
 @dag(
     dag_id="title_metadata_push",
-    schedule=CronDataIntervalTimetable("15 * * * *", timezone="UTC"),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronDataIntervalTimetable("15 * * * *", timezone="UTC"), assets=[RIGHTS_CHANGES]
+    ),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

@@ -7,9 +7,9 @@
   every day.
 - The same backfill again (``--reprocess-behavior completed``) starts no second workflow and
   writes nothing twice (workflow instances, Smint.io writes and the ledger unchanged).
-- The sweep emits ``contentops://rights-changes``; a DAG scheduled on that Asset runs after it.
-  No project DAG consumes that Asset yet, so the consumer is the test DAG
-  ``tests/e2e/dags/rights_changes_listener.py``.
+- The sweep emits ``contentops://rights-changes``; ``title_metadata_push``, scheduled on that
+  Asset as well as hourly, runs after it (an asset-triggered run whose upstream event names the
+  sweep's run) and succeeds.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from deploy.airflow_stack import AirflowApi, DemoStack, failed_tasks
+from deploy.airflow_stack import TERMINAL, AirflowApi, DemoStack, failed_tasks
 
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import seed
@@ -31,7 +30,7 @@ from contentops_sandbox.smintio import seed
 pytestmark = [pytest.mark.e2e, pytest.mark.deploy]
 
 DAG_ID = "rights_expiry_sweep"
-LISTENER = "rights_changes_listener"
+LISTENER = "title_metadata_push"  # scheduled on contentops://rights-changes
 HORIZON = 10
 EXPIRING_ASSET, EXPIRING_LICENSE = "asset-spring-01", 0  # license 0 ends 7 days after the seed
 EXPIRED_ASSET = "asset-spring-04"  # license 3 ended 10 days before the seed
@@ -51,11 +50,7 @@ OPTIONS = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
-    stack = DemoStack(
-        tmp_path_factory.mktemp("backfill") / "var",
-        options=OPTIONS,
-        dags=[Path(__file__).resolve().parent / "dags"],
-    ).start()
+    stack = DemoStack(tmp_path_factory.mktemp("backfill") / "var", options=OPTIONS).start()
     try:
         yield stack
     finally:
@@ -185,17 +180,15 @@ def test_a_dag_scheduled_on_the_sweeps_asset_runs_after_it_emits(api: AirflowApi
     deadline = time.monotonic() + 300
     runs: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        runs = [r for r in api.runs(LISTENER) if r["state"] == "success"]
+        runs = [r for r in api.runs(LISTENER) if r["run_type"] == "asset_triggered" and r["state"] in TERMINAL]
         if runs:
             break
         time.sleep(3.0)
     assert runs, f"{LISTENER} did not run after the sweep emitted contentops://rights-changes"
     run = runs[0]
-    assert run["run_type"] == "asset_triggered"
-    entry = api.request(
-        "GET", f"dags/{LISTENER}/dagRuns/{run['dag_run_id']}/taskInstances/triggered_by/xcomEntries/return_value"
-    )
-    value = entry["value"] if isinstance(entry["value"], dict) else json.loads(entry["value"])
-    assert value["events"] >= 1 and value["source_dags"] == [DAG_ID]
+    assert run["state"] == "success", failed_tasks(api, LISTENER, run["dag_run_id"])
+    events = api.request("GET", f"dags/{LISTENER}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents")["asset_events"]
+    assert events and {e["uri"] for e in events} == {"contentops://rights-changes"}
+    assert {e["source_dag_id"] for e in events} == {DAG_ID}
     sweep_runs = {r["dag_run_id"] for r in api.runs(DAG_ID)}
-    assert set(value["source_runs"]) <= sweep_runs
+    assert {e["source_run_id"] for e in events} <= sweep_runs

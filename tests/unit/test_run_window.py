@@ -41,3 +41,17 @@ def test_window_rejects_naive_and_reversed_bounds() -> None:
         RunWindow(DAY, DAY - timedelta(seconds=1))
     assert RunWindow(DAY, DAY + timedelta(hours=1)).contains(DAY)
     assert not RunWindow(DAY, DAY + timedelta(hours=1)).contains(DAY + timedelta(hours=1))
+
+
+def test_a_run_started_by_asset_events_looks_back_from_when_it_started() -> None:
+    """Its data interval only spans the triggering events; what led to them came before."""
+    run = SimpleNamespace(run_after=DAY, run_type="asset_triggered")
+    first_event, last_event = DAY - timedelta(minutes=30), DAY - timedelta(minutes=5)
+    window = run_window(
+        {"data_interval_start": first_event, "data_interval_end": last_event, "dag_run": run},
+        default_span=timedelta(hours=6),
+    )
+    assert window == RunWindow(DAY - timedelta(hours=6), DAY)
+    scheduled = SimpleNamespace(run_after=DAY, run_type="scheduled")
+    window = run_window({"data_interval_start": first_event, "data_interval_end": last_event, "dag_run": scheduled})
+    assert window == RunWindow(first_event, last_event)

@@ -45,23 +45,35 @@ def _as_datetime(value: Any) -> datetime | None:
     return datetime.fromtimestamp(moment.timestamp(), UTC)
 
 
+def _asset_triggered(dag_run: Any) -> bool:
+    run_type = getattr(dag_run, "run_type", None)
+    return getattr(run_type, "value", run_type) == "asset_triggered"
+
+
 def run_window(context: Mapping[str, Any], *, default_span: timedelta = timedelta(days=1)) -> RunWindow:
     """The window of the running task's DAG run.
 
     Order of preference: an explicit ``as_of`` Param (end of the window, for manual runs
     from the UI form), the data interval when it is not empty, then the run's
     ``run_after`` / logical date with ``default_span`` before it.
+
+    A run started by an Asset event ignores its data interval: Airflow spans it between the
+    first and the last triggering event, and the changes that led to the first event lie
+    before it. Such a run looks back ``default_span`` from when it was started.
     """
     params = context.get("params") or {}
     as_of = _as_datetime(params.get("as_of"))
     if as_of is not None:
         return RunWindow(as_of - default_span, as_of)
+    dag_run = context.get("dag_run")
     start = _as_datetime(context.get("data_interval_start"))
     end = _as_datetime(context.get("data_interval_end"))
-    if start is not None and end is not None and start < end:
+    run_after = _as_datetime(getattr(dag_run, "run_after", None))
+    if _asset_triggered(dag_run):
+        end = None
+    elif start is not None and end is not None and start < end:
         return RunWindow(start, end)
-    dag_run = context.get("dag_run")
-    anchor = end or _as_datetime(getattr(dag_run, "run_after", None)) or _as_datetime(context.get("logical_date"))
+    anchor = end or run_after or _as_datetime(context.get("logical_date"))
     if anchor is None:
         anchor = datetime.now(UTC)
     return RunWindow(anchor - default_span, anchor)
