@@ -7,7 +7,6 @@ and in the ledger.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import smintio_connection, trading_grid_connection
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +23,11 @@ DACH_LOGO = "asset-logo-03"  # its license covers Europe; the other logos are ex
 
 
 @pytest.fixture
-def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    smintio = sandbox("smintio", options={"seeded_transactions": 120})
-    grid = sandbox("trading_grid")
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    for conn_id, conn in (
-        ("SMINTIO_DEFAULT", smintio_connection(smintio.url, backoff_max=0.05)),
-        ("OPENTEXT_TRADING_GRID_DEFAULT", trading_grid_connection(grid.url, backoff_max=0.05)),
-        ("CONTENTOPS_LEDGER", {"conn_type": "contentops_ledger", "extra": {"url": ledger_url}}),
-    ):
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id}", json.dumps(conn))
+def env(
+    connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
+    smintio = connect("smintio", options={"seeded_transactions": 120})
+    grid = connect("trading_grid")
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()

@@ -9,7 +9,6 @@ approval status, tags and metadata in the Smint.io sandbox, deliveries and quara
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,6 @@ import pytest
 from contentops.hooks.errors import ConflictError
 from contentops.hooks.exstream import ExstreamHook
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import exstream_connection, opentext_workflow_connection, smintio_connection
 from contentops_sandbox.smintio import images
 
 pytestmark = pytest.mark.e2e
@@ -37,24 +35,14 @@ def _file(asset_id: str, version: int) -> bytes:
 
 
 @pytest.fixture
-def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    smintio = sandbox("smintio", options={"seeded_transactions": 24})
-    exstream = sandbox("exstream")
-    workflow = sandbox("workflow")
+def env(
+    connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
+    smintio = connect("smintio", options={"seeded_transactions": 24})
+    exstream = connect("exstream")
+    workflow = connect("workflow")
     workflow.admin(
         "PUT", "workflow/auto-complete", json={"template_review": {"outcome": "approved", "after_seconds": 0}}
-    )
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_OPENTEXT_EXSTREAM_DEFAULT", json.dumps(exstream_connection(exstream.url, backoff_max=0.05))
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT",
-        json.dumps(opentext_workflow_connection(workflow.url, backoff_max=0.05)),
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
     )
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)

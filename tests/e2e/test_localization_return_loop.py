@@ -11,7 +11,6 @@ must never see a request.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,13 +22,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import (
-    exstream_connection,
-    opentext_workflow_connection,
-    smintio_connection,
-    trading_grid_connection,
-    vip_connection,
-)
 from contentops_sandbox.core import SandboxServer
 from contentops_sandbox.smintio import images, seed
 
@@ -64,25 +56,19 @@ def elsewhere() -> Iterator[dict[str, Any]]:
 
 @pytest.fixture
 def env(
-    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, elsewhere: dict[str, Any]
+    connect: Callable[..., Any],
+    ledger_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    elsewhere: dict[str, Any],
 ) -> dict[str, Any]:
-    smintio = sandbox("smintio", options={"seeded_transactions": SEEDED})
+    smintio = connect("smintio", options={"seeded_transactions": SEEDED})
     smintio.admin("POST", f"smintio/lpt/{seed.stable_uuid('lpt', 9)}", json={"allowed_languages": ["language_german"]})
     smintio.admin("POST", f"smintio/lpt/{seed.stable_uuid('lpt', 7)}", json={"restricted_usages": ["no_derivatives"]})
-    vip = sandbox("vip")
-    grid = sandbox("trading_grid")
-    workflow = sandbox("workflow")
-    exstream = sandbox("exstream")
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    for conn_id, conn in {
-        "SMINTIO_DEFAULT": smintio_connection(smintio.url, backoff_max=0.05),
-        "VIP_DEFAULT": vip_connection(vip.url, backoff_max=0.05),
-        "OPENTEXT_TRADING_GRID_DEFAULT": trading_grid_connection(grid.url, backoff_max=0.05),
-        "OPENTEXT_WORKFLOW_DEFAULT": opentext_workflow_connection(workflow.url, backoff_max=0.05),
-        "OPENTEXT_EXSTREAM_DEFAULT": exstream_connection(exstream.url, backoff_max=0.05),
-        "CONTENTOPS_LEDGER": {"conn_type": "contentops_ledger", "extra": {"url": ledger_url}},
-    }.items():
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id}", json.dumps(conn))
+    vip = connect("vip")
+    grid = connect("trading_grid")
+    workflow = connect("workflow")
+    exstream = connect("exstream")
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import opentext_workflow_connection, smintio_connection, trading_grid_connection
+from contentops_sandbox.connections import smintio_connection
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,11 @@ CHOSEN_BY_REVIEWERS = "asset-summer-02"  # worldwide, any channel
 
 
 @pytest.fixture
-def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    smintio = sandbox("smintio", options={"seeded_transactions": 120})
-    workflow = sandbox("workflow")
+def env(
+    connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
+    smintio = connect("smintio", options={"seeded_transactions": 120})
+    workflow = connect("workflow")
     workflow.admin(
         "PUT",
         "workflow/auto-complete",
@@ -42,15 +44,7 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
             }
         },
     )
-    grid = sandbox("trading_grid")
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    for conn_id, conn in (
-        ("SMINTIO_DEFAULT", smintio_connection(smintio.url, backoff_max=0.05)),
-        ("OPENTEXT_WORKFLOW_DEFAULT", opentext_workflow_connection(workflow.url, backoff_max=0.05)),
-        ("OPENTEXT_TRADING_GRID_DEFAULT", trading_grid_connection(grid.url, backoff_max=0.05)),
-        ("CONTENTOPS_LEDGER", {"conn_type": "contentops_ledger", "extra": {"url": ledger_url}}),
-    ):
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id}", json.dumps(conn))
+    grid = connect("trading_grid")
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()

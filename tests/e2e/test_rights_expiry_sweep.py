@@ -6,7 +6,6 @@ on the assets in the Smint.io sandbox, business keys and audit rows in the ledge
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,14 +14,6 @@ from typing import Any
 import pytest
 
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import (
-    consonance_connection,
-    exstream_connection,
-    opentext_workflow_connection,
-    smintio_connection,
-    trading_grid_connection,
-    vip_connection,
-)
 from contentops_sandbox.consonance import seed as consonance_seed
 from contentops_sandbox.smintio import seed
 
@@ -43,9 +34,11 @@ SECOND_TITLE = consonance_seed.work_id(20)
 
 
 @pytest.fixture
-def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    smintio = sandbox("smintio", options={"seeded_transactions": SEEDED})
-    workflow = sandbox("workflow")
+def env(
+    connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
+    smintio = connect("smintio", options={"seeded_transactions": SEEDED})
+    workflow = connect("workflow")
     workflow.admin(
         "PUT",
         "workflow/auto-complete",
@@ -60,26 +53,13 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
         },
     )
     smintio.admin("POST", f"smintio/lpt/{seed.stable_uuid('lpt', 5)}", json={"license_terms": []})
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT",
-        json.dumps(opentext_workflow_connection(workflow.url, backoff_max=0.05)),
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
-    )
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
-    vip = sandbox("vip")
-    monkeypatch.setenv("AIRFLOW_CONN_VIP_DEFAULT", json.dumps(vip_connection(vip.url, backoff_max=0.05)))
+    vip = connect("vip")
     ledger = Ledger(ledger_url)
     ledger.migrate()
     for asset_id in (EXPIRED_ASSET, EXPIRING_ASSET):
         _given_delivered_to_vip(vip, ledger, asset_id)
-    grid = sandbox("trading_grid")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_OPENTEXT_TRADING_GRID_DEFAULT", json.dumps(trading_grid_connection(grid.url, backoff_max=0.05))
-    )
+    grid = connect("trading_grid")
     kit = ledger.plan("campaign_release", EXPIRED_ASSET, 1, "trading_grid:community-emea")  # an earlier launch kit
     ledger.begin(kit)
     ledger.complete(kit.key, "kit-spring-emea")
@@ -97,10 +77,7 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     handed_out = ledger.plan("partner_case_intake", EXPIRED_ASSET, 1, f"trading_grid_case:{case['id']}")
     ledger.begin(handed_out)
     ledger.complete(handed_out.key, f"delivery-{EXPIRED_ASSET}-v1")
-    exstream = sandbox("exstream")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_OPENTEXT_EXSTREAM_DEFAULT", json.dumps(exstream_connection(exstream.url, backoff_max=0.05))
-    )
+    exstream = connect("exstream")
     for asset_id, resource_id in ((EXPIRED_ASSET, "res-logo"), (EXPIRING_ASSET, "res-banner")):
         exstream.context.store.put(
             "resource",
@@ -120,10 +97,7 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
         template = ledger.plan("campaign_release", asset_id, 1, "exstream:retail")
         ledger.begin(template)
         ledger.complete(template.key, resource_id)
-    consonance = sandbox("consonance")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CONSONANCE_DEFAULT", json.dumps(consonance_connection(consonance.url, backoff_max=0.05))
-    )
+    consonance = connect("consonance")
     books = {
         "ended": _book_asset_on(smintio, 3),
         "renewed": _book_asset_on(smintio, 0),

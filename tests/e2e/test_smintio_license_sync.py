@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +11,6 @@ import pytest
 
 from contentops.ledger import Ledger
 from contentops.pipelines.licenses import cursor_name
-from contentops_sandbox.connections import smintio_connection
 from contentops_sandbox.smintio import seed
 
 pytestmark = pytest.mark.e2e
@@ -28,15 +26,10 @@ def _load_dag() -> Any:
 
 
 def test_sync_indexes_quarantines_and_resumes(
-    airflow_db: Path, sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    airflow_db: Path, connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    running = sandbox("smintio", options={"seeded_transactions": SEEDED})
+    running = connect("smintio", options={"seeded_transactions": SEEDED})
     running.set_faults(malformed_rate=0.05, seed=11, fail_next=[503, 429], retry_after_seconds=0)
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(running.url, backoff_max=0.05)))
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
-    )
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     dag = _load_dag()
 

@@ -13,7 +13,6 @@ arrives in the same window.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 import pytest
 
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import consonance_connection, smintio_connection
 from contentops_sandbox.consonance import seed as consonance_seed
 from contentops_sandbox.smintio import seed as smintio_seed
 
@@ -69,17 +67,11 @@ def _set_license(smintio: Any, asset_id: str, **term: Any) -> None:
 
 
 @pytest.fixture
-def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    smintio = sandbox("smintio", options={"seeded_transactions": SEEDED_LICENSES})
-    consonance = sandbox("consonance")
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CONSONANCE_DEFAULT", json.dumps(consonance_connection(consonance.url, backoff_max=0.05))
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
-    )
+def env(
+    connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
+    smintio = connect("smintio", options={"seeded_transactions": SEEDED_LICENSES})
+    consonance = connect("consonance")
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()

@@ -7,7 +7,6 @@ the VIP sandbox, deliveries, quarantine and audit rows in the ledger.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 
 from contentops.ledger import Ledger
-from contentops_sandbox.connections import smintio_connection, vip_connection
 from contentops_sandbox.smintio import images
 
 pytestmark = pytest.mark.e2e
@@ -30,15 +28,11 @@ APPROVED_ENTRIES = {"vip-cat-001", "vip-cat-002", "vip-cat-003", "vip-cat-004", 
 
 
 @pytest.fixture
-def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    smintio = sandbox("smintio", options={"seeded_transactions": SEEDED})
-    vip = sandbox("vip")
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
-    monkeypatch.setenv("AIRFLOW_CONN_VIP_DEFAULT", json.dumps(vip_connection(vip.url, backoff_max=0.05)))
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
-    )
+def env(
+    connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
+    smintio = connect("smintio", options={"seeded_transactions": SEEDED})
+    vip = connect("vip")
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()

@@ -6,7 +6,6 @@ sandbox, published assets in the Smint.io sandbox, quarantine, processes and aud
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ import pytest
 
 from contentops.ledger import Ledger
 from contentops.pipelines.workflows import start_workflow_once
-from contentops_sandbox.connections import opentext_workflow_connection, smintio_connection
 from contentops_sandbox.smintio import seed
 
 pytestmark = pytest.mark.e2e
@@ -40,20 +38,13 @@ def _license(days: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+def env(
+    connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
     from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
 
-    smintio = sandbox("smintio", options={"seeded_transactions": SEEDED})
-    workflow = sandbox("workflow")
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(smintio_connection(smintio.url, backoff_max=0.05)))
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT",
-        json.dumps(opentext_workflow_connection(workflow.url, backoff_max=0.05)),
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
-    )
+    smintio = connect("smintio", options={"seeded_transactions": SEEDED})
+    workflow = connect("workflow")
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()

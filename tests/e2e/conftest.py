@@ -1,0 +1,53 @@
+"""Fixtures shared by the end-to-end tests: sandboxes wired to the connections the DAGs use.
+
+Every end-to-end module starts a few sandboxes and points each one's default Airflow connection
+at it (``AIRFLOW_CONN_<ID>``, with short back-off so retried faults do not slow the run down),
+plus a throwaway SQLite ledger. ``connect`` and ``ledger_url`` do that once for all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contentops_sandbox import connections
+from contentops_sandbox.registry import SANDBOXES
+
+#: The connection builder of each sandbox (its connection id comes from the sandbox registry).
+_CONNECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
+    "smintio": connections.smintio_connection,
+    "workflow": connections.opentext_workflow_connection,
+    "vip": connections.vip_connection,
+    "trading_grid": connections.trading_grid_connection,
+    "exstream": connections.exstream_connection,
+    "consonance": connections.consonance_connection,
+}
+
+
+@pytest.fixture
+def connect(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Factory: ``connect("smintio", options={...})`` starts the sandbox (keyword arguments go to
+    the ``sandbox`` fixture) and sets its default connection to it; ``extra={...}`` adds
+    connection extras. Returns the running sandbox."""
+
+    def start(name: str, *, extra: dict[str, Any] | None = None, **config: Any) -> Any:
+        running = sandbox(name, **config)
+        conn = _CONNECTIONS[name](running.url, **{"backoff_max": 0.05, **(extra or {})})
+        monkeypatch.setenv(f"AIRFLOW_CONN_{SANDBOXES[name].conn_id.upper()}", json.dumps(conn))
+        return running
+
+    return start
+
+
+@pytest.fixture
+def ledger_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A fresh SQLite ledger for the test, set as the ``contentops_ledger`` connection; its URL."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": url}})
+    )
+    return url
