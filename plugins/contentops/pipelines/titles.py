@@ -399,13 +399,29 @@ def _gate(
     return decision, usage, version
 
 
+def _attachment_fields(smintio: Any, attachment: Attachment, asset: Asset) -> dict[str, Any]:
+    """What a Consonance attachment of an asset says wherever it is attached (title, production task
+    or manuscript): our reference, the Smint.io link, role, version, usage rights and caption — one
+    place, so an attachment reads the same on every record it is on."""
+    from contentops.models.consonance import UsageRightsSummary
+
+    return {
+        "reference": mapping.resource_reference(attachment.asset_id),
+        "url": f"{smintio.portals_url}/assets/{attachment.asset_id}",
+        "resource_type": attachment.role,
+        "asset_id": attachment.asset_id,
+        "asset_version": asset.version,
+        "usage_rights": UsageRightsSummary.model_validate(mapping.usage_rights_record(attachment)),
+        "caption": f"{attachment.role.replace('_', ' ')}: {attachment.asset_name or attachment.asset_id}",
+    }
+
+
 def _attach(
     run: PipelineRun, title: TitleRecord, attachment: Attachment, asset: Asset, *, pipeline: str | None = None
 ) -> tuple[Action, str | None]:
     """Attach (or update) one asset on the title record with its usage rights, and pair it with its
     edition and release timing (CON-5) — once per attachment content."""
     from contentops.hooks.consonance import ledger_target
-    from contentops.models.consonance import UsageRightsSummary
 
     consonance = run.hook("consonance")
     smintio = run.hook("smintio")
@@ -414,13 +430,7 @@ def _attach(
     def send(_plan: Any) -> str:
         written = consonance.attach_supporting_resource(
             title.work_id,
-            reference=mapping.resource_reference(attachment.asset_id),
-            url=f"{smintio.portals_url}/assets/{attachment.asset_id}",
-            resource_type=attachment.role,
-            asset_id=attachment.asset_id,
-            asset_version=asset.version,
-            usage_rights=UsageRightsSummary.model_validate(mapping.usage_rights_record(attachment)),
-            caption=f"{attachment.role.replace('_', ' ')}: {attachment.asset_name or attachment.asset_id}",
+            **_attachment_fields(smintio, attachment, asset),
             product_ids=[attachment.product_id] if attachment.product_id else None,
         )
         if attachment.product_id:
@@ -516,8 +526,6 @@ def _attach_to_target(
 ) -> tuple[Action, str | None]:
     """Attach (or update) one asset on a production task or manuscript with its usage rights —
     once per attachment content, under the on-request pipeline whoever asked (form or Smint.io)."""
-    from contentops.models.consonance import UsageRightsSummary
-
     consonance = run.hook("consonance")
     smintio = run.hook("smintio")
     write = (
@@ -527,16 +535,7 @@ def _attach_to_target(
     )
 
     def send(_plan: Any) -> str:
-        written = write(
-            target_id,
-            reference=mapping.resource_reference(attachment.asset_id),
-            url=f"{smintio.portals_url}/assets/{attachment.asset_id}",
-            resource_type=attachment.role,
-            asset_id=attachment.asset_id,
-            asset_version=asset.version,
-            usage_rights=UsageRightsSummary.model_validate(mapping.usage_rights_record(attachment)),
-            caption=f"{attachment.role.replace('_', ' ')}: {attachment.asset_name or attachment.asset_id}",
-        )
+        written = write(target_id, **_attachment_fields(smintio, attachment, asset))
         return str(written.record.id or mapping.resource_reference(attachment.asset_id))
 
     delivered = run.deliver_once(
