@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 from contentops_sandbox.connections import (
@@ -48,6 +49,7 @@ SEEDED = 24
 CAMPAIGN = "spring-launch-2027"
 PACKAGE = f"campaign-{CAMPAIGN}"
 KIT = f"kit-{CAMPAIGN}"
+LETTER = "comm-retail-welcome"  # an Exstream communication of the release's default domain
 RELEASED = {"asset-spring-01", "asset-spring-03", "asset-spring-08", "asset-spring-10", "asset-spring-12"}
 DRAFTS = {"asset-spring-09", "asset-spring-10", "asset-spring-11", "asset-spring-12"}
 REGION_REFUSED = "asset-spring-02"  # licensed for europe only: emea and north_america are not covered
@@ -137,13 +139,7 @@ class _MidRun(threading.Thread):
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "campaign_release.py"
-    dag = DagBag(dag_folder=str(path)).dags["campaign_release"]
-    for task in dag.tasks:
-        task.retries = 0  # a failure here is a finding, not something to wait minutes for
-    return dag
+    return load_dag("campaign_release")
 
 
 def _now() -> datetime:
@@ -329,6 +325,11 @@ def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: d
     asset = smintio.get("asset", "asset-spring-03")
     smintio.put("asset", asset["id"], {**asset, "version": asset["version"] + 1, "name": "spring visual 3, recut"})
     old_content = _vip_items(env)["asset-spring-03"]["content"]["sha256"]
+    resource_id = _resources(env)["asset-spring-03"]["id"]
+    # a letter template uses the image Exstream got from the first release
+    env["exstream"].admin(
+        "PUT", "exstream/links", json={"domain": "retail", "subjectId": LETTER, "objectIds": [resource_id]}
+    )
 
     second = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
     assert second.state == "success"
@@ -338,15 +339,32 @@ def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: d
     assert item["version"] == asset["version"] + 1
     assert [h["version"] for h in item["history"]] == [asset["version"]]
     assert item["content"]["sha256"] != old_content  # the new version's file was uploaded
+    # EXS-8: Exstream gets the new file as a new version of the same resource, which waits in
+    # review with the template that uses it — the next production run cannot show it unreviewed
     resource = _resources(env)["asset-spring-03"]
-    assert resource["version"] == 2 and resource["state"] == "APPROVED"
+    assert resource["id"] == resource_id
+    assert resource["version"] == 2 and resource["state"] == "REVIEW"
     assert resource["metadata"]["asset_version"] == asset["version"] + 1
+    states = {r["id"]: r["state"] for r in env["exstream"].context.store.all("resource")}
+    assert states[LETTER] == "REVIEW"
+    instances = env["workflow"].context.store.all("instance")
+    (review,) = [i for i in instances if i["processDefinitionKey"] == "template_review"]
+    assert review["businessKey"] == f"template_review:retail/{resource_id}:v{asset['version'] + 1}"
     assert len(_resources(env)) == len(RELEASED)
     slots = {d.target: d.version for d in env["ledger"].where_did_it_go("asset-spring-03")}
     assert set(slots.values()) == {str(asset["version"] + 1)}
     updates = [e for e in env["ledger"].effects(run_id=second.run_id) if e["action"] == "update"]
     assert {e["asset_id"] for e in updates} == {"asset-spring-03"}
     assert len(updates) == 4  # VIP, two communities, Exstream
+
+    # the template sync applies the reviewers' approval: image and template are APPROVED again
+    env["workflow"].admin(
+        "PUT", "workflow/auto-complete", json={"template_review": {"outcome": "approved", "after_seconds": 0}}
+    )
+    synced = load_dag("exstream_template_sync").test(logical_date=_now(), run_conf={"domains": ["retail"]})
+    assert synced.state == "success"
+    states = {r["id"]: r["state"] for r in env["exstream"].context.store.all("resource")}
+    assert states[resource_id] == states[LETTER] == "APPROVED"
 
 
 def test_the_scheduled_path_releases_the_campaign_whose_release_date_is_in_the_interval(
@@ -498,8 +516,6 @@ def test_scheduled_runs_and_backfills_release_by_release_date_whatever_the_form_
 
 
 def test_the_rights_sweep_finds_what_campaign_release_delivered(airflow_db: Path, env: dict[str, Any]) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
     released = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
     assert released.state == "success"
     env["workflow"].admin(
@@ -514,11 +530,7 @@ def test_the_rights_sweep_finds_what_campaign_release_delivered(airflow_db: Path
             "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
         },
     )
-    path = Path(__file__).resolve().parents[2] / "dags" / "rights_expiry_sweep.py"
-    sweep = DagBag(dag_folder=str(path)).dags["rights_expiry_sweep"]
-    for task in sweep.tasks:
-        task.retries = 0
-    swept = sweep.test(logical_date=_now(), run_conf={"poll_interval": 1})
+    swept = load_dag("rights_expiry_sweep").test(logical_date=_now(), run_conf={"poll_interval": 1})
     assert swept.state == "success"
     # asset-spring-01's license ends within the sweep's horizon: it is renewed, and every copy the
     # campaign release delivered gets the new end date

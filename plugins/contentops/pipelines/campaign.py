@@ -29,9 +29,12 @@ window) is released in this order, each step a plain function over hooks and the
    one VIP distribution package per campaign (items with usage controls, campaign tags,
    approval status, license summary and the file streamed from Smint.io), one launch kit per
    authorized Trading Grid community (the files attached), Exstream image resources with rights
-   metadata moved to APPROVED. Every write goes through :meth:`PipelineRun.deliver_once`, keyed by
-   (pipeline, asset, asset version, target): a retry or re-run sends only what is missing, and a
-   new asset version becomes an update of the delivered item.
+   metadata moved to APPROVED. A newer version of an image Exstream already holds goes through
+   the template sync's ``replace_for_review`` instead (EXS-8): the image and the communications
+   using it wait in REVIEW for the template review workflow, whose outcome the template sync
+   applies. Every write goes through :meth:`PipelineRun.deliver_once`, keyed by (pipeline,
+   asset, asset version, target): a retry or re-run sends only what is missing, and a new asset
+   version becomes an update of the delivered item.
 
 Ledger targets are ``vip:<package>``, ``trading_grid:<community>`` and ``exstream:<domain>``
 (remote ids: the VIP item reference, the launch kit's post reference, the Exstream resource id),
@@ -61,6 +64,7 @@ from contentops.ledger import Action
 from contentops.models.domain import ComplianceCriteria, IntendedUse, RightsDecision, UsageRights
 from contentops.models.opentext_workflow import WorkflowInstance
 from contentops.models.smintio import ApprovalStatus, Asset, Campaign, ComplianceStatus
+from contentops.pipelines import exstream_template_sync
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
 
@@ -991,6 +995,12 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
                 elif system == "trading_grid":
                     send = _kit_sender(run, plan, asset, target, fetched, settings)
                 else:
+                    earlier = _older_exstream_image(run, asset, target)
+                    if earlier is not None:
+                        metadata = _exstream_metadata(plan, asset, usage, regions, settings)
+                        reviewed = exstream_template_sync.replace_for_review(run, asset, earlier, metadata=metadata)
+                        counts.update({f"exstream_{key}": n for key, n in reviewed.items()})
+                        continue
                     send = _exstream_sender(run, plan, asset, usage, regions, target, fetched, settings)
                 done = run.deliver_once(
                     asset.id, asset.version, target, send, license_ref=asset.license_purchase_transaction_uuid
@@ -1172,20 +1182,26 @@ def _kit_sender(
     return send
 
 
-def _exstream_sender(
-    run: PipelineRun,
+def _older_exstream_image(run: PipelineRun, asset: Asset, target: str) -> Any:
+    """The ledger's slot when Exstream holds an older version of the asset (else None)."""
+    if run.dry_run:
+        return None
+    for slot in run.ledger.deliveries(asset_id=asset.id, pipeline=run.dag_id, target_prefix=target):
+        if slot.target == target and slot.remote_id and exstream_template_sync.is_outdated(slot, asset):
+            return slot
+    return None
+
+
+def _exstream_metadata(
     plan: ReleasePlan,
     asset: Asset,
     usage: UsageRights | None,
     regions: list[str],
-    target: str,
-    fetched: _Fetched,
     settings: CampaignReleaseSettings,
-) -> Any:
-    exstream = run.hook("exstream")
-    domain = target.removeprefix("exstream:")
+) -> dict[str, Any]:
+    """The rights metadata on an Exstream image: what templates select by, and until when."""
     until = rights.usable_until(usage) if usage is not None else None
-    metadata = {
+    return {
         "source_asset": asset.id,
         "asset_version": asset.version,
         "campaign": plan.campaign,
@@ -1198,6 +1214,21 @@ def _exstream_sender(
         "compliance_status": asset.compliance_status.value if asset.compliance_status else None,
         "rights_status": "cleared",
     }
+
+
+def _exstream_sender(
+    run: PipelineRun,
+    plan: ReleasePlan,
+    asset: Asset,
+    usage: UsageRights | None,
+    regions: list[str],
+    target: str,
+    fetched: _Fetched,
+    settings: CampaignReleaseSettings,
+) -> Any:
+    exstream = run.hook("exstream")
+    domain = target.removeprefix("exstream:")
+    metadata = _exstream_metadata(plan, asset, usage, regions, settings)
 
     def send(delivery: Any) -> str:
         comment = f"Campaign {plan.campaign}: {asset.id} v{asset.version}, rights cleared"

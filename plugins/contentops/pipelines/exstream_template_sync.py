@@ -206,7 +206,8 @@ def _block_retired(run: PipelineRun, domain: str, item: Any, delivery: DeliveryR
 
 
 # -- changed images (EXS-8, first half) -------------------------------------------------------------
-def _outdated(delivery: DeliveryRecord, asset: Asset) -> bool:
+def is_outdated(delivery: DeliveryRecord, asset: Asset) -> bool:
+    """Does the slot hold a delivered, older version of the asset than Smint.io has?"""
     try:
         return delivery.status == "delivered" and int(delivery.version or 0) < asset.version
     except ValueError:
@@ -231,7 +232,7 @@ def find_changed(run: PipelineRun) -> dict[str, Any]:
         for asset in smintio.iter_assets(
             changed_since=_since(run, cursor), on_invalid=run.quarantine_callback("smintio", "asset")
         ):
-            deliveries = [d for d in by_asset.get(asset.id, []) if _outdated(d, asset)]
+            deliveries = [d for d in by_asset.get(asset.id, []) if is_outdated(d, asset)]
             if not deliveries or asset.approval_status is ApprovalStatus.RETIRED:
                 continue
             for delivery in deliveries:
@@ -258,13 +259,23 @@ def replace_and_review(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]
     for asset_id in asset_ids:
         asset = smintio.get_asset(asset_id)
         for delivery in _exstream_deliveries(run):
-            if delivery.asset_id != asset_id or not _outdated(delivery, asset):
+            if delivery.asset_id != asset_id or not is_outdated(delivery, asset):
                 continue
-            counts.update(_replace_one(run, asset, delivery))
+            counts.update(replace_for_review(run, asset, delivery))
     return dict(counts)
 
 
-def _replace_one(run: PipelineRun, asset: Asset, delivery: DeliveryRecord) -> Counter[str]:
+def replace_for_review(
+    run: PipelineRun, asset: Asset, delivery: DeliveryRecord, *, metadata: dict[str, Any] | None = None
+) -> Counter[str]:
+    """Replace the image Exstream holds for ``delivery`` by ``asset``'s newer version and put the
+    image, and every communication using it, into review under one template review workflow.
+
+    The one way an image Exstream already holds changes, whoever notices the new version first
+    (this sync, or a campaign release delivering it): a changed image never reaches production
+    unreviewed. A file that did not change only moves the slot to the new version. ``metadata``
+    (the campaign's rights metadata) is written with the new content.
+    """
     counts: Counter[str] = Counter()
     exstream = run.hook("exstream")
     domain = delivery.target.removeprefix("exstream:")
@@ -298,6 +309,8 @@ def _replace_one(run: PipelineRun, asset: Asset, delivery: DeliveryRecord) -> Co
                     name=resource.name,
                     content_type=binary.content_type or asset.content_type or "application/octet-stream",
                 )
+            if metadata is not None:
+                exstream.put_rights_metadata(domain, resource_id, metadata)
             return resource_id
 
         # the slot of the pipeline that delivered the image: Exstream now holds this version
