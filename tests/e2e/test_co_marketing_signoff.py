@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 
@@ -35,12 +36,7 @@ def env(
 
 
 def _run(**conf: Any) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "co_marketing_signoff.py"
-    dag = DagBag(dag_folder=str(path)).dags["co_marketing_signoff"]
-    for task in dag.tasks:
-        task.retries = 0
+    dag = load_dag("co_marketing_signoff")
     as_of = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
     run = dag.test(run_conf={"as_of": as_of, "communities": ["community-dach", "community-north_america"], **conf})
     assert run.state == "success"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.hooks.errors import ConflictError
 from contentops.hooks.exstream import ExstreamHook
@@ -73,13 +74,7 @@ def env(
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "exstream_template_sync.py"
-    dag = DagBag(dag_folder=str(path)).dags["exstream_template_sync"]
-    for task in dag.tasks:
-        task.retries = 0
-    return dag
+    return load_dag("exstream_template_sync")
 
 
 def _new_version(smintio: Any, asset_id: str, **changes: Any) -> None:

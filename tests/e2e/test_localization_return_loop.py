@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from e2e.project_dags import load_dag
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -135,13 +136,7 @@ def grid_submission(env: dict[str, Any], content: bytes | None = None, **fields:
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "localization_return_loop.py"
-    dag = DagBag(dag_folder=str(path)).dags["localization_return_loop"]
-    for task in dag.tasks:
-        task.retries = 0  # a failure here is a finding, not something to wait minutes for
-    return dag
+    return load_dag("localization_return_loop")
 
 
 def _run(logical_date: datetime, **conf: Any) -> Any:

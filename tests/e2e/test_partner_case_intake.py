@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 from contentops_sandbox.connections import smintio_connection
@@ -57,13 +58,7 @@ def _file(grid: Any, partner: str, case_type: str, subject: str, **details: Any)
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "partner_case_intake.py"
-    dag = DagBag(dag_folder=str(path)).dags["partner_case_intake"]
-    for task in dag.tasks:
-        task.retries = 0
-    return dag
+    return load_dag("partner_case_intake")
 
 
 def _run(as_of: datetime) -> Any:

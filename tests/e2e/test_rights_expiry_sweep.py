@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 from contentops_sandbox.consonance import seed as consonance_seed
@@ -199,13 +200,7 @@ def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "rights_expiry_sweep.py"
-    dag = DagBag(dag_folder=str(path)).dags["rights_expiry_sweep"]
-    for task in dag.tasks:
-        task.retries = 0  # a failure here is a finding, not something to wait minutes for
-    return dag
+    return load_dag("rights_expiry_sweep")
 
 
 def _instances(workflow: Any) -> list[dict[str, Any]]:

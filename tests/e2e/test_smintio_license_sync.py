@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 from contentops.pipelines.licenses import cursor_name
@@ -19,10 +20,7 @@ SEEDED = 60
 
 
 def _load_dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags" / "smintio_license_sync.py"))
-    return bag.dags["smintio_license_sync"]
+    return load_dag("smintio_license_sync", retries=None)
 
 
 def test_sync_indexes_quarantines_and_resumes(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 from contentops_sandbox.consonance import seed as consonance_seed
@@ -41,13 +42,7 @@ def book_asset(isbn: str, role: str) -> str:
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / f"{DAG_ID}.py"
-    dag = DagBag(dag_folder=str(path)).dags[DAG_ID]
-    for task in dag.tasks:
-        task.retries = 0  # a failure here is a finding, not something to wait minutes for
-    return dag
+    return load_dag(DAG_ID)
 
 
 def _window(run_after: datetime) -> tuple[datetime, datetime]:

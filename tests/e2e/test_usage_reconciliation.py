@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.hooks.exstream import ExstreamHook
 from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
@@ -68,13 +69,7 @@ def env(
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "usage_reconciliation.py"
-    dag = DagBag(dag_folder=str(path)).dags["usage_reconciliation"]
-    for task in dag.tasks:
-        task.retries = 0
-    return dag
+    return load_dag("usage_reconciliation")
 
 
 def _produce(exstream: Any, communication: str, records: int, at: datetime) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import images
@@ -113,13 +114,7 @@ def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "vip_catalog_sync.py"
-    dag = DagBag(dag_folder=str(path)).dags["vip_catalog_sync"]
-    for task in dag.tasks:
-        task.retries = 0
-    return dag
+    return load_dag("vip_catalog_sync")
 
 
 def _run(as_of: datetime) -> Any:

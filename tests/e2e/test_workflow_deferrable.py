@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import TEST_DAGS, load_dag
 
 from contentops.ledger import Ledger
 from contentops_sandbox.connections import opentext_workflow_connection
@@ -23,8 +24,6 @@ def test_sensor_defers_then_returns_the_outcome(
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
     running = sandbox("workflow")
     # the workflow ends 2 s after it starts (real seconds: the sandbox clock is not moved)
     running.admin("PUT", "workflow/auto-complete", json={"rights_renewal": {"outcome": "renew", "after_seconds": 2}})
@@ -33,7 +32,7 @@ def test_sensor_defers_then_returns_the_outcome(
     monkeypatch.setenv(
         "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": ledger_url}})
     )
-    dag = DagBag(dag_folder=str(Path(__file__).parent / "dags" / "workflow_wait.py")).dags["workflow_wait"]
+    dag = load_dag("workflow_wait", folder=TEST_DAGS, retries=None)
     run = dag.test(logical_date=datetime(2026, 11, 24, tzinfo=UTC))
     assert run.state == "success"
     states = {ti.task_id: ti for ti in run.get_task_instances()}

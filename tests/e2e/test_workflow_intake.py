@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 from contentops.pipelines.workflows import start_workflow_once
@@ -145,13 +146,7 @@ def env(
 
 
 def _dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = Path(__file__).resolve().parents[2] / "dags" / "workflow_intake.py"
-    dag = DagBag(dag_folder=str(path)).dags["workflow_intake"]
-    for task in dag.tasks:
-        task.retries = 0
-    return dag
+    return load_dag("workflow_intake")
 
 
 def _run(as_of: datetime, **conf: Any) -> Any:
