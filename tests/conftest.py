@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite.
 
 ``sandbox`` starts any partner sandbox on a free loopback port with its own state
-directory, so contract and end-to-end tests talk real HTTP to a real server.
+directory, so contract and end-to-end tests talk real HTTP to a real server; ``demo_stack`` is
+one ``make run`` shared by the modules that drive a whole Airflow.
 """
 
 from __future__ import annotations
@@ -56,6 +57,19 @@ def airflow_db() -> Path:
     airflow = Path(sys.executable).parent / "airflow"
     subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
     return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``make run`` on free ports, shared by the backfill and browser modules (a
+    ``deploy.airflow_stack.SharedDemo``: ``demo_stack.get()`` gives the running stack)."""
+    from deploy.airflow_stack import SharedDemo
+
+    shared = SharedDemo(tmp_path_factory.mktemp("make-run"))
+    try:
+        yield shared
+    finally:
+        shared.close()
 
 
 @pytest.fixture

@@ -283,6 +283,46 @@ class DemoStack:
         self.watch.kill_survivors()
 
 
+#: ``make run`` as the backfill and browser tests share it (``demo_stack`` in ``tests/conftest.py``):
+#: the demo, except that Smint.io seeds one cycle of the twelve license situations and reviewers
+#: answer at once (the demo's take a minute) — renewals renew (no takedown: a retired asset would
+#: leave later days' assessment), exceptions clear, approvals approve.
+SHARED_DEMO_OPTIONS: dict[str, Any] = {
+    "smintio": {"seeded_transactions": 12},
+    "workflow": {
+        "auto_complete": {
+            "rights_renewal": {"outcome": "renew", "after_seconds": 0},
+            "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
+            "asset_approval": {"outcome": "approved", "after_seconds": 0},
+            "client_approval_northwind": {"outcome": "approved", "after_seconds": 0},
+        }
+    },
+}
+
+
+class SharedDemo:
+    """One ``make run`` for every module that asks: starting one costs ~35 s of a 2-core machine.
+
+    A module that stops it (the browser module's Ctrl-C test) ends it for good; whoever asks
+    next gets a fresh one."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.started: list[DemoStack] = []
+
+    def get(self) -> DemoStack:
+        current = self.started[-1] if self.started else None
+        if current is None or current.process is None or current.process.poll() is not None:
+            current = DemoStack(self.base / f"var-{len(self.started)}", options=SHARED_DEMO_OPTIONS)
+            self.started.append(current)
+            current.start()
+        return current
+
+    def close(self) -> None:
+        for stack in self.started:
+            stack.close()
+
+
 def start_process(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
     """One component in a session of its own, its output in ``<log_dir>/<name>.log``."""
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,18 @@
 """Backfills and Asset schedules with a real scheduler (``make run``'s Airflow standalone), not
 ``dag.test()``.
 
-- ``airflow backfill create`` of ``rights_expiry_sweep`` over the last 7 days gives 7 successful
+- ``airflow backfill create`` of ``rights_expiry_sweep`` over the last 3 days gives 3 successful
   runs, each deciding as of its own day: the license that ends in a week is "expiring" only on
-  the days within ``horizon_days`` of its end, the one that ended ten days ago is "expired" on
-  every day.
+  the days within ``horizon_days`` (8) of its end — today's run, not the two before — and the one
+  that ended ten days ago is "expired" on every day.
 - The same backfill again (``--reprocess-behavior completed``) starts no second workflow and
   writes nothing twice (workflow instances, Smint.io writes and the ledger unchanged).
 - The sweep emits ``contentops://rights-changes``; ``title_metadata_push``, scheduled on that
   Asset as well as hourly, runs after it (an asset-triggered run whose upstream event names the
   sweep's run) and succeeds.
+
+The stack is the ``make run`` this module shares with the browser tests (``demo_stack``); the
+module leaves both DAGs paused again, as it found them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import pytest
 import requests
-from deploy.airflow_stack import TERMINAL, AirflowApi, DemoStack, failed_tasks
+from deploy.airflow_stack import TERMINAL, AirflowApi, DemoStack, SharedDemo, failed_tasks
 
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import seed
@@ -31,38 +34,29 @@ pytestmark = [pytest.mark.e2e, pytest.mark.deploy]
 
 DAG_ID = "rights_expiry_sweep"
 LISTENER = "title_metadata_push"  # scheduled on contentops://rights-changes
-HORIZON = 10
+DAYS = 3
+#: the license that ends 7 days after the seed (seeded when the stack started, today) comes within
+#: 8 days of its end between yesterday's and today's interval ends: the window sees both situations
+HORIZON = 8
 EXPIRING_ASSET, EXPIRING_LICENSE = "asset-spring-01", 0  # license 0 ends 7 days after the seed
 EXPIRED_ASSET = "asset-spring-04"  # license 3 ended 10 days before the seed
 PERPETUAL_ASSET = "asset-spring-10"  # license 9 has no end
 FINDINGS = {"expired", "expiring", "limit_reached", "metadata_missing"}
-#: reviewers renew at once (no takedown: a retired asset would leave later days' assessment)
-OPTIONS = {
-    "smintio": {"seeded_transactions": 12},
-    "workflow": {
-        "auto_complete": {
-            "rights_renewal": {"outcome": "renew", "after_seconds": 0},
-            "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
-        }
-    },
-}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
-    stack = DemoStack(tmp_path_factory.mktemp("backfill") / "var", options=OPTIONS).start()
-    try:
-        yield stack
-    finally:
-        stack.close()
+def demo(demo_stack: SharedDemo) -> DemoStack:
+    return demo_stack.get()
 
 
 @pytest.fixture(scope="module")
-def api(demo: DemoStack) -> AirflowApi:
+def api(demo: DemoStack) -> Iterator[AirflowApi]:
     api = demo.api()
     for dag_id in (DAG_ID, LISTENER):
         api.wait_for_dag(dag_id)
-    return api
+    yield api
+    for dag_id in (DAG_ID, LISTENER):  # the next module on the shared stack finds them as make run --paused left them
+        api.request("PATCH", f"dags/{dag_id}", json={"is_paused": True})
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +67,7 @@ def ledger(demo: DemoStack) -> Iterator[Ledger]:
 
 
 def _backfill(demo: DemoStack, api: AirflowApi, *extra: str) -> None:
-    """The README's command, for the 7 days before today, one day after the other (as the
+    """The README's command, for the 3 days before today, one day after the other (as the
     sweep's own schedule runs: in parallel, days race for the same workflows and tokens and
     wait for their retries).
 
@@ -81,8 +75,8 @@ def _backfill(demo: DemoStack, api: AirflowApi, *extra: str) -> None:
     locked" after some days were queued; as the README says, the command is given again once
     those have run (days that already have a run are skipped)."""
     today = datetime.now(UTC).date()
-    # the daily intervals that ended in the last 7 days (their logical dates are the day before)
-    dates = [(today - timedelta(days=7)).isoformat(), today.isoformat()]
+    # the daily intervals that ended in the last 3 days (their logical dates are the day before)
+    dates = [(today - timedelta(days=DAYS)).isoformat(), today.isoformat()]
     conf = json.dumps({"horizon_days": HORIZON, "poll_interval": 1})
     output = ""
     for _attempt in range(3):
@@ -132,15 +126,15 @@ def _partner_state(demo: DemoStack, ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def test_a_backfill_of_last_week_decides_each_day_as_of_that_day(
+def test_a_backfill_of_the_last_days_decides_each_day_as_of_that_day(
     demo: DemoStack, api: AirflowApi, ledger: Ledger
 ) -> None:
     _backfill(demo, api)
-    # created while the DAG is paused, the backfill has every day of the week (unpausing makes
+    # created while the DAG is paused, the backfill has every day of the window (unpausing makes
     # the scheduler run the latest interval too, which would otherwise be there first)
     api.unpause(DAG_ID)
     runs = [r for r in _wait_until_idle(api, DAG_ID) if r["run_type"] == "backfill"]
-    assert len(runs) == 7, [(r["dag_run_id"], r["data_interval_end"]) for r in runs]
+    assert len(runs) == DAYS, [(r["dag_run_id"], r["data_interval_end"]) for r in runs]
     for run in runs:
         assert run["state"] == "success", failed_tasks(api, DAG_ID, run["dag_run_id"])
 
@@ -156,7 +150,7 @@ def test_a_backfill_of_last_week_decides_each_day_as_of_that_day(
         within_horizon = ends - timedelta(days=HORIZON) <= as_of < ends
         assert decided.get(EXPIRING_ASSET) == ("expiring" if within_horizon else None), (as_of, ends, decided)
         seen_for_expiring.add(decided.get(EXPIRING_ASSET))
-    # the week spans the day the license came within the horizon: both situations were decided
+    # the window spans the day the license came within the horizon: both situations were decided
     assert seen_for_expiring == {"expiring", None}
 
 
@@ -171,7 +165,7 @@ def test_the_same_backfill_again_delivers_nothing_twice(demo: DemoStack, api: Ai
     _backfill(demo, api, "--reprocess-behavior", "completed")
     api.unpause(DAG_ID)
     runs = [r for r in _wait_until_idle(api, DAG_ID) if r["run_type"] == "backfill"]
-    assert len(runs) == 7 and all(r["state"] == "success" for r in runs)
+    assert len(runs) == DAYS and all(r["state"] == "success" for r in runs)
     assert _partner_state(demo, ledger) == before
 
 

@@ -1,7 +1,8 @@
 """``make run`` as a user runs it, and its Airflow UI in a real browser.
 
-One stack for the module (``make run`` on free ports with a state folder of its own, so it can
-run next to a ``make run`` on the default ports):
+One stack (``make run`` on free ports with a state folder of its own, so it can run next to a
+``make run`` on the default ports; ``demo_stack``, shared with the backfill tests, reviewers
+answering at once):
 
 - every sandbox the registry lists and Airflow standalone come up, the connections point at the
   sandboxes, the banner tells where and how to log in;
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from deploy.airflow_stack import AirflowApi, DemoStack, failed_tasks
+from deploy.airflow_stack import AirflowApi, DemoStack, SharedDemo, failed_tasks
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -45,25 +46,11 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 DAG_ID = "campaign_release"
 CAMPAIGN = "spring-launch-2027"
 RELEASED_ASSET = "asset-spring-08"  # approved, worldwide online license (tests/e2e/test_campaign_release.py)
-#: the demo, except that approvers answer at once (the demo's reviewers take a minute)
-OPTIONS = {
-    "smintio": {"seeded_transactions": 24},
-    "workflow": {
-        "auto_complete": {
-            "asset_approval": {"outcome": "approved", "after_seconds": 0},
-            "client_approval_northwind": {"outcome": "approved", "after_seconds": 0},
-        }
-    },
-}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
-    stack = DemoStack(tmp_path_factory.mktemp("make-run") / "var", options=OPTIONS).start()
-    try:
-        yield stack
-    finally:
-        stack.close()
+def demo(demo_stack: SharedDemo) -> DemoStack:
+    return demo_stack.get()
 
 
 @pytest.fixture(scope="module")
