@@ -29,10 +29,12 @@ system-tools:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-## make test: lint, then the whole test suite
+## make test: lint, then the whole test suite, on PYTEST_WORKERS pytest-xdist workers (most of
+## the suite waits on servers, not the CPU); the Airflow-stack modules share one worker
+PYTEST_WORKERS ?= 3
 test: $(STAMP) system-tools
 	$(BIN)/ruff check .
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

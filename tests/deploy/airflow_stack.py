@@ -19,12 +19,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from contentops_sandbox.launcher import die_with_parent  # a session of its own, SIGTERM if the test dies
 
 PROJECT = Path(__file__).resolve().parents[2]
 TERMINAL = {"success", "failed"}
+#: The modules that run whole Airflow stacks go to one pytest-xdist worker, one after the other
+#: (``make test`` runs ``--dist loadgroup``): two stacks at once would starve a 2-core machine, and
+#: the backfill and browser modules share one ``make run``.
+ONE_STACK_AT_A_TIME = pytest.mark.xdist_group("airflow_stacks")
 
 
 # -- processes -----------------------------------------------------------------------------

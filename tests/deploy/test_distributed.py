@@ -28,14 +28,22 @@ import redis
 import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from deploy.airflow_stack import PROJECT, AirflowApi, ProcessWatch, failed_tasks, start_process, stop_group
+from deploy.airflow_stack import (
+    ONE_STACK_AT_A_TIME,
+    PROJECT,
+    AirflowApi,
+    ProcessWatch,
+    failed_tasks,
+    start_process,
+    stop_group,
+)
 
 from contentops.ledger import Ledger
 from contentops_sandbox.connections import demo_connections
 from contentops_sandbox.launcher import free_port
 from contentops_sandbox.registry import SANDBOXES
 
-pytestmark = [pytest.mark.deploy, pytest.mark.postgres, pytest.mark.e2e]
+pytestmark = [pytest.mark.deploy, pytest.mark.postgres, pytest.mark.e2e, ONE_STACK_AT_A_TIME]
 
 REDIS_URL = "redis://127.0.0.1:6379"
 DAG_ID = "campaign_release"

@@ -25,12 +25,12 @@ from typing import Any
 
 import pytest
 import requests
-from deploy.airflow_stack import TERMINAL, AirflowApi, DemoStack, SharedDemo, failed_tasks
+from deploy.airflow_stack import ONE_STACK_AT_A_TIME, TERMINAL, AirflowApi, DemoStack, SharedDemo, failed_tasks
 
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import seed
 
-pytestmark = [pytest.mark.e2e, pytest.mark.deploy]
+pytestmark = [pytest.mark.e2e, pytest.mark.deploy, ONE_STACK_AT_A_TIME]
 
 DAG_ID = "rights_expiry_sweep"
 LISTENER = "title_metadata_push"  # scheduled on contentops://rights-changes

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from deploy.airflow_stack import AirflowApi, DemoStack, SharedDemo, failed_tasks
+from deploy.airflow_stack import ONE_STACK_AT_A_TIME, AirflowApi, DemoStack, SharedDemo, failed_tasks
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -37,7 +37,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from contentops.ledger import Ledger
 from contentops_sandbox.registry import SANDBOXES
 
-pytestmark = [pytest.mark.deploy, pytest.mark.e2e]
+pytestmark = [pytest.mark.deploy, pytest.mark.e2e, ONE_STACK_AT_A_TIME]
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "test-artifacts" / "ui"
