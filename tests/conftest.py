@@ -51,6 +51,18 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
 )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` (``make test``) every test of an ``xdist_group`` must carry its
+    group in its node id, or pytest-xdist spreads the group over workers: two Airflow stacks at
+    once, and modules that share one ``make run`` running out of order."""
+    if not config.getoption("loadgroup", default=False):
+        return
+    spread = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if spread:
+        raise pytest.UsageError(f"pytest-xdist left {len(spread)} tests ungrouped ({spread[0]}): check the pytest pin")
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """Airflow's metadata database, migrated once per session (for dag.test() runs)."""
