@@ -60,7 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contentops import rights
 from contentops.hooks.errors import NotFoundError
-from contentops.ledger import Action
+from contentops.ledger import Action, DeliveryRecord
 from contentops.models.domain import ComplianceCriteria, IntendedUse, RightsDecision, UsageRights
 from contentops.models.opentext_workflow import WorkflowInstance
 from contentops.models.smintio import ApprovalStatus, Asset, Campaign, ComplianceStatus
@@ -1182,7 +1182,7 @@ def _kit_sender(
     return send
 
 
-def _older_exstream_image(run: PipelineRun, asset: Asset, target: str) -> Any:
+def _older_exstream_image(run: PipelineRun, asset: Asset, target: str) -> DeliveryRecord | None:
     """The ledger's slot when Exstream holds an older version of the asset (else None)."""
     if run.dry_run:
         return None
