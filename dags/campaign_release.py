@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
 
 TARGETS = ["vip", "trading_grid", "exstream"]
@@ -48,7 +49,7 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
     max_active_runs=1,
     tags=["contentops", "campaign", "smintio", "vip", "trading-grid", "exstream", "opentext-workflow"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args=task_defaults(retry_delay=timedelta(seconds=30)),
     params={
         "campaign": Param(
             "spring-launch-2027",

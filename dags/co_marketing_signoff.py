@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.retries import task_defaults
+
 WINDOW = timedelta(hours=1)
 
 
@@ -32,7 +34,7 @@ WINDOW = timedelta(hours=1)
     max_active_runs=1,
     tags=["contentops", "trading-grid", "smintio", "co-marketing"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
         "kit_tag": Param("brand", type="string", description="Smint.io tag of the kit's logos and templates"),
         "kit_name": Param("brand-kit", type="string", pattern="^[a-z0-9-]+$", description="Name of the kit"),

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
 
 SPAN = timedelta(minutes=15)
@@ -41,7 +42,7 @@ SPAN = timedelta(minutes=15)
     max_active_runs=1,
     tags=["contentops", "localization", "vip", "trading-grid", "opentext-workflow", "exstream"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=1)),
     params={
         "lookback_hours": Param(
             24,

@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.retries import task_defaults
+
 WINDOW = timedelta(minutes=30)
 
 
@@ -36,7 +38,7 @@ WINDOW = timedelta(minutes=30)
     max_active_runs=1,
     tags=["contentops", "trading-grid", "smintio", "opentext-workflow", "partners"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=1)),
     params={
         "as_of": Param(
             None,

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import RIGHTS_CHANGES
+from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
 
 
@@ -38,7 +39,7 @@ from contentops.sensors.workflow import WorkflowInstanceSensor
     max_active_runs=1,
     tags=["contentops", "rights", "smintio", "opentext-workflow"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
         "horizon_days": Param(
             30,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DeltaDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import SMINTIO_LICENSES as LICENSES
+from contentops.retries import task_defaults
 
 
 @dag(
@@ -27,7 +28,7 @@ from contentops.assets import SMINTIO_LICENSES as LICENSES
     max_active_runs=1,
     tags=["contentops", "smintio", "licenses"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=1)),
     params={
         "page_size": Param(100, type="integer", minimum=1, maximum=100, description="Transactions per page"),
         "max_pages": Param(None, type=["null", "integer"], minimum=1, description="Stop after this many pages"),

@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import RIGHTS_CHANGES
+from contentops.retries import task_defaults
 
 
 @dag(
@@ -53,7 +54,7 @@ from contentops.assets import RIGHTS_CHANGES
     max_active_runs=1,
     tags=["contentops", "titles", "consonance", "smintio"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=1)),
     params={
         "isbn": Param(
             "",

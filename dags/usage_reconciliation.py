@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.retries import task_defaults
+
 
 @dag(
     dag_id="usage_reconciliation",
@@ -38,7 +40,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
     max_active_runs=1,
     tags=["contentops", "exstream", "smintio", "opentext-workflow", "usage"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
         "domains": Param(
             [], type="array", items={"type": "string"}, description="Exstream domains; empty = every domain"

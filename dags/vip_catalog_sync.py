@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.retries import task_defaults
+
 
 @dag(
     dag_id="vip_catalog_sync",
@@ -33,7 +35,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
     max_active_runs=1,
     tags=["contentops", "vip", "smintio"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
         "page_size": Param(50, type="integer", minimum=1, maximum=100, description="Catalogue entries per page"),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
 
 SPAN = timedelta(hours=1)
@@ -40,7 +41,7 @@ SPAN = timedelta(hours=1)
     max_active_runs=1,
     tags=["contentops", "opentext-workflow", "smintio"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
         "max_matches": Param(20, type="integer", minimum=1, maximum=200, description="Assets offered per request"),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),

@@ -45,6 +45,15 @@ def test_every_dag_is_scheduled_tagged_and_documented(dagbag: Any) -> None:
         assert dag.doc_md, f"{dag_id} has no documentation"
 
 
+def test_every_task_retries_by_the_partner_retry_policy(dagbag: Any) -> None:
+    from contentops.retries import PARTNER_RETRY_POLICY
+
+    for dag_id in dagbag.dag_ids:
+        for task in dagbag.dags[dag_id].tasks:
+            assert task.retry_policy is PARTNER_RETRY_POLICY, f"{dag_id}.{task.task_id}"
+            assert task.retries >= 1, f"{dag_id}.{task.task_id}"
+
+
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_file_parses_light_without_network(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import airflow.sdk  # noqa: F401 - the SDK itself is allowed; load it before the snapshot
