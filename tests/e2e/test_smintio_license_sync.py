@@ -63,3 +63,18 @@ def test_sync_indexes_quarantines_and_resumes(
     row = ledger.license(changed)
     assert row is not None and row.version == 2 and row.expires_at == datetime(2026, 12, 10, tzinfo=UTC)
     assert ledger.get_cursor(cursor_name("smintio_default")) != cursor
+
+
+def test_refused_credentials_fail_the_task_at_once_instead_of_retrying(
+    airflow_db: Path, connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The DAG's own retries (2, a minute apart) are not spent on credentials the partner refuses."""
+    connect("smintio", extra={"refresh_token": "not-a-token"})
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    dag = _load_dag()
+    assert dag.get_task("sync_licenses").retries == 2
+
+    run = dag.test(logical_date=datetime(2026, 11, 24, 10, tzinfo=UTC))
+    assert run.state == "failed"
+    (sync,) = [ti for ti in run.get_task_instances() if ti.task_id == "sync_licenses"]
+    assert sync.state == "failed" and sync.try_number == 1
