@@ -1,1 +1,0 @@
-"""Airflow operators of contentops (thin wrappers over the hooks)."""
