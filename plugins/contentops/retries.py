@@ -4,13 +4,15 @@ The hooks already retry what a retry can fix within one call (5xx, connection er
 ``Retry-After``), so a task that still fails is past that. What is worth another task try then
 depends on the error, not on a blanket count:
 
-- credentials refused, an incomplete connection, a payload the partner rejected, an object that
-  does not exist, a download off the partner's origin: the same try fails the same way — fail
-  now, with the hook's hint in the log, instead of retrying for minutes;
+- a connection that cannot work (incomplete, malformed), a payload the partner rejected, an
+  object that does not exist, a download off the partner's origin: the same try fails the same
+  way — fail now, with the hook's hint in the log, instead of retrying for minutes;
 - still rate limited after the hook's own back-off: the partner needs a longer pause than the
   task's usual delay — retry after :data:`RATE_LIMITED_DELAY`;
 - anything else (the partner down or failing, a conflict, a malformed answer): the task's own
-  ``retries`` and ``retry_delay``.
+  ``retries`` and ``retry_delay``. Refused credentials too: with rotating refresh tokens, two
+  tasks refreshing at the same moment can leave one holding a token the partner has just
+  replaced, and the next try, reading the newest stored token, succeeds.
 
 Exceptions are named by path, so a DAG file that imports this module does not import the hooks.
 """
@@ -29,7 +31,6 @@ PARTNER_RETRY_POLICY = ExceptionRetryPolicy(
     rules=[
         RetryRule(
             exception=[
-                f"{_ERRORS}.AuthenticationError",
                 f"{_ERRORS}.InvalidConnectionError",
                 f"{_ERRORS}.RequestRejectedError",
                 f"{_ERRORS}.NotFoundError",

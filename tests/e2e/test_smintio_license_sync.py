@@ -65,11 +65,12 @@ def test_sync_indexes_quarantines_and_resumes(
     assert ledger.get_cursor(cursor_name("smintio_default")) != cursor
 
 
-def test_refused_credentials_fail_the_task_at_once_instead_of_retrying(
+def test_a_connection_that_cannot_work_fails_the_task_at_once_instead_of_retrying(
     airflow_db: Path, connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The DAG's own retries (2, a minute apart) are not spent on credentials the partner refuses."""
-    connect("smintio", extra={"refresh_token": "not-a-token"})
+    """The DAG's own retries (2, a minute apart) are not spent on a connection that names an
+    operation the hook does not have: the next try would fail the same way."""
+    connect("smintio", extra={"paths": {"no_such_operation": "/nowhere"}})
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     dag = _load_dag()
     assert dag.get_task("sync_licenses").retries == 2

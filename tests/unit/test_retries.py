@@ -21,7 +21,6 @@ def _decide(exc: BaseException) -> tuple[RetryAction, timedelta | None]:
 @pytest.mark.parametrize(
     "error",
     [
-        errors.AuthenticationError,
         errors.InvalidConnectionError,
         errors.RequestRejectedError,
         errors.GraphQLError,  # a rejected query is a rejected request
@@ -47,6 +46,7 @@ def test_rate_limited_past_the_hooks_back_off_waits_longer_than_the_task_delay()
         errors.PartnerServerError("503", system="exstream"),
         errors.PartnerUnavailableError("down", system="exstream"),
         errors.ConflictError("409", system="trading_grid"),
+        errors.AuthenticationError("refresh token refused", system="smintio"),  # a rotation race heals
         errors.MalformedResponseError("shape", system="consonance"),
         ValueError("a bug of ours"),
     ],
