@@ -327,3 +327,33 @@ def test_tasks_side_by_side_share_the_rotated_refresh_token(
     assert second.generic_metadata().providers  # refused with the spent token, then the stored one worked
     assert store.saved[-1] != rotated_by_first  # and it rotated again, for the next task
     assert len(store.saved) == 2
+
+
+def test_a_refused_refresh_waits_for_the_token_another_task_is_still_storing(
+    smintio: Callable[..., Any], token_store: Callable[[str], Any]
+) -> None:
+    """The second task is refused while the first has its new token from the partner but has not
+    stored it yet: the second reads the store again until the new token shows up."""
+    smintio()
+    shared = token_store("smintio")
+
+    class StoredLate(type(shared)):  # type: ignore[misc]
+        """The stored token as the second task sees it: the first task's token one read late."""
+
+        reads = 0
+
+        def load(self) -> str | None:
+            return None  # both tasks started with the connection's token
+
+        def reload(self) -> str | None:
+            self.reads += 1
+            return None if self.reads == 1 else shared.load()
+
+        def save(self, token: str) -> None:
+            shared.save(token)
+
+    first, second = SmintioHook(refresh_token_store=shared), SmintioHook(refresh_token_store=StoredLate("smintio"))
+    assert first.transport and second.transport
+    assert first.generic_metadata().providers  # spends the connection's token
+    assert second.generic_metadata().providers  # refused, nothing newer yet, then the first task's token
+    assert len(shared.saved) == 2 and shared.saved[0] != shared.saved[1]

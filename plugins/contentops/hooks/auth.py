@@ -184,20 +184,24 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
             return self._refresh_with(self.refresh_token)
 
     def _refresh_with_a_newer_stored_token(self) -> dict[str, Any] | None:
-        """Retry with the token another task rotated in meanwhile; None when there is none."""
+        """Retry with the token another task rotated in meanwhile; None when none shows up.
+
+        The other task stores its new token only after the partner answered it, so right after
+        our refusal the stored token may still be the one just refused: read again after a
+        short pause, a few times, before giving up (about 2 s in all)."""
         if self.latest_refresh_token is None:
             return None
         for attempt in range(self.RELOAD_ATTEMPTS):
             latest = self.latest_refresh_token()
-            if not latest or latest == self.refresh_token:
-                return None
-            self.refresh_token = latest
-            assert self.transport is not None
-            self.transport.add_secret(latest)
-            try:
-                return self._refresh_with(latest)
-            except AuthenticationError:
-                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # let the other task store its token
+            if latest and latest != self.refresh_token:
+                self.refresh_token = latest
+                assert self.transport is not None
+                self.transport.add_secret(latest)
+                try:
+                    return self._refresh_with(latest)
+                except AuthenticationError:
+                    pass  # rotated again meanwhile
+            time.sleep(random.uniform(0.2, 0.5) * (attempt + 1))  # let the other task store its token
         return None
 
     def _refresh_with(self, refresh_token: str) -> dict[str, Any]:
