@@ -37,7 +37,7 @@ PARTNER_RETRY_POLICY = ExceptionRetryPolicy(
                 f"{_ERRORS}.DownloadRefusedError",
             ],
             action=RetryAction.FAIL,
-            reason="the partner refused this request; the same try would fail again",
+            reason="this request cannot succeed as it is (connection, payload, object or origin)",
         ),
         RetryRule(
             exception=f"{_ERRORS}.RateLimitedError",
