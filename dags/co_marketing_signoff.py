@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.retries import task_defaults
+from contentops.verdict import seal
 
 WINDOW = timedelta(hours=1)
 
@@ -82,7 +83,7 @@ def co_marketing_signoff() -> None:
             PipelineRun.from_context(context, default_span=WINDOW), kit_name=params["kit_name"]
         )
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(sent: dict[str, int], answers: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
@@ -97,4 +98,4 @@ def co_marketing_signoff() -> None:
     report(sent, record_signoffs(sent))
 
 
-co_marketing_signoff()
+seal(co_marketing_signoff())

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.retries import task_defaults
+from contentops.verdict import seal
 
 
 @dag(
@@ -78,7 +79,7 @@ def exstream_template_sync() -> None:
         run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
         return steps.replace_and_review(run, batch)
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(_: list[dict[str, int]], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
@@ -89,4 +90,4 @@ def exstream_template_sync() -> None:
     report(replace_and_review.expand(batch=batches))
 
 
-exstream_template_sync()
+seal(exstream_template_sync())

@@ -30,6 +30,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
+from contentops.verdict import seal
 
 SPAN = timedelta(minutes=15)
 
@@ -107,7 +108,7 @@ def localization_return_loop() -> None:
         run = PipelineRun.from_context(context, default_span=SPAN)
         return localization.apply_reviews(run, exstream_domain=run.params["exstream_domain"])
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
@@ -125,4 +126,4 @@ def localization_return_loop() -> None:
     report(apply_reviews(waits.output))
 
 
-localization_return_loop()
+seal(localization_return_loop())

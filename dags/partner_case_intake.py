@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.retries import task_defaults
+from contentops.verdict import seal
 
 WINDOW = timedelta(minutes=30)
 
@@ -73,7 +74,7 @@ def partner_case_intake() -> None:
 
         return partner_cases.handle_cases(PipelineRun.from_context(context, default_span=WINDOW), batch)
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(counts: list[dict[str, int]], **context: object) -> dict[str, object]:
         from collections import Counter
 
@@ -88,4 +89,4 @@ def partner_case_intake() -> None:
     report(handle_cases.expand(batch=collect_cases(sync_licenses())))
 
 
-partner_case_intake()
+seal(partner_case_intake())

@@ -29,6 +29,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 from contentops.assets import RIGHTS_CHANGES
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
+from contentops.verdict import seal
 
 
 @dag(
@@ -100,7 +101,7 @@ def rights_expiry_sweep() -> None:
 
         return rights_sweep.apply_dispositions(PipelineRun.from_context(context), list(results or []))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
@@ -116,4 +117,4 @@ def rights_expiry_sweep() -> None:
     report(apply_dispositions(waits.output))
 
 
-rights_expiry_sweep()
+seal(rights_expiry_sweep())

@@ -18,6 +18,7 @@ from airflow.sdk import DeltaDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import SMINTIO_LICENSES as LICENSES
 from contentops.retries import task_defaults
+from contentops.verdict import seal
 
 
 @dag(
@@ -45,15 +46,16 @@ def smintio_license_sync() -> None:
         params = context["params"]  # type: ignore[index]
         return sync_license_index(run, page_size=params["page_size"], max_pages=params["max_pages"])
 
-    @task
+    @task(trigger_rule="all_done")
     def report(counts: dict[str, object], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
         run = PipelineRun.from_context(context)
-        summary = ", ".join(f"{key} {counts.get(key, 0)}" for key in ("pages", "indexed", "skipped", "quarantined"))
+        feed = counts or {}  # None when sync_licenses failed: the report is written all the same
+        summary = ", ".join(f"{key} {feed.get(key, 0)}" for key in ("pages", "indexed", "skipped", "quarantined"))
         return run.write_report("Smint.io license sync", notes=[f"Feed: {summary}."])
 
     report(sync_licenses())
 
 
-smintio_license_sync()
+seal(smintio_license_sync())

@@ -42,6 +42,7 @@ from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, d
 
 from contentops.assets import RIGHTS_CHANGES
 from contentops.retries import task_defaults
+from contentops.verdict import seal
 
 
 @dag(
@@ -149,7 +150,7 @@ def title_metadata_push() -> None:
         run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
         return titles.attach_requested_in_smintio(run)
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(_: object, **context: object) -> dict[str, object]:
         from contentops.pipelines import titles
         from contentops.pipelines.runtime import PipelineRun
@@ -168,4 +169,4 @@ def title_metadata_push() -> None:
     attach_requested_in_smintio(licenses) >> report(attached)
 
 
-title_metadata_push()
+seal(title_metadata_push())

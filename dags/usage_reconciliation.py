@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.retries import task_defaults
+from contentops.verdict import seal
 
 
 @dag(
@@ -97,7 +98,7 @@ def usage_reconciliation() -> None:
 
         return steps.apply_review_outcomes(PipelineRun.from_context(context))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(_: list[dict[str, int]], __: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
@@ -109,4 +110,4 @@ def usage_reconciliation() -> None:
     report(reconcile.expand(batch=collect_usage(licenses)), applied)
 
 
-usage_reconciliation()
+seal(usage_reconciliation())

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.retries import task_defaults
+from contentops.verdict import seal
 
 
 @dag(
@@ -71,7 +72,7 @@ def vip_catalog_sync() -> None:
 
         return vip_catalog.update_vip_items(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(catalogue: dict[str, int], items: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
@@ -87,4 +88,4 @@ def vip_catalog_sync() -> None:
     report(catalogue, update_vip_items(licenses, catalogue))
 
 
-vip_catalog_sync()
+seal(vip_catalog_sync())

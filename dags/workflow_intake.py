@@ -29,6 +29,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
+from contentops.verdict import seal
 
 SPAN = timedelta(hours=1)
 
@@ -85,7 +86,7 @@ def workflow_intake() -> None:
 
         return steps.publish_onboarded(PipelineRun.from_context(context, default_span=SPAN), list(results or []))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="all_done")
     def report(requests: dict[str, int], onboarding: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
@@ -105,4 +106,4 @@ def workflow_intake() -> None:
     report(matched, publish_onboarded(waits.output))
 
 
-workflow_intake()
+seal(workflow_intake())

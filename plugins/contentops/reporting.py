@@ -45,6 +45,13 @@ class RunReport:
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     rows: list[ReportRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the run's tasks that failed (or were left upstream_failed) when the report was written
+    failed_tasks: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``failed`` when a step of the run failed, else ``succeeded``."""
+        return "failed" if self.failed_tasks else "succeeded"
 
     def add(self, row: ReportRow) -> None:
         self.rows.append(row)
@@ -56,7 +63,8 @@ class RunReport:
     def summary_line(self) -> str:
         """The line a task log ends with: ``<dag> summary: delivered=3 refused=1 …``."""
         counts = " ".join(f"{k}={v}" for k, v in self.counts.items()) or "nothing to do"
-        return f"{self.dag_id} run {self.run_id} summary: {counts}"
+        failed = f" FAILED (failed tasks: {', '.join(self.failed_tasks)})" if self.failed_tasks else ""
+        return f"{self.dag_id} run {self.run_id} summary:{failed} {counts}"
 
     def directory(self, root: Path | None = None) -> Path:
         base = (root or contentops_home() / "reports") / _SAFE.sub("_", self.dag_id) / _SAFE.sub("_", self.run_id)
@@ -92,13 +100,19 @@ class RunReport:
         )
         header = "".join(f"<th>{esc(name)}</th>" for name in ReportRow.__dataclass_fields__)
         notes = "".join(f"<p>{esc(note)}</p>" for note in self.notes)
+        if self.failed_tasks:
+            notes = (
+                '<p id="status" class="failed"><b>This run failed.</b> Failed tasks: '
+                f"{esc(', '.join(self.failed_tasks))}. What is below is what the run did before and "
+                "around the failure; open the failed tasks' logs for the cause.</p>" + notes
+            )
         chart = expiry_chart_svg([row.expires for row in self.rows], self.generated_at.date(), chart_weeks)
         return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(self.title)}</title>
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}}
 table{{border-collapse:collapse;margin:1rem 0}} td,th{{border:1px solid #ccc;padding:4px 8px;font-size:14px}}
-th{{background:#f3f3f3;text-align:left}} .meta{{color:#666}}
+th{{background:#f3f3f3;text-align:left}} .meta{{color:#666}} .failed{{color:#a00}}
 </style></head><body>
 <h1>{esc(self.title)}</h1>
 <p class="meta">DAG <code>{esc(self.dag_id)}</code>, run <code>{esc(self.run_id)}</code>,

@@ -54,6 +54,20 @@ def test_every_task_retries_by_the_partner_retry_policy(dagbag: Any) -> None:
             assert task.retries >= 1, f"{dag_id}.{task.task_id}"
 
 
+def test_every_run_writes_its_report_and_a_failed_step_fails_the_run(dagbag: Any) -> None:
+    """The report runs whatever happened before it; the verdict, downstream of every task, is the
+    run's only leaf and passes only when no task failed (contentops.verdict)."""
+    from contentops.verdict import VERDICT_TASK_ID
+
+    for dag_id in dagbag.dag_ids:
+        dag = dagbag.dags[dag_id]
+        assert dag.get_task("report").trigger_rule == "all_done", dag_id
+        verdict = dag.get_task(VERDICT_TASK_ID)
+        assert verdict.trigger_rule == "none_failed", dag_id
+        assert [leaf.task_id for leaf in dag.leaves] == [VERDICT_TASK_ID], dag_id
+        assert verdict.upstream_task_ids == {t.task_id for t in dag.tasks} - {VERDICT_TASK_ID}, dag_id
+
+
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_file_parses_light_without_network(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import airflow.sdk  # noqa: F401 - the SDK itself is allowed; load it before the snapshot

@@ -40,4 +40,4 @@ def test_review_wait_is_deferred_bounded_and_soft(dag: Any) -> None:
     assert kwargs["soft_fail"] is True  # a review still open is the next run's, not a failure
     assert 0 < kwargs["timeout"] < timedelta(minutes=15).total_seconds()  # done before the next slot
     assert wait.operator_class.__name__ == "WorkflowInstanceSensor"
-    assert {t.task_id for t in wait.downstream_list} == {"apply_reviews"}
+    assert {t.task_id for t in wait.downstream_list} == {"apply_reviews", "verdict"}

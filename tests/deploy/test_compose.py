@@ -67,7 +67,7 @@ def test_every_registered_sandbox_is_served_and_gets_its_connection(config: dict
     from contentops_sandbox.registry import SANDBOXES
 
     published = {
-        int(str(p["target"] if isinstance(p, dict) else p).split(":")[-1])
+        int(str(p["target"] if isinstance(p, dict) else p).split(":")[-1].split("/")[0])
         for p in config["services"]["sandboxes"]["ports"]
     }
     assert {spec.port for spec in SANDBOXES.values()} <= published
@@ -75,6 +75,22 @@ def test_every_registered_sandbox_is_served_and_gets_its_connection(config: dict
     init = " ".join(config["services"]["airflow-init"]["command"])
     assert "--write-connections" in init and "--sandbox-host sandboxes" in init
     assert "airflow connections import" in init and "airflow db migrate" in init
+
+
+def _host_ip(port: Any) -> str:
+    """The address a published port binds on the host ("" = every interface)."""
+    if isinstance(port, dict):
+        return str(port.get("host_ip") or "")
+    parts = str(port).split(":")
+    return parts[0] if len(parts) == 3 else ""
+
+
+def test_ports_are_published_on_loopback_only(config: dict[str, Any]) -> None:
+    """The sandboxes accept the demo's well-known credentials and the API server a generated
+    password: neither is for the network, so no published port listens beyond this machine."""
+    published = [(name, p) for name, service in config["services"].items() for p in service.get("ports", [])]
+    assert published
+    assert {name: _host_ip(p) for name, p in published if _host_ip(p) != "127.0.0.1"} == {}
 
 
 def test_components_share_what_they_must_and_report_health(config: dict[str, Any]) -> None:

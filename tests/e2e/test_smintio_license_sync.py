@@ -79,3 +79,6 @@ def test_a_connection_that_cannot_work_fails_the_task_at_once_instead_of_retryin
     assert run.state == "failed"
     (sync,) = [ti for ti in run.get_task_instances() if ti.task_id == "sync_licenses"]
     assert sync.state == "failed" and sync.try_number == 1
+    # the report is written all the same, and says the run failed and where
+    (page,) = (tmp_path / "reports" / "smintio_license_sync").glob("*/report.html")
+    assert "This run failed.</b> Failed tasks: sync_licenses." in page.read_text()

@@ -48,3 +48,16 @@ def test_chart_buckets_expiries_by_week() -> None:
     assert svg.count("<rect") == 4
     assert ">2</text>" in svg and ">1</text>" in svg
     assert "No expiries" in expiry_chart_svg([], date(2026, 11, 24))
+
+
+def test_a_report_of_a_failed_run_says_so_in_its_summary_line_and_page(tmp_path: Path) -> None:
+    report = RunReport("campaign_release", "manual__1", "Campaign release", failed_tasks=["deliver_1", "plan"])
+    report.add(ReportRow("asset-1", "vip:pkg", "delivered"))
+    assert report.status == "failed"
+    assert report.summary_line() == (
+        "campaign_release run manual__1 summary: FAILED (failed tasks: deliver_1, plan) delivered=1"
+    )
+    html_path, _ = report.write(tmp_path)
+    page = html_path.read_text()
+    assert "<b>This run failed.</b> Failed tasks: deliver_1, plan." in page
+    assert RunReport("d", "r", "t").status == "succeeded"

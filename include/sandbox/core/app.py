@@ -10,6 +10,7 @@ answered with the product's own error body.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import threading
 import time
@@ -267,7 +268,7 @@ def create_sandbox_app(
 
     @app.get(f"{ADMIN_PREFIX}/history")
     def history(kind: str | None = None, id: str | None = None) -> list[dict[str, Any]]:
-        return context.store.history(kind, id)
+        return [_without_credentials(entry) for entry in context.store.history(kind, id)]
 
     @app.get(f"{ADMIN_PREFIX}/documents/{{kind}}")
     def documents(kind: str) -> list[dict[str, Any]]:
@@ -286,3 +287,16 @@ def create_sandbox_app(
 
     app.add_middleware(_ProductApiGuard, context=context)
     return app, context
+
+
+#: document kinds whose ids are live credentials (tokens are stored under their own value)
+CREDENTIAL_KINDS = frozenset({"access_token", "refresh_token"})
+
+
+def _without_credentials(entry: dict[str, Any]) -> dict[str, Any]:
+    """A history entry as the admin API shows it: a token's id replaced by a digest, so that
+    anyone who can read the history (the demo publishes it) cannot call the API as the client."""
+    if entry.get("kind") not in CREDENTIAL_KINDS:
+        return entry
+    digest = hashlib.sha256(str(entry.get("id", "")).encode()).hexdigest()[:16]
+    return {**entry, "id": f"sha256:{digest}"}

@@ -251,8 +251,8 @@ def plan_release(
     if campaign and not scheduled:
         try:
             chosen.append(smintio.get_campaign(campaign))
-        except NotFoundError:  # a campaign not planned in Smint.io can still be released by hand
-            chosen.append(Campaign(id=campaign))
+        except NotFoundError as missing:  # a typo must not release an empty kit to real partners
+            raise NotFoundError(f"campaign {campaign!r} is not in Smint.io", system="smintio", status=404) from missing
     else:
         chosen.extend(smintio.iter_campaigns(release_from=run.window.start, release_to=run.window.end))
     plans: list[str] = []
@@ -936,11 +936,18 @@ def _put_kits(
 
 
 def finalize(run: PipelineRun, settings: CampaignReleaseSettings) -> dict[str, int]:
-    """Bring each launch kit's list of assets up to what was delivered (once per change)."""
+    """Bring each launch kit's list of assets up to what was delivered (once per change).
+
+    Only kits that a delivery opened are touched: a community that received nothing — the
+    run failed before delivering, or nothing of the campaign cleared the gate for its region —
+    gets no post at all, never an empty kit."""
     counts: Counter[str] = Counter()
     for plan in plans_of(run).values():
         if "trading_grid" in plan.targets:
-            counts.update(_put_kits(run, plan, target_map(run, plan, settings)))
+            targets = target_map(run, plan, settings)
+            opened = [c for c in targets.communities.values() if _kit_published(run, plan, c)]
+            counts["kit_not_opened"] += len(targets.communities) - len(opened)
+            counts.update(_put_kits(run, plan, targets, opened))
     return dict(counts)
 
 

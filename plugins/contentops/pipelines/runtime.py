@@ -57,6 +57,7 @@ class PipelineRun:
         params: Mapping[str, Any] | None = None,
         *,
         ledger: Ledger | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         self.dag_id = dag_id
         self.run_id = run_id
@@ -64,12 +65,17 @@ class PipelineRun:
         self.params = dict(params or {})
         self._ledger = ledger
         self._hooks: dict[str, Any] = {}
+        self._context = context
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any], *, default_span: timedelta = timedelta(days=1)) -> PipelineRun:
         dag_run = context["dag_run"]
         return cls(
-            dag_run.dag_id, dag_run.run_id, run_window(context, default_span=default_span), context.get("params") or {}
+            dag_run.dag_id,
+            dag_run.run_id,
+            run_window(context, default_span=default_span),
+            context.get("params") or {},
+            context=context,
         )
 
     @property
@@ -146,7 +152,10 @@ class PipelineRun:
 
     # -- the end of a run ----------------------------------------------------------------------
     def build_report(self, title: str, notes: list[str] | None = None) -> RunReport:
-        report = RunReport(self.dag_id, self.run_id, title, notes=list(notes or []))
+        from contentops.verdict import failed_tasks
+
+        failed = failed_tasks(self._context) if self._context is not None else []
+        report = RunReport(self.dag_id, self.run_id, title, notes=list(notes or []), failed_tasks=failed)
         report.notes.append(
             f"Window {self.window.describe()}" + (" — dry run: nothing was changed" if self.dry_run else "")
         )
@@ -179,7 +188,10 @@ class PipelineRun:
             window_end=self.window.end,
             report_path=str(html_path),
         )
-        log.info("%s", report.summary_line())
+        if report.failed_tasks:
+            log.error("%s", report.summary_line())
+        else:
+            log.info("%s", report.summary_line())
         log.info("Run report: %s (CSV: %s)", html_path, csv_path)
         api_base_url = api_base_url or _airflow_base_url()
         if api_base_url:
