@@ -82,3 +82,37 @@ def test_a_connection_that_cannot_work_fails_the_task_at_once_instead_of_retryin
     # the report is written all the same, and says the run failed and where
     (page,) = (tmp_path / "reports" / "smintio_license_sync").glob("*/report.html")
     assert "This run failed.</b> Failed tasks: sync_licenses." in page.read_text()
+
+
+def test_a_record_served_malformed_is_taken_in_once_the_feed_serves_it_valid(
+    airflow_db: Path, connect: Callable[..., Any], ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The cursor moves past a page with a malformed record, yet the record is not lost: its
+    quarantine row says who it is and where it was, and a later sync takes it in and resolves it."""
+    running = connect("smintio", options={"seeded_transactions": 120})
+    running.set_faults(malformed_rate=0.1, seed=5)
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    dag = _load_dag()
+    every = running.context.store.all("lpt")
+    expected = {d["uuid"] for d in every if d.get("can_be_synced") is not False and d.get("content_element")}
+
+    first = dag.test(logical_date=datetime(2026, 11, 24, 10, tzinfo=UTC), run_conf={"page_size": 7})
+    assert first.state == "success"
+    ledger = Ledger(ledger_url)
+    quarantined = ledger.quarantined(source="smintio")
+    assert len(quarantined) >= 5
+    assert all(q.ref and q.ref.endswith(" of 7)") and "feed page" in q.ref for q in quarantined), [
+        q.ref for q in quarantined
+    ]
+    assert any(not q.ref.startswith(tuple(expected)) for q in quarantined)  # some lost their uuid: named otherwise
+    assert all("unidentified" not in (q.ref or "") for q in quarantined)
+    assert ledger.count_licenses() < len(expected)
+
+    running.set_faults()  # the partner serves every record correctly again
+    second = dag.test(logical_date=datetime(2026, 11, 24, 11, tzinfo=UTC), run_conf={"page_size": 7})
+    assert second.state == "success"
+    assert ledger.quarantined(source="smintio") == []
+    assert ledger.count_licenses() == len(expected)
+    assert all(ledger.license(uuid) is not None for uuid in expected)
+    summary = ledger.run_summary("smintio_license_sync", second.run_id)
+    assert summary and summary["counts"].get("healed") == len(quarantined)

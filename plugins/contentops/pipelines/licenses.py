@@ -4,10 +4,18 @@ The feed is incremental (changes since a ``continuation_uuid``); the index holds
 rights of every license seen, with its expiry. The cursor is stored after each page is in
 the index, so a run that dies mid-feed resumes at the first unprocessed page and nothing is
 skipped; a page processed twice only rewrites the same rows.
+
+A record the feed serves malformed is quarantined with a reference a person can read — its
+uuid, or (when the uuid itself is what is missing) its cart and content element — and the feed
+page it came from. Moving the cursor past that page must not make the record unreachable: every
+sync first re-reads the pages that still hold quarantined records, takes in each record that
+now validates (unless the index already holds a newer version of it) and resolves its
+quarantine row; a record still malformed stays quarantined.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -16,6 +24,11 @@ from contentops.ledger import LicenseRow
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import LicensePurchaseTransaction
 from contentops.pipelines.runtime import PipelineRun
+
+#: the quarantine kind of a malformed feed record
+QUARANTINE_KIND = "license_purchase_transaction"
+_FEED_PAGE = re.compile(r"^(?P<identity>.+) \(feed page (?P<cursor>\S+) of (?P<limit>\d+)\)$")
+_START = "start"
 
 
 def cursor_name(conn_id: str) -> str:
@@ -36,13 +49,43 @@ def license_row(lpt: LicensePurchaseTransaction) -> LicenseRow:
     )
 
 
+def record_identity(raw: Any) -> str:
+    """Who a feed record is, as far as its payload tells: its uuid, else its cart and content
+    element (what a person needs to find the license in Smint.io)."""
+    if not isinstance(raw, dict):
+        return "unidentified record"
+    if raw.get("uuid"):
+        return str(raw["uuid"])
+    element = raw.get("content_element")
+    parts = [
+        f"cart {raw['cart_purchase_transaction_uuid']}" if raw.get("cart_purchase_transaction_uuid") else "",
+        f"content element {element['uuid']}" if isinstance(element, dict) and element.get("uuid") else "",
+    ]
+    return " ".join(part for part in parts if part) or "unidentified record"
+
+
+def feed_ref(raw: Any, page_cursor: str | None, page_size: int) -> str:
+    """The quarantine reference of a malformed record: who it is and the feed page it came from."""
+    return f"{record_identity(raw)} (feed page {page_cursor or _START} of {page_size})"
+
+
+def _identities(lpt: LicensePurchaseTransaction) -> set[str]:
+    return {lpt.uuid, record_identity(lpt.model_dump(mode="json", exclude={"uuid"}))}
+
+
 def sync_license_index(run: PipelineRun, *, page_size: int = 100, max_pages: int | None = None) -> dict[str, Any]:
-    """Pull every change since the stored cursor into the index; returns counts (small, for XCom)."""
+    """Pull every change since the stored cursor into the index; returns counts (small, for XCom).
+
+    Quarantined records of earlier pages are looked at again first (:func:`heal_quarantined`)."""
     smintio = run.hook("smintio")
     name = cursor_name(smintio.conn_id)
     start = run.ledger.get_cursor(name)
-    counts: Counter[str] = Counter()
-    on_invalid = run.quarantine_callback("smintio", "license_purchase_transaction")
+    counts: Counter[str] = Counter(heal_quarantined(run))
+    requested = start  # the cursor of the page being parsed: where a quarantined record can be read again
+
+    def on_invalid(reason: str, raw: Any) -> None:
+        run.quarantine("smintio", QUARANTINE_KIND, reason, raw, ref=feed_ref(raw, requested, page_size))
+
     for page in smintio.iter_transaction_pages(start, limit=page_size, on_invalid=on_invalid):
         counts["indexed"] += run.ledger.upsert_licenses(
             [license_row(lpt) for lpt in page.transactions], run_id=run.run_id
@@ -52,6 +95,57 @@ def sync_license_index(run: PipelineRun, *, page_size: int = 100, max_pages: int
         counts["pages"] += 1
         if page.continuation_uuid:
             run.ledger.set_cursor(name, page.continuation_uuid)
+            requested = page.continuation_uuid
         if max_pages is not None and counts["pages"] >= max_pages:
             break
     return {**counts, "cursor_start": start, "cursor_end": run.ledger.get_cursor(name)}
+
+
+def heal_quarantined(run: PipelineRun) -> dict[str, int]:
+    """Re-read each feed page that still holds quarantined records; take in what now validates.
+
+    One request per page. A record is taken in only if the index holds no newer version of it
+    (an old page must never roll a license back), and its quarantine row is resolved; a record
+    still served malformed keeps its row. Rows without a feed position (written before the
+    position was recorded) are left for a person to resolve.
+    """
+    smintio = run.hook("smintio")
+    open_rows: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for row in run.ledger.quarantined(source="smintio"):
+        found = _FEED_PAGE.match(row.ref or "") if row.kind == QUARANTINE_KIND else None
+        if found:
+            position = (found["cursor"], int(found["limit"]))
+            open_rows.setdefault(position, []).append((row.id, found["identity"]))
+    counts: Counter[str] = Counter()
+    for (cursor, limit), rows in open_rows.items():
+        page, still_malformed = _read_page_again(smintio, cursor, limit)
+        if page is None:
+            continue
+        newer = [lpt for lpt in page.transactions if _newer_than_indexed(run, lpt)]
+        run.ledger.upsert_licenses([license_row(lpt) for lpt in newer], run_id=run.run_id)
+        valid = set().union(*(_identities(lpt) for lpt in page.transactions))
+        malformed = {record_identity(raw) for raw in still_malformed}
+        for quarantine_id, identity in rows:
+            taken_in = identity in valid or (not still_malformed and identity not in malformed)
+            if taken_in and run.ledger.resolve_quarantine(
+                quarantine_id, f"served valid again by run {run.run_id}: taken into the license index"
+            ):
+                counts["healed"] += 1
+                run.record(identity, "smintio:license_index", "healed", "a quarantined license record now validates")
+    return dict(counts)
+
+
+def _read_page_again(smintio: Any, cursor: str, limit: int) -> tuple[Any, list[Any]]:
+    """The one feed page at ``cursor`` (parsed) and the records on it that are still malformed."""
+    still_malformed: list[Any] = []
+    pages = smintio.iter_transaction_pages(
+        None if cursor == _START else cursor, limit=limit, on_invalid=lambda _reason, raw: still_malformed.append(raw)
+    )
+    page = next(iter(pages), None)
+    pages.close()
+    return page, still_malformed
+
+
+def _newer_than_indexed(run: PipelineRun, lpt: LicensePurchaseTransaction) -> bool:
+    indexed = run.ledger.license(lpt.uuid)
+    return indexed is None or (indexed.version or 0) < (lpt.version or 0)
