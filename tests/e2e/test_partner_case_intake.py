@@ -249,3 +249,23 @@ def test_reviewers_answers_and_refusals_reach_the_partner(airflow_db: Path, env:
     )
     assert not [lk for lk in cases[declined]["links"] if lk["relation"] == "delivered"]
     assert env["ledger"].deliveries(target_prefix="trading_grid_case:") == []  # nothing was handed out
+
+
+def test_a_case_listed_malformed_is_fetched_again_and_handled_not_lost(airflow_db: Path, env: dict[str, Any]) -> None:
+    """The listing serves the first case of every page malformed; the window then moves on.
+    Fetched again by its id, each such case is answered and its quarantine row resolved, while a
+    case that is malformed in itself stays quarantined."""
+    grid, ledger = env["grid"], env["ledger"]
+    requests_ = [_file(grid, DACH, "asset_request", f"Logos {n}", asset_kind="logo") for n in range(3)]
+    gossip = _file(grid, EMEA, "complaint", "Not a case type we know")
+    grid.set_faults(malformed_rate=1.0)
+
+    _run(datetime.now(UTC) + timedelta(minutes=1))
+
+    answered = {case_id for case_id in requests_ if _comments(grid, case_id)}
+    assert answered == set(requests_)
+    assert {c["status"] for i, c in _cases(grid).items() if i in requests_} == {"resolved"}
+    open_rows = {q.ref for q in ledger.quarantined(source="trading_grid")}
+    assert open_rows == {f"{gossip}@r1"}
+    healed = [q for q in ledger.quarantined(source="trading_grid", include_resolved=True) if q.resolved_at]
+    assert healed and all(q.ref.rsplit("@r", 1)[0] in requests_ for q in healed)

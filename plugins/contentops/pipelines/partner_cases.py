@@ -28,7 +28,9 @@ Every partner write — Smint.io flags, Trading Grid links, comments and status 
 through :meth:`PipelineRun.deliver_once` with a key naming the case revision and the step, so
 a re-run changes nothing and a partner who reopens a case (a new revision) is answered again.
 A case that fails validation is quarantined once per revision with its reason; the rest of the
-run goes on.
+run goes on. The window moves on, but a quarantined case is not forgotten: every run fetches
+each one again by its id, and one the partner now serves valid (and still open or in progress)
+is handled with the rest and its quarantine row resolved.
 """
 
 from __future__ import annotations
@@ -97,19 +99,56 @@ def collect(run: PipelineRun, *, page_size: int = 50) -> dict[str, Any]:
         if case.id not in ids:
             counts["in_progress"] += 1
             ids.append(case.id)
+    for case_id in heal_quarantined_cases(run, grid):
+        if case_id not in ids:
+            counts["healed"] += 1
+            ids.append(case_id)
     batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
     return {"counts": dict(counts), "batches": batches}
 
 
-def quarantine_case(run: PipelineRun, reason: str, raw: Any) -> int:
+#: quarantine kinds: a case the partner served malformed (fetched again by later runs), and a
+#: valid case whose partner is not in the directory (a person adds the partner)
+MALFORMED_CASE, UNKNOWN_PARTNER = "case", "case_unknown_partner"
+
+
+def quarantine_case(run: PipelineRun, reason: str, raw: Any, *, kind: str = MALFORMED_CASE) -> int:
     """Quarantine a case once per revision (a re-run finds it again and must not pile up copies)."""
     ref = None
     if isinstance(raw, dict) and raw.get("id"):
         ref = f"{raw['id']}@r{raw.get('revision') or 1}"
         if any(q.ref == ref for q in run.ledger.quarantined(source="trading_grid")):
             return 0
-    run.quarantine("trading_grid", "case", reason, raw, ref=ref)
+    run.quarantine("trading_grid", kind, reason, raw, ref=ref)
     return 1
+
+
+def heal_quarantined_cases(run: PipelineRun, grid: Any) -> list[str]:
+    """Fetch every case quarantined as malformed again by its id; returns the ids of those the
+    partner now serves valid and that still wait for us (open or in progress).
+
+    Their rows are resolved (so is the row of a case that is gone or closed); a case still
+    malformed keeps its row."""
+    healed: list[str] = []
+    for row in run.ledger.quarantined(source="trading_grid"):
+        if row.kind != MALFORMED_CASE or not row.ref or "@r" not in row.ref:
+            continue
+        case_id = row.ref.rsplit("@r", 1)[0]
+        try:
+            case = grid.get_case(case_id, on_invalid=lambda _reason, _raw: None)
+        except NotFoundError:
+            run.ledger.resolve_quarantine(row.id, f"case {case_id} no longer exists in Trading Grid")
+            continue
+        if case is None:
+            continue  # still malformed: the row stays
+        if case.status in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS):
+            healed.append(case.id)
+            resolution = f"served valid again (revision {case.revision}): handled by run {run.run_id}"
+        else:
+            resolution = f"served valid again, already {case.status.value}: nothing left to do"
+        run.ledger.resolve_quarantine(row.id, resolution)
+        run.record(row.ref, "trading_grid:case", "healed", resolution)
+    return healed
 
 
 # -- handle -----------------------------------------------------------------------------------------
@@ -159,6 +198,7 @@ def handle_cases(run: PipelineRun, case_ids: list[str]) -> dict[str, int]:
                 run,
                 f"partner {case.partner_company_id} is not in the partner directory",
                 case.model_dump(mode="json", by_alias=True),
+                kind=UNKNOWN_PARTNER,
             )
             continue
         if case.status is CaseStatus.OPEN and case.type in REQUEST_TYPES:
