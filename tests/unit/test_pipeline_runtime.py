@@ -76,3 +76,18 @@ def test_quarantine_and_report(ledger: Ledger, tmp_path: Path, monkeypatch: pyte
     (row,) = ledger.quarantined(run_id="run-1")
     assert row.ref == "bad-1" and '"x": 1' in row.raw
     assert ledger.run_summary("campaign_release", "run-1")["counts"] == result["counts"]
+
+
+def test_each_system_hook_is_typed_as_the_class_it_builds() -> None:
+    """``run.hook("vip")`` reads as a VipHook to an IDE: one overload per system, naming the class
+    HOOKS builds, so the two can never drift apart."""
+    import typing
+
+    from contentops.pipelines.runtime import HOOKS, PipelineRun
+
+    typed: dict[str, str] = {}
+    for overload in typing.get_overloads(PipelineRun.hook):
+        system, returned = overload.__annotations__["system"], overload.__annotations__["return"]
+        if system.startswith("Literal["):  # annotations are strings here (postponed evaluation)
+            typed[system.removeprefix("Literal[").removesuffix("]").strip("'\"")] = returned
+    assert {system: path.rpartition(".")[2] for system, (path, _) in HOOKS.items()} == typed

@@ -18,13 +18,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from contentops.ledger import Action, DeliveryPlan, Ledger
 from contentops.pipelines.window import RunWindow, run_window
 from contentops.reporting import ReportRow, RunReport
 
+if TYPE_CHECKING:  # the hooks import Airflow's connection machinery: only for readers and type checkers
+    from contentops.hooks.consonance import ConsonanceHook
+    from contentops.hooks.exstream import ExstreamHook
+    from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
+    from contentops.hooks.smintio import SmintioHook
+    from contentops.hooks.trading_grid import TradingGridHook
+    from contentops.hooks.vip import VipHook
+
 log = logging.getLogger(__name__)
+
+#: the systems a pipeline talks to, by the names :meth:`PipelineRun.hook` takes
+System = Literal["smintio", "vip", "consonance", "workflow", "trading_grid", "exstream"]
 
 #: system name -> (hook class path, Param naming its connection id)
 HOOKS: dict[str, tuple[str, str]] = {
@@ -90,8 +101,26 @@ class PipelineRun:
 
         return LedgerHook(self.params.get("ledger_conn_id") or LedgerHook.default_conn_name).get_ledger()
 
+    @overload
+    def hook(self, system: Literal["smintio"]) -> SmintioHook: ...
+    @overload
+    def hook(self, system: Literal["vip"]) -> VipHook: ...
+    @overload
+    def hook(self, system: Literal["consonance"]) -> ConsonanceHook: ...
+    @overload
+    def hook(self, system: Literal["workflow"]) -> OpenTextWorkflowHook: ...
+    @overload
+    def hook(self, system: Literal["trading_grid"]) -> TradingGridHook: ...
+    @overload
+    def hook(self, system: Literal["exstream"]) -> ExstreamHook: ...
+    @overload
+    def hook(self, system: str) -> Any: ...
+
     def hook(self, system: str) -> Any:
-        """The hook of ``system``, built once per task, on the connection the Params name."""
+        """The hook of ``system``, built once per task, on the connection the Params name.
+
+        Typed per system (``run.hook("vip")`` is a :class:`~contentops.hooks.vip.VipHook` to a
+        reader, an IDE and a type checker); the hook modules are imported only when asked for."""
         if system not in self._hooks:
             import importlib
 
