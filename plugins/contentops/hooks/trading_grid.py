@@ -22,7 +22,7 @@ from typing import IO, Any, ClassVar
 
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
 from contentops.hooks.base import OnInvalid, PartnerHook, iter_validated, validate_or_hand_over
-from contentops.hooks.errors import InvalidConnectionError
+from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
 from contentops.hooks.trading_grid_submissions import SUBMISSION_PATHS, PartnerSubmissionsMixin
 from contentops.models.trading_grid import (
     CaseComment,
@@ -43,7 +43,9 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
     conn_type: ClassVar[str] = "opentext_trading_grid"
     hook_name: ClassVar[str] = "OpenText Trading Grid"
     system: ClassVar[str] = "trading_grid"
-    health_path: ClassVar[str | None] = "communities"
+    #: The connection test reads our own company: the cheapest call OpenText's public collection
+    #: shows (the modelled community paths may not exist on a real tenant).
+    health_path: ClassVar[str | None] = "company"
     default_paths: ClassVar[dict[str, str]] = {
         "token": "v1/oauth2/tokens",
         "company": "TGCommunityServices/v1/companies/{company_id}",
@@ -88,11 +90,40 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         token_url = f"{self.base_url()}/{self.path('token')}"
         return OAuth2ClientCredentialsAuth(token_url, conn.login, conn.password, style="basic")
 
+    def test_connection(self) -> tuple[bool, str]:
+        """The Test button: fetch a token and read our company (``GET …/companies/{companyId}``).
+
+        A public Community Management call, so good credentials pass against the real service; a
+        missing company id fails here, before any request, with what to fill in."""
+        try:
+            self.company()
+        except PartnerAPIError as exc:  # InvalidConnectionError included
+            return False, str(exc)
+        return True, (
+            f"Connected to {self.hook_name} at {self.transport.redact_url(self.base_url())} "
+            f"as company {self.company_id}"
+        )
+
     def company(self) -> dict[str, Any]:
         return dict(self.transport.json("GET", self.path("company", company_id=self.company_id)))
 
-    def iter_partners(self, name: str | None = None, page_size: int = 50) -> Iterator[TradingPartner]:
-        params = {"partnerCompanyName": name} if name else None
+    def iter_partners(
+        self,
+        name: str | None = None,
+        page_size: int = 50,
+        *,
+        partner_company_id: str | None = None,
+        trading_address: str | None = None,
+    ) -> Iterator[TradingPartner]:
+        """The partner directory, optionally filtered by the three filters OpenText's collection
+        shows: ``partnerCompanyName``, ``partnerCompanyId`` and ``tradingAddress`` (e.g.
+        ``ZZ:DEMOSUPPLIER5``). The paging parameters and the envelope are modelled."""
+        filters = {
+            "partnerCompanyName": name,
+            "partnerCompanyId": partner_company_id,
+            "tradingAddress": trading_address,
+        }
+        params = {key: value for key, value in filters.items() if value} or None
         for item in self.transport.iter_offset(
             self.path("partners", company_id=self.company_id),
             items=lambda p: p["partners"],
