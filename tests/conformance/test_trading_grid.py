@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -24,7 +25,7 @@ import pytest
 import requests
 from conformance.published import Exchange, ReplayServer, assert_same_shape, load
 
-from contentops.hooks.errors import NotFoundError
+from contentops.hooks.errors import MalformedResponseError, NotFoundError
 from contentops.hooks.trading_grid import TradingGridHook
 from contentops_sandbox.connections import trading_grid_connection
 
@@ -212,6 +213,19 @@ def test_partner_directory_and_its_three_published_filters(vendor: Callable[...,
     ):
         found = answered_like(ask(running, published(name), query={key: value}), published(name))
         assert [p["partnerCompanyId"] for p in found["partners"]] == [some["partnerCompanyId"]], key
+
+
+def test_a_directory_that_ignores_the_modelled_paging_is_read_once_not_forever(
+    vendor: Callable[..., Any], running: Any
+) -> None:
+    hook, server = vendor("partner_directory_unpaged")
+    path = "/TGCommunityServices/v1/companies/GC00804444LX/partnerDirectory"
+    whole = list(itertools.islice(hook.iter_partners(page_size=1), 10))  # both partners came on the first page
+    assert [p.partner_company_id for p in whole] == ["GC041543822654", "GC041543822655"]
+    assert len(server.requests_to("GET", path)) == 2 and server.unmatched == []
+    with pytest.raises(MalformedResponseError, match="offset ignored"):  # a full page again: more may exist
+        list(itertools.islice(hook.iter_partners(page_size=2), 10))
+    answered_like(ask(running, published("partner_directory_unpaged")), published("partner_directory_unpaged"))
 
 
 def test_entitlements(vendor: Callable[..., Any], running: Any) -> None:

@@ -23,6 +23,7 @@ from typing import IO, Any, ClassVar
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
 from contentops.hooks.base import OnInvalid, PartnerHook, iter_validated, validate_or_hand_over
 from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
+from contentops.hooks.trading_grid_paging import iter_listing
 from contentops.hooks.trading_grid_submissions import SUBMISSION_PATHS, PartnerSubmissionsMixin
 from contentops.models.trading_grid import (
     CaseComment,
@@ -124,12 +125,12 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
             "tradingAddress": trading_address,
         }
         params = {key: value for key, value in filters.items() if value} or None
-        for item in self.transport.iter_offset(
+        for item in iter_listing(
+            self.transport,
             self.path("partners", company_id=self.company_id),
-            items=lambda p: p["partners"],
+            "partners",
             page_size=page_size,
             params=params,
-            total=lambda p: p.get("totalCount"),
         ):
             yield TradingPartner.model_validate(item)
 
@@ -192,12 +193,8 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
     def iter_users(self, login_id: str | None = None, page_size: int = 50) -> Iterator[TradingGridUser]:
         """Our company's users (``loginId`` is the only search the service offers)."""
         params = {"loginId": login_id} if login_id else None
-        for item in self.transport.iter_offset(
-            self.path("users", company_id=self.company_id),
-            items=lambda p: p["users"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p.get("totalCount"),
+        for item in iter_listing(
+            self.transport, self.path("users", company_id=self.company_id), "users", page_size=page_size, params=params
         ):
             yield TradingGridUser.model_validate(item)
 
@@ -265,13 +262,7 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
             params["status"] = [str(getattr(s, "value", s)) for s in statuses]
         if types:
             params["type"] = [str(getattr(t, "value", t)) for t in types]
-        pages = self.transport.iter_offset(
-            self.path("cases"),
-            items=lambda p: p["cases"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p.get("totalCount"),
-        )
+        pages = iter_listing(self.transport, self.path("cases"), "cases", page_size=page_size, params=params)
         yield from iter_validated(pages, PartnerCase, "Trading Grid case", on_invalid)
 
     def get_case(self, case_id: str, *, on_invalid: OnInvalid | None = None) -> PartnerCase | None:
@@ -327,11 +318,5 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
 
     def iter_signoffs(self, *, updated_since: datetime | None = None, page_size: int = 50) -> Iterator[SignoffRequest]:
         params = {"updated_since": updated_since.isoformat()} if updated_since else None
-        for item in self.transport.iter_offset(
-            self.path("signoffs"),
-            items=lambda p: p["signoffs"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p.get("totalCount"),
-        ):
+        for item in iter_listing(self.transport, self.path("signoffs"), "signoffs", page_size=page_size, params=params):
             yield SignoffRequest.model_validate(item)
