@@ -12,6 +12,7 @@ method the pipelines call is one exercised here.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import itertools
 import json
@@ -380,6 +381,52 @@ def test_partner_submissions_files_and_replies(vendor: Callable[..., Any], runni
     assert got.status_code == 200 and got.content == file.body.encode()
     assert got.headers["Content-Type"] == file.response_headers["Content-Type"]
     answered_like(ask(running, reply), reply)
+
+
+# -- modelled paths are the connection's to change ------------------------------------------------
+#: Operations no public source shows: each path can be set in the connection's extra ``paths``.
+MODELLED_OPERATIONS = (
+    "communities",
+    "post",
+    "attachment",
+    "cases",
+    "case",
+    "case_status",
+    "case_comment",
+    "case_link",
+    "signoff",
+    "signoffs",
+    "submissions",
+    "submission_reply",
+)
+
+
+def test_every_modelled_path_can_be_set_in_the_connection(
+    replay: Callable[..., ReplayServer], grid_at: Callable[..., TradingGridHook]
+) -> None:
+    prefix = "tenant-x/"
+    names = (
+        "communities",
+        "post_put",
+        "cases",
+        "case",
+        "case_status",
+        "signoff_get",
+        "submissions",
+        "submission_reply",
+    )
+    moved = [dataclasses.replace(published(n), path=f"/{prefix}{published(n).path.lstrip('/')}") for n in names]
+    server = replay(*moved, published("token"))
+    paths = {name: prefix + TradingGridHook.default_paths[name] for name in MODELLED_OPERATIONS}
+    hook = grid_at(server.url, paths=paths)
+    assert hook.communities() and hook.get_signoff("kit-emea-1").ref == "kit-emea-1"
+    hook.put_post("community-emea", "launch-summer-2026", title="t", body="b", kind="launch_kit")
+    assert [c.id for c in hook.iter_cases(updated_since=datetime(2026, 11, 30, 8, 30, tzinfo=UTC))] == ["CASE-000001"]
+    assert hook.get_case("CASE-000001") is not None
+    hook.set_case_status("CASE-000001", "in_progress")
+    (submission,) = hook.iter_submissions(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    hook.reply_to_submission(submission.id, "contentops-accepted", status="accepted", message="ok")
+    assert server.unmatched == [] and all(r.path.startswith(f"/{prefix}") for r in server.received[1:])
 
 
 # -- coverage ---------------------------------------------------------------------------------------------
