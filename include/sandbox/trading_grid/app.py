@@ -3,8 +3,10 @@
 Sourced (opentext/BN-Trading-Grid collections, shared/api-notes/opentext.md §2): the API Grid
 token ``POST /v1/oauth2/tokens?grant_type=client_credentials`` with HTTP Basic (consumer key and
 secret) and ~10 h tokens; Community Management under ``/TGCommunityServices/v1``: the company,
-its partner directory (``partnerCompanyName`` filter) and entitlements; users, roles and user
-entitlements (``community.py``).
+its partner directory (filters ``partnerCompanyName``, ``partnerCompanyId``, ``tradingAddress``)
+and entitlements; users, roles and user entitlements (``community.py``); service errors in the
+shape OpenText publishes for an API Grid service (see :func:`error_body`). Judged by
+``tests/conformance/test_trading_grid.py``.
 
 Modelled (no public spec; every path in :data:`PATHS`): partner communities and the posts
 published into them (announcements, launch kits, usage guidance), created or updated by the

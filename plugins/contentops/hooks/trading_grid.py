@@ -2,7 +2,8 @@
 
 Sourced (docs/systems/trading_grid.md): the API Grid token ``POST /v1/oauth2/tokens`` with
 ``grant_type=client_credentials`` in the query and HTTP Basic consumer key/secret; Community
-Management under ``/TGCommunityServices/v1`` (company, partner directory, entitlements).
+Management under ``/TGCommunityServices/v1`` (company — what the connection test reads —,
+partner directory with its three filters, entitlements).
 Sourced as well: the users of our company, their roles (by ``loginId``) and entitlements.
 Modelled: communities and posts (launch kits, usage guidance) by our own reference, the
 authorized partners a post is addressed to, file attachments of launch kits, and the partners
