@@ -42,6 +42,8 @@ COVERED = {
     "iter_users",
     "user_roles",
     "change_user_roles",
+    "create_user",
+    "delete_user",
     "communities",
     "put_post",
     "put_attachment",
@@ -250,6 +252,28 @@ def test_users_and_roles_by_login_id(vendor: Callable[..., Any], running: Any) -
     assert server.unmatched == []
     for name in ("users_by_login", "user_roles", "user_roles_add"):
         answered_like(ask(running, published(name)), published(name))
+
+
+def test_a_user_is_created_from_the_published_answer_and_deleted_by_its_unique_id(
+    vendor: Callable[..., Any], running: Any
+) -> None:
+    create, delete = published("user_create"), published("user_delete")
+    hook, server = vendor("user_create", "user_delete")
+    user = hook.create_user(create.request_body)  # the answer shows nothing but uniqueId
+    assert (user.user_id, user.unique_id, user.login_id) == (
+        "GCPNEWUSER001",
+        "GCPNEWUSER001",
+        create.request_body["loginId"],
+    )
+    assert user.email == "partner.lead@contentops.example"
+    assert "loginPassword" not in user.model_dump(by_alias=True) and "userPasswordHint" not in user.model_dump()
+    assert sent_json(server, "POST", create.path) == create.request_body
+    hook.delete_user(user.unique_id)
+    assert len(server.requests_to("DELETE", delete.path)) == 1 and server.unmatched == []
+
+    created = answered_like(ask(running, create), create)
+    path = delete.path.replace("GCPNEWUSER001", created["uniqueId"])
+    assert ask(running, delete, path=path).status_code == delete.status
 
 
 # -- communities, posts and launch-kit files (modelled) -----------------------------------------

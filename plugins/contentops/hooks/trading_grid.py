@@ -208,10 +208,16 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
     def create_user(self, user: dict[str, Any]) -> TradingGridUser:
         """Create a user (the collection's body: ``loginId``, ``loginPassword``, names, address …).
 
+        OpenText's collection shows only ``uniqueId`` in the answer — the id the new user is
+        then read, updated and deleted by — so the user is what we sent (never its password or
+        hints) overlaid with whatever the answer carries; a bare ``{"uniqueId": …}`` is enough.
         A POST: retried only when the service cannot have acted on it (429, connect failures)."""
-        return TradingGridUser.model_validate(
-            self.transport.json("POST", self.path("users", company_id=self.company_id), json=user)
-        )
+        answer = self.transport.json("POST", self.path("users", company_id=self.company_id), json=user)
+        sent = {k: v for k, v in user.items() if k not in ("loginPassword", "userPasswordHint")}
+        email = (user.get("contactInformation") or {}).get("email")
+        merged = {**sent, **({"email": email} if email else {}), **(answer if isinstance(answer, dict) else {})}
+        merged.setdefault("userId", merged.get("uniqueId"))
+        return TradingGridUser.model_validate(merged)
 
     def update_user(self, user_ref: str, changes: dict[str, Any]) -> TradingGridUser:
         return TradingGridUser.model_validate(
