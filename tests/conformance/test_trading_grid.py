@@ -31,7 +31,9 @@ from contentops.hooks.trading_grid import TradingGridHook
 from contentops_sandbox.connections import trading_grid_connection
 
 SYSTEM = "trading_grid"
-PIPELINES = Path(__file__).resolve().parents[2] / "plugins" / "contentops" / "pipelines"
+ROOT = Path(__file__).resolve().parents[2]
+#: Where hook methods are called from: the pipelines and the DAG files.
+CALLERS = (ROOT / "plugins" / "contentops" / "pipelines", ROOT / "dags")
 
 #: The TradingGridHook methods the tests below run against published exchanges.
 COVERED = {
@@ -457,7 +459,7 @@ def test_every_modelled_path_can_be_set_in_the_connection(
 def test_every_trading_grid_method_the_pipelines_call_is_judged_here() -> None:
     calls = set()
     pattern = re.compile(r'(?:\bgrid|hook\("trading_grid"\))\s*\.\s*([a-z_]+)\(')
-    for module in PIPELINES.glob("*.py"):
+    for module in (m for folder in CALLERS for m in folder.glob("*.py")):
         calls |= set(pattern.findall(module.read_text()))
     assert calls >= {"iter_cases", "put_post", "reply_to_submission"}  # the scan finds calls at all
     assert calls - COVERED == set()
