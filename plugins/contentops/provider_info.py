@@ -99,7 +99,15 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         hidden=["schema", "port"],
         relabeling={"host": "API Grid host", "login": "Consumer key", "password": "Consumer secret"},
         placeholders={"host": "https://apigrid.opentext.com"},
-        fields={"company_id": _text("Company ID (BUID)", "e.g. GC00804444LX"), **DOWNLOAD_FIELDS, **TRANSPORT_FIELDS},
+        fields={
+            "company_id": _text(
+                "Company ID (BUID)",
+                "Required, e.g. GC00804444LX. The Test button reads this company "
+                "(TGCommunityServices/v1/companies/{id}).",
+            ),
+            **DOWNLOAD_FIELDS,
+            **TRANSPORT_FIELDS,
+        },
     ),
     _conn_type(
         "vip",

@@ -3,8 +3,10 @@
 Sourced (opentext/BN-Trading-Grid collections, shared/api-notes/opentext.md §2): the API Grid
 token ``POST /v1/oauth2/tokens?grant_type=client_credentials`` with HTTP Basic (consumer key and
 secret) and ~10 h tokens; Community Management under ``/TGCommunityServices/v1``: the company,
-its partner directory (``partnerCompanyName`` filter) and entitlements; users, roles and user
-entitlements (``community.py``).
+its partner directory (filters ``partnerCompanyName``, ``partnerCompanyId``, ``tradingAddress``)
+and entitlements; users, roles and user entitlements (``community.py``); service errors in the
+shape OpenText publishes for an API Grid service (see :func:`error_body`). Judged by
+``tests/conformance/test_trading_grid.py``.
 
 Modelled (no public spec; every path in :data:`PATHS`): partner communities and the posts
 published into them (announcements, launch kits, usage guidance), created or updated by the
@@ -51,9 +53,16 @@ REGIONS = ("emea", "dach", "north_america", "apac", "latam")
 
 
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:
+    """The product's error body.
+
+    A refused token is the gateway's fault (``{"fault": {"faultstring", "detail": {"errorcode"}}}``,
+    the OpenText API gateway's shape; that API Grid answers the same is inferred). Service errors
+    take the one shape OpenText publishes for an API Grid service, Cartographer's
+    ``{"status", "message", "error-code"}`` (its collection's 400/401/403/404/500 examples); that
+    Community Management answers the same is inferred — no public example shows its errors."""
     if status in (401, 403):
         return {"fault": {"faultstring": message, "detail": {"errorcode": f"keymanagement.service.{code}"}}}
-    return {"errorCode": code, "errorMessage": message}
+    return {"status": str(status), "message": message, "error-code": code}
 
 
 class PostBody(BaseModel):
@@ -77,6 +86,7 @@ def _seed(context: SandboxContext) -> None:
                 {
                     "partnerCompanyId": f"GC{n:08d}PT",
                     "partnerCompanyName": f"Retail Partner {region.upper()} {n + 1}",
+                    "tradingAddress": f"ZZ:RETAILPARTNER{n + 1}",
                     "region": region,
                     "relationshipStatus": "Active",
                 },
@@ -137,15 +147,21 @@ def create_app(config: SandboxConfig) -> FastAPI:
         request: Request,
         company_id: str,
         partnerCompanyName: str | None = None,
+        partnerCompanyId: str | None = None,
+        tradingAddress: str | None = None,
         offset: int = Query(0, ge=0),
         count: int = Query(20, ge=1, le=100),
     ) -> dict[str, Any]:
+        """The directory with the three filters OpenText's collection shows (name: part of it,
+        case-insensitive; id and trading address: exact); paging and envelope are modelled."""
         ctx.require_bearer(request)
         company_or_404(company_id)
         items = [
             p
             for p in ctx.store.all("partner")
-            if partnerCompanyName is None or partnerCompanyName.lower() in p["partnerCompanyName"].lower()
+            if (partnerCompanyName is None or partnerCompanyName.lower() in p["partnerCompanyName"].lower())
+            and (partnerCompanyId is None or p["partnerCompanyId"] == partnerCompanyId)
+            and (tradingAddress is None or p.get("tradingAddress") == tradingAddress)
         ]
         return {"partners": items[offset : offset + count], "totalCount": len(items)}
 

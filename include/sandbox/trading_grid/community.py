@@ -3,11 +3,11 @@
 Sourced (opentext/BN-Trading-Grid Community Management collection, shared/api-notes/opentext.md
 §2.2): the paths — ``/companies/{companyId}/users`` (list, ``?loginId=`` search, create),
 ``/companies/{companyId}/users/{userId|loginId}`` (read, ``PUT`` update, ``DELETE``),
-``/companies/{companyId}/users/{loginId}/roles`` (read, ``PUT ?action=Add`` with
+``/companies/{companyId}/users/{loginId}/roles`` (read, ``PUT ?action=Add|Remove`` with
 ``[{"roleName": …}]``) and ``/users/{loginId}/entitlements`` — and the create body's fields.
 Roles are looked up by ``loginId`` only (the collection says so); there is no search by e-mail
-or name. Modelled: the response envelopes (the collection carries no sample responses), the
-``Remove`` action and the error codes.
+or name. Modelled: the response envelopes (the collection carries no sample responses) and the
+error codes.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Sourced (docs/systems/trading_grid.md): the API Grid token ``POST /v1/oauth2/tokens`` with
 ``grant_type=client_credentials`` in the query and HTTP Basic consumer key/secret; Community
-Management under ``/TGCommunityServices/v1`` (company, partner directory, entitlements).
+Management under ``/TGCommunityServices/v1`` (company — what the connection test reads —,
+partner directory with its three filters, entitlements).
 Sourced as well: the users of our company, their roles (by ``loginId``) and entitlements.
 Modelled: communities and posts (launch kits, usage guidance) by our own reference, the
 authorized partners a post is addressed to, file attachments of launch kits, and the partners
@@ -22,7 +23,8 @@ from typing import IO, Any, ClassVar
 
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
 from contentops.hooks.base import OnInvalid, PartnerHook, iter_validated, validate_or_hand_over
-from contentops.hooks.errors import InvalidConnectionError
+from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
+from contentops.hooks.trading_grid_paging import iter_listing
 from contentops.hooks.trading_grid_submissions import SUBMISSION_PATHS, PartnerSubmissionsMixin
 from contentops.models.trading_grid import (
     CaseComment,
@@ -43,7 +45,9 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
     conn_type: ClassVar[str] = "opentext_trading_grid"
     hook_name: ClassVar[str] = "OpenText Trading Grid"
     system: ClassVar[str] = "trading_grid"
-    health_path: ClassVar[str | None] = "communities"
+    #: The connection test reads our own company: the cheapest call OpenText's public collection
+    #: shows (the modelled community paths may not exist on a real tenant).
+    health_path: ClassVar[str | None] = "company"
     default_paths: ClassVar[dict[str, str]] = {
         "token": "v1/oauth2/tokens",
         "company": "TGCommunityServices/v1/companies/{company_id}",
@@ -88,17 +92,46 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         token_url = f"{self.base_url()}/{self.path('token')}"
         return OAuth2ClientCredentialsAuth(token_url, conn.login, conn.password, style="basic")
 
+    def test_connection(self) -> tuple[bool, str]:
+        """The Test button: fetch a token and read our company (``GET …/companies/{companyId}``).
+
+        A public Community Management call, so good credentials pass against the real service; a
+        missing company id fails here, before any request, with what to fill in."""
+        try:
+            self.company()
+        except PartnerAPIError as exc:  # InvalidConnectionError included
+            return False, str(exc)
+        return True, (
+            f"Connected to {self.hook_name} at {self.transport.redact_url(self.base_url())} "
+            f"as company {self.company_id}"
+        )
+
     def company(self) -> dict[str, Any]:
         return dict(self.transport.json("GET", self.path("company", company_id=self.company_id)))
 
-    def iter_partners(self, name: str | None = None, page_size: int = 50) -> Iterator[TradingPartner]:
-        params = {"partnerCompanyName": name} if name else None
-        for item in self.transport.iter_offset(
+    def iter_partners(
+        self,
+        name: str | None = None,
+        page_size: int = 50,
+        *,
+        partner_company_id: str | None = None,
+        trading_address: str | None = None,
+    ) -> Iterator[TradingPartner]:
+        """The partner directory, optionally filtered by the three filters OpenText's collection
+        shows: ``partnerCompanyName``, ``partnerCompanyId`` and ``tradingAddress`` (e.g.
+        ``ZZ:DEMOSUPPLIER5``). The paging parameters and the envelope are modelled."""
+        filters = {
+            "partnerCompanyName": name,
+            "partnerCompanyId": partner_company_id,
+            "tradingAddress": trading_address,
+        }
+        params = {key: value for key, value in filters.items() if value} or None
+        for item in iter_listing(
+            self.transport,
             self.path("partners", company_id=self.company_id),
-            items=lambda p: p["partners"],
+            "partners",
             page_size=page_size,
             params=params,
-            total=lambda p: p.get("totalCount"),
         ):
             yield TradingPartner.model_validate(item)
 
@@ -161,12 +194,8 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
     def iter_users(self, login_id: str | None = None, page_size: int = 50) -> Iterator[TradingGridUser]:
         """Our company's users (``loginId`` is the only search the service offers)."""
         params = {"loginId": login_id} if login_id else None
-        for item in self.transport.iter_offset(
-            self.path("users", company_id=self.company_id),
-            items=lambda p: p["users"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p.get("totalCount"),
+        for item in iter_listing(
+            self.transport, self.path("users", company_id=self.company_id), "users", page_size=page_size, params=params
         ):
             yield TradingGridUser.model_validate(item)
 
@@ -179,10 +208,16 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
     def create_user(self, user: dict[str, Any]) -> TradingGridUser:
         """Create a user (the collection's body: ``loginId``, ``loginPassword``, names, address …).
 
+        OpenText's collection shows only ``uniqueId`` in the answer — the id the new user is
+        then read, updated and deleted by — so the user is what we sent (never its password or
+        hints) overlaid with whatever the answer carries; a bare ``{"uniqueId": …}`` is enough.
         A POST: retried only when the service cannot have acted on it (429, connect failures)."""
-        return TradingGridUser.model_validate(
-            self.transport.json("POST", self.path("users", company_id=self.company_id), json=user)
-        )
+        answer = self.transport.json("POST", self.path("users", company_id=self.company_id), json=user)
+        sent = {k: v for k, v in user.items() if k not in ("loginPassword", "userPasswordHint")}
+        email = (user.get("contactInformation") or {}).get("email")
+        merged = {**sent, **({"email": email} if email else {}), **(answer if isinstance(answer, dict) else {})}
+        merged.setdefault("userId", merged.get("uniqueId"))
+        return TradingGridUser.model_validate(merged)
 
     def update_user(self, user_ref: str, changes: dict[str, Any]) -> TradingGridUser:
         return TradingGridUser.model_validate(
@@ -234,13 +269,7 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
             params["status"] = [str(getattr(s, "value", s)) for s in statuses]
         if types:
             params["type"] = [str(getattr(t, "value", t)) for t in types]
-        pages = self.transport.iter_offset(
-            self.path("cases"),
-            items=lambda p: p["cases"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p.get("totalCount"),
-        )
+        pages = iter_listing(self.transport, self.path("cases"), "cases", page_size=page_size, params=params)
         yield from iter_validated(pages, PartnerCase, "Trading Grid case", on_invalid)
 
     def get_case(self, case_id: str, *, on_invalid: OnInvalid | None = None) -> PartnerCase | None:
@@ -296,11 +325,5 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
 
     def iter_signoffs(self, *, updated_since: datetime | None = None, page_size: int = 50) -> Iterator[SignoffRequest]:
         params = {"updated_since": updated_since.isoformat()} if updated_since else None
-        for item in self.transport.iter_offset(
-            self.path("signoffs"),
-            items=lambda p: p["signoffs"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p.get("totalCount"),
-        ):
+        for item in iter_listing(self.transport, self.path("signoffs"), "signoffs", page_size=page_size, params=params):
             yield SignoffRequest.model_validate(item)

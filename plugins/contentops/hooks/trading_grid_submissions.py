@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from contentops.hooks.base import OnInvalid, iter_validated
+from contentops.hooks.trading_grid_paging import iter_listing
 from contentops.models.trading_grid_submissions import PartnerSubmission, SubmissionReply
 
 SUBMISSION_PATHS: dict[str, str] = {
@@ -35,12 +36,8 @@ class PartnerSubmissionsMixin:
     ) -> Iterator[PartnerSubmission]:
         """Submissions received after ``since``; one that fails validation goes to ``on_invalid``."""
         params = {"since": since.isoformat()} if since else None
-        pages = self.transport.iter_offset(
-            self.path("submissions"),
-            items=lambda p: p["submissions"],
-            page_size=page_size,
-            params=params,
-            total=lambda p: p.get("totalCount"),
+        pages = iter_listing(
+            self.transport, self.path("submissions"), "submissions", page_size=page_size, params=params
         )
         yield from iter_validated(pages, PartnerSubmission, "Trading Grid submission", on_invalid)
 

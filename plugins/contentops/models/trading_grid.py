@@ -12,8 +12,13 @@ from contentops.models.common import PartnerModel, UtcDateTime
 
 
 class TradingPartner(PartnerModel):
+    """An entry of the partner directory. The three field names the directory's published filters
+    use (``partnerCompanyId``, ``partnerCompanyName``, ``tradingAddress``) are sourced; ``region``
+    and ``relationshipStatus``, which rights checks and addressing rely on, are modelled."""
+
     partner_company_id: str = Field(alias="partnerCompanyId")
     partner_company_name: str = Field(alias="partnerCompanyName")
+    trading_address: str | None = Field(None, alias="tradingAddress")
     region: str | None = None
     relationship_status: str | None = Field(None, alias="relationshipStatus")
 
