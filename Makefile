@@ -3,13 +3,16 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.contentops-installed
+# the Airflow release this project is tested with (the provider itself takes a range)
+AIRFLOW_VERSION ?= 3.3.2
 
 .PHONY: run test lint sandboxes bench clean system-tools
 
-$(STAMP): pyproject.toml
+## the provider (with its dev and celery extras) and, as a distribution of their own, the sandboxes
+$(STAMP): pyproject.toml include/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,celery]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,celery]' -e ./include "apache-airflow==$(AIRFLOW_VERSION)"
 	@touch $(STAMP)
 
 ## make run: start the sandboxes and Airflow (standalone) with this project's DAGs

@@ -193,6 +193,31 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
 ]
 
 
+#: integration name -> (the product's public page, if it has one; hook modules)
+INTEGRATIONS: dict[str, tuple[str | None, list[str]]] = {
+    "Smint.io": ("https://www.smint.io/", ["contentops.hooks.smintio"]),
+    "VIP": ("https://www.oneteg.com/", ["contentops.hooks.vip"]),
+    "OpenText Workflow Service": ("https://developer.opentext.com/", ["contentops.hooks.opentext_workflow"]),
+    "OpenText Trading Grid": (
+        "https://developer.opentext.com/",
+        ["contentops.hooks.trading_grid", "contentops.hooks.trading_grid_submissions"],
+    ),
+    "OpenText Exstream": ("https://developer.opentext.com/", ["contentops.hooks.exstream"]),
+    "Consonance": ("https://consonance.app/", ["contentops.hooks.consonance"]),
+    "contentops ledger": (None, ["contentops.hooks.ledger"]),
+}
+
+
+def _version() -> str:
+    """The installed distribution's version (one place to bump: pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(PACKAGE_NAME)
+    except PackageNotFoundError:  # imported from a source tree that is not installed
+        return "0+unknown"
+
+
 def get_provider_info() -> dict[str, Any]:
     """Return the provider description Airflow validates against its runtime schema."""
     return {
@@ -200,7 +225,17 @@ def get_provider_info() -> dict[str, Any]:
         "name": "contentops",
         "description": "Rights-safe content flows between Smint.io, VIP, OpenText Workflow Service, "
         "OpenText Trading Grid, Consonance and OpenText Exstream.",
-        "versions": ["0.1.0"],
-        "integrations": [],
+        "versions": [_version()],
+        "integrations": [
+            {"integration-name": name, "tags": ["service"], **({"external-doc-url": url} if url else {})}
+            for name, (url, _) in INTEGRATIONS.items()
+        ],
+        "hooks": [{"integration-name": name, "python-modules": modules} for name, (_, modules) in INTEGRATIONS.items()],
+        "sensors": [
+            {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.sensors.workflow"]}
+        ],
+        "triggers": [
+            {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.triggers.workflow"]}
+        ],
         "connection-types": CONNECTION_TYPES,
     }
