@@ -4,8 +4,8 @@ Sourced (public Smint.io integration code, see docs/systems/smintio.md): OAuth2 
 ``https://{tenant}.smint.io/connect/token`` with a refresh token that rotates (form POST,
 ``grant_type=refresh_token``), 401/403 answered by one refresh and a replay, the CLAPI-C base
 URL ``https://{tenant}.clapi.smint.io/consumer/v1``, the license purchase transaction feed
-paged by ``continuation_uuid`` until ``count == 0``, ``can_be_synced == false`` items skipped
-while still advancing the cursor, and signed binary URLs valid for up to an hour.
+paged by ``continuation_uuid`` until ``count == 0``, items whose ``can_be_synced`` is not
+``true`` skipped while still advancing the cursor, and signed binary URLs valid for up to an hour.
 
 Modelled (the specs are private): the HTTP paths of the CLAPI-C operations and the Portals
 backend (``https://{tenant}.portalsapib.smint.io/backend/v1``) write side — approval status,
@@ -217,7 +217,9 @@ class SmintioHook(RefreshTokenHook):
         """Every change since ``start_cursor``, a parsed page at a time, the final empty page included.
 
         A record that fails validation is handed to ``on_invalid`` (quarantine) and skipped;
-        ``can_be_synced == false`` records and records without a content element are skipped.
+        Records whose ``can_be_synced`` is not ``true`` (false, or missing: the public .NET core
+        reads a missing value as "no", and a license we do not know we may sync is not synced)
+        and records without a content element are skipped.
         Store each page's ``continuation_uuid`` after processing it to resume there.
         """
         pages = self.transport.iter_cursor_pages(
@@ -243,7 +245,7 @@ class SmintioHook(RefreshTokenHook):
                     else:
                         log.warning("smintio: skipped %s", reason)
                     continue
-                if lpt.can_be_synced is False or lpt.content_element is None:
+                if lpt.can_be_synced is not True or lpt.content_element is None:
                     skipped += 1
                     continue
                 parsed.append(lpt)
