@@ -222,3 +222,119 @@ def test_binaries(
         load("smintio", "binaries"),
         path=f"/consumer/v1/sync/cart-purchase-transactions/{cart}/license-purchase-transactions/{lpt}/binaries",
     )
+
+
+# -- Portals backend (modelled: the exchanges name docs/systems/smintio.md) -----------------------
+def test_get_asset_and_iter_assets(
+    published: Callable[..., BodyReplayServer], hook_at: Callable[[str], SmintioHook], smintio_sandbox: Sandbox
+) -> None:
+    server = published("get_asset", "list_assets")
+    hook = hook_at(server.url)
+    asset = hook.get_asset("asset-spring-01")
+    assert asset.id == "asset-spring-01" and asset.approval_status is ApprovalStatus.APPROVED and asset.binaries
+    listed = list(hook.iter_assets(filters={"campaign": "holiday-2026"}))
+    assert {a.campaign for a in listed} == {"holiday-2026"} and len(listed) == 6
+    assert not server.unmatched
+    smintio_sandbox.assert_answers_like(load("smintio", "get_asset"))
+    smintio_sandbox.assert_answers_like(load("smintio", "list_assets"))
+
+
+def test_approval_metadata_and_retirement(
+    published: Callable[..., BodyReplayServer], hook_at: Callable[[str], SmintioHook], smintio_sandbox: Sandbox
+) -> None:
+    server = published("set_approval", "update_metadata", "retire_asset")
+    hook = hook_at(server.url)
+    assert (
+        hook.set_approval("asset-spring-01", "in_review", "Back to review").approval_status is ApprovalStatus.IN_REVIEW
+    )
+    updated = hook.update_metadata("asset-spring-02", {"exstream_usage": {"documents": 3}}, tags_add=["review"])
+    assert updated.metadata["exstream_usage"] == {"documents": 3} and "review" in updated.tags
+    assert hook.retire_asset("asset-spring-04", "License expired").approval_status is ApprovalStatus.RETIRED
+    assert not server.unmatched  # the hook sent what each exchange shows (bodies matched)
+    for name in ("set_approval", "update_metadata", "retire_asset"):
+        smintio_sandbox.assert_answers_like(load("smintio", name))
+
+
+def test_comments(
+    published: Callable[..., BodyReplayServer], hook_at: Callable[[str], SmintioHook], smintio_sandbox: Sandbox
+) -> None:
+    server = published("add_comment", "comments")
+    hook = hook_at(server.url)
+    added = hook.add_comment(
+        "asset-spring-05", "Please brighten the sky", author="Regional reviewer", external_ref="ows:task-17:comment-1"
+    )
+    assert added.asset_id == "asset-spring-05" and added.external_ref == "ows:task-17:comment-1"
+    assert [c.text for c in hook.comments("asset-spring-05")] == ["Please brighten the sky"]
+    assert not server.unmatched
+    smintio_sandbox.assert_answers_like(load("smintio", "add_comment"))
+    smintio_sandbox.assert_answers_like(load("smintio", "comments"))
+
+
+def test_variants_and_asset_files(
+    published: Callable[..., BodyReplayServer],
+    hook_at: Callable[[str], SmintioHook],
+    smintio_sandbox: Sandbox,
+    tmp_path: Any,
+) -> None:
+    server = published("upload_variant", "download_asset_binary")
+    hook = hook_at(server.url)
+    source = tmp_path / "variant.png"
+    source.write_bytes(b"\x89PNG variant bytes")
+    variant = hook.upload_variant(
+        "asset-spring-03",
+        source,
+        name="Spring visual (German)",
+        language="de",
+        region="dach",
+        content_type="image/png",
+        idempotency_key="localization:asset-spring-03:de-dach",
+    )
+    assert variant.master_asset_id == "asset-spring-03" and variant.is_derivative
+    (sent,) = server.requests_to("POST", "/backend/v1/assets/asset-spring-03/variants")
+    assert sent.headers["Idempotency-Key"] == "localization:asset-spring-03:de-dach"
+    assert sent.body == b"\x89PNG variant bytes"
+    local = tmp_path / "file.png"
+    hook.download_asset_binary("asset-spring-06", "asset-spring-06-main", local)
+    assert local.read_bytes() == b"PNG-BYTES"
+    assert not server.unmatched
+    smintio_sandbox.assert_answers_like(load("smintio", "upload_variant"), content=b"\x89PNG variant bytes")
+    smintio_sandbox.assert_answers_like(load("smintio", "download_asset_binary"))
+
+
+def test_assets_by_reference_and_their_content(
+    published: Callable[..., BodyReplayServer],
+    hook_at: Callable[[str], SmintioHook],
+    smintio_sandbox: Sandbox,
+    tmp_path: Any,
+) -> None:
+    server = published("upsert_asset_by_reference", "upload_asset_content")
+    hook = hook_at(server.url)
+    asset = hook.upsert_asset_by_reference(
+        "vip:vip-cat-002",
+        name="Spring key visual (German)",
+        content_type="image/png",
+        metadata={"source": "vip"},
+        tags=["vip:localized_version"],
+        region="dach",
+        language="de",
+        master_asset_id="asset-spring-01",
+    )
+    source = tmp_path / "spring-de.png"
+    source.write_bytes(b"\x89PNG main file bytes")
+    stored = hook.upload_asset_content(asset.id, source, content_type="image/png", file_name="spring-de.png")
+    assert stored.binaries and stored.binaries[0].sha256 and stored.binaries[0].size_bytes == len(source.read_bytes())
+    assert not server.unmatched
+    smintio_sandbox.assert_answers_like(load("smintio", "upsert_asset_by_reference"))
+    smintio_sandbox.assert_answers_like(load("smintio", "upload_asset_content"), content=b"\x89PNG main file bytes")
+
+
+def test_campaigns(
+    published: Callable[..., BodyReplayServer], hook_at: Callable[[str], SmintioHook], smintio_sandbox: Sandbox
+) -> None:
+    server = published("get_campaign", "list_campaigns")
+    hook = hook_at(server.url)
+    assert hook.get_campaign("holiday-2026").client == "northwind"
+    assert {c.id for c in hook.iter_campaigns()} == {"spring-launch-2027", "holiday-2026", "summer-refresh"}
+    assert not server.unmatched
+    smintio_sandbox.assert_answers_like(load("smintio", "get_campaign"))
+    smintio_sandbox.assert_answers_like(load("smintio", "list_campaigns"))
