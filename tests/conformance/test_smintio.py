@@ -94,6 +94,7 @@ class Sandbox:
         )
         answer.raise_for_status()
         self.token = answer.json()["access_token"]
+        self.refresh_token = answer.json()["refresh_token"]  # the rotated one: the demo token is spent
 
     def ask(
         self,
@@ -153,6 +154,33 @@ def test_connection_test_passes_on_public_endpoints_without_spending_the_refresh
     )
     assert answer.status_code == probe.status
     assert_same_shape(answer.json(), probe)
+
+
+def test_the_refresh_grant_and_its_rotated_token(
+    published: Callable[..., BodyReplayServer], hook_at: Callable[[str], SmintioHook], smintio_sandbox: Sandbox
+) -> None:
+    """Every call first refreshes with the connection's token (the form the cores post) and keeps
+    the rotated refresh token the answer carries; the sandbox answers the grant the same way."""
+    server = published("generic_metadata")
+    hook = hook_at(server.url)
+    hook.generic_metadata()
+    (sent,) = server.requests_to("POST", "/connect/token")
+    form = {key: values[0] for key, values in parse_qs(sent.body.decode()).items()}
+    assert form == {
+        "grant_type": "refresh_token",
+        "refresh_token": "demo-refresh-token",
+        "client_id": "contentops-demo",
+        "client_secret": "demo-secret",
+    }
+    assert hook.refresh_token_store.saved == ["published-rotated-refresh-token"]  # type: ignore[attr-defined]
+    answer = requests.post(
+        f"{smintio_sandbox.running.url}/connect/token",
+        data={**form, "refresh_token": smintio_sandbox.refresh_token},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert_same_shape(answer.json(), load("smintio", "token_refresh"))
+    assert answer.json()["refresh_token"] != smintio_sandbox.refresh_token
 
 
 # -- CLAPI-C -----------------------------------------------------------------------------------
