@@ -5,9 +5,11 @@ Sourced (public Smint.io integration code, see docs/systems/smintio.md): OAuth2 
 ``grant_type=refresh_token``), 401/403 answered by one refresh and a replay, the CLAPI-C base
 URL ``https://{tenant}.clapi.smint.io/consumer/v1``, the license purchase transaction feed
 paged by ``continuation_uuid`` until ``count == 0``, items whose ``can_be_synced`` is not
-``true`` skipped while still advancing the cursor, and signed binary URLs valid for up to an hour.
+``true`` skipped while still advancing the cursor, signed binary URLs valid for up to an hour, and CLAPI-C's
+Pusher channel authorization path (``notifications/pusher/auth``), which the connection
+form's Test button uses because it is the one CLAPI-C path the public code names.
 
-Modelled (the specs are private): the HTTP paths of the CLAPI-C operations and the Portals
+Modelled (the specs are private): the HTTP paths of the CLAPI-C sync operations and the Portals
 backend (``https://{tenant}.portalsapib.smint.io/backend/v1``) write side — approval status,
 metadata and tags, derivatives, retirement, "assets changed since", an asset's file by asset
 and binary id, and campaigns (release date, regions, segments, agency client). Every path is in
@@ -20,7 +22,8 @@ and the transport settings every partner connection has.
 
 Rotated refresh tokens are kept in the Airflow Variable ``smintio_refresh_token__<conn_id>``
 (masked in the UI and logs) and preferred over the connection's, so the next task does not
-present a refresh token Smint.io has already spent.
+present a refresh token Smint.io has already spent. The Test button never presents it (see
+:meth:`SmintioHook.test_connection`). The fact-by-fact table is ``docs/systems/smintio.md``.
 """
 
 from __future__ import annotations
