@@ -257,7 +257,7 @@ def make_lpt(index: int, now: datetime, *, version: int = 1, prefix: str = "lpt"
             "licensee_uuid": stable_uuid("licensee"),
             "licensee_name": "Contentops Demo Brand",
             "license_text": license_text,
-            "license_terms": [_term(1)],
+            "license_terms": [],  # the license's own terms decide (an offering's would be the fallback)
             "has_layout_file": False,
         },
         "license_text": license_text,
