@@ -226,6 +226,23 @@ def test_connection_test_button_never_spends_the_refresh_token(
     assert task.generic_metadata().providers
 
 
+def test_connection_test_button_through_airflow_under_a_throwaway_connection_id(
+    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What Airflow's API server does on Test: the form's values under a random connection id,
+    the hook found by its connection type, no task and so no Variable to keep a token in."""
+    from airflow.models.connection import Connection
+
+    running = sandbox("smintio", options={"seeded_transactions": 12})
+    fields = smintio_connection(running.url)
+    conn = Connection(conn_id="transient4f2a9c", **{**fields, "extra": json.dumps(fields["extra"])})
+    monkeypatch.setenv("AIRFLOW_CONN_TRANSIENT4F2A9C", conn.get_uri())
+    for _ in range(2):
+        ok, message = conn.test_connection()
+        assert ok, message
+    assert running.context.store.get("refresh_token", "demo-refresh-token")["used"] is False
+
+
 def test_connection_test_button_names_a_refused_client_and_a_wrong_clapi_host(
     sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
 ) -> None:
