@@ -146,10 +146,17 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         fields={
             "refresh_token": {
                 "label": "Refresh token",
-                "description": "From the one-time authorization; rotated tokens are kept in a Variable.",
+                "description": (
+                    "From the one-time authorization; rotated tokens are kept in a Variable. The Test "
+                    "button never uses it (Smint.io spends it on use): it checks the client and CLAPI-C."
+                ),
                 "schema": {"type": ["string", "null"], "format": "password"},
             },
-            "clapi_url": _text("CLAPI-C base URL", "Default https://{tenant}.clapi.smint.io/consumer/v1"),
+            "clapi_url": _text(
+                "CLAPI-C base URL",
+                "Default https://{tenant}.clapi.smint.io/consumer/v1. The sync operations' paths are not "
+                'public: override any in extra \'paths\', e.g. {"paths": {"generic_metadata": "…"}}.',
+            ),
             "portals_url": _text("Portals backend URL", "Default https://{tenant}.portalsapib.smint.io/backend/v1"),
             "token_url": _text("Token URL", "Default https://{tenant}.smint.io/connect/token"),
             **TRANSPORT_FIELDS,

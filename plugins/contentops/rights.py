@@ -16,7 +16,8 @@ How a license is read (the choices, and why)
   - ``allowed_*`` must *cover* the wanted value (all of it: a use in ``europe`` is not covered
     by ``["de", "fr"]``). Wildcard keys (``any``, ``worldwide`` ...) cover everything.
   - ``allowed_* = None`` is **unknown**, never allowed ("null means we do not know", Smint.io's
-    own guidance, api-notes §1.5). ``allowed_* = []`` means nothing is allowed (refused).
+    own guidance, api-notes §1.5). An empty list is read as ``None`` by the model: Smint.io's
+    integration cores treat ``[]`` as "not stated" (see :class:`~contentops.models.smintio.LicenseTerm`).
   - ``restricted_* = None`` means no restriction is declared. Restrictions are limits, not
     permissions: reading a missing limit as "unknown" would make almost every real license
     undecidable, and a missing *permission* is already unknown.

@@ -209,10 +209,54 @@ def test_no_secret_reaches_the_logs(smintio: Callable[..., Any], caplog: pytest.
     assert all(token not in text for token in hook.refresh_token_store.saved)  # type: ignore[attr-defined]
 
 
-def test_connection_test_button(smintio: Callable[..., Any]) -> None:
-    hook, _ = smintio()
-    ok, message = hook.test_connection()
-    assert ok, message
+def test_connection_test_button_never_spends_the_refresh_token(
+    smintio: Callable[..., Any], token_store: Callable[[str], Any]
+) -> None:
+    """The Test button runs outside any task, under a throw-away connection id, where a rotated
+    token cannot be stored for the tasks: pressing it twice must leave the connection's refresh
+    token to the next task run (the sandbox spends a refresh token on use, like Smint.io)."""
+    _, running = smintio()
+    for _ in range(2):
+        ok, message = SmintioHook(refresh_token_store=token_store("smintio")).test_connection()
+        assert ok, message
+    assert running.context.store.get("refresh_token", "demo-refresh-token")["used"] is False
+    assert "refresh token was not used" in message
+    assert running.context.store.count("access_token") == 0
+    task = SmintioHook(refresh_token_store=token_store("smintio"))  # the next task run
+    assert task.generic_metadata().providers
+
+
+def test_connection_test_button_through_airflow_under_a_throwaway_connection_id(
+    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What Airflow's API server does on Test: the form's values under a random connection id,
+    the hook found by its connection type, no task and so no Variable to keep a token in."""
+    from airflow.models.connection import Connection
+
+    running = sandbox("smintio", options={"seeded_transactions": 12})
+    fields = smintio_connection(running.url)
+    conn = Connection(conn_id="transient4f2a9c", **{**fields, "extra": json.dumps(fields["extra"])})
+    monkeypatch.setenv("AIRFLOW_CONN_TRANSIENT4F2A9C", conn.get_uri())
+    for _ in range(2):
+        ok, message = conn.test_connection()
+        assert ok, message
+    assert running.context.store.get("refresh_token", "demo-refresh-token")["used"] is False
+
+
+def test_connection_test_button_names_a_refused_client_and_a_wrong_clapi_host(
+    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
+) -> None:
+    running = sandbox("smintio", options={"seeded_transactions": 12})
+    for extra, password, expected in (
+        ({}, "wrong-secret", "refused the client id or secret"),
+        ({"clapi_url": f"{running.url}/elsewhere/v1"}, "demo-secret", "check the tenant"),
+    ):
+        conn = {**smintio_connection(running.url, **extra), "password": password}
+        monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(conn))
+        ok, message = SmintioHook(refresh_token_store=token_store("smintio")).test_connection()
+        assert not ok and expected in message, message
+        assert "wrong-secret" not in message
+    assert running.context.store.get("refresh_token", "demo-refresh-token")["used"] is False
 
 
 def test_a_refused_stored_token_falls_back_to_the_connections_own(

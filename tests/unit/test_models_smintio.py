@@ -131,7 +131,7 @@ def full_lpt() -> dict[str, Any]:
             "media_type": "image/jpeg",
             "size": "large",
             "format": "fixed",
-            "resolution": "300dpi",
+            "resolution": 16650000,
             "is_premium": False,
             "is_editorial_use": False,
             "is_editorial": False,
@@ -192,7 +192,7 @@ def test_full_lpt_parses_with_nested_types_and_utc_dates() -> None:
     assert term is not None
     assert term.allowed_geographies == ["eu"]
     assert term.restricted_placements is None
-    assert term.restricted_sizes == []
+    assert term.restricted_sizes is None  # empty = not stated, as Smint.io's cores read it
     # +02:00 becomes UTC; a bare end date means the whole day.
     assert term.valid_from == datetime(2024, 12, 31, 22, 0, tzinfo=UTC)
     assert term.to_be_used_until == datetime(2027, 6, 30, 23, 59, 59, 999999, tzinfo=UTC)

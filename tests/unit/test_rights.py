@@ -220,8 +220,9 @@ def test_a_restriction_beats_an_allowance_of_the_same_key() -> None:
     assert evaluate(both, use(region="de")).codes == {ReasonCode.REGION_RESTRICTED}
 
 
-def test_empty_allowed_list_allows_nothing_but_none_is_unknown() -> None:
-    assert evaluate(rights(term(allowed_geographies=[])), use(region="de")).verdict is Verdict.REFUSED
+def test_an_empty_or_missing_allowed_list_is_unknown() -> None:
+    # Smint.io's public sample license carries empty lists and its cores read them as "not stated"
+    assert evaluate(rights(term(allowed_geographies=[])), use(region="de")).verdict is Verdict.UNKNOWN
     assert evaluate(rights(term(allowed_geographies=None)), use(region="de")).verdict is Verdict.UNKNOWN
     # a restriction is decisive even when the permission is unknown
     decision = evaluate(rights(term(restricted_geographies=["europe"])), use(region="de"))

@@ -35,10 +35,11 @@ from contentops_sandbox.smintio.comments import add_comment_routes
 from contentops_sandbox.smintio.files import ContentFiles
 from contentops_sandbox.smintio.references import add_reference_routes
 
-#: Every product path of this sandbox (modelled; see the module docstring).
+#: Every product path of this sandbox (modelled but for ``token``, ``oidc`` and ``pusher_auth``).
 PATHS = {
     "token": "/connect/token",
     "oidc": "/.well-known/openid-configuration",
+    "pusher_auth": "/consumer/v1/notifications/pusher/auth",  # sourced (the cores' Pusher authorizer)
     "generic_metadata": "/consumer/v1/sync/generic-metadata",
     "lpts": "/consumer/v1/sync/license-purchase-transactions",
     "binaries": "/consumer/v1/sync/cart-purchase-transactions/{cpt}/license-purchase-transactions/{lpt}/binaries",
@@ -57,6 +58,9 @@ DEMO_CLIENT_ID = "contentops-demo"
 DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the sandbox's published demo credential
 DEMO_REFRESH_TOKEN = "demo-refresh-token"  # noqa: S105
 SIGNED_URL_SECONDS = 3600
+#: The sandbox's own Pusher app key and secret (channel authorizations are signed with them).
+PUSHER_APP_KEY = "sandbox-pusher-key"
+PUSHER_CHANNEL_PREFIX = "private-2-"  # sourced: the cores subscribe to private-2-{channel id}
 MAX_LIMIT = 100
 #: Approval changes the (modelled) Portals backend accepts.
 TRANSITIONS = {
@@ -177,6 +181,19 @@ def create_app(config: SandboxConfig) -> FastAPI:
         return JSONResponse(issued.as_response(identity_token=secrets.token_urlsafe(16)))
 
     # -- CLAPI-C ----------------------------------------------------------------------------
+    @app.post(PATHS["pusher_auth"])
+    async def pusher_auth(request: Request) -> dict[str, Any]:
+        """Authorize a Pusher private-channel subscription (Pusher's form: ``socket_id``,
+        ``channel_name``) for a bearer of a valid access token: ``{"auth": "<key>:<signature>"}``."""
+        ctx.require_bearer(request)
+        form = await request.form()
+        socket_id, channel = str(form.get("socket_id") or ""), str(form.get("channel_name") or "")
+        if not socket_id or not channel.startswith(PUSHER_CHANNEL_PREFIX):
+            raise ctx.error(400, "invalid_request", f"socket_id and a {PUSHER_CHANNEL_PREFIX}<channel> name are needed")
+        secret = (ctx.store.get("secret", "url-signing") or {"key": ""})["key"].encode()
+        signature = hmac.new(secret, f"{socket_id}:{channel}".encode(), hashlib.sha256).hexdigest()
+        return {"auth": f"{PUSHER_APP_KEY}:{signature}"}
+
     @app.get(PATHS["generic_metadata"])
     def generic_metadata(request: Request) -> dict[str, Any]:
         ctx.require_bearer(request)

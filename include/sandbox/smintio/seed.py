@@ -14,7 +14,7 @@ ones and the million generated ones of the generator mode come from the same cod
 | 5 | channel-restricted | worldwide, allowed social_media only |
 | 6 | download limit reached | 10 of 10 downloads |
 | 7 | download limit not reached | 12 of 500 downloads |
-| 8 | unknown values | allowed geographies and distributions missing |
+| 8 | unknown values | allowed geographies and distributions empty (not stated) |
 | 9 | perpetual | worldwide, any channel, no end date |
 | 10 | editorial use only | worldwide, editorial |
 | 11 | not syncable | ``can_be_synced: false`` |
@@ -139,50 +139,140 @@ def make_lpt(index: int, now: datetime, *, version: int = 1, prefix: str = "lpt"
         constraints["effective_max_downloads"] = 500
         current_downloads = 12
     elif kind == 8:
-        terms[0].update(allowed_geographies=None, allowed_distributions=None)
+        terms[0].update(allowed_geographies=[], allowed_distributions=[])  # empty = not stated (as the cores read it)
     elif kind == 10:
         terms[0].update(is_editorial_use=True)
     element_uuid = f"2:0:{61019726 + index}"
+    number = 61019726 + index
+    buyer = stable_uuid("user", index % 3)
+    license_text = {"effective_text": _loc("Standard license for the demo brand"), "effective_text_is_safe_html": False}
+    width, height = (6000, 4000) if index % 2 else (4000, 6000)
     return {
         "uuid": lpt_uuid,
         "cart_purchase_transaction_uuid": stable_uuid("cart", index // 3),
+        "reused_license_purchase_transaction_uuid": None,
         "state": "completed",
         "project_uuid": stable_uuid("project", index % 5),
         "project_name": _loc(f"Brand project {index % 5}"),
-        "collection_uuid": None,
+        "collection_uuid": stable_uuid("collection", index % 5),
+        "collection_name": _loc("Cart"),
+        "collection_content_element_uuid": stable_uuid("collection-element", index),
+        "collection_content_element_created_at": _iso(purchased - timedelta(minutes=5)),
+        "collection_content_element_created_by_user_uuid": buyer,
+        "collection_content_element_created_by_user_name": f"Demo buyer {index % 3}",
+        "total_price_eur": 0.0,
+        "total_price_usd": 0.0,
         "content_element": {
             "uuid": element_uuid,
             "provider": provider,
             "content_type": "image",
             "content_category": "creative",
+            "editorial_segments": [],
             "name": _loc(f"{provider.title()} image {index}"),
             "description": _loc(f"Licensed stock image number {index} from {provider}"),
+            "image_details": {
+                "type": "photo",
+                "aspect_ratio": round(width / height, 4),
+                "orientation": ("horizontal" if width > height else "vertical"),
+            },
+            "events": [],
+            "contributors": [
+                {"culture": "en", "metadata_element": {"key": f"2:{number}", "name": "Demo Photographer"}}
+            ],
+            "copyright_notices": _loc(f"Demo Photographer / {provider}"),
+            "collections": [],
+            "provider_urls": [
+                {
+                    "culture": "en",
+                    "metadata_element": {
+                        "key": provider,
+                        "name": provider.title(),
+                        "url": f"https://{provider}.example/{number}",
+                    },
+                }
+            ],
             "keywords": [
                 {"culture": "en", "metadata_element": {"key": f"kw{index % 9}", "name": f"keyword {index % 9}"}}
             ],
             "categories": [],
+            "previews": [
+                {
+                    "culture": "en",
+                    "preview": {
+                        size: {
+                            "width": px,
+                            "height": px * height // width,
+                            "media_type": "image/jpeg",
+                            "url": f"https://previews.{provider}.example/{px}/{number}.jpg",
+                        }
+                        for size, px in (("thumbnail", 240), ("preview", 1000))
+                    },
+                }
+            ],
             "is_editorial_use": editorial,
             "is_editorial": editorial,
             "is_premium": index % 13 == 0,
-            "release_details": {"model_release_state": "released", "property_release_state": "not_applicable"},
+            "release_details": {
+                "model_release_state": "released",
+                "property_release_state": "not_applicable",
+                "provider_allowed_use_comment": [],
+                "provider_release_comment": [],
+                "provider_usage_constraints": [],
+            },
             "created_at": _iso(purchased - timedelta(days=30)),
         },
         "offering": {
             "license_uuid": "image_standard",
-            "license_type": "royalty_free",
+            "provider_configuration_uuid": stable_uuid("provider-configuration", provider),
+            "provider_configuration_name": _loc(provider.title()),
+            "contract_uuid": stable_uuid("contract", provider),
+            "contract_name": _loc("Standard License"),
+            "contract_description": [],
+            "offering_uuid": stable_uuid("offering", provider),
             "offering_name": _loc("Standard license"),
-            "is_editorial_use": editorial,
+            "offering_label": _loc("Standard"),
+            "has_options": False,
+            "options": [],
+            "license_type": "royalty_free",
+            "license_urls": [
+                {
+                    "culture": "en",
+                    "metadata_element": {
+                        "key": provider,
+                        "name": "License terms",
+                        "url": f"https://{provider}.example/license",
+                    },
+                }
+            ],
+            "media_type": "image/jpeg",
             "size": "large",
             "format": "fixed",
+            "resolution": width * height,
+            "is_premium": index % 13 == 0,
+            "is_editorial_use": editorial,
+            "is_editorial": editorial,
+            "image_details": {"width": width, "height": height, "resolution_megapixels": width * height // 1_000_000},
+            "total_price_eur": 0.0,
+            "total_price_usd": 0.0,
+            "licensee_uuid": stable_uuid("licensee"),
+            "licensee_name": "Contentops Demo Brand",
+            "license_text": license_text,
+            "license_terms": [],  # the license's own terms decide (an offering's would be the fallback)
+            "has_layout_file": False,
         },
+        "license_text": license_text,
         "license_terms": terms,
         "license_download_constraints": constraints,
+        "has_potentially_restrictive_license_terms": kind in (4, 5, 6, 10),
         "current_downloads": current_downloads,
         "current_users": 1,
         "current_reuses": 0,
         "can_be_synced": kind != 11,
         "purchased_at": _iso(purchased),
         "completed_at": _iso(purchased + timedelta(minutes=3)),
+        "purchased_by_user_uuid": buyer,
+        "purchased_by_user_name": f"Demo buyer {index % 3}",
+        "licensee_uuid": stable_uuid("licensee"),
         "licensee_name": "Contentops Demo Brand",
         "version": version,
         "created_at": _iso(purchased),
@@ -201,6 +291,7 @@ def binaries_of(lpt: dict[str, Any]) -> list[dict[str, Any]]:
             "content_type": "image",
             "binary_type": "main" if n == 0 else f"variant_{n}",
             "name": _loc(f"{name} part {n + 1}"),
+            "description": _loc("The licensed file" if n == 0 else f"Alternative crop {n}"),
             "usage": _loc("Master file" if n == 0 else "Alternative crop"),
             "recommended_file_name": f"{name}-{n + 1}.png",
             "culture": "en",

@@ -4,10 +4,12 @@ Sourced (public Smint.io integration code, see docs/systems/smintio.md): OAuth2 
 ``https://{tenant}.smint.io/connect/token`` with a refresh token that rotates (form POST,
 ``grant_type=refresh_token``), 401/403 answered by one refresh and a replay, the CLAPI-C base
 URL ``https://{tenant}.clapi.smint.io/consumer/v1``, the license purchase transaction feed
-paged by ``continuation_uuid`` until ``count == 0``, ``can_be_synced == false`` items skipped
-while still advancing the cursor, and signed binary URLs valid for up to an hour.
+paged by ``continuation_uuid`` until ``count == 0``, items whose ``can_be_synced`` is not
+``true`` skipped while still advancing the cursor, signed binary URLs valid for up to an hour, and CLAPI-C's
+Pusher channel authorization path (``notifications/pusher/auth``), which the connection
+form's Test button uses because it is the one CLAPI-C path the public code names.
 
-Modelled (the specs are private): the HTTP paths of the CLAPI-C operations and the Portals
+Modelled (the specs are private): the HTTP paths of the CLAPI-C sync operations and the Portals
 backend (``https://{tenant}.portalsapib.smint.io/backend/v1``) write side — approval status,
 metadata and tags, derivatives, retirement, "assets changed since", an asset's file by asset
 and binary id, and campaigns (release date, regions, segments, agency client). Every path is in
@@ -20,23 +22,26 @@ and the transport settings every partner connection has.
 
 Rotated refresh tokens are kept in the Airflow Variable ``smintio_refresh_token__<conn_id>``
 (masked in the UI and logs) and preferred over the connection's, so the next task does not
-present a refresh token Smint.io has already spent.
+present a refresh token Smint.io has already spent. The Test button never presents it (see
+:meth:`SmintioHook.test_connection`). The fact-by-fact table is ``docs/systems/smintio.md``.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
+import requests
 from pydantic import ValidationError
 
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
-from contentops.hooks.errors import AuthenticationError, InvalidConnectionError, NotFoundError
-from contentops.hooks.transport import DownloadResult
+from contentops.hooks.errors import AuthenticationError, InvalidConnectionError, NotFoundError, PartnerAPIError
+from contentops.hooks.transport import DownloadResult, HttpTransport
 from contentops.models.smintio import (
     ApprovalStatus,
     Asset,
@@ -75,9 +80,11 @@ class SmintioHook(RefreshTokenHook):
     conn_type: ClassVar[str] = "smintio"
     hook_name: ClassVar[str] = "Smint.io"
     system: ClassVar[str] = "smintio"
-    health_path: ClassVar[str | None] = "generic_metadata"
+    health_path: ClassVar[str | None] = None  # the Test button is test_connection below, not a GET
     default_paths: ClassVar[dict[str, str]] = {
-        # CLAPI-C, relative to clapi_url (operation names sourced, paths modelled)
+        # CLAPI-C, relative to clapi_url: the Pusher channel authorization path is sourced ...
+        "pusher_auth": "notifications/pusher/auth",
+        # ... the sync operations' names are sourced, their paths modelled
         "generic_metadata": "sync/generic-metadata",
         "license_purchase_transactions": "sync/license-purchase-transactions",
         "binaries": "sync/cart-purchase-transactions/{cpt}/license-purchase-transactions/{lpt}/binaries",
@@ -123,6 +130,86 @@ class SmintioHook(RefreshTokenHook):
     def _portals(self, name: str, **params: Any) -> str:
         return f"{self.portals_url}/{self.path(name, **params)}"
 
+    # -- the connection form's Test button ----------------------------------------------
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the tenant, the OAuth client and CLAPI-C without spending the refresh token.
+
+        Smint.io spends a refresh token on every use and answers with a new one. The Test button
+        runs outside any task (under a throw-away connection id, in the API server or a worker
+        without Variable access), so a new token it received could not be stored where tasks
+        look: the connection's token would be spent and the next Test and the next task run
+        refused. So the test never presents the refresh token:
+
+        - the token endpoint is asked to refresh a token that cannot exist: an OAuth2 server
+          checks the client first (RFC 6749 §5.2), so ``invalid_grant`` means the client id and
+          secret were accepted, ``invalid_client`` that they were not;
+        - CLAPI-C's Pusher channel authorization (the one CLAPI-C path the public integration
+          code names) is called without a token: asking for one (401/403) shows the tenant's
+          CLAPI-C is there;
+        - the generic-metadata path (modelled) is asked the same way; a 404 there is reported as
+          a path to override in extra ``paths``, not as a failed connection.
+        """
+        try:
+            transport = self.transport  # builds the auth: fails on a missing client id/secret/token
+            client = self._test_client(transport)
+            if client is not None:
+                return False, client
+            clapi = self._test_unauthenticated(transport, "POST", "pusher_auth")
+            if clapi is not None:
+                return False, clapi
+            note = self._test_unauthenticated(transport, "GET", "generic_metadata")
+        except PartnerAPIError as exc:
+            return False, str(exc)
+        message = (
+            f"Smint.io accepted the client at {transport.redact_url(self.token_url())} and CLAPI-C answers at "
+            f"{transport.redact_url(self.base_url())}. The refresh token was not used (Smint.io spends it on "
+            "every use and a test could not keep the new one): the first task run uses it."
+        )
+        if note:
+            message += f" Note: {note}"
+        return True, message
+
+    def _test_client(self, transport: HttpTransport) -> str | None:
+        """None when the token endpoint accepts the client id and secret, else why not."""
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": f"contentops-connection-test-{secrets.token_hex(8)}",
+            "client_id": self.connection.login or "",
+            "client_secret": self.connection.password or "",
+        }
+        response = transport.request(
+            "POST", self.token_url(), data=form, authenticated=False, idempotent=True, expected=(400, 401, 403)
+        )
+        error = _oauth_error(response)
+        if response.status_code == 400 and error == "invalid_grant":
+            return None
+        if error == "invalid_client" or response.status_code in (401, 403):
+            return (
+                f"Smint.io refused the client id or secret at {transport.redact_url(self.token_url())} "
+                f"({response.status_code} {error or 'no error code'})"
+            )
+        return (
+            f"the token endpoint {transport.redact_url(self.token_url())} answered {response.status_code} "
+            f"{error or ''} where an OAuth2 server refuses an unknown refresh token with invalid_grant".rstrip()
+        )
+
+    def _test_unauthenticated(self, transport: HttpTransport, method: str, name: str) -> str | None:
+        """None when ``name`` answers like a protected CLAPI-C operation asked without a token."""
+        url = f"{self.base_url()}/{self.path(name)}"
+        form = {"socket_id": "0.0", "channel_name": "private-2-0"} if name == "pusher_auth" else None
+        response = transport.request(
+            method, url, data=form, authenticated=False, idempotent=True, expected=(400, 401, 403, 404, 405)
+        )
+        if response.status_code in (401, 403):
+            return None
+        where = f"{method} {transport.redact_url(url)} answered {response.status_code}"
+        if name == "pusher_auth":
+            return f"{where} without a token, not 401: check the tenant (host) or extra 'clapi_url'"
+        return (
+            f"{where}; the CLAPI-C sync paths are modelled (not public): set the right one in the "
+            f"connection's extra 'paths' (key {name!r})"
+        )
+
     # -- CLAPI-C -----------------------------------------------------------------------
     def generic_metadata(self) -> GenericMetadata:
         return GenericMetadata.model_validate(self.transport.json("GET", self.path("generic_metadata")))
@@ -133,7 +220,9 @@ class SmintioHook(RefreshTokenHook):
         """Every change since ``start_cursor``, a parsed page at a time, the final empty page included.
 
         A record that fails validation is handed to ``on_invalid`` (quarantine) and skipped;
-        ``can_be_synced == false`` records and records without a content element are skipped.
+        Records whose ``can_be_synced`` is not ``true`` (false, or missing: the public .NET core
+        reads a missing value as "no", and a license we do not know we may sync is not synced)
+        and records without a content element are skipped.
         Store each page's ``continuation_uuid`` after processing it to resume there.
         """
         pages = self.transport.iter_cursor_pages(
@@ -159,7 +248,7 @@ class SmintioHook(RefreshTokenHook):
                     else:
                         log.warning("smintio: skipped %s", reason)
                     continue
-                if lpt.can_be_synced is False or lpt.content_element is None:
+                if lpt.can_be_synced is not True or lpt.content_element is None:
                     skipped += 1
                     continue
                 parsed.append(lpt)
@@ -392,3 +481,13 @@ class SmintioHook(RefreshTokenHook):
             params={"file_name": file_name} if file_name else None,
         )
         return Asset.model_validate(response.json())
+
+
+def _oauth_error(response: requests.Response) -> str | None:
+    """The ``error`` code of an OAuth2 error answer (RFC 6749 §5.2), if it has one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error) if error else None

@@ -20,7 +20,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AliasChoices, Field, NonNegativeInt
+from pydantic import AliasChoices, Field, NonNegativeInt, field_validator
 
 from contentops.models.common import (
     LocalizedMetadataElement,
@@ -80,7 +80,9 @@ class LicenseTerm(PartnerModel):
     """One ``license_terms[]`` entry: one alternative grant with its usage dimensions.
 
     Every list holds metadata keys resolvable through :class:`GenericMetadata`. ``None`` = the
-    payload did not say (unknown); ``[]`` = the payload says "none". Dates: ``valid_from`` is when
+    payload did not say (unknown). An empty list is read as ``None`` too: Smint.io's public sample
+    of a purchased standard license carries every list empty, and both public integration cores
+    drop empty lists as "not stated" — so ``[]`` never means "nothing is allowed". Dates: ``valid_from`` is when
     the grant starts; ``valid_until`` when it ends; ``to_be_used_until`` the last day a new use may
     start. Bare dates on end fields mean "through that day".
     """
@@ -107,6 +109,28 @@ class LicenseTerm(PartnerModel):
     valid_until: UtcEndOfDay | None = None
     to_be_used_until: UtcEndOfDay | None = None
     is_editorial_use: bool | None = None
+
+    @field_validator(
+        "exclusivities",
+        "allowed_usages",
+        "restricted_usages",
+        "allowed_sizes",
+        "restricted_sizes",
+        "allowed_placements",
+        "restricted_placements",
+        "allowed_distributions",
+        "restricted_distributions",
+        "allowed_geographies",
+        "restricted_geographies",
+        "allowed_industries",
+        "restricted_industries",
+        "allowed_languages",
+        "restricted_languages",
+        "usage_limits",
+    )
+    @classmethod
+    def _empty_is_not_stated(cls, value: list[str] | None) -> list[str] | None:
+        return value or None
 
 
 class LicenseDownloadConstraints(PartnerModel):
@@ -198,7 +222,8 @@ class Offering(PartnerModel):
     media_type: str | None = None
     size: str | None = None
     format: str | None = None
-    resolution: str | None = None
+    #: The licensed size in pixels (width x height): a number in the public sample, not a text.
+    resolution: NonNegativeInt | None = None
     is_premium: bool | None = None
     is_editorial_use: bool | None = None
     is_editorial: bool | None = None
@@ -249,6 +274,7 @@ class LicensePurchaseTransaction(PartnerModel):
     current_downloads: NonNegativeInt | None = None
     current_users: NonNegativeInt | None = None
     current_reuses: NonNegativeInt | None = None
+    #: Only ``True`` may be synced: the newer public core treats a missing value as "no".
     can_be_synced: bool | None = None
     version: int | None = None
     created_at: UtcDateTime | None = None
