@@ -226,6 +226,9 @@ class DeliveryPlan:
     version: str
     target: str
     remote_id: str | None = None
+    #: An earlier attempt with this key began and did not finish: it may have written already
+    #: (a partner without idempotency keys is asked for what it holds before writing again).
+    resumed: bool = False
 
 
 @dataclass(frozen=True)
@@ -403,7 +406,8 @@ class Ledger:
         - nothing delivered yet → create;
         - the same version already done → skip;
         - an effect with this key still pending (a crash mid-way) → the same action again,
-          with the same key, which the partner recognises;
+          with the same key, which the partner recognises (``resumed``: a partner that has no
+          idempotency keys is asked what the earlier attempt left before writing again);
         - an older version delivered (or a withdrawn item whose rights allow it again)
           → update of the remote item.
         """
@@ -430,7 +434,9 @@ class Ledger:
         if effect is not None:
             if effect["status"] == EffectStatus.DONE:
                 return DeliveryPlan(Action.SKIP, key, pipeline, asset_id, version, target, remote)
-            return DeliveryPlan(Action(effect["action"]), key, pipeline, asset_id, version, target, remote)
+            return DeliveryPlan(
+                Action(effect["action"]), key, pipeline, asset_id, version, target, remote, resumed=True
+            )
         if slot is None or remote is None:
             return DeliveryPlan(Action.CREATE, key, pipeline, asset_id, version, target, None)
         if slot["version"] == version and slot["status"] == SlotStatus.DELIVERED:

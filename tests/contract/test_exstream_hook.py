@@ -80,9 +80,9 @@ def _upload_approved(hook: ExstreamHook, tmp_path: Path, domain: str, name: str)
 def test_domains_versions_and_one_resource(exstream: Callable[..., Any], tmp_path: Path) -> None:
     hook, _ = exstream()
     assert {d.id for d in hook.list_domains()} == {"retail", "insurance"}
-    assert all(d.production for d in hook.list_domains())
-    assert hook.version("design")["apiIdentifier"] == "design"
-    assert hook.version("orchestration")["apiIdentifier"] == "orchestration"
+    assert all(d.production and isinstance(d.workflow, str) for d in hook.list_domains())
+    assert hook.version("design")["apiIdentifier"] == "das/v1"
+    assert hook.version("orchestration")["major"] == "25"
     image = _upload_approved(hook, tmp_path, "retail", "one.png")
     assert hook.get_resource("retail", image.id).state == "APPROVED"
     with pytest.raises(NotFoundError):
@@ -98,8 +98,9 @@ def test_invalid_transition_answers_the_product_error_body(exstream: Callable[..
         hook.set_state("retail", draft.id, "APPROVED", "no review")
     assert caught.value.status == 400
     body = json.loads(caught.value.body_excerpt)
-    assert body["errorCode"] == "IllegalStateTransition" and "DRAFT to APPROVED" in body["message"]
+    assert body["details"].startswith("IllegalStateTransition") and "DRAFT to APPROVED" in body["message"]
     assert body["status"] == 400 and body["error"] == "Bad Request" and isinstance(body["timestamp"], int)
+    assert body["errorCode"] is None  # a number where the product has one (an import conflict: 309016)
     hook.set_state("retail", draft.id, "REVIEW", "check")
     rejected = hook.set_state("retail", draft.id, "REJECTED", "off brand")
     assert rejected.state == "REJECTED" and rejected.state_comment == "off brand"
@@ -140,10 +141,10 @@ def test_links_say_which_communications_use_an_image(exstream: Callable[..., Any
     assert {u.id for u in users} == {"comm-retail-welcome", "comm-retail-statement"}
     assert [u.id for u in hook.iter_users_of("retail", banner.id, types=[COMMUNICATION])] == ["comm-retail-welcome"]
     assert list(hook.iter_users_of("retail", banner.id, types=[COMMUNICATION], states=["REVIEW"])) == []
-    uses = {
-        link.object_id: link.object_type for link in hook.iter_links("retail", "comm-retail-welcome", types=["image"])
-    }
+    uses = {link.object_id: link.type_id for link in hook.iter_links("retail", "comm-retail-welcome", types=["image"])}
     assert uses == {logo.id: "image", banner.id: "image"}
+    (communication_set,) = hook.iter_links("retail", "comm-retail-welcome", types=["exstrcommunicationset"], depth=2)
+    assert communication_set.subject_id == "comm-retail-welcome" and communication_set.subject_version == 1
 
 
 def test_on_demand_generation_renders_a_document_naming_the_approved_resources(
@@ -174,7 +175,7 @@ def test_on_demand_generation_renders_a_document_naming_the_approved_resources(
     # the driver must belong to the communication, and only an APPROVED communication runs
     with pytest.raises(RequestRejectedError) as caught:
         hook.generate("retail", "comm-retail-welcome", "ClaimDriver", {})
-    assert json.loads(caught.value.body_excerpt)["data"][0]["statusCode"] == 400
+    assert json.loads(caught.value.body_excerpt)["data"][0]["statusCode"] == "400"
     hook.submit_for_review("retail", "comm-retail-welcome", "image changed")
     with pytest.raises(ConflictError):
         hook.generate("retail", "comm-retail-welcome", "CustomerDriver", {})

@@ -65,6 +65,7 @@ def test_crash_between_begin_and_complete_is_retried_with_the_same_key(ledger: L
     # the worker died here: nothing completed
     again = ledger.plan(PIPELINE, "a-1", 1, TARGET)
     assert again.action is Action.CREATE and again.key == plan.key
+    assert again.resumed and not plan.resumed  # the earlier attempt may have written already
     assert ledger.begin(again)
     ledger.complete(again.key, "item-1")
     (effect,) = ledger.effects(asset_id="a-1")
@@ -77,7 +78,7 @@ def test_failed_effect_is_retried(ledger: Ledger) -> None:
     ledger.begin(plan)
     ledger.fail(plan.key, "503 from VIP")
     retry = ledger.plan(PIPELINE, "a-1", 1, TARGET)
-    assert retry.action is Action.CREATE
+    assert retry.action is Action.CREATE and retry.resumed
     assert ledger.begin(retry)
 
 

@@ -1,38 +1,56 @@
 """The OpenText Exstream sandbox: the Design and Asset Service (DAS) resources contentops manages.
 
-Sourced (opentext/ocp-communication collection and SDK, shared/api-notes/opentext.md §3): the
-OCP token, ``/design/api/v1`` resources listed with ``filter.types`` / ``filter.states`` and
-``offset`` / ``count`` in the ``{"status", "details", "data", "page": {…}}`` envelope, upload
-``POST /resources/{domain}/content?name=&type=`` (multipart field ``file``), state changes
-``PUT /resources/{domain}/{id}/state`` with ``auditedComment`` and the transitions DRAFT→REVIEW,
-REVIEW→APPROVED, APPROVED→DRAFT, REVIEW→REJECTED; ``GET /design/api/v1/version``.
+Judged by the published exchanges under ``tests/conformance/published/exstream/`` (each names its
+public source: opentext/ocp-communication's Postman collection, its Communications SDK and the
+export packages it ships); ``docs/systems/exstream.md`` has the table of facts.
 
-Also sourced: domains (``GET /design/api/v1/domains``), content replacement
-``PUT /resources/{domain}/{id}/content`` (multipart ``file``), links — what a resource uses
-(``GET /links/{domain}?linkSubjectId=``) and which resources use it
-(``GET /links/{domain}/resources?linkObjectId=&rfilter.types=&rfilter.states=``) —, on-demand
-generation ``POST /orchestration/api/v1/inputs/ondemand/{domain}/generate`` with the
-``communicationId`` and ``driverDataSource`` headers (JSON "full response", or the raw document
-for ``Accept: application/pdf`` / ``text/html``; orchestration errors shaped
-``{"status", "details", "data": [{"errorMessage", "statusCode", "engineOutputContext"}]}``),
-batch submission ``POST /orchestration/api/v1/inputs/batch/{domain}/{service}`` answering
-``data[0].jobId`` / ``data[0].id``, and ``GET /orchestration/api/v1/version``. Service errors
-(e.g. an illegal state transition) come in Exstream's Spring shape ``{"timestamp", "status",
-"error", "message", "details", "errorCode"}``; gateway faults as on every OCP service.
+Sourced: the OCP token; ``GET /design/api/v1/version`` (``{apiIdentifier, major, minor, patch,
+versionString}``, the numbers as strings); every DAS answer ``{"status": "success", "details",
+"data"}`` — ``data`` ONE resource for a single-resource write (upload ``POST
+/resources/{domain}/content?name=&type=[&subtype=]`` answering 201, state change ``PUT
+/resources/{domain}/{id}/state`` with ``auditedComment`` and the transitions DRAFT→REVIEW,
+REVIEW→APPROVED, APPROVED→DRAFT (a new version), REVIEW→REJECTED, content replacement ``PUT
+/resources/{domain}/{id}/content``), a list plus ``page`` ``{pageSize, pageOffset, totalElements,
+totalPages, currentPageNumber}`` for lists; resources listed with ``filter.types`` /
+``filter.states`` (comma-separated, as the SDK sends them) / ``filter.latestVersion`` and
+``offset`` / ``count``; domains (``DasDomain``: ``workflow`` a string); links (``DasLink``:
+``linkSubjectId``, ``subjectVersion``, ``linkObjectId``, ``typeId``) at ``GET /links/{domain}?
+linkSubjectId=&linkDepth=&filter.types=`` and the resources that use one at ``GET
+/links/{domain}/resources?linkObjectId=&linkDepth=&rfilter.types=&rfilter.states=``; the
+communication-set manifest ``GET /manifests/{domain}/communication-set/{id}`` (``{dsnlist:
+[{name, prodDsn, resourceId, type}], queueList: [{driver, name, prodFile, use}]}``, not enveloped);
+package import ``POST /import/das/{domain}?commit=`` (multipart ``exportPackage`` zip laid out
+as OpenText's export packages are — ``resources/``, ``content/``, ``links/links.json`` — and an
+optional ``conflictSettings`` part with ``policies.generalPolicy`` ERROR | REPLACE | SKIP |
+AUTO_RENAME) answering the ``ImportResponse`` in ``data``, or 409 with ``errorCode`` 309016 for
+a conflict under ERROR; resource dates as epoch milliseconds (as in the export packages);
+on-demand generation ``POST /orchestration/api/v1/inputs/ondemand/{domain}/generate`` with the
+``communicationId`` and ``driverDataSource`` headers (the JSON "full response" with ``status``
+``"success"`` and a list in ``data``, or the raw document for ``Accept: application/pdf`` /
+``text/html``; orchestration errors ``{"status": "error", "details", "data": [{"errorMessage",
+"statusCode" (a string), "engineOutputContext"}]}``); ``GET /orchestration/api/v1/version``; the
+service errors' Spring shape (``ExstreamErrorResponse``: ``timestamp``, ``status``, ``message``,
+``error``, ``details``, ``errorCode`` a number or null, ``path``); gateway faults as on every OCP
+service.
 
-Modelled (every path in :data:`PATHS`): resource metadata (rights expiry, regions, segments,
-source asset) read and replaced at ``/resources/{domain}/{id}/metadata``; one resource
-``GET /resources/{domain}/{id}``; the content digest a resource carries (``content.sha256``);
-batch job status ``GET /orchestration/api/v1/jobs/{jobId}``; usage data
-``GET /orchestration/api/v1/usage/{domain}?filter.since=&filter.until=`` (which resource appeared in
-which communication stream, when, in what volume, in which region); production feedback
-``GET /design/api/v1/feedback/{domain}?filter.since=`` (a resource flagged for replacement or
-retirement, with a reason); an ``Idempotency-Key`` header on upload (a replayed upload answers
-with the resource the first one created, never a second resource).
+Modelled (every path in :data:`PATHS`; values the public material does not show): the largest
+``count`` served (1000, the highest OpenText's collection asks for; more, or less than 1, answers
+400) and the default (100, the SDK's own); the values of a domain's ``workflow`` and of a
+manifest entry's ``type`` / ``use`` / ``prodFile``; batch submission's answer (``data[0].jobId``,
+from a third party's client) and batch job status ``GET /orchestration/api/v1/jobs/{jobId}``;
+resource metadata (rights expiry, regions, segments, source asset) read and replaced at
+``/resources/{domain}/{id}/metadata``; one resource ``GET /resources/{domain}/{id}`` (answered like
+the single-resource writes); the content digest a resource carries (``content.sha256``); usage
+data ``GET /orchestration/api/v1/usage/{domain}?filter.since=&filter.until=``; production feedback
+``GET /design/api/v1/feedback/{domain}?filter.since=``. DAS publishes no idempotency key, and the
+sandbox honours none: an upload sent twice makes two resources, as the product would.
 
 Generation really renders: a one-page PDF (or HTML) that names the communication and every
-APPROVED image resource it links to (images in another state are left out), and each image used
-leaves a usage record. A communication that is not APPROVED is not generated.
+APPROVED image it uses (following its links down: communication → document → page → image;
+images in another state are left out), and each image used leaves a usage record. A
+communication that is not APPROVED is not generated. Each seeded communication has its
+communication set (linked from the communication, as in OpenText's sample package), whose
+manifest names the driver to send as ``driverDataSource``.
 
 Operator side (``/_sandbox/exstream/…``): ``PUT links`` (what a communication uses),
 ``POST production-batch`` (run a production batch now or "at" a past time, leaving usage),
@@ -43,8 +61,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
+import re
 import time
+import uuid
+import zipfile
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -70,6 +92,8 @@ PATHS = {
     "links": f"{BASE}/links/{{domain}}",
     "linked_resources": f"{BASE}/links/{{domain}}/resources",
     "feedback": f"{BASE}/feedback/{{domain}}",
+    "manifest": f"{BASE}/manifests/{{domain}}/communication-set/{{communication_set_id}}",
+    "import": f"{BASE}/import/{{package_type}}/{{domain}}",
     "orchestration_version": f"{ORCHESTRATION}/version",
     "generate": f"{ORCHESTRATION}/inputs/ondemand/{{domain}}/generate",
     "batch": f"{ORCHESTRATION}/inputs/batch/{{domain}}/{{service}}",
@@ -79,6 +103,22 @@ PATHS = {
 DOMAINS = ("retail", "insurance")
 TRANSITIONS = {("DRAFT", "REVIEW"), ("REVIEW", "APPROVED"), ("APPROVED", "DRAFT"), ("REVIEW", "REJECTED")}
 COMMUNICATION = "exstrapplication"
+COMMUNICATION_SET = "exstrcommunicationset"
+DATA_SOURCE = "exstrdatasource"
+OUTPUT_QUEUE = "exstroutputqueue"
+IMAGE = "image"
+#: The largest ``count`` a DAS list serves (modelled: the highest OpenText's collection sends) and
+#: the default when none is given (the SDK's PageInfo default).
+MAX_COUNT = 1000
+DEFAULT_COUNT = 100
+#: A domain's ``workflow`` (a string in the SDK's DasDomain; the values are not published).
+DOMAIN_WORKFLOW = "default"
+IMPORT_POLICIES = ("ERROR", "REPLACE", "SKIP", "AUTO_RENAME")
+#: The errorCode DAS answers a 409 import conflict under the ERROR policy with (OpenText's SDK).
+IMPORT_CONFLICT_CODE = 309016
+#: Export packages the sandbox unpacks at most (entries, bytes uncompressed).
+IMPORT_MAX_ENTRIES = 5000
+IMPORT_MAX_BYTES = 200 * 1024 * 1024
 #: The seeded communications: id -> (domain, name, driver data source, stream, region).
 COMMUNICATIONS: dict[str, tuple[str, str, str, str, str]] = {
     "comm-retail-welcome": ("retail", "Welcome letter", "CustomerDriver", "welcome-letters", "de"),
@@ -118,44 +158,139 @@ class FeedbackBody(BaseModel):
     at: datetime | None = None
 
 
+def _ms(moment: datetime) -> int:
+    """A DAS date: epoch milliseconds, as the resources in OpenText's export packages carry them."""
+    return int(moment.timestamp() * 1000)
+
+
+def _resource(
+    resource_id: str,
+    *,
+    domain: str,
+    name: str,
+    type: str,
+    state: str,
+    by: str,
+    at: int,
+    version: int = 1,
+    metadata: dict[str, Any] | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    """A resource as DAS lists it (``DasResourceVersion`` fields), plus the sandbox's ``domain``."""
+    return {
+        "id": resource_id,
+        "version": version,
+        "name": name,
+        "type": type,
+        "state": state,
+        "stateComment": "",
+        "description": description,
+        "domain": domain,
+        "createdBy": by,
+        "createdDate": at,
+        "lastModifiedBy": by,
+        "lastModifiedDate": at,
+        "metadata": metadata if metadata is not None else {"subtype": None},
+        "locked": False,
+    }
+
+
+def _link_id(domain: str, subject_id: str, object_id: str) -> str:
+    return f"{domain}:{subject_id}:{object_id}"
+
+
 def _seed(context: SandboxContext) -> None:
     context.store.put_many(
         "domain",
         [
-            (d, {"id": d, "production": True, "jobTracing": True, "workflow": True, "restrictApproval": False})
+            (
+                d,
+                {
+                    "id": d,
+                    "production": True,
+                    "jobTracing": True,
+                    "workflow": DOMAIN_WORKFLOW,
+                    "restrictApproval": False,
+                    "parent": None,
+                },
+            )
             for d in DOMAINS
         ],
     )
-    now = context.clock.now().isoformat()
-    context.store.put_many(
-        "resource",
-        [
-            (
-                comm_id,
-                {
-                    "id": comm_id,
-                    "version": 1,
-                    "name": name,
-                    "type": COMMUNICATION,
-                    "state": "APPROVED",
-                    "stateComment": "seeded",
-                    "domain": domain,
-                    "createdBy": "designer",
-                    "createdDate": now,
-                    "lastModifiedBy": "designer",
-                    "lastModifiedDate": now,
-                    "metadata": {"subtype": None, "driverDataSource": driver, "stream": stream, "region": region},
-                    "locked": False,
-                },
+    now = _ms(context.clock.now())
+    resources: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    for domain in DOMAINS:
+        resources.append(
+            _resource(
+                f"oq-{domain}-pdf",
+                domain=domain,
+                name="PDF Queue",
+                type=OUTPUT_QUEUE,
+                state="APPROVED",
+                by="designer",
+                at=now,
+                metadata={"subtype": None, "driver": "PDF"},
+                description="PDF Queue",
             )
-            for comm_id, (domain, name, driver, stream, region) in COMMUNICATIONS.items()
-        ],
+        )
+    for comm_id, (domain, name, driver, stream, region) in COMMUNICATIONS.items():
+        resources.append(
+            _resource(
+                comm_id,
+                domain=domain,
+                name=name,
+                type=COMMUNICATION,
+                state="APPROVED",
+                by="designer",
+                at=now,
+                metadata={"subtype": None, "driverDataSource": driver, "stream": stream, "region": region},
+            )
+        )
+        # the communication set (what the communication is built from: its data source and queue)
+        resources.append(
+            _resource(
+                f"cs-{comm_id}",
+                domain=domain,
+                name=f"{name} set",
+                type=COMMUNICATION_SET,
+                state="APPROVED",
+                by="designer",
+                at=now,
+            )
+        )
+        resources.append(
+            _resource(
+                f"ds-{comm_id}",
+                domain=domain,
+                name=f"{name} driver",
+                type=DATA_SOURCE,
+                state="APPROVED",
+                by="designer",
+                at=now,
+                metadata={"subtype": None, "prodDsn": driver},
+            )
+        )
+        for subject, target in (
+            (comm_id, f"cs-{comm_id}"),
+            (f"cs-{comm_id}", f"ds-{comm_id}"),
+            (f"cs-{comm_id}", f"oq-{domain}-pdf"),
+        ):
+            links.append({"domain": domain, "subjectId": subject, "objectId": target, "linkType": "uses"})
+    context.store.put_many("resource", [(r["id"], r) for r in resources])
+    context.store.put_many(
+        "link", [(_link_id(link["domain"], link["subjectId"], link["objectId"]), link) for link in links]
     )
+
+
+#: Exstream's numeric error codes the public material shows (the others answer ``errorCode: null``).
+ERROR_CODES = {"ImportConflict": IMPORT_CONFLICT_CODE}
 
 
 def exstream_error_body(status: int, code: str, message: str) -> dict[str, Any]:
     """Gateway faults (401/403/429/5xx) as on every OCP service; the services' own errors in
-    Exstream's Spring shape (``ExstreamErrorResponse`` in OpenText's SDK)."""
+    Exstream's Spring shape (``ExstreamErrorResponse`` in OpenText's SDK: ``errorCode`` is a
+    number). The sandbox's own name for the error leads ``details``."""
     if status in (401, 403, 429) or status >= 500:
         return ocp_error_body(status, code, message)
     return {
@@ -163,8 +298,9 @@ def exstream_error_body(status: int, code: str, message: str) -> dict[str, Any]:
         "status": status,
         "error": HTTPStatus(status).phrase,
         "message": message,
-        "details": message,
-        "errorCode": code,
+        "details": f"{code}: {message}",
+        "errorCode": ERROR_CODES.get(code),
+        "path": None,
     }
 
 
@@ -174,13 +310,20 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def _orchestration_error(status: int, message: str, **context: Any) -> SandboxError:
-    """The orchestration service's error shape (OrchestrationErrorResonse in OpenText's SDK)."""
+    """The orchestration service's error shape (``OrchestrationErrorResonse`` in OpenText's SDK:
+    ``status`` "error", ``statusCode`` a string)."""
     return SandboxError(
         status,
         {
-            "status": status,
+            "status": "error",
             "details": message,
-            "data": [{"errorMessage": message, "statusCode": status, "engineOutputContext": context}],
+            "data": [
+                {
+                    "errorMessage": message,
+                    "statusCode": str(status),
+                    "engineOutputContext": {"queueName": None, "fileName": None, "customerNumber": None, **context},
+                }
+            ],
         },
     )
 
@@ -236,10 +379,16 @@ def render_html(title: str, lines: list[str], used: list[dict[str, Any]]) -> byt
     ).encode()
 
 
+def _single(resource: dict[str, Any]) -> dict[str, Any]:
+    """A single-resource answer (``ExstreamDataResponse<DasResourceVersion>``: ``data`` is ONE object)."""
+    return {"status": "success", "details": None, "data": resource}
+
+
 def _envelope(data: list[dict[str, Any]], offset: int, count: int, total: int) -> dict[str, Any]:
+    """A list answer (``ExstreamPageResponse``): the items and the ``page`` (``SimplePage``)."""
     return {
-        "status": 200,
-        "details": "OK",
+        "status": "success",
+        "details": None,
         "data": data,
         "page": {
             "pageSize": count,
@@ -263,67 +412,93 @@ def create_app(config: SandboxConfig) -> FastAPI:
             raise ctx.error(404, "ResourceNotFound", f"resource {resource_id} not found in {domain}")
         return resource
 
+    def page_args(request: Request) -> tuple[int, int]:
+        """``offset`` / ``count`` of a DAS list: 400 in the service's own shape when out of range."""
+        values = []
+        for name, default in (("offset", 0), ("count", DEFAULT_COUNT)):
+            raw = request.query_params.get(name)
+            try:
+                values.append(int(raw) if raw not in (None, "") else default)
+            except ValueError:
+                raise ctx.error(400, "InvalidParameter", f"{name} must be a whole number") from None
+        offset, count = values
+        if offset < 0:
+            raise ctx.error(400, "InvalidParameter", "offset must not be negative")
+        if not 1 <= count <= MAX_COUNT:
+            raise ctx.error(400, "InvalidParameter", f"count must be between 1 and {MAX_COUNT}")
+        return offset, count
+
+    def multi(request: Request, name: str) -> set[str]:
+        """A multi-valued filter: comma-separated (as OpenText's SDK sends it) and/or repeated."""
+        return {v.strip() for raw in request.query_params.getlist(name) for v in raw.split(",") if v.strip()}
+
+    def public(resource: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in resource.items() if not key.startswith("_")}
+
     @app.get(PATHS["version"])
     def version() -> dict[str, Any]:
-        return {"apiIdentifier": "design", "major": 25, "minor": 4, "patch": 0, "versionString": "25.4.0"}
+        # the numbers are strings (BackendServiceVersionInfo; the export packages' versionConfig)
+        return {"apiIdentifier": "das/v1", "major": "25", "minor": "4", "patch": "0", "versionString": "25.4.0.1"}
 
     @app.get(PATHS["resources"])
-    def list_resources(
-        request: Request, domain: str, offset: int = Query(0, ge=0), count: int = Query(20, ge=1, le=200)
-    ) -> dict[str, Any]:
+    def list_resources(request: Request, domain: str) -> dict[str, Any]:
         ctx.require_bearer(request)
-        types = request.query_params.getlist("filter.types")
-        states = request.query_params.getlist("filter.states")
+        offset, count = page_args(request)
+        types, states = multi(request, "filter.types"), multi(request, "filter.states")
         items = [
-            r
+            public(r)
             for r in ctx.store.all("resource")
             if r["domain"] == domain and (not types or r["type"] in types) and (not states or r["state"] in states)
         ]
+        # filter.latestVersion: the sandbox keeps only the latest version of a resource
         return _envelope(items[offset : offset + count], offset, count, len(items))
+
+    async def read_file(file: UploadFile) -> tuple[str, int, bytes]:
+        digest, size, head = hashlib.sha256(), 0, b""
+        while chunk := await file.read(1 << 16):
+            digest.update(chunk)
+            if len(head) < 4096:
+                head += chunk[: 4096 - len(head)]
+            size += len(chunk)
+        return digest.hexdigest(), size, head
 
     @app.post(PATHS["upload"], status_code=201)
     async def upload(
-        request: Request, domain: str, file: UploadFile, name: str = Query(min_length=1), type: str = Query("image")
+        request: Request,
+        domain: str,
+        file: UploadFile,
+        name: str = Query(min_length=1),
+        type: str = Query(min_length=1),
+        subtype: str | None = Query(None),
     ) -> dict[str, Any]:
+        """A new resource, in DRAFT (201). There is no idempotency key: sent twice, made twice."""
         subject = ctx.require_bearer(request)
         if domain not in DOMAINS:
             raise ctx.error(404, "DomainNotFound", f"domain {domain} not found")
-        key = request.headers.get("idempotency-key")
-        seen = ctx.store.get("idempotency", key) if key else None
-        if seen is not None and (earlier := ctx.store.get("resource", seen["resource_id"])) is not None:
-            return _envelope([earlier], 0, 1, 1)  # a replay: the resource the first upload created
-        digest, size = hashlib.sha256(), 0
-        while chunk := await file.read(1 << 16):
-            digest.update(chunk)
-            size += len(chunk)
+        sha256, size, _ = await read_file(file)
         resource_id = f"res-{ctx.store.next_id('resource')}"
         resource = {
-            "id": resource_id,
-            "version": 1,
-            "name": name,
-            "type": type,
-            "state": "DRAFT",
-            "stateComment": None,
-            "domain": domain,
-            "createdBy": subject,
-            "createdDate": ctx.clock.now().isoformat(),
-            "lastModifiedBy": subject,
-            "lastModifiedDate": ctx.clock.now().isoformat(),
-            "metadata": {"subtype": None},
-            "locked": False,
-            "content": {"sha256": digest.hexdigest(), "size": size},
+            **_resource(
+                resource_id,
+                domain=domain,
+                name=name,
+                type=type,
+                state="DRAFT",
+                by=subject,
+                at=_ms(ctx.clock.now()),
+                metadata={"subtype": subtype},
+            ),
+            "content": {"sha256": sha256, "size": size},
         }
         ctx.store.put("resource", resource_id, resource, action="upload")
-        if key:
-            ctx.store.put("idempotency", key, {"resource_id": resource_id})
-        return _envelope([resource], 0, 1, 1)
+        return _single(public(resource))
 
     @app.put(PATHS["state"])
     def change_state(request: Request, domain: str, resource_id: str, body: StateBody) -> dict[str, Any]:
-        ctx.require_bearer(request)
+        subject = ctx.require_bearer(request)
         resource = resource_or_404(domain, resource_id)
         if body.state == resource["state"]:
-            return _envelope([resource], 0, 1, 1)
+            return _single(public(resource))
         if (resource["state"], body.state) not in TRANSITIONS:
             raise ctx.error(
                 400, "IllegalStateTransition", f"cannot move {resource_id} from {resource['state']} to {body.state}"
@@ -331,12 +506,14 @@ def create_app(config: SandboxConfig) -> FastAPI:
         resource = {
             **resource,
             "state": body.state,
-            "stateComment": body.auditedComment,
+            "stateComment": body.auditedComment or "",
             "locked": body.locked,
             "version": resource["version"] + (1 if resource["state"] == "APPROVED" else 0),
+            "lastModifiedBy": subject,
+            "lastModifiedDate": _ms(ctx.clock.now()),
         }
         ctx.store.put("resource", resource_id, resource, action=f"state:{body.state}")
-        return _envelope([resource], 0, 1, 1)
+        return _single(public(resource))
 
     @app.get(PATHS["metadata"])
     def get_metadata(request: Request, domain: str, resource_id: str) -> dict[str, Any]:
@@ -354,17 +531,16 @@ def create_app(config: SandboxConfig) -> FastAPI:
 
     # -- domains, one resource, content replacement -------------------------------------------
     @app.get(PATHS["domains"])
-    def list_domains(
-        request: Request, offset: int = Query(0, ge=0), count: int = Query(20, ge=1, le=200)
-    ) -> dict[str, Any]:
+    def list_domains(request: Request) -> dict[str, Any]:
         ctx.require_bearer(request)
-        domains = [{**d, "parent": None} for d in ctx.store.all("domain")]
+        offset, count = page_args(request)
+        domains = ctx.store.all("domain")
         return _envelope(domains[offset : offset + count], offset, count, len(domains))
 
     @app.get(PATHS["resource"])
     def get_resource(request: Request, domain: str, resource_id: str) -> dict[str, Any]:
         ctx.require_bearer(request)
-        return _envelope([resource_or_404(domain, resource_id)], 0, 1, 1)
+        return _single(public(resource_or_404(domain, resource_id)))
 
     @app.put(PATHS["content"])
     async def replace_content(request: Request, domain: str, resource_id: str, file: UploadFile) -> dict[str, Any]:
@@ -373,99 +549,326 @@ def create_app(config: SandboxConfig) -> FastAPI:
         resource = resource_or_404(domain, resource_id)
         if resource.get("locked"):
             raise ctx.error(409, "ResourceLocked", f"resource {resource_id} is locked")
-        digest, size = hashlib.sha256(), 0
-        while chunk := await file.read(1 << 16):
-            digest.update(chunk)
-            size += len(chunk)
+        sha256, size, _ = await read_file(file)
         if size == 0:
             raise ctx.error(400, "EmptyContent", "the uploaded file is empty")
         resource = {
             **resource,
             "version": resource["version"] + 1,
             "state": "DRAFT",
-            "stateComment": None,
+            "stateComment": "",
             "lastModifiedBy": subject,
-            "lastModifiedDate": ctx.clock.now().isoformat(),
-            "content": {"sha256": digest.hexdigest(), "size": size},
+            "lastModifiedDate": _ms(ctx.clock.now()),
+            "content": {"sha256": sha256, "size": size},
         }
         ctx.store.put("resource", resource_id, resource, action="content")
-        return _envelope([resource], 0, 1, 1)
+        return _single(public(resource))
 
     # -- links ------------------------------------------------------------------------------------
     def links_of(domain: str) -> list[dict[str, Any]]:
         return [link for link in ctx.store.all("link") if link["domain"] == domain]
 
-    @app.get(PATHS["links"])
-    def list_links(
-        request: Request,
-        domain: str,
-        linkSubjectId: str = Query(min_length=1),
-        linkDepth: int = Query(1, ge=1),
-        offset: int = Query(0, ge=0),
-        count: int = Query(50, ge=1, le=200),
-    ) -> dict[str, Any]:
-        """What a resource uses (the objects it links to); depth beyond 1 follows the links on."""
-        ctx.require_bearer(request)
-        resource_or_404(domain, linkSubjectId)
-        types = request.query_params.getlist("filter.types")
-        found: list[dict[str, Any]] = []
-        frontier, seen = [linkSubjectId], {linkSubjectId}
-        for _ in range(linkDepth):
+    def walk(domain: str, start: str, depth: int, *, down: bool) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(link, resource reached) pairs up to ``depth`` links from ``start``: down = what it uses,
+        up = what uses it; each resource once, nearest first."""
+        found: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        frontier, seen = [start], {start}
+        links = links_of(domain)
+        for _ in range(depth):
             following = []
-            for link in links_of(domain):
-                if link["subjectId"] in frontier and link["objectId"] not in seen:
-                    target = ctx.store.get("resource", link["objectId"])
+            for link in links:
+                origin, reached = (
+                    (link["subjectId"], link["objectId"]) if down else (link["objectId"], link["subjectId"])
+                )
+                if origin in frontier and reached not in seen:
+                    target = ctx.store.get("resource", reached)
                     if target is None:
                         continue
-                    seen.add(link["objectId"])
-                    following.append(link["objectId"])
-                    if not types or target["type"] in types:
-                        found.append(
-                            {
-                                "subjectId": link["subjectId"],
-                                "objectId": target["id"],
-                                "objectName": target["name"],
-                                "objectType": target["type"],
-                                "objectState": target["state"],
-                            }
-                        )
+                    seen.add(reached)
+                    following.append(reached)
+                    found.append((link, target))
+            if not following:
+                break
             frontier = following
+        return found
+
+    def das_link(link: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+        subject = ctx.store.get("resource", link["subjectId"]) or {}
+        return {
+            "linkSubjectId": link["subjectId"],
+            "subjectVersion": subject.get("version", 1),
+            "linkObjectId": target["id"],
+            "typeId": target["type"],
+        }
+
+    def depth_of(request: Request) -> int:
+        raw = request.query_params.get("linkDepth") or "1"
+        if not raw.isdigit() or int(raw) < 1:
+            raise ctx.error(400, "InvalidParameter", "linkDepth must be a positive whole number")
+        return int(raw)
+
+    @app.get(PATHS["links"])
+    def list_links(request: Request, domain: str, linkSubjectId: str = Query(min_length=1)) -> dict[str, Any]:
+        """What a resource uses (``DasLink`` items); depth beyond 1 follows the links on."""
+        ctx.require_bearer(request)
+        offset, count = page_args(request)
+        resource_or_404(domain, linkSubjectId)
+        types = multi(request, "filter.types")
+        found = [
+            das_link(link, target)
+            for link, target in walk(domain, linkSubjectId, depth_of(request), down=True)
+            if not types or target["type"] in types
+        ]
         return _envelope(found[offset : offset + count], offset, count, len(found))
 
     @app.get(PATHS["linked_resources"])
-    def resources_linking_to(
-        request: Request,
-        domain: str,
-        linkObjectId: str = Query(min_length=1),
-        linkDepth: int = Query(1, ge=1),
-        offset: int = Query(0, ge=0),
-        count: int = Query(50, ge=1, le=200),
-    ) -> dict[str, Any]:
+    def resources_linking_to(request: Request, domain: str, linkObjectId: str = Query(min_length=1)) -> dict[str, Any]:
         """The resources that use a resource (e.g. the communications that show an image)."""
         ctx.require_bearer(request)
+        offset, count = page_args(request)
         resource_or_404(domain, linkObjectId)
-        types = request.query_params.getlist("rfilter.types")
-        states = request.query_params.getlist("rfilter.states")
-        found: list[dict[str, Any]] = []
-        frontier, seen = [linkObjectId], {linkObjectId}
-        for _ in range(linkDepth):
-            following = []
-            for link in links_of(domain):
-                if link["objectId"] in frontier and link["subjectId"] not in seen:
-                    user = ctx.store.get("resource", link["subjectId"])
-                    if user is None:
-                        continue
-                    seen.add(user["id"])
-                    following.append(user["id"])
-                    if (not types or user["type"] in types) and (not states or user["state"] in states):
-                        found.append(user)
-            frontier = following
+        types, states = multi(request, "rfilter.types"), multi(request, "rfilter.states")
+        found = [
+            public(user)
+            for _, user in walk(domain, linkObjectId, depth_of(request), down=False)
+            if (not types or user["type"] in types) and (not states or user["state"] in states)
+        ]
         return _envelope(found[offset : offset + count], offset, count, len(found))
+
+    # -- communication-set manifests and package import ----------------------------------------
+    @app.get(PATHS["manifest"])
+    def manifest(request: Request, domain: str, communication_set_id: str) -> dict[str, Any]:
+        """The data sources (``prodDsn``: the ``driverDataSource`` to send) and output queues of a
+        communication set; the bare ``DasManifest``, no envelope."""
+        ctx.require_bearer(request)
+        resource = resource_or_404(domain, communication_set_id)
+        if resource["type"] != COMMUNICATION_SET:
+            raise ctx.error(404, "ManifestNotFound", f"{communication_set_id} is not a communication set")
+        return manifest_of(resource)
+
+    def manifest_of(communication_set: dict[str, Any]) -> dict[str, Any]:
+        dsnlist, queues = [], []
+        for _, target in walk(communication_set["domain"], communication_set["id"], 1, down=True):
+            meta = target.get("metadata") or {}
+            if target["type"] == DATA_SOURCE:
+                dsnlist.append(
+                    {
+                        "name": target["name"],
+                        "prodDsn": meta.get("prodDsn") or target.get("_prodDsn") or target["name"],
+                        "resourceId": target["id"],
+                        "type": "driver",
+                    }
+                )
+            elif target["type"] == OUTPUT_QUEUE:
+                queues.append(
+                    {
+                        "driver": meta.get("driver") or target.get("_driver") or "PDF",
+                        "name": target["name"],
+                        "prodFile": target["name"],
+                        "use": "production",
+                    }
+                )
+        return {"dsnlist": dsnlist, "queueList": queues}
+
+    def drivers_of(communication: dict[str, Any]) -> set[str]:
+        """The driver names a communication takes: its communication sets' ``prodDsn`` values."""
+        names = set()
+        for _, target in walk(communication["domain"], communication["id"], 2, down=True):
+            if target["type"] == COMMUNICATION_SET:
+                names |= {d["prodDsn"] for d in manifest_of(target)["dsnlist"]}
+        return names
+
+    @app.post(PATHS["import"])
+    async def import_package(request: Request, domain: str, package_type: str) -> dict[str, Any]:
+        """Import an export package (what OpenText's collection calls first): its resources, their
+        content and links land in the domain; ``commit=false`` only answers what would happen."""
+        subject = ctx.require_bearer(request)
+        if domain not in DOMAINS:
+            raise ctx.error(404, "DomainNotFound", f"domain {domain} not found")
+        if package_type.upper() not in ("DAS", "MIGRATOR"):
+            raise ctx.error(400, "InvalidPackageType", "the package type is das or migrator")
+        if package_type.upper() == "MIGRATOR":
+            raise ctx.error(400, "InvalidPackageType", "the sandbox imports DAS export packages only")
+        commit = (request.query_params.get("commit") or "false").lower() == "true"
+        form = await request.form()
+        package = form.get("exportPackage")
+        if package is None or isinstance(package, str):
+            raise ctx.error(400, "MissingPackage", "the multipart field exportPackage (the export zip) is required")
+        policy = "ERROR"
+        settings = form.get("conflictSettings")
+        if settings is not None:
+            raw = await settings.read() if not isinstance(settings, str) else settings.encode()
+            try:
+                policy = str(((json.loads(raw or b"{}") or {}).get("policies") or {}).get("generalPolicy") or "ERROR")
+            except (ValueError, AttributeError):
+                raise ctx.error(400, "InvalidConflictSettings", "conflictSettings is not JSON") from None
+            if policy not in IMPORT_POLICIES:
+                raise ctx.error(400, "InvalidConflictSettings", f"generalPolicy must be one of {list(IMPORT_POLICIES)}")
+        resources, contents, links, package_id = read_package(await package.read())
+        now = _ms(ctx.clock.now())
+        stamp = ctx.clock.now().strftime("%Y%m%d_%H%M%S")
+        imported, ignored, conflicted, existing = [], [], [], []
+        writes: list[dict[str, Any]] = []
+        renamed: dict[str, str] = {}
+        for item in resources:
+            found = {
+                "id": item["id"],
+                "name": item["name"],
+                "newName": None,
+                "type": item["type"],
+                "version": int(item.get("version") or 1),
+                "state": item.get("state") or "DRAFT",
+            }
+            if item.get("systemResource") or item.get("hidden"):
+                ignored.append(found)
+                continue
+            current = ctx.store.get("resource", item["id"])
+            if current is None:
+                imported.append(found)
+                writes.append(imported_resource(item, domain, subject, now, contents))
+            elif current["domain"] == domain and int(current["version"]) == found["version"]:
+                existing.append(found)
+            elif policy == "SKIP":
+                conflicted.append({**found, "userSelectedAction": policy, "performedAction": "SKIP"})
+            elif policy == "REPLACE" and current["domain"] == domain:
+                conflicted.append({**found, "userSelectedAction": policy, "performedAction": "REPLACE"})
+                replaced = imported_resource(item, domain, subject, now, contents)
+                writes.append(
+                    {**replaced, "version": int(current["version"]) + 1, "createdDate": current["createdDate"]}
+                )
+            elif policy in ("AUTO_RENAME", "REPLACE"):
+                new_id = str(uuid.uuid4())
+                renamed[item["id"]] = new_id
+                new_name = f"{item['name']}_{stamp}"
+                conflicted.append(
+                    {**found, "newName": new_name, "userSelectedAction": policy, "performedAction": "AUTO_RENAME"}
+                )
+                copy = imported_resource(item, domain, subject, now, contents)
+                writes.append({**copy, "id": new_id, "name": new_name, "version": 1})
+            else:
+                conflicted.append({**found, "userSelectedAction": policy, "performedAction": None})
+        if policy == "ERROR" and conflicted:
+            raise ctx.error(
+                409,
+                "ImportConflict",
+                f"{len(conflicted)} resources of the package conflict with the domain's; "
+                "nothing was imported (choose SKIP, REPLACE or AUTO_RENAME)",
+            )
+        if commit:
+            skipped = {c["id"] for c in conflicted if c["performedAction"] == "SKIP"}
+            for resource in writes:
+                ctx.store.put("resource", resource["id"], resource, action="import")
+            for link in links:
+                subject_id = renamed.get(link["linkSubjectId"], link["linkSubjectId"])
+                object_id = renamed.get(link["linkObjectId"], link["linkObjectId"])
+                if link["linkSubjectId"] in skipped:
+                    continue  # links from skipped resources are ignored; links to them are added
+                ctx.store.put(
+                    "link",
+                    _link_id(domain, subject_id, object_id),
+                    {"domain": domain, "subjectId": subject_id, "objectId": object_id, "linkType": "uses"},
+                )
+        return {
+            "status": "success",
+            "details": None,
+            "data": {
+                "exportPackageUUID": package_id,
+                "policies": {"generalPolicy": policy},
+                "importedResources": imported,
+                "ignoredResources": ignored,
+                "conflictedResources": conflicted,
+                "existingResources": existing,
+            },
+        }
+
+    def read_package(
+        raw: bytes,
+    ) -> tuple[list[dict[str, Any]], dict[str, tuple[bytes, dict[str, Any]]], list[dict[str, Any]], str]:
+        """(resources, content by "type-id-version", links, package uuid) of an export zip."""
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(raw))
+        except zipfile.BadZipFile:
+            raise ctx.error(400, "InvalidPackage", "exportPackage is not a zip file") from None
+        entries = archive.infolist()
+        if len(entries) > IMPORT_MAX_ENTRIES or sum(e.file_size for e in entries) > IMPORT_MAX_BYTES:
+            raise ctx.error(400, "InvalidPackage", "the export package is too large for the sandbox")
+        resources: list[dict[str, Any]] = []
+        contents: dict[str, tuple[bytes, dict[str, Any]]] = {}
+        links: list[dict[str, Any]] = []
+        try:
+            for entry in entries:
+                name = entry.filename
+                if re.fullmatch(r"resources/[^/]+\.json", name):
+                    item = json.loads(archive.read(entry))
+                    if not isinstance(item, dict) or not all(
+                        isinstance(item.get(k), str) for k in ("id", "name", "type")
+                    ):
+                        raise ValueError(f"{name} is not a resource record")
+                    resources.append(item)
+                elif m := re.fullmatch(r"content/(.+)-CONTENT\.bin", name):
+                    contents.setdefault(m.group(1), (b"", {}))
+                    contents[m.group(1)] = (archive.read(entry), contents[m.group(1)][1])
+                elif m := re.fullmatch(r"content/(.+)-CONTENT\.json", name):
+                    contents.setdefault(m.group(1), (b"", {}))
+                    contents[m.group(1)] = (contents[m.group(1)][0], json.loads(archive.read(entry)))
+                elif name == "links/links.json":
+                    links = [
+                        link
+                        for link in json.loads(archive.read(entry))
+                        if isinstance(link, dict) and link.get("linkSubjectId") and link.get("linkObjectId")
+                    ]
+        except (ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise ctx.error(400, "InvalidPackage", f"the export package cannot be read: {exc}") from None
+        if not resources:
+            raise ctx.error(400, "InvalidPackage", "the export package holds no resources/*.json")
+        package_id = str(uuid.uuid5(uuid.NAMESPACE_OID, hashlib.sha256(raw).hexdigest()))
+        return resources, contents, links, package_id
+
+    def imported_resource(
+        item: dict[str, Any], domain: str, subject: str, now: int, contents: dict[str, tuple[bytes, dict[str, Any]]]
+    ) -> dict[str, Any]:
+        version = int(item.get("version") or 1)
+        data, described = contents.get(f"{item['type']}-{item['id']}-{version}", (b"", {}))
+        resource = {
+            **_resource(
+                item["id"],
+                domain=domain,
+                name=item["name"],
+                type=item["type"],
+                state=item.get("state") or "DRAFT",
+                by=str(item.get("createdBy") or subject),
+                at=int(item["createdDate"]) if isinstance(item.get("createdDate"), int) else now,
+                version=version,
+                metadata=item.get("metadata") or {"subtype": None},
+                description=str(item.get("description") or ""),
+            ),
+            "lastModifiedBy": subject,
+            "lastModifiedDate": now,
+            "content": {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)},
+        }
+        if described.get("mimetype"):
+            resource["content"]["mimeType"] = described["mimetype"]
+        if item["type"] in (DATA_SOURCE, OUTPUT_QUEUE) and data:
+            try:
+                settings = json.loads(data)
+            except ValueError:
+                settings = {}
+            if isinstance(settings, dict) and settings.get("m_strFileSpec"):
+                resource["_prodDsn"] = str(settings["m_strFileSpec"])  # the driver name the manifest gives
+            if item["type"] == OUTPUT_QUEUE and "empower" in item["name"].lower():
+                resource["_driver"] = "Empower"
+        return resource
 
     # -- orchestration: on-demand generation, batches, jobs ------------------------------------------
     @app.get(PATHS["orchestration_version"])
     def orchestration_version() -> dict[str, Any]:
-        return {"apiIdentifier": "orchestration", "major": 25, "minor": 4, "patch": 0, "versionString": "25.4.0"}
+        return {
+            "apiIdentifier": "orchestration/v1",
+            "major": "25",
+            "minor": "4",
+            "patch": "0",
+            "versionString": "25.4.0.1",
+        }
 
     def communication_for(domain: str, communication_id: str | None) -> dict[str, Any]:
         if not communication_id:
@@ -480,15 +883,12 @@ def create_app(config: SandboxConfig) -> FastAPI:
         return communication
 
     def images_of(communication: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(APPROVED images the communication uses, linked images left out because not APPROVED)."""
+        """(APPROVED images the communication uses, linked images left out because not APPROVED),
+        following its links down (communication → document → page → image)."""
         used, left_out = [], []
-        for link in links_of(communication["domain"]):
-            if link["subjectId"] != communication["id"]:
-                continue
-            image = ctx.store.get("resource", link["objectId"])
-            if image is None or image["type"] == COMMUNICATION:
-                continue
-            (used if image["state"] == "APPROVED" else left_out).append(image)
+        for _, image in walk(communication["domain"], communication["id"], 10, down=True):
+            if image["type"] == IMAGE:
+                (used if image["state"] == "APPROVED" else left_out).append(image)
         return used, left_out
 
     def record_usage(
@@ -530,10 +930,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
         ctx.require_bearer(request)
         communication = communication_for(domain, request.headers.get("communicationId"))
         driver_name = request.headers.get("driverDataSource")
-        expected_driver = (communication.get("metadata") or {}).get("driverDataSource")
+        expected = drivers_of(communication)
         if not driver_name:
             raise _orchestration_error(400, "the driverDataSource header is required")
-        if expected_driver and driver_name != expected_driver:
+        if expected and driver_name not in expected:
             raise _orchestration_error(
                 400, f"driver data source {driver_name} is not part of communication {communication['id']}"
             )
@@ -576,8 +976,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
             )
         return JSONResponse(
             {
-                "status": 200,
-                "details": "OK",
+                "status": "success",
+                "details": None,
                 "data": [
                     {
                         "content": base64.b64encode(document).decode(),
@@ -646,7 +1046,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         if not isinstance(body, dict):
             raise _orchestration_error(400, "the batch descriptor must be a JSON object")
         job = submit_job(domain, service, body)
-        return {"status": 202, "details": "Accepted", "data": [{"jobId": job["jobId"], "id": job["id"]}]}
+        return {"status": "success", "details": None, "data": [{"jobId": job["jobId"], "id": job["id"]}]}
 
     @app.get(PATHS["job"])
     def job_status(request: Request, job_id: str) -> dict[str, Any]:
@@ -659,7 +1059,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         elif job["state"] == "QUEUED":
             job = {**job, "state": "RUNNING"}
             ctx.store.put("job", job_id, job, action="job:RUNNING")
-        return {"status": 200, "details": "OK", "data": public_job(job)}
+        return {"status": "success", "details": None, "data": public_job(job)}
 
     # -- usage and production feedback (modelled) ------------------------------------------------
     def since_until(request: Request) -> tuple[datetime | None, datetime | None]:
@@ -722,15 +1122,18 @@ def create_app(config: SandboxConfig) -> FastAPI:
     # -- operator side ---------------------------------------------------------------------------
     @app.put("/_sandbox/exstream/links")
     def put_links(body: LinksBody) -> dict[str, Any]:
-        """Set what a resource (a communication) uses, as the designer would."""
+        """Set what a resource (a communication) uses, as the designer would; a communication's
+        link to its communication set stays."""
         resource_or_404(body.domain, body.subjectId)
         for object_id in body.objectIds:
             resource_or_404(body.domain, object_id)
         for link in links_of(body.domain):
             if link["subjectId"] == body.subjectId and link["objectId"] not in body.objectIds:
-                ctx.store.delete("link", f"{body.domain}:{link['subjectId']}:{link['objectId']}")
+                target = ctx.store.get("resource", link["objectId"]) or {}
+                if target.get("type") != COMMUNICATION_SET:
+                    ctx.store.delete("link", _link_id(body.domain, link["subjectId"], link["objectId"]))
         for object_id in body.objectIds:
-            link_id = f"{body.domain}:{body.subjectId}:{object_id}"
+            link_id = _link_id(body.domain, body.subjectId, object_id)
             if ctx.store.get("link", link_id) is None:
                 ctx.store.put(
                     "link",

@@ -1,14 +1,17 @@
 """OpenText Exstream: approved images as template resources, blocked when their rights end,
 replaced when they change; production usage and feedback read back.
 
-Sourced (docs/systems/exstream.md): the Design and Asset Service under ``/design/api/v1`` —
-domains, resources listed with ``filter.types`` / ``filter.states`` and ``offset`` / ``count`` in
-the ``page`` envelope, multipart upload and content replacement, state changes with
-``auditedComment``, links (what uses what) —, the orchestration service's on-demand generation
-(``communicationId`` / ``driverDataSource`` headers) and batch submission, ``/{service}/api/v1/version``,
-and the OCP token. Modelled: resource metadata carrying the rights (expiry, regions, source
-asset), one resource by id, batch job status, usage records and production feedback, and an
-``Idempotency-Key`` on upload.
+Sourced (docs/systems/exstream.md has the table: fact, public source, hook, sandbox): the Design
+and Asset Service under ``/design/api/v1`` — domains, resources listed with comma-separated
+``filter.types`` / ``filter.states`` and ``offset`` / ``count`` in the ``page`` envelope, multipart
+upload and content replacement, state changes with ``auditedComment``, links (what uses what) —,
+every answer ``{"status": "success", "details", "data"}`` with ``data`` ONE object for a
+single-resource write (``ExstreamDataResponse<DasResourceVersion>``) and a list for lists, the
+orchestration service's on-demand generation (``communicationId`` / ``driverDataSource`` headers),
+``/{service}/api/v1/version``, and the OCP token. Modelled: resource metadata carrying the rights
+(expiry, regions, source asset), one resource by id, batch job status, usage records and
+production feedback. DAS publishes no idempotency key: a retried upload looks for what an earlier
+attempt created before it writes (:meth:`ExstreamHook.upload_image`).
 
 Connection (conn_type ``opentext_exstream``): host = the communication host (e.g.
 ``https://communication.us.api.opentext.com``), login/password = client id/secret, extra
@@ -19,6 +22,9 @@ Connection (conn_type ``opentext_exstream``): host = the communication host (e.g
 from __future__ import annotations
 
 import base64
+import logging
+import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +35,11 @@ from pydantic import BaseModel, ValidationError
 
 from contentops.hooks.auth import Auth
 from contentops.hooks.base import OnInvalid, PartnerHook, describe_validation_error
-from contentops.hooks.errors import MalformedResponseError
+from contentops.hooks.errors import (
+    MalformedResponseError,
+    PartnerServerError,
+    PartnerUnavailableError,
+)
 from contentops.hooks.opentext import ocp_auth
 from contentops.models.exstream import (
     BatchJob,
@@ -41,8 +51,26 @@ from contentops.models.exstream import (
     UsageRecord,
 )
 
+log = logging.getLogger(__name__)
+
 COMMUNICATION = "exstrapplication"
 """The DAS resource type of a communication (what a production run generates)."""
+IMAGE = "image"
+
+MAX_PAGE_SIZE = 1000
+"""The largest ``count`` a list is asked for: the highest OpenText's public collection sends
+(``links/{domain}/resources?…&count=1000``). The service's own maximum is not published; asking for
+more than a service serves would end the paging early (a short page reads as the last)."""
+
+LINK_DEPTH = 10
+"""How far :meth:`ExstreamHook.iter_users_of` follows links up from a resource: an image is used by
+a page or document, which the communication uses; OpenText's collection asks ``linkDepth=10`` to
+reach the communications of a sample file."""
+
+
+def _csv(values: list[str] | None) -> str | None:
+    """A multi-valued filter as OpenText's SDK sends it: one parameter, comma-separated values."""
+    return ",".join(values) if values else None
 
 
 @dataclass(frozen=True)
@@ -87,10 +115,19 @@ class ExstreamHook(PartnerHook):
         return ocp_auth(str(self.extra.get("token_host") or self.base_url()), conn, self.extra, system=self.system)
 
     def iter_resources(
-        self, domain: str, *, types: list[str] | None = None, states: list[str] | None = None, page_size: int = 50
+        self,
+        domain: str,
+        *,
+        types: list[str] | None = None,
+        states: list[str] | None = None,
+        latest_version: bool | None = None,
+        page_size: int = 100,
     ) -> Iterator[Resource]:
-        # repeated keys (filter.types=a&filter.types=b): requests sends a list value that way
-        params = {"filter.types": types or [], "filter.states": states or []}
+        params = {
+            "filter.types": _csv(types),
+            "filter.states": _csv(states),
+            "filter.latestVersion": None if latest_version is None else str(latest_version).lower(),
+        }
         for item in self._iter_data(self.path("resources", domain=domain), params, page_size):
             yield Resource.model_validate(item)
 
@@ -102,21 +139,77 @@ class ExstreamHook(PartnerHook):
         name: str,
         content_type: str,
         idempotency_key: str | None = None,
+        resume: bool = False,
     ) -> Resource:
-        """Upload a new image resource (DRAFT). With ``idempotency_key`` the upload may be retried
-        safely: a replay answers with the resource the first attempt created, never a second one."""
-        response = self.transport.upload(
-            "POST",
-            self.path("upload", domain=domain),
-            source,
-            field="file",
-            filename=name,
-            content_type=content_type,
-            params={"name": name, "type": "image"},
-            headers={"Idempotency-Key": idempotency_key} if idempotency_key else None,
-            idempotent=bool(idempotency_key),
-        )
-        return Resource.model_validate(response.json()["data"][0])
+        """Upload a new image resource (DRAFT): ``POST /resources/{domain}/content?name=&type=image``.
+
+        DAS publishes no idempotency key, so a retry must never just send the upload again. With
+        ``idempotency_key`` (the ledger's key: this upload may be attempted more than once) an
+        upload whose outcome is in doubt — a 5xx or a lost answer after the request went out, a
+        success that cannot be read, or ``resume`` (an earlier attempt with this key began and did
+        not finish) — first looks for an image of this ``name`` in the domain (the published
+        resource list) and answers with it; only when there is none is the upload sent (again).
+        The name is the upload's identity, so callers give every delivery its own (the asset id is
+        in it). Without a key nothing is retried once the request may have reached the service.
+        """
+        if idempotency_key and resume:
+            found = self.find_image(domain, name)
+            if found is not None:
+                log.info("exstream: upload %s: an earlier attempt created %s in %s; using it", name, found.id, domain)
+                return found
+        attempts = self.transport.settings.max_attempts if idempotency_key else 1
+        try:
+            start = None if isinstance(source, Path) else source.tell()
+        except (AttributeError, OSError):
+            start, attempts = None, 1  # a stream that cannot be rewound is sent once
+        for attempt in range(1, attempts + 1):
+            if start is not None:
+                source.seek(start)  # type: ignore[union-attr]  # an attempt reads the stream through
+            try:
+                response = self.transport.upload(
+                    "POST",
+                    self.path("upload", domain=domain),
+                    source,
+                    field="file",
+                    filename=name,
+                    content_type=content_type,
+                    params={"name": name, "type": IMAGE},
+                    idempotent=False,
+                )
+                return self._single(response.json() if response.content else None, "upload")
+            except (PartnerServerError, PartnerUnavailableError, MalformedResponseError, ValueError) as exc:
+                if not idempotency_key:
+                    raise
+                sent = not isinstance(exc, PartnerUnavailableError) or exc.request_sent
+                found = self.find_image(domain, name) if sent else None
+                if found is not None:
+                    log.warning(
+                        "exstream: upload %s: %s, but the service holds %s: using it",
+                        name,
+                        type(exc).__name__,
+                        found.id,
+                    )
+                    return found
+                if isinstance(exc, MalformedResponseError | ValueError) or attempt == attempts:
+                    raise
+                delay = random.uniform(
+                    0, min(self.transport.settings.backoff_max, self.transport.settings.backoff_initial * 2**attempt)
+                )
+                log.warning(
+                    "exstream: upload %s failed (%s) and created nothing; attempt %d of %d, again in %.2f s",
+                    name,
+                    getattr(exc, "status", None) or type(exc).__name__,
+                    attempt,
+                    attempts,
+                    delay,
+                )
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def find_image(self, domain: str, name: str) -> Resource | None:
+        """The image resource named ``name`` in ``domain`` (the newest, if there are several)."""
+        found = [r for r in self.iter_resources(domain, types=[IMAGE], page_size=MAX_PAGE_SIZE) if r.name == name]
+        return max(found, key=lambda r: r.version) if found else None
 
     def set_state(self, domain: str, resource_id: str, state: str, comment: str) -> Resource:
         body = self.transport.json(
@@ -124,7 +217,7 @@ class ExstreamHook(PartnerHook):
             self.path("state", domain=domain, resource_id=resource_id),
             json={"state": state, "auditedComment": comment, "locked": False},
         )
-        return Resource.model_validate(body["data"][0])
+        return self._single(body, "state change")
 
     def block(self, domain: str, resource_id: str, reason: str) -> Resource:
         """Take an image out of APPROVED so no communication can use it in the next run."""
@@ -145,8 +238,9 @@ class ExstreamHook(PartnerHook):
         return [Domain.model_validate(item) for item in self._iter_data(self.path("domains"), None, page_size)]
 
     def get_resource(self, domain: str, resource_id: str) -> Resource:
+        """One resource (modelled path; answered like the single-resource writes)."""
         body = self.transport.json("GET", self.path("resource", domain=domain, resource_id=resource_id))
-        return Resource.model_validate(body["data"][0])
+        return self._single(body, "resource")
 
     def replace_content(
         self, domain: str, resource_id: str, source: Path | IO[bytes], *, name: str, content_type: str
@@ -160,7 +254,7 @@ class ExstreamHook(PartnerHook):
             filename=name,
             content_type=content_type,
         )
-        return Resource.model_validate(response.json()["data"][0])
+        return self._single(response.json() if response.content else None, "content replacement")
 
     def submit_for_review(self, domain: str, resource_id: str, comment: str) -> Resource:
         """Move a resource to REVIEW by the product's allowed transitions (APPROVED goes via DRAFT).
@@ -176,10 +270,10 @@ class ExstreamHook(PartnerHook):
 
     # -- links ----------------------------------------------------------------------------------
     def iter_links(
-        self, domain: str, subject_id: str, *, types: list[str] | None = None, depth: int = 1, page_size: int = 50
+        self, domain: str, subject_id: str, *, types: list[str] | None = None, depth: int = 1, page_size: int = 100
     ) -> Iterator[Link]:
-        """What ``subject_id`` uses (e.g. the images of a communication)."""
-        params = {"linkSubjectId": subject_id, "linkDepth": depth, "filter.types": types or []}
+        """What ``subject_id`` uses (e.g. the images of a communication), as ``DasLink`` items."""
+        params = {"linkSubjectId": subject_id, "linkDepth": depth, "filter.types": _csv(types)}
         for item in self._iter_data(self.path("links", domain=domain), params, page_size):
             yield Link.model_validate(item)
 
@@ -190,15 +284,16 @@ class ExstreamHook(PartnerHook):
         *,
         types: list[str] | None = None,
         states: list[str] | None = None,
-        depth: int = 1,
-        page_size: int = 50,
+        depth: int = LINK_DEPTH,
+        page_size: int = MAX_PAGE_SIZE,
     ) -> Iterator[Resource]:
-        """The resources that use ``object_id`` (e.g. the communications that show an image)."""
+        """The resources that use ``object_id`` (e.g. the communications that show an image),
+        followed up to ``depth`` links (an image is used by a page the communication uses)."""
         params = {
             "linkObjectId": object_id,
             "linkDepth": depth,
-            "rfilter.types": types or [],
-            "rfilter.states": states or [],
+            "rfilter.types": _csv(types),
+            "rfilter.states": _csv(states),
         }
         for item in self._iter_data(self.path("linked_resources", domain=domain), params, page_size):
             yield Resource.model_validate(item)
@@ -265,8 +360,8 @@ class ExstreamHook(PartnerHook):
         """Usage records of ``domain`` recorded in [since, until), oldest first.
 
         A record that fails validation goes to ``on_invalid`` (quarantine) and the rest still arrive.
-        Pages are large (usage runs to many thousands of records a day; 1000 is the service's
-        modelled maximum): 20,000 records read at ~1,100 records/s against the sandbox, ~200/s with
+        Pages are large (usage runs to many thousands of records a day; 1000 is the largest count
+        the hook asks any list for): 20,000 records read at ~1,100 records/s against the sandbox, ~200/s with
         pages of 200.
         """
         yield from self._iter_valid(
@@ -315,12 +410,32 @@ class ExstreamHook(PartnerHook):
                     raise MalformedResponseError(reason, system=self.system) from None
                 on_invalid(reason, item)
 
+    def _single(self, body: Any, what: str) -> Resource:
+        """The resource of a single-resource answer: ``{"status": "success", "details", "data": {…}}``
+        (``ExstreamDataResponse<DasResourceVersion>`` in OpenText's SDK: ``data`` is one object)."""
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            shown = type(body.get("data")).__name__ if isinstance(body, dict) else type(body).__name__
+            raise MalformedResponseError(
+                f"the {what} answer carries no resource object in 'data' (got {shown})", system=self.system
+            )
+        if body.get("status") not in (None, "success"):
+            raise MalformedResponseError(
+                f"the {what} answer says status {body.get('status')!r}: {body.get('details')}", system=self.system
+            )
+        try:
+            return Resource.model_validate(body["data"])
+        except ValidationError as exc:
+            raise MalformedResponseError(
+                f"the {what} answer is not a resource: {describe_validation_error(exc)}", system=self.system
+            ) from None
+
     def _iter_data(self, path: str, params: dict[str, Any] | None, page_size: int) -> Iterator[Any]:
-        """The raw ``data`` items of an Exstream list endpoint (offset paging, ``page.totalElements``)."""
+        """The raw ``data`` items of an Exstream list endpoint (offset paging, ``page.totalElements``);
+        filters without a value are left out, and no page is asked bigger than :data:`MAX_PAGE_SIZE`."""
         return self.transport.iter_offset(
             path,
             items=lambda p: p["data"],
-            page_size=page_size,
-            params=params,
+            page_size=max(1, min(page_size, MAX_PAGE_SIZE)),
+            params={key: value for key, value in (params or {}).items() if value is not None},
             total=lambda p: p["page"]["totalElements"],
         )

@@ -1,11 +1,12 @@
-"""OpenText Exstream payloads: Design and Asset Service resources (DasResourceVersion field names),
-domains and links, orchestration jobs; usage records and production feedback (modelled)."""
+"""OpenText Exstream payloads: Design and Asset Service resources (``DasResourceVersion``), domains
+(``DasDomain``) and links (``DasLink``) as OpenText's Communications SDK types them, orchestration
+jobs; usage records and production feedback (modelled)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator
 
 from contentops.models.common import PartnerModel, UtcDateTime
 
@@ -28,30 +29,37 @@ class Resource(PartnerModel):
     locked: bool = False
     content: ResourceContent | None = None
 
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _no_metadata(cls, value: Any) -> Any:
+        return {} if value is None else value  # a resource without metadata (the packages' images)
+
     @property
     def is_approved(self) -> bool:
         return self.state == "APPROVED"
 
 
 class Domain(PartnerModel):
-    """A DAS domain (a design repository: production or not, with or without approval workflow)."""
+    """A DAS domain (``DasDomain``): a design repository, production or not. ``workflow`` is a
+    string in the SDK (which workflow the domain's resources go through); its values are not
+    published."""
 
     id: str
     production: bool | None = None
     job_tracing: bool | None = Field(None, alias="jobTracing")
-    workflow: bool | None = None
+    workflow: str | None = None
     restrict_approval: bool | None = Field(None, alias="restrictApproval")
     parent: str | None = None
 
 
 class Link(PartnerModel):
-    """One "uses" link: the subject (e.g. a communication) uses the object (e.g. an image)."""
+    """One DAS link (``DasLink``): a version of the subject (e.g. a communication) uses the object
+    (not versioned), whose resource type is ``typeId``."""
 
-    subject_id: str = Field(alias="subjectId")
-    object_id: str = Field(alias="objectId")
-    object_name: str | None = Field(None, alias="objectName")
-    object_type: str | None = Field(None, alias="objectType")
-    object_state: str | None = Field(None, alias="objectState")
+    subject_id: str = Field(alias="linkSubjectId")
+    subject_version: int | None = Field(None, alias="subjectVersion")
+    object_id: str = Field(alias="linkObjectId")
+    type_id: str | None = Field(None, alias="typeId")
 
 
 class EngineOutputContext(PartnerModel):

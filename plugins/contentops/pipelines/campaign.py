@@ -1247,9 +1247,10 @@ def _exstream_sender(
             resource = exstream.upload_image(
                 domain,
                 fetched.get(),
-                name=f"{asset.id}.png",
+                name=f"{asset.id}.png",  # the upload's identity: a retry finds it by this name
                 content_type=fetched.content_type,
                 idempotency_key=delivery.key,
+                resume=delivery.resumed,
             )
         exstream.put_rights_metadata(domain, resource.id, metadata)
         if resource.state == "DRAFT":

@@ -545,12 +545,16 @@ def _to_exstream(
     until = rights.usable_until(master_rights) if master_rights else None
 
     def publish(plan: Any) -> str:
+        file_name = variables.get("file_name")
         resource = exstream.upload_image(
             domain,
             local,
-            name=variables.get("file_name") or variant.id,
+            # the upload's identity (a retry finds what an earlier attempt created by it): the
+            # variant's id, so two variants returned under the same file name stay apart
+            name=f"{variant.id}-{file_name}" if file_name else variant.id,
             content_type=content_type,
             idempotency_key=plan.key,
+            resume=plan.resumed,
         )
         exstream.put_rights_metadata(
             domain,
@@ -564,8 +568,11 @@ def _to_exstream(
                 "valid_until": until.isoformat() if until else None,
             },
         )
-        exstream.submit_for_review(domain, resource.id, f"Localized variant {variant.id} approved in regional review")
-        exstream.set_state(domain, resource.id, "APPROVED", f"Approved localized variant {variant.id}")
+        if not resource.is_approved:  # a resumed upload may find it approved already
+            exstream.submit_for_review(
+                domain, resource.id, f"Localized variant {variant.id} approved in regional review"
+            )
+            exstream.set_state(domain, resource.id, "APPROVED", f"Approved localized variant {variant.id}")
         return resource.id
 
     done = run.deliver_once(variant.id, variant.version, f"exstream:{domain}", publish)
