@@ -417,6 +417,28 @@ def test_the_scheduled_path_releases_the_campaign_whose_release_date_is_in_the_i
     assert not [e for e in env["ledger"].audit_trail(run_id=quiet.run_id) if e.action == "release_planned"]
 
 
+def test_an_asset_goes_onto_the_catalog_items_it_names_and_an_item_vip_lacks_is_refused(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    store = env["smintio"].context.store
+    named = store.get("asset", "asset-spring-08")
+    metadata = {**named.get("metadata", {}), "vip_items": ["ITM-1002", "ITM-9999"]}  # 9999: not sold through VIP
+    store.put("asset", named["id"], {**named, "metadata": metadata})
+    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip"]})
+    assert run.state == "success"  # an unknown item is refused with its reason, the rest goes on
+    media = {(m["item_id"], m["asset_id"]) for m in env["vip"].context.store.all("media")}
+    assert media == {(ITEM, a) for a in RELEASED - {"asset-spring-08"}} | {("ITM-1002", "asset-spring-08")}
+    ledger: Ledger = env["ledger"]
+    slots = {d.target: d.status for d in ledger.where_did_it_go("asset-spring-08")}
+    assert {t for t, status in slots.items() if status == "delivered"} == {"vip:ITM-1002"}  # what the sweep reads
+    refused = [
+        (e.details or {}).get("reason", "")
+        for e in ledger.audit_trail(subject="asset-spring-08", run_id=run.run_id)
+        if e.action == "refused" and (e.details or {}).get("target") == "vip:ITM-9999"
+    ]
+    assert refused and "item catalog" in refused[0]
+
+
 def test_regulated_exstream_domains_get_only_compliant_assets(airflow_db: Path, env: dict[str, Any]) -> None:
     store = env["smintio"].context.store
     compliant = store.get("asset", "asset-spring-08")
