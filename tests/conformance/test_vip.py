@@ -10,6 +10,7 @@ answers the same requests in the published shapes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -68,6 +69,17 @@ def test_the_connection_test_lists_one_item_of_the_item_catalog(
     ok, message = hook.test_connection()
     assert ok, message
     _sent_as_published(server, load("vip", "list_items"))
+
+
+def test_every_path_is_overridable_by_connection_extra(
+    replay: Callable[..., ReplayServer], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
+) -> None:
+    """VIP's paths are modelled: a deployment whose VIP answers elsewhere names its own paths."""
+    elsewhere = dataclasses.replace(load("vip", "list_items"), path="/vip/rest/catalog/items")
+    server = replay(load("vip", "token"), elsewhere)
+    hook = _hook(server.url, monkeypatch, token_store, paths={"items": "vip/rest/catalog/items"})
+    assert hook.test_connection()[0] and not server.unmatched
+    assert set(VipHook.default_paths) >= {"parties", "items", "media", "all_media", "media_review"}
 
 
 def test_parties_of_a_region_come_from_the_retailer_data(
