@@ -18,11 +18,12 @@ campaign whose release date falls in the interval.
    still open after the client's SLA (by the run's window) starts its escalation workflow.
 3. Every approved asset passes the rights gate for each target's channel, region and the
    release date; regulated Exstream domains also need the compliance criteria. Refusals are
-   recorded with their reasons. Agencies' final deliverables (derived from approved masters,
-   whose rights they inherit) go to their own VIP package for publishers, media partners and
+   recorded with their reasons. In VIP an asset becomes media of the catalog items it shows,
+   for the retailer-data parties of its regions; agencies' final deliverables (derived from
+   approved masters, whose rights they inherit) go only to publishers, media partners and
    franchise networks.
 4. Deliveries run in mapped batches per target; each is sent exactly once (a retry or re-run
-   sends only what is missing; a new asset version updates the delivered item).
+   sends only what is missing; a new asset version updates what was delivered).
 
 `dry_run` decides and reports without starting or sending anything. Every run writes a report
 (the run's **Run report** tab).

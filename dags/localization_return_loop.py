@@ -14,9 +14,9 @@ uploaded to Smint.io as variants of their master, and reviewed in a **regional l
 review** workflow in OpenText Workflow Service; comments and status are kept in step both ways.
 The wait for reviewers happens in the triggerer (deferrable) and is bounded per run — a review
 still open is picked up by the next run. An approved variant becomes an APPROVED Exstream image
-with its region and language for localized document assembly, and goes back to the region: an
-item in the region's VIP package with the return `accepted`, or a Trading Grid reply naming the
-approved version.
+with its region and language for localized document assembly, and goes back to the region:
+media of the VIP catalog item the return was attached to, for the region's regional teams, with
+the return `accepted`, or a Trading Grid reply naming the approved version.
 
 `dry_run` validates and reports without changing anything. Every run writes a report (the
 run's **Run report** tab).

@@ -9,9 +9,9 @@ past day reproduces that day's decisions.
 For each affected asset it starts, once per license version, a **rights renewal** workflow
 (renew / replace / takedown) in OpenText Workflow Service — or a **compliance exception**
 workflow when the license data is missing — waits for the disposition in the triggerer
-(deferrable: no worker slot is held), and writes the disposition back to Smint.io; items
-delivered to VIP are withdrawn on a takedown or re-restricted to a renewed end date, and the
-Trading Grid communities that received an asset get updated usage guidance; Exstream image
+(deferrable: no worker slot is held), and writes the disposition back to Smint.io; media
+delivered to VIP catalog items is withdrawn on a takedown or re-restricted to a renewed end
+date, and the Trading Grid communities that received an asset get updated usage guidance; Exstream image
 resources are moved out of APPROVED on a takedown, or get the renewed expiry in their metadata;
 the Consonance titles the asset is attached to record its license terms, expiry and permitted
 usage (renewed, ended, …) once per disposition.

@@ -3,15 +3,15 @@
 
 Hourly, on its data interval. Two directions, one rule: every write happens once.
 
-**VIP → Smint.io (VIP-2).** Content VIP holds — master packages, localized versions, approved
-deliverables — that changed in the interval is registered in Smint.io as an asset under its VIP
-reference (metadata, tags, and the file streamed from VIP to Smint.io), so designers find and
-reuse it there. A new version of an entry updates that asset; it never adds a second one.
-Drafts are left out; malformed entries are quarantined with their reason.
+**VIP → Smint.io (VIP-2).** Content VIP holds as media on its catalog items — master packages,
+localized versions, approved deliverables — that changed in the interval is registered in
+Smint.io as an asset under its VIP reference (metadata, tags, and the file streamed from VIP to
+Smint.io), so designers find and reuse it there. A new version of an entry updates that asset;
+it never adds a second one. Drafts are left out; malformed entries are quarantined with their reason.
 
 **Both ways (VIP-4).** A Smint.io master that changed in the interval (new version or metadata)
-and whose delivered VIP item holds an older version gets that item updated — file re-uploaded —
-if its rights still allow the item's regions and channels **as of the interval's end**. An
+and whose delivered VIP media holds an older version gets that media updated — file re-uploaded —
+if its rights still allow the media's regions and channels **as of the interval's end**. An
 approved replacement held in VIP is written onto the metadata of the Smint.io master it replaces.
 
 `dry_run` decides and reports without changing anything. Every run writes a report (the run's

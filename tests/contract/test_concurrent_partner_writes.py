@@ -1,5 +1,6 @@
-"""Deliveries of one campaign run in parallel (mapped tasks on several workers): writes into one
-VIP package or one launch kit at the same time must all land, none lost to another."""
+"""Deliveries of one campaign run in parallel (mapped tasks on several workers): media attached to
+one VIP catalog item or files added to one launch kit at the same time must all land, none lost
+to another."""
 
 from __future__ import annotations
 
@@ -22,29 +23,32 @@ WRITERS = 8
 ITEMS = 24
 
 
-def test_items_put_into_one_package_at_once_are_all_listed(
+def test_media_attached_to_one_catalog_item_at_once_all_land(
     sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
 ) -> None:
     running = sandbox("vip")
     monkeypatch.setenv("AIRFLOW_CONN_VIP_DEFAULT", json.dumps(vip_connection(running.url, backoff_max=0.05)))
     hook = VipHook(refresh_token_store=token_store("vip"))
-    hook.put_package("pkg", name="Campaign", campaign="c", recipients=["rcp-001"])
     controls = UsageControls(regions=["emea"], channels=["online"])
 
     def put(n: int) -> None:
-        hook.put_item(
-            "pkg",
-            f"item-{n}",
+        hook.put_media(
+            "ITM-1001",
+            f"a-{n}",
             asset_id=f"a-{n}",
             version=1,
             file_name="f.png",
             content_type="image/png",
             usage_controls=controls,
+            available_to=["rtl-001"],
         )
 
     with ThreadPoolExecutor(WRITERS) as pool:
         list(pool.map(put, range(ITEMS)))
-    assert sorted(hook.get_package("pkg").items) == sorted(f"item-{n}" for n in range(ITEMS))
+    assert sorted(m["ref"] for m in running.context.store.all("media") if m["item_id"] == "ITM-1001") == sorted(
+        f"a-{n}" for n in range(ITEMS)
+    )
+    assert all(hook.get_media("ITM-1001", f"a-{n}").status == "active" for n in range(ITEMS))
 
 
 def test_files_attached_to_one_launch_kit_at_once_are_all_kept(

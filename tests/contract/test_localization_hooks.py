@@ -34,7 +34,13 @@ def test_vip_return_file_downloads_from_vips_own_host_only(
     created = vip.admin(
         "POST",
         "vip/returns",
-        json={"master_asset_id": "asset-spring-03", "file_name": "de.png", "content_type": "image/png"},
+        json={
+            "item_id": "ITM-1001",
+            "source_media_ref": "asset-spring-03",
+            "attached_by": "rtl-008",
+            "file_name": "de.png",
+            "content_type": "image/png",
+        },
     )
     requests.put(
         f"{vip.url}/_sandbox/vip/returns/{created['id']}/content",
@@ -50,7 +56,7 @@ def test_vip_return_file_downloads_from_vips_own_host_only(
 
     other.context.stats.reset()
     with pytest.raises(DownloadRefusedError):
-        hook.download_partner_file(f"{other.url}/api/v1/returns/{created['id']}/content", io.BytesIO())
+        hook.download_partner_file(f"{other.url}/api/v1/item-media/{created['id']}/content", io.BytesIO())
     requests.put(
         f"{vip.url}/_sandbox/vip/returns/{created['id']}/content",
         data=b"",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from contentops.hooks.errors import ConflictError, RequestRejectedError
+from contentops.hooks.errors import ConflictError, NotFoundError, RequestRejectedError
 from contentops.hooks.vip import VipHook
 from contentops.models.vip import UsageControls
 from contentops_sandbox.connections import vip_connection
@@ -36,115 +36,98 @@ def vip(
     return start
 
 
-def test_recipients_by_region_across_pages(vip: Callable[..., Any]) -> None:
+def test_parties_by_region_and_type_across_pages(vip: Callable[..., Any]) -> None:
     hook, running = vip()
-    everyone = list(hook.iter_recipients(page_size=5))
-    assert len(everyone) == len({r.id for r in everyone}) == 24
-    emea = list(hook.iter_recipients(region="emea", page_size=2))
-    assert emea and all(r.region == "emea" for r in emea)
-    assert running.context.stats.by_route["GET /api/v1/recipients"] == 5 + 2
+    everyone = list(hook.iter_parties(page_size=5))
+    assert len(everyone) == len({p.id for p in everyone}) == 24
+    emea = list(hook.iter_parties(region="emea", page_size=2))
+    assert emea and all(p.region == "emea" for p in emea)
+    retailers = list(hook.iter_parties(kind="retailer"))
+    assert retailers and {p.kind for p in retailers} == {"retailer"}
+    assert running.context.stats.by_route["GET /api/v1/retailers"] == 5 + 2 + 1
 
 
-def test_package_and_item_are_created_once_and_updated_by_version(vip: Callable[..., Any], tmp_path: Path) -> None:
+def test_the_connection_test_lists_one_catalog_item(vip: Callable[..., Any]) -> None:
     hook, running = vip()
-    package = hook.put_package(
-        "campaign-spring-emea",
-        name="Spring launch EMEA",
-        campaign="spring-launch-2027",
-        recipients=["rcp-001", "rcp-007"],
-    )
-    assert (
-        hook.put_package(
-            "campaign-spring-emea",
-            name="Spring launch EMEA",
-            campaign="spring-launch-2027",
-            recipients=["rcp-001", "rcp-007"],
-        )
-        == package
-    )
-    item = hook.put_item(
-        "campaign-spring-emea",
-        "asset-spring-01",
-        asset_id="asset-spring-01",
-        version=1,
-        file_name="spring-01.png",
-        content_type="image/png",
-        usage_controls=CONTROLS,
-        campaign_tags=["spring"],
-        license_summary="getty royalty-free, EMEA, online",
-    )
-    assert item.status == "active" and item.usage_controls.regions == ["emea", "dach"]
+    assert hook.test_connection()[0]
+    assert running.context.stats.by_route["GET /api/v1/items"] == 1
+    assert [i.id for i in hook.iter_items(page_size=2)][:2] == ["ITM-1001", "ITM-1002"]
+
+
+def _put(hook: VipHook, version: int = 1, **fields: Any) -> Any:
+    body: dict[str, Any] = {
+        "asset_id": "asset-spring-01",
+        "version": version,
+        "file_name": "spring-01.png",
+        "content_type": "image/png",
+        "usage_controls": CONTROLS,
+        "available_to": ["rtl-001", "rtl-007"],
+        **fields,
+    }
+    return hook.put_media("ITM-1001", "asset-spring-01", **body)
+
+
+def test_media_is_attached_once_and_updated_by_version(vip: Callable[..., Any], tmp_path: Path) -> None:
+    hook, running = vip()
+    media = _put(hook, campaign_tags=["spring"], license_summary="getty royalty-free, EMEA, online")
+    assert media.status == "active" and media.item_id == "ITM-1001" and media.usage_controls.regions == ["emea", "dach"]
+    assert media.available_to == ["rtl-001", "rtl-007"]
+    assert _put(hook, campaign_tags=["spring"], license_summary="getty royalty-free, EMEA, online") == media
     source = tmp_path / "spring-01.png"
     source.write_bytes(images.png("spring-01"))
-    uploaded = hook.upload_item_content("campaign-spring-emea", "asset-spring-01", source, "image/png")
+    uploaded = hook.upload_media_content("ITM-1001", "asset-spring-01", source, "image/png")
     assert uploaded.content and uploaded.content.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
-    assert hook.deliveries("campaign-spring-emea")[0]["status"] == "delivered"
-    updated = hook.put_item(
-        "campaign-spring-emea",
-        "asset-spring-01",
-        asset_id="asset-spring-01",
-        version=2,
-        file_name="spring-01.png",
-        content_type="image/png",
-        usage_controls=CONTROLS,
-    )
+    updated = _put(hook, version=2)
     assert updated.version == 2 and updated.content is None  # the new file is still to come
-    assert hook.get_package("campaign-spring-emea").items == ["asset-spring-01"]  # an update, not a second item
+    assert hook.get_media("ITM-1001", "asset-spring-01").version == 2  # an update, not a second media
     with pytest.raises(ConflictError):
-        hook.put_item(
-            "campaign-spring-emea",
-            "asset-spring-01",
-            asset_id="asset-spring-01",
-            version=1,
-            file_name="spring-01.png",
-            content_type="image/png",
-            usage_controls=CONTROLS,
-        )
-    history = running.admin("GET", "history", params={"kind": "item"})
+        _put(hook, version=1)
+    history = running.admin("GET", "history", params={"kind": "media"})
     assert [h["action"] for h in history] == ["create", "content", "update"]
 
 
 def test_withdraw_and_restrict(vip: Callable[..., Any]) -> None:
     hook, _ = vip()
-    hook.put_package("p", name="p", campaign=None, recipients=["rcp-002"])
-    hook.put_item(
-        "p", "a-1", asset_id="a-1", version=1, file_name="a.png", content_type="image/png", usage_controls=CONTROLS
-    )
+    _put(hook)
     narrowed = UsageControls(regions=["dach"], channels=["online"], valid_until=datetime(2026, 12, 1, tzinfo=UTC))
-    restricted = hook.restrict_item("p", "a-1", narrowed)
+    restricted = hook.restrict_media("ITM-1001", "asset-spring-01", narrowed)
     assert restricted.approval_status == "restricted" and restricted.usage_controls.regions == ["dach"]
-    gone = hook.withdraw_item("p", "a-1", "license expired")
+    gone = hook.withdraw_media("ITM-1001", "asset-spring-01", "license expired")
     assert gone.status == "withdrawn"
-    assert hook.withdraw_item("p", "a-1", "license expired").status == "withdrawn"  # repeating is harmless
+    assert hook.withdraw_media("ITM-1001", "asset-spring-01", "license expired").status == "withdrawn"  # harmless
 
 
 def test_validation_errors_carry_the_partners_answer(vip: Callable[..., Any]) -> None:
     hook, _ = vip()
     with pytest.raises(RequestRejectedError) as caught:
-        hook.put_package("p", name="p", campaign=None, recipients=["rcp-999"])
-    assert "unknown_recipient" in str(caught.value)
-    hook.put_package("p", name="p", campaign=None, recipients=[])
+        _put(hook, available_to=["rtl-999"])
+    assert "unknown_party" in str(caught.value)
     with pytest.raises(RequestRejectedError) as caught:
-        hook.put_item(
-            "p",
+        _put(hook, usage_controls=UsageControls(regions=["atlantis"], channels=["online"]))
+    assert "unknown_region" in str(caught.value)
+    with pytest.raises(NotFoundError):
+        hook.put_media(
+            "ITM-9999",
             "a",
             asset_id="a",
             version=1,
             file_name="a.png",
             content_type="image/png",
-            usage_controls=UsageControls(regions=["atlantis"], channels=["online"]),
+            usage_controls=CONTROLS,
+            available_to=[],
         )
-    assert "unknown_region" in str(caught.value)
 
 
-def test_returns_since_with_malformed_ones_quarantined(vip: Callable[..., Any]) -> None:
+def test_returns_are_media_regional_teams_attached_since_a_cursor(vip: Callable[..., Any]) -> None:
     hook, running = vip()
     for n in range(5):
         running.admin(
             "POST",
             "vip/returns",
             json={
-                "master_asset_id": f"asset-spring-0{n + 1}",
+                "item_id": "ITM-1001",
+                "source_media_ref": f"asset-spring-0{n + 1}",
+                "attached_by": "rtl-008",
                 "file_name": f"de-{n}.png",
                 "content_type": "image/png",
                 "size": 1200,
@@ -156,20 +139,25 @@ def test_returns_since_with_malformed_ones_quarantined(vip: Callable[..., Any]) 
     running.admin("POST", "vip/returns", json={"file_name": "no-master.png"})  # malformed: required fields missing
     bad: list[tuple[str, Any]] = []
     good = list(hook.iter_returns(page_size=2, on_invalid=lambda reason, raw: bad.append((reason, raw))))
-    assert len(good) == 5 and len(bad) == 1 and "master_asset_id" in bad[0][0]
+    assert len(good) == 5 and len(bad) == 1 and "source_media_ref" in bad[0][0]
+    first = good[0]
+    assert (first.item_id, first.master_asset_id, first.attached_by) == ("ITM-1001", "asset-spring-01", "rtl-008")
+    assert first.status == "received"
+    # the content VIP holds (the catalogue kinds) is not a return, nor are returns catalogue content
+    assert not {r.id for r in good} & {e.id for e in hook.iter_catalog(on_invalid=lambda *_: None)}
     later = list(hook.iter_returns(since=good[-1].received_at, on_invalid=lambda *_: None))
     assert [r.id for r in later] == []
-    rejected = hook.set_return_status(good[0].id, "rejected", "file name escapes its folder")
-    assert rejected.status == "rejected"
+    rejected = hook.set_return_status(first.id, "rejected", "file name escapes its folder")
+    assert rejected.status == "rejected" and hook.get_return(first.id).status == "rejected"
 
 
 def test_faults_and_token_rotation(vip: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
     hook, running = vip(token_ttl_seconds=60)
     caplog.set_level(logging.DEBUG)
     running.set_faults(fail_next=[503, 429], retry_after_seconds=0)
-    assert len(list(hook.iter_recipients(page_size=50))) == 24
+    assert len(list(hook.iter_parties(page_size=50))) == 24
     running.context.clock.advance(120)
-    assert len(list(hook.iter_recipients(page_size=50))) == 24
+    assert len(list(hook.iter_parties(page_size=50))) == 24
     store = hook.refresh_token_store  # type: ignore[assignment]
     assert len(store.saved) == 2
     assert "demo-secret" not in caplog.text and all(t not in caplog.text for t in store.saved)
@@ -185,7 +173,8 @@ def test_catalog_lists_changes_by_window_and_streams_files_from_vip_only(
     assert len(seeded) == len({e.id for e in seeded}) == 6
     assert {e.kind for e in seeded} == {"master_package", "localized_version", "deliverable"}
     assert all(e.download_url.startswith(running.url) for e in seeded)
-    assert running.context.stats.by_route["GET /api/v1/catalog"] == 2
+    assert all(e.item_id for e in seeded)
+    assert running.context.stats.by_route["GET /api/v1/item-media"] == 2
     since = running.context.clock.advance(3600)
     running.admin("PUT", "vip/catalog/vip-cat-002", json={"title": "Spring key visual (German), v2", "new_file": True})
     running.admin("PUT", "vip/catalog/vip-cat-bad", json={"title": "escapes", "file_name": "../../etc/passwd"})

@@ -47,7 +47,9 @@ pytestmark = pytest.mark.e2e
 
 SEEDED = 24
 CAMPAIGN = "spring-launch-2027"
-PACKAGE = f"campaign-{CAMPAIGN}"
+ITEM = "ITM-1001"  # the VIP catalog item the campaign's visuals show (include/config/campaign_release.yaml)
+HOLIDAY_ITEM = "ITM-3001"
+AUDIENCE = {"distributor", "retailer", "regional_team", "agency", "publishing_partner"}
 KIT = f"kit-{CAMPAIGN}"
 LETTER = "comm-retail-welcome"  # an Exstream communication of the release's default domain
 RELEASED = {"asset-spring-01", "asset-spring-03", "asset-spring-08", "asset-spring-10", "asset-spring-12"}
@@ -146,8 +148,10 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _vip_items(env: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {i["asset_id"]: i for i in env["vip"].context.store.all("item") if i["package"] == PACKAGE}
+def _vip_items(env: dict[str, Any], item: str = ITEM) -> dict[str, dict[str, Any]]:
+    """The campaign assets' media on a VIP catalog item (agencies' deliverables left out), by asset."""
+    media = env["vip"].context.store.all("media")
+    return {m["asset_id"]: m for m in media if m["item_id"] == item and not m.get("agency")}
 
 
 def _kits(env: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -174,17 +178,19 @@ def test_default_params_release_the_demo_campaign_to_every_target(airflow_db: Pa
     assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
     assert all(assets[a]["approval_status"] == "approved" for a in DRAFTS)
 
-    # VIP-1/3/5/8: one package, one item per released asset, with its controls and file
-    package = env["vip"].context.store.get("package", PACKAGE)
-    assert package and package["campaign"] == CAMPAIGN
-    # VIP-7: the package goes to every active recipient (distributors, agencies, regional teams,
-    # publishing partners) of the campaign's regions, and to no one else
-    recipients = env["vip"].context.store.all("recipient")
-    expected = {r["id"] for r in recipients if r["region"] in ("emea", "north_america") and r["active"]}
-    assert set(package["recipients"]) == expected
-    assert {r["kind"] for r in recipients if r["id"] in expected} >= {"agency", "distributor"}
+    # VIP-1/3/5/8: each released asset is media of the catalog item it shows, with its controls,
+    # campaign tag and file — together the campaign's hand-off to VIP
     items = _vip_items(env)
     assert set(items) == RELEASED
+    assert len(env["vip"].context.store.all("media")) == len(RELEASED)  # on no other item
+    # VIP-1/7: available to every active party of the retailer data (distributors, retailers,
+    # regional teams, agencies, publishing partners) of the campaign's regions, and to no one else
+    parties = env["vip"].context.store.all("party")
+    expected = {
+        p["id"] for p in parties if p["region"] in ("emea", "north_america") and p["active"] and p["kind"] in AUDIENCE
+    }
+    assert all(set(i["available_to"]) == expected for i in items.values())
+    assert {p["kind"] for p in parties if p["id"] in expected} >= {"distributor", "retailer", "agency"}
     item = items["asset-spring-03"]
     assert item["usage_controls"]["regions"] == ["emea", "north_america"]
     assert item["usage_controls"]["channels"] == ["online"]
@@ -216,7 +222,7 @@ def test_default_params_release_the_demo_campaign_to_every_target(airflow_db: Pa
     # the ledger says where each released asset went, under the names the rights sweep reads
     targets = {d.target for d in ledger.where_did_it_go("asset-spring-08")}
     assert targets == {
-        f"vip:{PACKAGE}",
+        f"vip:{ITEM}",
         "trading_grid:community-emea",
         "trading_grid:community-north_america",
         "exstream:retail",
@@ -272,7 +278,7 @@ def test_an_unapproved_asset_is_released_only_if_its_workflow_approves_it(
     again = _dag().test(logical_date=_now(), run_conf=conf)
     assert again.state == "success"
     assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)
-    creates = [h for h in env["vip"].context.store.history(kind="item") if h["action"] == "create"]
+    creates = [h for h in env["vip"].context.store.history(kind="media") if h["action"] == "create"]
     assert len(creates) == len(items)
 
 
@@ -301,7 +307,7 @@ def test_a_target_failing_on_the_first_run_gets_only_what_is_missing_on_the_next
     assert set(_vip_items(env)) == set(_resources(env)) == RELEASED
     # nothing went twice: one item creation per VIP item, one attachment per kit and asset,
     # one upload per Exstream resource, no effect of the first run sent again
-    vip_history = env["vip"].context.store.history(kind="item")
+    vip_history = env["vip"].context.store.history(kind="media")
     assert len([h for h in vip_history if h["action"] == "create"]) == len(RELEASED)
     assert len([h for h in vip_history if h["action"] == "content"]) == len(RELEASED)
     attachments = [h for h in env["grid"].context.store.history(kind="post") if h["action"] == "attachment"]
@@ -314,7 +320,7 @@ def test_a_target_failing_on_the_first_run_gets_only_what_is_missing_on_the_next
         for key, effect in done_first.items()
     )
     sent_second = {e["target"].split(":")[0] for e in ledger.effects(run_id=second.run_id)}
-    assert sent_second <= {down, f"{down}_package"}  # only the target that was down got anything
+    assert sent_second == {down}  # only the target that was down got anything
     assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)  # no second approval
 
 
@@ -335,7 +341,7 @@ def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: d
     assert second.state == "success"
     items = _vip_items(env)
     assert set(items) == RELEASED  # an update of the item, not a second one
-    item = env["vip"].context.store.get("item", f"{PACKAGE}/asset-spring-03")
+    item = env["vip"].context.store.get("media", f"{ITEM}/asset-spring-03")
     assert item["version"] == asset["version"] + 1
     assert [h["version"] for h in item["history"]] == [asset["version"]]
     assert item["content"]["sha256"] != old_content  # the new version's file was uploaded
@@ -393,20 +399,44 @@ def test_the_scheduled_path_releases_the_campaign_whose_release_date_is_in_the_i
     }
     # holiday assets: 01 perpetual, 02 editorial only, 03/06 end before the release, 04 europe
     # only (so dach but not emea), 05 worldwide
-    items = {i["asset_id"]: i for i in env["vip"].context.store.all("item") if i["package"] == "campaign-holiday-2026"}
+    items = _vip_items(env, HOLIDAY_ITEM)
     assert set(items) == {"asset-holiday-01", "asset-holiday-04", "asset-holiday-05"}
     assert items["asset-holiday-04"]["usage_controls"]["regions"] == ["dach"]
     assert items["asset-holiday-04"]["approval_status"] == "restricted"  # not every region of the campaign
+    dach = {p["id"] for p in env["vip"].context.store.all("party") if p["region"] == "dach"}
+    assert items["asset-holiday-04"]["available_to"] and set(items["asset-holiday-04"]["available_to"]) <= dach
     assert items["asset-holiday-01"]["approval_status"] == "approved"
     kits = {p["community"]: p for p in env["grid"].context.store.all("post") if p["ref"] == "kit-holiday-2026"}
     assert set(kits["community-dach"]["asset_ids"]) == set(items)
     assert "asset-holiday-04" not in kits["community-emea"]["asset_ids"]
-    assert not [i for i in env["vip"].context.store.all("item") if i["package"] == PACKAGE]  # spring is not due
+    assert _vip_items(env) == {}  # spring is not due
 
     # an interval without a release date in it releases nothing
     quiet = _dag().test(logical_date=day_after + timedelta(days=3), run_conf={"campaign": None, "poll_interval": 1})
     assert quiet.state == "success"
     assert not [e for e in env["ledger"].audit_trail(run_id=quiet.run_id) if e.action == "release_planned"]
+
+
+def test_an_asset_goes_onto_the_catalog_items_it_names_and_an_item_vip_lacks_is_refused(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    store = env["smintio"].context.store
+    named = store.get("asset", "asset-spring-08")
+    metadata = {**named.get("metadata", {}), "vip_items": ["ITM-1002", "ITM-9999"]}  # 9999: not sold through VIP
+    store.put("asset", named["id"], {**named, "metadata": metadata})
+    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip"]})
+    assert run.state == "success"  # an unknown item is refused with its reason, the rest goes on
+    media = {(m["item_id"], m["asset_id"]) for m in env["vip"].context.store.all("media")}
+    assert media == {(ITEM, a) for a in RELEASED - {"asset-spring-08"}} | {("ITM-1002", "asset-spring-08")}
+    ledger: Ledger = env["ledger"]
+    slots = {d.target: d.status for d in ledger.where_did_it_go("asset-spring-08")}
+    assert {t for t, status in slots.items() if status == "delivered"} == {"vip:ITM-1002"}  # what the sweep reads
+    refused = [
+        (e.details or {}).get("reason", "")
+        for e in ledger.audit_trail(subject="asset-spring-08", run_id=run.run_id)
+        if e.action == "refused" and (e.details or {}).get("target") == "vip:ITM-9999"
+    ]
+    assert refused and "item catalog" in refused[0]
 
 
 def test_regulated_exstream_domains_get_only_compliant_assets(airflow_db: Path, env: dict[str, Any]) -> None:
@@ -433,7 +463,7 @@ def test_dry_run_decides_and_reports_without_sending_anything(airflow_db: Path, 
     run = _dag().test(logical_date=_now(), run_conf=conf)
     assert run.state == "success"
     assert env["workflow"].context.store.all("instance") == []
-    assert env["vip"].context.store.all("package") == [] and env["vip"].context.store.all("item") == []
+    assert env["vip"].context.store.all("media") == []
     assert env["grid"].context.store.all("post") == [] and _resources(env) == {}
     assert env["ledger"].effects() == []
     trail = env["ledger"].audit_trail(run_id=run.run_id)
@@ -443,7 +473,7 @@ def test_dry_run_decides_and_reports_without_sending_anything(airflow_db: Path, 
     (vip,) = [
         e
         for e in trail
-        if e.action == "cleared" and e.subject == REGION_REFUSED and e.details["target"] == f"vip:{PACKAGE}"
+        if e.action == "cleared" and e.subject == REGION_REFUSED and e.details["target"] == f"vip:{ITEM}"
     ]
     assert vip.details["regions"] == ["uk_and_ireland"]
     # no Trading Grid community serves the UK and Ireland: recorded, no launch kit there
@@ -460,7 +490,7 @@ def test_faults_and_expiring_tokens_change_nothing_in_the_outcome(
     logins = {"smintio": [503, 429], "workflow": [429, 503], "vip": [502], "trading_grid": [429], "exstream": [503]}
     env = _env(sandbox, monkeypatch, tmp_path, token_ttl_seconds=1, faults=logins)
     mid_run = [
-        _MidRun(env["vip"], f"PUT /api/v1/packages/{PACKAGE}/items/", [503, 429, 502]),
+        _MidRun(env["vip"], f"PUT /api/v1/items/{ITEM}/media/", [503, 429, 502]),
         _MidRun(env["smintio"], "GET /backend/v1/assets/asset-spring-01/binaries/", [503, 429]),
         _MidRun(env["grid"], f"PUT /communities/v1/communities/community-emea/posts/{KIT}/attachments/", [502, 429]),
         _MidRun(env["exstream"], "POST /design/api/v1/resources/retail/content", [503, 429, 503]),
@@ -485,7 +515,7 @@ def test_faults_and_expiring_tokens_change_nothing_in_the_outcome(
     uploads = [h for h in env["exstream"].context.store.history(kind="resource") if h["action"] == "upload"]
     assert len(uploads) == len(RELEASED)
     assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)
-    creates = [h for h in env["vip"].context.store.history(kind="item") if h["action"] == "create"]
+    creates = [h for h in env["vip"].context.store.history(kind="media") if h["action"] == "create"]
     assert len(creates) == len(RELEASED)
 
 
@@ -534,7 +564,7 @@ def test_the_rights_sweep_finds_what_campaign_release_delivered(airflow_db: Path
     assert swept.state == "success"
     # asset-spring-01's license ends within the sweep's horizon: it is renewed, and every copy the
     # campaign release delivered gets the new end date
-    item = env["vip"].context.store.get("item", f"{PACKAGE}/asset-spring-01")
+    item = env["vip"].context.store.get("media", f"{ITEM}/asset-spring-01")
     assert item["usage_controls"]["valid_until"].startswith("2027-06-30")
     renewed = _resources(env)["asset-spring-01"]["metadata"]
     assert renewed["valid_until"].startswith("2027-06-30")
@@ -581,10 +611,10 @@ def test_agencies_final_deliverables_go_to_publishers_media_partners_and_franchi
         ("franchise_network", "emea", False),
         ("media_partner", "apac", True),
     ):
-        env["vip"].admin("POST", "vip/recipients", json={"name": f"{kind} {region}", "kind": kind, "region": region})
+        env["vip"].admin("POST", "vip/parties", json={"name": f"{kind} {region}", "kind": kind, "region": region})
         if not active:
-            (latest,) = [r for r in env["vip"].context.store.all("recipient") if r["name"] == f"{kind} {region}"]
-            env["vip"].context.store.put("recipient", latest["id"], {**latest, "active": False})
+            (latest,) = [p for p in env["vip"].context.store.all("party") if p["name"] == f"{kind} {region}"]
+            env["vip"].context.store.put("party", latest["id"], {**latest, "active": False})
     # deliverables of the agency, each derived from one master of the campaign
     good = _deliverable(env, token_store, "asset-spring-03", "Bluefin Agency", "hero-banner")  # worldwide
     editorial = _deliverable(env, token_store, "asset-spring-11", "Bluefin Agency", "press-cut")  # editorial only
@@ -595,32 +625,31 @@ def test_agencies_final_deliverables_go_to_publishers_media_partners_and_franchi
     assert run.state == "success"
     ledger: Ledger = env["ledger"]
     vip = env["vip"].context.store
-    deliverables_ref = f"deliverables-{CAMPAIGN}"
-    package = vip.get("package", deliverables_ref)
-    recipients = {r["id"]: r for r in vip.all("recipient")}
+    parties = {p["id"]: p for p in vip.all("party")}
     expected = {
-        r["id"]
-        for r in recipients.values()
-        if r["region"] in ("emea", "north_america")
-        and r["active"]
-        and r["kind"] in ("publishing_partner", "media_partner", "franchise_network")
+        p["id"]
+        for p in parties.values()
+        if p["region"] in ("emea", "north_america")
+        and p["active"]
+        and p["kind"] in ("publishing_partner", "media_partner", "franchise_network")
     }
-    assert package and set(package["recipients"]) == expected
-    assert {recipients[r]["kind"] for r in expected} == {"publishing_partner", "media_partner", "franchise_network"}
+    assert {parties[p]["kind"] for p in expected} == {"publishing_partner", "media_partner", "franchise_network"}
 
-    # only the deliverable whose master's license allows a derivative there goes, with the agency on it
-    items = {i["asset_id"]: i for i in vip.all("item") if i["package"] == deliverables_ref}
+    # only the deliverable whose master's license allows a derivative there goes: media of the item
+    # its masters show, with the agency on it, available only to those partners
+    items = {m["asset_id"]: m for m in vip.all("media") if m.get("agency")}
     assert set(items) == {good}
     item = items[good]
+    assert item["item_id"] == ITEM and set(item["available_to"]) == expected
     assert item["agency"] == "Bluefin Agency" and item["derived_from"] == ["asset-spring-03"]
     assert item["usage_controls"]["regions"] == ["emea", "north_america"]
     master_item = _vip_items(env)["asset-spring-03"]
     assert item["usage_controls"]["valid_until"] == master_item["usage_controls"]["valid_until"]  # inherited
     assert item["content"]["size"] > 0
-    # deliverables are no campaign assets of their own: not in the campaign package, kits or Exstream
+    # deliverables are no campaign assets of their own: not among the campaign's media, kits or Exstream
     assert set(_vip_items(env)) == RELEASED
     assert all(good not in kit["asset_ids"] for kit in _kits(env).values()) and good not in _resources(env)
-    assert [d.target for d in ledger.where_did_it_go(good)] == [f"vip:{deliverables_ref}"]
+    assert [d.target for d in ledger.where_did_it_go(good)] == [f"vip:{ITEM}"]
 
     def refusals(asset: str) -> list[str]:
         return [
@@ -637,7 +666,7 @@ def test_agencies_final_deliverables_go_to_publishers_media_partners_and_franchi
     # once: a second run sends nothing again
     again = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
     assert again.state == "success"
-    creates = [h for h in vip.history(kind="item") if h["action"] == "create" and h["id"].startswith(deliverables_ref)]
+    creates = [h for h in vip.history(kind="media") if h["action"] == "create" and h["id"] == f"{ITEM}/{good}"]
     assert len(creates) == 1
     assert not [e for e in ledger.effects(run_id=again.run_id) if e["asset_id"] == good]
 
@@ -754,7 +783,7 @@ def test_an_agency_client_gets_its_own_usage_review_and_escalation_workflows(
 
     # the declined usage review keeps its asset out (approved and rights-cleared as it is);
     # the approved ones go as the rights gate says
-    items = {i["asset_id"]: i for i in env["vip"].context.store.all("item") if i["package"] == "campaign-holiday-2026"}
+    items = _vip_items(env, HOLIDAY_ITEM)
     assert set(items) == {"asset-holiday-01", "asset-holiday-05"}
     assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
     assert assets["asset-holiday-04"]["approval_status"] == "approved"  # the approval is the approval's

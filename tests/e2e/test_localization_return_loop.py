@@ -30,6 +30,7 @@ pytestmark = pytest.mark.e2e
 
 SEEDED = 36
 #: campaign assets are linked to the syncable licenses in order: asset-spring-0N <-> license N-1
+ITEM = "ITM-1001"  # the catalog item the spring visuals show (where regional teams attach their versions)
 GOOD_MASTER = "asset-spring-03"  # license 2: worldwide, any channel, 90 more days
 EDITORIAL_MASTER = "asset-spring-11"  # license 10: editorial use only -> no derivatives
 GERMAN_ONLY_MASTER = "asset-spring-10"  # license 9, narrowed below to German
@@ -87,14 +88,16 @@ def env(
 def vip_return(
     env: dict[str, Any], content: bytes | None = None, *, redirect_to: str | None = None, **fields: Any
 ) -> str:
-    """A regional team returns a file in VIP (the sandbox's operator side); returns its id."""
+    """A regional team attaches a file to the catalog item the master shows, in VIP (the
+    sandbox's operator side); returns VIP's media id."""
     body = {
-        "master_asset_id": GOOD_MASTER,
+        "item_id": ITEM,
+        "source_media_ref": GOOD_MASTER,
+        "attached_by": "rtl-008",  # the regional team DACH of the retailer data
         "file_name": "spring-03-de.png",
         "content_type": "image/png",
         "language": "de",
         "region": "dach",
-        "team": "Regional team DACH",
         **fields,
     }
     created = env["vip"].admin("POST", "vip/returns", json=body)
@@ -161,8 +164,7 @@ def _partner_writes(env: dict[str, Any]) -> dict[str, int]:
     """How many writes each partner sandbox has recorded (history rows of the kinds we write)."""
     counts = {
         "vip_returns": len([h for h in env["vip"].context.store.history(kind="return") if h["action"] == "status"]),
-        "vip_items": len(env["vip"].context.store.history(kind="item")),
-        "vip_packages": len(env["vip"].context.store.history(kind="package")),
+        "vip_media": len(env["vip"].context.store.history(kind="media")),
         "grid": len(env["grid"].context.store.history(kind="submission")),
         "smintio_assets": len(env["smintio"].context.store.history(kind="asset")),
         "smintio_comments": len(env["smintio"].context.store.history(kind="comment")),
@@ -205,12 +207,12 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
         "other_port": vip_return(env, download_url=f"{other}/spring-03-de.png", size=len(PNG)),
         "metadata_ip": vip_return(env, download_url="http://169.254.169.254/latest/meta-data/", size=len(PNG)),
         "redirect_away": vip_return(env, b"", redirect_to=f"{other}/stolen.png", size=len(PNG)),
-        "editorial": vip_return(env, PNG, master_asset_id=EDITORIAL_MASTER),
-        "language": vip_return(env, PNG, master_asset_id=GERMAN_ONLY_MASTER, language="fr", region="emea"),
-        "region": vip_return(env, PNG, master_asset_id=NO_GB_MASTER, language="en", region="uk_and_ireland"),
-        "no_derivatives": vip_return(env, PNG, master_asset_id=NO_DERIVATIVES_MASTER),
-        "no_master": vip_return(env, PNG, master_asset_id="asset-does-not-exist"),
-        "malformed": vip_return(env, PNG, master_asset_id=None),
+        "editorial": vip_return(env, PNG, source_media_ref=EDITORIAL_MASTER),
+        "language": vip_return(env, PNG, source_media_ref=GERMAN_ONLY_MASTER, language="fr", region="emea"),
+        "region": vip_return(env, PNG, source_media_ref=NO_GB_MASTER, language="en", region="uk_and_ireland"),
+        "no_derivatives": vip_return(env, PNG, source_media_ref=NO_DERIVATIVES_MASTER),
+        "no_master": vip_return(env, PNG, source_media_ref="asset-does-not-exist"),
+        "malformed": vip_return(env, PNG, source_media_ref=None),
     }
     partner_good = grid_submission(env, PNG)
     partner_zip = grid_submission(env, ZIP, file={"name": "fr.png", "contentType": "image/png"})
@@ -248,8 +250,8 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
     for case, return_id in hostile.items():
         assert reasons[f"vip:{return_id}"].startswith(expected_code[case]), case
         unsafe = expected_code[case] not in ("derivative_not_allowed", "master_not_found")  # unsafe: quarantined
-        assert statuses[return_id]["status"] == ("quarantined" if unsafe else "rejected"), case
-        assert statuses[return_id]["status_reason"], case
+        assert statuses[return_id]["review_status"] == ("quarantined" if unsafe else "rejected"), case
+        assert statuses[return_id]["review_note"], case
     assert "editorial" in reasons[f"vip:{hostile['editorial']}"]
     assert "language" in reasons[f"vip:{hostile['language']}"]
     assert "gb" in reasons[f"vip:{hostile['region']}"]
@@ -286,8 +288,8 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
     # decisions landed: approved ones approved, the rejected one rejected and its team told
     assert de["approval_status"] == "approved" and fr["approval_status"] == "approved"
     assert it["approval_status"] == "rejected"
-    assert statuses[good]["status"] == "accepted"
-    assert statuses[rejected_by_reviewer]["status"] == "rejected"
+    assert statuses[good]["review_status"] == "accepted"
+    assert statuses[rejected_by_reviewer]["review_status"] == "rejected"
 
     # EXS-6: approved images are APPROVED Exstream resources carrying region and language
     resources = {
@@ -302,16 +304,18 @@ def test_returns_are_validated_reviewed_and_delivered_once(airflow_db: Path, env
     partner_sha = hashlib.sha256(PNG).hexdigest()  # the bytes the team and the partner sent, not a stand-in
     assert resources[de["id"]]["content"]["sha256"] == resources[fr["id"]]["content"]["sha256"] == partner_sha
 
-    # VIP-6: delivered back into the region's package, to its regional teams
-    package = env["vip"].context.store.get("package", "localized-dach")
-    assert package["items"] == [de["id"]]
-    item = env["vip"].context.store.get("item", f"localized-dach/{de['id']}")
-    assert item["usage_controls"]["regions"] == ["dach"] and item["content"]["size"] > 0
-    assert item["content"]["sha256"] == hashlib.sha256(PNG).hexdigest()  # the team's own file went back to it
-    recipients = {r["id"]: r for r in env["vip"].context.store.all("recipient")}
-    assert package["recipients"] and all(
-        recipients[r]["region"] == "dach" and recipients[r]["kind"] == "regional_team" for r in package["recipients"]
+    # VIP-6: delivered back as media of the catalog item the team attached its return to, for the
+    # region's regional teams
+    media = {m["ref"]: m for m in env["vip"].context.store.all("media")}
+    assert set(media) == {de["id"]}
+    back = media[de["id"]]
+    assert back["item_id"] == ITEM and back["usage_controls"]["regions"] == ["dach"] and back["content"]["size"] > 0
+    assert back["content"]["sha256"] == hashlib.sha256(PNG).hexdigest()  # the team's own file went back to it
+    parties = {p["id"]: p for p in env["vip"].context.store.all("party")}
+    assert back["available_to"] and all(
+        parties[p]["region"] == "dach" and parties[p]["kind"] == "regional_team" for p in back["available_to"]
     )
+    assert [d.target for d in ledger.where_did_it_go(de["id"])].count(f"vip:{ITEM}") == 1
     # OTG-4: the partner is answered with the approved version
     decision = submissions[partner_good]["replies"][-1]
     assert submissions[partner_good]["status"] == "accepted"
@@ -346,7 +350,7 @@ def test_review_comments_and_status_stay_in_sync_both_ways(
     variant_id = instance["variables"]["asset_id"]
     assert instance["ended"] is False
     assert instance["variables"]["smintio_status"] == "in_review"  # Smint.io status reached the workflow
-    assert _returns(env)[return_id]["status"] == "in_review"
+    assert _returns(env)[return_id]["review_status"] == "in_review"
 
     # a brand manager comments in Smint.io, a regional reviewer in the workflow, then decides
     from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
@@ -371,7 +375,7 @@ def test_review_comments_and_status_stay_in_sync_both_ways(
     variant = env["smintio"].context.store.get("asset", variant_id)
     assert variant["approval_status"] == "approved"
     assert "Umlauts fixed" in variant["approval_history"][-1]["comment"]
-    assert _returns(env)[return_id]["status"] == "accepted"
+    assert _returns(env)[return_id]["review_status"] == "accepted"
     (image,) = [r for r in env["exstream"].context.store.all("resource") if r["type"] == "image"]
     assert image["state"] == "APPROVED" and image["metadata"]["source_asset"] == variant_id
 
@@ -383,7 +387,7 @@ def test_review_comments_and_status_stay_in_sync_both_ways(
 def test_a_dry_run_validates_and_reports_without_changing_anything(airflow_db: Path, env: dict[str, Any]) -> None:
     good = vip_return(env, PNG)
     traversal = vip_return(env, PNG, file_name="../../etc/passwd")
-    editorial = vip_return(env, PNG, master_asset_id=EDITORIAL_MASTER)
+    editorial = vip_return(env, PNG, source_media_ref=EDITORIAL_MASTER)
     run = _run(_next_slot(), dry_run=True)
     ledger: Ledger = env["ledger"]
     trail = [(e.subject, e.action) for e in ledger.audit_trail(run_id=run.run_id) if e.subject.startswith("vip:")]
@@ -391,7 +395,7 @@ def test_a_dry_run_validates_and_reports_without_changing_anything(airflow_db: P
     assert (f"vip:{traversal}", "would_quarantine") in trail
     assert (f"vip:{traversal}", "would_tell_partner_quarantined") in trail
     assert (f"vip:{editorial}", "would_tell_partner_rejected") in trail
-    assert {r["status"] for r in _returns(env).values()} == {"received"}
+    assert {r["review_status"] for r in _returns(env).values()} == {"received"}
     assert ledger.quarantined() == []
     assert not [a for a in env["smintio"].context.store.all("asset") if a.get("master_asset_id")]
     assert env["workflow"].context.store.all("instance") == []

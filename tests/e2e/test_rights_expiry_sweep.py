@@ -26,7 +26,7 @@ EXPIRED_ASSET = "asset-spring-04"  # license 3: expired 10 days ago
 EXPIRING_ASSET = "asset-spring-01"  # license 0: expires in 7 days
 PERPETUAL_ASSET = "asset-spring-10"  # license 9: no end date
 UNUSABLE_ASSET = "asset-spring-06"  # license 5: we empty its terms -> metadata missing
-VIP_PACKAGE = "campaign-spring-emea"
+VIP_ITEM = "ITM-1001"
 RENEWED_UNTIL = "2027-06-30T00:00:00+00:00"
 #: CON-2: book assets (attached to Consonance titles) share those licenses: the one on license 3
 #: (expired) is taken down, the one on license 0 (expiring) renewed; the renewed one is attached
@@ -166,10 +166,12 @@ def _given_attached_to_title(consonance: Any, ledger: Ledger, asset_id: str, wor
 
 
 def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
-    """State an earlier campaign release left: the item in VIP's package and its ledger delivery."""
-    item = {
+    """State an earlier campaign release left: the asset as media of a VIP catalog item, and its
+    ledger delivery."""
+    media = {
         "ref": asset_id,
-        "package": VIP_PACKAGE,
+        "item_id": VIP_ITEM,
+        "kind": "asset",
         "asset_id": asset_id,
         "version": 1,
         "file_name": f"{asset_id}.png",
@@ -177,24 +179,13 @@ def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
         "status": "active",
         "approval_status": "approved",
         "campaign_tags": [],
+        "available_to": ["rtl-001"],
         "usage_controls": {"regions": ["emea"], "channels": ["online"], "valid_until": None},
         "content": {"sha256": "0" * 64, "size": 10},
         "history": [],
     }
-    vip.context.store.put("item", f"{VIP_PACKAGE}/{asset_id}", item)
-    vip.context.store.put(
-        "package",
-        VIP_PACKAGE,
-        {
-            "ref": VIP_PACKAGE,
-            "name": "Spring",
-            "campaign": None,
-            "tags": [],
-            "recipients": ["rcp-001"],
-            "items": [EXPIRED_ASSET, EXPIRING_ASSET],
-        },
-    )
-    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{VIP_PACKAGE}")
+    vip.context.store.put("media", f"{VIP_ITEM}/{asset_id}", media)
+    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{VIP_ITEM}")
     ledger.begin(plan)
     ledger.complete(plan.key, asset_id)
 
@@ -237,14 +228,14 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     assert assets[UNUSABLE_ASSET]["metadata"]["rights_disposition"] == "cleared"
     assert "rights_disposition" not in assets[PERPETUAL_ASSET]["metadata"]
     # VIP-8: the taken-down asset is withdrawn in VIP, the renewed one re-restricted to its new end
-    vip_items = {i["asset_id"]: i for i in env["vip"].context.store.all("item")}
+    vip_items = {m["asset_id"]: m for m in env["vip"].context.store.all("media")}
     assert vip_items[EXPIRED_ASSET]["status"] == "withdrawn"
     assert vip_items[EXPIRING_ASSET]["status"] == "active"
     assert vip_items[EXPIRING_ASSET]["usage_controls"]["valid_until"].startswith("2027-06-30")
     assert vip_items[EXPIRING_ASSET]["approval_status"] == "restricted"
     assert {
         d.target: d.status for d in ledger.where_did_it_go(EXPIRED_ASSET) if not d.target.startswith("trading_grid")
-    } == {f"vip:{VIP_PACKAGE}": "withdrawn", "exstream:retail": "withdrawn"}
+    } == {f"vip:{VIP_ITEM}": "withdrawn", "exstream:retail": "withdrawn"}
     # OTG-3: the community that received the expired asset is told to stop using it
     (post,) = env["grid"].context.store.all("post")
     assert post["community"] == "community-emea" and post["kind"] == "usage_guidance"
@@ -287,7 +278,7 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     assert not {i["variables"]["asset_id"] for i in later} & handled
     assert len({i["businessKey"] for i in _instances(env["workflow"])}) == len(_instances(env["workflow"]))
     assert {a["id"]: a["version"] for a in env["smintio"].context.store.all("asset") if a["id"] in handled} == versions
-    vip_writes = [h for h in env["vip"].context.store.history(kind="item") if h["action"] in ("withdraw", "restrict")]
+    vip_writes = [h for h in env["vip"].context.store.history(kind="media") if h["action"] in ("withdraw", "restrict")]
     assert len(vip_writes) == 2  # one withdrawal, one re-restriction, nothing repeated
     assert len(env["grid"].context.store.history(kind="post")) == 1  # the guidance was posted once
     assert len(env["grid"].context.store.history(kind="case_comment")) == 1  # and the case told once

@@ -1,7 +1,7 @@
 """vip_catalog_sync end to end (VIP-2, VIP-4): dag.test() against the VIP and Smint.io sandboxes.
 
-Effects are asserted where they land: assets (and their files) in the Smint.io sandbox, items in
-the VIP sandbox, deliveries, quarantine and audit rows in the ledger.
+Effects are asserted where they land: assets (and their files) in the Smint.io sandbox, media on
+catalog items in the VIP sandbox, deliveries, quarantine and audit rows in the ledger.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from contentops_sandbox.smintio import images
 pytestmark = pytest.mark.e2e
 
 SEEDED = 36
-PACKAGE = "campaign-spring-emea"
+ITEM = "ITM-1001"  # the catalog item the spring visuals show
 CHANGED_MASTER = "asset-spring-01"  # license 0: worldwide, online + print, ends in 7 days
 EXPIRED_MASTER = "asset-spring-04"  # license 3: ended 10 days ago
 REPLACED_MASTER = "asset-spring-02"
@@ -37,7 +37,7 @@ def env(
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    # what an earlier campaign release left: version 1 of two masters delivered to a VIP package
+    # what an earlier campaign release left: version 1 of two masters, media of a VIP catalog item
     for asset_id in (CHANGED_MASTER, EXPIRED_MASTER):
         _given_delivered_to_vip(vip, ledger, asset_id)
     # since then both masters changed in Smint.io (a new version)
@@ -81,21 +81,13 @@ def env(
 
 
 def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
-    package = vip.context.store.get("package", PACKAGE) or {
-        "ref": PACKAGE,
-        "name": "Spring",
-        "campaign": None,
-        "tags": [],
-        "recipients": ["rcp-001"],
-        "items": [],
-    }
-    vip.context.store.put("package", PACKAGE, {**package, "items": [*package["items"], asset_id]})
     vip.context.store.put(
-        "item",
-        f"{PACKAGE}/{asset_id}",
+        "media",
+        f"{ITEM}/{asset_id}",
         {
             "ref": asset_id,
-            "package": PACKAGE,
+            "item_id": ITEM,
+            "kind": "asset",
             "asset_id": asset_id,
             "version": 1,
             "file_name": f"{asset_id}.png",
@@ -103,12 +95,13 @@ def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
             "status": "active",
             "approval_status": "approved",
             "campaign_tags": ["spring"],
+            "available_to": ["rtl-001"],
             "usage_controls": {"regions": ["emea"], "channels": ["online"], "valid_until": None},
             "content": {"sha256": "0" * 64, "size": 10},
             "history": [],
         },
     )
-    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{PACKAGE}")
+    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{ITEM}")
     ledger.begin(plan)
     ledger.complete(plan.key, asset_id)
 
@@ -159,17 +152,17 @@ def test_vip_content_becomes_smintio_assets_and_masters_stay_in_sync(airflow_db:
     assert replaced["metadata"]["vip_replacement_asset"] == registered["vip-cat-007"]["id"]
     assert "vip:replacement-approved" in replaced["tags"]
     assert registered["vip-cat-007"]["master_asset_id"] == REPLACED_MASTER
-    # VIP-4: the changed master's VIP item now holds version 2 and its file; the expired one is refused
-    item = vip.context.store.get("item", f"{PACKAGE}/{CHANGED_MASTER}")
+    # VIP-4: the changed master's VIP media now holds version 2 and its file; the expired one is refused
+    item = vip.context.store.get("media", f"{ITEM}/{CHANGED_MASTER}")
     assert item["version"] == 2 and item["status"] == "active"
     assert item["content"]["sha256"] == hashlib.sha256(images.png(f"{CHANGED_MASTER}-main:v2")).hexdigest()
     assert item["usage_controls"]["regions"] == ["emea"] and item["campaign_tags"] == ["spring"]  # controls kept
-    assert [h["action"] for h in vip.context.store.history(kind="item", doc_id=f"{PACKAGE}/{CHANGED_MASTER}")] == [
+    assert [h["action"] for h in vip.context.store.history(kind="media", doc_id=f"{ITEM}/{CHANGED_MASTER}")] == [
         "put",
         "update",
         "content",
     ]
-    assert vip.context.store.get("item", f"{PACKAGE}/{EXPIRED_MASTER}")["version"] == 1
+    assert vip.context.store.get("media", f"{ITEM}/{EXPIRED_MASTER}")["version"] == 1
     refused = [e for e in ledger.audit_trail(run_id=first.run_id) if e.action == "refused"]
     assert [e.subject for e in refused] == [EXPIRED_MASTER] and "expired" in refused[0].details["reason"]
     slots = {d.asset_id: d for d in ledger.deliveries(target_prefix="vip:")}
@@ -179,11 +172,11 @@ def test_vip_content_becomes_smintio_assets_and_masters_stay_in_sync(airflow_db:
 
     # a re-run of the same window sends nothing again
     smintio_writes = len(smintio.context.store.history(kind="asset"))
-    vip_writes = len(vip.context.store.history(kind="item"))
+    vip_writes = len(vip.context.store.history(kind="media"))
     again = _run(as_of)
     assert ledger.effects(run_id=again.run_id) == []
     assert len(smintio.context.store.history(kind="asset")) == smintio_writes
-    assert len(vip.context.store.history(kind="item")) == vip_writes
+    assert len(vip.context.store.history(kind="media")) == vip_writes
     assert len(ledger.quarantined(source="vip")) == 2  # the bad entry again, with this run's id
 
     # a new version of an entry updates its asset (new file), it does not add a second one;
@@ -210,5 +203,5 @@ def test_a_dry_run_changes_nothing(airflow_db: Path, env: dict) -> None:
     run = _dag().test(logical_date=as_of, run_conf={"as_of": as_of.isoformat(), "dry_run": True})
     assert run.state == "success"
     assert _registered(env["smintio"]) == {}
-    assert env["vip"].context.store.get("item", f"{PACKAGE}/{CHANGED_MASTER}")["version"] == 1
+    assert env["vip"].context.store.get("media", f"{ITEM}/{CHANGED_MASTER}")["version"] == 1
     assert env["ledger"].effects() and all(e["pipeline"] == "campaign_release" for e in env["ledger"].effects())

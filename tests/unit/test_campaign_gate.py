@@ -17,6 +17,7 @@ from contentops.pipelines.campaign import (
     DeliverableSettings,
     ReleasePlan,
     TargetMap,
+    VipSettings,
     decide,
     decide_deliverable,
     usage_review_key,
@@ -27,11 +28,13 @@ pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 11, 25, 4, tzinfo=UTC)
 TARGETS = TargetMap(
-    package="campaign-x",
     kit="kit-x",
     communities={"emea": "community-emea", "dach": "community-dach"},
     partners={},
 )
+
+
+SETTINGS = CampaignReleaseSettings(vip=VipSettings(campaign_items={"x": ["ITM-1"]}))
 
 
 def _rights(kind: int) -> UsageRights:
@@ -61,48 +64,46 @@ def _by_target(clearances: list) -> dict[str, object]:
 
 
 def test_a_worldwide_license_clears_every_target_in_every_region() -> None:
-    gate = _by_target(decide(_asset(), _rights(2), _plan(), TARGETS, CampaignReleaseSettings()))
+    gate = _by_target(decide(_asset(), _rights(2), _plan(), TARGETS, SETTINGS))
     assert set(gate) == {
-        "vip:campaign-x",
+        "vip:ITM-1",
         "trading_grid:community-emea",
         "trading_grid:community-dach",
         "exstream:retail",
     }
     assert all(c.allowed and not c.refused for c in gate.values())
-    assert gate["vip:campaign-x"].regions == ("emea", "dach")
+    assert gate["vip:ITM-1"].regions == ("emea", "dach")
 
 
 def test_a_europe_only_license_clears_dach_but_not_emea_with_the_reason() -> None:
-    gate = _by_target(decide(_asset(), _rights(1), _plan(), TARGETS, CampaignReleaseSettings()))
-    assert gate["vip:campaign-x"].regions == ("dach",)
-    assert "emea" in gate["vip:campaign-x"].refused and "region" in gate["vip:campaign-x"].refused["emea"]
+    gate = _by_target(decide(_asset(), _rights(1), _plan(), TARGETS, SETTINGS))
+    assert gate["vip:ITM-1"].regions == ("dach",)
+    assert "emea" in gate["vip:ITM-1"].refused and "region" in gate["vip:ITM-1"].refused["emea"]
     assert gate["trading_grid:community-dach"].allowed and not gate["trading_grid:community-emea"].allowed
     assert not gate["exstream:retail"].allowed  # online only: not for printed correspondence
 
 
 def test_the_release_date_decides_not_today() -> None:
     soon = _rights(0)  # ends in 7 days
-    assert all(c.allowed for c in decide(_asset(), soon, _plan(), TARGETS, CampaignReleaseSettings()))
-    later = decide(_asset(), soon, _plan(on=NOW + timedelta(days=10)), TARGETS, CampaignReleaseSettings())
+    assert all(c.allowed for c in decide(_asset(), soon, _plan(), TARGETS, SETTINGS))
+    later = decide(_asset(), soon, _plan(on=NOW + timedelta(days=10)), TARGETS, SETTINGS)
     assert not any(c.allowed for c in later)
 
 
 def test_unknown_or_missing_rights_are_never_cleared() -> None:
-    assert not any(c.allowed for c in decide(_asset(), _rights(8), _plan(), TARGETS, CampaignReleaseSettings()))
-    missing = decide(_asset(), None, _plan(), TARGETS, CampaignReleaseSettings())
+    assert not any(c.allowed for c in decide(_asset(), _rights(8), _plan(), TARGETS, SETTINGS))
+    missing = decide(_asset(), None, _plan(), TARGETS, SETTINGS)
     assert not any(c.allowed for c in missing)
     assert "license index" in missing[0].refused["emea"]
 
 
 def test_a_regulated_domain_needs_the_compliance_criteria() -> None:
     plan = _plan(domains=("retail", "insurance"))
-    visual = _by_target(
-        decide(_asset(categories=["campaign_visual"]), _rights(2), plan, TARGETS, CampaignReleaseSettings())
-    )
+    visual = _by_target(decide(_asset(categories=["campaign_visual"]), _rights(2), plan, TARGETS, SETTINGS))
     assert visual["exstream:retail"].allowed and not visual["exstream:insurance"].allowed
     assert "compliance" in visual["exstream:insurance"].refused
     disclosure = _asset(categories=["disclosure_graphic"], compliance_status="compliant")
-    cleared = _by_target(decide(disclosure, _rights(2), plan, TARGETS, CampaignReleaseSettings()))
+    cleared = _by_target(decide(disclosure, _rights(2), plan, TARGETS, SETTINGS))
     assert cleared["exstream:insurance"].allowed
 
 
@@ -160,13 +161,13 @@ def test_restrictions_a_client_signs_off() -> None:
 
 def test_a_final_deliverable_inherits_every_masters_rights_as_a_derivative() -> None:
     plan = _plan()
-    both = decide_deliverable({"m-1": _rights(2), "m-2": _rights(1)}, plan, "deliverables-x", "online")
-    assert both.target == "vip:deliverables-x"
+    both = decide_deliverable({"m-1": _rights(2), "m-2": _rights(1)}, plan, "ITM-1", "online")
+    assert both.target == "vip:ITM-1"
     assert both.regions == ("dach",) and "m-2" in both.refused["emea"]  # the europe-only master decides
-    editorial = decide_deliverable({"m-1": _rights(10)}, plan, "deliverables-x", "online")
+    editorial = decide_deliverable({"m-1": _rights(10)}, plan, "ITM-1", "online")
     assert not editorial.allowed and "derivative" in editorial.refused["emea"]
-    assert not decide_deliverable({"m-1": None}, plan, "deliverables-x", "online").allowed
-    assert not decide_deliverable({}, plan, "deliverables-x", "online").allowed  # no master named
+    assert not decide_deliverable({"m-1": None}, plan, "ITM-1", "online").allowed
+    assert not decide_deliverable({}, plan, "ITM-1", "online").allowed  # no master named
 
 
 def test_final_deliverables_are_recognised_by_tag_with_their_masters_and_agency() -> None:
@@ -179,3 +180,17 @@ def test_final_deliverables_are_recognised_by_tag_with_their_masters_and_agency(
     assert settings.is_deliverable(deliverable) and not settings.is_deliverable(_asset(master_asset_id="m-1"))
     assert settings.masters_of(deliverable) == ["m-1", "m-2"]
     assert settings.agency_of(deliverable) == "Bluefin" and settings.agency_of(_asset()) is None
+
+
+def test_vip_targets_are_the_catalog_items_an_asset_shows() -> None:
+    named = _asset(metadata={"vip_items": ["ITM-7", "ITM-8", "ITM-7"]})
+    assert SETTINGS.vip.items_of(named, "x") == ["ITM-7", "ITM-8"]  # its own metadata first
+    assert SETTINGS.vip.items_of(_asset(metadata={"vip_items": "ITM-9"}), "x") == ["ITM-9"]
+    assert SETTINGS.vip.items_of(_asset(), "x") == ["ITM-1"]  # else its campaign's
+    gate = _by_target(decide(named, _rights(2), _plan(), TARGETS, SETTINGS))
+    assert {t for t in gate if t.startswith("vip")} == {"vip:ITM-7", "vip:ITM-8"}
+    # an asset showing no known item is refused for VIP with the reason, the other targets go on
+    elsewhere = _plan().model_copy(update={"campaign": "y"})
+    gate = _by_target(decide(_asset(), _rights(2), elsewhere, TARGETS, SETTINGS))
+    assert not gate["vip"].allowed and "no VIP catalog item" in gate["vip"].refused["item"]
+    assert gate["exstream:retail"].allowed

@@ -25,8 +25,9 @@ def entry(**fields: Any) -> CatalogEntry:
         "region": "dach",
         "language": "de",
         "master_entry_id": "vip-cat-0",
+        "item_id": "ITM-1001",
         "tags": ["spring", "vip:localized_version"],
-        "download_url": "https://vip.example/api/v1/catalog/vip-cat-1/content",
+        "download_url": "https://vip.example/api/v1/item-media/vip-cat-1/content",
         "updated_at": "2026-11-25T10:00:00Z",
     }
     body.update(fields)
@@ -53,6 +54,7 @@ def test_asset_fields_keep_the_vip_identity_and_deduplicate_tags() -> None:
     assert fields["tags"] == ["spring", "vip:localized_version", "source:vip"]
     assert fields["metadata"]["vip_entry_id"] == "vip-cat-1" and fields["metadata"]["vip_version"] == 3
     assert fields["metadata"]["vip_master_entry_id"] == "vip-cat-0"
+    assert fields["metadata"]["vip_item"] == "ITM-1001"  # the catalog item VIP holds it on
     assert (fields["region"], fields["language"], fields["categories"]) == ("dach", "de", ["localized_version"])
     assert vip_catalog.reference("vip-cat-1") == "vip:vip-cat-1"
 

@@ -1,11 +1,20 @@
-"""VIP (vtinfo): controlled distribution of approved, rights-cleared content to partners.
+"""VIP (vtinfo): B2B commerce and distribution for beverage and consumer-goods suppliers,
+distributors and retailers.
 
-Sourced: VIP's REST API authenticates with OAuth 2.0 authorization code through the customer's
-ADFS. Modelled (the endpoint list is not public; docs/systems/vip.md): every path in
-:attr:`VipHook.default_paths`, overridable per connection. Writes are PUT-style by our own
-references (package = campaign/target, item = asset), so repeating one is harmless. The
-catalogue of content VIP itself holds (listed by change time, files on VIP's own host) is
-modelled the same way.
+Sourced (docs/systems/vip.md): VIP's REST API is organised in modules — item catalog, order
+management, pricing, payments and retailer data — and authenticates with OAuth 2.0
+authorization code through the customer's ADFS. contentops uses two of them:
+
+- **retailer data**: who is in which region (:meth:`VipHook.iter_parties`);
+- **item catalog**: approved assets become the media of the catalog items they show, available
+  to the parties of the regions their rights allow (:meth:`VipHook.put_media` and the media
+  methods); localized variants come back as media regional teams attach to items
+  (:meth:`VipHook.iter_returns`); content VIP holds is the media on its items
+  (:meth:`VipHook.iter_catalog`).
+
+Modelled (no public source shows paths or payloads): every path in
+:attr:`VipHook.default_paths`, overridable per connection (extra ``paths``). Writes are
+PUT-style by our own references (media ref = Smint.io asset id), so repeating one is harmless.
 
 Connection (conn_type ``vip``): host = the VIP API base URL, login/password = the ADFS client
 id/secret, extra ``refresh_token`` (from the one-time authorization) and ``token_url``
@@ -20,8 +29,18 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, iter_validated
+from contentops.hooks.errors import PartnerAPIError
 from contentops.hooks.transport import DownloadResult
-from contentops.models.vip import CatalogEntry, DistributionPackage, PackageItem, Recipient, Return, UsageControls
+from contentops.models.vip import (
+    CATALOG_KINDS,
+    RETURN_KIND,
+    CatalogEntry,
+    CatalogItem,
+    ItemMedia,
+    Party,
+    Return,
+    UsageControls,
+)
 
 
 class VipHook(RefreshTokenHook):
@@ -30,20 +49,22 @@ class VipHook(RefreshTokenHook):
     conn_type: ClassVar[str] = "vip"
     hook_name: ClassVar[str] = "VIP"
     system: ClassVar[str] = "vip"
-    health_path: ClassVar[str | None] = "recipients"
+    health_path: ClassVar[str | None] = "items"
     default_paths: ClassVar[dict[str, str]] = {
-        "recipients": "api/v1/recipients",
-        "package": "api/v1/packages/{package_ref}",
-        "item": "api/v1/packages/{package_ref}/items/{item_ref}",
-        "item_content": "api/v1/packages/{package_ref}/items/{item_ref}/content",
-        "item_withdraw": "api/v1/packages/{package_ref}/items/{item_ref}/withdraw",
-        "item_usage": "api/v1/packages/{package_ref}/items/{item_ref}/usage-controls",
-        "deliveries": "api/v1/packages/{package_ref}/deliveries",
-        "returns": "api/v1/returns",
-        "return": "api/v1/returns/{return_id}",
-        "catalog": "api/v1/catalog",
-        "catalog_entry": "api/v1/catalog/{entry_id}",
-        "catalog_content": "api/v1/catalog/{entry_id}/content",
+        # retailer data
+        "parties": "api/v1/retailers",
+        # item catalog: items, and the media attached to them
+        "items": "api/v1/items",
+        "item": "api/v1/items/{item_id}",
+        "media": "api/v1/items/{item_id}/media/{media_ref}",
+        "media_content": "api/v1/items/{item_id}/media/{media_ref}/content",
+        "media_withdraw": "api/v1/items/{item_id}/media/{media_ref}/withdraw",
+        "media_usage": "api/v1/items/{item_id}/media/{media_ref}/usage-controls",
+        # media across the catalogue (by attach or change time), one by VIP's media id
+        "all_media": "api/v1/item-media",
+        "media_by_id": "api/v1/item-media/{media_id}",
+        "media_by_id_content": "api/v1/item-media/{media_id}/content",
+        "media_review": "api/v1/item-media/{media_id}/review",
     }
 
     def __init__(self, vip_conn_id: str | None = None, **kwargs: Any) -> None:
@@ -52,126 +73,112 @@ class VipHook(RefreshTokenHook):
     def token_url(self) -> str:
         return str(self.extra.get("token_url") or f"{self.base_url()}/adfs/oauth2/token")
 
-    # -- recipients and packages ----------------------------------------------------------
-    def iter_recipients(self, *, region: str | None = None, page_size: int = 50) -> Iterator[Recipient]:
-        params = {"region": region} if region else None
-        for item in self.transport.iter_offset(
-            self.path("recipients"),
-            items=lambda p: p["items"],
-            page_size=page_size,
-            count_param="limit",
-            params=params,
-            total=lambda p: p.get("total"),
-        ):
-            yield Recipient.model_validate(item)
+    def test_connection(self) -> tuple[bool, str]:
+        """Authenticate and list one item of the item catalog (a module VIP publishes)."""
+        try:
+            self.transport.json("GET", self.path("items"), params={"offset": 0, "limit": 1})
+        except PartnerAPIError as exc:
+            return False, str(exc)
+        return True, f"Connected to {self.hook_name} at {self.transport.redact_url(self.base_url())}"
 
-    def put_package(
-        self, package_ref: str, *, name: str, campaign: str | None, recipients: list[str], tags: list[str] | None = None
-    ) -> DistributionPackage:
-        """Create or update a package under our own reference (PUT: safe to repeat)."""
-        body = {"name": name, "campaign": campaign, "recipients": recipients, "tags": tags or []}
-        return DistributionPackage.model_validate(
-            self.transport.json("PUT", self.path("package", package_ref=package_ref), json=body)
-        )
+    # -- retailer data ----------------------------------------------------------------------
+    def iter_parties(
+        self, *, region: str | None = None, kind: str | None = None, page_size: int = 50
+    ) -> Iterator[Party]:
+        """The parties of the retailer data, optionally of one region and kind."""
+        params = {k: v for k, v in (("region", region), ("type", kind)) if v}
+        for item in self._iter_items("parties", params or None, page_size):
+            yield Party.model_validate(item)
 
-    def get_package(self, package_ref: str) -> DistributionPackage:
-        return DistributionPackage.model_validate(
-            self.transport.json("GET", self.path("package", package_ref=package_ref))
-        )
+    # -- item catalog -------------------------------------------------------------------------
+    def iter_items(self, *, page_size: int = 50) -> Iterator[CatalogItem]:
+        for item in self._iter_items("items", None, page_size):
+            yield CatalogItem.model_validate(item)
 
-    def put_item(
+    def get_item(self, item_id: str) -> CatalogItem:
+        return CatalogItem.model_validate(self.transport.json("GET", self.path("item", item_id=item_id)))
+
+    def put_media(
         self,
-        package_ref: str,
-        item_ref: str,
+        item_id: str,
+        media_ref: str,
         *,
         asset_id: str,
         version: int,
         file_name: str,
         content_type: str,
         usage_controls: UsageControls,
+        available_to: list[str],
         approval_status: str = "approved",
         campaign_tags: list[str] | None = None,
         license_summary: str | None = None,
         agency: str | None = None,
         derived_from: list[str] | None = None,
-    ) -> PackageItem:
-        """Create the item, or update it to a new asset version (a replacement, not a second item).
+    ) -> ItemMedia:
+        """Attach media to an item under our reference, or update it to a new asset version (a
+        replacement of that media, not a second one). ``available_to`` are retailer-data parties.
 
         ``agency`` / ``derived_from`` are set on an agency's final deliverable: who made it and
-        from which master assets (modelled)."""
+        from which master assets."""
         body: dict[str, Any] = {
             "asset_id": asset_id,
             "version": version,
             "file_name": file_name,
             "content_type": content_type,
             "usage_controls": usage_controls.model_dump(mode="json"),
+            "available_to": list(available_to),
             "approval_status": approval_status,
             "campaign_tags": campaign_tags or [],
             "license_summary": license_summary,
         }
         if agency is not None:
             body.update(agency=agency, derived_from=list(derived_from or []))
-        return PackageItem.model_validate(
-            self.transport.json("PUT", self.path("item", package_ref=package_ref, item_ref=item_ref), json=body)
-        )
+        path = self.path("media", item_id=item_id, media_ref=media_ref)
+        return ItemMedia.model_validate(self.transport.json("PUT", path, json=body))
 
-    def get_item(self, package_ref: str, item_ref: str) -> PackageItem:
-        return PackageItem.model_validate(
-            self.transport.json("GET", self.path("item", package_ref=package_ref, item_ref=item_ref))
-        )
+    def get_media(self, item_id: str, media_ref: str) -> ItemMedia:
+        path = self.path("media", item_id=item_id, media_ref=media_ref)
+        return ItemMedia.model_validate(self.transport.json("GET", path))
 
-    def upload_item_content(
-        self, package_ref: str, item_ref: str, source: Path | IO[bytes], content_type: str
-    ) -> PackageItem:
-        response = self.transport.upload(
-            "PUT",
-            self.path("item_content", package_ref=package_ref, item_ref=item_ref),
-            source,
-            content_type=content_type,
-        )
-        return PackageItem.model_validate(response.json())
+    def upload_media_content(
+        self, item_id: str, media_ref: str, source: Path | IO[bytes], content_type: str
+    ) -> ItemMedia:
+        path = self.path("media_content", item_id=item_id, media_ref=media_ref)
+        return ItemMedia.model_validate(self.transport.upload("PUT", path, source, content_type=content_type).json())
 
-    def withdraw_item(self, package_ref: str, item_ref: str, reason: str) -> PackageItem:
-        return PackageItem.model_validate(
-            self.transport.json(
-                "POST",
-                self.path("item_withdraw", package_ref=package_ref, item_ref=item_ref),
-                json={"reason": reason},
-                idempotent=True,
-            )
-        )
+    def withdraw_media(self, item_id: str, media_ref: str, reason: str) -> ItemMedia:
+        path = self.path("media_withdraw", item_id=item_id, media_ref=media_ref)
+        return ItemMedia.model_validate(self.transport.json("POST", path, json={"reason": reason}, idempotent=True))
 
-    def restrict_item(self, package_ref: str, item_ref: str, usage_controls: UsageControls) -> PackageItem:
-        return PackageItem.model_validate(
-            self.transport.json(
-                "PATCH",
-                self.path("item_usage", package_ref=package_ref, item_ref=item_ref),
-                json=usage_controls.model_dump(mode="json"),
-                idempotent=True,
-            )
-        )
+    def restrict_media(self, item_id: str, media_ref: str, usage_controls: UsageControls) -> ItemMedia:
+        path = self.path("media_usage", item_id=item_id, media_ref=media_ref)
+        body = usage_controls.model_dump(mode="json")
+        return ItemMedia.model_validate(self.transport.json("PATCH", path, json=body, idempotent=True))
 
-    def deliveries(self, package_ref: str) -> list[dict[str, Any]]:
-        return list(self.transport.json("GET", self.path("deliveries", package_ref=package_ref))["items"])
-
-    # -- returns ----------------------------------------------------------------------------
+    # -- returns: media regional teams attached for review ---------------------------------------
     def iter_returns(
         self, since: datetime | None = None, *, page_size: int = 50, on_invalid: OnInvalid | None = None
     ) -> Iterator[Return]:
-        params = {"since": since.isoformat()} if since else None
-        yield from iter_validated(self._iter_items("returns", params, page_size), Return, "VIP return", on_invalid)
+        """Localized variants regional teams attached to items after ``since`` (the cursor)."""
+        params: dict[str, Any] = {"kind": RETURN_KIND, "attached_by_type": "regional_team"}
+        if since is not None:
+            params["attached_since"] = since.isoformat()
+        yield from iter_validated(self._iter_items("all_media", params, page_size), Return, "VIP return", on_invalid)
+
+    def get_return(self, return_id: str) -> Return:
+        return Return.model_validate(self.transport.json("GET", self.path("media_by_id", media_id=return_id)))
 
     def set_return_status(self, return_id: str, status: str, reason: str | None = None) -> Return:
         return Return.model_validate(
             self.transport.json(
                 "PATCH",
-                self.path("return", return_id=return_id),
-                json={"status": status, "reason": reason},
+                self.path("media_review", media_id=return_id),
+                json={"review_status": status, "note": reason},
                 idempotent=True,
             )
         )
 
-    # -- the catalogue of VIP-held content (modelled) -------------------------------------------
+    # -- content VIP holds: media on its items ------------------------------------------------
     def iter_catalog(
         self,
         *,
@@ -181,18 +188,29 @@ class VipHook(RefreshTokenHook):
         page_size: int = 50,
         on_invalid: OnInvalid | None = None,
     ) -> Iterator[CatalogEntry]:
-        """Entries changed in ``[changed_since, changed_before)``, oldest change first; an entry
-        that fails validation goes to ``on_invalid`` (quarantine) instead of stopping the listing."""
-        params: dict[str, Any] = {}
+        """Media of the catalogue kinds changed in ``[changed_since, changed_before)``, oldest
+        change first; one that fails validation goes to ``on_invalid`` (quarantine) instead of
+        stopping the listing."""
+        params: dict[str, Any] = {"kind": kind or ",".join(CATALOG_KINDS)}
         if changed_since is not None:
             params["changed_since"] = changed_since.isoformat()
         if changed_before is not None:
             params["changed_before"] = changed_before.isoformat()
-        if kind is not None:
-            params["kind"] = kind
         yield from iter_validated(
-            self._iter_items("catalog", params, page_size), CatalogEntry, "VIP catalogue entry", on_invalid
+            self._iter_items("all_media", params, page_size), CatalogEntry, "VIP catalogue entry", on_invalid
         )
+
+    def get_catalog_entry(self, entry_id: str) -> CatalogEntry:
+        return CatalogEntry.model_validate(self.transport.json("GET", self.path("media_by_id", media_id=entry_id)))
+
+    def download_catalog_content(
+        self, entry: CatalogEntry, sink: Path | IO[bytes], *, max_bytes: int | None = None
+    ) -> DownloadResult:
+        """Stream an entry's file into ``sink``. The link is partner input and the download needs
+        VIP's token, so it is confined to VIP's own origin (:meth:`download_partner_file`): a
+        ``download_url`` pointing elsewhere is refused, never requested."""
+        url = entry.download_url or self.transport.url_for(self.path("media_by_id_content", media_id=entry.id))
+        return self.download_partner_file(url, sink, max_bytes=max_bytes)
 
     def _iter_items(self, path: str, params: dict[str, Any] | None, page_size: int) -> Iterator[Any]:
         """The raw ``items`` of a VIP list endpoint (offset paging with ``limit``), page after page."""
@@ -204,15 +222,3 @@ class VipHook(RefreshTokenHook):
             params=params,
             total=lambda p: p.get("total"),
         )
-
-    def get_catalog_entry(self, entry_id: str) -> CatalogEntry:
-        return CatalogEntry.model_validate(self.transport.json("GET", self.path("catalog_entry", entry_id=entry_id)))
-
-    def download_catalog_content(
-        self, entry: CatalogEntry, sink: Path | IO[bytes], *, max_bytes: int | None = None
-    ) -> DownloadResult:
-        """Stream an entry's file into ``sink``. The link is partner input and the download needs
-        VIP's token, so it is confined to VIP's own origin (:meth:`download_partner_file`): a
-        ``download_url`` pointing elsewhere is refused, never requested."""
-        url = entry.download_url or self.transport.url_for(self.path("catalog_content", entry_id=entry.id))
-        return self.download_partner_file(url, sink, max_bytes=max_bytes)

@@ -48,7 +48,7 @@ def asset_fields(entry: CatalogEntry, master_asset_id: str | None) -> dict[str, 
         "vip_entry_id": entry.id,
         "vip_kind": entry.kind,
         "vip_version": entry.version,
-        "vip_package": entry.package_ref,
+        "vip_item": entry.item_id,
         "vip_file_name": entry.file_name,
     }
     if entry.master_entry_id:

@@ -21,13 +21,15 @@ window) is released in this order, each step a plain function over hooks and the
    region and the release date; regulated Exstream domains also need the compliance criteria
    (EXS-5). Every refusal is recorded with its reasons; what passed is batched per target.
    Agencies' final deliverables (VIP-7: tagged assets derived from approved masters) are gated
-   by :func:`gate_deliverable` on every master's license as a derivative and go only to their
-   own VIP package (``vip:deliverables-<campaign>``) for publishers, media partners and
-   franchise networks, with the agency on the item.
+   by :func:`gate_deliverable` on every master's license as a derivative and become media of
+   the same VIP catalog items, available only to the publishers, media partners and franchise
+   networks of the regions, with the agency on the media.
 5. :func:`deliver` (mapped per target and batch; each makes sure its target's container
    exists first, :func:`ensure_containers`) and :func:`finalize` —
-   one VIP distribution package per campaign (items with usage controls, campaign tags,
-   approval status, license summary and the file streamed from Smint.io), one launch kit per
+   each asset as media of the VIP catalog items it shows (:class:`VipSettings`), available to
+   the retailer-data parties of the regions its rights allow, with usage controls, campaign
+   tags, approval status, license summary and the file streamed from Smint.io — the campaign's
+   media together are its hand-off to VIP (VIP-5); one launch kit per
    authorized Trading Grid community (the files attached), Exstream image resources with rights
    metadata moved to APPROVED. A newer version of an image Exstream already holds goes through
    the template sync's ``replace_for_review`` instead (EXS-8): the image and the communications
@@ -36,12 +38,11 @@ window) is released in this order, each step a plain function over hooks and the
    asset, asset version, target): a retry or re-run sends only what is missing, and a new asset
    version becomes an update of the delivered item.
 
-Ledger targets are ``vip:<package>``, ``trading_grid:<community>`` and ``exstream:<domain>``
-(remote ids: the VIP item reference, the launch kit's post reference, the Exstream resource id),
-which is what the rights expiry sweep looks for when rights change later. Containers (the VIP
-package, the launch kit post) are recorded under the pseudo asset ``campaign:<id>`` and target
-kinds of their own (``vip_package:``, ``trading_grid_kit:``), so they are never mistaken for a
-delivered asset.
+Ledger targets are ``vip:<catalog item>``, ``trading_grid:<community>`` and ``exstream:<domain>``
+(remote ids: the VIP media reference, the launch kit's post reference, the Exstream resource id),
+which is what the rights expiry sweep looks for when rights change later. Containers (the launch
+kit post) are recorded under the pseudo asset ``campaign:<id>`` and a target kind of their own
+(``trading_grid_kit:``), so they are never mistaken for a delivered asset.
 """
 
 from __future__ import annotations
@@ -139,21 +140,44 @@ class ApprovalRouting(BaseModel):
         return own.usage_review if own is not None else None
 
 
+class VipSettings(BaseModel):
+    """Where VIP distributes an asset (VIP-1/3/5): as media of the catalog items it shows.
+
+    VIP's item catalog holds the products a supplier sells through its distributors; an asset
+    shows some of them. The item codes are in the asset's metadata key ``item_key`` (one or a
+    list); an asset naming none shows its campaign's items (``campaign_items``). The media is
+    available to the retailer-data parties of the ``audience`` kinds in the regions the
+    asset's rights allow.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_key: str = "vip_items"
+    campaign_items: dict[str, list[str]] = Field(default_factory=dict)
+    audience: tuple[str, ...] = ("distributor", "retailer", "regional_team", "agency", "publishing_partner")
+
+    def items_of(self, asset: Asset, campaign: str) -> list[str]:
+        """The catalog items the asset shows (its own metadata first, else its campaign's)."""
+        named = asset.metadata.get(self.item_key)
+        if named:
+            return list(dict.fromkeys(str(i) for i in (named if isinstance(named, list) else [named]) if i))
+        return list(dict.fromkeys(self.campaign_items.get(campaign, [])))
+
+
 class DeliverableSettings(BaseModel):
-    """Agencies' final deliverables (VIP-7): how they are recognised and where VIP sends them.
+    """Agencies' final deliverables (VIP-7): how they are recognised and who VIP makes them available to.
 
     A final deliverable is a Smint.io asset an agency derived from approved masters: it names
     its master (``master_asset_id``, further ones in the metadata key ``master_asset_ids``),
-    carries ``tag`` and the agency in the metadata key ``agency_key``. It goes into its own VIP
-    package (``package_ref``) for the campaign's recipients of ``recipient_kinds`` only, on
-    ``channel``, in the regions its masters' licenses allow for a derivative.
+    carries ``tag`` and the agency in the metadata key ``agency_key``. It becomes media of the
+    catalog items it shows (as any asset, :class:`VipSettings`), available only to the parties
+    of ``recipient_kinds`` in the regions its masters' licenses allow for a derivative, on ``channel``.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     tag: str = "deliverable:final"
     agency_key: str = "agency"
-    package_ref: str = "deliverables-{campaign}"
     recipient_kinds: tuple[str, ...] = ("publishing_partner", "media_partner", "franchise_network")
     channel: str = "online"
 
@@ -195,9 +219,9 @@ class CampaignReleaseSettings(BaseModel):
         default_factory=lambda: {"vip": "online", "trading_grid": "online", "exstream": "direct_mail"}
     )
     approval: ApprovalRouting = Field(default_factory=ApprovalRouting)
+    vip: VipSettings = Field(default_factory=lambda: VipSettings())
     deliverables: DeliverableSettings = Field(default_factory=lambda: DeliverableSettings())
     regulated_domains: dict[str, ComplianceCriteria] = Field(default_factory=_default_regulated)
-    package_ref: str = "campaign-{campaign}"
     kit_ref: str = "kit-{campaign}"
 
 
@@ -599,10 +623,10 @@ def apply_approvals(
 
 @dataclass(frozen=True)
 class Clearance:
-    """What the gate decided for one asset on one target (a VIP package, a community, a domain)."""
+    """What the gate decided for one asset on one target (a VIP catalog item, a community, a domain)."""
 
     system: str
-    target: str  # ledger target: vip:<package>, trading_grid:<community>, exstream:<domain>
+    target: str  # ledger target: vip:<item>, trading_grid:<community>, exstream:<domain>
     regions: tuple[str, ...]
     refused: dict[str, str] = field(default_factory=dict)  # region (or "compliance") -> reasons
 
@@ -613,9 +637,9 @@ class Clearance:
 
 @dataclass
 class TargetMap:
-    """Where each target system's deliveries go for one campaign."""
+    """Where each target system's deliveries go for one campaign (VIP's depend on the asset:
+    :meth:`VipSettings.items_of`)."""
 
-    package: str
     kit: str
     communities: dict[str, str]  # region -> community id (only communities that exist)
     partners: dict[str, list[str]]  # community -> authorized partners
@@ -659,7 +683,10 @@ def decide(
             if not (isinstance(d, RightsDecision) and d.allowed)
         }
         if system == "vip":
-            clearances.append(Clearance(system, f"vip:{targets.package}", allowed, refused))
+            items = settings.vip.items_of(asset, plan.campaign)
+            clearances.extend(Clearance(system, f"vip:{item}", allowed, refused) for item in items)
+            if not items:
+                clearances.append(Clearance(system, "vip", (), {"item": no_item(settings)}))
         elif system == "trading_grid":
             for region in plan.regions:
                 community = targets.communities.get(region)
@@ -683,9 +710,13 @@ def decide(
     return clearances
 
 
-def decide_deliverable(
-    masters: dict[str, UsageRights | None], plan: ReleasePlan, package: str, channel: str
-) -> Clearance:
+def no_item(settings: CampaignReleaseSettings) -> str:
+    """Why an asset cannot go to VIP: it shows no item of VIP's item catalog that we know of."""
+    key = settings.vip.item_key
+    return f"shows no VIP catalog item (none in its metadata {key!r}, none configured for its campaign)"
+
+
+def decide_deliverable(masters: dict[str, UsageRights | None], plan: ReleasePlan, item: str, channel: str) -> Clearance:
     """The rights gate for an agency's final deliverable (VIP-7; pure).
 
     A deliverable inherits the rights of every master it was made from: a region is allowed
@@ -708,16 +739,20 @@ def decide_deliverable(
             refused[region] = "; ".join(reasons) or "names no master asset"
         else:
             allowed.append(region)
-    return Clearance("vip", f"vip:{package}", tuple(allowed), refused)
+    return Clearance("vip", f"vip:{item}", tuple(allowed), refused)
 
 
 def gate_deliverable(run: PipelineRun, plan: ReleasePlan, asset: Asset, settings: CampaignReleaseSettings) -> bool:
-    """Decide one final deliverable of an agency; record why it goes or not. True = cleared."""
+    """Decide one final deliverable of an agency on each catalog item it shows; record why it goes
+    or not. True = cleared (for at least one region)."""
     deliverables = settings.deliverables
     agency = deliverables.agency_of(asset)
-    package = deliverables.package_ref.format(campaign=plan.campaign)
-    target = f"vip:{package}"
+    items = settings.vip.items_of(asset, plan.campaign)
+    target = f"vip:{items[0]}" if len(items) == 1 else "vip"
     common = {"campaign": plan.campaign, "asset_version": asset.version, "agency": agency or ""}
+    if not items:
+        run.record(asset.id, target, REFUSED, no_item(settings), **common)
+        return False
     if agency is None:
         reason = f"final deliverable without an agency (metadata {deliverables.agency_key!r}): not released"
         run.record(asset.id, target, REFUSED, reason, **common)
@@ -735,17 +770,22 @@ def gate_deliverable(run: PipelineRun, plan: ReleasePlan, asset: Asset, settings
             run.record(asset.id, target, REFUSED, f"master {master_id} is not approved ({state})", **common)
             return False
         masters[master_id] = usage_rights(run, master)
-    clearance = decide_deliverable(masters, plan, package, deliverables.channel)
     licenses = sorted(u.license_purchase_transaction_uuid or "" for u in masters.values() if u is not None)
     ends = [e for u in masters.values() if u is not None and (e := rights.usable_until(u)) is not None]
     common.update(license=", ".join(licenses), expires=min(ends).date().isoformat() if ends else "")
     common["masters"] = list(masters)
-    for region, reason in clearance.refused.items():
-        run.record(asset.id, target, REFUSED, f"{region}: {reason}", region=region, **common)
-    if clearance.allowed:
-        regions = ", ".join(clearance.regions)
-        run.record(asset.id, target, CLEARED, f"cleared for {regions}", regions=list(clearance.regions), **common)
-    return clearance.allowed
+    allowed = False
+    for item in items:
+        clearance = decide_deliverable(masters, plan, item, deliverables.channel)
+        for region, reason in clearance.refused.items():
+            run.record(asset.id, clearance.target, REFUSED, f"{region}: {reason}", region=region, **common)
+        if clearance.allowed:
+            regions = ", ".join(clearance.regions)
+            run.record(
+                asset.id, clearance.target, CLEARED, f"cleared for {regions}", regions=list(clearance.regions), **common
+            )
+            allowed = True
+    return allowed
 
 
 def _usage_review_refusal(
@@ -770,13 +810,11 @@ def _usage_review_refusal(
     return f"client usage review ({model}): {outcome}; not released"
 
 
-def target_map(
-    run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSettings, *, with_communities: bool = True
-) -> TargetMap:
-    """Package and kit references, and the Trading Grid communities (with their authorized partners)."""
+def target_map(run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSettings) -> TargetMap:
+    """The kit reference, and the Trading Grid communities (with their authorized partners)."""
     communities: dict[str, str] = {}
     partners: dict[str, list[str]] = {}
-    if "trading_grid" in plan.targets and with_communities:
+    if "trading_grid" in plan.targets:
         grid = run.hook("trading_grid")
         entitled = {e.get("community"): list(e.get("partners") or []) for e in grid.entitlements()}
         by_region = {c.region: c.id for c in grid.communities() if c.region and entitled.get(c.id)}
@@ -784,7 +822,6 @@ def target_map(
         communities = {r: by_region[r] for r in plan.regions if r in by_region}
         partners = {c: entitled[c] for c in communities.values()}
     return TargetMap(
-        package=settings.package_ref.format(campaign=plan.campaign),
         kit=settings.kit_ref.format(campaign=plan.campaign),
         communities=communities,
         partners=partners,
@@ -858,17 +895,15 @@ def _digest(payload: Any) -> str:
 def ensure_containers(
     run: PipelineRun, system: str, plans: dict[str, ReleasePlan], settings: CampaignReleaseSettings
 ) -> Counter[str]:
-    """The container a target's items go into exists: the campaign's VIP package, or the launch
-    kit of each Trading Grid community. The deliver tasks of that target do it themselves (once,
-    through the ledger; parallel batches send the same PUT), so a target that is down fails
-    only its own deliveries, not the others'."""
+    """The container a target's items go into exists: the launch kit of each Trading Grid
+    community (VIP's catalog items are VIP's own master data: nothing to create there). The
+    deliver tasks of that target do it themselves (once, through the ledger; parallel batches
+    send the same PUT), so a target that is down fails only its own deliveries, not the others'."""
     counts: Counter[str] = Counter()
     for plan in plans.values():
         if system not in plan.targets:
             continue
-        if system == "vip":
-            counts.update(_put_package(run, plan, target_map(run, plan, settings, with_communities=False)))
-        elif system == "trading_grid":
+        if system == "trading_grid":
             targets = target_map(run, plan, settings)
             missing = [c for c in targets.communities.values() if not _kit_published(run, plan, c)]
             counts.update(_put_kits(run, plan, targets, missing))
@@ -881,23 +916,6 @@ def _kit_published(run: PipelineRun, plan: ReleasePlan, community: str) -> bool:
         d.target == target and d.status == "delivered"
         for d in run.ledger.deliveries(pipeline=run.dag_id, asset_id=f"campaign:{plan.campaign}", target_prefix=target)
     )
-
-
-def _put_package(run: PipelineRun, plan: ReleasePlan, targets: TargetMap) -> Counter[str]:
-    vip = run.hook("vip")
-    recipients = sorted({r.id for region in plan.regions for r in vip.iter_recipients(region=region) if r.active})
-    body = {
-        "name": f"Campaign {plan.name or plan.campaign}",
-        "campaign": plan.campaign,
-        "recipients": recipients,
-        "tags": [f"campaign:{plan.campaign}", f"release:{plan.release_date.date().isoformat()}"],
-    }
-
-    def send(_plan: Any) -> str:
-        return vip.put_package(targets.package, **body).ref
-
-    done = run.deliver_once(f"campaign:{plan.campaign}", _digest(body), f"vip_package:{targets.package}", send)
-    return Counter({f"vip_package_{done.action.value}": 1})
 
 
 def _kit_body(run: PipelineRun, plan: ReleasePlan, community: str, kit: str) -> tuple[str, str, list[str]]:
@@ -972,11 +990,7 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
     smintio = run.hook("smintio")
     if not run.dry_run and any(cleared.values()):
         counts.update(ensure_containers(run, system, plans, settings))
-        if system == "vip":
-            wanted = {str(c["target"]) for found in cleared.values() for c in found}
-            for plan in plans.values():
-                if f"vip:{settings.deliverables.package_ref.format(campaign=plan.campaign)}" in wanted:
-                    counts.update(_put_deliverables_package(run, plan, settings))
+    parties = _Parties(run)
     with tempfile.TemporaryDirectory(prefix="contentops-release-") as scratch:
         for campaign, asset_id in batch:
             plan = plans.get(campaign)
@@ -995,10 +1009,12 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
             for clearance in clearances:
                 target = str(clearance["target"])
                 regions = list(clearance.get("regions") or [])
-                if target == f"vip:{settings.deliverables.package_ref.format(campaign=campaign)}":
-                    send = _deliverable_sender(run, plan, asset, regions, target, fetched, settings)
+                if system == "vip" and settings.deliverables.is_deliverable(asset):
+                    audience = parties.of(regions, settings.deliverables.recipient_kinds)
+                    send = _deliverable_sender(run, plan, asset, regions, target, fetched, settings, audience)
                 elif system == "vip":
-                    send = _vip_sender(run, plan, asset, usage, regions, target, fetched, settings)
+                    audience = parties.of(regions, settings.vip.audience)
+                    send = _vip_sender(run, plan, asset, usage, regions, target, fetched, settings, audience)
                 elif system == "trading_grid":
                     send = _kit_sender(run, plan, asset, target, fetched, settings)
                 else:
@@ -1009,9 +1025,17 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
                         counts.update({f"exstream_{key}": n for key, n in reviewed.items()})
                         continue
                     send = _exstream_sender(run, plan, asset, usage, regions, target, fetched, settings)
-                done = run.deliver_once(
-                    asset.id, asset.version, target, send, license_ref=asset.license_purchase_transaction_uuid
-                )
+                try:
+                    done = run.deliver_once(
+                        asset.id, asset.version, target, send, license_ref=asset.license_purchase_transaction_uuid
+                    )
+                except NotFoundError as exc:
+                    if system != "vip":
+                        raise
+                    # VIP's item catalog has no such item (the settings name one VIP does not sell)
+                    run.record(asset.id, target, REFUSED, f"not in VIP's item catalog: {exc}", campaign=campaign)
+                    counts["vip_no_item"] += 1
+                    continue
                 counts[f"{system}_{done.action.value}"] += 1
                 if done.action.value != "skip" and not run.dry_run:
                     run.record(
@@ -1064,7 +1088,7 @@ class _Fetched:
 
 
 def license_summary(usage: UsageRights | None, channel: str | None, regions: list[str]) -> str:
-    """One line a VIP user reads next to the item: provider, license, where, how, until when."""
+    """One line a VIP user reads next to the media: provider, license, where, how, until when."""
     if usage is None:
         return "no license on record"
     until = rights.usable_until(usage)
@@ -1075,27 +1099,22 @@ def license_summary(usage: UsageRights | None, channel: str | None, regions: lis
     )
 
 
-def _put_deliverables_package(run: PipelineRun, plan: ReleasePlan, settings: CampaignReleaseSettings) -> Counter[str]:
-    """The campaign's package of agencies' final deliverables, for the active recipients of the
-    deliverables' recipient kinds (publishers, media partners, franchise networks) in its regions."""
-    vip = run.hook("vip")
-    kinds = set(settings.deliverables.recipient_kinds)
-    package = settings.deliverables.package_ref.format(campaign=plan.campaign)
-    recipients = sorted(
-        {r.id for region in plan.regions for r in vip.iter_recipients(region=region) if r.active and r.kind in kinds}
-    )
-    body = {
-        "name": f"Final deliverables: {plan.name or plan.campaign}",
-        "campaign": plan.campaign,
-        "recipients": recipients,
-        "tags": [f"campaign:{plan.campaign}", settings.deliverables.tag],
-    }
+class _Parties:
+    """VIP's retailer data, read once per task and region: who media is available to."""
 
-    def send(_plan: Any) -> str:
-        return vip.put_package(package, **body).ref
+    def __init__(self, run: PipelineRun) -> None:
+        self.run = run
+        self.by_region: dict[str, list[Any]] = {}
 
-    done = run.deliver_once(f"campaign:{plan.campaign}", _digest(body), f"vip_package:{package}", send)
-    return Counter({f"deliverables_package_{done.action.value}": 1})
+    def of(self, regions: Iterable[str], kinds: Iterable[str]) -> list[str]:
+        """The active parties of ``kinds`` in ``regions`` (ids, sorted)."""
+        wanted = set(kinds)
+        found: set[str] = set()
+        for region in regions:
+            if region not in self.by_region:
+                self.by_region[region] = list(self.run.hook("vip").iter_parties(region=region))
+            found.update(p.id for p in self.by_region[region] if p.active and p.kind in wanted)
+        return sorted(found)
 
 
 def _deliverable_sender(
@@ -1106,8 +1125,9 @@ def _deliverable_sender(
     target: str,
     fetched: _Fetched,
     settings: CampaignReleaseSettings,
+    audience: list[str],
 ) -> Any:
-    """An agency's final deliverable as a VIP item: its masters' rights, the agency named on it."""
+    """An agency's final deliverable as VIP media: its masters' rights, the agency named on it."""
     smintio = run.hook("smintio")
     masters = settings.deliverables.masters_of(asset)
     usages = [u for m in masters if (u := usage_rights(run, smintio.get_asset(m))) is not None]
@@ -1121,6 +1141,7 @@ def _deliverable_sender(
         target,
         fetched,
         settings,
+        audience,
         channel=settings.deliverables.channel,
         until=min(ends) if ends else None,
         agency=settings.deliverables.agency_of(asset),
@@ -1137,6 +1158,7 @@ def _vip_sender(
     target: str,
     fetched: _Fetched,
     settings: CampaignReleaseSettings,
+    audience: list[str],
     *,
     channel: str | None = None,
     until: datetime | None = None,
@@ -1146,7 +1168,7 @@ def _vip_sender(
     from contentops.models.vip import UsageControls
 
     vip = run.hook("vip")
-    package = target.removeprefix("vip:")
+    item = target.removeprefix("vip:")
     channel = channel or settings.channels.get("vip")
     if until is None:
         until = rights.usable_until(usage) if usage is not None else None
@@ -1154,20 +1176,21 @@ def _vip_sender(
     tags = sorted({f"campaign:{plan.campaign}", *(t for t in asset.tags if t.startswith("campaign:"))})
 
     def send(_plan: Any) -> str:
-        vip.put_item(
-            package,
+        vip.put_media(
+            item,
             asset.id,
             asset_id=asset.id,
             version=asset.version,
             file_name=fetched.file_name,
             content_type=fetched.content_type,
             usage_controls=UsageControls(regions=regions, channels=[channel or "any"], valid_until=until),
+            available_to=audience,
             approval_status="approved" if set(regions) >= set(plan.regions) else "restricted",
             campaign_tags=tags,
             license_summary=license_summary(usage, channel, regions),
             **extra,
         )
-        vip.upload_item_content(package, asset.id, fetched.get(), fetched.content_type)
+        vip.upload_media_content(item, asset.id, fetched.get(), fetched.content_type)
         return asset.id
 
     return send

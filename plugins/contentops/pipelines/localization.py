@@ -16,8 +16,9 @@ and hand the approved variants on.
    the variant's status reach the workflow — each comment once, never echoed back.
 4. **Apply** (:func:`apply_reviews`). A finished review's decision lands on the variant; an
    approved variant becomes an APPROVED Exstream image with its region and language (EXS-6) and
-   goes back to the requesting region (an item in the region's VIP package and the return
-   ``accepted``; a Trading Grid reply naming the approved version, OTG-4).
+   goes back to the requesting region (media on the VIP catalog item the return was attached to,
+   available to the region's teams, and the return ``accepted``; a Trading Grid reply naming the
+   approved version, OTG-4).
 
 Every partner write goes through :meth:`PipelineRun.deliver_once`, so a re-run changes nothing.
 Open reviews outlive a run: the ledger keeps them (cross-reference ``localization_review``), and
@@ -88,7 +89,7 @@ def _candidates(run: PipelineRun, since: datetime) -> Iterator[tuple[LocalizedRe
                 download_url=item.download_url,
                 language=item.language,
                 region=item.region,
-                partner=getattr(item, "team", None) or getattr(item, "recipient", None),
+                partner=item.attached_by,
                 kind=str(getattr(item, "kind", None) or "localized_variant"),
             ),
             item.model_dump(mode="json"),
@@ -593,44 +594,40 @@ def _deliver_back(
     content_type: str,
     master_rights: UsageRights | None,
 ) -> None:
-    """Back to whoever asked: the region's VIP package and the return accepted, or a Trading Grid reply."""
+    """Back to whoever asked: media on the VIP catalog item the return was attached to, available
+    to the region's regional teams, and the return accepted; or a Trading Grid reply."""
     source, return_id = variables["source"], variables["return_id"]
     message = f"Approved as {variant.id} version {variant.version}"
     if source == "vip" and variables.get("region"):
         from contentops.models.vip import UsageControls
 
         region = variables["region"]
-        package_ref = f"localized-{region}"
         vip = run.hook("vip")
+        item_id = vip.get_return(return_id).item_id
+        target = f"vip:{item_id}"
         until = rights.usable_until(master_rights) if master_rights else None
 
         def deliver(_plan: Any) -> str:
-            recipients = [r.id for r in vip.iter_recipients(region=region) if r.active and r.kind == "regional_team"]
-            vip.put_package(
-                package_ref,
-                name=f"Localized variants — {region}",
-                campaign=None,
-                recipients=recipients,
-                tags=["localized"],
-            )
-            vip.put_item(
-                package_ref,
+            teams = [p.id for p in vip.iter_parties(region=region, kind="regional_team") if p.active]
+            vip.put_media(
+                item_id,
                 variant.id,
                 asset_id=variant.id,
                 version=variant.version,
                 file_name=variables.get("file_name") or f"{variant.id}.bin",
                 content_type=content_type,
                 usage_controls=UsageControls(regions=[region], channels=["any"], valid_until=until),
+                available_to=teams,
                 campaign_tags=[
                     "localized",
                     *([f"language:{variables['language']}"] if variables.get("language") else []),
                 ],
                 license_summary=f"derivative of {variables.get('master_asset_id')}, cleared for {region}",
             )
-            vip.upload_item_content(package_ref, variant.id, local, content_type)
+            vip.upload_media_content(item_id, variant.id, local, content_type)
             return variant.id
 
-        run.deliver_once(variant.id, variant.version, f"vip:{package_ref}", deliver)
-        run.record(variant.id, f"vip:{package_ref}", "delivered_back", message)
-        message += f"; delivered to VIP package {package_ref}"
+        run.deliver_once(variant.id, variant.version, target, deliver)
+        run.record(variant.id, target, "delivered_back", message)
+        message += f"; delivered to VIP item {item_id} for {region}"
     tell_partner(run, source, return_id, "accepted", message, asset_id=variant.id, version=variant.version)

@@ -190,31 +190,32 @@ def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[
 def apply_to_vip(
     run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], *, withdraw: bool
 ) -> Counter[str]:
-    """VIP-8: every VIP item of the asset is withdrawn (takedown) or re-restricted to the renewed
-    end date the workflow returned (``valid_until``); each change is recorded once in the ledger."""
+    """VIP-8: the asset's media on every VIP catalog item is withdrawn (takedown) or re-restricted
+    to the renewed end date the workflow returned (``valid_until``); each change is recorded once
+    in the ledger."""
     counts: Counter[str] = Counter()
     delivered = _delivered(run, asset_id, "vip:")
     if not delivered:
         return counts
     vip = run.hook("vip")
     for delivery in delivered:
-        package_ref = delivery.target.removeprefix("vip:")
-        item_ref = delivery.remote_id or asset_id
+        item_id = delivery.target.removeprefix("vip:")
+        media_ref = delivery.remote_id or asset_id
         if withdraw:
-            vip.withdraw_item(package_ref, item_ref, f"rights {outcome}")
+            vip.withdraw_media(item_id, media_ref, f"rights {outcome}")
             run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, f"rights {outcome}", run_id=run.run_id)
             run.record(asset_id, delivery.target, "withdrawn", f"rights workflow: {outcome}")
             counts["vip_withdrawn"] += 1
         elif variables.get("valid_until"):
             from contentops.models.vip import UsageControls
 
-            item = vip.get_item(package_ref, item_ref)
+            media = vip.get_media(item_id, media_ref)
             controls = UsageControls(
-                regions=item.usage_controls.regions,
-                channels=item.usage_controls.channels,
+                regions=media.usage_controls.regions,
+                channels=media.usage_controls.channels,
                 valid_until=variables["valid_until"],
             )
-            vip.restrict_item(package_ref, item_ref, controls)
+            vip.restrict_media(item_id, media_ref, controls)
             run.record(asset_id, delivery.target, "restricted", f"valid until {variables['valid_until']}")
             counts["vip_restricted"] += 1
     return counts

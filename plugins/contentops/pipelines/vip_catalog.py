@@ -1,15 +1,19 @@
 """The VIP catalogue sync's steps: VIP-held content becomes reusable in Smint.io (VIP-2), and
 masters in Smint.io and their distribution-ready versions in VIP stay in step (VIP-4).
 
+VIP holds its content as media on the items of its item catalog (docs/systems/vip.md); a
+"catalogue entry" is one such media of a catalogue kind (master, localized version,
+deliverable, replacement).
+
 - :func:`register_catalogue`: every catalogue entry changed in the run's window is registered in
   Smint.io once, under ``vip:<entry id>`` (metadata, tags, file streamed from VIP to Smint.io);
   a new entry version updates that asset, and an entry VIP withdrew is retired in Smint.io
   (once: the ledger slot is marked withdrawn). An approved replacement is also written onto the
   metadata of the Smint.io master it replaces, once per replacement version. Malformed entries
   are quarantined with their reason.
-- :func:`update_vip_items`: every Smint.io asset changed in the window whose delivered VIP item
-  holds an older version gets that item updated to the new version (file re-uploaded), if
-  :mod:`contentops.rights` allows the item's regions and channels as of the window's end.
+- :func:`update_vip_items`: every Smint.io asset changed in the window whose delivered VIP media
+  holds an older version gets that media updated to the new version (file re-uploaded), if
+  :mod:`contentops.rights` allows the media's regions and channels as of the window's end.
 
 Every write goes through :meth:`PipelineRun.deliver_once`; a re-run sends nothing twice.
 """
@@ -27,7 +31,7 @@ from contentops.ledger import Action, DeliveryPlan
 from contentops.mapping import vip_catalog
 from contentops.models.domain import IntendedUse, UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
-from contentops.models.vip import CatalogEntry, PackageItem
+from contentops.models.vip import CatalogEntry, ItemMedia
 from contentops.pipelines.runtime import PipelineRun
 
 #: ledger target of catalogue registrations and of replacement notes on masters
@@ -169,7 +173,7 @@ def _note_replacement(
 
 
 def update_vip_items(run: PipelineRun, *, page_size: int = 100) -> dict[str, int]:
-    """Bring delivered VIP items up to the version of their Smint.io master, rights permitting."""
+    """Bring delivered VIP media up to the version of their Smint.io master, rights permitting."""
     smintio = run.hook("smintio")
     counts: Counter[str] = Counter()
     on_invalid = run.quarantine_callback("smintio", "asset")
@@ -208,10 +212,10 @@ def _older(delivered: str | None, current: int) -> bool:
 
 def _update_item(run: PipelineRun, asset: Asset, delivery: Any) -> str:
     vip, smintio = run.hook("vip"), run.hook("smintio")
-    package_ref = delivery.target.removeprefix("vip:")
-    item_ref = delivery.remote_id or asset.id
-    item: PackageItem = vip.get_item(package_ref, item_ref)
-    decision = _rights_for_item(run, asset, item)
+    item_id = delivery.target.removeprefix("vip:")
+    media_ref = delivery.remote_id or asset.id
+    media: ItemMedia = vip.get_media(item_id, media_ref)
+    decision = _rights_for_media(run, asset, media)
     if decision is not None:
         run.record(
             asset.id, delivery.target, "refused", decision, license=asset.license_purchase_transaction_uuid or ""
@@ -221,26 +225,29 @@ def _update_item(run: PipelineRun, asset: Asset, delivery: Any) -> str:
         run.record(asset.id, delivery.target, "not_updated", "the Smint.io asset has no file to deliver")
         return "no_file"
     binary = asset.binaries[0]
-    content_type = binary.content_type or asset.content_type or item.content_type
+    content_type = binary.content_type or asset.content_type or media.content_type
 
     def send(plan: DeliveryPlan) -> str:
-        vip.put_item(
-            package_ref,
-            item_ref,
+        vip.put_media(
+            item_id,
+            media_ref,
             asset_id=asset.id,
             version=asset.version,
-            file_name=item.file_name,
+            file_name=media.file_name,
             content_type=content_type,
-            usage_controls=item.usage_controls,
-            approval_status=item.approval_status,
-            campaign_tags=item.campaign_tags,
-            license_summary=item.license_summary,
+            usage_controls=media.usage_controls,
+            available_to=media.available_to,
+            approval_status=media.approval_status,
+            campaign_tags=media.campaign_tags,
+            license_summary=media.license_summary,
+            agency=media.agency,
+            derived_from=media.derived_from,
         )
         with tempfile.TemporaryDirectory(prefix="contentops-smintio-") as folder:
             local = Path(folder) / "content"
             smintio.download_asset_binary(asset.id, binary.id, local)
-            vip.upload_item_content(package_ref, item_ref, local, content_type)
-        return item_ref
+            vip.upload_media_content(item_id, media_ref, local, content_type)
+        return media_ref
 
     delivered = run.deliver_once(
         asset.id,
@@ -258,13 +265,13 @@ def _update_item(run: PipelineRun, asset: Asset, delivery: Any) -> str:
         "item_updated",
         f"v{delivery.version} -> v{asset.version}",
         license=asset.license_purchase_transaction_uuid or "",
-        detail=item_ref,
+        detail=media_ref,
     )
     return "items_updated"
 
 
-def _rights_for_item(run: PipelineRun, asset: Asset, item: PackageItem) -> str | None:
-    """``None`` when the asset may be used in every region and channel of the VIP item as of the
+def _rights_for_media(run: PipelineRun, asset: Asset, item: ItemMedia) -> str | None:
+    """``None`` when the asset may be used in every region and channel of the VIP media as of the
     window's end; otherwise the reasons it may not (or why nobody can tell)."""
     lpt = asset.license_purchase_transaction_uuid
     row = run.ledger.license(lpt) if lpt else None
