@@ -345,3 +345,27 @@ def test_against_the_public_only_sandbox_the_lookups_work_and_the_run_report_say
     rows = [r for r in run.build_report("Title metadata push").rows if r.action == "degraded"]
     assert {r.asset_id for r in rows} == {"ProductByIsbnModelled", "WorksChangedSince"}
     assert all(r.target == "consonance" and "Consonance refused" in r.reason for r in rows)
+
+
+def test_the_rights_sweep_goes_on_when_consonance_refuses_the_modelled_license_terms_write(
+    public_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from contentops.pipelines.rights_sweep import record_consonance_terms
+
+    conn = consonance_connection(public_sandbox.url, backoff_initial=0.01, backoff_max=0.05)
+    monkeypatch.setenv("AIRFLOW_CONN_CONSONANCE_PUBLIC", json.dumps(conn))
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger.migrate()
+    end = datetime.now(UTC)
+    run = PipelineRun(
+        "rights_expiry_sweep",
+        "run-1",
+        RunWindow(end - timedelta(days=1), end),
+        {"consonance_conn_id": "consonance_public"},
+        ledger=ledger,
+    )
+    run.deliver_once("asset-1", 1, "consonance:1001", lambda _plan: "resource-1")  # attached earlier
+    counts = record_consonance_terms(run, "asset-1", "expired", {}, "instance-1")
+    assert counts == {"consonance_terms_unavailable": 1}
+    (row,) = [r for r in run.build_report("Rights expiry sweep").rows if r.action == "degraded"]
+    assert row.asset_id == "RecordLicenseTerms" and "license terms are not recorded" in row.reason

@@ -262,9 +262,10 @@ class ConsonanceHook(PartnerHook):
         if operation in self.degradations:
             return
         first = str((exc.errors[0] if exc.errors else {}).get("message") or exc)
+        kind = "write" if DOCUMENTS[operation].text.startswith("mutation") else "query"
         warning = (
-            f"Consonance refused the modelled query {operation} ({first}): {DOCUMENTS[operation].loses}. "
-            "The public lookups go on; see docs/systems/consonance.md."
+            f"Consonance refused the modelled {kind} {operation} ({first}): {DOCUMENTS[operation].loses}; "
+            "the public lookups go on (docs/systems/consonance.md)"
         )
         self.degradations[operation] = warning
         log.warning("%s", warning)
@@ -531,6 +532,8 @@ class ConsonanceHook(PartnerHook):
 
     # -- writes (modelled mutations, upserts keyed by our reference) -------------------------
     def _mutate(self, operation: str, root: str, record: str, model: type[M], payload: dict[str, Any]) -> Written[M]:
+        if operation in self.degradations:  # refused before: it cannot succeed now
+            raise ModelledFeatureUnavailableError(self.degradations[operation], system=self.system)
         try:
             data = self._graphql(operation, {"input": payload}, idempotent=True)
         except GraphQLError as exc:
