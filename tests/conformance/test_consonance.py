@@ -29,6 +29,7 @@ from graphql import GraphQLSchema, OperationDefinitionNode, parse, print_ast, va
 from contentops.hooks import consonance as consonance_hook
 from contentops.hooks.consonance import ConsonanceHook
 from contentops.ledger import Ledger
+from contentops.mapping.titles import title_from_work
 from contentops.models.consonance import UsageRightsSummary
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.window import RunWindow
@@ -226,6 +227,9 @@ def test_a_work_by_isbn_from_the_published_exchange_with_the_modelled_extras_ref
     assert work.bisac_codes == ["FIC022000"] and work.contributor_names == ["Bram Novak"]
     assert [p.isbn13 for p in work.products] == ["9781900000017", "9781901000016"]
     assert work.products[0].rrp_gbp == 16.99
+    title = title_from_work(work)  # what the title pipelines make of the public fields
+    assert title.imprint == "Northlight Books" and title.print_delivery == date(2027, 3, 3)
+    assert title.product_by_isbn("9781900000017").rrp_gbp == 16.99  # type: ignore[union-attr]
     assert _sent(server, "ProductByIsbn") == load("consonance", "hook_product_by_isbn").request_body
     assert server.refused == ["ProductByIsbnModelled"] and not server.unmatched
     assert [op for op, _ in warnings] == ["ProductByIsbnModelled"]

@@ -79,6 +79,7 @@ fragment PublicWork on Work {
   subjectCodes(schemesIn: [BISAC]) { code description main }
   seriesMemberships { id partNumber series { id name subtitle } }
   supportingResources { url caption }
+  productionRuns { id name deliveryDate productIds }
 }"""
 PRODUCTION_RUN = """
 fragment ProductionRunFields on ProductionRun {

@@ -374,6 +374,7 @@ class Work(ConsonanceModel):
     updated_at: UtcDateTime | None = None
     lifecycle_events: list[LifecycleEvent] = Field(default_factory=list)
     license_terms: list[LicenseTerms] = Field(default_factory=list)
+    production_runs: list[ProductionRun] = Field(default_factory=list)
     products: list[Product] = Field(default_factory=list)
 
     @property
@@ -465,8 +466,6 @@ class RestProductPage(PartnerModel):
     products: list[Any] = Field(default_factory=list)
 
 
-Product.model_rebuild()
-TitleEvent.model_rebuild()
 
 
 # --------------------------------------------------------------------------- production (modelled)
@@ -590,3 +589,9 @@ class PersonDetails(ConsonanceModel):
     name: str | None = None
     biographical_note: str | None = None
     contributions: list[PersonContribution] = Field(default_factory=list)
+
+
+# the title models refer to each other and to the production runs defined above them
+Work.model_rebuild()
+Product.model_rebuild()
+TitleEvent.model_rebuild()
