@@ -466,8 +466,6 @@ class RestProductPage(PartnerModel):
     products: list[Any] = Field(default_factory=list)
 
 
-
-
 # --------------------------------------------------------------------------- production (modelled)
 
 
