@@ -229,12 +229,12 @@ def test_graphql_errors_are_raised_typed_not_returned_as_data(consonance: Callab
         hook.query("query { works { id titel } }")
     (error,) = unknown_field.value.errors
     assert "titel" in error["message"] and error["locations"] == [{"line": 1, "column": 20}]
-    assert error["path"] == ["query", "works", "titel"] and error["extensions"]["code"] == "undefinedField"
+    assert "path" not in error  # a request error (the document was refused), not a failed field
     assert unknown_field.value.status == 200  # refused with HTTP 200: still an error
     with pytest.raises(GraphQLError) as missing_variable:
         hook.query("query Find($isbn: String!) { product(productSearch: {isbn13Eq: $isbn}) { id } }", {})
     assert "$isbn" in str(missing_variable.value)
-    with pytest.raises(GraphQLError, match="Parse error"):
+    with pytest.raises(GraphQLError, match="Syntax Error"):
         hook.query("query { works { id ")
     with pytest.raises(GraphQLError, match="Invalid cursor"):
         hook.query('query { worksConnection(after: "bm9wZQ==") { nodes { id } } }')

@@ -235,6 +235,16 @@ def test_title_metadata_carries_every_title_field_for_an_edition() -> None:
     assert metadata["edition_number"] == 2
 
 
+def test_title_metadata_carries_the_public_price_and_print_delivery_when_known() -> None:
+    print_edition = TitleProduct(product_id="p-print", isbn=PRINT_ISBN, format=BookFormat.PRINT, rrp_gbp=16.99)
+    title = make_title(products=(print_edition,), print_delivery=date(2027, 2, 20))
+    metadata = title_metadata(title, print_edition, AS_OF, lead_days=90)
+    assert metadata["rrp_gbp"] == 16.99 and metadata["print_delivery_date"] == "2027-02-20"
+    whole = title_metadata(title, None, AS_OF, lead_days=90)
+    assert "rrp_gbp" not in whole and whole["print_delivery_date"] == "2027-02-20"  # a price is per edition
+    assert "print_delivery_date" not in title_metadata(make_title(), None, AS_OF, lead_days=90)
+
+
 def test_title_metadata_for_the_whole_title_never_claims_one_edition() -> None:
     metadata = title_metadata(make_title(), None, AS_OF, lead_days=90)
     assert "format" not in metadata and "isbn" not in metadata

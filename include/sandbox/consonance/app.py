@@ -1,30 +1,24 @@
 """The Consonance sandbox: title management (works, products) over GraphQL and the REST v4 Product API.
 
-Sourced (shared/api-notes/smintio-consonance-vip.md §2; docs/systems/consonance.md): the GraphQL
-endpoint ``POST {instance}/graphql`` with ``Authorization: Bearer <API key>``; the root fields
-``works``, ``work(workSearch: {idEq})``, ``products``, ``product(productSearch: {isbn13Eq})`` with
-the Ransack-style search inputs (``isbn13Eq``, ``onix21ProductFormCodeIn``, ``publicationDateGt``);
-the product and work field names; mutation payloads with ``errors {field messages}``; the REST
-``GET /api/v4/products.json`` with ``Authorization: Token token=<key>``, ``q[...]`` filters and the
-``current_page`` / ``per_page`` / ``total_pages`` / ``url`` / ``products`` envelope.
+GraphQL is served by graphql-core from two SDL files (``schema/``): ``public.graphql``, written
+from Consonance's public examples (GeneralProducts/consonance-graphql: products, works, imprint,
+production runs, prices, contracts and licensed rights, people), and ``modelled.graphql``, our
+``extend`` declarations for what no public source shows — paging (``worksConnection`` /
+``productsConnection``), change tracking (``updatedAt``, ``updatedAtGteq``), lifecycle events,
+campaigns, sales territories, our attachments' details, license terms, format pairings, the
+production schedule (tasks, manuscripts) and every mutation (upserts by the caller's
+``reference``). The option ``public_only`` serves ``public.graphql`` alone: every modelled name is
+then refused the GraphQL way (``errors``, no ``data``), as the real service would refuse it.
 
-Modelled (not public), all in :data:`PATHS` and :func:`build_schema`: the paged root fields
-``worksConnection`` / ``productsConnection`` (Relay connections: ``first`` / ``after``,
-``nodes``, ``pageInfo {hasNextPage endCursor}``); search inputs beyond the sourced ones
-(``updatedAtGteq``, ``publicationDateGteq`` / ``Lteq``, ``lifecycleEventDateGteq`` …); ``imprint``,
-``updatedAt``, ``lifecycleEvents``, ``campaign``, ``campaignMilestones {name date}`` and
-``territories`` (sales territories) on works; the mutations ``attachSupportingResource``,
-``recordFormatAssetPairing`` and ``recordLicenseTerms``, each upserting by the caller's
-``reference``; the production schedule and editorial workflow — ``productionTasks`` and
-``manuscripts`` on works, the root fields ``productionTask(id)`` / ``manuscript(id)``, their
-``attachedResources`` and the mutations ``attachResourceToProductionTask`` /
-``attachResourceToManuscript`` (upserts by our ``reference`` too); the REST page parameter
-``page`` and the filters ``q[updated_at_gteq]``,
-``q[pub_date_gteq]``, ``q[pub_date_lteq]``, ``q[work_id_eq]``; the wording of error messages.
+Resolvers (:data:`RESOLVERS`) read the sandbox store; a field without one reads the record's key
+of the same name. REST: ``GET /api/v4/products.json`` with ``Authorization: Token token=<key>``,
+``q[...]`` filters and the ``current_page`` / ``per_page`` / ``total_pages`` / ``url`` /
+``products`` envelope (page parameter ``page`` and the filters ``q[updated_at_gteq]``,
+``q[pub_date_gteq]``, ``q[pub_date_lteq]``, ``q[work_id_eq]`` are modelled). See
+docs/systems/consonance.md.
 
-GraphQL answers refused queries with HTTP 200 and ``{"errors": [{"message", "locations",
-"path", "extensions": {"code"}}]}``; a missing or wrong API key gets HTTP 401 with the same shape
-and code ``UNAUTHENTICATED``. Operator side under ``/_sandbox/consonance/…``: add or change works,
+A missing or wrong API key gets HTTP 401 with ``{"errors": [...]}`` and code
+``UNAUTHENTICATED``. Operator side under ``/_sandbox/consonance/…``: add or change works,
 products and lifecycle events exactly as given (hostile ones too), and a seed summary.
 """
 
@@ -41,8 +35,11 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from contentops_sandbox.consonance import seed as seed_data
-from contentops_sandbox.consonance.graphql import ExecutionContext, FieldDef, FieldError, Schema, execute
+from contentops_sandbox.consonance.graphql import FieldError, Resolver, executable_schema, run
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
+
+#: what a resolver gets as its third argument (graphql-core's resolve info; ``.context["data"]``)
+ExecutionContext = Any
 
 PATHS = {"graphql": "/graphql", "products": "/api/v4/products.json"}
 DEMO_API_KEY = "c0e6a7d2b9f4418e8d3a5b7c9e1f2a3b"
@@ -313,8 +310,16 @@ def _works_matching(c: ExecutionContext, args: dict[str, Any]) -> list[dict[str,
 
 
 def _products_matching(c: ExecutionContext, args: dict[str, Any]) -> list[dict[str, Any]]:
+    data = _data(c)
     search = _check_search(args.get("productSearch"), PRODUCT_SEARCH, "ProductSearch")
-    return [p for p in _data(c).products().values() if product_matches(p, search)]
+    found = [p for p in data.products().values() if product_matches(p, search)]
+    work_search = _check_search(args.get("workSearch"), WORK_SEARCH, "WorkSearch")
+    if work_search:
+        found = [p for p in found if (w := data.work(p.get("workId"))) is not None and work_matches(w, work_search)]
+    price_search = args.get("priceSearch")
+    if price_search:
+        found = [p for p in found if any(price_matches(x, price_search) for x in _all_prices(p))]
+    return found
 
 
 def _works_connection(_: Any, args: dict[str, Any], c: ExecutionContext) -> dict[str, Any]:
@@ -512,367 +517,140 @@ def _attach_resource_to(kind: str, id_field: str, record: str) -> Any:
     return resolve
 
 
-def build_schema() -> Schema:
-    """The part of the Consonance schema the sandbox serves (sourced names + modelled additions)."""
-    search_args = {"workSearch": "WorkSearch", "productSearch": "ProductSearch"}
-    page_args = {"first": "Int", "after": "String"}
-    product_fields = {
-        "id": FieldDef("ID!"),
-        "fullTitle": FieldDef("String"),
-        "titlePrefix": FieldDef("String"),
-        "titleWithoutPrefix": FieldDef("String"),
-        "subtitle": FieldDef("String"),
-        "isbn": FieldDef("Isbn"),
-        "publicationDate": FieldDef("ISO8601Date"),
-        "plannedPublicationDate": FieldDef("ISO8601Date"),
-        "onix21ProductFormCode": FieldDef("String"),
-        "onix21ProductForm": FieldDef("OnixCode", resolve=_code_object("onix21ProductFormCode", FORM_DESCRIPTIONS)),
-        "onixPublishingStatusCode": FieldDef("String"),
-        "onixPublishingStatus": FieldDef(
-            "OnixCode", resolve=_code_object("onixPublishingStatusCode", PUBLISHING_STATUSES)
-        ),
-        "onixEditionTypeCodes": FieldDef("[String!]"),
-        "editionStatement": FieldDef("String"),
-        "inHouseEdition": FieldDef("InHouseEdition"),
-        "authorshipDescription": FieldDef("String"),
-        "imprint": FieldDef("Imprint"),
-        "updatedAt": FieldDef("ISO8601DateTime"),
-        "formatAssetPairings": FieldDef(
-            "[FormatAssetPairing!]", resolve=_children("format_asset_pairing", "productId")
-        ),
-        "work": FieldDef("Work", resolve=lambda p, _, c: _data(c).work(p.get("workId"))),
-    }
-    physical = {
-        **product_fields,
-        "productHeight": FieldDef("Float", {"unit": "LengthUnit"}, _product_height("productHeight")),
-        "productWidth": FieldDef("Float", {"unit": "LengthUnit"}, _product_height("productWidth")),
-        "approximatePageCount": FieldDef("Int"),
-    }
-    contributor_fields = {"id": FieldDef("ID"), "name": FieldDef("String")}
-    person = {
-        **contributor_fields,
-        "personName": FieldDef("String"),
-        "personNameInverted": FieldDef("String"),
-        "keyNames": FieldDef("String"),
-    }
-    code_fields = {"code": FieldDef("String"), "description": FieldDef("String"), "main": FieldDef("Boolean")}
-    user_error = {"field": FieldDef("String"), "messages": FieldDef("[String!]")}
-    types: dict[str, dict[str, FieldDef]] = {
-        "Query": {
-            "works": FieldDef("[Work!]!", search_args, lambda _, a, c: _works_matching(c, a)),
-            "worksConnection": FieldDef("WorkConnection!", {**search_args, **page_args}, _works_connection),
-            "work": FieldDef(
-                "Work", {"workSearch": "WorkSearch!"}, lambda _, a, c: _one(_works_matching(c, a), "workSearch")
-            ),
-            "products": FieldDef(
-                "[Product!]!", {"productSearch": "ProductSearch"}, lambda _, a, c: _products_matching(c, a)
-            ),
-            "productsConnection": FieldDef(
-                "ProductConnection!", {"productSearch": "ProductSearch", **page_args}, _products_connection
-            ),
-            "product": FieldDef(
-                "Product",
-                {"productSearch": "ProductSearch!"},
-                lambda _, a, c: _one(_products_matching(c, a), "productSearch"),
-            ),
-            "productionTask": FieldDef(
-                "ProductionTask", {"id": "ID!"}, lambda _, a, c: _data(c).ctx.store.get("production_task", str(a["id"]))
-            ),
-            "manuscript": FieldDef(
-                "Manuscript", {"id": "ID!"}, lambda _, a, c: _data(c).ctx.store.get("manuscript", str(a["id"]))
-            ),
-        },
-        "Mutation": {
-            "attachSupportingResource": FieldDef(
-                "AttachSupportingResourcePayload!",
-                {"input": "AttachSupportingResourceInput!"},
-                _attach_supporting_resource,
-            ),
-            "recordFormatAssetPairing": FieldDef(
-                "RecordFormatAssetPairingPayload!", {"input": "RecordFormatAssetPairingInput!"}, _record_pairing
-            ),
-            "recordLicenseTerms": FieldDef(
-                "RecordLicenseTermsPayload!", {"input": "RecordLicenseTermsInput!"}, _record_license_terms
-            ),
-            "attachResourceToProductionTask": FieldDef(
-                "AttachResourceToProductionTaskPayload!",
-                {"input": "AttachResourceToProductionTaskInput!"},
-                _attach_resource_to("production_task", "productionTaskId", "productionTask"),
-            ),
-            "attachResourceToManuscript": FieldDef(
-                "AttachResourceToManuscriptPayload!",
-                {"input": "AttachResourceToManuscriptInput!"},
-                _attach_resource_to("manuscript", "manuscriptId", "manuscript"),
-            ),
-        },
-        "Work": {
-            "id": FieldDef("ID!"),
-            "title": FieldDef("String"),
-            "subtitle": FieldDef("String"),
-            "authorshipDescription": FieldDef("String"),
-            "contributorPrettyList": FieldDef("String"),
-            "editionNumber": FieldDef("Int"),
-            "editionStatement": FieldDef("String"),
-            "contributions": FieldDef("[Contribution!]"),
-            "subjectCodes": FieldDef(
-                "[SubjectCode!]", {"schemesIn": "[SubjectScheme!]", "mainOnly": "Boolean"}, _subject_codes
-            ),
-            "seriesMemberships": FieldDef("[SeriesMembership!]"),
-            "supportingResources": FieldDef(
-                "[SupportingResource!]", resolve=_children("supporting_resource", "workId")
-            ),
-            "imprint": FieldDef("Imprint"),
-            "updatedAt": FieldDef("ISO8601DateTime"),
-            "lifecycleEvents": FieldDef("[LifecycleEvent!]"),
-            "campaign": FieldDef("String"),
-            "campaignMilestones": FieldDef("[CampaignMilestone!]"),
-            "territories": FieldDef("[String!]"),
-            "licenseTerms": FieldDef("[LicenseTerms!]", resolve=_children("license_terms", "workId")),
-            "products": FieldDef("[Product!]", {"productSearch": "ProductSearch"}, _work_products),
-            "productionTasks": FieldDef("[ProductionTask!]", resolve=_children("production_task", "workId")),
-            "manuscripts": FieldDef("[Manuscript!]", resolve=_children("manuscript", "workId")),
-        },
-        "Product": product_fields,
-        "PhysicalBookProduct": physical,
-        "ElectronicBookProduct": dict(product_fields),
-        "ElectronicAudioProduct": dict(product_fields),
-        "PhysicalAudioProduct": dict(product_fields),
-        "GenericProduct": dict(product_fields),
-        "WorkConnection": {
-            "nodes": FieldDef("[Work]"),
-            "edges": FieldDef("[WorkEdge]"),
-            "pageInfo": FieldDef("PageInfo!"),
-            "totalCount": FieldDef("Int"),
-        },
-        "WorkEdge": {"cursor": FieldDef("String!"), "node": FieldDef("Work")},
-        "ProductConnection": {
-            "nodes": FieldDef("[Product]"),
-            "edges": FieldDef("[ProductEdge]"),
-            "pageInfo": FieldDef("PageInfo!"),
-            "totalCount": FieldDef("Int"),
-        },
-        "ProductEdge": {"cursor": FieldDef("String!"), "node": FieldDef("Product")},
-        "PageInfo": {
-            "hasNextPage": FieldDef("Boolean!"),
-            "hasPreviousPage": FieldDef("Boolean!"),
-            "startCursor": FieldDef("String"),
-            "endCursor": FieldDef("String"),
-        },
-        "Isbn": {"isbn13": FieldDef("String"), "isbn10": FieldDef("String"), "isbnWithDashes": FieldDef("String")},
-        "OnixCode": {"code": FieldDef("String"), "description": FieldDef("String")},
-        "InHouseEdition": {"name": FieldDef("String"), "code": FieldDef("String")},
-        "Imprint": {"id": FieldDef("ID"), "name": FieldDef("String")},
-        "Contribution": {
-            "id": FieldDef("ID"),
-            "sequenceNumber": FieldDef("Int"),
-            "onixContributorRoleCode": FieldDef("String"),
-            "onixContributorRole": FieldDef("OnixCode"),
-            "contributor": FieldDef("Contributor"),
-            "productIds": FieldDef("[ID!]"),
-        },
-        "Contributor": contributor_fields,
-        "Person": person,
-        "Organisation": {**contributor_fields, "organisationName": FieldDef("String")},
-        "SubjectCode": code_fields,
-        "Bisac": code_fields,
-        "Bic": code_fields,
-        "Thema": {**code_fields, "parentCode": FieldDef("String")},
-        "SeriesMembership": {"id": FieldDef("ID"), "partNumber": FieldDef("String"), "series": FieldDef("Series")},
-        "Series": {"id": FieldDef("ID"), "name": FieldDef("String"), "subtitle": FieldDef("String")},
-        "LifecycleEvent": {
-            "kind": FieldDef("LifecycleEventKind!"),
-            "eventDate": FieldDef("ISO8601Date!"),
-            "productIds": FieldDef("[ID!]"),
-            "description": FieldDef("String"),
-        },
-        "CampaignMilestone": {"name": FieldDef("String"), "date": FieldDef("ISO8601Date")},
-        "UsageRights": {
-            "summary": FieldDef("String"),
-            "licenseReference": FieldDef("String"),
-            "validUntil": FieldDef("ISO8601DateTime"),
-            "territories": FieldDef("[String!]"),
-            "channels": FieldDef("[String!]"),
-            "editions": FieldDef("[String!]"),
-            "printRun": FieldDef("Int"),
-        },
-        "SupportingResource": {
-            "id": FieldDef("ID"),
-            "url": FieldDef("String"),
-            "caption": FieldDef("String"),
-            "reference": FieldDef("String"),
-            "resourceType": FieldDef("String"),
-            "assetId": FieldDef("String"),
-            "assetVersion": FieldDef("Int"),
-            "productIds": FieldDef("[ID!]"),
-            "usageRights": FieldDef("UsageRights"),
-        },
-        "FormatAssetPairing": {
-            "id": FieldDef("ID"),
-            "reference": FieldDef("String"),
-            "productId": FieldDef("ID"),
-            "assetId": FieldDef("String"),
-            "assetVersion": FieldDef("Int"),
-            "role": FieldDef("String"),
-            "releaseDate": FieldDef("ISO8601Date"),
-            "embargoUntil": FieldDef("ISO8601Date"),
-        },
-        "LicenseTerms": {
-            "id": FieldDef("ID"),
-            "reference": FieldDef("String"),
-            "workId": FieldDef("ID"),
-            "productId": FieldDef("ID"),
-            "assetId": FieldDef("String"),
-            "licenseReference": FieldDef("String"),
-            "status": FieldDef("LicenseStatus"),
-            "validFrom": FieldDef("ISO8601DateTime"),
-            "validUntil": FieldDef("ISO8601DateTime"),
-            "permittedUsage": FieldDef("String"),
-            "territories": FieldDef("[String!]"),
-            "channels": FieldDef("[String!]"),
-        },
-        "AttachedResource": {
-            "id": FieldDef("ID"),
-            "reference": FieldDef("String"),
-            "url": FieldDef("String"),
-            "caption": FieldDef("String"),
-            "resourceType": FieldDef("String"),
-            "assetId": FieldDef("String"),
-            "assetVersion": FieldDef("Int"),
-            "usageRights": FieldDef("UsageRights"),
-        },
-        "ProductionTask": {
-            "id": FieldDef("ID!"),
-            "workId": FieldDef("ID!"),
-            "name": FieldDef("String"),
-            "dueDate": FieldDef("ISO8601Date"),
-            "status": FieldDef("String"),
-            "assignee": FieldDef("String"),
-            "work": FieldDef("Work", resolve=lambda t, _, c: _data(c).work(t.get("workId"))),
-            "attachedResources": FieldDef(
-                "[AttachedResource!]", resolve=_children("production_task_attachment", "productionTaskId")
-            ),
-        },
-        "Manuscript": {
-            "id": FieldDef("ID!"),
-            "workId": FieldDef("ID!"),
-            "version": FieldDef("Int"),
-            "status": FieldDef("String"),
-            "work": FieldDef("Work", resolve=lambda m, _, c: _data(c).work(m.get("workId"))),
-            "attachedResources": FieldDef(
-                "[AttachedResource!]", resolve=_children("manuscript_attachment", "manuscriptId")
-            ),
-        },
-        "AttachResourceToProductionTaskPayload": {
-            "productionTask": FieldDef("ProductionTask"),
-            "attachedResource": FieldDef("AttachedResource"),
-            "changed": FieldDef("Boolean"),
-            "errors": FieldDef("[UserError!]"),
-        },
-        "AttachResourceToManuscriptPayload": {
-            "manuscript": FieldDef("Manuscript"),
-            "attachedResource": FieldDef("AttachedResource"),
-            "changed": FieldDef("Boolean"),
-            "errors": FieldDef("[UserError!]"),
-        },
-        "UserError": user_error,
-        "AttachSupportingResourcePayload": {
-            "supportingResource": FieldDef("SupportingResource"),
-            "changed": FieldDef("Boolean"),
-            "errors": FieldDef("[UserError!]"),
-        },
-        "RecordFormatAssetPairingPayload": {
-            "formatAssetPairing": FieldDef("FormatAssetPairing"),
-            "changed": FieldDef("Boolean"),
-            "errors": FieldDef("[UserError!]"),
-        },
-        "RecordLicenseTermsPayload": {
-            "licenseTerms": FieldDef("LicenseTerms"),
-            "changed": FieldDef("Boolean"),
-            "errors": FieldDef("[UserError!]"),
-        },
-    }
-    usage_rights_input = {
-        "summary": "String!",
-        "licenseReference": "String",
-        "validUntil": "ISO8601DateTime",
-        "territories": "[String!]",
-        "channels": "[String!]",
-        "editions": "[String!]",
-        "printRun": "Int",
-    }
-    return Schema(
-        types=types,
-        abstract={
-            "Product": set(PRODUCT_TYPES),
-            "Contributor": {"Person", "Organisation"},
-            "SubjectCode": {"Bisac", "Bic", "Thema"},
-        },
-        inputs={
-            "WorkSearch": WORK_SEARCH,
-            "ProductSearch": PRODUCT_SEARCH,
-            "UsageRightsInput": usage_rights_input,
-            "AttachSupportingResourceInput": {
-                "workId": "ID!",
-                "reference": "String!",
-                "url": "String!",
-                "caption": "String",
-                "resourceType": "String!",
-                "assetId": "String!",
-                "assetVersion": "Int",
-                "productIds": "[ID!]",
-                "usageRights": "UsageRightsInput",
-            },
-            "RecordFormatAssetPairingInput": {
-                "productId": "ID!",
-                "reference": "String!",
-                "assetId": "String!",
-                "assetVersion": "Int",
-                "role": "String!",
-                "releaseDate": "ISO8601Date",
-                "embargoUntil": "ISO8601Date",
-            },
-            "AttachResourceToProductionTaskInput": {
-                "productionTaskId": "ID!",
-                "reference": "String!",
-                "url": "String!",
-                "caption": "String",
-                "resourceType": "String!",
-                "assetId": "String!",
-                "assetVersion": "Int",
-                "usageRights": "UsageRightsInput",
-            },
-            "AttachResourceToManuscriptInput": {
-                "manuscriptId": "ID!",
-                "reference": "String!",
-                "url": "String!",
-                "caption": "String",
-                "resourceType": "String!",
-                "assetId": "String!",
-                "assetVersion": "Int",
-                "usageRights": "UsageRightsInput",
-            },
-            "RecordLicenseTermsInput": {
-                "workId": "ID!",
-                "productId": "ID",
-                "reference": "String!",
-                "assetId": "String!",
-                "licenseReference": "String",
-                "status": "LicenseStatus!",
-                "validFrom": "ISO8601DateTime",
-                "validUntil": "ISO8601DateTime",
-                "permittedUsage": "String",
-                "territories": "[String!]",
-                "channels": "[String!]",
-            },
-        },
-        enums={
-            "SubjectScheme": {"BISAC", "BIC", "THEMA"},
-            "LengthUnit": {"MM", "CM", "IN"},
-            "LifecycleEventKind": {"REVISED", "REISSUED", "REPACKAGED"},
-            "LicenseStatus": {"ACTIVE", "RENEWED", "ENDED", "REPLACEMENT_PENDING", "UNDER_REVIEW"},
-        },
-    )
+def _all_prices(product: dict[str, Any]) -> list[dict[str, Any]]:
+    """The product's stored prices, else the seed's rule for them (operator-added products too)."""
+    return product.get("prices") or seed_data.prices(product)
 
+
+def _prices(product: dict[str, Any], args: dict[str, Any], _: ExecutionContext) -> list[dict[str, Any]]:
+    return [p for p in _all_prices(product) if price_matches(p, args.get("priceSearch"))]
+
+
+def price_matches(price: dict[str, Any], search: dict[str, Any] | None) -> bool:
+    """``priceSearch``: ``amountLteq``, ``currencyCodeIn``, ``onixPriceTypeCodeIn`` (``_02``),
+    ``onixPriceTypeQualifierCodeIn`` (``_05``) — ONIX codes are enum values with a leading ``_``."""
+    search = search or {}
+    if search.get("amountLteq") is not None and not float(price.get("amount") or 0) <= float(search["amountLteq"]):
+        return False
+    if search.get("currencyCodeIn") is not None and price.get("currencyCode") not in search["currencyCodeIn"]:
+        return False
+    codes = (
+        ("onixPriceTypeCodeIn", "onixPriceTypeCode"),
+        ("onixPriceTypeQualifierCodeIn", "onixPriceTypeQualifierCode"),
+    )
+    return all(search.get(key) is None or f"_{price.get(field)}" in search[key] for key, field in codes)
+
+
+def _marketing_texts(owner: dict[str, Any], args: dict[str, Any], _: ExecutionContext) -> list[dict[str, Any]]:
+    texts = [t for t in owner.get("marketingTexts") or [] if isinstance(t, dict)]
+    variants = args.get("variantIn")
+    return [t for t in texts if variants is None or t.get("variant") in variants]
+
+
+def _products_of(parent: dict[str, Any], _: dict[str, Any], c: ExecutionContext) -> list[dict[str, Any]]:
+    products = _data(c).products()
+    return [products[str(p)] for p in parent.get("productIds") or [] if str(p) in products]
+
+
+def _by_id(kind: str, key: str = "id") -> Resolver:
+    def resolve(_: Any, args: dict[str, Any], c: ExecutionContext) -> dict[str, Any] | None:
+        value = args.get(key)
+        return None if value is None else _data(c).ctx.store.get(kind, str(value))
+
+    return resolve
+
+
+def _contract(_: Any, args: dict[str, Any], c: ExecutionContext) -> dict[str, Any] | None:
+    search = args.get("contractSearch") or {}
+    return None if search.get("idEq") is None else _data(c).ctx.store.get("contract", str(search["idEq"]))
+
+
+def _publication_string(field: str) -> Resolver:
+    def resolve(product: dict[str, Any], args: dict[str, Any], _: ExecutionContext) -> str | None:
+        day = _day(product.get(field))
+        if day is None:
+            return None
+        return day.strftime(args.get("directives") or "%Y-%m-%d")
+
+    return resolve
+
+
+def _contacts(_: Any, args: dict[str, Any], c: ExecutionContext) -> list[dict[str, Any]]:
+    """The people as contacts (``contactSearch: {personNameCont}``); the sandbox keeps no addresses."""
+    wanted = str((args.get("contactSearch") or {}).get("personNameCont") or "").lower()
+    return [
+        {
+            "id": p["id"],
+            "name": p["name"],
+            "keyNames": p["name"].split()[-1],
+            "notes": [],
+            "addresses": [],
+            "emails": [],
+            "phones": [],
+        }
+        for p in _data(c).of_kind("person")
+        if wanted in str(p.get("name") or "").lower()
+    ]
+
+
+def _organisation(_: Any, args: dict[str, Any], c: ExecutionContext) -> dict[str, Any] | None:
+    """The imprints as organisations (``organisationSearch: {nameEq}``)."""
+    wanted = (args.get("organisationSearch") or {}).get("nameEq")
+    for imprint_id, name in seed_data.IMPRINTS:
+        if name == wanted:
+            return {"id": imprint_id, "organisationName": name, "organisationCountry": "GB"}
+    return None
+
+
+#: "Type.field" -> resolver; fields without one read the parent mapping's key of the same name
+RESOLVERS: dict[str, Resolver] = {
+    "Query.works": lambda _, a, c: _works_matching(c, a),
+    "Query.work": lambda _, a, c: _one(_works_matching(c, a), "workSearch"),
+    "Query.products": lambda _, a, c: _products_matching(c, a),
+    "Query.product": lambda _, a, c: _one(_products_matching(c, a), "productSearch"),
+    "Query.contract": _contract,
+    "Query.person": _by_id("person"),
+    "Query.contacts": _contacts,
+    "Query.organisation": _organisation,
+    "Query.worksConnection": _works_connection,
+    "Query.productsConnection": _products_connection,
+    "Query.productionTask": _by_id("production_task"),
+    "Query.manuscript": _by_id("manuscript"),
+    "Work.subjectCodes": _subject_codes,
+    "Work.products": _work_products,
+    "Work.marketingTexts": _marketing_texts,
+    "Work.supportingResources": _children("supporting_resource", "workId"),
+    "Work.licenseTerms": _children("license_terms", "workId"),
+    "Work.productionTasks": _children("production_task", "workId"),
+    "Work.manuscripts": _children("manuscript", "workId"),
+    "Contract.work": lambda contract, _, c: _data(c).work(contract.get("workId")),
+    "ProductionTask.work": lambda task, _, c: _data(c).work(task.get("workId")),
+    "ProductionTask.attachedResources": _children("production_task_attachment", "productionTaskId"),
+    "Manuscript.work": lambda manuscript, _, c: _data(c).work(manuscript.get("workId")),
+    "Manuscript.attachedResources": _children("manuscript_attachment", "manuscriptId"),
+    "Mutation.attachSupportingResource": _attach_supporting_resource,
+    "Mutation.recordFormatAssetPairing": _record_pairing,
+    "Mutation.recordLicenseTerms": _record_license_terms,
+    "Mutation.attachResourceToProductionTask": _attach_resource_to(
+        "production_task", "productionTaskId", "productionTask"
+    ),
+    "Mutation.attachResourceToManuscript": _attach_resource_to("manuscript", "manuscriptId", "manuscript"),
+}
+_PRODUCTION_PARTS = ("Binding", "Cover", "Embellishment", "Finish", "Interior")
+for _part in (f"Production{name}" for name in _PRODUCTION_PARTS):
+    RESOLVERS[f"{_part}.products"] = _products_of
+for _type in PRODUCT_TYPES:
+    RESOLVERS[f"{_type}.work"] = lambda p, _, c: _data(c).work(p.get("workId"))
+    RESOLVERS[f"{_type}.prices"] = _prices
+    RESOLVERS[f"{_type}.marketingTexts"] = _marketing_texts
+    RESOLVERS[f"{_type}.onix21ProductForm"] = _code_object("onix21ProductFormCode", FORM_DESCRIPTIONS)
+    RESOLVERS[f"{_type}.onixPublishingStatus"] = _code_object("onixPublishingStatusCode", PUBLISHING_STATUSES)
+    RESOLVERS[f"{_type}.publicationDateString"] = _publication_string("publicationDate")
+    RESOLVERS[f"{_type}.plannedPublicationDateString"] = _publication_string("plannedPublicationDate")
+    RESOLVERS[f"{_type}.formatAssetPairings"] = _children("format_asset_pairing", "productId")
+RESOLVERS["PhysicalBookProduct.productHeight"] = _product_height("productHeight")
+RESOLVERS["PhysicalBookProduct.productWidth"] = _product_height("productWidth")
+RESOLVERS["PhysicalBookProduct.productThickness"] = _product_height("productThickness")
 
 # -- REST v4 -----------------------------------------------------------------------------
 
@@ -943,6 +721,8 @@ def _seed(context: SandboxContext) -> None:
     works, products = seed_data.build(context.clock.now())
     context.store.put_many("work", [(w["id"], w) for w in works])
     context.store.put_many("product", [(p["id"], p) for p in products])
+    context.store.put_many("contract", [(c["id"], c) for c in seed_data.build_contracts(works)])
+    context.store.put_many("person", [(p["id"], p) for p in seed_data.build_people(works)])
     tasks, manuscripts = seed_data.build_production(context.clock.now())
     context.store.put_many("production_task", [(t["id"], t) for t in tasks])
     context.store.put_many("manuscript", [(m["id"], m) for m in manuscripts])
@@ -950,7 +730,8 @@ def _seed(context: SandboxContext) -> None:
 
 def create_app(config: SandboxConfig) -> FastAPI:
     app, ctx = create_sandbox_app("consonance", config, error_body=error_body, seed=_seed, title="Consonance sandbox")
-    schema = build_schema()
+    public_only = bool(config.options.get("public_only"))
+    schema = executable_schema(RESOLVERS, public_only=public_only)
     api_keys = set(config.options.get("api_keys") or [DEMO_API_KEY])
 
     def unauthenticated(message: str) -> JSONResponse:
@@ -974,9 +755,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
             return JSONResponse(
                 {"errors": [{"message": "Expected a JSON object body", "extensions": {"code": "BAD_REQUEST"}}]}, 400
             )
-        answer = execute(
-            schema, body.get("query"), body.get("variables"), body.get("operationName"), {"data": Data(ctx)}
-        )
+        answer = run(schema, body.get("query"), body.get("variables"), body.get("operationName"), {"data": Data(ctx)})
         return JSONResponse(answer)
 
     @app.get(PATHS["products"], response_model=None)

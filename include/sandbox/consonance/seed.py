@@ -29,6 +29,11 @@ Rules, for work number n:
 - campaign (modelled): forthcoming works have ``<title> launch`` with the milestones cover reveal
   (60 days before publication), pre-order (30 days before) and launch (publication day);
 - sales territories (modelled) by imprint: :data:`TERRITORIES`;
+- public production data (:func:`production_runs`): works with n <= 12 or n % 8 == 1 have one
+  printing of their print product (quantity, binding, cover, finish, interior), delivered a week
+  before publication; every product has prices (:func:`prices`) in GBP and AUD;
+- contracts (:func:`build_contracts`, id ``40000 + n``) with the rights licensed for the work,
+  and the author as a person record (:func:`build_people`, the contributor's id);
 - production (modelled, :func:`build_production`): works with n <= 12 or n % 8 == 1 have the
   production tasks :data:`PRODUCTION_TASKS` (ids ``60000 + 10*n + k``, due the given days
   before publication, ``done`` when past, else ``in_progress`` / ``not_started``) and two
@@ -321,6 +326,7 @@ def build(now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 **campaign,
                 "territories": TERRITORIES[imprint_id],
                 "productIds": [p["id"] for p in work_products],
+                "productionRuns": production_runs(n, work_products, pub),
             }
         )
         products.extend(work_products)
@@ -369,3 +375,146 @@ def build_production(now: datetime) -> tuple[list[dict[str, Any]], list[dict[str
         for v, status in ((1, "superseded"), (2, "in_copyedit")):
             manuscripts.append({"id": manuscript_id(n, v), "workId": work_id(n), "version": v, "status": status})
     return tasks, manuscripts
+
+
+#: GBP recommended retail price by ONIX form (the AUD price is derived from it)
+RRP_GBP = {"BB": 20.0, "BC": 9.99, "DG": 6.99, "AJ": 14.99, "AC": 19.99}
+
+
+def prices(product: dict[str, Any]) -> list[dict[str, Any]]:
+    """A product's prices: consumer RRP (ONIX price type 02, qualifier 05) in GBP and AUD."""
+    gbp = RRP_GBP.get(str(product.get("onix21ProductFormCode")), 9.99)
+    return [
+        {
+            "id": f"{product['id']}{k}",
+            "amount": amount,
+            "currencyCode": currency,
+            "onixPriceTypeCode": "02",
+            "onixPriceTypeQualifierCode": "05",
+        }
+        for k, (currency, amount) in enumerate((("GBP", gbp), ("AUD", round(gbp * 1.9, 2))), start=1)
+    ]
+
+
+def production_runs(n: int, work_products: list[dict[str, Any]], pub: date) -> list[dict[str, Any]]:
+    """The printings of a work's print product (public production data), for works that have a
+    production schedule."""
+    if not has_production(n):
+        return []
+    printed = [p for p in work_products if p["onix21ProductFormCode"] in ("BB", "BC")]
+    ids = [p["id"] for p in printed]
+    run_id = str(80000 + 10 * n + 1)
+    hardback = any(p["onix21ProductFormCode"] == "BB" for p in printed)
+    return [
+        {
+            "id": run_id,
+            "name": "First printing",
+            "deliveryDate": (pub - timedelta(days=7)).isoformat(),
+            "productIds": ids,
+            "quantities": [
+                {
+                    "id": f"{run_id}1",
+                    "name": "Print run",
+                    "description": "Initial print run",
+                    "quantity": 3000 + 500 * (n % 5),
+                    "receivedQuantity": None,
+                    "productId": ids[0] if ids else None,
+                }
+            ],
+            "bindings": [
+                {
+                    "id": f"{run_id}2",
+                    "widthOfBoard": "3mm" if hardback else None,
+                    "pageBindingMethod": "Sewn" if hardback else "Perfect bound",
+                    "trimmingMethod": "Trimmed",
+                    "endpapers": "Plain" if hardback else None,
+                    "caseSpineStyle": "Square" if hardback else None,
+                    "description": "Cased" if hardback else "Limp",
+                    "bindingInstructions": None,
+                    "productIds": ids,
+                }
+            ],
+            "covers": [
+                {
+                    "id": f"{run_id}3",
+                    "paper": "Jacket, 150gsm gloss" if hardback else "Cover board, 240gsm",
+                    "coverType": "Jacket" if hardback else "Cover",
+                    "coverColoursOutside": "4",
+                    "coverColoursOutsideDescription": "CMYK",
+                    "coverNotes": None,
+                    "productIds": ids,
+                }
+            ],
+            "embellishments": [],
+            "finishes": [
+                {"id": f"{run_id}4", "name": "Matt laminate", "description": "Matt laminate", "productIds": ids}
+            ],
+            "interiors": [
+                {
+                    "id": f"{run_id}5",
+                    "paper": "Munken Premium Cream 80gsm",
+                    "textColour": "1",
+                    "textColourDescription": "Black",
+                    "textPrintInstructions": None,
+                    "fsc": "FSC Mix",
+                    "productIds": ids,
+                }
+            ],
+        }
+    ]
+
+
+#: rights a publisher licenses from the author, and the author's share of each
+LICENSED_RIGHTS = (("Volume rights", 100.0), ("eBook", 25.0), ("Audio", 50.0), ("Translation", 80.0))
+
+
+def contract_id(n: int) -> str:
+    return str(40000 + n)
+
+
+def build_contracts(works: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One author contract per work, with the rights it licenses (audio only for works with an
+    audio product)."""
+    contracts = []
+    for index, work in enumerate(works, start=1):
+        has_audio = index % 4 == 0 or index % 20 == 5  # the works with an audio product
+        rights = [r for r in LICENSED_RIGHTS if r[0] != "Audio" or has_audio]
+        author = work["contributions"][0]["contributor"]
+        contracts.append(
+            {
+                "id": contract_id(index),
+                "workId": work["id"],
+                "contractName": f"{work['title']}: author agreement",
+                "description": "Author agreement",
+                "client": {"name": author["name"]},
+                "signedDate": "2023-01-15",
+                "term": "Full term of copyright",
+                "licensedRights": [
+                    {"id": f"{contract_id(index)}{k}", "rightType": name, "authorCut": cut}
+                    for k, (name, cut) in enumerate(rights, start=1)
+                ],
+            }
+        )
+    return contracts
+
+
+def build_people(works: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A person record per contributor (id = the contributor's id), with the works they contributed to."""
+    people: dict[str, dict[str, Any]] = {}
+    for work in works:
+        for contribution in work.get("contributions") or []:
+            contributor = contribution["contributor"]
+            if contributor.get("__typename") != "Person":
+                continue
+            person = people.setdefault(
+                contributor["id"],
+                {
+                    "id": contributor["id"],
+                    "name": contributor["name"],
+                    "biographicalNote": f"{contributor['name']} writes and lives by the sea.",
+                    "contributions": [],
+                },
+            )
+            role = (contribution.get("onixContributorRole") or {}).get("description")
+            person["contributions"].append({"workTitle": work["title"], "role": role})
+    return list(people.values())

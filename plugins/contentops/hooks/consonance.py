@@ -1,29 +1,26 @@
 """Consonance (consonance.app): the publisher's title records — works, products (formats, ISBNs) —
 and the approved assets and license terms we attach to them.
 
-Sourced (shared/api-notes/smintio-consonance-vip.md §2, docs/systems/consonance.md): the GraphQL
-API at ``POST {instance}/graphql`` with ``Authorization: Bearer <API key>``, its root fields
-``product(productSearch: {isbn13Eq})`` / ``work(workSearch: {idEq})`` / ``works`` / ``products``
-and their field names, mutation payloads with ``errors {field messages}``; the REST v4 Product
-API ``GET {instance}/api/v4/products.json`` with ``Authorization: Token token=<key>``,
-``q[...]`` filters and the ``current_page`` / ``per_page`` / ``total_pages`` envelope.
+Sourced (GeneralProducts/consonance-graphql examples; shared/api-notes/smintio-consonance-vip.md
+§2; docs/systems/consonance.md): the GraphQL API at ``POST {instance}/graphql`` with
+``Authorization: Bearer <API key>``, and what ``include/sandbox/consonance/schema/public.graphql``
+writes down from the public examples — ``product(productSearch: {isbn13Eq})``,
+``work(workSearch: {idEq})``, ``products(productSearch: {publicationDateGt})``, a work's
+``imprint``, ``productionRuns``, a product's ``prices(priceSearch:)``,
+``contract(contractSearch:) {licensedRights}``, ``person(id:)``; the REST v4 Product API
+``GET {instance}/api/v4/products.json`` with ``Authorization: Token token=<key>``, ``q[...]``
+filters and the ``current_page`` / ``per_page`` / ``total_pages`` envelope.
 
-**Modelled** (not public): GraphQL paging — the public examples fetch whole lists, so the hook
-pages the Relay connections ``worksConnection`` / ``productsConnection`` (``first`` / ``after``,
-``pageInfo {hasNextPage endCursor}``); the search inputs ``updatedAtGteq``,
-``publicationDateGteq`` / ``Lteq``, ``lifecycleEvent…``; ``imprint``, ``updatedAt``,
-``lifecycleEvents``, ``campaign``, ``campaignMilestones`` and ``territories`` (sales territories)
-on works; all three mutations (``attachSupportingResource``, ``recordFormatAssetPairing``,
-``recordLicenseTerms``), each an upsert keyed by our own ``reference`` so that repeating one
-changes nothing; the REST page parameter ``page`` and the filters ``q[updated_at_gteq]``,
-``q[pub_date_gteq]`` / ``q[pub_date_lteq]``. Also modelled: Consonance keeps a production
-schedule (tasks per work) and tracks manuscripts in its editorial workflow, but their API shape
-is not public — the hook reads ``productionTasks {id name dueDate status assignee
-attachedResources}`` and ``manuscripts {id version status attachedResources}`` of a work, the
-root fields ``productionTask(id:)`` / ``manuscript(id:)``, and attaches approved assets with the
-mutations ``attachResourceToProductionTask`` / ``attachResourceToManuscript`` (upserts keyed by
-our ``reference``, like the other writes). Every GraphQL document the hook sends is in
-:data:`DOCUMENTS`; every path in :attr:`ConsonanceHook.default_paths`.
+**Modelled** (``schema/modelled.graphql``; not public): change tracking (``updatedAt``,
+``updatedAtGteq``), paging (``worksConnection`` / ``productsConnection``), lifecycle events,
+campaigns, sales territories, the details of the resources we attach, license terms, format
+pairings, the production schedule (tasks, manuscripts) and every write (upserts keyed by our own
+``reference``). A GraphQL server refuses a whole document for one field it lacks, so these live
+in documents of their own (:mod:`contentops.hooks.consonance_documents`): the public lookups
+never depend on them, and when Consonance refuses one the hook goes on without it — a warning in
+the task log, an entry in :attr:`ConsonanceHook.degradations` and, through ``on_degraded`` (set by
+:meth:`contentops.pipelines.runtime.PipelineRun.hook`), a ``degraded`` row in the run report. A
+refused write raises :class:`ModelledFeatureUnavailableError` (nothing can be written that way).
 
 Connection (conn_type ``consonance``): host = the instance URL (``https://web.consonance.app``),
 password = the API key, extra ``api`` = ``graphql`` (default) or ``rest``. With ``rest`` the reads
@@ -41,7 +38,8 @@ with the plan's idempotency key (or another stable reference of ours) as ``refer
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -52,7 +50,9 @@ from pydantic import BaseModel, ValidationError
 
 from contentops.hooks.auth import Auth, StaticHeaderAuth
 from contentops.hooks.base import OnInvalid, PartnerHook, describe_validation_error
+from contentops.hooks.consonance_documents import DOCUMENTS, rendered
 from contentops.hooks.errors import (
+    GraphQLError,
     InvalidConnectionError,
     MalformedResponseError,
     PartnerAPIError,
@@ -60,12 +60,15 @@ from contentops.hooks.errors import (
 )
 from contentops.hooks.transport import HttpTransport
 from contentops.models.consonance import (
+    Contract,
     FormatAssetPairing,
     LicenseStatus,
     LicenseTerms,
     LifecycleEventKind,
     Manuscript,
+    PersonDetails,
     Product,
+    ProductionRun,
     ProductionTask,
     ResourceAttachment,
     RestProduct,
@@ -76,168 +79,84 @@ from contentops.models.consonance import (
     Work,
 )
 
+__all__ = ["DOCUMENTS", "ConsonanceHook", "ModelledFeatureUnavailableError", "Written", "ledger_target"]
+
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
 API_FLAVOURS = ("graphql", "rest")
 
-# -- every GraphQL document the hook sends ----------------------------------------------------
-_PRODUCT_FIELDS = """
-fragment ProductFields on Product {
-  __typename id fullTitle subtitle titlePrefix titleWithoutPrefix
-  isbn { isbn13 isbn10 isbnWithDashes }
-  publicationDate plannedPublicationDate onix21ProductFormCode onixPublishingStatusCode
-  onixEditionTypeCodes editionStatement inHouseEdition { name code } authorshipDescription
-  imprint { id name } updatedAt
-  formatAssetPairings { id reference productId assetId assetVersion role releaseDate embargoUntil }
-}"""
-_WORK_FIELDS = """
-fragment WorkFields on Work {
-  id title subtitle authorshipDescription contributorPrettyList editionNumber editionStatement updatedAt
-  imprint { id name }
-  contributions {
-    id sequenceNumber onixContributorRoleCode onixContributorRole { code description } productIds
-    contributor {
-      __typename id name
-      ... on Person { personName personNameInverted keyNames }
-      ... on Organisation { organisationName }
-    }
-  }
-  subjectCodes(schemesIn: [BISAC]) { code description main }
-  seriesMemberships { id partNumber series { id name subtitle } }
-  supportingResources {
-    id url caption reference resourceType assetId assetVersion productIds
-    usageRights { summary licenseReference validUntil territories channels editions printRun }
-  }
-  lifecycleEvents { kind eventDate productIds description }
-  campaign campaignMilestones { name date } territories
-  licenseTerms {
-    id reference workId productId assetId licenseReference status validFrom validUntil permittedUsage
-    territories channels
-  }
-}"""
-_PAGE_INFO = "pageInfo { hasNextPage endCursor }"
-_ATTACHED = """
-fragment AttachedFields on AttachedResource {
-  id reference url caption resourceType assetId assetVersion
-  usageRights { summary licenseReference validUntil territories channels editions printRun }
-}"""
-_TASK_FIELDS = """
-fragment TaskFields on ProductionTask {
-  id workId name dueDate status assignee attachedResources { ...AttachedFields }
-}"""
-_MANUSCRIPT_FIELDS = """
-fragment ManuscriptFields on Manuscript {
-  id workId version status attachedResources { ...AttachedFields }
-}"""
+_ISBN13 = re.compile(r"^\d{13}$")
 
-DOCUMENTS: dict[str, str] = {
-    "Ping": 'query Ping { products(productSearch: {isbn13Eq: "0000000000000"}) { id } }',
-    "WorksChangedSince": f"""
-query WorksChangedSince($first: Int, $after: String, $since: ISO8601DateTime) {{
-  worksConnection(first: $first, after: $after, workSearch: {{updatedAtGteq: $since}}) {{
-    nodes {{ ...WorkFields products {{ ...ProductFields }} }}
-    {_PAGE_INFO}
-  }}
-}}{_WORK_FIELDS}{_PRODUCT_FIELDS}""",
-    "ProductsChangedSince": f"""
-query ProductsChangedSince($first: Int, $after: String, $since: ISO8601DateTime) {{
-  productsConnection(first: $first, after: $after, productSearch: {{updatedAtGteq: $since}}) {{
-    nodes {{ ...ProductFields work {{ ...WorkFields }} }}
-    {_PAGE_INFO}
-  }}
-}}{_WORK_FIELDS}{_PRODUCT_FIELDS}""",
-    "ProductsPublishing": f"""
-query ProductsPublishing($first: Int, $after: String, $from: ISO8601Date, $to: ISO8601Date) {{
-  productsConnection(first: $first, after: $after,
-                     productSearch: {{publicationDateGteq: $from, publicationDateLteq: $to}}) {{
-    nodes {{ ...ProductFields work {{ ...WorkFields }} }}
-    {_PAGE_INFO}
-  }}
-}}{_WORK_FIELDS}{_PRODUCT_FIELDS}""",
-    "LifecycleEvents": f"""
-query LifecycleEvents($first: Int, $after: String, $from: ISO8601Date, $to: ISO8601Date,
-                      $kinds: [LifecycleEventKind!]) {{
-  worksConnection(first: $first, after: $after,
-                  workSearch: {{lifecycleEventDateGteq: $from, lifecycleEventDateLteq: $to,
-                               lifecycleEventKindIn: $kinds}}) {{
-    nodes {{ ...WorkFields products {{ ...ProductFields }} }}
-    {_PAGE_INFO}
-  }}
-}}{_WORK_FIELDS}{_PRODUCT_FIELDS}""",
-    "ProductByIsbn": f"""
-query ProductByIsbn($isbn: String!) {{
-  product(productSearch: {{isbn13Eq: $isbn}}) {{
-    ...ProductFields
-    work {{ ...WorkFields products {{ ...ProductFields }} }}
-  }}
-}}{_WORK_FIELDS}{_PRODUCT_FIELDS}""",
-    "WorkById": f"""
-query WorkById($id: ID!) {{
-  work(workSearch: {{idEq: $id}}) {{ ...WorkFields products {{ ...ProductFields }} }}
-}}{_WORK_FIELDS}{_PRODUCT_FIELDS}""",
-    "WorkProduction": f"""
-query WorkProduction($id: ID!) {{
-  work(workSearch: {{idEq: $id}}) {{
-    id productionTasks {{ ...TaskFields }} manuscripts {{ ...ManuscriptFields }}
-  }}
-}}{_TASK_FIELDS}{_MANUSCRIPT_FIELDS}{_ATTACHED}""",
-    "ProductionTaskById": f"""
-query ProductionTaskById($id: ID!) {{
-  productionTask(id: $id) {{ ...TaskFields }}
-}}{_TASK_FIELDS}{_ATTACHED}""",
-    "ManuscriptById": f"""
-query ManuscriptById($id: ID!) {{
-  manuscript(id: $id) {{ ...ManuscriptFields }}
-}}{_MANUSCRIPT_FIELDS}{_ATTACHED}""",
-    "AttachResourceToProductionTask": f"""
-mutation AttachResourceToProductionTask($input: AttachResourceToProductionTaskInput!) {{
-  attachResourceToProductionTask(input: $input) {{
-    attachedResource {{ ...AttachedFields }}
-    changed
-    errors {{ field messages }}
-  }}
-}}{_ATTACHED}""",
-    "AttachResourceToManuscript": f"""
-mutation AttachResourceToManuscript($input: AttachResourceToManuscriptInput!) {{
-  attachResourceToManuscript(input: $input) {{
-    attachedResource {{ ...AttachedFields }}
-    changed
-    errors {{ field messages }}
-  }}
-}}{_ATTACHED}""",
-    "AttachSupportingResource": """
-mutation AttachSupportingResource($input: AttachSupportingResourceInput!) {
-  attachSupportingResource(input: $input) {
-    supportingResource {
-      id url caption reference resourceType assetId assetVersion productIds
-      usageRights { summary licenseReference validUntil territories channels editions printRun }
-    }
-    changed
-    errors { field messages }
-  }
-}""",
-    "RecordFormatAssetPairing": """
-mutation RecordFormatAssetPairing($input: RecordFormatAssetPairingInput!) {
-  recordFormatAssetPairing(input: $input) {
-    formatAssetPairing { id reference productId assetId assetVersion role releaseDate embargoUntil }
-    changed
-    errors { field messages }
-  }
-}""",
-    "RecordLicenseTerms": """
-mutation RecordLicenseTerms($input: RecordLicenseTermsInput!) {
-  recordLicenseTerms(input: $input) {
-    licenseTerms {
-      id reference workId productId assetId licenseReference status validFrom validUntil permittedUsage
-      territories channels
-    }
-    changed
-    errors { field messages }
-  }
-}""",
+#: graphql-ruby's codes for a document its schema refuses (static validation)
+_REFUSAL_CODES = {
+    "undefinedfield",
+    "argumentnotaccepted",
+    "undefinedtype",
+    "missingrequiredarguments",
+    "selectionmismatch",
+    "variablemismatch",
+    "variablenotdefined",
+    "argumentliteralsincompatible",
+    "parseerror",
+    "graphql_validation_failed",
 }
+#: how graphql-js / graphql-core and graphql-ruby word the same refusals
+_REFUSAL_WORDS = re.compile(
+    r"Cannot query field|doesn't exist on type|doesn't accept argument|Unknown argument|Unknown type|"
+    r"is not defined by type|isn't a defined input type|Field is not defined on|Syntax Error|Parse error",
+    re.IGNORECASE,
+)
+
+
+def is_refusal(errors: list[dict[str, Any]]) -> bool:
+    """Whether a GraphQL ``errors`` array refuses the document itself (a request error: a field,
+    argument or type the schema lacks), not a problem met while running it.
+
+    graphql-js / graphql-core report request errors without a ``path``; graphql-ruby (what
+    Consonance runs on, by its error codes) gives static-validation codes; both word them alike."""
+    if not errors:
+        return False
+    for error in errors:
+        code = str((error.get("extensions") or {}).get("code") or "").lower()
+        if code in _REFUSAL_CODES or _REFUSAL_WORDS.search(str(error.get("message") or "")):
+            continue
+        if "path" not in error and not code:
+            continue
+        return False
+    return True
+
+
+class ModelledFeatureUnavailableError(RequestRejectedError):
+    """Consonance refused a modelled write: its schema lacks what we modelled, so retrying
+    cannot help (the retry policy fails a refused request at once)."""
+
+    hint = "This Consonance instance does not offer the modelled write; see docs/systems/consonance.md."
+
+
+def _merged(public: Any, modelled: Any) -> Any:
+    """The public record with the modelled answer's fields laid over it: objects key by key,
+    lists of records by ``id`` (or position, when the public items carry no id)."""
+    if isinstance(public, dict) and isinstance(modelled, dict):
+        merged = dict(public)
+        for key, value in modelled.items():
+            merged[key] = _merged(public[key], value) if key in public else value
+        return merged
+    if isinstance(public, list) and isinstance(modelled, list):
+        if all(isinstance(i, dict) and i.get("id") is not None for i in [*public, *modelled]):
+            by_id = {str(item["id"]): item for item in modelled}
+            return [_merged(item, by_id.get(str(item["id"]), {})) for item in public]
+        if len(public) == len(modelled):
+            return [_merged(a, b) for a, b in zip(public, modelled, strict=True)]
+        return modelled
+    return public if modelled is None else modelled
+
+
+def _int_id(value: str | int) -> int | None:
+    """A Consonance id as the ``Int`` the public ``idEq`` / ``person(id:)`` take, or None."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -317,20 +236,91 @@ class ConsonanceHook(PartnerHook):
         return True, f"Connected to Consonance ({self.api}) at {self.transport.redact_url(self.base_url())}"
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _graphql(self, operation: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    #: called with (operation, warning) when Consonance refuses a modelled document (the
+    #: pipeline runtime records it in the run report)
+    on_degraded: Callable[[str, str], None] | None = None
+
+    @cached_property
+    def degradations(self) -> dict[str, str]:
+        """operation -> the warning given when Consonance refused it (once per hook)."""
+        return {}
+
+    def _graphql(
+        self,
+        operation: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        literals: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         return self.transport.graphql(
-            self.path("graphql"), DOCUMENTS[operation], variables, operation_name=operation, **kwargs
+            self.path("graphql"), rendered(operation, **(literals or {})), variables, operation_name=operation, **kwargs
         )
 
-    def _connection_nodes(self, operation: str, root: str, variables: dict[str, Any], page_size: int) -> Iterator[Any]:
-        return self.transport.iter_graphql_connection(
+    def _degrade(self, operation: str, exc: GraphQLError) -> None:
+        """Say once, in the log and to ``on_degraded``, what a refused modelled document costs."""
+        if operation in self.degradations:
+            return
+        first = str((exc.errors[0] if exc.errors else {}).get("message") or exc)
+        kind = "write" if DOCUMENTS[operation].text.startswith("mutation") else "query"
+        warning = (
+            f"Consonance refused the modelled {kind} {operation} ({first}): {DOCUMENTS[operation].loses}; "
+            "the public lookups go on (docs/systems/consonance.md)"
+        )
+        self.degradations[operation] = warning
+        log.warning("%s", warning)
+        if self.on_degraded is not None:
+            self.on_degraded(operation, warning)
+
+    def _optional(
+        self, operation: str, variables: dict[str, Any] | None = None, *, literals: dict[str, str] | None = None
+    ) -> dict[str, Any] | None:
+        """A modelled query's ``data``, or None when Consonance refuses the document (said once;
+        not asked again by this hook)."""
+        if operation in self.degradations:
+            return None
+        try:
+            return self._graphql(operation, variables, literals=literals)
+        except GraphQLError as exc:
+            if not is_refusal(exc.errors):
+                raise
+            self._degrade(operation, exc)
+            return None
+
+    def _optional_nodes(self, operation: str, root: str, variables: dict[str, Any], page_size: int) -> Iterator[Any]:
+        """The nodes of a modelled paged query, page by page; none when Consonance refuses it."""
+        if operation in self.degradations:
+            return
+        nodes = self.transport.iter_graphql_connection(
             self.path("graphql"),
-            DOCUMENTS[operation],
+            rendered(operation),
             connection=lambda data: data.get(root),
             variables=variables,
             page_size=page_size,
             operation_name=operation,
         )
+        try:
+            yield from nodes
+        except GraphQLError as exc:
+            if not is_refusal(exc.errors):
+                raise
+            self._degrade(operation, exc)
+
+    def _with_modelled(
+        self,
+        public: Any,
+        operation: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        literals: dict[str, str] | None = None,
+        root: str,
+    ) -> Any:
+        """``public`` (a record from a public query) with what the modelled ``operation`` adds."""
+        if not isinstance(public, dict):
+            return public
+        data = self._optional(operation, variables, literals=literals)
+        modelled = (data or {}).get(root)
+        return _merged(public, modelled) if isinstance(modelled, dict) else public
 
     def _validated(self, model: type[M], raw: Any, kind: str, on_invalid: OnInvalid | None) -> M | None:
         """The record as ``model``, or None after handing it to ``on_invalid`` (quarantine)."""
@@ -386,19 +376,20 @@ class ConsonanceHook(PartnerHook):
         self, since: datetime, *, page_size: int = 50, on_invalid: OnInvalid | None = None
     ) -> Iterator[Work]:
         """Works (with contributors, BISAC subjects, series, resources and products) changed at or
-        after ``since`` — the incremental feed of a title metadata push. GraphQL only."""
-        nodes = self._connection_nodes("WorksChangedSince", "worksConnection", {"since": since.isoformat()}, page_size)
+        after ``since`` — the incremental feed of a title metadata push. GraphQL only; modelled
+        (no public query tells what changed): none, with a warning, when Consonance refuses it."""
+        nodes = self._optional_nodes("WorksChangedSince", "worksConnection", {"since": since.isoformat()}, page_size)
         yield from self._each_valid(Work, nodes, "work", on_invalid)
 
     def iter_products_changed_since(
         self, since: datetime, *, page_size: int = 50, on_invalid: OnInvalid | None = None
     ) -> Iterator[Product]:
         """Products (formats) changed at or after ``since``; with ``api=rest`` from the Product API
-        (then ``product.work`` holds only the work id and title)."""
+        (then ``product.work`` holds only the work id and title). Modelled over GraphQL."""
         if self.api == "rest":
             yield from self._rest_products({"q[updated_at_gteq]": since.isoformat()}, page_size, on_invalid)
             return
-        nodes = self._connection_nodes(
+        nodes = self._optional_nodes(
             "ProductsChangedSince", "productsConnection", {"since": since.isoformat()}, page_size
         )
         yield from self._each_valid(Product, nodes, "product", on_invalid)
@@ -408,18 +399,23 @@ class ConsonanceHook(PartnerHook):
     ) -> Iterator[Product]:
         """Products publishing from ``as_of`` through ``as_of + within_days`` (inclusive), each with
         its work (title, contributors, imprint, BISAC) — the CON-4 trigger. Pass the run's data
-        interval end as ``as_of`` so a backfill sees what that day saw."""
+        interval end as ``as_of`` so a backfill sees what that day saw.
+
+        Over GraphQL this is the public ``products(productSearch: {publicationDateGt})`` (the
+        examples' filter, one list: they show no paging), narrowed to the window here."""
         if within_days < 0:
             raise ValueError("within_days must be zero or more")
-        start, end = as_of.isoformat(), (as_of + timedelta(days=within_days)).isoformat()
+        end = as_of + timedelta(days=within_days)
         if self.api == "rest":
-            params = {"q[pub_date_gteq]": start, "q[pub_date_lteq]": end}
+            params = {"q[pub_date_gteq]": as_of.isoformat(), "q[pub_date_lteq]": end.isoformat()}
             yield from self._rest_products(params, page_size, on_invalid)
             return
-        nodes = self._connection_nodes(
-            "ProductsPublishing", "productsConnection", {"from": start, "to": end}, page_size
-        )
-        yield from self._each_valid(Product, nodes, "product", on_invalid)
+        after = (as_of - timedelta(days=1)).isoformat()
+        raws = self._graphql("ProductsPublishedAfter", literals={"after": after}).get("products") or []
+        for product in self._each_valid(Product, raws, "product", on_invalid):
+            published = product.publication_date
+            if published is not None and as_of <= published <= end:
+                yield product
 
     def iter_lifecycle_events(
         self,
@@ -432,14 +428,14 @@ class ConsonanceHook(PartnerHook):
     ) -> Iterator[TitleEvent]:
         """Revisions, reissues and repackagings dated ``since`` … ``until`` (inclusive), each with
         its work and products (CON-4, CON-8: surface the latest assets, retire outdated ones).
-        GraphQL only."""
+        GraphQL only; modelled: none, with a warning, when Consonance refuses it."""
         variables: dict[str, Any] = {
             "from": since.isoformat(),
             "to": until.isoformat() if until else None,
             "kinds": [LifecycleEventKind(k).value for k in kinds] if kinds else None,
         }
         wanted = set(variables["kinds"] or [k.value for k in LifecycleEventKind])
-        nodes = self._connection_nodes("LifecycleEvents", "worksConnection", variables, page_size)
+        nodes = self._optional_nodes("LifecycleEvents", "worksConnection", variables, page_size)
         for work in self._each_valid(Work, nodes, "work", on_invalid):
             for event in sorted(work.lifecycle_events, key=lambda e: e.event_date):
                 if (
@@ -449,16 +445,23 @@ class ConsonanceHook(PartnerHook):
                 ):
                     yield TitleEvent(work=work, event=event)
 
+    def _product_raw(self, isbn13: str) -> dict[str, Any] | None:
+        """The public product (with its work) and, when Consonance has them, its modelled fields."""
+        if not _ISBN13.match(isbn13 or ""):
+            return None  # not an ISBN-13: no product has it (and it never goes into a document)
+        raw = self._graphql("ProductByIsbn", literals={"isbn": isbn13}).get("product")
+        return self._with_modelled(raw, "ProductByIsbnModelled", literals={"isbn": isbn13}, root="product")
+
     def get_product_by_isbn(self, isbn13: str) -> Product | None:
         """The product with this ISBN-13 (with its work and the work's products), or None."""
         if self.api == "rest":
             return next(self._rest_products({"q[isbn_eq]": isbn13}, 1, None), None)
-        raw = self._graphql("ProductByIsbn", {"isbn": isbn13}).get("product")
+        raw = self._product_raw(isbn13)
         return None if raw is None else Product.model_validate(raw)
 
     def get_work_by_isbn(self, isbn13: str) -> Work | None:
         """The work one of whose products has this ISBN-13 (any format), or None. GraphQL only."""
-        raw = self._graphql("ProductByIsbn", {"isbn": isbn13}).get("product")
+        raw = self._product_raw(isbn13)
         if raw is None:
             return None
         product = Product.model_validate(raw)
@@ -467,14 +470,48 @@ class ConsonanceHook(PartnerHook):
         return product.work
 
     def get_work(self, work_id: str) -> Work | None:
-        """One work with its products, supporting resources and license terms, or None."""
-        raw = self._graphql("WorkById", {"id": work_id}).get("work")
+        """One work with its products (public), and — when Consonance has them — its supporting
+        resources' details, license terms and the other modelled fields; or None."""
+        number = _int_id(work_id)
+        if number is None:
+            return None  # Consonance ids are integers: no work has this one
+        raw = self._graphql("WorkById", {"id": number}).get("work")
+        raw = self._with_modelled(raw, "WorkByIdModelled", {"id": number}, root="work")
         return None if raw is None else Work.model_validate(raw)
 
+    def get_production_runs(self, work_id: str) -> list[ProductionRun] | None:
+        """A work's production runs (public production data: printings with quantity, binding,
+        covers, finishes, interiors and delivery date), or None when there is no such work."""
+        number = _int_id(work_id)
+        raw = None if number is None else self._graphql("WorkProductionRuns", {"id": number}).get("work")
+        if raw is None:
+            return None
+        return [ProductionRun.model_validate(r) for r in raw.get("productionRuns") or []]
+
+    def get_contract(self, contract_id: str) -> Contract | None:
+        """A contract with the rights it licenses (``licensedRights``: right type, author's cut),
+        or None."""
+        number = _int_id(contract_id)
+        raw = None if number is None else self._graphql("ContractRights", {"id": number}).get("contract")
+        return None if raw is None else Contract.model_validate(raw)
+
+    def get_person(self, person_id: str) -> PersonDetails | None:
+        """A person (contributor) with biographical note and the works they contributed to, or None."""
+        number = _int_id(person_id)
+        raw = None if number is None else self._graphql("PersonById", {"id": number}).get("person")
+        return None if raw is None else PersonDetails.model_validate(raw)
+
     def get_production(self, work_id: str) -> tuple[list[ProductionTask], list[Manuscript]] | None:
-        """A work's production tasks and manuscripts (modelled), each with its attached resources,
-        or None when there is no such work."""
-        raw = self._graphql("WorkProduction", {"id": work_id}).get("work")
+        """A work's production tasks and manuscripts (modelled), each with its attached resources;
+        None when there is no such work, and none of either (with a warning) when Consonance
+        refuses the modelled query."""
+        number = _int_id(work_id)
+        if number is None:
+            return None
+        data = self._optional("WorkProduction", {"id": number})
+        if data is None:
+            return [], []
+        raw = data.get("work")
         if raw is None:
             return None
         tasks = [ProductionTask.model_validate(t) for t in raw.get("productionTasks") or []]
@@ -482,18 +519,30 @@ class ConsonanceHook(PartnerHook):
         return tasks, manuscripts
 
     def get_production_task(self, task_id: str) -> ProductionTask | None:
-        """One production task (its work id, due date, status, assignee, attachments), or None."""
-        raw = self._graphql("ProductionTaskById", {"id": task_id}).get("productionTask")
+        """One production task (its work id, due date, status, assignee, attachments), or None
+        (also when Consonance refuses the modelled query, with a warning)."""
+        raw = (self._optional("ProductionTaskById", {"id": task_id}) or {}).get("productionTask")
         return None if raw is None else ProductionTask.model_validate(raw)
 
     def get_manuscript(self, manuscript_id: str) -> Manuscript | None:
-        """One manuscript version (its work id, status, attachments), or None."""
-        raw = self._graphql("ManuscriptById", {"id": manuscript_id}).get("manuscript")
+        """One manuscript version (its work id, status, attachments), or None (also when
+        Consonance refuses the modelled query, with a warning)."""
+        raw = (self._optional("ManuscriptById", {"id": manuscript_id}) or {}).get("manuscript")
         return None if raw is None else Manuscript.model_validate(raw)
 
     # -- writes (modelled mutations, upserts keyed by our reference) -------------------------
     def _mutate(self, operation: str, root: str, record: str, model: type[M], payload: dict[str, Any]) -> Written[M]:
-        data = self._graphql(operation, {"input": payload}, idempotent=True)
+        if operation in self.degradations:  # refused before: it cannot succeed now
+            raise ModelledFeatureUnavailableError(self.degradations[operation], system=self.system)
+        try:
+            data = self._graphql(operation, {"input": payload}, idempotent=True)
+        except GraphQLError as exc:
+            if not is_refusal(exc.errors):
+                raise
+            self._degrade(operation, exc)
+            raise ModelledFeatureUnavailableError(
+                self.degradations[operation], system=self.system, status=exc.status
+            ) from None
         result = data.get(root)
         if not isinstance(result, dict):
             raise MalformedResponseError(f"{root} answered without a payload", system=self.system)

@@ -262,6 +262,7 @@ class TitleProduct(DomainModel):
     publishing_status: str | None = None
     edition: str | None = None
     territories: tuple[str, ...] = ()
+    rrp_gbp: float | None = None
 
 
 class TitleRecord(DomainModel):
@@ -288,6 +289,7 @@ class TitleRecord(DomainModel):
     revision_date: date | None = None
     revision_formats: tuple[BookFormat, ...] = ()
     revision_product_ids: tuple[str, ...] = ()
+    print_delivery: date | None = None
     updated_at: UtcDateTime | None = None
 
     @property
@@ -450,11 +452,15 @@ def title_metadata(
     }
     if title.edition_number is not None:
         metadata["edition_number"] = title.edition_number
+    if title.print_delivery is not None:  # the cover must be final before the printer delivers
+        metadata["print_delivery_date"] = title.print_delivery.isoformat()
     if product is not None:
         metadata["format"] = product.format.value if product.format else None
         metadata["isbn"] = product.isbn
         metadata["publication_date"] = product.publication_date.isoformat() if product.publication_date else None
         metadata["edition"] = product.edition
+        if product.rrp_gbp is not None:
+            metadata["rrp_gbp"] = product.rrp_gbp
     return metadata
 
 
@@ -1088,10 +1094,11 @@ def title_from_work(work: Any, *, as_of: datetime | date | None = None) -> Title
 
     Formats come from each product's type (or ONIX form); the publication date is the actual
     one, else the planned one; the revision kind is the latest lifecycle event on or before
-    ``as_of`` (``new`` when there is none). Unmodelled extras are read when present:
-    ``territories`` / ``salesTerritories`` (work or product), ``campaign``,
-    ``campaignMilestones`` / ``milestones`` ([{name, date}]). Raises :class:`TitleMappingError`
-    with the reason for a title that cannot be used.
+    ``as_of`` (``new`` when there is none); the print delivery is the first production run's
+    delivery date, an edition's ``rrp_gbp`` its GBP consumer price (both public fields).
+    Unmodelled extras are read when present: ``territories`` / ``salesTerritories`` (work or
+    product), ``campaign``, ``campaignMilestones`` / ``milestones`` ([{name, date}]). Raises
+    :class:`TitleMappingError` with the reason for a title that cannot be used.
     """
     if not _text(getattr(work, "title", None)):
         raise TitleMappingError(f"work {getattr(work, 'id', '?')} has no title")
@@ -1115,9 +1122,11 @@ def title_from_work(work: Any, *, as_of: datetime | date | None = None) -> Title
                 publishing_status=product.onix_publishing_status_code,
                 edition=product.edition_statement or in_house,
                 territories=_strings_of(_field(product, "territories", "salesTerritories")),
+                rrp_gbp=getattr(product, "rrp_gbp", None),
             )
         )
     products = valid_products(products)
+    deliveries = [r.delivery_date for r in getattr(work, "production_runs", None) or [] if r.delivery_date]
     contributors = []
     for contribution in getattr(work, "contributions", None) or []:
         person = contribution.contributor
@@ -1169,6 +1178,7 @@ def title_from_work(work: Any, *, as_of: datetime | date | None = None) -> Title
         revision_date=latest.event_date if latest else None,
         revision_formats=revision_formats,
         revision_product_ids=tuple(sorted(named)),
+        print_delivery=min(deliveries) if deliveries else None,
         updated_at=getattr(work, "updated_at", None),
     )
     return record.model_copy(update={"revision": _content_revision(record)})

@@ -12,10 +12,15 @@ payloads carrying ``errors {field messages}``; and the REST v4 product (``full_t
 ``pub_date``, ``product_form``, ``isbn``, ``imprint``, …) in its ``current_page`` /
 ``per_page`` / ``total_pages`` envelope.
 
-Modelled (not public; docs/systems/consonance.md): ``imprint {id name}`` and ``updatedAt`` on
-works and products, a work's ``lifecycleEvents`` (revised / reissued / repackaged), the extra
-fields of a supporting resource we attach (``reference``, ``resourceType``, ``usageRights``),
-format asset pairings and license terms.
+Also public (the production request form, custom report and legal / people examples): a work's
+``imprint {id name}`` and ``productionRuns``, a product's ``prices(priceSearch:) {amount}``,
+``contract(contractSearch:) {licensedRights}`` and ``person(id:)``.
+
+Modelled (not public; docs/systems/consonance.md): ``updatedAt`` on works and products, a
+product's ``imprint``, ``editionStatement`` and ``onixEditionTypeCodes``, a work's
+``lifecycleEvents`` (revised / reissued / repackaged), the extra fields of a supporting resource
+we attach (``reference``, ``resourceType``, ``usageRights``), format asset pairings and license
+terms.
 
 Python attributes are snake_case; the wire names are the camelCase GraphQL names (aliases), so
 ``Product.model_validate(node)`` reads a GraphQL node as sent and ``model_dump(by_alias=True)``
@@ -37,6 +42,7 @@ from contentops.models.common import PartnerModel, UtcDateTime
 __all__ = [
     "PRODUCT_FORMATS",
     "ConsonanceModel",
+    "Contract",
     "Contribution",
     "Contributor",
     "FormatAssetPairing",
@@ -45,13 +51,17 @@ __all__ = [
     "Isbn",
     "LicenseStatus",
     "LicenseTerms",
+    "LicensedRight",
     "LifecycleEvent",
     "LifecycleEventKind",
     "Manuscript",
     "OnixCode",
+    "PersonDetails",
+    "Price",
     "Product",
     "ProductFormat",
     "ProductType",
+    "ProductionRun",
     "ProductionTask",
     "ResourceAttachment",
     "RestProduct",
@@ -155,7 +165,8 @@ class InHouseEdition(ConsonanceModel):
 
 
 class Imprint(ConsonanceModel):
-    """Modelled: the imprint field is not in the public examples."""
+    """A work's imprint (public: the production request form example reads ``work.imprint``);
+    a product's imprint is modelled."""
 
     id: ConsonanceId | None = None
     name: str
@@ -290,6 +301,13 @@ class LicenseTerms(ConsonanceModel):
     channels: list[str] = Field(default_factory=list)
 
 
+class Price(ConsonanceModel):
+    """One price of a product (public: ``prices(priceSearch:) {amount}``)."""
+
+    id: ConsonanceId | None = None
+    amount: float | None = None
+
+
 class Product(ConsonanceModel):
     """A product (one format of a work, with its ISBN). Only ``id`` and ``fullTitle`` are required."""
 
@@ -308,10 +326,16 @@ class Product(ConsonanceModel):
     edition_statement: str | None = None
     in_house_edition: InHouseEdition | None = None
     authorship_description: str | None = None
+    gbp_consumer_price: list[Price] = Field(default_factory=list)
     imprint: Imprint | None = None
     updated_at: UtcDateTime | None = None
     format_asset_pairings: list[FormatAssetPairing] = Field(default_factory=list)
     work: Work | None = None
+
+    @property
+    def rrp_gbp(self) -> float | None:
+        """The GBP consumer price (ONIX price type 02, qualifier 05), when Consonance has one."""
+        return next((p.amount for p in self.gbp_consumer_price if p.amount is not None), None)
 
     @property
     def isbn13(self) -> str | None:
@@ -350,6 +374,7 @@ class Work(ConsonanceModel):
     updated_at: UtcDateTime | None = None
     lifecycle_events: list[LifecycleEvent] = Field(default_factory=list)
     license_terms: list[LicenseTerms] = Field(default_factory=list)
+    production_runs: list[ProductionRun] = Field(default_factory=list)
     products: list[Product] = Field(default_factory=list)
 
     @property
@@ -441,10 +466,6 @@ class RestProductPage(PartnerModel):
     products: list[Any] = Field(default_factory=list)
 
 
-Product.model_rebuild()
-TitleEvent.model_rebuild()
-
-
 # --------------------------------------------------------------------------- production (modelled)
 
 
@@ -483,3 +504,92 @@ class Manuscript(ConsonanceModel):
     version: int
     status: str | None = None
     attached_resources: list[ResourceAttachment] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- public production, contracts, people
+
+
+class ProductionRunPart(ConsonanceModel):
+    """A binding, cover, finish, embellishment or interior of a production run (public; every
+    other field the run part has is kept as an extra)."""
+
+    id: ConsonanceId | None = None
+    name: str | None = None
+    description: str | None = None
+    product_ids: list[ConsonanceId] = Field(default_factory=list)
+
+
+class ProductionQuantity(ConsonanceModel):
+    id: ConsonanceId | None = None
+    name: str | None = None
+    quantity: int | None = None
+    received_quantity: int | None = None
+    product_id: ConsonanceId | None = None
+
+
+class ProductionRun(ConsonanceModel):
+    """One printing of a work's products (public production data: ``work.productionRuns``)."""
+
+    id: ConsonanceId
+    name: str | None = None
+    delivery_date: date | None = None
+    product_ids: list[ConsonanceId] = Field(default_factory=list)
+    quantities: list[ProductionQuantity] = Field(default_factory=list)
+    bindings: list[ProductionRunPart] = Field(default_factory=list)
+    covers: list[ProductionRunPart] = Field(default_factory=list)
+    finishes: list[ProductionRunPart] = Field(default_factory=list)
+    embellishments: list[ProductionRunPart] = Field(default_factory=list)
+    interiors: list[ProductionRunPart] = Field(default_factory=list)
+
+    @property
+    def print_quantity(self) -> int | None:
+        """The run's ordered quantity (the sum of its quantities), when it states one."""
+        amounts = [q.quantity for q in self.quantities if q.quantity is not None]
+        return sum(amounts) if amounts else None
+
+
+class LicensedRight(ConsonanceModel):
+    """A right a contract licenses (public: ``licensedRights {id rightType authorCut}``)."""
+
+    id: ConsonanceId | None = None
+    right_type: str | None = None
+    author_cut: float | None = None
+
+
+class ContractWork(ConsonanceModel):
+    title: str | None = None
+
+
+class Contract(ConsonanceModel):
+    """A contract (public: ``contract(contractSearch: {idEq})``) with the rights it licenses."""
+
+    id: ConsonanceId
+    contract_name: str | None = None
+    signed_date: date | None = None
+    pub_before_date: date | None = None
+    work: ContractWork | None = None
+    licensed_rights: list[LicensedRight] = Field(default_factory=list)
+
+    @property
+    def right_types(self) -> list[str]:
+        return [r.right_type for r in self.licensed_rights if r.right_type]
+
+
+class PersonContribution(ConsonanceModel):
+    work_title: str | None = None
+    role: str | None = None
+
+
+class PersonDetails(ConsonanceModel):
+    """A person (public: ``person(id:)``): name, biographical note, the works they contributed to."""
+
+    id: ConsonanceId
+    name: str | None = None
+    biographical_note: str | None = None
+    contributions: list[PersonContribution] = Field(default_factory=list)
+
+
+# the title models refer to each other and to the production runs defined above them
+Work.model_rebuild()
+Product.model_rebuild()
+TitleEvent.model_rebuild()

@@ -395,6 +395,8 @@ def record_consonance_terms(
     ``consonance:<work id>``) gets the license terms, expiry and permitted usage the disposition
     leaves — renewed to the workflow's ``valid_until``, or ended at the license's expiry — once per
     disposition (one record per title and asset, updated by later dispositions)."""
+    from contentops.hooks.consonance import ModelledFeatureUnavailableError
+
     counts: Counter[str] = Counter()
     delivered = _delivered(run, asset_id, "consonance:")
     if not delivered:
@@ -431,7 +433,15 @@ def record_consonance_terms(
             return written.record.id or f"license-{asset_id}"
 
         # its own target kind, so terms are never mistaken for the attachment itself
-        run.deliver_once(asset_id, f"terms-{instance_id}", f"consonance_terms:{work_id}", send, license_ref=license_ref)
+        try:
+            run.deliver_once(
+                asset_id, f"terms-{instance_id}", f"consonance_terms:{work_id}", send, license_ref=license_ref
+            )
+        except ModelledFeatureUnavailableError:
+            # Consonance lacks the (modelled) license-terms write: the hook's warning is in the
+            # report; the disposition itself stands, and a later sweep tries the terms again
+            counts["consonance_terms_unavailable"] += 1
+            continue
         until = valid_until.date().isoformat() if valid_until else "no end date"
         run.record(
             asset_id,

@@ -127,7 +127,12 @@ class PipelineRun:
             class_path, param = HOOKS[system]
             module_name, _, class_name = class_path.rpartition(".")
             hook_class = getattr(importlib.import_module(module_name), class_name)
-            self._hooks[system] = hook_class(self.params.get(param) or hook_class.default_conn_name)
+            hook = hook_class(self.params.get(param) or hook_class.default_conn_name)
+            if hasattr(hook, "on_degraded"):  # a partner feature we modelled and it lacks: say so in the report
+                hook.on_degraded = lambda operation, warning, _system=system: self.record(
+                    operation, _system, "degraded", warning
+                )
+            self._hooks[system] = hook
         return self._hooks[system]
 
     # -- bad input -------------------------------------------------------------------------
