@@ -66,7 +66,7 @@ def test_a_run_that_failed_before_any_delivery_posts_no_launch_kit(
 
     states = _states(run)
     assert run.state == "failed"
-    assert any(task.startswith("start_approvals") and state == "failed" for task, state in states.items())
+    assert any(task.startswith("start_approvals") and state == "failed" for task, state in states.items()), states
     assert states["finalize"] == "success" and states["report"] == "success"
     assert env["grid"].context.store.all("post") == []
     assert "This run failed" in _report(tmp_path, run)
