@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
+from contentops.sensors.workflow import WorkflowInstanceSensor
 from contentops.triggers.workflow import WorkflowInstanceTrigger
 from contentops_sandbox.connections import opentext_workflow_connection
 
@@ -123,3 +124,14 @@ def test_an_instance_nobody_knows_ends_the_wait_as_an_error(workflow: Callable[.
     workflow()
     event = wait_for(WorkflowInstanceTrigger("pi-never-started", poll_interval=0.01))
     assert event["status"] == "error" and "NotFoundError" in event["message"]
+
+
+def test_a_poking_sensor_reuses_its_token(workflow: Callable[..., Any]) -> None:
+    hook, running = workflow()
+    instance = hook.start_instance("rights_renewal", name="Renew asset-4")
+    running.context.stats.reset()
+    sensor = WorkflowInstanceSensor(task_id="wait", instance_id=instance.id, deferrable=False)
+    assert [sensor.poke({}) for _ in range(4)] == [False] * 4
+    complete_all(hook, instance.id, "renew")
+    assert sensor.poke({}) is True
+    assert running.context.stats.by_route[TOKEN_ROUTE] == 1

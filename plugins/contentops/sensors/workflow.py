@@ -42,9 +42,13 @@ class WorkflowInstanceSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def _instance(self) -> dict[str, Any]:
+        """The instance, read with one hook per task try: pokes reuse its token."""
         from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
 
-        return OpenTextWorkflowHook(self.workflow_conn_id).get_instance(self.instance_id).model_dump(mode="json")
+        hook = getattr(self, "_workflow_hook", None)
+        if hook is None:
+            hook = self._workflow_hook = OpenTextWorkflowHook(self.workflow_conn_id)
+        return hook.get_instance(self.instance_id).model_dump(mode="json")
 
     def poke(self, context: Any) -> bool:
         """Ended yet? An error a later poke may heal (the partner down, 5xx, 429) is "not yet"."""
