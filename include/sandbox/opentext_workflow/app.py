@@ -15,7 +15,8 @@ Modelled: ``businessKey`` on start and as a list filter (Flowable's name; OCP do
 it), the time filters ``startedAfter`` / ``startedBefore`` on instances and ``createdAfter`` /
 ``createdBefore`` on tasks (Flowable's names; ``after`` inclusive, ``before`` exclusive, so
 consecutive windows tile), the ``outcome`` field on a finished instance (runtime and history),
-ended instances still listed by ``GET /process-instances`` and their comments still readable,
+ended instances still listed by ``GET /process-instances`` and their comments still readable and
+writable (Flowable keeps comments with the history),
 an unassigned task counting as every user's candidate, and the process models themselves: each
 model is a sequence of user tasks (:data:`MODELS`); completing the last one, or completing any
 with a rejecting outcome, ends the instance with that outcome.
@@ -431,7 +432,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     @app.post(f"{BASE}/process-instances/{{instance_id}}/comments", status_code=201)
     def add_comment(request: Request, instance_id: str, body: CommentBody) -> dict[str, Any]:
         author = ctx.require_bearer(request)
-        instance = running_or_404(instance_id)
+        instance = instance_or_404(instance_id)  # Flowable keeps comments in its history: an ended one takes them too
         comment = new_comment(instance_id, body.message, author)
         ctx.store.put(
             "instance",
