@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,12 @@ def test_instances_are_listed_by_offset_and_count(serve: Callable[..., Any], ows
     hook, server = serve("list_instances")
     (found,) = hook.find_instances(business_key="rights_renewal:asset-7:v1", definition_key="rights_renewal")
     assert found.id == "5b0a4e2c-run" and found.process_definition_key == "rights_renewal"
+    # businessKey is a modelled filter: a service that ignores it still gives no other asset's instance
+    assert hook.find_instances(business_key="rights_renewal:asset-9:v1", definition_key="rights_renewal") == []
     assert [i.id for i in hook.iter_instances("rights_renewal")] == ["5b0a4e2c-run"]
+    # the time window is a modelled filter: enforced on what comes back too
+    later = datetime(2026, 11, 25, tzinfo=UTC)
+    assert list(hook.iter_instances("rights_renewal", started_after=later)) == []
     for sent in server.requests_to("GET", "/workflow/v1/process-instances"):
         assert sent.query["offset"] == ["0"] and "count" in sent.query  # the UI's paging, not a next link
     started(ows)
@@ -246,6 +252,7 @@ def test_tasks_are_listed_with_their_process_variables(serve: Callable[..., Any]
     assert task.process_instance_id == "5b0a4e2c-run" and task.variables == {"asset_id": "asset-7"}
     (task,) = hook.iter_tasks(processInstanceId="5b0a4e2c-run")
     assert task.name == "Rights decision"
+    assert list(hook.iter_new_tasks("rights_renewal", created_before=datetime(2026, 11, 24, tzinfo=UTC))) == []
     assert not server.unmatched
     started(ows)
     for name in ("list_tasks", "list_tasks_with_variables"):

@@ -19,7 +19,7 @@ Connection (conn_type ``opentext_workflow``): host = the OpenText Cloud Platform
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -27,12 +27,20 @@ from contentops.hooks.auth import Auth
 from contentops.hooks.base import PartnerHook
 from contentops.hooks.errors import MalformedResponseError, NotFoundError
 from contentops.hooks.opentext import ocp_auth
+from contentops.models.common import as_utc
 from contentops.models.opentext_workflow import ProcessModel, WorkflowInstance, WorkflowTask
 
 
 def _wire_time(moment: datetime) -> str:
     """UTC with a ``Z``: no ``+`` that a next-page link could turn into a space."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _in_window(moment: datetime | None, after: datetime | None, before: datetime | None) -> bool:
+    """Whether ``moment`` lies in ``[after, before)`` (an open bound lets anything through)."""
+    if moment is None:
+        return after is None and before is None
+    return (after is None or moment >= as_utc(after)) and (before is None or moment < as_utc(before))
 
 
 def _wire_variables(variables: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -128,10 +136,13 @@ class OpenTextWorkflowHook(PartnerHook):
             params["businessKey"] = business_key
         if definition_key:
             params["processDefinitionKey"] = definition_key
-        return [
+        found = (
             WorkflowInstance.model_validate(i)
             for i in self._iter_hal_offset(self.path("instances"), "process-instances", page_size, params)
-        ]
+        )
+        # businessKey is Flowable's filter, not one OpenText shows: should the service ignore it,
+        # an instance started for another asset must not pass for this one
+        return [i for i in found if business_key is None or i.business_key == business_key]
 
     def iter_instances(
         self,
@@ -150,7 +161,10 @@ class OpenTextWorkflowHook(PartnerHook):
         if started_before is not None:
             params["startedBefore"] = _wire_time(started_before)
         for item in self._iter_hal_offset(self.path("instances"), "process-instances", page_size, params):
-            yield WorkflowInstance.model_validate(item)
+            instance = WorkflowInstance.model_validate(item)
+            # the time filters are Flowable's names (modelled): the window is enforced here too
+            if _in_window(instance.start_time, started_after, started_before):
+                yield instance
 
     def get_instance(self, instance_id: str) -> WorkflowInstance:
         """The instance, running or ended.
@@ -268,7 +282,9 @@ class OpenTextWorkflowHook(PartnerHook):
             filters["createdAfter"] = _wire_time(created_after)
         if created_before is not None:
             filters["createdBefore"] = _wire_time(created_before)
-        yield from self.iter_tasks(page_size=page_size, **filters)
+        for task in self.iter_tasks(page_size=page_size, **filters):
+            if _in_window(task.create_time, created_after, created_before):  # modelled filters: enforced here too
+                yield task
 
     def claim_task(self, task_id: str, assignee: str) -> None:
         self.transport.request(
