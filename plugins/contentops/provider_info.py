@@ -134,7 +134,12 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         hidden=["schema", "port"],
         relabeling={"host": "API host", "login": "Client ID", "password": "Client secret"},
         placeholders={"host": "https://na-1-dev.api.opentext.com"},
-        fields={**OCP_FIELDS, "workflow_path": _text("Workflow path", "Default /workflow/v1"), **TRANSPORT_FIELDS},
+        fields={
+            **OCP_FIELDS,
+            "workflow_path": _text("Workflow path", "Default /workflow/v1"),
+            "history_path": _text("History path", "Default /workflow-history/v1 (where ended instances are read)"),
+            **TRANSPORT_FIELDS,
+        },
     ),
     _conn_type(
         "smintio",

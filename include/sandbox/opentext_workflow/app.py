@@ -1,19 +1,25 @@
 """The OpenText Workflow Service sandbox (``/workflow/v1``, Flowable-based OCP flavour).
 
-Sourced (OpenText's public demo apps and Postman collections, shared/api-notes/opentext.md §1):
-the paths below, ``offset``/``count``/``sort``/``order`` paging, HAL ``_embedded`` +
-``_links.next``, the start body (``processDefinitionKey``, ``name``, ``variables``,
-``returnVariables``), task actions (``claim``, ``complete`` with ``outcome`` and ``variables``,
-``delegate``), instance suspend/activate (PUT) and terminate (DELETE), the instance fields
-(``ended``, ``completed``, ``suspended`` …), and the error bodies (gateway ``fault``, service
-``exception`` + ``message``).
+Sourced (OpenText's public demo apps, admin UI code and Postman collections, Flowable's REST
+resources; docs/systems/opentext_workflow.md has the table): the paths below,
+``offset``/``count``/``sort``/``order`` paging, HAL ``_embedded`` + ``_links.next``, the task
+list's ``page.totalElements`` and its ``name`` / ``candidateOrAssigned`` filters, the start body
+(``processDefinitionKey``, ``name``, ``variables``, ``returnVariables``), task actions (``claim``,
+``complete`` with ``outcome`` and ``variables``, ``delegate``, ``resolve``), instance
+suspend/activate (PUT) and terminate (DELETE), instance variables and comments as HAL pages
+(``_embedded.variables`` / ``_embedded.comments``), ``PUT …/variables/{name}``, the history API
+``/workflow-history/v1/historic-process-instances/{id}`` (``endTime`` says the instance ended),
+and Flowable's rule that a runtime instance is gone (404) once it has ended.
 
 Modelled: ``businessKey`` on start and as a list filter (Flowable's name; OCP does not document
 it), the time filters ``startedAfter`` / ``startedBefore`` on instances and ``createdAfter`` /
 ``createdBefore`` on tasks (Flowable's names; ``after`` inclusive, ``before`` exclusive, so
-consecutive windows tile), the ``outcome`` field on a finished instance, and the process
-models themselves: each model is a sequence of user tasks (:data:`MODELS`); completing the last
-one, or completing any with a rejecting outcome, ends the instance with that outcome.
+consecutive windows tile), the ``outcome`` field on a finished instance (runtime and history),
+ended instances still listed by ``GET /process-instances`` and their comments still readable and
+writable (Flowable keeps comments with the history),
+an unassigned task counting as every user's candidate, and the process models themselves: each
+model is a sequence of user tasks (:data:`MODELS`); completing the last one, or completing any
+with a rejecting outcome, ends the instance with that outcome.
 
 Operator side: ``PUT /_sandbox/workflow/auto-complete`` sets rules
 ``{"<model key>": {"outcome": "approved", "after_seconds": 0, "variables": {…},
@@ -35,6 +41,7 @@ from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbo
 from contentops_sandbox.opentext_common import add_ocp_token_routes, ocp_error_body
 
 BASE = "/workflow/v1"
+HISTORY = "/workflow-history/v1"
 #: key -> (name, user tasks in order, outcomes that end the instance early)
 MODELS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
     "asset_approval": (
@@ -112,6 +119,7 @@ class InstanceAction(BaseModel):
 
 class CommentBody(BaseModel):
     message: str = Field(min_length=1)
+    includeUserIds: bool | None = None
 
 
 def _seed(context: SandboxContext) -> None:
@@ -124,7 +132,12 @@ def _seed(context: SandboxContext) -> None:
 
 
 def _hal(request: Request, key: str, items: list[dict[str, Any]], offset: int, count: int, total: int) -> dict:
-    body: dict[str, Any] = {"_embedded": {key: items}, "_links": {"self": {"href": str(request.url)}}}
+    """One HAL page: the items, ``_links`` (``next`` while more follow) and Spring's ``page`` block."""
+    body: dict[str, Any] = {
+        "_embedded": {key: items},
+        "_links": {"self": {"href": str(request.url)}},
+        "page": {"size": count, "totalElements": total, "totalPages": -(-total // count), "number": offset // count},
+    }
     if offset + count < total:
         query = dict(request.query_params)
         query.update(offset=str(offset + count), count=str(count))
@@ -169,6 +182,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
                 "dueDate": None,
                 "suspended": False,
                 "delegationState": None,
+                "parentTaskId": None,
                 "step": step,
             },
         )
@@ -185,6 +199,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
                 "completed": completed,
                 "outcome": outcome,
                 "endTime": now(),
+                # Flowable keeps why an instance was deleted; a completed one has none
+                "deleteReason": None if completed else "terminated",
                 "variables": {**instance.get("variables", {}), **variables},
             },
         )
@@ -223,12 +239,54 @@ def create_app(config: SandboxConfig) -> FastAPI:
         finish(instance, outcome, dict(rule.get("variables") or {}), completed=True)
         return instance_or_404(instance["id"])
 
+    def running_or_404(instance_id: str) -> dict[str, Any]:
+        """The instance while it runs: like Flowable, the runtime API no longer knows it once it
+        has ended (the history API does)."""
+        instance = apply_rules(instance_or_404(instance_id))
+        if instance.get("ended"):
+            raise ctx.error(
+                404, "FlowableObjectNotFoundException", f"Could not find a process instance with id '{instance_id}'."
+            )
+        return instance
+
+    def wire_variables(instance: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"name": k, "type": _variable_type(v), "value": v, "scope": "local", "encryption": False}
+            for k, v in instance.get("variables", {}).items()
+        ]
+
     def public(instance: dict[str, Any], with_variables: bool = True) -> dict[str, Any]:
-        body = dict(instance)
+        body = {k: v for k, v in instance.items() if k not in ("comments", "deleteReason")}
         body["variables"] = (
             [{"name": k, "value": v} for k, v in instance.get("variables", {}).items()] if with_variables else []
         )
         return body
+
+    def historic(instance: dict[str, Any], with_variables: bool) -> dict[str, Any]:
+        """Flowable's historic process instance (its fields), plus the modelled ``outcome``."""
+        end = instance.get("endTime")
+        duration = (
+            int((datetime.fromisoformat(end) - datetime.fromisoformat(instance["startTime"])).total_seconds() * 1000)
+            if end
+            else None
+        )
+        return {
+            "id": instance["id"],
+            "name": instance.get("name"),
+            "businessKey": instance.get("businessKey"),
+            "processDefinitionId": instance.get("processDefinitionId")
+            or f"{instance['processDefinitionKey']}:1:{instance['processDefinitionKey']}",
+            "processDefinitionName": instance.get("processDefinitionName"),
+            "startTime": instance["startTime"],
+            "endTime": end,
+            "durationInMillis": duration,
+            "startUserId": instance.get("startUserId"),
+            "deleteReason": instance.get("deleteReason"),
+            "superProcessInstanceId": None,
+            "tenantId": None,
+            "variables": wire_variables(instance) if with_variables else [],
+            "outcome": instance.get("outcome"),
+        }
 
     @app.get(f"{BASE}/runtime/models")
     def models(
@@ -247,8 +305,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
             )
         instance_id = f"pi-{ctx.store.next_id('instance')}"
         name, _, _ = MODELS[body.processDefinitionKey]
+        model = ctx.store.get("model", body.processDefinitionKey) or {"id": body.processDefinitionKey}
         instance = {
             "id": instance_id,
+            "processDefinitionId": f"{body.processDefinitionKey}:1:{model['id']}",
             "processDefinitionKey": body.processDefinitionKey,
             "processDefinitionName": name,
             "name": body.name or name,
@@ -296,22 +356,22 @@ def create_app(config: SandboxConfig) -> FastAPI:
     @app.get(f"{BASE}/process-instances/{{instance_id}}")
     def get_instance(request: Request, instance_id: str) -> dict[str, Any]:
         ctx.require_bearer(request)
-        return public(apply_rules(instance_or_404(instance_id)))
+        return public(running_or_404(instance_id))
+
+    @app.get(f"{HISTORY}/historic-process-instances/{{instance_id}}")
+    def get_historic_instance(request: Request, instance_id: str, includeProcessVariables: bool = False) -> dict:
+        ctx.require_bearer(request)
+        return historic(apply_rules(instance_or_404(instance_id)), includeProcessVariables)
 
     @app.put(f"{BASE}/process-instances/{{instance_id}}")
     def act_on_instance(request: Request, instance_id: str, body: InstanceAction) -> dict[str, Any]:
-        ctx.require_bearer(request)
-        instance = instance_or_404(instance_id)
+        author = ctx.require_bearer(request)
+        instance = running_or_404(instance_id)
         if body.action not in ("suspend", "activate"):
             raise ctx.error(400, "FlowableIllegalArgumentException", f"unknown action {body.action}")
-        if instance["ended"]:
-            raise ctx.error(409, "FlowableException", "the process instance has ended")
         comments = instance.get("comments", [])
         if body.comment and body.comment.get("message"):
-            comments = [
-                *comments,
-                {"id": f"c-{ctx.store.next_id('comment')}", "message": body.comment["message"], "time": now()},
-            ]
+            comments = [*comments, new_comment(instance_id, body.comment["message"], author)]
         instance = {**instance, "suspended": body.action == "suspend", "comments": comments}
         ctx.store.put("instance", instance_id, instance, action=body.action)
         return public(instance)
@@ -319,34 +379,61 @@ def create_app(config: SandboxConfig) -> FastAPI:
     @app.delete(f"{BASE}/process-instances/{{instance_id}}", status_code=204)
     def terminate(request: Request, instance_id: str) -> Response:
         ctx.require_bearer(request)
-        instance = instance_or_404(instance_id)
-        if not instance["ended"]:
-            finish(instance, "terminated", {}, completed=False)
+        finish(running_or_404(instance_id), "terminated", {}, completed=False)
         return Response(status_code=204)
 
     @app.get(f"{BASE}/process-instances/{{instance_id}}/variables")
-    def get_variables(request: Request, instance_id: str) -> list[dict[str, Any]]:
+    def get_variables(
+        request: Request, instance_id: str, offset: int = Query(0, ge=0), count: int = Query(10, ge=1, le=1000)
+    ) -> dict[str, Any]:
         ctx.require_bearer(request)
-        return public(apply_rules(instance_or_404(instance_id)))["variables"]
+        items = wire_variables(running_or_404(instance_id))
+        return _hal(request, "variables", items[offset : offset + count], offset, count, len(items))
 
     @app.post(f"{BASE}/process-instances/{{instance_id}}/variables", status_code=201)
     def set_variables(request: Request, instance_id: str, body: list[Variable]) -> list[dict[str, Any]]:
         ctx.require_bearer(request)
-        instance = instance_or_404(instance_id)
+        instance = running_or_404(instance_id)
         instance = {**instance, "variables": {**instance.get("variables", {}), **{v.name: v.value for v in body}}}
         ctx.store.put("instance", instance_id, instance, action="variables")
-        return public(instance)["variables"]
+        return [w for w in wire_variables(instance) if w["name"] in {v.name for v in body}]
+
+    @app.put(f"{BASE}/process-instances/{{instance_id}}/variables/{{name}}")
+    def set_variable(request: Request, instance_id: str, name: str, body: Variable) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        if body.name != name:
+            raise ctx.error(400, "FlowableIllegalArgumentException", "the body's name must match the path's")
+        instance = running_or_404(instance_id)
+        instance = {**instance, "variables": {**instance.get("variables", {}), name: body.value}}
+        ctx.store.put("instance", instance_id, instance, action="variable")
+        (variable,) = [w for w in wire_variables(instance) if w["name"] == name]
+        return variable
+
+    def new_comment(instance_id: str, message: str, author: str) -> dict[str, Any]:
+        return {
+            "id": f"c-{ctx.store.next_id('comment')}",
+            "author": author,
+            "time": now(),
+            "message": message,
+            "processInstanceId": instance_id,
+        }
 
     @app.get(f"{BASE}/process-instances/{{instance_id}}/comments")
-    def get_comments(request: Request, instance_id: str) -> list[dict[str, Any]]:
+    def get_comments(
+        request: Request, instance_id: str, offset: int = Query(0, ge=0), count: int = Query(10, ge=1, le=1000)
+    ) -> dict[str, Any]:
         ctx.require_bearer(request)
-        return instance_or_404(instance_id).get("comments", [])
+        items = [
+            {"author": None, "processInstanceId": instance_id, **c}
+            for c in instance_or_404(instance_id).get("comments", [])
+        ]
+        return _hal(request, "comments", items[offset : offset + count], offset, count, len(items))
 
     @app.post(f"{BASE}/process-instances/{{instance_id}}/comments", status_code=201)
     def add_comment(request: Request, instance_id: str, body: CommentBody) -> dict[str, Any]:
         author = ctx.require_bearer(request)
-        instance = instance_or_404(instance_id)
-        comment = {"id": f"c-{ctx.store.next_id('comment')}", "message": body.message, "author": author, "time": now()}
+        instance = instance_or_404(instance_id)  # Flowable keeps comments in its history: an ended one takes them too
+        comment = new_comment(instance_id, body.message, author)
         ctx.store.put(
             "instance",
             instance_id,
@@ -360,7 +447,9 @@ def create_app(config: SandboxConfig) -> FastAPI:
         request: Request,
         processDefinitionKey: str | None = None,
         processInstanceId: str | None = None,
+        name: str | None = None,
         assignee: str | None = None,
+        candidateOrAssigned: str | None = None,
         unassigned: bool = False,
         createdAfter: datetime | None = None,
         createdBefore: datetime | None = None,
@@ -379,7 +468,9 @@ def create_app(config: SandboxConfig) -> FastAPI:
             if not t.get("ended")
             and (processDefinitionKey is None or t["processDefinitionKey"] == processDefinitionKey)
             and (processInstanceId is None or t["processInstanceId"] == processInstanceId)
+            and (name is None or t["name"] == name)
             and (assignee is None or t.get("assignee") == assignee)
+            and (candidateOrAssigned is None or t.get("assignee") in (None, candidateOrAssigned))
             and (not unassigned or t.get("assignee") is None)
             and (createdAfter is None or datetime.fromisoformat(t["createTime"]) >= createdAfter)
             and (createdBefore is None or datetime.fromisoformat(t["createTime"]) < createdBefore)
@@ -406,7 +497,16 @@ def create_app(config: SandboxConfig) -> FastAPI:
         elif body.action == "delegate":
             if not body.assignee:
                 raise ctx.error(400, "FlowableIllegalArgumentException", "delegate needs an assignee")
-            ctx.store.put("task", task_id, {**task, "assignee": body.assignee, "delegationState": "pending"})
+            owner = task.get("owner") or task.get("assignee") or user
+            ctx.store.put(
+                "task", task_id, {**task, "owner": owner, "assignee": body.assignee, "delegationState": "pending"}
+            )
+        elif body.action == "resolve":
+            # Flowable: the delegate hands the task back to its owner, who completes it
+            if task.get("delegationState") != "pending":
+                raise ctx.error(400, "FlowableException", f"task {task_id} is not delegated")
+            back_to = task.get("owner") or body.assignee or user
+            ctx.store.put("task", task_id, {**task, "assignee": back_to, "delegationState": "resolved"})
         elif body.action == "complete":
             complete_task(task, body.outcome, {v.name: v.value for v in body.variables})
         else:
@@ -422,3 +522,16 @@ def create_app(config: SandboxConfig) -> FastAPI:
         return JSONResponse(rules)
 
     return app
+
+
+def _variable_type(value: Any) -> str:
+    """Flowable's REST variable type of a JSON value (``string``, ``boolean``, ``integer``, …)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str) or value is None:
+        return "string"
+    return "json"

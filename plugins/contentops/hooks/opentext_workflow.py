@@ -1,36 +1,69 @@
 """OpenText Workflow Service: approvals, renewals, exceptions and reviews as process instances.
 
 Sourced (see docs/systems/opentext_workflow.md): ``/workflow/v1`` paths, ``offset``/``count``
-paging with HAL ``_embedded`` and ``_links.next``, the start body, task actions, the instance
-fields. Modelled: ``businessKey`` (Flowable's name) to find the instance started for a given
-asset and version, ``outcome`` on a finished instance, and the time filters ``startedAfter`` /
-``startedBefore`` (instances) and ``createdAfter`` / ``createdBefore`` (tasks), Flowable's names,
-to list what arrived in a run's window.
+paging with HAL ``_embedded`` and ``_links.next``, instance variables and comments as HAL pages,
+the start body, task actions, the instance fields, and the history API
+(``/workflow-history/v1/historic-process-instances/{id}``) that OpenText's own UI reads to learn
+whether an instance has ended — the Flowable engine underneath forgets a runtime instance (404)
+once it has ended. Modelled: ``businessKey`` (Flowable's name) to find the instance started for
+a given asset and version, ``outcome`` on a finished instance, and the time filters
+``startedAfter`` / ``startedBefore`` (instances) and ``createdAfter`` / ``createdBefore``
+(tasks), Flowable's names, to list what arrived in a run's window.
 
 Connection (conn_type ``opentext_workflow``): host = the OpenText Cloud Platform host
 (``https://na-1-dev.api.opentext.com``), login/password = client id/secret, extra
-``tenant_id`` (and optionally ``token_style``, ``token_path``, ``workflow_path``).
+``tenant_id`` (and optionally ``token_style``, ``token_path``, ``workflow_path``,
+``history_path``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from contentops.hooks.auth import Auth
 from contentops.hooks.base import PartnerHook
+from contentops.hooks.errors import MalformedResponseError, NotFoundError
 from contentops.hooks.opentext import ocp_auth
+from contentops.models.common import as_utc
 from contentops.models.opentext_workflow import ProcessModel, WorkflowInstance, WorkflowTask
 
 
 def _wire_time(moment: datetime) -> str:
     """UTC with a ``Z``: no ``+`` that a next-page link could turn into a space."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _in_window(moment: datetime | None, after: datetime | None, before: datetime | None) -> bool:
+    """Whether ``moment`` lies in ``[after, before)`` (an open bound lets anything through)."""
+    if moment is None:
+        return after is None and before is None
+    return (after is None or moment >= as_utc(after)) and (before is None or moment < as_utc(before))
 
 
 def _wire_variables(variables: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [{"name": name, "value": value} for name, value in (variables or {}).items()]
+
+
+def _variable_type(value: Any) -> str:
+    """The variable type OpenText's UI sends with a value (``string``, ``boolean``, ``integer``,
+    ``double``, ``json``)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str) or value is None:
+        return "string"
+    return "json"
+
+
+def _typed_variable(name: str, value: Any) -> dict[str, Any]:
+    """One variable as OpenText's admin UI writes it: name, type, scope and value."""
+    return {"name": name, "type": _variable_type(value), "scope": "local", "value": value}
 
 
 class OpenTextWorkflowHook(PartnerHook):
@@ -48,6 +81,7 @@ class OpenTextWorkflowHook(PartnerHook):
         "instance": "process-instances/{instance_id}",
         "instance_variables": "process-instances/{instance_id}/variables",
         "instance_comments": "process-instances/{instance_id}/comments",
+        "historic_instance": "historic-process-instances/{instance_id}",
         "tasks": "tasks",
         "task": "tasks/{task_id}",
     }
@@ -61,6 +95,10 @@ class OpenTextWorkflowHook(PartnerHook):
     def base_url(self) -> str:
         return self.host_url() + str(self.extra.get("workflow_path") or "/workflow/v1")
 
+    def history_url(self) -> str:
+        """The history API's root: a sibling of ``/workflow/v1`` on the same host."""
+        return self.host_url() + str(self.extra.get("history_path") or "/workflow-history/v1")
+
     def build_auth(self, conn: Any) -> Auth | None:
         return ocp_auth(self.host_url(), conn, self.extra, system=self.system)
 
@@ -68,8 +106,7 @@ class OpenTextWorkflowHook(PartnerHook):
     def list_models(self, key: str | None = None) -> list[ProcessModel]:
         params = {"key": key} if key else None
         return [
-            ProcessModel.model_validate(m)
-            for m in self.transport.iter_hal(self.path("models"), embedded_key="models", params=params)
+            ProcessModel.model_validate(m) for m in self._iter_hal_offset(self.path("models"), "models", 100, params)
         ]
 
     def start_instance(
@@ -94,15 +131,18 @@ class OpenTextWorkflowHook(PartnerHook):
     def find_instances(
         self, *, business_key: str | None = None, definition_key: str | None = None, page_size: int = 50
     ) -> list[WorkflowInstance]:
-        params: dict[str, Any] = {"count": page_size, "sort": "startTime", "order": "desc"}
+        params: dict[str, Any] = {"sort": "startTime", "order": "desc"}
         if business_key:
             params["businessKey"] = business_key
         if definition_key:
             params["processDefinitionKey"] = definition_key
-        return [
+        found = (
             WorkflowInstance.model_validate(i)
-            for i in self.transport.iter_hal(self.path("instances"), embedded_key="process-instances", params=params)
-        ]
+            for i in self._iter_hal_offset(self.path("instances"), "process-instances", page_size, params)
+        )
+        # businessKey is Flowable's filter, not one OpenText shows: should the service ignore it,
+        # an instance started for another asset must not pass for this one
+        return [i for i in found if business_key is None or i.business_key == business_key]
 
     def iter_instances(
         self,
@@ -113,20 +153,38 @@ class OpenTextWorkflowHook(PartnerHook):
         page_size: int = 50,
     ) -> Iterator[WorkflowInstance]:
         """Instances (running or ended) started in ``[started_after, started_before)``, oldest first."""
-        params: dict[str, Any] = {"count": page_size, "sort": "startTime", "order": "asc"}
+        params: dict[str, Any] = {"sort": "startTime", "order": "asc"}
         if definition_key:
             params["processDefinitionKey"] = definition_key
         if started_after is not None:
             params["startedAfter"] = _wire_time(started_after)
         if started_before is not None:
             params["startedBefore"] = _wire_time(started_before)
-        for item in self.transport.iter_hal(self.path("instances"), embedded_key="process-instances", params=params):
-            yield WorkflowInstance.model_validate(item)
+        for item in self._iter_hal_offset(self.path("instances"), "process-instances", page_size, params):
+            instance = WorkflowInstance.model_validate(item)
+            # the time filters are Flowable's names (modelled): the window is enforced here too
+            if _in_window(instance.start_time, started_after, started_before):
+                yield instance
 
     def get_instance(self, instance_id: str) -> WorkflowInstance:
-        return WorkflowInstance.model_validate(
-            self.transport.json("GET", self.path("instance", instance_id=instance_id))
-        )
+        """The instance, running or ended.
+
+        The runtime API answers while it runs; once it has ended the engine (Flowable) answers
+        404 there, and the history API has it, with ``endTime`` set — the same call OpenText's
+        own UI makes to tell whether an instance has ended. A 404 from both means it never existed.
+        """
+        try:
+            return WorkflowInstance.model_validate(
+                self.transport.json("GET", self.path("instance", instance_id=instance_id))
+            )
+        except NotFoundError:
+            return self.get_historic_instance(instance_id)
+
+    def get_historic_instance(self, instance_id: str) -> WorkflowInstance:
+        """The instance as the history API keeps it (with its variables)."""
+        url = self.history_url() + "/" + self.path("historic_instance", instance_id=instance_id)
+        body = self.transport.json("GET", url, params={"includeProcessVariables": "true"})
+        return WorkflowInstance.from_history(body)
 
     def suspend(self, instance_id: str, comment: str | None = None) -> WorkflowInstance:
         return self._act(instance_id, "suspend", comment)
@@ -145,32 +203,68 @@ class OpenTextWorkflowHook(PartnerHook):
     def terminate(self, instance_id: str) -> None:
         self.transport.request("DELETE", self.path("instance", instance_id=instance_id), expected={404})
 
-    def variables(self, instance_id: str) -> dict[str, Any]:
-        items = self.transport.json("GET", self.path("instance_variables", instance_id=instance_id)) or []
-        return {item["name"]: item.get("value") for item in items}
+    def variables(self, instance_id: str, *, page_size: int = 100) -> dict[str, Any]:
+        """The instance's variables by name (a HAL page of ``_embedded.variables``, paged by offset)."""
+        items = self._iter_hal_offset(self.path("instance_variables", instance_id=instance_id), "variables", page_size)
+        return {item["name"]: item.get("value") for item in items if isinstance(item, dict) and "name" in item}
+
+    def set_variable(self, instance_id: str, name: str, value: Any, *, type_: str | None = None) -> None:
+        """Write one variable (``PUT …/variables/{name}``, as OpenText's admin UI does)."""
+        body = _typed_variable(name, value)
+        if type_:
+            body["type"] = type_
+        path = self.path("instance_variables", instance_id=instance_id) + "/" + quote(name, safe="")
+        self.transport.json("PUT", path, json=body)
 
     def set_variables(self, instance_id: str, variables: dict[str, Any]) -> None:
+        """Create or overwrite variables (``POST …/variables``, each with its type and scope)."""
         self.transport.json(
             "POST",
             self.path("instance_variables", instance_id=instance_id),
-            json=_wire_variables(variables),
+            json=[_typed_variable(name, value) for name, value in variables.items()],
             idempotent=True,
         )
 
-    def comments(self, instance_id: str) -> list[dict[str, Any]]:
-        return list(self.transport.json("GET", self.path("instance_comments", instance_id=instance_id)) or [])
+    def comments(self, instance_id: str, *, page_size: int = 100) -> list[dict[str, Any]]:
+        """The instance's comments (``id``, ``author``, ``time``, ``message``), oldest first as the
+        service lists them (a HAL page of ``_embedded.comments``, paged by offset)."""
+        path = self.path("instance_comments", instance_id=instance_id)
+        return [c for c in self._iter_hal_offset(path, "comments", page_size) if isinstance(c, dict)]
+
+    def _iter_hal_offset(
+        self, path: str, key: str, page_size: int, params: dict[str, Any] | None = None
+    ) -> Iterator[Any]:
+        """Items of a HAL list (``_embedded.<key>``) paged by ``offset``/``count``, until a short
+        page or ``page.totalElements``.
+
+        That is how OpenText's own UIs page every list (instances, tasks, variables, comments);
+        a ``_links.next`` is only shown for tasks, so the hook does not depend on one."""
+
+        def items(page: Any) -> list[Any]:
+            if not isinstance(page, dict):
+                raise MalformedResponseError("expected a HAL object", system=self.system, url=path)
+            return list((page.get("_embedded") or {}).get(key) or [])
+
+        def total(page: Any) -> int | None:
+            value = (page.get("page") or {}).get("totalElements") if isinstance(page, dict) else None
+            return value if isinstance(value, int) else None
+
+        return self.transport.iter_offset(path, items=items, page_size=page_size, total=total, params=params)
 
     def add_comment(self, instance_id: str, message: str) -> dict[str, Any]:
-        return dict(
-            self.transport.json(
-                "POST", self.path("instance_comments", instance_id=instance_id), json={"message": message}
-            )
+        """Add a comment; the created comment (``id``, ``author``, ``time``, ``message``), or ``{}``
+        when the service answers without a body."""
+        created = self.transport.json(
+            "POST",
+            self.path("instance_comments", instance_id=instance_id),
+            json={"includeUserIds": False, "message": message},
         )
+        return dict(created) if isinstance(created, dict) else {}
 
     # -- tasks ------------------------------------------------------------------------------
     def iter_tasks(self, *, page_size: int = 50, **filters: Any) -> Iterator[WorkflowTask]:
-        params = {"count": page_size, "sort": "createTime", "order": "asc", **filters}
-        for item in self.transport.iter_hal(self.path("tasks"), embedded_key="tasks", params=params):
+        params = {"sort": "createTime", "order": "asc", **filters}
+        for item in self._iter_hal_offset(self.path("tasks"), "tasks", page_size, params):
             yield WorkflowTask.model_validate(item)
 
     def iter_new_tasks(
@@ -188,7 +282,9 @@ class OpenTextWorkflowHook(PartnerHook):
             filters["createdAfter"] = _wire_time(created_after)
         if created_before is not None:
             filters["createdBefore"] = _wire_time(created_before)
-        yield from self.iter_tasks(page_size=page_size, **filters)
+        for task in self.iter_tasks(page_size=page_size, **filters):
+            if _in_window(task.create_time, created_after, created_before):  # modelled filters: enforced here too
+                yield task
 
     def claim_task(self, task_id: str, assignee: str) -> None:
         self.transport.request(

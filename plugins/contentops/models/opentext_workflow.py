@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from contentops.models.common import PartnerModel, UtcDateTime, UtcEndOfDay
 
@@ -41,6 +41,36 @@ class WorkflowInstance(PartnerModel):
     variables: dict[str, Any] = Field(default_factory=dict)
 
     _normalise_variables = field_validator("variables", mode="before")(_variables)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_from_definition_id(cls, data: Any) -> Any:
+        """Flowable's instance answers name the definition by ``processDefinitionId``
+        (``key:version:id``), not always by key: the key is its first part."""
+        if isinstance(data, dict) and not data.get("processDefinitionKey") and data.get("processDefinitionId"):
+            return {**data, "processDefinitionKey": str(data["processDefinitionId"]).split(":")[0]}
+        return data
+
+    @classmethod
+    def from_history(cls, body: Any) -> WorkflowInstance:
+        """An instance from the history API (Flowable's historic process instance).
+
+        That answer has no ``ended`` / ``completed`` flags and no ``processDefinitionKey``:
+        ``endTime`` says it ended (what OpenText's UI checks), a ``deleteReason`` that it was
+        deleted rather than completed, and the key is the first part of ``processDefinitionId``
+        (``key:version:id``).
+        """
+        if not isinstance(body, dict):
+            raise ValueError("a historic process instance is a JSON object")
+        ended = body.get("endTime") is not None
+        return cls.model_validate(
+            {
+                **body,
+                "ended": ended,
+                "completed": ended and not body.get("deleteReason"),
+                "suspended": False if ended else bool(body.get("suspended")),
+            }
+        )
 
     @property
     def state(self) -> str:

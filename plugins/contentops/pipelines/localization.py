@@ -430,7 +430,8 @@ def sync_review(run: PipelineRun, instance: Any) -> Counter[str]:
         workflow.set_variables(instance.id, {"smintio_status": status, "smintio_version": variant.version})
         return instance.id
 
-    run.deliver_once(variant_id, f"status-{status}-v{variant.version}", "workflow:smintio_status", push_status)
+    if not instance.ended:  # an ended instance takes no variables any more (the runtime API answers 404)
+        run.deliver_once(variant_id, f"status-{status}-v{variant.version}", "workflow:smintio_status", push_status)
     if counts:
         run.record(variant_id, f"workflow:{instance.id}", "review_synced", detail=dict(counts))
     return counts

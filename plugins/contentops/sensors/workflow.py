@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 
-from contentops.triggers.workflow import WorkflowInstanceTrigger
+from contentops.triggers.workflow import WorkflowInstanceTrigger, is_transient
 
 
 class WorkflowFailedError(RuntimeError):
@@ -42,17 +42,33 @@ class WorkflowInstanceSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def _instance(self) -> dict[str, Any]:
+        """The instance, read with one hook per task try: pokes reuse its token."""
         from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
 
-        return OpenTextWorkflowHook(self.workflow_conn_id).get_instance(self.instance_id).model_dump(mode="json")
+        hook = getattr(self, "_workflow_hook", None)
+        if hook is None:
+            hook = self._workflow_hook = OpenTextWorkflowHook(self.workflow_conn_id)
+        return hook.get_instance(self.instance_id).model_dump(mode="json")
 
     def poke(self, context: Any) -> bool:
-        return bool(self._instance().get("ended"))
+        """Ended yet? An error a later poke may heal (the partner down, 5xx, 429) is "not yet"."""
+        try:
+            return bool(self._instance().get("ended"))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            self.log.warning("Reading workflow %s failed (%s); poking again later", self.instance_id, exc)
+            return False
 
     def execute(self, context: Any) -> Any:
         if not self.instance_id:
             return None  # nothing was started (e.g. a dry run)
-        instance = self._instance()
+        try:
+            instance: dict[str, Any] = self._instance()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            instance = {}  # the trigger looks again
         if instance.get("ended"):
             return self._result(instance)
         if not self.deferrable:
