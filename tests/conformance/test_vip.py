@@ -62,21 +62,33 @@ def test_every_vip_exchange_names_the_connector_page_and_says_what_is_modelled()
             assert "modelled" in source.shows, exchange.name
 
 
-def test_the_connection_test_lists_one_item_of_the_item_catalog(
+def _test_button_server(replay: Callable[..., ReplayServer], items: Exchange | None = None) -> ReplayServer:
+    """What the Test button meets: an unknown refresh token refused, the catalog asking for a token."""
+    return replay(load("vip", "token_unknown_refresh_token"), items or load("vip", "list_items_without_token"))
+
+
+def test_the_connection_test_checks_client_and_item_catalog_without_spending_the_refresh_token(
     replay: Callable[..., ReplayServer], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
 ) -> None:
-    hook, server = _replayed(replay, monkeypatch, token_store, "list_items")
+    server = _test_button_server(replay)
+    hook = _hook(server.url, monkeypatch, token_store)
     ok, message = hook.test_connection()
     assert ok, message
-    _sent_as_published(server, load("vip", "list_items"))
+    (token_request,) = server.requests_to("POST", "/adfs/oauth2/token")
+    sent = token_request.body.decode()
+    assert "refresh_token=contentops-connection-test-" in sent
+    assert hook.extra["refresh_token"] not in sent  # the stored token is never presented
+    (catalog,) = server.requests_to("GET", "/api/v1/items")
+    assert "Authorization" not in catalog.headers and catalog.query == {"offset": ["0"], "limit": ["1"]}
+    assert not server.unmatched
 
 
 def test_every_path_is_overridable_by_connection_extra(
     replay: Callable[..., ReplayServer], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
 ) -> None:
     """VIP's paths are modelled: a deployment whose VIP answers elsewhere names its own paths."""
-    elsewhere = dataclasses.replace(load("vip", "list_items"), path="/vip/rest/catalog/items")
-    server = replay(load("vip", "token"), elsewhere)
+    elsewhere = dataclasses.replace(load("vip", "list_items_without_token"), path="/vip/rest/catalog/items")
+    server = _test_button_server(replay, elsewhere)
     hook = _hook(server.url, monkeypatch, token_store, paths={"items": "vip/rest/catalog/items"})
     assert hook.test_connection()[0] and not server.unmatched
     assert set(VipHook.default_paths) >= {"parties", "items", "media", "all_media", "media_review"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,3 +194,25 @@ def test_catalog_lists_changes_by_window_and_streams_files_from_vip_only(
     with pytest.raises(DownloadRefusedError):
         hook.download_catalog_content(elsewhere, tmp_path / "x.png")
     assert running.context.stats.total == before  # nothing was sent, the token never left
+
+
+def test_connection_test_button_never_spends_the_refresh_token(
+    vip: Callable[..., tuple[VipHook, Any]], token_store: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VIP rotates refresh tokens like Smint.io: pressing Test twice (outside any task, where a
+    new token could not be kept) leaves the connection's token to the next task run; a wrong
+    secret is named as such."""
+    _, running = vip()
+    refresh_token = json.loads(os.environ["AIRFLOW_CONN_VIP_DEFAULT"])["extra"]["refresh_token"]
+    for _ in range(2):
+        ok, message = VipHook(refresh_token_store=token_store("vip")).test_connection()
+        assert ok, message
+    assert "refresh token was not used" in message
+    assert running.context.store.get("refresh_token", refresh_token)["used"] is False
+    assert running.context.store.count("access_token") == 0
+    assert list(VipHook(refresh_token_store=token_store("vip")).iter_items())  # the next task run
+
+    wrong = {**json.loads(os.environ["AIRFLOW_CONN_VIP_DEFAULT"]), "password": "wrong-secret"}
+    monkeypatch.setenv("AIRFLOW_CONN_VIP_DEFAULT", json.dumps(wrong))
+    ok, message = VipHook(refresh_token_store=token_store("vip")).test_connection()
+    assert not ok and "refused the client id or secret" in message and "wrong-secret" not in message

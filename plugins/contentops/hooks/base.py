@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, ClassVar, TypeVar
 from urllib.parse import quote
 
+import requests
 from airflow.sdk import BaseHook, Connection
 from pydantic import BaseModel, ValidationError
 
@@ -270,6 +272,40 @@ class RefreshTokenHook(PartnerHook):
     def token_url(self) -> str:
         raise NotImplementedError
 
+    def test_client_credentials(self, transport: HttpTransport) -> str | None:
+        """For the connection form's Test button: None when the token endpoint accepts the
+        client id and secret, else why not — without presenting the refresh token.
+
+        The partner spends a refresh token on every use and answers with a new one; the Test
+        button runs outside any task (a throw-away connection id, no Variable store), so a new
+        token could not be kept and the connection's own would be spent: the next Test and the
+        next task run refused. So the endpoint is asked to refresh a token that cannot exist: an
+        OAuth2 server checks the client first (RFC 6749 §5.2), so ``invalid_grant`` means the
+        client id and secret were accepted, ``invalid_client`` (or 401/403) that they were not.
+        """
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": f"contentops-connection-test-{secrets.token_hex(8)}",
+            "client_id": self.connection.login or "",
+            "client_secret": self.connection.password or "",
+        }
+        url = self.token_url()
+        response = transport.request(
+            "POST", url, data=form, authenticated=False, idempotent=True, expected=(400, 401, 403)
+        )
+        error = oauth_error(response)
+        if response.status_code == 400 and error == "invalid_grant":
+            return None
+        if error == "invalid_client" or response.status_code in (401, 403):
+            return (
+                f"{self.hook_name} refused the client id or secret at {transport.redact_url(url)} "
+                f"({response.status_code} {error or 'no error code'})"
+            )
+        return (
+            f"the token endpoint {transport.redact_url(url)} answered {response.status_code} "
+            f"{error or ''} where an OAuth2 server refuses an unknown refresh token with invalid_grant".rstrip()
+        )
+
     def build_auth(self, conn: Connection) -> Auth | None:
         configured = self.extra.get("refresh_token")
         refresh_token = self.refresh_token_store.load() or configured
@@ -289,3 +325,13 @@ class RefreshTokenHook(PartnerHook):
             fallback_refresh_token=configured,
             latest_refresh_token=self.refresh_token_store.reload,
         )
+
+
+def oauth_error(response: requests.Response) -> str | None:
+    """The ``error`` code of an OAuth2 error answer (RFC 6749 §5.2), if it has one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error) if error else None

@@ -29,14 +29,12 @@ present a refresh token Smint.io has already spent. The Test button never presen
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-import requests
 from pydantic import ValidationError
 
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
@@ -151,7 +149,7 @@ class SmintioHook(RefreshTokenHook):
         """
         try:
             transport = self.transport  # builds the auth: fails on a missing client id/secret/token
-            client = self._test_client(transport)
+            client = self.test_client_credentials(transport)
             if client is not None:
                 return False, client
             clapi = self._test_unauthenticated(transport, "POST", "pusher_auth")
@@ -168,30 +166,6 @@ class SmintioHook(RefreshTokenHook):
         if note:
             message += f" Note: {note}"
         return True, message
-
-    def _test_client(self, transport: HttpTransport) -> str | None:
-        """None when the token endpoint accepts the client id and secret, else why not."""
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": f"contentops-connection-test-{secrets.token_hex(8)}",
-            "client_id": self.connection.login or "",
-            "client_secret": self.connection.password or "",
-        }
-        response = transport.request(
-            "POST", self.token_url(), data=form, authenticated=False, idempotent=True, expected=(400, 401, 403)
-        )
-        error = _oauth_error(response)
-        if response.status_code == 400 and error == "invalid_grant":
-            return None
-        if error == "invalid_client" or response.status_code in (401, 403):
-            return (
-                f"Smint.io refused the client id or secret at {transport.redact_url(self.token_url())} "
-                f"({response.status_code} {error or 'no error code'})"
-            )
-        return (
-            f"the token endpoint {transport.redact_url(self.token_url())} answered {response.status_code} "
-            f"{error or ''} where an OAuth2 server refuses an unknown refresh token with invalid_grant".rstrip()
-        )
 
     def _test_unauthenticated(self, transport: HttpTransport, method: str, name: str) -> str | None:
         """None when ``name`` answers like a protected CLAPI-C operation asked without a token."""
@@ -481,13 +455,3 @@ class SmintioHook(RefreshTokenHook):
             params={"file_name": file_name} if file_name else None,
         )
         return Asset.model_validate(response.json())
-
-
-def _oauth_error(response: requests.Response) -> str | None:
-    """The ``error`` code of an OAuth2 error answer (RFC 6749 §5.2), if it has one."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
-    return str(error) if error else None

@@ -74,12 +74,30 @@ class VipHook(RefreshTokenHook):
         return str(self.extra.get("token_url") or f"{self.base_url()}/adfs/oauth2/token")
 
     def test_connection(self) -> tuple[bool, str]:
-        """Authenticate and list one item of the item catalog (a module VIP publishes)."""
+        """Check the OAuth client and the item catalog (a module VIP publishes) without spending
+        the rotating refresh token (see :meth:`test_client_credentials`): the catalog is asked
+        for one item without a token, and a protected API answers that with 401/403."""
         try:
-            self.transport.json("GET", self.path("items"), params={"offset": 0, "limit": 1})
+            transport = self.transport  # builds the auth: fails on a missing client id/secret/token
+            refused = self.test_client_credentials(transport)
+            if refused is not None:
+                return False, refused
+            url = f"{self.base_url()}/{self.path('items')}"
+            response = transport.request(
+                "GET", url, params={"offset": 0, "limit": 1}, authenticated=False, expected=(401, 403, 404)
+            )
         except PartnerAPIError as exc:
             return False, str(exc)
-        return True, f"Connected to {self.hook_name} at {self.transport.redact_url(self.base_url())}"
+        if response.status_code not in (401, 403):
+            return False, (
+                f"GET {transport.redact_url(url)} answered {response.status_code} without a token where the item "
+                "catalog asks for one: check the host, or the path in the connection's extra 'paths' (key 'items')"
+            )
+        return True, (
+            f"VIP accepted the client at {transport.redact_url(self.token_url())} and its item catalog answers at "
+            f"{transport.redact_url(url)}. The refresh token was not used (VIP spends it on every use and a test "
+            "could not keep the new one): the first task run uses it."
+        )
 
     # -- retailer data ----------------------------------------------------------------------
     def iter_parties(
