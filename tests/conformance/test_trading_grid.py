@@ -57,6 +57,7 @@ COVERED = {
     "put_signoff",
     "get_signoff",
     "iter_submissions",
+    "get_submission",
     "download_partner_file",
     "reply_to_submission",
 }
@@ -367,13 +368,14 @@ def test_co_marketing_signoff(vendor: Callable[..., Any], running: Any) -> None:
 
 # -- partner submissions (modelled) -----------------------------------------------------------------
 def test_partner_submissions_files_and_replies(vendor: Callable[..., Any], running: Any, tmp_path: Path) -> None:
-    hook, server = vendor("submissions", "submission_file", "submission_reply")
+    hook, server = vendor("submissions", "submission", "submission_file", "submission_reply")
     (submission,) = hook.iter_submissions(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
     assert (submission.id, submission.master_asset_id, submission.file.content_type) == (
         "sub-1",
         "asset-summer-01",
         "image/png",
     )
+    assert hook.get_submission("sub-1") == submission
     file = published("submission_file")
     hook.download_partner_file(f"{server.url}{file.path}", tmp_path / "file.png")
     assert (tmp_path / "file.png").read_bytes() == file.body.encode()
@@ -403,6 +405,7 @@ def test_partner_submissions_files_and_replies(vendor: Callable[..., Any], runni
         timeout=10,
     ).raise_for_status()
     answered_like(ask(running, published("submissions")), published("submissions"))
+    answered_like(ask(running, published("submission")), published("submission"))
     got = ask(running, file)
     assert got.status_code == 200 and got.content == file.body.encode()
     assert got.headers["Content-Type"] == file.response_headers["Content-Type"]

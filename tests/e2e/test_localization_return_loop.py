@@ -399,3 +399,24 @@ def test_a_dry_run_validates_and_reports_without_changing_anything(airflow_db: P
     assert ledger.quarantined() == []
     assert not [a for a in env["smintio"].context.store.all("asset") if a.get("master_asset_id")]
     assert env["workflow"].context.store.all("instance") == []
+
+
+def test_a_return_a_listing_served_malformed_is_read_again_not_rejected(airflow_db: Path, env: dict[str, Any]) -> None:
+    """VIP and Trading Grid serve the first return of every listing page malformed. Each is read
+    again by its id, found valid and taken in like the rest; none is refused at its partner."""
+    env["workflow"].admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={"regional_localization_review": {"outcome": "approved", "after_seconds": 0}},
+    )
+    vip_ids = [vip_return(env, PNG), vip_return(env, PNG, file_name="spring-03-de-2.png")]
+    grid_id = grid_submission(env, PNG)
+    env["vip"].set_faults(malformed_rate=1.0)
+    env["grid"].set_faults(malformed_rate=1.0)
+
+    _run(_next_slot())
+
+    statuses = _returns(env)
+    assert {statuses[i]["review_status"] for i in vip_ids} == {"accepted"}
+    assert _submissions(env)[grid_id]["status"] == "accepted"
+    assert env["ledger"].quarantined() == []

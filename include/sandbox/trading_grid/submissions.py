@@ -30,6 +30,7 @@ from contentops_sandbox.core import SandboxContext
 
 SUBMISSION_PATHS = {
     "submissions": "/communities/v1/submissions",
+    "submission": "/communities/v1/submissions/{submission_id}",
     "submission_file": "/communities/v1/submissions/{submission_id}/file",
     "submission_reply": "/communities/v1/submissions/{submission_id}/replies/{reply_ref}",
 }
@@ -72,6 +73,11 @@ def add_submission_routes(app: FastAPI, ctx: SandboxContext) -> None:
             broken = {k: v for k, v in items[offset].items() if k != "file"}
             items = [*items[:offset], broken, *items[offset + 1 :]]
         return {"submissions": items[offset : offset + count], "totalCount": len(items)}
+
+    @app.get(SUBMISSION_PATHS["submission"])
+    def submission(request: Request, submission_id: str) -> dict[str, Any]:
+        ctx.require_bearer(request)
+        return submission_or_404(submission_id)
 
     @app.get(SUBMISSION_PATHS["submission_file"])
     def submission_file(request: Request, submission_id: str) -> Response:

@@ -21,6 +21,7 @@ from contentops.models.trading_grid_submissions import PartnerSubmission, Submis
 
 SUBMISSION_PATHS: dict[str, str] = {
     "submissions": "communities/v1/submissions",
+    "submission": "communities/v1/submissions/{submission_id}",
     "submission_reply": "communities/v1/submissions/{submission_id}/replies/{reply_ref}",
 }
 
@@ -40,6 +41,12 @@ class PartnerSubmissionsMixin:
             self.transport, self.path("submissions"), "submissions", page_size=page_size, params=params
         )
         yield from iter_validated(pages, PartnerSubmission, "Trading Grid submission", on_invalid)
+
+    def get_submission(self, submission_id: str) -> PartnerSubmission:
+        """One submission by its id (a listing that served it malformed is read again this way);
+        raises ``ValidationError`` if it is malformed in itself, ``NotFoundError`` if it is gone."""
+        body = self.transport.json("GET", self.path("submission", submission_id=submission_id))
+        return PartnerSubmission.model_validate(body)
 
     def reply_to_submission(
         self,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,7 +39,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from contentops import returns, rights
-from contentops.hooks.errors import DownloadRefusedError, DownloadTooLargeError, NotFoundError, PartnerAPIError
+from contentops.hooks.errors import (
+    DownloadRefusedError,
+    DownloadTooLargeError,
+    MalformedResponseError,
+    NotFoundError,
+    PartnerAPIError,
+)
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.pipelines.runtime import PipelineRun
@@ -72,50 +78,77 @@ def policy_from(params: dict[str, Any]) -> ReturnPolicy:
 
 
 def _candidates(run: PipelineRun, since: datetime) -> Iterator[tuple[LocalizedReturn, dict[str, Any], str]]:
-    """Every undecided return of both sources received in ``[since, window end)``, with its raw payload."""
+    """Every undecided return of both sources received in ``[since, window end)``, with its raw payload.
+
+    A return the listing serves malformed is fetched again on its own by its id before anything
+    is decided: one listing's glitch must not reject a valid return at its partner. Only a return
+    that is malformed in itself too is quarantined and its sender told (:func:`_malformed`)."""
     end = run.window.end
     vip = run.hook("vip")
-    for item in vip.iter_returns(since, on_invalid=_malformed(run, "vip")):
-        if item.status not in OPEN_STATUSES["vip"] or item.received_at >= end:
-            continue
-        yield (
-            LocalizedReturn(
-                source="vip",
-                return_id=item.id,
-                master_asset_id=item.master_asset_id,
-                file_name=item.file_name,
-                content_type=item.content_type,
-                size=item.size,
-                download_url=item.download_url,
-                language=item.language,
-                region=item.region,
-                partner=item.attached_by,
-                kind=str(getattr(item, "kind", None) or "localized_variant"),
-            ),
-            item.model_dump(mode="json"),
-            vip.conn_id,
-        )
+    relisted: list[tuple[str, Any]] = []
+    for item in vip.iter_returns(since, on_invalid=lambda reason, raw: relisted.append((reason, raw))):
+        if item.status in OPEN_STATUSES["vip"] and item.received_at < end:
+            yield _vip_candidate(item), item.model_dump(mode="json"), vip.conn_id
+    for item in _fetched_again(run, "vip", relisted, vip.get_return):
+        if item.status in OPEN_STATUSES["vip"] and item.received_at < end:
+            yield _vip_candidate(item), item.model_dump(mode="json"), vip.conn_id
     grid = run.hook("trading_grid")
-    for sub in grid.iter_submissions(since, on_invalid=_malformed(run, "trading_grid")):
-        if sub.status not in OPEN_STATUSES["trading_grid"] or sub.submitted_at >= end:
+    relisted = []
+    for sub in grid.iter_submissions(since, on_invalid=lambda reason, raw: relisted.append((reason, raw))):
+        if sub.status in OPEN_STATUSES["trading_grid"] and sub.submitted_at < end:
+            yield _grid_candidate(sub), sub.model_dump(mode="json", by_alias=True), grid.conn_id
+    for sub in _fetched_again(run, "trading_grid", relisted, grid.get_submission):
+        if sub.status in OPEN_STATUSES["trading_grid"] and sub.submitted_at < end:
+            yield _grid_candidate(sub), sub.model_dump(mode="json", by_alias=True), grid.conn_id
+
+
+def _fetched_again(
+    run: PipelineRun, source: str, relisted: list[tuple[str, Any]], fetch: Callable[[str], Any]
+) -> Iterator[Any]:
+    """The returns a listing served malformed, each fetched again by its id; those still
+    malformed (or without an id, or gone) go to :func:`_malformed` with the listing's reason."""
+    malformed = _malformed(run, source)
+    for reason, raw in relisted:
+        return_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(return_id, str) or not return_id.strip():
+            malformed(reason, raw)
             continue
-        yield (
-            LocalizedReturn(
-                source="trading_grid",
-                return_id=sub.id,
-                master_asset_id=sub.master_asset_id,
-                file_name=sub.file.name,
-                content_type=sub.file.content_type,
-                size=sub.file.size,
-                download_url=sub.file.download_url,
-                language=sub.language,
-                region=sub.region,
-                partner=sub.partner_company_id,
-                kind=sub.kind,
-            ),
-            sub.model_dump(mode="json", by_alias=True),
-            grid.conn_id,
-        )
+        try:
+            yield fetch(return_id)
+        except (ValidationError, MalformedResponseError, NotFoundError):
+            malformed(reason, raw)
+
+
+def _vip_candidate(item: Any) -> LocalizedReturn:
+    return LocalizedReturn(
+        source="vip",
+        return_id=item.id,
+        master_asset_id=item.master_asset_id,
+        file_name=item.file_name,
+        content_type=item.content_type,
+        size=item.size,
+        download_url=item.download_url,
+        language=item.language,
+        region=item.region,
+        partner=item.attached_by,
+        kind=str(getattr(item, "kind", None) or "localized_variant"),
+    )
+
+
+def _grid_candidate(sub: Any) -> LocalizedReturn:
+    return LocalizedReturn(
+        source="trading_grid",
+        return_id=sub.id,
+        master_asset_id=sub.master_asset_id,
+        file_name=sub.file.name,
+        content_type=sub.file.content_type,
+        size=sub.file.size,
+        download_url=sub.file.download_url,
+        language=sub.language,
+        region=sub.region,
+        partner=sub.partner_company_id,
+        kind=sub.kind,
+    )
 
 
 def _malformed(run: PipelineRun, source: str) -> Any:
