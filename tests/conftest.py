@@ -21,11 +21,18 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from contentops.ledger import Ledger
 from contentops_sandbox.core import SandboxConfig, SandboxContext, SandboxServer
 from contentops_sandbox.core.faults import FaultSettings
 from contentops_sandbox.registry import SANDBOXES
+
+# Property tests judge behaviour, never speed: on a loaded 2-core CI machine (xdist workers beside
+# whole Airflow stacks) input generation and examples take longer, which is no finding.
+hypothesis_settings.register_profile("contentops", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("contentops")
 
 # Airflow gets a throwaway home (and SQLite metadata database) for the whole test session,
 # set before anything imports Airflow.
