@@ -3,6 +3,8 @@
     python -m contentops.ledger_cli where <asset id>      # where did this asset go, when, under which license?
     python -m contentops.ledger_cli quarantine [--source smintio]
     python -m contentops.ledger_cli audit <subject>
+    python -m contentops.ledger_cli claims                # workflow starts claimed, no instance recorded
+    python -m contentops.ledger_cli release-claim <business key>
 
 The ledger is found as tasks find it (the ``contentops_ledger`` connection, then
 ``CONTENTOPS_LEDGER_URL``, then ``$CONTENTOPS_HOME/ledger.sqlite``), or given with ``--url``.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 
 from contentops.ledger import Ledger
 
@@ -37,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     quarantine.add_argument("--source")
     audit = commands.add_parser("audit", help="the audit trail of a subject (asset id)")
     audit.add_argument("subject")
+    commands.add_parser("claims", help="workflow starts claimed without a recorded instance (stuck or failed)")
+    release = commands.add_parser(
+        "release-claim", help="free a claim without an instance; the next run looks the partner up and starts"
+    )
+    release.add_argument("business_key")
     args = parser.parse_args(argv)
     ledger = _ledger(args.url)
     out = sys.stdout
@@ -55,6 +63,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"#{record.id} {record.created_at:%Y-%m-%d %H:%M} {record.source}/{record.kind} "
                 f"{record.ref or '-'}: {record.reason}\n"
             )
+    elif args.command == "claims":
+        now = datetime.now(UTC)
+        claims = ledger.claims()
+        if not claims:
+            out.write("no open claims\n")
+        for claim in claims:
+            lease = "released" if claim.lease_over(now) else f"held until {claim.lease_until:%Y-%m-%d %H:%M:%S} UTC"
+            out.write(
+                f"{claim.business_key} ({claim.definition}) run {claim.run_id or '-'} {lease}"
+                f"{f'; last error: {claim.last_error}' if claim.last_error else ''}\n"
+            )
+    elif args.command == "release-claim":
+        if not ledger.release_claim(args.business_key):
+            out.write(f"{args.business_key}: no claim without an instance (nothing released)\n")
+            return 1
+        out.write(f"{args.business_key}: released; the next run looks the partner up by it and starts or adopts\n")
     else:
         for entry in ledger.audit_trail(subject=args.subject):
             out.write(f"{entry.at:%Y-%m-%d %H:%M} {entry.pipeline} {entry.action} {json.dumps(entry.details)}\n")
