@@ -7,7 +7,9 @@
     python -m contentops.ledger_cli release-claim <business key>
 
 The ledger is found as tasks find it (the ``contentops_ledger`` connection, then
-``CONTENTOPS_LEDGER_URL``, then ``$CONTENTOPS_HOME/ledger.sqlite``), or given with ``--url``.
+``CONTENTOPS_LEDGER_URL``), or given with ``--url``. Outside Airflow, where the connection is
+often not visible, the local demo ledger ``$CONTENTOPS_HOME/ledger.sqlite`` is read if it
+exists, and the CLI says so. It never creates a ledger: a URL without one is an error.
 """
 
 from __future__ import annotations
@@ -16,16 +18,38 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from contentops.ledger import Ledger
 
 
-def _ledger(url: str | None) -> Ledger:
-    if url is None:
-        from contentops.hooks.ledger import LedgerHook
+def _configured_url() -> str:
+    from contentops.config import contentops_home
+    from contentops.hooks.errors import InvalidConnectionError
+    from contentops.hooks.ledger import LedgerHook
 
-        url = LedgerHook().sqlalchemy_url()
+    try:
+        return LedgerHook().sqlalchemy_url()
+    except InvalidConnectionError as exc:
+        local = contentops_home() / "ledger.sqlite"
+        if not local.is_file():
+            raise SystemExit(f"{exc} Or pass --url.") from None
+        sys.stderr.write(f"(no ledger connection visible here: reading the local ledger {local})\n")
+        return f"sqlite:///{local}"
+
+
+def _ledger(url: str | None) -> Ledger:
+    """The ledger at ``url`` (or the configured one), upgraded as a task would; never a new one."""
+    url = url or _configured_url()
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).is_file():
+        raise SystemExit(f"no ledger at {file}")
     ledger = Ledger(url)
+    if ledger.schema_version() == 0:
+        raise SystemExit(f"no ledger schema in {ledger!r}")
     ledger.migrate()
     return ledger
 
