@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.params import conn_id_param, names_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
 from contentops.verdict import seal
@@ -56,6 +57,7 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
         "campaign": Param(
             "spring-launch-2027",
             type=["null", "string"],
+            maxLength=128,
             description="Campaign id in Smint.io; empty = every campaign releasing in the run's interval",
         ),
         "targets": Param(
@@ -63,6 +65,7 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
             type="array",
             items={"type": "string", "enum": TARGETS},
             uniqueItems=True,
+            maxItems=len(TARGETS),
             description="Where the campaign goes",
         ),
         "regions": Param(
@@ -70,28 +73,27 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
             type="array",
             items={"type": "string", "enum": REGIONS},
             uniqueItems=True,
+            maxItems=len(REGIONS),
             description="Regions to release in; empty = the campaign's own regions",
         ),
         "release_date": Param(
             None,
             type=["null", "string"],
             format="date",
+            maxLength=10,
             description="Release date (YYYY-MM-DD); empty = the campaign's own release date",
         ),
-        "exstream_domains": Param(
-            ["retail"],
-            type="array",
-            items={"type": "string"},
-            description="Exstream domains to publish the images into (regulated ones apply compliance criteria)",
+        "exstream_domains": names_param(
+            ["retail"], "Exstream domains to publish the images into (regulated ones apply compliance criteria)"
         ),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
         "batch_size": Param(50, type="integer", minimum=1, maximum=1000, description="Assets per mapped task"),
-        "poll_interval": Param(15, type="integer", minimum=1, description="Seconds between workflow polls"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
-        "vip_conn_id": Param("vip_default", type="string"),
-        "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
-        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
+        "poll_interval": poll_interval_param(15),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "workflow_conn_id": conn_id_param("opentext_workflow_default"),
+        "vip_conn_id": conn_id_param("vip_default"),
+        "trading_grid_conn_id": conn_id_param("opentext_trading_grid_default"),
+        "exstream_conn_id": conn_id_param("opentext_exstream_default"),
     },
 )
 def campaign_release() -> None:

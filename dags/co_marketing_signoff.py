@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.params import conn_id_param, moment_param, names_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
 
@@ -37,19 +38,21 @@ WINDOW = timedelta(hours=1)
     doc_md=__doc__,
     default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
-        "kit_tag": Param("brand", type="string", description="Smint.io tag of the kit's logos and templates"),
-        "kit_name": Param("brand-kit", type="string", pattern="^[a-z0-9-]+$", description="Name of the kit"),
-        "communities": Param(
-            [], type="array", items={"type": "string"}, description="Only these communities; empty = all"
+        "kit_tag": Param(
+            "brand",
+            type="string",
+            minLength=1,
+            maxLength=128,
+            description="Smint.io tag of the kit's logos and templates",
         ),
-        "as_of": Param(
-            None,
-            type=["null", "string"],
-            description="Date the rights are decided for in a manual run (ISO date-time); empty = the run's end",
+        "kit_name": Param(
+            "brand-kit", type="string", pattern="^[a-z0-9-]+$", maxLength=64, description="Name of the kit"
         ),
+        "communities": names_param([], "Only these communities; empty = all"),
+        "as_of": moment_param("Date the rights are decided for in a manual run (ISO date-time); empty = the run's end"),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
-        "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
+        "trading_grid_conn_id": conn_id_param("opentext_trading_grid_default"),
+        "smintio_conn_id": conn_id_param("smintio_default"),
     },
 )
 def co_marketing_signoff() -> None:

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.params import conn_id_param, names_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
 
@@ -40,13 +41,11 @@ from contentops.verdict import seal
     doc_md=__doc__,
     default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
-        "domains": Param(
-            [], type="array", items={"type": "string"}, description="Exstream domains; empty = every domain"
-        ),
+        "domains": names_param([], "Exstream domains; empty = every domain"),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
-        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "exstream_conn_id": conn_id_param("opentext_exstream_default"),
+        "workflow_conn_id": conn_id_param("opentext_workflow_default"),
     },
 )
 def exstream_template_sync() -> None:

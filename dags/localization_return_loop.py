@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.params import NAME_SCHEMA, conn_id_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
 from contentops.verdict import seal
@@ -52,16 +53,18 @@ SPAN = timedelta(minutes=15)
             maximum=24 * 30,
             description="Also look at undecided returns received this many hours before the window",
         ),
-        "max_file_mb": Param(50, type="number", exclusiveMinimum=0, description="Largest file accepted (MB)"),
-        "exstream_domain": Param("retail", type="string", description="Exstream domain the localized images go to"),
+        "max_file_mb": Param(
+            50, type="number", exclusiveMinimum=0, maximum=1024, description="Largest file accepted (MB)"
+        ),
+        "exstream_domain": Param("retail", **NAME_SCHEMA, description="Exstream domain the localized images go to"),
         "wait_for_reviews": Param(True, type="boolean", description="Wait (deferred) for open reviews in this run"),
-        "poll_interval": Param(30, type="integer", minimum=1, description="Seconds between workflow polls"),
+        "poll_interval": poll_interval_param(30),
         "dry_run": Param(False, type="boolean", description="Validate and report; change nothing"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "vip_conn_id": Param("vip_default", type="string"),
-        "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
-        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
-        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "vip_conn_id": conn_id_param("vip_default"),
+        "trading_grid_conn_id": conn_id_param("opentext_trading_grid_default"),
+        "workflow_conn_id": conn_id_param("opentext_workflow_default"),
+        "exstream_conn_id": conn_id_param("opentext_exstream_default"),
     },
 )
 def localization_return_loop() -> None:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.params import conn_id_param, moment_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
 
@@ -41,15 +42,11 @@ WINDOW = timedelta(minutes=30)
     doc_md=__doc__,
     default_args=task_defaults(retry_delay=timedelta(minutes=1)),
     params={
-        "as_of": Param(
-            None,
-            type=["null", "string"],
-            description="End of the window for a manual run (ISO date-time); empty = the run's own window",
-        ),
+        "as_of": moment_param("End of the window for a manual run (ISO date-time); empty = the run's own window"),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
-        "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+        "trading_grid_conn_id": conn_id_param("opentext_trading_grid_default"),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "workflow_conn_id": conn_id_param("opentext_workflow_default"),
     },
 )
 def partner_case_intake() -> None:

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import RIGHTS_CHANGES
+from contentops.params import conn_id_param, names_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
 from contentops.verdict import seal
@@ -50,19 +51,14 @@ from contentops.verdict import seal
             description="Licenses expiring within this many days of the run's end are affected",
         ),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
-        "providers": Param(
-            [],
-            type="array",
-            items={"type": "string"},
-            description="Only these stock providers (getty, istock, …); empty = all",
-        ),
-        "poll_interval": Param(30, type="integer", minimum=1, description="Seconds between workflow polls"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
-        "vip_conn_id": Param("vip_default", type="string"),
-        "trading_grid_conn_id": Param("opentext_trading_grid_default", type="string"),
-        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
-        "consonance_conn_id": Param("consonance_default", type="string"),
+        "providers": names_param([], "Only these stock providers (getty, istock, …); empty = all"),
+        "poll_interval": poll_interval_param(30),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "workflow_conn_id": conn_id_param("opentext_workflow_default"),
+        "vip_conn_id": conn_id_param("vip_default"),
+        "trading_grid_conn_id": conn_id_param("opentext_trading_grid_default"),
+        "exstream_conn_id": conn_id_param("opentext_exstream_default"),
+        "consonance_conn_id": conn_id_param("consonance_default"),
     },
 )
 def rights_expiry_sweep() -> None:

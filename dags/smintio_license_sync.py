@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DeltaDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import SMINTIO_LICENSES as LICENSES
+from contentops.params import conn_id_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
 
@@ -32,8 +33,10 @@ from contentops.verdict import seal
     default_args=task_defaults(retry_delay=timedelta(minutes=1)),
     params={
         "page_size": Param(100, type="integer", minimum=1, maximum=100, description="Transactions per page"),
-        "max_pages": Param(None, type=["null", "integer"], minimum=1, description="Stop after this many pages"),
-        "smintio_conn_id": Param("smintio_default", type="string", description="Smint.io connection"),
+        "max_pages": Param(
+            None, type=["null", "integer"], minimum=1, maximum=100_000, description="Stop after this many pages"
+        ),
+        "smintio_conn_id": conn_id_param("smintio_default", "Smint.io connection"),
     },
 )
 def smintio_license_sync() -> None:

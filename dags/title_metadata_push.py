@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import RIGHTS_CHANGES
+from contentops.params import conn_id_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
 
@@ -61,11 +62,13 @@ from contentops.verdict import seal
             "",
             type="string",
             pattern=r"^$|^[0-9Xx\- ]{10,17}$",
+            maxLength=17,
             description="Run for this one title only (any ISBN of it); empty = every title in scope",
         ),
         "asset_id": Param(
             "",
             type="string",
+            maxLength=255,
             description="With an ISBN: attach this approved Smint.io asset to that title on request",
         ),
         "target_kind": Param(
@@ -77,6 +80,7 @@ from contentops.verdict import seal
         "target_id": Param(
             "",
             type="string",
+            maxLength=255,
             description="The Consonance manuscript or production task id (target kinds other than title)",
         ),
         "lead_days": Param(
@@ -91,11 +95,13 @@ from contentops.verdict import seal
             type="array",
             items={"type": "string", "enum": ["isbn", "title_ref", "ledger_xref"]},
             minItems=1,
+            maxItems=3,
+            uniqueItems=True,
             description="How assets are found for a title, in order; the first rule that matches an asset wins",
         ),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "consonance_conn_id": Param("consonance_default", type="string"),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "consonance_conn_id": conn_id_param("consonance_default"),
     },
 )
 def title_metadata_push() -> None:

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.params import conn_id_param, names_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
 
@@ -43,17 +44,20 @@ from contentops.verdict import seal
     doc_md=__doc__,
     default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
-        "domains": Param(
-            [], type="array", items={"type": "string"}, description="Exstream domains; empty = every domain"
-        ),
+        "domains": names_param([], "Exstream domains; empty = every domain"),
         "volume_threshold": Param(
             10000,
             type="integer",
             minimum=0,
+            maximum=1_000_000_000,
             description="Uses of one asset per run above which it is reviewed; 0 = off",
         ),
         "download_threshold": Param(
-            0, type="integer", minimum=0, description="License downloads above which the asset is reviewed; 0 = off"
+            0,
+            type="integer",
+            minimum=0,
+            maximum=1_000_000_000,
+            description="License downloads above which the asset is reviewed; 0 = off",
         ),
         "check_regions": Param(True, type="boolean", description="Usage outside the licensed regions is suspicious"),
         "check_expiry": Param(True, type="boolean", description="Usage after the license ended is suspicious"),
@@ -64,9 +68,9 @@ from contentops.verdict import seal
             description="At most one compliance review per asset and period",
         ),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "exstream_conn_id": Param("opentext_exstream_default", type="string"),
-        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "exstream_conn_id": conn_id_param("opentext_exstream_default"),
+        "workflow_conn_id": conn_id_param("opentext_workflow_default"),
     },
 )
 def usage_reconciliation() -> None:

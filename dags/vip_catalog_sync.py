@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.params import conn_id_param, moment_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
 
@@ -40,13 +41,9 @@ from contentops.verdict import seal
     params={
         "page_size": Param(50, type="integer", minimum=1, maximum=100, description="Catalogue entries per page"),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
-        "as_of": Param(
-            None,
-            type=["null", "string"],
-            description="End of the window for a manual run (ISO date-time); empty = the run's data interval",
-        ),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "vip_conn_id": Param("vip_default", type="string"),
+        "as_of": moment_param("End of the window for a manual run (ISO date-time); empty = the run's data interval"),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "vip_conn_id": conn_id_param("vip_default"),
     },
 )
 def vip_catalog_sync() -> None:

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.params import conn_id_param, moment_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
 from contentops.verdict import seal
@@ -46,14 +47,10 @@ SPAN = timedelta(hours=1)
     params={
         "max_matches": Param(20, type="integer", minimum=1, maximum=200, description="Assets offered per request"),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
-        "as_of": Param(
-            None,
-            type=["null", "string"],
-            description="End of the window for a manual run (ISO date-time); empty = the run's data interval",
-        ),
-        "poll_interval": Param(30, type="integer", minimum=1, description="Seconds between workflow polls"),
-        "smintio_conn_id": Param("smintio_default", type="string"),
-        "workflow_conn_id": Param("opentext_workflow_default", type="string"),
+        "as_of": moment_param("End of the window for a manual run (ISO date-time); empty = the run's data interval"),
+        "poll_interval": poll_interval_param(30),
+        "smintio_conn_id": conn_id_param("smintio_default"),
+        "workflow_conn_id": conn_id_param("opentext_workflow_default"),
     },
 )
 def workflow_intake() -> None:

@@ -15,7 +15,10 @@ production, through SQLAlchemy Core. It holds:
   license purchase transaction seen, with its expiry, so a sweep finds licenses that are
   about to expire without re-reading the whole feed;
 - **quarantine**: partner payloads that failed validation, kept verbatim with the reason;
-- **processes**: workflows started per business key, so none is started twice;
+- **processes**: workflows started per business key, so none is started twice. A key is
+  *claimed* before its workflow is started, by a run and for a lease: a claim whose run failed
+  or was killed is taken over by the next run once released or once its lease is over, never a
+  wedge (see :meth:`Ledger.claim_process`);
 - an **audit trail** and **run summaries** that reports are built from.
 
 The schema is versioned and upgraded by :meth:`Ledger.migrate` (never by hand); on
@@ -26,10 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -146,6 +149,9 @@ processes = sa.Table(
     sa.Column("run_id", sa.String(255), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # schema 4: how long the claiming run may take to record its instance, and why its start failed
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
 )
 
 run_summaries = sa.Table(
@@ -176,12 +182,34 @@ licenses = sa.Table(
     sa.Index("ix_co_licenses_run", "run_id"),
 )
 
-#: Schema history: each version creates what it introduced. Append, never edit.
-MIGRATIONS: tuple[tuple[int, tuple[sa.Table, ...]], ...] = (
+
+def _add_columns(table: sa.Table, *names: str) -> Callable[[Connection], None]:
+    """A migration step adding columns to an existing table (skipped where the table was just
+    created with them: the table definitions above are always the latest)."""
+
+    def step(conn: Connection) -> None:
+        present = {column["name"] for column in sa.inspect(conn).get_columns(table.name)}
+        for name in names:
+            if name not in present:
+                kind = table.c[name].type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+    return step
+
+
+MigrationStep = sa.Table | Callable[[Connection], None]
+
+#: Schema history: each version creates (a table) or runs (a step) what it introduced. Append, never edit.
+MIGRATIONS: tuple[tuple[int, tuple[MigrationStep, ...]], ...] = (
     (1, (xrefs, delivery_slots, delivery_effects, cursors, quarantine_table, audit_table)),
     (2, (processes, run_summaries)),
     (3, (licenses,)),
+    (4, (_add_columns(processes, "lease_until", "last_error"),)),
 )
+#: How long a run may hold a business key before it records the started instance. A start is
+#: one lookup and one POST (each bounded by the transport's timeouts and retries), so a claim
+#: still open after this is a run that failed or was killed; the next run takes it over.
+DEFAULT_CLAIM_LEASE = timedelta(minutes=10)
 LATEST_VERSION = MIGRATIONS[-1][0]
 _ADVISORY_LOCK_ID = 0x636F6E74  # "cont"
 
@@ -257,6 +285,21 @@ class LicenseRow:
     rights: dict[str, Any]
 
 
+def _process_record(row: Any) -> ProcessRecord:
+    return ProcessRecord(
+        row["business_key"],
+        row["system"],
+        row["definition"],
+        row["instance_id"],
+        row["status"],
+        row["outcome"],
+        row["variables"],
+        row["run_id"],
+        _utc(row["lease_until"]),
+        row["last_error"],
+    )
+
+
 def _license_row(row: Any) -> LicenseRow:
     return LicenseRow(
         row["lpt_uuid"], row["asset_id"], row["provider"], row["version"], _utc(row["expires_at"]), row["rights"]
@@ -286,6 +329,18 @@ class ProcessRecord:
     outcome: str | None
     variables: dict[str, Any] | None
     run_id: str | None
+    #: until when ``run_id`` holds the claim (None: a claim from before schema 4, free to take over)
+    lease_until: datetime | None = None
+    #: why the last start of this key failed, if it did
+    last_error: str | None = None
+
+    @property
+    def claimed_only(self) -> bool:
+        """Claimed, but no instance recorded (being started, or left by a failed run)."""
+        return self.instance_id is None
+
+    def lease_over(self, now: datetime) -> bool:
+        return self.lease_until is None or self.lease_until <= now
 
 
 @dataclass(frozen=True)
@@ -352,8 +407,11 @@ class Ledger:
             current = int(conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0)
             for version, tables in MIGRATIONS:
                 if current < version <= goal:
-                    for table in tables:
-                        table.create(conn, checkfirst=True)
+                    for step in tables:
+                        if isinstance(step, sa.Table):
+                            step.create(conn, checkfirst=True)
+                        else:
+                            step(conn)
                     conn.execute(schema_version.insert().values(version=version, applied_at=_now()))
                     current = version
         return current
@@ -763,18 +821,7 @@ class Ledger:
     def process(self, business_key: str) -> ProcessRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(processes).where(processes.c.business_key == business_key)).mappings().first()
-        if row is None:
-            return None
-        return ProcessRecord(
-            row["business_key"],
-            row["system"],
-            row["definition"],
-            row["instance_id"],
-            row["status"],
-            row["outcome"],
-            row["variables"],
-            row["run_id"],
-        )
+        return None if row is None else _process_record(row)
 
     def process_for_instance(self, instance_id: str) -> ProcessRecord | None:
         """The business key record of a started workflow instance."""
@@ -796,28 +843,85 @@ class Ledger:
             found = list(keys)
         return [record for key in found if (record := self.process(key)) is not None]
 
-    def claim_process(self, business_key: str, system: str, definition: str, *, run_id: str | None = None) -> bool:
-        """Reserve a business key before starting its workflow. False if someone already did."""
+    def claim_process(
+        self,
+        business_key: str,
+        system: str,
+        definition: str,
+        *,
+        run_id: str | None = None,
+        lease: timedelta = DEFAULT_CLAIM_LEASE,
+    ) -> bool:
+        """Reserve a business key before starting its workflow, for ``lease``. True when this run
+        holds the claim now: the key was free, or it is this run's own claim (a task retry), or the
+        claim left on it has no instance and is released or past its lease (a run that failed or
+        was killed: taken over, so it never wedges the key). False while another run's lease
+        runs, or when an instance is recorded.
+
+        Taking a claim over is one conditional UPDATE, so of two runs racing for a stale claim
+        exactly one wins. The winner must look the partner up by the business key before it
+        starts anything (:func:`contentops.pipelines.workflows.start_workflow_once`): the failed
+        run's start may have reached the partner.
+        """
         now = _now()
+        until = now + lease
         with self._tx() as conn:
-            return bool(
+            inserted = conn.execute(
+                self._insert(processes)
+                .values(
+                    business_key=business_key,
+                    system=system,
+                    definition=definition,
+                    instance_id=None,
+                    status="starting",
+                    run_id=run_id,
+                    created_at=now,
+                    updated_at=now,
+                    lease_until=until,
+                )
+                .on_conflict_do_nothing(index_elements=["business_key"])
+                .returning(processes.c.business_key)
+            ).first()
+            if inserted is not None:
+                return True
+            free = sa.or_(processes.c.lease_until.is_(None), processes.c.lease_until <= now)
+            if run_id is not None:
+                free = sa.or_(free, processes.c.run_id == run_id)
+            taken = conn.execute(
+                processes.update()
+                .where(processes.c.business_key == business_key, processes.c.instance_id.is_(None), free)
+                .values(run_id=run_id, status="starting", lease_until=until, updated_at=now)
+            ).rowcount
+        return bool(taken)
+
+    def release_claim(self, business_key: str, *, run_id: str | None = None, error: str | None = None) -> bool:
+        """End a claim that has no instance (its start failed, or an operator releases it), so the
+        next run takes it over at once instead of waiting for the lease. With ``run_id``, only
+        that run's claim. ``error`` is kept for whoever lists the claims. True if released."""
+        condition = [processes.c.business_key == business_key, processes.c.instance_id.is_(None)]
+        if run_id is not None:
+            condition.append(processes.c.run_id == run_id)
+        now = _now()
+        values: dict[str, Any] = {"lease_until": now, "updated_at": now}
+        if error is not None:
+            values["last_error"] = error[:2000]
+        with self._tx() as conn:
+            return bool(conn.execute(processes.update().where(*condition).values(**values)).rowcount)
+
+    def claims(self) -> list[ProcessRecord]:
+        """Every business key claimed without a recorded instance (being started, or left by a
+        failed run), oldest first: what an operator looks at when a start seems stuck."""
+        with self.engine.connect() as conn:
+            rows = (
                 conn.execute(
-                    self._insert(processes)
-                    .values(
-                        business_key=business_key,
-                        system=system,
-                        definition=definition,
-                        instance_id=None,
-                        status="starting",
-                        run_id=run_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["business_key"])
-                    .returning(processes.c.business_key)
-                ).first()
-                is not None
+                    sa.select(processes)
+                    .where(processes.c.instance_id.is_(None))
+                    .order_by(processes.c.created_at, processes.c.business_key)
+                )
+                .mappings()
+                .all()
             )
+        return [_process_record(row) for row in rows]
 
     def update_process(
         self,

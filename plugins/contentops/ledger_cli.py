@@ -3,9 +3,13 @@
     python -m contentops.ledger_cli where <asset id>      # where did this asset go, when, under which license?
     python -m contentops.ledger_cli quarantine [--source smintio]
     python -m contentops.ledger_cli audit <subject>
+    python -m contentops.ledger_cli claims                # workflow starts claimed, no instance recorded
+    python -m contentops.ledger_cli release-claim <business key>
 
 The ledger is found as tasks find it (the ``contentops_ledger`` connection, then
-``CONTENTOPS_LEDGER_URL``, then ``$CONTENTOPS_HOME/ledger.sqlite``), or given with ``--url``.
+``CONTENTOPS_LEDGER_URL``), or given with ``--url``. Outside Airflow, where the connection is
+often not visible, the local demo ledger ``$CONTENTOPS_HOME/ledger.sqlite`` is read if it
+exists, and the CLI says so. It never creates a ledger: a URL without one is an error.
 """
 
 from __future__ import annotations
@@ -13,16 +17,39 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from contentops.ledger import Ledger
 
 
-def _ledger(url: str | None) -> Ledger:
-    if url is None:
-        from contentops.hooks.ledger import LedgerHook
+def _configured_url() -> str:
+    from contentops.config import contentops_home
+    from contentops.hooks.errors import InvalidConnectionError
+    from contentops.hooks.ledger import LedgerHook
 
-        url = LedgerHook().sqlalchemy_url()
+    try:
+        return LedgerHook().sqlalchemy_url()
+    except InvalidConnectionError as exc:
+        local = contentops_home() / "ledger.sqlite"
+        if not local.is_file():
+            raise SystemExit(f"{exc} Or pass --url.") from None
+        sys.stderr.write(f"(no ledger connection visible here: reading the local ledger {local})\n")
+        return f"sqlite:///{local}"
+
+
+def _ledger(url: str | None) -> Ledger:
+    """The ledger at ``url`` (or the configured one), upgraded as a task would; never a new one."""
+    url = url or _configured_url()
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).is_file():
+        raise SystemExit(f"no ledger at {file}")
     ledger = Ledger(url)
+    if ledger.schema_version() == 0:
+        raise SystemExit(f"no ledger schema in {ledger!r}")
     ledger.migrate()
     return ledger
 
@@ -37,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     quarantine.add_argument("--source")
     audit = commands.add_parser("audit", help="the audit trail of a subject (asset id)")
     audit.add_argument("subject")
+    commands.add_parser("claims", help="workflow starts claimed without a recorded instance (stuck or failed)")
+    release = commands.add_parser(
+        "release-claim", help="free a claim without an instance; the next run looks the partner up and starts"
+    )
+    release.add_argument("business_key")
     args = parser.parse_args(argv)
     ledger = _ledger(args.url)
     out = sys.stdout
@@ -55,6 +87,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"#{record.id} {record.created_at:%Y-%m-%d %H:%M} {record.source}/{record.kind} "
                 f"{record.ref or '-'}: {record.reason}\n"
             )
+    elif args.command == "claims":
+        now = datetime.now(UTC)
+        claims = ledger.claims()
+        if not claims:
+            out.write("no open claims\n")
+        for claim in claims:
+            lease = "released" if claim.lease_over(now) else f"held until {claim.lease_until:%Y-%m-%d %H:%M:%S} UTC"
+            out.write(
+                f"{claim.business_key} ({claim.definition}) run {claim.run_id or '-'} {lease}"
+                f"{f'; last error: {claim.last_error}' if claim.last_error else ''}\n"
+            )
+    elif args.command == "release-claim":
+        if not ledger.release_claim(args.business_key):
+            out.write(f"{args.business_key}: no claim without an instance (nothing released)\n")
+            return 1
+        out.write(f"{args.business_key}: released; the next run looks the partner up by it and starts or adopts\n")
     else:
         for entry in ledger.audit_trail(subject=args.subject):
             out.write(f"{entry.at:%Y-%m-%d %H:%M} {entry.pipeline} {entry.action} {json.dumps(entry.details)}\n")

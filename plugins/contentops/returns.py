@@ -4,8 +4,13 @@ Regional teams (VIP) and trading partners (Trading Grid) send back localized var
 translations and resized derivatives of our masters. Everything in such a return is partner
 input and is checked here *before* anything is downloaded, stored or shown to a reviewer:
 
-* the **file name** must be a plain name that cannot leave the folder it is written to (no
-  ``/`` or ``\\``, no ``..``, no drive letter, no NUL or control character, not too long);
+* the **file name** must be a plain name that cannot leave the folder it is written to and
+  cannot pass for something else, read as a user's operating system reads it (after Unicode
+  compatibility folding): no ``/`` or ``\\`` nor a look-alike of either (fullwidth, division or
+  fraction slash …), no ``..``, no drive letter or ``:`` (an NTFS alternate data stream,
+  ``banner.png:evil.exe``), no NUL or control character, no extension of an executable type
+  as the one a system goes by, the last (``banner.jpg.exe``), and not longer than the limit in
+  UTF-8 bytes (what file systems count);
 * the **declared content type** must be on the allow-list, and the first bytes of the file
   (its magic number, sniffed after download) must say the same thing — a "png" that is HTML or
   a zip archive is refused, however it is labelled;
@@ -14,6 +19,8 @@ input and is checked here *before* anything is downloaded, stored or shown to a 
 * the **download URL** must point at the partner's own configured origin (scheme, host *and*
   port): another local port, a link-local or cloud-metadata address (``169.254.169.254``) or
   any other host is refused without a request being sent;
+* the **master id** must be an id, not empty, ``.`` or a path (which would make the lookup
+  read something else, e.g. the asset list), and the **language / region** must not be blank;
 * the **master** it claims to derive from must exist, and its license must allow a derivative
   in the return's language and region on the run's date (:func:`contentops.rights.may_derive`).
 
@@ -48,6 +55,7 @@ __all__ = [
     "check_download_url",
     "check_file_name",
     "check_master",
+    "check_master_id",
     "check_metadata",
     "normalize_content_type",
     "origin_of",
@@ -61,7 +69,21 @@ DEFAULT_ALLOWED_CONTENT_TYPES: frozenset[str] = frozenset(
 #: Host names that are cloud metadata services whatever they resolve to.
 _METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.azure.internal", "instance-data"})
 _CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$", re.IGNORECASE)
+#: Characters that read as a path separator but that Unicode compatibility folding (NFKC) keeps.
+_SEPARATOR_LOOKALIKES = frozenset("\u2215\u2044\u29f8\u29f5\u2216\u29f9\u2571\u2572\u27cb\u27cd\u1735\u3033\u2cc6")
+#: Extensions a user's system runs or opens as code (Windows, macOS, Linux, scripts, installers).
+EXECUTABLE_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        "exe", "com", "bat", "cmd", "scr", "pif", "cpl", "msi", "msp", "mst", "dll", "sys", "drv", "ocx",
+        "lnk", "url", "hta", "js", "jse", "vbs", "vbe", "wsf", "wsh", "wsc", "ps1", "psm1", "psd1", "reg",
+        "inf", "scf", "jar", "class", "app", "command", "pkg", "dmg", "sh", "bash", "zsh", "csh", "run",
+        "bin", "elf", "apk", "appx", "msix", "py", "pyw", "pl", "rb", "php", "application", "gadget", "chm",
+        "iso", "img", "vhd", "vhdx", "docm", "xlsm", "pptm", "svg", "html", "htm", "xht", "xhtml", "mht",
+    }
+)  # fmt: skip
+#: A master id: what an asset id looks like (letters, digits and ``-_.:~``), not only dots.
+_MASTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,254}$")
 #: How many leading bytes :func:`sniff_content_type` needs.
 SNIFF_BYTES = 512
 
@@ -76,6 +98,9 @@ class RefusalCode(StrEnum):
     FORBIDDEN_ADDRESS = "forbidden_address"
     FOREIGN_HOST = "foreign_host"
     MISSING_LOCALE = "missing_locale"
+    INVALID_LOCALE = "invalid_locale"
+    INVALID_MASTER_ID = "invalid_master_id"
+    FILE_NOT_FOUND = "file_not_found"
     MASTER_NOT_FOUND = "master_not_found"
     LICENSE_UNKNOWN = "license_unknown"
     DERIVATIVE_NOT_ALLOWED = "derivative_not_allowed"
@@ -92,6 +117,8 @@ UNSAFE_CODES = frozenset(
         RefusalCode.INVALID_URL,
         RefusalCode.FORBIDDEN_ADDRESS,
         RefusalCode.FOREIGN_HOST,
+        RefusalCode.INVALID_LOCALE,
+        RefusalCode.INVALID_MASTER_ID,
     }
 )
 
@@ -122,6 +149,7 @@ class ReturnPolicy:
 
     allowed_content_types: frozenset[str] = DEFAULT_ALLOWED_CONTENT_TYPES
     max_bytes: int = 50 * 1024 * 1024
+    #: in UTF-8 bytes, as file systems count (255 on most); leaves room for a suffix
     max_name_length: int = 200
 
 
@@ -151,7 +179,8 @@ class LocalizedReturn:
 
 
 def check_file_name(name: str, policy: ReturnPolicy | None = None) -> Refusal | None:
-    """A name that cannot escape the folder it is written to, or why not."""
+    """A name that cannot escape the folder it is written to nor pass for another kind of file,
+    read as a user's system reads it, or why not."""
     policy = policy or ReturnPolicy()
 
     def refuse(why: str) -> Refusal:
@@ -161,22 +190,55 @@ def check_file_name(name: str, policy: ReturnPolicy | None = None) -> Refusal | 
         return refuse("is empty")
     if "\x00" in name:
         return refuse("contains a NUL byte")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
         return refuse("contains control characters")
-    if "/" in name or "\\" in name:
-        return refuse("contains a path separator")
-    if name in (".", "..") or name.startswith(".."):
+    if len(name.encode("utf-8")) > policy.max_name_length:
+        return refuse(f"is longer than {policy.max_name_length} bytes (UTF-8)")
+    # what a file system, a shell or a user's eye makes of it: fullwidth and other compatibility
+    # forms folded (a fullwidth solidus is a "/", a one-dot leader a ".")
+    folded = unicodedata.normalize("NFKC", name)
+    if any(ch in "/\\" or ch in _SEPARATOR_LOOKALIKES for ch in folded):
+        return refuse("contains a path separator or a character that looks like one")
+    if folded in (".", "..") or folded.startswith(".."):
         return refuse("refers to a parent folder")
-    if re.match(r"^[A-Za-z]:", name):
+    if re.match(r"^[A-Za-z]:", folded):
         return refuse("names a drive")
-    if name.startswith("."):
+    if ":" in folded:
+        return refuse("contains ':' (an alternate data stream on Windows)")
+    if folded.startswith("."):
         return refuse("is a hidden file name")
-    if name != name.strip() or name.endswith("."):
+    if folded != folded.strip() or folded.endswith("."):
         return refuse("starts or ends with a space or dot")
-    if _WINDOWS_RESERVED.match(name):
+    if _WINDOWS_RESERVED.match(folded) or _WINDOWS_RESERVED.match(folded.split(".", 1)[0].rstrip()):
         return refuse("is a reserved device name")
-    if len(name) > policy.max_name_length:
-        return refuse(f"is longer than {policy.max_name_length} characters")
+    stem, dot, extension = folded.lower().rpartition(".")
+    if dot and stem and extension in EXECUTABLE_EXTENSIONS:
+        return refuse(f"ends in the extension of an executable type (.{extension}), whatever comes before it")
+    return None
+
+
+# ---------------------------------------------------------------------------- master and locale
+
+
+def check_master_id(master_asset_id: str) -> Refusal | None:
+    """An id the master lookup can only read that one asset by: not empty, not ``.``/``..``, no
+    path, no space — anything else would make the lookup read something else (the asset list)."""
+    if not _MASTER_ID.match(master_asset_id or "") or set(master_asset_id) == {"."}:
+        return Refusal(
+            RefusalCode.INVALID_MASTER_ID,
+            f"master asset id {master_asset_id!r} is not an asset id (letters, digits and -_.:~ only)",
+        )
+    return None
+
+
+def check_locale(language: str | None, region: str | None) -> Refusal | None:
+    """At least one of language and region, and neither only blanks (which would otherwise pass
+    as "given" here and as "no constraint" in the license check)."""
+    for what, value in (("language", language), ("region", region)):
+        if value is not None and (not value.strip() or value != value.strip()):
+            return Refusal(RefusalCode.INVALID_LOCALE, f"the {what} {value!r} is blank or padded with spaces")
+    if not language and not region:
+        return Refusal(RefusalCode.MISSING_LOCALE, "a localized return must name its language or region")
     return None
 
 
@@ -305,15 +367,15 @@ def check_metadata(
     """Everything that can be checked before a byte is downloaded (the first refusal found)."""
     policy = policy or ReturnPolicy()
     for refusal in (
+        check_master_id(item.master_asset_id),
         check_file_name(item.file_name, policy),
         _check_declared_type(item.content_type, policy),
         _check_size(item.size, policy),
         check_download_url(item.download_url, allowed_origins),
+        check_locale(item.language, item.region),
     ):
         if refusal is not None:
             return refusal
-    if not item.language and not item.region:
-        return Refusal(RefusalCode.MISSING_LOCALE, "a localized return must name its language or region")
     return None
 
 
@@ -326,6 +388,9 @@ def check_master(
     regions: rights.KeyCatalogue | None = None,
 ) -> Refusal | None:
     """The claimed master must exist and its license allow this derivative on ``as_of``."""
+    invalid = check_master_id(item.master_asset_id) or check_locale(item.language, item.region)
+    if invalid is not None:
+        return invalid
     if not master_exists:
         return Refusal(RefusalCode.MASTER_NOT_FOUND, f"master asset {item.master_asset_id} does not exist")
     if master_rights is None:

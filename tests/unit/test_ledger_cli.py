@@ -31,3 +31,23 @@ def test_where_quarantine_and_audit(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "file name escapes its folder" in capsys.readouterr().out
     main(["--url", url, "audit", "asset-1"])
     assert "withdrawn" in capsys.readouterr().out
+
+
+def test_claims_are_listed_and_released(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    ledger = Ledger(url)
+    ledger.migrate()
+    ledger.claim_process("asset_approval:a-1:v1", "opentext_workflow", "asset_approval", run_id="manual__1")
+    ledger.claim_process("asset_approval:a-2:v1", "opentext_workflow", "asset_approval", run_id="manual__1")
+    ledger.update_process("asset_approval:a-2:v1", instance_id="pi-2", status="running")
+
+    assert main(["--url", url, "claims"]) == 0
+    out = capsys.readouterr().out
+    assert "asset_approval:a-1:v1" in out and "manual__1" in out and "held until" in out
+    assert "a-2" not in out  # its instance is recorded: not a claim any more
+    assert main(["--url", url, "release-claim", "asset_approval:a-1:v1"]) == 0
+    capsys.readouterr()
+    main(["--url", url, "claims"])
+    assert "released" in capsys.readouterr().out
+    assert ledger.claim_process("asset_approval:a-1:v1", "opentext_workflow", "asset_approval", run_id="next")
+    assert main(["--url", url, "release-claim", "asset_approval:a-2:v1"]) == 1  # an instance: never released

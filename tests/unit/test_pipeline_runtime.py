@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,3 +92,21 @@ def test_each_system_hook_is_typed_as_the_class_it_builds() -> None:
         if system.startswith("Literal["):  # annotations are strings here (postponed evaluation)
             typed[system.removeprefix("Literal[").removesuffix("]").strip("'\"")] = returned
     assert {system: path.rpartition(".")[2] for system, (path, _) in HOOKS.items()} == typed
+
+
+def test_unknown_conf_keys_are_reported_once_in_one_bounded_row(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    caplog.set_level(logging.WARNING, logger="contentops.pipelines.runtime")
+    declared = {"dry_run", "targets"}
+    conf = {"targets": ["vip"], "dry_rn": True, **{f"junk-{n}": n for n in range(5000)}}
+    run = _run(ledger)
+    assert run.report_unknown_conf(conf, declared)[:2] == ["dry_rn", "junk-0"]
+    assert len(run.report_unknown_conf(conf, declared)) == 5001  # another task of the run: logged, not re-recorded
+    assert run.report_unknown_conf({"targets": []}, declared) == []
+    (row,) = [e for e in ledger.audit_trail(run_id="run-1") if e.action == "unknown_conf_keys"]
+    reason = (row.details or {})["reason"]
+    assert "'dry_rn'" in reason and "and 4981 more" in reason and len(reason) < 2000
+    assert run.write_report("Campaign release")["counts"] == {"unknown_conf_keys": 1}
+    assert "not Params of campaign_release; they are ignored: 'dry_rn'" in caplog.text

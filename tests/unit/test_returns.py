@@ -17,6 +17,7 @@ from contentops.returns import (
     check_download_url,
     check_file_name,
     check_master,
+    check_master_id,
     check_metadata,
     origin_of,
     sniff_content_type,
@@ -219,3 +220,63 @@ def test_the_same_license_allows_another_language_and_region() -> None:
         is None
     )
     assert check_master(a_return(language="fr", region="dach"), master_exists=True, master_rights=german_only, as_of=ON)
+
+
+# ---------------------------------------------------------------------------- hostile returns (issue 16)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "banner.jpg.exe",  # a user's system goes by the last extension
+        "banner.png.scr",
+        "Banner.PDF.Exe",
+        "banner.png:evil.exe",  # an NTFS alternate data stream
+        "banner.png:Zone.Identifier",
+        "banner\uff1aevil.png",  # fullwidth colon folds to ':'
+        "..\u2215..\u2215etc\u2215passwd.png",  # division slash
+        "reports\u2044q3.png",  # fraction slash
+        "sub\uff0fdir.png",  # fullwidth solidus folds to '/'
+        "sub\uff3cdir.png",  # fullwidth reverse solidus folds to '\'
+        "sub\u29f8dir.png",  # big solidus
+        "\u2025png",  # two dot leader folds to '..'
+        "\uff0ehtaccess",  # fullwidth full stop folds to '.'
+        "COM1.png",
+        "ä" * 101 + ".png",  # 105 characters, 206 bytes in UTF-8: over the 200-byte limit
+    ],
+)
+def test_names_read_as_a_users_system_reads_them_are_refused(name: str) -> None:
+    refusal = check_file_name(name)
+    assert refusal is not None and refusal.code is RefusalCode.UNSAFE_FILE_NAME and refusal.unsafe
+
+
+@pytest.mark.parametrize(
+    "name", ["ä" * 98 + ".png", "a" * 196 + ".png", "acme.com banner.png", "spring.v2.final.jpg", "Ω-visual.webp"]
+)
+def test_long_or_dotted_names_within_the_byte_limit_pass(name: str) -> None:
+    assert check_file_name(name) is None
+
+
+@pytest.mark.parametrize("master", ["", ".", "..", "...", " ", "a/b", "../assets", "asset 1", "?q=1", "a\x00"])
+def test_a_master_id_that_is_not_an_id_is_refused_before_any_lookup(master: str) -> None:
+    assert check_master_id(master) is not None
+    refusal = check_metadata(a_return(master_asset_id=master), [PARTNER])
+    assert refusal is not None and refusal.code is RefusalCode.INVALID_MASTER_ID and refusal.unsafe
+    rights = license_with()
+    assert check_master(a_return(master_asset_id=master), master_exists=True, master_rights=rights, as_of=ON)
+
+
+@pytest.mark.parametrize("master", ["asset-spring-03", "m-1", "3f0c8a4e-9d1b-4b7a-8e2f-0a1b2c3d4e5f", "getty:1234"])
+def test_asset_ids_pass(master: str) -> None:
+    assert check_master_id(master) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "region"), [(" ", None), (None, "\t"), ("  ", "  "), ("de", " "), (" de", "dach"), ("\u3000", None)]
+)
+def test_a_blank_language_or_region_is_invalid_in_both_checks(language: str | None, region: str | None) -> None:
+    item = a_return(language=language, region=region)
+    refusal = check_metadata(item, [PARTNER])
+    assert refusal is not None and refusal.code is RefusalCode.INVALID_LOCALE
+    refusal = check_master(item, master_exists=True, master_rights=license_with(), as_of=ON)
+    assert refusal is not None and refusal.code is RefusalCode.INVALID_LOCALE

@@ -180,6 +180,15 @@ class _ProductApiGuard:
                     headers["retry-after"] = str(ctx.faults.settings.retry_after_seconds)
                 await self._reply(recording_send, injected, "injected_fault", f"Injected fault {injected}", headers)
                 return
+            after = ctx.faults.injected_after_status()
+            if after is not None:
+
+                async def discard(_: Message) -> None:
+                    return None
+
+                await self.app(scope, receive, discard)  # served: the state changed
+                await self._reply(recording_send, after, "injected_fault", f"Injected fault {after} (served)", {})
+                return
             await self.app(scope, receive, recording_send)
         finally:
             record(500)  # no response was started (the app failed): counted as a server error
@@ -234,7 +243,11 @@ def create_sandbox_app(
 
     @app.get(f"{ADMIN_PREFIX}/faults")
     def get_faults() -> dict[str, Any]:
-        return {**context.faults.settings.model_dump(), "fail_next": context.faults.pending()}
+        return {
+            **context.faults.settings.model_dump(),
+            "fail_next": context.faults.pending(),
+            "fail_after_next": context.faults.pending_after(),
+        }
 
     @app.put(f"{ADMIN_PREFIX}/faults")
     def put_faults(settings: FaultSettings) -> dict[str, Any]:

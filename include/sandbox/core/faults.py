@@ -23,6 +23,13 @@ class FaultSettings(BaseModel):
     fail_next: list[int] = Field(
         default_factory=list, description="Statuses for the next API calls, in order (e.g. [429, 503])."
     )
+    fail_after_next: list[int] = Field(
+        default_factory=list,
+        description=(
+            "Statuses the next API calls answer with after they were served: the partner did the work, "
+            "the client sees an error (a gateway's 5xx after the backend committed)."
+        ),
+    )
     malformed_rate: float = Field(0.0, ge=0.0, le=1.0, description="Share of records served malformed.")
     drop_download_after_bytes: int | None = Field(
         None, ge=0, description="Cut binary downloads after this many bytes (once per URL)."
@@ -39,12 +46,14 @@ class FaultState:
         self.settings = settings or FaultSettings()
         self._random = random.Random(self.settings.seed)
         self._queue = list(self.settings.fail_next)
+        self._after = list(self.settings.fail_after_next)
 
     def replace(self, settings: FaultSettings) -> None:
         with self._lock:
             self.settings = settings
             self._random = random.Random(settings.seed)
             self._queue = list(settings.fail_next)
+            self._after = list(settings.fail_after_next)
 
     def injected_status(self) -> int | None:
         """The status to answer this call with instead of serving it, if any."""
@@ -55,6 +64,11 @@ class FaultState:
                 return self.settings.error_status
         return None
 
+    def injected_after_status(self) -> int | None:
+        """The status to answer this call with once it has been served, if any."""
+        with self._lock:
+            return self._after.pop(0) if self._after else None
+
     def should_malform(self) -> bool:
         with self._lock:
             return bool(self.settings.malformed_rate) and self._random.random() < self.settings.malformed_rate
@@ -62,3 +76,7 @@ class FaultState:
     def pending(self) -> list[int]:
         with self._lock:
             return list(self._queue)
+
+    def pending_after(self) -> list[int]:
+        with self._lock:
+            return list(self._after)

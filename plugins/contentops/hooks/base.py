@@ -103,7 +103,17 @@ class PartnerHook(BaseHook):
     # -- connection -------------------------------------------------------------------
     @cached_property
     def connection(self) -> Connection:
-        return self.get_connection(self.conn_id)
+        """The Airflow connection; one that is not defined is an :class:`InvalidConnectionError`
+        naming its id, which fails the task at once (contentops.retries): no later try defines it."""
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            return self.get_connection(self.conn_id)
+        except AirflowNotFoundException:
+            raise InvalidConnectionError(
+                f"connection {self.conn_id!r} is not defined (create it, or fix the DAG's conn id Param)",
+                system=self.system,
+            ) from None
 
     @cached_property
     def extra(self) -> dict[str, Any]:

@@ -186,7 +186,15 @@ def intake(run: PipelineRun, *, lookback_hours: int = 24, policy: ReturnPolicy |
         refusal = returns.check_metadata(item, origins, policy)
         master: Asset | None = None
         if refusal is None:
-            master = _master(smintio, item.master_asset_id)
+            try:
+                master = _master(smintio, item.master_asset_id)
+            except (ValidationError, MalformedResponseError) as exc:
+                # whatever the id made the lookup read, it is this return's problem, not the batch's
+                refusal = Refusal(
+                    RefusalCode.INVALID_MASTER_ID,
+                    f"master asset id {item.master_asset_id!r} does not name one asset ({type(exc).__name__})",
+                )
+        if refusal is None:
             refusal = returns.check_master(
                 item,
                 master_exists=master is not None and master.approval_status is not ApprovalStatus.RETIRED,
@@ -307,6 +315,11 @@ def _take_in_one(run: PipelineRun, item: LocalizedReturn, folder: Path, policy: 
     local = folder / "return.bin"  # our own name: the partner's file name never touches the disk
     try:
         download = partner.download_partner_file(item.download_url, local, max_bytes=policy.max_bytes)
+    except NotFoundError as exc:
+        # the file is gone: no later try finds it, so it is quarantined with its reference (and its
+        # sender told) instead of failing this and every later run
+        refuse(run, item, Refusal(RefusalCode.FILE_NOT_FOUND, f"the file is gone ({exc.message})"), asdict(item))
+        return "refused_file_not_found"
     except DownloadTooLargeError as exc:
         refuse(run, item, Refusal(RefusalCode.FILE_TOO_LARGE, exc.message), asdict(item))
         return "refused_file_too_large"

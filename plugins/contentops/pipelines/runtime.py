@@ -48,6 +48,12 @@ HOOKS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Audit subject and action of a run's unknown conf keys; at most this many are named.
+UNKNOWN_CONF_SUBJECT = "run conf"
+UNKNOWN_CONF = "unknown_conf_keys"
+UNKNOWN_CONF_SHOWN = 20
+
+
 @dataclass(frozen=True)
 class Delivered:
     """Outcome of :meth:`PipelineRun.deliver_once`."""
@@ -81,13 +87,35 @@ class PipelineRun:
     @classmethod
     def from_context(cls, context: Mapping[str, Any], *, default_span: timedelta = timedelta(days=1)) -> PipelineRun:
         dag_run = context["dag_run"]
-        return cls(
+        run = cls(
             dag_run.dag_id,
             dag_run.run_id,
             run_window(context, default_span=default_span),
             context.get("params") or {},
             context=context,
         )
+        dag = context.get("dag")
+        if dag is not None:
+            run.report_unknown_conf(getattr(dag_run, "conf", None) or {}, set(dag.params.keys()))
+        return run
+
+    def report_unknown_conf(self, conf: Mapping[str, Any], declared: set[str]) -> list[str]:
+        """Keys of the trigger's conf that are not Params of the DAG: Airflow runs with them (a
+        typo such as ``dry_rn`` is silently not a dry run), so each task logs them and the run's
+        report lists them, once, in one bounded row. Returns them."""
+        unknown = sorted(str(key) for key in conf if key not in declared)
+        if not unknown:
+            return []
+        shown = ", ".join(repr(key[:64]) for key in unknown[:UNKNOWN_CONF_SHOWN])
+        more = len(unknown) - UNKNOWN_CONF_SHOWN
+        described = shown + (f" and {more} more" if more > 0 else "")
+        log.warning("The run's conf has keys that are not Params of %s; they are ignored: %s", self.dag_id, described)
+        trail = self.ledger.audit_trail(subject=UNKNOWN_CONF_SUBJECT, run_id=self.run_id)
+        if not any(entry.action == UNKNOWN_CONF for entry in trail):
+            self.record(
+                UNKNOWN_CONF_SUBJECT, "dag_run.conf", UNKNOWN_CONF, f"not Params of this DAG, ignored: {described}"
+            )
+        return unknown
 
     @property
     def dry_run(self) -> bool:

@@ -9,20 +9,27 @@ second one). Waiting for the instance to end is the deferrable sensor's job
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from contentops.hooks.errors import MalformedResponseError, PartnerServerError, PartnerUnavailableError
 from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
-from contentops.ledger import Ledger, ProcessRecord
+from contentops.ledger import DEFAULT_CLAIM_LEASE, Ledger, ProcessRecord
 from contentops.models.opentext_workflow import WorkflowInstance
 
 if TYPE_CHECKING:
     from contentops.pipelines.runtime import PipelineRun
 
+log = logging.getLogger(__name__)
+
 
 class WorkflowStartInProgress(RuntimeError):
-    """Another run claimed this business key and has not recorded its instance yet: retry later."""
+    """Another run holds the claim on this business key (its lease runs) and has not recorded
+    its instance yet: retry later. A claim left by a failed or killed run is not this: it is
+    taken over (released at once on a failed start, at the end of its lease on a killed one)."""
 
 
 def business_key(definition_key: str, subject: str, version: str | int) -> str:
@@ -38,27 +45,63 @@ def start_workflow_once(
     name: str,
     variables: dict[str, Any] | None = None,
     run_id: str | None = None,
+    lease: timedelta = DEFAULT_CLAIM_LEASE,
 ) -> tuple[WorkflowInstance, bool]:
-    """The instance for ``key`` and whether this call started it."""
+    """The instance for ``key`` and whether this call started it.
+
+    The key is claimed in the ledger first (for ``lease``); then the partner is asked for an
+    instance with that business key — one a failed run's start created despite its error, or
+    one started before a crash — and that instance is adopted; only if there is none is one
+    started. A start that fails is looked up once more (a 5xx, a timeout or a dropped
+    connection on the POST may come after the partner created the instance); if the partner
+    has none, the claim is released with the error so the next try starts again at once.
+    """
     record = ledger.process(key)
     if record is not None and record.instance_id:
         return hook.get_instance(record.instance_id), False
-    claimed = ledger.claim_process(key, hook.system, definition_key, run_id=run_id)
-    if not claimed:
+    if not ledger.claim_process(key, hook.system, definition_key, run_id=run_id, lease=lease):
         record = ledger.process(key)
         if record is not None and record.instance_id:
             return hook.get_instance(record.instance_id), False
-        if record is not None and record.run_id != run_id:
-            raise WorkflowStartInProgress(f"{key} is being started by run {record.run_id}")
-    existing = hook.find_instances(business_key=key, definition_key=definition_key)
-    started = not existing
-    instance = (
-        existing[0]
-        if existing
-        else hook.start_instance(definition_key, name=name, business_key=key, variables=variables)
-    )
+        holder = record.run_id if record is not None else None
+        until = f" until {record.lease_until:%Y-%m-%d %H:%M:%S} UTC" if record and record.lease_until else ""
+        raise WorkflowStartInProgress(
+            f"{key} is being started by run {holder} (its claim holds{until}; "
+            f"python -m contentops.ledger_cli claims lists it, 'release-claim' frees it)"
+        )
+    try:
+        existing = hook.find_instances(business_key=key, definition_key=definition_key)
+        if existing:
+            instance, started = existing[0], False
+        else:
+            instance, started = _start_or_adopt(hook, definition_key, key, name=name, variables=variables), True
+    except Exception as exc:
+        ledger.release_claim(key, run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
     ledger.update_process(key, instance_id=instance.id, status=instance.state)
     return instance, started
+
+
+def _start_or_adopt(
+    hook: OpenTextWorkflowHook,
+    definition_key: str,
+    key: str,
+    *,
+    name: str,
+    variables: dict[str, Any] | None,
+) -> WorkflowInstance:
+    """Start the instance; if the POST failed in a way the partner may still have executed it,
+    the instance it created under ``key`` (found by the business key) instead of the error."""
+    try:
+        return hook.start_instance(definition_key, name=name, business_key=key, variables=variables)
+    except (PartnerServerError, PartnerUnavailableError, MalformedResponseError) as exc:
+        if isinstance(exc, PartnerUnavailableError) and not exc.request_sent:
+            raise  # it never reached the partner
+        found = hook.find_instances(business_key=key, definition_key=definition_key)
+        if not found:
+            raise
+        log.warning("Starting %s failed (%s) but the partner created %s: adopted", key, exc, found[0].id)
+        return found[0]
 
 
 def apply_ended_processes(
