@@ -232,7 +232,10 @@ def test_campaign_release_runs_on_the_celery_worker_and_delivers_into_the_postgr
     run = api.wait_for_run(DAG_ID, run_id, timeout=900)
     assert run["state"] == "success", failed_tasks(api, DAG_ID, run_id)
 
-    executed = [ti for ti in api.task_instances(DAG_ID, run_id) if ti["state"] == "success"]
+    # the verdict is an EmptyOperator: the scheduler marks it done without sending it to a worker
+    executed = [
+        ti for ti in api.task_instances(DAG_ID, run_id) if ti["state"] == "success" and ti["task_id"] != "verdict"
+    ]
     assert executed
     # every task ran in the Celery worker process (its hostname), taken from the test's own queue
     assert {ti["hostname"] for ti in executed} == {topology.worker_name}

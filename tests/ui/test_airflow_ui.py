@@ -220,7 +220,7 @@ def test_trigger_campaign_release_from_its_form_and_read_the_summary(
     finally:
         ledger.dispose()
     assert targets == {
-        "vip:ITM-1001"  # the catalog item the campaign's visuals show,
+        "vip:ITM-1001",  # the catalog item the campaign's visuals show
         "trading_grid:community-emea",
         "trading_grid:community-north_america",
     }
