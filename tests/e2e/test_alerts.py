@@ -142,3 +142,74 @@ def test_quarantine_growth_is_told_once_per_crossing(
     assert third.state == "success" and ledger.count_quarantined() == 0
     assert ledger.get_cursor(STATE_CURSOR) == "below"
     assert len(mailbox.messages) == 1 and len(chat.posts) == 1
+
+
+def test_a_dag_that_waits_on_people_gets_a_deadline_whose_miss_mails_the_team(
+    airflow_db: Path, mailbox: Mailbox, chat: Webhook, alerts_config: Callable[[str], Path]
+) -> None:
+    """With a workflow SLA set, campaign_release (it waits on approvals) carries a DeadlineAlert on
+    the run's queued time; a DAG without workflow waits carries none. The deadline's callback, run
+    the way Airflow's triggerer runs it (CallbackTrigger, with the context the scheduler gives a
+    missed deadline), mails the team and posts to the chat."""
+    import asyncio
+
+    from airflow.models.callback import CallbackState
+    from airflow.sdk import DeadlineReference
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.triggers.callback import CallbackTrigger
+
+    alerts_config("workflow_sla_hours:\n  default: 72\n  campaign_release: 48\n")
+    campaign = load_dag("campaign_release")
+    (deadline,) = campaign.deadline
+    assert deadline.reference == DeadlineReference.DAGRUN_QUEUED_AT
+    assert deadline.interval.total_seconds() == 48 * 3600
+    assert deadline.callback.path == "contentops.alerts.notify.ContentopsNotifier"
+    assert deadline.callback.kwargs == {"event": "workflow_overdue", "sla_hours": 48.0}
+    assert DagSerialization.serialize_dag(campaign)["deadline"], "the deadline reaches the scheduler"
+    assert not load_dag("smintio_license_sync").deadline
+
+    # what Deadline.handle_miss gives the callback: the run as the REST API's DAGRunResponse (JSON)
+    from airflow.api_fastapi.core_api.datamodels.dag_run import DAGRunResponse
+
+    assert {"dag_run_id", "dag_id", "queued_at"} <= set(DAGRunResponse.model_fields)
+    context = {
+        "dag_run": {
+            "dag_id": "campaign_release",
+            "dag_run_id": "scheduled__2026-11-24",
+            "queued_at": "2026-11-24T10:00",
+        },
+        "deadline": {"id": "d-1", "deadline_time": "2026-11-26T10:00:00+00:00"},
+    }
+    trigger = CallbackTrigger(deadline.callback.path, {**deadline.callback.kwargs, "context": context})
+
+    async def run() -> list[Any]:
+        return [event.payload async for event in trigger.run()]
+
+    events = asyncio.run(run())
+    assert events[-1]["state"] == CallbackState.SUCCESS, events
+    (message,) = mailbox.wait_for(1)
+    assert (
+        str(message["Subject"])
+        == "[contentops] Overdue: campaign_release (scheduled__2026-11-24) still waits on people"
+    )
+    body = Mailbox.body(message)
+    assert "48 hours" in body and "2026-11-26T10:00:00+00:00" in body
+    assert [b["event"] for _, _, b in chat.posts] == ["workflow_overdue"]
+
+
+def test_without_settings_a_failed_run_sends_nothing(
+    airflow_db: Path,
+    connect: Callable[..., Any],
+    ledger_url: str,
+    mailbox: Mailbox,
+    chat: Webhook,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """No alerts.yaml (or the shipped one, all commented out): alerts are off, the run fails as before."""
+    connect("smintio", extra={"paths": {"no_such_operation": "/nowhere"}})
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    monkeypatch.setenv("CONTENTOPS_CONFIG_DIR", str(tmp_path / "no-settings"))
+    run = load_dag("smintio_license_sync", retries=None).test(logical_date=datetime(2026, 11, 24, 10, tzinfo=UTC))
+    assert run.state == "failed"
+    assert mailbox.wait_for(1, timeout=1.0) == [] and chat.posts == []

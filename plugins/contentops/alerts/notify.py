@@ -92,7 +92,10 @@ def _run_ids(context: Mapping[str, Any]) -> tuple[str, str]:
     """(dag_id, run_id) from a task, DAG or deadline callback context."""
     dag_run, ti = context.get("dag_run"), context.get("ti")
     dag_id = _get(dag_run, "dag_id") or _get(ti, "dag_id") or _get(context.get("dag"), "dag_id") or "?"
-    run_id = _get(dag_run, "run_id") or _get(ti, "run_id") or context.get("run_id") or "?"
+    # a missed deadline's dag_run is the REST API's DAGRunResponse, which names the run id dag_run_id
+    run_id = (
+        _get(dag_run, "run_id") or _get(dag_run, "dag_run_id") or _get(ti, "run_id") or context.get("run_id") or "?"
+    )
     return str(dag_id), str(run_id)
 
 
