@@ -192,3 +192,12 @@ def test_a_bad_settings_file_is_said_in_the_report_and_fails_nothing(config_dir:
     ledger.migrate()
     note = check_quarantine_growth(ledger, "d", "r1")
     assert note and note.startswith("Alerts are off:") and "quarantine_treshold" in note
+
+
+def test_the_provider_lists_its_notifiers() -> None:
+    from contentops.provider_info import get_provider_info
+
+    assert get_provider_info()["notifications"] == [
+        "contentops.alerts.webhook.WebhookNotifier",
+        "contentops.alerts.notify.ContentopsNotifier",
+    ]
