@@ -213,3 +213,27 @@ def test_without_settings_a_failed_run_sends_nothing(
     run = load_dag("smintio_license_sync", retries=None).test(logical_date=datetime(2026, 11, 24, 10, tzinfo=UTC))
     assert run.state == "failed"
     assert mailbox.wait_for(1, timeout=1.0) == [] and chat.posts == []
+
+
+def test_a_missing_connection_asks_a_person_to_act(
+    airflow_db: Path,
+    ledger_url: str,
+    chat: Webhook,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A run naming a connection nobody defined: the task's alert says a connection is missing and
+    names it (no retries here, as if they were spent)."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "alerts.yaml").write_text("webhooks:\n  - conn_id: contentops_chat\nevents:\n  run_failed: false\n")
+    monkeypatch.setenv("CONTENTOPS_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
+    dag = load_dag("smintio_license_sync", retries=0)
+
+    run = dag.test(logical_date=datetime(2026, 11, 24, 10, tzinfo=UTC), run_conf={"smintio_conn_id": "smintio_nowhere"})
+    assert run.state == "failed"
+    ((_, _, body),) = chat.posts
+    assert body["event"] == "action_needed"
+    assert body["facts"]["Why"] == "a connection (or variable) the task needs is not defined"
+    assert "smintio_nowhere" in body["facts"]["Error"] and body["facts"]["Task"] == "sync_licenses"
