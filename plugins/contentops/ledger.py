@@ -807,6 +807,14 @@ class Ledger:
                 for r in conn.execute(query).mappings()
             ]
 
+    def count_quarantined(self, *, source: str | None = None) -> int:
+        """How many quarantine rows are open (unresolved), without reading their payloads."""
+        query = sa.select(sa.func.count()).select_from(quarantine_table).where(quarantine_table.c.resolved_at.is_(None))
+        if source is not None:
+            query = query.where(quarantine_table.c.source == source)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def resolve_quarantine(self, quarantine_id: int, resolution: str) -> bool:
         with self._tx() as conn:
             return bool(

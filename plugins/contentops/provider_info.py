@@ -250,4 +250,9 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.triggers.workflow"]}
         ],
         "connection-types": CONNECTION_TYPES,
+        # the alert notifiers (contentops.alerts): listed so Airflow's provider manager shows them
+        "notifications": [
+            "contentops.alerts.webhook.WebhookNotifier",
+            "contentops.alerts.notify.ContentopsNotifier",
+        ],
     }

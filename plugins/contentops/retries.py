@@ -51,5 +51,14 @@ PARTNER_RETRY_POLICY = ExceptionRetryPolicy(
 
 def task_defaults(retry_delay: timedelta, retries: int = 2) -> dict[str, Any]:
     """``default_args`` of a contentops DAG: ``retries`` tries after ``retry_delay``, under
-    :data:`PARTNER_RETRY_POLICY`."""
-    return {"retries": retries, "retry_delay": retry_delay, "retry_policy": PARTNER_RETRY_POLICY}
+    :data:`PARTNER_RETRY_POLICY`; a task that fails for good for a reason a person must fix
+    (a connection, credentials, a payload, a settings file) tells the team at once
+    (``contentops.alerts``), with the hook's hint, instead of waiting for someone to read the log."""
+    from contentops.alerts.notify import ContentopsNotifier
+
+    return {
+        "retries": retries,
+        "retry_delay": retry_delay,
+        "retry_policy": PARTNER_RETRY_POLICY,
+        "on_failure_callback": ContentopsNotifier("action_needed"),
+    }

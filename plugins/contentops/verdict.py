@@ -40,7 +40,50 @@ def seal(dag: Any) -> Any:
     )
     for task in work:
         task >> verdict
+    _attach_alerts(dag)
     return dag
+
+
+#: the task type of the waits on people a workflow deadline is about
+WORKFLOW_WAIT_TYPES = frozenset({"WorkflowInstanceSensor"})
+
+
+def _attach_alerts(dag: Any) -> None:
+    """The run's alerts (``contentops.alerts``): the DAG's ``on_failure_callback`` tells the team
+    of a failed run; a DAG that waits on people (workflow sensors) gets a ``DeadlineAlert`` when
+    ``alerts.yaml`` sets its workflow SLA. Both notifiers read the settings only when they fire;
+    the deadline's hours are read here, at parse time, and a settings file that does not validate
+    leaves the DAG without a deadline (the error is logged, and every run's report says it)."""
+    from contentops.alerts.notify import ContentopsNotifier
+
+    existing = dag.on_failure_callback
+    callbacks = list(existing) if isinstance(existing, list) else [existing] if existing else []
+    dag.on_failure_callback = [*callbacks, ContentopsNotifier("run_failed")]
+    dag.has_on_failure_callback = True
+    if not any(task.task_type in WORKFLOW_WAIT_TYPES for task in dag.tasks):
+        return
+    from contentops.alerts.settings import load_alert_settings
+    from contentops.config import SettingsError
+
+    try:
+        settings = load_alert_settings()
+    except SettingsError as exc:
+        log.error("No workflow deadline for %s: %s", dag.dag_id, exc)
+        return
+    hours = settings.sla_hours(dag.dag_id)
+    if hours is None or not settings.wants("workflow_overdue"):
+        return
+    from datetime import timedelta
+
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    alert = DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(hours=hours),
+        callback=AsyncCallback(ContentopsNotifier, kwargs={"event": "workflow_overdue", "sla_hours": hours}),
+        name="workflow_overdue",
+    )
+    dag.deadline = [*(dag.deadline or []), alert]
 
 
 def failed_tasks(context: Mapping[str, Any]) -> list[str]:

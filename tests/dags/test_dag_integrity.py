@@ -86,3 +86,19 @@ def test_file_parses_light_without_network(path: Path, monkeypatch: pytest.Monke
         sys.modules.pop(module_name, None)
     pulled_in = sorted(name for name in sys.modules if name.startswith(HEAVY_AT_PARSE))
     assert not pulled_in, f"{path.name} imports {pulled_in} at parse time; import them inside the tasks"
+
+
+def test_every_run_tells_the_team_when_it_fails(dagbag: Any) -> None:
+    """Every DAG's on_failure_callback and every task's carry the alert notifier (contentops.alerts);
+    with the shipped settings (no channel) no DAG carries a workflow deadline."""
+    from contentops.alerts.notify import ContentopsNotifier
+
+    for dag_id in dagbag.dag_ids:
+        dag = dagbag.dags[dag_id]
+        assert dag.has_on_failure_callback, dag_id
+        assert [c.event for c in dag.on_failure_callback if isinstance(c, ContentopsNotifier)] == ["run_failed"]
+        assert not dag.deadline, dag_id
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback or []
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert [c.event for c in callbacks if isinstance(c, ContentopsNotifier)] == ["action_needed"], task

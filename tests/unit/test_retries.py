@@ -56,5 +56,10 @@ def test_the_rest_keeps_the_tasks_own_retries(exc: BaseException) -> None:
 
 
 def test_task_defaults_carry_the_policy() -> None:
+    from contentops.alerts.notify import ContentopsNotifier
+
     defaults = task_defaults(retry_delay=timedelta(minutes=2))
+    callback = defaults.pop("on_failure_callback")
     assert defaults == {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_policy": PARTNER_RETRY_POLICY}
+    # a task that fails for good tells the team when a person must act (contentops.alerts)
+    assert isinstance(callback, ContentopsNotifier) and callback.event == "action_needed"

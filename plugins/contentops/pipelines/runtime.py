@@ -239,8 +239,16 @@ class PipelineRun:
     def write_report(
         self, title: str, *, notes: list[str] | None = None, api_base_url: str | None = None
     ) -> dict[str, Any]:
-        """Write the run's report, store its counts, log the summary line and where to open it."""
+        """Write the run's report, store its counts, log the summary line and where to open it.
+
+        Before the report is written, the ledger's open quarantine is checked against the alert
+        threshold (``contentops.alerts.quarantine``); what that check says becomes a note."""
         report = self.build_report(title, notes)
+        from contentops.alerts.quarantine import check_quarantine_growth
+
+        alert_note = check_quarantine_growth(self.ledger, self.dag_id, self.run_id, self._context)
+        if alert_note:
+            report.notes.append(alert_note)
         html_path, csv_path = report.write()
         self.ledger.record_run(
             self.dag_id,
