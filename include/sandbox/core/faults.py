@@ -2,8 +2,16 @@
 
 Faults are set at start (``SandboxConfig.faults``) or at run time through
 ``PUT /_sandbox/faults``. Deterministic ones (``fail_next``) let a test say "the next
-three calls get 503, 429, 503"; random ones (``error_rate``) drive soak runs and
-benchmarks from a fixed seed.
+three calls get 503, 429, 503"; random ones (``error_rate``, ``throttle_rate``,
+``write_error_rate``, ``drop_body_rate``) drive soak runs, the fault matrix and benchmarks
+from a fixed seed.
+
+The random faults are the three ways a real partner hurts a client that retries: a call
+refused before it did anything (``error_rate``: retrying is safe), a storm of 429s
+(``throttle_rate``: the client must wait Retry-After, not give up), a write that *was*
+applied but whose answer is lost (``write_error_rate``: retrying must not do it twice), and a
+download whose connection drops half-way (``drop_body_rate``: the client must not keep half a
+file). Every sandbox gets them from the shared middleware, none has to code them.
 """
 
 from __future__ import annotations
@@ -28,6 +36,22 @@ class FaultSettings(BaseModel):
         None, ge=0, description="Cut binary downloads after this many bytes (once per URL)."
     )
     retry_after_seconds: int = Field(1, ge=0, description="Retry-After sent with injected 429s.")
+    throttle_rate: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of API calls answered 429 with Retry-After (a 429 storm)."
+    )
+    write_error_rate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of writes (POST, PUT, PATCH, DELETE) applied and then answered with error_status: "
+        "the change is made, the client only sees the error.",
+    )
+    drop_body_rate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of binary (non-JSON) response bodies cut half-way with the connection closed.",
+    )
     seed: int = 7
 
 
@@ -54,6 +78,22 @@ class FaultState:
             if self.settings.error_rate and self._random.random() < self.settings.error_rate:
                 return self.settings.error_status
         return None
+
+    def injected_throttle(self) -> bool:
+        """Whether this call is answered 429 (after ``fail_next`` and ``error_rate`` had their say)."""
+        return self._draw(self.settings.throttle_rate)
+
+    def loses_write_reply(self) -> bool:
+        """Whether this write is applied and then answered with ``error_status``."""
+        return self._draw(self.settings.write_error_rate)
+
+    def drops_body(self) -> bool:
+        """Whether this binary response is cut half-way."""
+        return self._draw(self.settings.drop_body_rate)
+
+    def _draw(self, rate: float) -> bool:
+        with self._lock:
+            return bool(rate) and self._random.random() < rate
 
     def should_malform(self) -> bool:
         with self._lock:
