@@ -37,6 +37,11 @@ def served(tmp_path: Path) -> Iterator[tuple[str, SandboxContext]]:
         context.store.put("thing", body["id"], body)
         return body
 
+    @app.post("/connect/token")
+    def token() -> dict[str, Any]:
+        context.store.put("grant", "g", {"spent": True})
+        return {"access_token": "a", "refresh_token": "r2"}
+
     @app.get("/file")
     def download() -> Response:
         return Response(FILE, media_type="application/octet-stream")
@@ -69,6 +74,8 @@ def test_a_write_whose_answer_is_lost_was_made(served: tuple[str, SandboxContext
     assert context.store.get("thing", "a") == {"id": "a"}  # the change is there all the same
     assert requests.get(f"{url}/listing", timeout=10).status_code == 200  # reads are not writes
     assert context.stats.snapshot()["by_status"] == {"200": 1, "502": 1}
+    # a token grant's answer is never lost: a rotated one-time refresh token would be spent for good
+    assert requests.post(f"{url}/connect/token", timeout=10).json()["refresh_token"] == "r2"
 
 
 def test_a_dropped_download_ends_early_and_the_next_one_may_be_whole(served: tuple[str, SandboxContext]) -> None:

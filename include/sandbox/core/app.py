@@ -182,7 +182,7 @@ class _ProductApiGuard:
                     headers["retry-after"] = str(ctx.faults.settings.retry_after_seconds)
                 await self._reply(recording_send, injected, "injected_fault", f"Injected fault {injected}", headers)
                 return
-            if scope["method"] in WRITE_METHODS and ctx.faults.loses_write_reply():
+            if scope["method"] in WRITE_METHODS and ctx.faults.loses_write_reply(scope["path"]):
                 # the write is served (its change is made) and its answer thrown away
                 await self.app(scope, receive, _discard)
                 status = ctx.faults.settings.error_status
@@ -282,7 +282,11 @@ def create_sandbox_app(
 
     @app.get(f"{ADMIN_PREFIX}/faults")
     def get_faults() -> dict[str, Any]:
-        return {**context.faults.settings.model_dump(), "fail_next": context.faults.pending()}
+        return {
+            **context.faults.settings.model_dump(),
+            "fail_next": context.faults.pending(),
+            "malformed_served": context.faults.malformed_served,
+        }
 
     @app.put(f"{ADMIN_PREFIX}/faults")
     def put_faults(settings: FaultSettings) -> dict[str, Any]:

@@ -46,6 +46,11 @@ class FaultSettings(BaseModel):
         description="Share of writes (POST, PUT, PATCH, DELETE) applied and then answered with error_status: "
         "the change is made, the client only sees the error.",
     )
+    write_error_spares: list[str] = Field(
+        default_factory=lambda: ["/token"],
+        description="Path endings write_error_rate never hits. Default: token endpoints, since a one-time "
+        "refresh token rotated by a grant whose answer is lost is spent for good; no client can heal that.",
+    )
     drop_body_rate: float = Field(
         0.0,
         ge=0.0,
@@ -63,6 +68,7 @@ class FaultState:
         self.settings = settings or FaultSettings()
         self._random = random.Random(self.settings.seed)
         self._queue = list(self.settings.fail_next)
+        self.malformed_served = 0  # records served malformed since start: what a client had to quarantine
 
     def replace(self, settings: FaultSettings) -> None:
         with self._lock:
@@ -83,8 +89,10 @@ class FaultState:
         """Whether this call is answered 429 (after ``fail_next`` and ``error_rate`` had their say)."""
         return self._draw(self.settings.throttle_rate)
 
-    def loses_write_reply(self) -> bool:
-        """Whether this write is applied and then answered with ``error_status``."""
+    def loses_write_reply(self, path: str) -> bool:
+        """Whether this write (to ``path``) is applied and then answered with ``error_status``."""
+        if path.rstrip("/").endswith(tuple(self.settings.write_error_spares)):
+            return False
         return self._draw(self.settings.write_error_rate)
 
     def drops_body(self) -> bool:
@@ -97,7 +105,9 @@ class FaultState:
 
     def should_malform(self) -> bool:
         with self._lock:
-            return bool(self.settings.malformed_rate) and self._random.random() < self.settings.malformed_rate
+            malform = bool(self.settings.malformed_rate) and self._random.random() < self.settings.malformed_rate
+            self.malformed_served += malform
+            return malform
 
     def pending(self) -> list[int]:
         with self._lock:
