@@ -26,6 +26,7 @@ Each failing assertion names what the partners or the ledger show and the defect
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections import Counter
@@ -493,7 +494,6 @@ class _Stack:
 
 
 def _start_stack(var: Path, options: dict[str, Any]) -> _Stack:
-    import os
     from unittest import mock
 
     from contentops_sandbox.connections import demo_connections
@@ -575,16 +575,23 @@ def _task_process(ti_id: str) -> int | None:
     return None
 
 
+#: the real-scheduler part costs ~5 minutes of a 2-core machine (stack start ~45 s, a faulted
+#: run ~140 s: approval wait, scheduler restart, the killed task's 30 s retry delay; two clean
+#: dag.test() runs ~60 s): more than ``make test``'s budget allows, so it runs when asked for,
+#: as ``benchmarks/fault_matrix_stack.py`` does
+STACK = os.environ.get("CONTENTOPS_FAULT_MATRIX_STACK") == "1"
+
+
 @pytest.mark.deploy
 @pytest.mark.xdist_group("airflow_stacks")
+@pytest.mark.skipif(not STACK, reason="~5 min: set CONTENTOPS_FAULT_MATRIX_STACK=1 (benchmarks/fault_matrix_stack.py)")
 def test_a_killed_task_and_a_restarted_scheduler_leave_the_same_partners(
     airflow_db: Path, worlds: Callable[..., dict[str, Any]], tmp_path: Path
 ) -> None:
-    """campaign_release under a real scheduler: while the run waits for its approvals the
+    """campaign_release under a real scheduler (LocalExecutor): while the run waits for its approvals the
     scheduler is stopped and started again; a delivery task's process is killed with SIGKILL
     once it has begun writing to VIP. Then the DAG runs again. The partners must hold what two
     clean runs leave them, with no claim left and nothing written a clean run does not write."""
-    import os
     import signal
     import time
 
