@@ -106,6 +106,9 @@ def _normal(value: Any) -> Any:
     if isinstance(value, list):
         items = [_normal(v) for v in value]
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if isinstance(value, int) and not isinstance(value, bool) and 10**12 <= value < 10**13:
+        # epoch milliseconds (Exstream's createdDate / lastModifiedDate): the date, as for ISO times
+        return datetime.fromtimestamp(value / 1000, UTC).date().isoformat()
     if isinstance(value, str):
         text = _LOCAL_URL.sub("<local>", value.split("?expires=")[0])
         text = _DATETIME.sub(r"\1", text)
