@@ -174,6 +174,8 @@ class _ProductApiGuard:
                 )
                 return
             injected = ctx.faults.injected_status()
+            if injected is None and ctx.faults.injected_throttle():
+                injected = 429
             if injected is not None:
                 headers = {}
                 if injected == 429:
@@ -182,14 +184,16 @@ class _ProductApiGuard:
                 return
             after = ctx.faults.injected_after_status()
             if after is not None:
-
-                async def discard(_: Message) -> None:
-                    return None
-
-                await self.app(scope, receive, discard)  # served: the state changed
+                await self.app(scope, receive, _discard)  # served: the state changed
                 await self._reply(recording_send, after, "injected_fault", f"Injected fault {after} (served)", {})
                 return
-            await self.app(scope, receive, recording_send)
+            if scope["method"] in WRITE_METHODS and ctx.faults.loses_write_reply(scope["path"]):
+                # the write is served (its change is made) and its answer thrown away
+                await self.app(scope, receive, _discard)
+                status = ctx.faults.settings.error_status
+                await self._reply(recording_send, status, "injected_fault", f"Injected fault {status}", {})
+                return
+            await self.app(scope, receive, _BodyCutter(recording_send, ctx.faults.drops_body))
         finally:
             record(500)  # no response was started (the app failed): counted as a server error
 
@@ -199,6 +203,46 @@ class _ProductApiGuard:
         raw_headers += [(k.encode(), v.encode()) for k, v in headers.items()]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
+
+
+#: the methods whose answer ``write_error_rate`` may lose after the change was made
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def _discard(_: Message) -> None:
+    """The send of a write whose answer is lost: the response goes nowhere."""
+
+
+class _BodyCutter:
+    """The send of a product response that may drop its connection half-way (``drop_body_rate``).
+
+    Only binary bodies are cut (a JSON answer is not a download). The cut is half the declared
+    Content-Length (or the first chunk); then nothing more is sent and the app returns without
+    completing the response, so the server closes the connection, as a dropped download does."""
+
+    def __init__(self, send: Send, decide: Callable[[], bool]) -> None:
+        self.send = send
+        self.decide = decide
+        self.left: int | None = None  # bytes still to send before the cut; None = no cut
+        self.cut = False
+
+    async def __call__(self, message: Message) -> None:
+        if self.cut:
+            return
+        if message["type"] == "http.response.start":
+            headers = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
+            binary = not headers.get("content-type", "").startswith(("application/json", "text/"))
+            if binary and message["status"] < 300 and self.decide():
+                length = int(headers.get("content-length") or 0)
+                self.left = length // 2 if length > 1 else 0
+        elif message["type"] == "http.response.body" and self.left is not None:
+            body = message.get("body", b"")
+            if len(body) >= self.left or not message.get("more_body", False):
+                await self.send({"type": "http.response.body", "body": body[: self.left], "more_body": True})
+                self.cut = True
+                return
+            self.left -= len(body)
+        await self.send(message)
 
 
 class _RateLimitBody(BaseModel):
@@ -247,6 +291,7 @@ def create_sandbox_app(
             **context.faults.settings.model_dump(),
             "fail_next": context.faults.pending(),
             "fail_after_next": context.faults.pending_after(),
+            "malformed_served": context.faults.malformed_served,
         }
 
     @app.put(f"{ADMIN_PREFIX}/faults")

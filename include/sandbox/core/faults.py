@@ -2,8 +2,16 @@
 
 Faults are set at start (``SandboxConfig.faults``) or at run time through
 ``PUT /_sandbox/faults``. Deterministic ones (``fail_next``) let a test say "the next
-three calls get 503, 429, 503"; random ones (``error_rate``) drive soak runs and
-benchmarks from a fixed seed.
+three calls get 503, 429, 503"; random ones (``error_rate``, ``throttle_rate``,
+``write_error_rate``, ``drop_body_rate``) drive soak runs, the fault matrix and benchmarks
+from a fixed seed.
+
+The random faults are the three ways a real partner hurts a client that retries: a call
+refused before it did anything (``error_rate``: retrying is safe), a storm of 429s
+(``throttle_rate``: the client must wait Retry-After, not give up), a write that *was*
+applied but whose answer is lost (``write_error_rate``: retrying must not do it twice), and a
+download whose connection drops half-way (``drop_body_rate``: the client must not keep half a
+file). Every sandbox gets them from the shared middleware, none has to code them.
 """
 
 from __future__ import annotations
@@ -35,6 +43,27 @@ class FaultSettings(BaseModel):
         None, ge=0, description="Cut binary downloads after this many bytes (once per URL)."
     )
     retry_after_seconds: int = Field(1, ge=0, description="Retry-After sent with injected 429s.")
+    throttle_rate: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of API calls answered 429 with Retry-After (a 429 storm)."
+    )
+    write_error_rate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of writes (POST, PUT, PATCH, DELETE) applied and then answered with error_status: "
+        "the change is made, the client only sees the error.",
+    )
+    write_error_spares: list[str] = Field(
+        default_factory=lambda: ["/token"],
+        description="Path endings write_error_rate never hits. Default: token endpoints, since a one-time "
+        "refresh token rotated by a grant whose answer is lost is spent for good; no client can heal that.",
+    )
+    drop_body_rate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of binary (non-JSON) response bodies cut half-way with the connection closed.",
+    )
     seed: int = 7
 
 
@@ -47,6 +76,7 @@ class FaultState:
         self._random = random.Random(self.settings.seed)
         self._queue = list(self.settings.fail_next)
         self._after = list(self.settings.fail_after_next)
+        self.malformed_served = 0  # records served malformed since start: what a client had to quarantine
 
     def replace(self, settings: FaultSettings) -> None:
         with self._lock:
@@ -69,9 +99,29 @@ class FaultState:
         with self._lock:
             return self._after.pop(0) if self._after else None
 
+    def injected_throttle(self) -> bool:
+        """Whether this call is answered 429 (after ``fail_next`` and ``error_rate`` had their say)."""
+        return self._draw(self.settings.throttle_rate)
+
+    def loses_write_reply(self, path: str) -> bool:
+        """Whether this write (to ``path``) is applied and then answered with ``error_status``."""
+        if path.rstrip("/").endswith(tuple(self.settings.write_error_spares)):
+            return False
+        return self._draw(self.settings.write_error_rate)
+
+    def drops_body(self) -> bool:
+        """Whether this binary response is cut half-way."""
+        return self._draw(self.settings.drop_body_rate)
+
+    def _draw(self, rate: float) -> bool:
+        with self._lock:
+            return bool(rate) and self._random.random() < rate
+
     def should_malform(self) -> bool:
         with self._lock:
-            return bool(self.settings.malformed_rate) and self._random.random() < self.settings.malformed_rate
+            malform = bool(self.settings.malformed_rate) and self._random.random() < self.settings.malformed_rate
+            self.malformed_served += malform
+            return malform
 
     def pending(self) -> list[int]:
         with self._lock:
