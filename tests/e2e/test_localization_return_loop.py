@@ -420,3 +420,27 @@ def test_a_return_a_listing_served_malformed_is_read_again_not_rejected(airflow_
     assert {statuses[i]["review_status"] for i in vip_ids} == {"accepted"}
     assert _submissions(env)[grid_id]["status"] == "accepted"
     assert env["ledger"].quarantined() == []
+
+
+def test_a_return_whose_master_license_the_feed_served_malformed_is_held_not_rejected(
+    airflow_db: Path, env: dict[str, Any]
+) -> None:
+    """The license feed serves every record malformed (all quarantined), so no license is known
+    for the master: the return is held undecided, its team not told anything. Once the feed
+    serves the license again, the next run takes it in."""
+    approve_at_once = {"regional_localization_review": {"outcome": "approved", "after_seconds": 0}}
+    env["workflow"].admin("PUT", "workflow/auto-complete", json=approve_at_once)
+    good = vip_return(env, PNG)
+    env["smintio"].set_faults(malformed_rate=1.0)
+    slot = _next_slot()
+
+    _run(slot)
+
+    assert _returns(env)[good]["review_status"] not in ("rejected", "quarantined")
+    assert env["ledger"].quarantined(source="smintio")
+    trail = {(e.subject, e.action) for e in env["ledger"].audit_trail(pipeline="localization_return_loop")}
+    assert (f"vip:{good}", "held") in trail
+
+    env["smintio"].set_faults()
+    _run(slot + timedelta(minutes=15))
+    assert _returns(env)[good]["review_status"] == "accepted"

@@ -201,6 +201,17 @@ def intake(run: PipelineRun, *, lookback_hours: int = 24, policy: ReturnPolicy |
                 master_rights=_rights_of(run, master),
                 as_of=run.window.end,
             )
+        if refusal is not None and refusal.code is RefusalCode.LICENSE_UNKNOWN and _license_feed_owes_records(run):
+            # the license may be one the feed served malformed (quarantined, healed by a later
+            # sync): hold the return undecided — a later run decides it — rather than reject it
+            run.record(
+                item.ref,
+                f"{item.source}:return",
+                "held",
+                f"{refusal.message}; the license feed has records in quarantine",
+            )
+            counts["held_license_unknown"] += 1
+            continue
         if refusal is not None:
             refuse(run, item, refusal, raw)
             counts[f"refused_{refusal.code.value}"] += 1
@@ -217,6 +228,13 @@ def intake(run: PipelineRun, *, lookback_hours: int = 24, policy: ReturnPolicy |
         accepted.append(item.ref)
     batches = [accepted[i : i + BATCH_SIZE] for i in range(0, len(accepted), BATCH_SIZE)]
     return {"counts": dict(counts), "batches": batches}
+
+
+def _license_feed_owes_records(run: PipelineRun) -> bool:
+    """Whether license records the Smint.io feed served malformed are still in quarantine."""
+    from contentops.pipelines.licenses import QUARANTINE_KIND
+
+    return any(q.kind == QUARANTINE_KIND for q in run.ledger.quarantined(source="smintio"))
 
 
 def _master(smintio: Any, asset_id: str) -> Asset | None:
