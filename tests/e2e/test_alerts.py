@@ -235,5 +235,6 @@ def test_a_missing_connection_asks_a_person_to_act(
     assert run.state == "failed"
     ((_, _, body),) = chat.posts
     assert body["event"] == "action_needed"
-    assert body["facts"]["Why"] == "a connection (or variable) the task needs is not defined"
-    assert "smintio_nowhere" in body["facts"]["Error"] and body["facts"]["Task"] == "sync_licenses"
+    # the hook turns a missing connection into InvalidConnectionError naming it (failed at once)
+    assert body["facts"]["Why"] == "the Airflow connection is incomplete or wrong"
+    assert "'smintio_nowhere' is not defined" in body["facts"]["Error"] and body["facts"]["Task"] == "sync_licenses"

@@ -47,4 +47,4 @@ def test_a_failed_approval_start_is_recovered_by_the_next_run(
     instances = env["workflow"].context.store.all("instance")
     assert {i["variables"]["asset_id"] for i in instances} == DRAFTS and len(instances) == len(DRAFTS)
     assert ledger.claims() == []
-    assert "asset-spring-12" in {i["asset_id"] for i in env["vip"].context.store.all("item")}
+    assert "asset-spring-12" in {m["asset_id"] for m in env["vip"].context.store.all("media")}
