@@ -34,9 +34,6 @@ if TYPE_CHECKING:  # the hooks import Airflow's connection machinery: only for r
 
 log = logging.getLogger(__name__)
 
-#: the systems a pipeline talks to, by the names :meth:`PipelineRun.hook` takes
-System = Literal["smintio", "vip", "consonance", "workflow", "trading_grid", "exstream"]
-
 #: system name -> (hook class path, Param naming its connection id)
 HOOKS: dict[str, tuple[str, str]] = {
     "smintio": ("contentops.hooks.smintio.SmintioHook", "smintio_conn_id"),
@@ -216,8 +213,15 @@ class PipelineRun:
     def build_report(self, title: str, notes: list[str] | None = None) -> RunReport:
         from contentops.verdict import failed_tasks
 
-        failed = failed_tasks(self._context) if self._context is not None else []
-        report = RunReport(self.dag_id, self.run_id, title, notes=list(notes or []), failed_tasks=failed)
+        notes = list(notes or [])
+        failed: list[str] = []
+        if self._context is not None:
+            try:
+                failed = failed_tasks(self._context)
+            except Exception as exc:  # the report is still written; it says what it could not tell
+                log.warning("Could not read the run's task states for the report: %s", exc)
+                notes.append(f"The run's task states could not be read ({type(exc).__name__}): see the grid.")
+        report = RunReport(self.dag_id, self.run_id, title, notes=notes, failed_tasks=failed)
         report.notes.append(
             f"Window {self.window.describe()}" + (" — dry run: nothing was changed" if self.dry_run else "")
         )
