@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from contentops.ledger import Action, DeliveryPlan, Ledger
 from contentops.pipelines.window import RunWindow, run_window
 from contentops.reporting import ReportRow, RunReport
+from contentops.targets import Target
 
 if TYPE_CHECKING:  # the hooks import Airflow's connection machinery: only for readers and type checkers
     from contentops.hooks.consonance import ConsonanceHook
@@ -178,17 +179,17 @@ class PipelineRun:
         return on_invalid
 
     # -- decisions and effects ---------------------------------------------------------------
-    def record(self, subject: str, target: str, action: str, reason: str = "", **details: Any) -> None:
+    def record(self, subject: str, target: str | Target, action: str, reason: str = "", **details: Any) -> None:
         """Add one decision or effect to the run's audit trail (and so to its report)."""
         self.ledger.audit(
-            self.dag_id, action, subject, {"target": target, "reason": reason, **details}, run_id=self.run_id
+            self.dag_id, action, subject, {"target": str(target), "reason": reason, **details}, run_id=self.run_id
         )
 
     def deliver_once(
         self,
         asset_id: str,
         version: str | int,
-        target: str,
+        target: str | Target,
         send: Callable[[DeliveryPlan], str],
         *,
         license_ref: str | None = None,
@@ -197,7 +198,7 @@ class PipelineRun:
         """Send one effect exactly once: ``send(plan)`` gets the plan (create/update, remote id,
         idempotency key to pass to the partner) and returns the remote id."""
         pipeline = pipeline or self.dag_id
-        plan = self.ledger.plan(pipeline, asset_id, version, target)
+        plan = self.ledger.plan(pipeline, asset_id, version, str(target))
         if plan.action is Action.SKIP or self.dry_run:
             return Delivered(plan.action if not self.dry_run else Action.SKIP, plan.remote_id, plan.key)
         self.ledger.begin(plan, run_id=self.run_id, license_ref=license_ref)
