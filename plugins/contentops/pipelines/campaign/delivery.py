@@ -1,0 +1,107 @@
+"""What every target's delivery shares: the asset's file, the release of one asset, the base class.
+
+A deliver task sends one batch of cleared assets to one target system. Each system is one
+:class:`TargetDelivery` subclass (VIP media, Trading Grid kit attachments, Exstream images):
+it makes sure its containers exist, builds the write for one target, and may turn a partner's
+answer into a recorded refusal. Every write goes through :meth:`PipelineRun.deliver_once`,
+keyed by (pipeline, asset, asset version, target): a retry or re-run sends only what is missing,
+and a new asset version becomes an update of the delivered item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from contentops.ledger import Action, DeliveryPlan
+from contentops.models.domain import UsageRights
+from contentops.models.smintio import Asset
+from contentops.pipelines.campaign.plan import ReleasePlan
+from contentops.pipelines.campaign.settings import CampaignReleaseSettings
+from contentops.pipelines.runtime import PipelineRun
+from contentops.targets import Target, TargetSystem
+
+#: the write of one asset to one target: gets the ledger's plan, returns the remote id
+Send = Callable[[DeliveryPlan], str]
+
+
+class Fetched:
+    """The asset's file, streamed from Smint.io to a scratch file once per task, on first use."""
+
+    def __init__(self, run: PipelineRun, asset: Asset, scratch: Path) -> None:
+        self.run = run
+        self.asset = asset
+        self.path = scratch / f"{hashlib.sha256(asset.id.encode()).hexdigest()[:16]}-v{asset.version}"
+        self.binary = asset.binaries[0] if asset.binaries else None
+
+    @property
+    def content_type(self) -> str:
+        return (self.binary.content_type if self.binary else None) or self.asset.content_type or "image/png"
+
+    @property
+    def file_name(self) -> str:
+        return (self.binary.name if self.binary else None) or f"{self.asset.id}.png"
+
+    def get(self) -> Path:
+        if self.binary is None:
+            raise ValueError(f"asset {self.asset.id} has no file to deliver")
+        if not self.path.exists():
+            self.run.hook("smintio").download_asset_binary(self.asset.id, self.binary.id, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One approved asset of a campaign on its way out: what every target needs to send it."""
+
+    plan: ReleasePlan
+    asset: Asset
+    usage: UsageRights | None
+    fetched: Fetched
+
+
+class TargetDelivery(ABC):
+    """One target system's deliveries within a deliver task (one instance per task)."""
+
+    system: ClassVar[TargetSystem]
+
+    def __init__(self, run: PipelineRun, settings: CampaignReleaseSettings) -> None:
+        self.run = run
+        self.settings = settings
+
+    def ensure_containers(self, plans: dict[str, ReleasePlan]) -> Counter[str]:
+        """Make sure the containers this system's items go into exist (most systems have none to make)."""
+        return Counter()
+
+    @abstractmethod
+    def sender(self, release: Release, target: Target, regions: list[str]) -> Send:
+        """The write of ``release`` to ``target`` for the regions the gate cleared."""
+
+    def deliver(self, release: Release, target: Target, regions: list[str]) -> Counter[str]:
+        """Deliver the asset to one target once; the counts of what happened."""
+        return self.send_once(release, target, self.sender(release, target, regions))
+
+    def send_once(self, release: Release, target: Target, send: Send) -> Counter[str]:
+        """Send through the ledger (exactly once per asset version and target) and record the effect."""
+        asset = release.asset
+        license_ref = asset.license_purchase_transaction_uuid
+        done = self.run.deliver_once(asset.id, asset.version, target, send, license_ref=license_ref)
+        if done.action is not Action.SKIP and not self.run.dry_run:
+            self.run.record(
+                asset.id,
+                target,
+                "delivered" if done.action is Action.CREATE else "updated",
+                f"version {asset.version}",
+                detail=done.remote_id or "",
+                license=license_ref or "",
+                campaign=release.plan.campaign,
+            )
+        return Counter({f"{self.system}_{done.action.value}": 1})
