@@ -32,8 +32,9 @@ from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.models.trading_grid import SignoffDecision, SignoffRequest, SignoffResponse
 from contentops.pipelines.partner_cases import decide
 from contentops.pipelines.runtime import PipelineRun
+from contentops.targets import TargetSystem
 
-TARGET_PREFIX = "trading_grid_signoff:"
+TARGET_PREFIX = TargetSystem.TRADING_GRID_SIGNOFF.prefix
 XREF_ENTITY = "co_marketing_signoff"
 
 
@@ -72,7 +73,7 @@ def send_kits(run: PipelineRun, *, kit_tag: str, kit_name: str, communities: lis
     for community in grid.communities():
         if communities and community.id not in communities:
             continue
-        target = f"{TARGET_PREFIX}{community.id}"
+        target = TargetSystem.TRADING_GRID_SIGNOFF.of(community.id)
         allowed: list[Asset] = []
         for asset in kit:
             decision, _ = decide(run, asset, community.region, None)
@@ -103,7 +104,7 @@ def send_kits(run: PipelineRun, *, kit_tag: str, kit_name: str, communities: lis
             continue
         for asset in allowed:
             if not run.dry_run:
-                run.ledger.link(XREF_ENTITY, "smintio", asset.id, f"trading_grid:{community.id}", ref)
+                run.ledger.link(XREF_ENTITY, "smintio", asset.id, str(TargetSystem.TRADING_GRID.of(community.id)), ref)
             run.record(asset.id, target, "sent_for_signoff", detail=ref)
         counts["kits_sent"] += 1
     return dict(counts)
@@ -172,9 +173,11 @@ def _record_answer(
         return asset_id
 
     version = f"{signoff.ref}:{response.decision.value}:{when}"
-    result = run.deliver_once(asset_id, version, f"smintio_signoff:{signoff.community}:{partner}", send)
+    result = run.deliver_once(asset_id, version, TargetSystem.SMINTIO_SIGNOFF.of(signoff.community, partner), send)
     if result.action is not Action.SKIP:
-        run.record(asset_id, f"trading_grid:{signoff.community}", f"signoff_{response.decision.value}", note)
+        run.record(
+            asset_id, TargetSystem.TRADING_GRID.of(signoff.community), f"signoff_{response.decision.value}", note
+        )
         counts[f"answers_{response.decision.value}"] += 1
 
 
@@ -189,9 +192,9 @@ def _record_signed_off(
         )
         return asset_id
 
-    result = run.deliver_once(asset_id, signoff.ref, f"smintio_signoff_complete:{signoff.community}", send)
+    result = run.deliver_once(asset_id, signoff.ref, TargetSystem.SMINTIO_SIGNOFF_COMPLETE.of(signoff.community), send)
     if result.action is not Action.SKIP:
-        run.record(asset_id, f"trading_grid:{signoff.community}", "signed_off", detail=signoff.ref)
+        run.record(asset_id, TargetSystem.TRADING_GRID.of(signoff.community), "signed_off", detail=signoff.ref)
         counts["signed_off"] += 1
 
 

@@ -31,6 +31,7 @@ from contentops.ledger import Action, DeliveryRecord
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import apply_ended_processes, business_key, start_workflow_once
+from contentops.targets import Target, TargetSystem
 
 TEMPLATE_REVIEW = "template_review"
 BATCH_SIZE = 25
@@ -67,8 +68,10 @@ def _advance(run: PipelineRun, cursor: str) -> None:
 
 
 def _exstream_deliveries(run: PipelineRun, domain: str | None = None) -> list[DeliveryRecord]:
-    prefix = f"exstream:{domain}" if domain else "exstream:"
-    return [d for d in run.ledger.deliveries(target_prefix=prefix) if domain is None or d.target == prefix]
+    if domain is None:
+        return run.ledger.deliveries(target_prefix=TargetSystem.EXSTREAM.prefix)
+    target = TargetSystem.EXSTREAM.of(domain)
+    return [d for d in run.ledger.deliveries(target_prefix=target.prefix) if target.matches(d.target)]
 
 
 def _asset_of_resource(run: PipelineRun, domain: str, resource_id: str) -> DeliveryRecord | None:
@@ -98,16 +101,20 @@ def _apply_review(run: PipelineRun, record: Any, instance: Any) -> Counter[str]:
             exstream.set_state(domain, resource_id, state, f"Template review {instance.id}: {outcome}")
             return resource_id
 
+        in_exstream = TargetSystem.EXSTREAM.of(domain).at(resource_id)
         try:
             run.deliver_once(
-                asset_id, f"{version}-{outcome}", f"exstream_review_outcome:{domain}/{resource_id}", decide
+                asset_id,
+                f"{version}-{outcome}",
+                TargetSystem.EXSTREAM_REVIEW_OUTCOME.of(domain).at(resource_id),
+                decide,
             )
         except (RequestRejectedError, NotFoundError) as exc:
             # moved on by someone in Exstream meanwhile: their decision stands, ours is reported
-            run.record(asset_id, f"exstream:{domain}/{resource_id}", "review_outcome_not_applied", str(exc))
+            run.record(asset_id, in_exstream, "review_outcome_not_applied", str(exc))
             counts["not_applied"] += 1
             continue
-        run.record(asset_id, f"exstream:{domain}/{resource_id}", f"review_{state.lower()}", detail=instance.id)
+        run.record(asset_id, in_exstream, f"review_{state.lower()}", detail=instance.id)
         counts[f"resources_{state.lower()}"] += 1
     if state == "REJECTED" and asset_id:
 
@@ -119,8 +126,10 @@ def _apply_review(run: PipelineRun, record: Any, instance: Any) -> Counter[str]:
             )
             return asset_id
 
-        run.deliver_once(asset_id, f"{version}-{outcome}", "smintio_template_review:exstream", flag)
-        run.record(asset_id, "smintio", "review_rejected_flagged", outcome, detail=instance.id)
+        run.deliver_once(
+            asset_id, f"{version}-{outcome}", TargetSystem.SMINTIO_TEMPLATE_REVIEW.of(TargetSystem.EXSTREAM), flag
+        )
+        run.record(asset_id, TargetSystem.SMINTIO, "review_rejected_flagged", outcome, detail=instance.id)
     run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
     counts[f"reviews_{outcome}"] += 1
     return counts
@@ -172,13 +181,17 @@ def collect_feedback(run: PipelineRun) -> dict[str, int]:
                         smintio.set_approval(asset_id, ApprovalStatus.IN_REVIEW, comment)
                 return item.id
 
-            done = run.deliver_once(asset_id, f"feedback-{item.id}", "smintio_feedback:exstream", send)
+            done = run.deliver_once(
+                asset_id, f"feedback-{item.id}", TargetSystem.SMINTIO_FEEDBACK.of(TargetSystem.EXSTREAM), send
+            )
             if item.action == "retire":
                 _block_retired(run, domain, item, delivery)
             if done.action is Action.SKIP:
                 counts["already_applied"] += 1
                 continue
-            run.record(asset_id, f"exstream:{domain}", f"feedback_{item.action}", item.reason, detail=item.id)
+            run.record(
+                asset_id, TargetSystem.EXSTREAM.of(domain), f"feedback_{item.action}", item.reason, detail=item.id
+            )
             counts[f"feedback_{item.action}"] += 1
         _advance(run, cursor)
     return dict(counts)
@@ -198,7 +211,9 @@ def _block_retired(run: PipelineRun, domain: str, item: Any, delivery: DeliveryR
             pass  # removed in Exstream already
         return str(item.resource_id)
 
-    run.deliver_once(delivery.asset_id, f"feedback-{item.id}", f"exstream_block:{domain}/{item.resource_id}", block)
+    run.deliver_once(
+        delivery.asset_id, f"feedback-{item.id}", TargetSystem.EXSTREAM_BLOCK.of(domain).at(item.resource_id), block
+    )
     if delivery.status == "delivered":
         run.ledger.withdraw(
             delivery.pipeline, delivery.asset_id, delivery.target, f"retired: {item.reason}", run_id=run.run_id
@@ -278,7 +293,7 @@ def replace_for_review(
     """
     counts: Counter[str] = Counter()
     exstream = run.hook("exstream")
-    domain = delivery.target.removeprefix("exstream:")
+    domain = Target.parse(delivery.target).key
     resource_id = delivery.remote_id or ""
     if not asset.binaries:
         run.record(asset.id, delivery.target, "not_replaced", "the asset has no file in Smint.io")
@@ -339,13 +354,13 @@ def replace_for_review(
             return str(exstream.submit_for_review(domain, subject, comment).id)
 
         try:
-            run.deliver_once(asset.id, asset.version, f"exstream_review:{domain}/{subject}", review)
+            run.deliver_once(asset.id, asset.version, TargetSystem.EXSTREAM_REVIEW.of(domain).at(subject), review)
         except (RequestRejectedError, ConflictError) as exc:
-            run.record(asset.id, f"exstream:{domain}/{subject}", "review_not_possible", str(exc))
+            run.record(asset.id, TargetSystem.EXSTREAM.of(domain).at(subject), "review_not_possible", str(exc))
             counts["review_not_possible"] += 1
             continue
         in_review.append(subject)
-        run.record(asset.id, f"exstream:{domain}/{subject}", "in_review", comment)
+        run.record(asset.id, TargetSystem.EXSTREAM.of(domain).at(subject), "in_review", comment)
     counts["communications_in_review"] += len([s for s in in_review if s != resource_id])
     key = business_key(TEMPLATE_REVIEW, f"{domain}/{resource_id}", asset.version)
     instance, started = start_workflow_once(
@@ -370,7 +385,10 @@ def replace_for_review(
             variables={"asset_id": asset.id, "asset_version": asset.version, "domain": domain, "resources": in_review},
         )
     run.record(
-        asset.id, f"workflow:{TEMPLATE_REVIEW}", "review_started" if started else "review_running", detail=instance.id
+        asset.id,
+        TargetSystem.WORKFLOW.of(TEMPLATE_REVIEW),
+        "review_started" if started else "review_running",
+        detail=instance.id,
     )
     counts["reviews_started" if started else "reviews_running"] += 1
     return counts

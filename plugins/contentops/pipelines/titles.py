@@ -17,8 +17,9 @@ twice:
 | attachment on request (CON-3) | asset | attachment content | ``consonance:<work>`` (pipeline ``…:on_request``) |
 | on a task / manuscript (CON-3) | asset | attachment content | ``consonance_<kind>:<id>`` (``…:on_request``) |
 
-The attachment target is the Consonance hook's :func:`~contentops.hooks.consonance.ledger_target`,
-the one the rights expiry sweep follows to record license terms on the title (CON-2).
+Targets are :class:`~contentops.targets.Target` values; the attachment target
+``consonance:<work>`` (the Consonance hook's :func:`~contentops.hooks.consonance.ledger_target`
+names the same) is the one the rights expiry sweep follows to record license terms on the title (CON-2).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from contentops.mapping.titles import (
 from contentops.models.domain import RightsDecision, UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.pipelines.runtime import PipelineRun
+from contentops.targets import TargetSystem
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +277,7 @@ def push_metadata(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
                 product = next(p for p in title.products if p.product_id == pairing.product_id)
             update = mapping.metadata_update(title, asset, product, as_of, lead_days=lead_days)
             version = mapping.push_version(title, product, as_of, lead_days=lead_days)
-            target = f"smintio_title:{title.work_id}"
+            target = TargetSystem.SMINTIO_TITLE.of(title.work_id)
 
             def send(_plan: Any, asset_id: str = asset.id, update: mapping.MetadataUpdate = update) -> str:
                 smintio.update_metadata(
@@ -292,7 +294,7 @@ def push_metadata(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
             if delivered.action is not Action.SKIP:
                 run.record(
                     asset.id,
-                    f"smintio:{title.work_id}",
+                    TargetSystem.SMINTIO.of(title.work_id),
                     outcome,
                     f"matched by {match.rule.value}",
                     detail=f"{title.title} ({product.format.value if product and product.format else 'all formats'})",
@@ -329,9 +331,16 @@ def surface_latest(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
                 )
                 return asset_id
 
-            delivered = run.deliver_once(asset_id, title.revision, f"smintio_current:{title.work_id}", surface)
+            delivered = run.deliver_once(
+                asset_id, title.revision, TargetSystem.SMINTIO_CURRENT.of(title.work_id), surface
+            )
             if delivered.action is not Action.SKIP:
-                run.record(asset_id, f"smintio:{title.work_id}", "surfaced", f"latest approved for the {kind} title")
+                run.record(
+                    asset_id,
+                    TargetSystem.SMINTIO.of(title.work_id),
+                    "surfaced",
+                    f"latest approved for the {kind} title",
+                )
                 counts["surfaced"] += 1
         for asset_id, newer in refresh.outdated.items():
             reason = f"superseded by {newer}: title {title.work_id} {kind} {when}".strip()
@@ -346,9 +355,11 @@ def surface_latest(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
                 smintio.retire_asset(asset_id, reason)
                 return asset_id
 
-            delivered = run.deliver_once(asset_id, title.revision, f"smintio_retired:{title.work_id}", retire)
+            delivered = run.deliver_once(
+                asset_id, title.revision, TargetSystem.SMINTIO_RETIRED.of(title.work_id), retire
+            )
             if delivered.action is not Action.SKIP:
-                run.record(asset_id, f"smintio:{title.work_id}", "retired", reason)
+                run.record(asset_id, TargetSystem.SMINTIO.of(title.work_id), "retired", reason)
                 counts["retired"] += 1
             if not run.dry_run:  # also after a crash between the retirement and the title record
                 counts.update(_detach(run, title, asset_id, newer, reason))
@@ -358,14 +369,14 @@ def surface_latest(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
 def _detach(run: PipelineRun, title: TitleRecord, asset_id: str, newer: str, reason: str) -> Counter[str]:
     """An outdated asset attached to the title before: its supporting resource says it is retired
     (same reference, so the same resource), and the ledger no longer counts it as delivered."""
-    from contentops.hooks.consonance import ledger_target
     from contentops.models.consonance import UsageRightsSummary
 
     counts: Counter[str] = Counter()
     consonance = run.hook("consonance")
     smintio = run.hook("smintio")
-    for delivery in run.ledger.deliveries(asset_id=asset_id, target_prefix=ledger_target(title.work_id)):
-        if delivery.status != "delivered" or delivery.target != ledger_target(title.work_id):
+    attached = TargetSystem.CONSONANCE.of(title.work_id)
+    for delivery in run.ledger.deliveries(asset_id=asset_id, target_prefix=attached.prefix):
+        if delivery.status != "delivered" or not attached.matches(delivery.target):
             continue
 
         def mark_retired(_plan: Any) -> str:
@@ -381,7 +392,7 @@ def _detach(run: PipelineRun, title: TitleRecord, asset_id: str, newer: str, rea
             return str(written.record.id or mapping.resource_reference(asset_id))
 
         # its own target kind: the retirement note is never mistaken for the attachment itself
-        run.deliver_once(asset_id, title.revision, f"consonance_retired:{title.work_id}", mark_retired)
+        run.deliver_once(asset_id, title.revision, TargetSystem.CONSONANCE_RETIRED.of(title.work_id), mark_retired)
         run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, reason, run_id=run.run_id)
         run.record(asset_id, delivery.target, "detached", reason)
         counts["detached"] += 1
@@ -421,8 +432,6 @@ def _attach(
 ) -> tuple[Action, str | None]:
     """Attach (or update) one asset on the title record with its usage rights, and pair it with its
     edition and release timing (CON-5) — once per attachment content."""
-    from contentops.hooks.consonance import ledger_target
-
     consonance = run.hook("consonance")
     smintio = run.hook("smintio")
     rules = _pairing_rules(run)
@@ -448,7 +457,7 @@ def _attach(
     delivered = run.deliver_once(
         attachment.asset_id,
         mapping.attachment_version(attachment),
-        ledger_target(title.work_id),
+        TargetSystem.CONSONANCE.of(title.work_id),
         send,
         license_ref=attachment.license,
         pipeline=pipeline,
@@ -475,12 +484,12 @@ def attach_assets(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
             if asset.approval_status is not ApprovalStatus.APPROVED:
                 continue  # drafts, assets in review, retired ones: nothing to attach
             if any(
-                d.target == f"consonance:{title.work_id}"
+                TargetSystem.CONSONANCE.of(title.work_id).matches(d.target)
                 for d in run.ledger.deliveries(asset_id=asset.id, pipeline=on_request)
             ):
                 continue  # attached on request to the edition someone chose: theirs to change
             pairing = mapping.pair_with_format(title, asset, rules)
-            target = f"consonance:{title.work_id}"
+            target = TargetSystem.CONSONANCE.of(title.work_id)
             if pairing is None:
                 fmt = mapping.asset_format(asset, rules)
                 reason = f"the title has no {fmt.value if fmt else ''} edition to pair the asset with".replace(
@@ -490,7 +499,7 @@ def attach_assets(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
                 counts["not_paired"] += 1
                 continue
             decision, usage, license_version = _gate(run, title, asset, pairing)
-            slot_target = f"{target}:{pairing.format.value if pairing.format else 'all'}"
+            slot_target = TargetSystem.CONSONANCE.of(title.work_id, pairing.format.value if pairing.format else "all")
             if not decision.allowed:
                 run.record(
                     asset.id,
@@ -666,12 +675,12 @@ def attach_on_request(run: PipelineRun) -> dict[str, int]:
     try:
         kind = mapping.parse_attach_target(run.params.get("target_kind"))
     except ValueError as exc:
-        run.record(asset_id, "consonance", "refused", str(exc))
+        run.record(asset_id, TargetSystem.CONSONANCE, "refused", str(exc))
         return {"refused": 1}
     if kind is not AttachTarget.TITLE:
         return _attach_on_request_to(run, kind, asset_id, isbn_raw)
     isbn = mapping.normalize_isbn(isbn_raw)
-    target = f"consonance:isbn:{isbn or isbn_raw}"
+    target = TargetSystem.CONSONANCE.of("isbn", isbn or isbn_raw)
     if isbn is None:
         run.record(asset_id, target, "refused", f"{isbn_raw!r} is not a valid ISBN")
         return {"refused": 1}
@@ -685,7 +694,7 @@ def attach_on_request(run: PipelineRun) -> dict[str, int]:
     product = next(p for p in title.products if p.isbn == isbn)
     asset = run.hook("smintio").get_asset(asset_id)
     pairing = mapping.pairing_for_product(title, product, _pairing_rules(run))
-    slot_target = f"consonance:{title.work_id}:{pairing.format.value if pairing.format else 'all'}"
+    slot_target = TargetSystem.CONSONANCE.of(title.work_id, pairing.format.value if pairing.format else "all")
     if asset.approval_status is not ApprovalStatus.APPROVED:
         run.record(asset_id, slot_target, "refused", f"the asset is {asset.approval_status.value}, not approved")
         return {"refused": 1}

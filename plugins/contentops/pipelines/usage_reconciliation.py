@@ -41,6 +41,7 @@ from contentops.models.domain import UsageRights, UsageThresholds, UsageVolume
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import apply_ended_processes, business_key, start_workflow_once
+from contentops.targets import TargetSystem
 
 COMPLIANCE_REVIEW = "compliance_review"
 BATCH_SIZE = 50
@@ -88,10 +89,11 @@ def _domains(run: PipelineRun) -> list[str]:
 def _resource_assets(run: PipelineRun, domain: str) -> dict[str, str]:
     """Exstream resource id -> Smint.io asset, from every delivery to the domain (withdrawn ones too:
     usage after a withdrawal is exactly what an audit wants to see)."""
+    target = TargetSystem.EXSTREAM.of(domain)
     return {
         d.remote_id: d.asset_id
-        for d in run.ledger.deliveries(target_prefix=f"exstream:{domain}")
-        if d.target == f"exstream:{domain}" and d.remote_id
+        for d in run.ledger.deliveries(target_prefix=target.prefix)
+        if target.matches(d.target) and d.remote_id
     }
 
 
@@ -123,7 +125,7 @@ def collect_usage(run: PipelineRun) -> dict[str, Any]:
     for (domain, resource_id), volume in sorted(unmatched.items()):
         run.record(
             resource_id,
-            f"exstream:{domain}",
+            TargetSystem.EXSTREAM.of(domain),
             "usage_unmatched",
             f"{volume} uses of a resource not delivered from Smint.io",
             volume=volume,
@@ -134,7 +136,7 @@ def collect_usage(run: PipelineRun) -> dict[str, Any]:
             key = (domain, stream, day, region, channel)
             run.record(
                 asset_id,
-                f"exstream:{domain}/{stream}",
+                TargetSystem.EXSTREAM.of(domain).at(stream),
                 USAGE,
                 f"{volume} on {day}" + (f" in {region}" if region else ""),
                 domain=domain,
@@ -169,7 +171,7 @@ def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
         try:
             asset = smintio.get_asset(asset_id)
         except NotFoundError:
-            run.record(asset_id, "smintio", "asset_missing", "the asset no longer exists in Smint.io")
+            run.record(asset_id, TargetSystem.SMINTIO, "asset_missing", "the asset no longer exists in Smint.io")
             counts["asset_missing"] += 1
             continue
         license_ref = asset.license_purchase_transaction_uuid
@@ -192,7 +194,11 @@ def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
         counts.update(_write_back(run, asset, result, license_ref, flag_review=result.needs_review and not decided))
         for finding in result.findings:
             run.record(
-                asset_id, f"license:{license_ref or '-'}", finding.code.value, finding.message, license=license_ref
+                asset_id,
+                TargetSystem.LICENSE.of(license_ref or "-"),
+                finding.code.value,
+                finding.message,
+                license=license_ref,
             )
         if result.needs_review:
             counts.update(_start_review(run, asset_id, result, license_ref, period))
@@ -217,12 +223,16 @@ def _write_back(
         smintio.update_metadata(asset.id, {"exstream_usage": merged}, tags_add=[TAG_REVIEW] if flag_review else [])
         return asset.id
 
-    done = run.deliver_once(asset.id, version, "smintio_usage:exstream", send, license_ref=license_ref)
+    done = run.deliver_once(
+        asset.id, version, TargetSystem.SMINTIO_USAGE.of(TargetSystem.EXSTREAM), send, license_ref=license_ref
+    )
     if run.dry_run:
         action = "usage_to_record"
     else:
         action = "usage_already_recorded" if done.action is Action.SKIP else "usage_recorded"
-    run.record(asset.id, "smintio", action, f"{result.total_volume} uses", license=license_ref, detail=figures)
+    run.record(
+        asset.id, TargetSystem.SMINTIO, action, f"{result.total_volume} uses", license=license_ref, detail=figures
+    )
     counts[action] += 1
     return counts
 
@@ -251,7 +261,7 @@ def _start_review(run: PipelineRun, asset_id: str, result: Any, license_ref: str
     )
     run.record(
         asset_id,
-        f"workflow:{COMPLIANCE_REVIEW}",
+        TargetSystem.WORKFLOW.of(COMPLIANCE_REVIEW),
         "review_started" if started else "review_running",
         period,
         license=license_ref,
@@ -308,20 +318,22 @@ def _apply_review(run: PipelineRun, record: Any, instance: Any) -> Counter[str]:
 
     try:
         run.deliver_once(
-            asset_id, f"{period}:{outcome}", f"smintio_compliance_review:{record.business_key}", write_back
+            asset_id, f"{period}:{outcome}", TargetSystem.SMINTIO_COMPLIANCE_REVIEW.of(record.business_key), write_back
         )
     except NotFoundError:
-        run.record(asset_id, "smintio", "review_outcome_not_applied", "the asset no longer exists in Smint.io")
+        run.record(
+            asset_id, TargetSystem.SMINTIO, "review_outcome_not_applied", "the asset no longer exists in Smint.io"
+        )
         counts["review_outcome_not_applied"] += 1
         run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
         return counts
     except (ConflictError, RequestRejectedError) as exc:
         # someone moved the asset on in Smint.io meanwhile (e.g. retired it): their decision stands
-        run.record(asset_id, "smintio", "review_outcome_not_applied", str(exc), detail=instance.id)
+        run.record(asset_id, TargetSystem.SMINTIO, "review_outcome_not_applied", str(exc), detail=instance.id)
         counts["review_outcome_not_applied"] += 1
         run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
         return counts
     run.ledger.update_process(record.business_key, status="applied", outcome=outcome, variables=variables)
-    run.record(asset_id, "smintio", f"compliance_{outcome}", comment, detail=instance.id)
+    run.record(asset_id, TargetSystem.SMINTIO, f"compliance_{outcome}", comment, detail=instance.id)
     counts[f"reviews_{outcome}"] += 1
     return counts

@@ -33,10 +33,11 @@ from contentops.models.domain import IntendedUse, UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.models.vip import CatalogEntry, ItemMedia
 from contentops.pipelines.runtime import PipelineRun
+from contentops.targets import Target, TargetSystem
 
 #: ledger target of catalogue registrations and of replacement notes on masters
-SMINTIO_ASSETS = "smintio:assets"
-SMINTIO_REPLACEMENT = "smintio_metadata:vip_replacement"
+SMINTIO_ASSETS = TargetSystem.SMINTIO.of("assets")
+SMINTIO_REPLACEMENT = TargetSystem.SMINTIO_METADATA.of("vip_replacement")
 
 
 class FileMismatchError(ValueError):
@@ -107,7 +108,7 @@ def _retire(run: PipelineRun, entry: CatalogEntry) -> bool:
     """An entry VIP withdrew that Smint.io holds is retired there, once; False if it was never registered."""
     registered = [
         d
-        for d in run.ledger.deliveries(asset_id=entry.id, pipeline=run.dag_id, target_prefix=SMINTIO_ASSETS)
+        for d in run.ledger.deliveries(asset_id=entry.id, pipeline=run.dag_id, target_prefix=SMINTIO_ASSETS.prefix)
         if d.status == "delivered" and d.remote_id
     ]
     if not registered:
@@ -182,7 +183,7 @@ def update_vip_items(run: PipelineRun, *, page_size: int = 100) -> dict[str, int
             continue  # a later window's change (backfills decide as of their own end)
         stale = [
             d
-            for d in run.ledger.deliveries(asset_id=asset.id, target_prefix="vip:", status="delivered")
+            for d in run.ledger.deliveries(asset_id=asset.id, target_prefix=TargetSystem.VIP.prefix, status="delivered")
             if _older(d.version, asset.version)
         ]
         if not stale:
@@ -212,7 +213,7 @@ def _older(delivered: str | None, current: int) -> bool:
 
 def _update_item(run: PipelineRun, asset: Asset, delivery: Any) -> str:
     vip, smintio = run.hook("vip"), run.hook("smintio")
-    item_id = delivery.target.removeprefix("vip:")
+    item_id = Target.parse(delivery.target).key
     media_ref = delivery.remote_id or asset.id
     media: ItemMedia = vip.get_media(item_id, media_ref)
     decision = _rights_for_media(run, asset, media)

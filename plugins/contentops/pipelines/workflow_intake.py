@@ -35,11 +35,12 @@ from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, 
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
+from contentops.targets import TargetSystem
 
 REQUESTS = "creative_request_intake"
 INGEST = "dam_ingest"
 ONBOARDING = "dam_onboarding"
-SMINTIO_ASSETS = "smintio:assets"
+SMINTIO_ASSETS = TargetSystem.SMINTIO.of("assets")
 
 
 # --------------------------------------------------------------------------- OWS-3
@@ -82,7 +83,7 @@ def _matches(run: PipelineRun, instance_id: str, request: CreativeRequest, limit
             continue
         refusal = _rights_refusal(run, asset, uses)
         if refusal is not None:
-            run.record(asset.id, f"workflow:{instance_id}", "rights_refused", refusal, license=_lpt(asset))
+            run.record(asset.id, TargetSystem.WORKFLOW.of(instance_id), "rights_refused", refusal, license=_lpt(asset))
             continue
         found.append(asset.id)
         if len(found) >= limit:
@@ -137,10 +138,10 @@ def _answer(run: PipelineRun, task: WorkflowTask, request: CreativeRequest, matc
         workflow.complete_task(task.id, outcome, {"matched_assets": matches})
         return task.id
 
-    written = run.deliver_once(instance_id, "matches", f"workflow:{REQUESTS}", write)
-    run.deliver_once(instance_id, "completed", f"workflow_task:{task.id}", complete)
+    written = run.deliver_once(instance_id, "matches", TargetSystem.WORKFLOW.of(REQUESTS), write)
+    run.deliver_once(instance_id, "completed", TargetSystem.WORKFLOW_TASK.of(task.id), complete)
     if written.action is not Action.SKIP:
-        run.record(instance_id, f"workflow:{REQUESTS}", outcome, summary, detail=", ".join(matches))
+        run.record(instance_id, TargetSystem.WORKFLOW.of(REQUESTS), outcome, summary, detail=", ".join(matches))
     return outcome
 
 
@@ -150,7 +151,7 @@ def _tell_requester(run: PipelineRun, task: WorkflowTask, message: str) -> None:
     def comment(plan: DeliveryPlan) -> str:
         return str(workflow.add_comment(task.process_instance_id, message).get("id") or task.process_instance_id)
 
-    run.deliver_once(task.process_instance_id, "invalid", f"workflow_comment:{REQUESTS}", comment)
+    run.deliver_once(task.process_instance_id, "invalid", TargetSystem.WORKFLOW_COMMENT.of(REQUESTS), comment)
 
 
 # --------------------------------------------------------------------------- OWS-6
@@ -198,7 +199,7 @@ def _onboard(run: PipelineRun, incoming: IncomingAsset, batch_id: str) -> str | 
     decision = rights.evaluate(intake.incoming_rights(incoming), intake.onboarding_use(run.window.end))
     run.record(
         incoming.reference,
-        f"workflow:{ONBOARDING}",
+        TargetSystem.WORKFLOW.of(ONBOARDING),
         f"rights_check_{decision.verdict.value}",
         decision.summary(),
         expires=incoming.license.valid_until.date().isoformat()
@@ -228,7 +229,7 @@ def _onboard(run: PipelineRun, incoming: IncomingAsset, batch_id: str) -> str | 
         return None
     run.record(
         incoming.reference,
-        f"workflow:{ONBOARDING}",
+        TargetSystem.WORKFLOW.of(ONBOARDING),
         "workflow_started" if started else "workflow_running",
         detail=instance.id,
     )
@@ -248,7 +249,7 @@ def _hand_over(run: PipelineRun, batch_id: str, started: int, quarantined: int) 
             )
             return task_id
 
-        run.deliver_once(batch_id, "handed_over", f"workflow_task:{task.id}", complete)
+        run.deliver_once(batch_id, "handed_over", TargetSystem.WORKFLOW_TASK.of(task.id), complete)
 
 
 def publish_onboarded(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
