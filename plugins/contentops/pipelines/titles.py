@@ -159,7 +159,7 @@ def select_titles(run: PipelineRun) -> dict[str, Any]:
     if isbn_raw:
         isbn = mapping.normalize_isbn(isbn_raw)
         if isbn is None:
-            run.record(isbn_raw, "consonance", "refused", f"{isbn_raw!r} is not a valid ISBN")
+            run.record(isbn_raw, TargetSystem.CONSONANCE, "refused", f"{isbn_raw!r} is not a valid ISBN")
             return {"counts": {"invalid_isbn": 1}, "batches": []}
         try:
             work = consonance.get_work_by_isbn(isbn)
@@ -167,7 +167,7 @@ def select_titles(run: PipelineRun) -> dict[str, Any]:
             run.quarantine("consonance", "work", f"invalid Consonance work: {exc}", {"isbn": isbn}, ref=isbn)
             return {"counts": {"quarantined": 1}, "batches": []}
         if work is None:
-            run.record(isbn, "consonance", "not_found", f"no Consonance title has ISBN {isbn}")
+            run.record(isbn, TargetSystem.CONSONANCE, "not_found", f"no Consonance title has ISBN {isbn}")
         else:
             works.append(work)
     else:
