@@ -66,7 +66,8 @@ class HttpCore(SecretRedactor):
             session = requests.Session()
             session.verify = settings.verify_ssl
         self.session = session
-        self.session.headers["User-Agent"] = settings.user_agent
+        if session.headers.get("User-Agent") in (None, requests.utils.default_user_agent()):
+            session.headers["User-Agent"] = settings.user_agent  # unless the connection names its own
         self.pacer = (
             RequestPacer(settings.rate_limit_per_second, settings.rate_limit_burst)
             if settings.rate_limit_per_second
@@ -249,6 +250,14 @@ class HttpCore(SecretRedactor):
             except requests.Timeout as exc:
                 raise PartnerUnavailableError(
                     f"timed out waiting for the answer ({type(exc).__name__})",
+                    system=self.system,
+                    method=method,
+                    url=self.redact_url(url),
+                ) from None
+            except requests.exceptions.SSLError:
+                raise PartnerUnavailableError(
+                    "connection failed (TLS: the partner's certificate was not trusted or ours was refused; "
+                    "see the connection's extras 'verify' and 'cert')",
                     system=self.system,
                     method=method,
                     url=self.redact_url(url),
