@@ -31,7 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
 from contentops.hooks.base import PartnerHook
 from contentops.hooks.consonance import ConsonanceHook
-from contentops.hooks.errors import InvalidConnectionError, PartnerUnavailableError
+from contentops.hooks.errors import InvalidConnectionError, MalformedResponseError, PartnerUnavailableError
 from contentops_sandbox.connections import consonance_connection
 
 pytestmark = pytest.mark.contract
@@ -166,6 +166,12 @@ class _EchoHandler(BaseHTTPRequestHandler):
         if self.path == "/busy" and self.seen.busy_left > 0:
             self.seen.busy_left -= 1
             self._answer(429, {"error": "slow down"}, {"Retry-After": "1"})
+            return
+        if self.path in ("/moved", "/loop"):
+            self.send_response(302)
+            self.send_header("Location", "/echo" if self.path == "/moved" else "/loop")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         if self.path == "/protected":
             bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
@@ -394,27 +400,43 @@ def test_requests_go_through_the_proxies_extra(
     assert hook.rest_transport.redact("pr0xy-pass") == "***"
 
 
-def test_the_proxy_alias_and_trust_env(
-    sandbox: Callable[..., Any], proxy: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("key", ["proxy", "proxies"])
+def test_the_proxy_alias_one_url_for_all_schemes_and_trust_env(
+    sandbox: Callable[..., Any], proxy: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
     proxy_url, through_proxy = proxy
     running = sandbox("consonance")
     conn = consonance_connection(running.url, api="rest")
-    conn["extra"]["proxy"] = {"http": proxy_url}
+    conn["extra"][key] = {"http": proxy_url} if key == "proxy" else proxy_url  # one URL: the form's text field
     monkeypatch.setenv("AIRFLOW_CONN_CONSONANCE_DEFAULT", json.dumps(conn))
     assert ConsonanceHook().test_connection()[0] is True
     assert len(through_proxy) == 1
+    del conn["extra"][key]
 
     # trust_env false: a proxy from the environment is not used
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
     conn["extra"] = {**conn["extra"], "trust_env": False, "max_attempts": 1}
-    del conn["extra"]["proxy"]
     monkeypatch.setenv("AIRFLOW_CONN_CONSONANCE_DEFAULT", json.dumps(conn))
     assert ConsonanceHook().test_connection()[0] is True
     conn["extra"]["trust_env"] = True
     monkeypatch.setenv("AIRFLOW_CONN_CONSONANCE_DEFAULT", json.dumps(conn))
     ok, message = ConsonanceHook().test_connection()
     assert ok is False and "connection failed" in message
+
+
+# -- redirects ---------------------------------------------------------------------------------
+def test_redirect_extras(tls: Server, pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
+    followed = probe(monkeypatch, tls.url, {"verify": str(pki.ca_bundle)})
+    assert followed.transport.json("GET", "moved")["path"] == "/echo"
+
+    kept = probe(monkeypatch, tls.url, {"verify": str(pki.ca_bundle), "allow_redirects": False})
+    response = kept.transport.request("GET", "moved")
+    assert response.status_code == 302 and response.headers["Location"] == "/echo"
+
+    bounded = probe(monkeypatch, tls.url, {"verify": str(pki.ca_bundle), "max_redirects": 3})
+    with pytest.raises(MalformedResponseError, match="more than 3 redirects"):
+        bounded.transport.json("GET", "loop")
+    assert sum(r["path"] == "/loop" for r in tls.seen.requests) == 4
 
 
 # -- timeouts ----------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ Two differences, both deliberate:
   ``X-Request-Source``: anything but a lowercase ``snake_case`` name) with a text or number value.
 - ``verify`` given as the text ``"false"`` / ``"true"`` (the connection form and URIs only carry
   text) means the boolean, not a CA bundle file of that name; a ``cert`` pair written as a JSON
-  list works (requests itself takes only a tuple there).
+  list works (requests itself takes only a tuple there); ``proxies`` given as one URL (the
+  connection form's text field) is the proxy for both http and https.
 
 ``check_response``, ``stream`` and ``srv_lookup`` are not used: the transport always checks the
 answer (a failed call never reads as success), chooses streaming per call, and calls the host.
@@ -107,6 +108,8 @@ def connection_http(conn_id: str, base_url: str, extra: dict[str, Any]) -> Conne
     session.verify = _verify(session.verify)
     if isinstance(session.cert, list):  # JSON has no tuples; requests needs a hashable pair
         session.cert = tuple(session.cert)
+    if isinstance(session.proxies, str):  # the connection form's text field: one proxy for both
+        session.proxies = {"http": session.proxies, "https": session.proxies} if session.proxies else {}
     allow_redirects = hook.merged_extra.get("allow_redirects")
     return ConnectionHttp(
         session=session,

@@ -254,6 +254,13 @@ class HttpCore(SecretRedactor):
                     method=method,
                     url=self.redact_url(url),
                 ) from None
+            except requests.TooManyRedirects:
+                raise MalformedResponseError(
+                    f"more than {self.session.max_redirects} redirects (extra 'max_redirects')",
+                    system=self.system,
+                    method=method,
+                    url=self.redact_url(url),
+                ) from None
             except requests.exceptions.SSLError:
                 raise PartnerUnavailableError(
                     "connection failed (TLS: the partner's certificate was not trusted or ours was refused; "
