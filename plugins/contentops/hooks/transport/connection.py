@@ -134,9 +134,5 @@ def _verify(value: Any) -> bool | str:
 
 
 def _proxy_passwords(proxies: dict[str, str]) -> list[str]:
-    passwords = []
-    for url in (proxies or {}).values():
-        password = urlsplit(str(url)).password
-        if password:
-            passwords.append(password)
-    return passwords
+    passwords = {urlsplit(str(url)).password for url in (proxies or {}).values()}
+    return sorted(password for password in passwords if password)
