@@ -159,7 +159,9 @@ class PartnerHook(BaseHook):
         """The transport's settings: the HTTP provider's ``timeout`` / ``allow_redirects`` extras,
         then our own keys (``connect_timeout`` and ``read_timeout`` win over ``timeout``)."""
         extra = self.extra
-        http = http or self.http_from_connection()
+        if http is None:
+            http = self.http_from_connection()
+            http.session.close()  # only its options are read here
         values: dict[str, Any] = dict(http.timeouts)
         if http.allow_redirects is not None:
             values["allow_redirects"] = http.allow_redirects
