@@ -38,7 +38,7 @@ def _conn_type(
     }
 
 
-#: Extra fields every partner connection has (read by contentops.hooks.transport).
+#: Extra fields every partner connection has (read by contentops.hooks.base and .transport.connection).
 TRANSPORT_FIELDS: dict[str, dict[str, Any]] = {
     "rate_limit_per_second": {
         "label": "Rate limit (requests/s)",
@@ -58,6 +58,27 @@ TRANSPORT_FIELDS: dict[str, dict[str, Any]] = {
     "read_timeout": {
         "label": "Read timeout (s)",
         "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    },
+    # the HTTP provider's own keys (HttpHook reads them the same way; docs/operations.md)
+    "timeout": {
+        "label": "Timeout (s)",
+        "description": "Connect and read timeout, as the HTTP connection's; the two fields above win over it.",
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    },
+    "verify": {
+        "label": "TLS verification",
+        "description": "true (default), false, or the path of a CA bundle on the workers (a private CA).",
+        "schema": {"type": ["string", "null"]},
+    },
+    "cert": {
+        "label": "Client certificate",
+        "description": "Path of a PEM file holding the client certificate and its key (mutual TLS).",
+        "schema": {"type": ["string", "null"]},
+    },
+    "proxies": {
+        "label": "Proxy URL",
+        "description": "e.g. http://user:password@proxy:3128, for http and https; empty = the environment's.",
+        "schema": {"type": ["string", "null"]},
     },
 }
 

@@ -13,24 +13,35 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from contentops.hooks.errors import AuthenticationError, MalformedResponseError, PartnerAPIError
-
-if TYPE_CHECKING:
-    from contentops.hooks.transport import HttpTransport
 
 #: A token is renewed this many seconds before the partner says it expires, so a request
 #: never leaves with a token that dies on the way.
 EXPIRY_MARGIN_SECONDS = 60.0
 
 
+class TokenTransport(Protocol):
+    """What an authentication scheme needs from the transport it is bound to.
+
+    Declared here, not imported from :mod:`contentops.hooks.transport`, so the transport can
+    depend on this module and not the other way round.
+    """
+
+    system: str
+
+    def add_secret(self, value: str | None) -> None: ...
+
+    def json(self, method: str, path_or_url: str, **kwargs: Any) -> Any: ...
+
+
 class Auth(ABC):
     """What a transport needs from an authentication scheme."""
 
-    transport: HttpTransport | None = None
+    transport: TokenTransport | None = None
 
-    def bind(self, transport: HttpTransport) -> None:
+    def bind(self, transport: TokenTransport) -> None:
         self.transport = transport
 
     @abstractmethod

@@ -4,7 +4,8 @@ A subclass declares its connection type, its paths (all in one ``default_paths``
 each overridable from the connection's extra ``paths``, because several partner APIs are
 only partly public and the real paths may differ per tenant) and how it authenticates.
 Everything else — session, retries, pacing, paging, streaming, redaction — comes from
-:class:`~contentops.hooks.transport.HttpTransport`.
+:class:`~contentops.hooks.transport.HttpTransport`, on a session built from the connection with
+the stock HTTP provider's conventions (:mod:`contentops.hooks.transport.connection`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
 from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
 from contentops.hooks.transport import DownloadResult, HttpTransport, TransportSettings
+from contentops.hooks.transport.connection import ConnectionHttp, connection_http
 
 OnInvalid = Callable[[str, Any], None]
 """Called with (reason, raw payload) for a partner record that failed validation: the caller
@@ -68,7 +70,9 @@ def iter_validated(items: Iterable[Any], model: type[M], what: str, on_invalid: 
 
 log = logging.getLogger(__name__)
 
-#: Connection-extra keys the transport reads; shared by every partner connection type.
+#: Connection-extra keys of the transport's own settings; shared by every partner connection type.
+#: The stock HTTP provider's keys (headers, ``proxies``, ``verify``, ``cert``, ``timeout`` …) are
+#: read as well: see :mod:`contentops.hooks.transport.connection`.
 TRANSPORT_EXTRA_KEYS = (
     "connect_timeout",
     "read_timeout",
@@ -78,7 +82,6 @@ TRANSPORT_EXTRA_KEYS = (
     "max_retry_after",
     "rate_limit_per_second",
     "rate_limit_burst",
-    "verify_ssl",
 )
 
 
@@ -143,10 +146,32 @@ class PartnerHook(BaseHook):
                 host = f"{host}:{conn.port}"
         return host.rstrip("/")
 
-    def transport_settings(self, base_url: str | None = None) -> TransportSettings:
+    def http_from_connection(self) -> ConnectionHttp:
+        """A new session and the request options, as the connection's HTTP-provider extras make them."""
+        try:
+            return connection_http(self.conn_id, self.base_url(), self.extra)
+        except (TypeError, ValueError) as exc:
+            raise InvalidConnectionError(
+                f"connection {self.conn_id!r} has an unusable HTTP setting: {exc}", system=self.system
+            ) from None
+
+    def transport_settings(self, base_url: str | None = None, http: ConnectionHttp | None = None) -> TransportSettings:
+        """The transport's settings: the HTTP provider's ``timeout`` / ``allow_redirects`` extras,
+        then our own keys (``connect_timeout`` and ``read_timeout`` win over ``timeout``)."""
         extra = self.extra
-        values = {key: extra[key] for key in TRANSPORT_EXTRA_KEYS if extra.get(key) not in (None, "")}
-        return TransportSettings(base_url=base_url or self.base_url(), **values)
+        if http is None:
+            http = self.http_from_connection()
+            http.session.close()  # only its options are read here
+        values: dict[str, Any] = dict(http.timeouts)
+        if http.allow_redirects is not None:
+            values["allow_redirects"] = http.allow_redirects
+        values.update({key: extra[key] for key in TRANSPORT_EXTRA_KEYS if extra.get(key) not in (None, "")})
+        try:
+            return TransportSettings(base_url=base_url or self.base_url(), **values)
+        except ValidationError as exc:
+            raise InvalidConnectionError(
+                f"connection {self.conn_id!r}: {describe_validation_error(exc)}", system=self.system
+            ) from None
 
     def build_auth(self, conn: Connection) -> Auth | None:
         """The authentication scheme of this system (override)."""
@@ -154,11 +179,21 @@ class PartnerHook(BaseHook):
 
     @cached_property
     def transport(self) -> HttpTransport:
+        return self.make_transport(self.build_auth(self.connection))
+
+    def make_transport(self, auth: Auth | None) -> HttpTransport:
+        """A transport on this connection (its HTTP settings and session) authenticating with ``auth``.
+
+        Each transport gets a session of its own, built from the connection the same way."""
         from airflow.sdk.log import mask_secret
 
-        return HttpTransport(
-            self.transport_settings(), self.build_auth(self.connection), system=self.system, on_secret=mask_secret
+        http = self.http_from_connection()
+        transport = HttpTransport(
+            self.transport_settings(http=http), auth, system=self.system, on_secret=mask_secret, session=http.session
         )
+        for value in http.secrets:
+            transport.add_secret(value)
+        return transport
 
     def get_conn(self) -> HttpTransport:
         return self.transport

@@ -214,15 +214,8 @@ class ConsonanceHook(PartnerHook):
     @cached_property
     def rest_transport(self) -> HttpTransport:
         """The REST v4 API authenticates differently (``Token token=``): a transport of its own."""
-        from airflow.sdk.log import mask_secret
-
         key = self._api_key(self.connection)
-        return HttpTransport(
-            self.transport_settings(),
-            StaticHeaderAuth("Authorization", f"Token token={key}", secret=key),
-            system=self.system,
-            on_secret=mask_secret,
-        )
+        return self.make_transport(StaticHeaderAuth("Authorization", f"Token token={key}", secret=key))
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap authenticated call to the configured API (the connection form's Test button)."""

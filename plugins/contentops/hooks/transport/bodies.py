@@ -1,0 +1,101 @@
+"""Request and response bodies streamed from and to files, chunk by chunk."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+CHUNK = 1 << 16
+
+
+def size_of(source: Path | IO[bytes]) -> int | None:
+    """Bytes left to read in ``source``; None for a stream that cannot tell (it is sent chunked)."""
+    if isinstance(source, Path):
+        return source.stat().st_size
+    try:
+        position = source.tell()
+        end = source.seek(0, os.SEEK_END)
+        source.seek(position)
+        return end - position
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class open_sink:
+    """Open a path for writing (truncating), or rewind a seekable stream, per attempt."""
+
+    def __init__(self, sink: Path | IO[bytes]) -> None:
+        self.sink = sink
+        self._owned: IO[bytes] | None = None
+
+    def __enter__(self) -> IO[bytes]:
+        if isinstance(self.sink, Path):
+            self.sink.parent.mkdir(parents=True, exist_ok=True)
+            self._owned = self.sink.open("wb")
+            return self._owned
+        if self.sink.seekable():
+            self.sink.seek(0)
+            self.sink.truncate()
+        return self.sink
+
+    def __exit__(self, *exc: object) -> None:
+        if self._owned is not None:
+            self._owned.close()
+
+
+class ChunkReader:
+    """Iterates a file in chunks from its start, so requests streams it without reading it whole.
+
+    With a known size it has a length, so requests sends ``Content-Length`` instead of
+    chunked transfer encoding (which some partner gateways refuse).
+    """
+
+    def __init__(self, source: Path | IO[bytes], size: int | None) -> None:
+        self.source = source
+        self.size = size
+
+    def __len__(self) -> int:
+        if self.size is None:
+            raise TypeError("size unknown")
+        return self.size
+
+    def __iter__(self) -> Iterator[bytes]:
+        if isinstance(self.source, Path):
+            with self.source.open("rb") as handle:
+                yield from iter(lambda: handle.read(CHUNK), b"")
+            return
+        if self.source.seekable():
+            self.source.seek(0)
+        yield from iter(lambda: self.source.read(CHUNK), b"")
+
+
+class MultipartBody:
+    """A multipart/form-data body around one streamed file part, with a known length."""
+
+    def __init__(self, head: bytes, body: ChunkReader, tail: bytes) -> None:
+        self.head, self.body, self.tail = head, body, tail
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.body) + len(self.tail)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.head
+        yield from self.body
+        yield self.tail
+
+
+def multipart_frame(
+    boundary: str, field: str, filename: str, content_type: str, form_fields: dict[str, str]
+) -> tuple[bytes, bytes]:
+    safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in form_fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    )
+    return "".join(parts).encode(), f"\r\n--{boundary}--\r\n".encode()
