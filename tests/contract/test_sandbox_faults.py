@@ -92,3 +92,13 @@ def test_a_dropped_download_ends_early_and_the_next_one_may_be_whole(served: tup
     assert requests.get(f"{url}/listing", timeout=10).json() == {"items": [1, 2, 3]}  # JSON is never cut
     context.faults.replace(FaultSettings())
     assert requests.get(f"{url}/file", timeout=10).content == FILE
+
+
+def test_a_token_grant_whose_answer_is_lost_was_executed(served: tuple[str, SandboxContext]) -> None:
+    url, context = served
+    context.faults.replace(FaultSettings(lose_token_answers=1))
+    assert requests.post(f"{url}/things", json={"id": "b"}, timeout=10).status_code == 200  # only grants
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        requests.post(f"{url}/connect/token", timeout=10)
+    assert context.store.get("grant", "g") == {"spent": True}  # the grant was executed all the same
+    assert requests.post(f"{url}/connect/token", timeout=10).json()["refresh_token"] == "r2"  # once only

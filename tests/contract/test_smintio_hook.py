@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from contentops.hooks.errors import AuthenticationError, ConflictError, RequestRejectedError
+from contentops.hooks.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidConnectionError,
+    RefreshTokenSpentError,
+    RequestRejectedError,
+)
 from contentops.hooks.smintio import SmintioHook
 from contentops.ledger import Ledger
 from contentops.models.smintio import ApprovalStatus
@@ -401,3 +407,40 @@ def test_a_refused_refresh_waits_for_the_token_another_task_is_still_storing(
     assert first.generic_metadata().providers  # spends the connection's token
     assert second.generic_metadata().providers  # refused, nothing newer yet, then the first task's token
     assert len(shared.saved) == 2 and shared.saved[0] != shared.saved[1]
+
+
+def test_a_lost_answer_to_the_refresh_grant_fails_at_once_naming_the_connection(
+    smintio: Callable[..., Any], token_store: Callable[[str], Any]
+) -> None:
+    """Smint.io executes the refresh grant (the refresh token is spent) and the connection drops
+    before its answer arrives, so the rotated token is lost. The hook presents the token once
+    more, knowing that, and on its refusal fails at once — a connection error a person must fix
+    (authorise again), naming the connection — never with a bare refusal nor in a refresh loop."""
+    hook, running = smintio()
+    running.set_faults(lose_token_answers=1)
+    with pytest.raises(RefreshTokenSpentError) as caught:
+        hook.generic_metadata()
+    text = str(caught.value)
+    assert "answer never arrived" in text and "'smintio_default'" in text and "authorise the client again" in text
+    assert isinstance(caught.value, InvalidConnectionError)  # the task fails at once (no retries)
+    assert "demo-secret" not in text and "demo-refresh-token" not in text
+    assert running.context.store.get("refresh_token", "demo-refresh-token")["used"] is True  # the grant was executed
+    grants = running.context.stats.snapshot()["by_route"]
+    assert sum(n for route, n in grants.items() if route == "POST /connect/token") == 2  # lost, then refused
+    assert not [route for route in grants if not route.endswith("/connect/token")]  # no API call was made
+    assert hook.refresh_token_store.saved == []  # type: ignore[attr-defined]  # nothing half-stored
+
+    # the next task run is refused just as clearly, naming the connection (no 401 loop either)
+    with pytest.raises(AuthenticationError) as again:
+        SmintioHook(refresh_token_store=token_store("smintio")).generic_metadata()
+    assert "'smintio_default'" in str(again.value) and "invalid_grant" in str(again.value)
+
+
+def test_a_refresh_grant_refused_before_it_ran_is_presented_again(smintio: Callable[..., Any]) -> None:
+    """A 502 on the grant does not say whether the partner executed it: the same token is presented
+    once more, and as it was not spent, that works."""
+    hook, running = smintio()
+    running.set_faults(fail_next=[502])
+    assert hook.generic_metadata().providers
+    assert running.context.stats.snapshot()["by_route"]["POST /connect/token"] == 2
+    assert len(hook.refresh_token_store.saved) == 1  # type: ignore[attr-defined]

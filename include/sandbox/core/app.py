@@ -182,6 +182,10 @@ class _ProductApiGuard:
                     headers["retry-after"] = str(ctx.faults.settings.retry_after_seconds)
                 await self._reply(recording_send, injected, "injected_fault", f"Injected fault {injected}", headers)
                 return
+            if ctx.faults.loses_token_answer(scope["method"], scope["path"]):
+                # the grant is executed (a refresh token is spent) and the connection dropped
+                await self.app(scope, receive, _HeadOnly(recording_send))
+                return
             after = ctx.faults.injected_after_status()
             if after is not None:
                 await self.app(scope, receive, _discard)  # served: the state changed
@@ -211,6 +215,19 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 async def _discard(_: Message) -> None:
     """The send of a write whose answer is lost: the response goes nowhere."""
+
+
+class _HeadOnly:
+    """The send of an answer lost on the way (``lose_token_answers``): its status line and headers
+    go out, its body never does; the app returns without completing the response, so the server
+    closes the connection — the client sees a dropped connection after its request was served."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await self.send(message)
 
 
 class _BodyCutter:

@@ -58,6 +58,13 @@ class FaultSettings(BaseModel):
         description="Path endings write_error_rate never hits. Default: token endpoints, since a one-time "
         "refresh token rotated by a grant whose answer is lost is spent for good; no client can heal that.",
     )
+    lose_token_answers: int = Field(
+        0,
+        ge=0,
+        description="The next N token grants (POSTs to a path ending in /token) are executed and their answer "
+        "lost: the connection closes before the body arrives. A rotating refresh token presented in such a "
+        "grant is spent, and its successor never reached the client.",
+    )
     drop_body_rate: float = Field(
         0.0,
         ge=0.0,
@@ -77,6 +84,7 @@ class FaultState:
         self._queue = list(self.settings.fail_next)
         self._after = list(self.settings.fail_after_next)
         self.malformed_served = 0  # records served malformed since start: what a client had to quarantine
+        self._token_answers_to_lose = self.settings.lose_token_answers
 
     def replace(self, settings: FaultSettings) -> None:
         with self._lock:
@@ -84,6 +92,17 @@ class FaultState:
             self._random = random.Random(settings.seed)
             self._queue = list(settings.fail_next)
             self._after = list(settings.fail_after_next)
+            self._token_answers_to_lose = settings.lose_token_answers
+
+    def loses_token_answer(self, method: str, path: str) -> bool:
+        """Whether this token grant is executed and its answer lost (``lose_token_answers``)."""
+        if method != "POST" or not path.rstrip("/").endswith("/token"):
+            return False
+        with self._lock:
+            if self._token_answers_to_lose <= 0:
+                return False
+            self._token_answers_to_lose -= 1
+            return True
 
     def injected_status(self) -> int | None:
         """The status to answer this call with instead of serving it, if any."""

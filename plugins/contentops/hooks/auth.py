@@ -15,7 +15,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
-from contentops.hooks.errors import AuthenticationError, MalformedResponseError, PartnerAPIError
+from contentops.hooks.errors import (
+    AuthenticationError,
+    MalformedResponseError,
+    PartnerAPIError,
+    PartnerServerError,
+    PartnerUnavailableError,
+    RefreshTokenSpentError,
+)
 
 #: A token is renewed this many seconds before the partner says it expires, so a request
 #: never leaves with a token that dies on the way.
@@ -116,10 +123,10 @@ class _OAuth2TokenAuth(Auth):
         self.token_fetches += 1
         self._after_fetch(body)
 
-    def _post_token(self, **kwargs: Any) -> dict[str, Any]:
+    def _post_token(self, *, idempotent: bool = True, **kwargs: Any) -> dict[str, Any]:
         assert self.transport is not None
         try:
-            body = self.transport.json("POST", self.token_url, authenticated=False, idempotent=True, **kwargs)
+            body = self.transport.json("POST", self.token_url, authenticated=False, idempotent=idempotent, **kwargs)
         except (AuthenticationError, PartnerAPIError) as exc:
             if exc.status in (400, 401, 403):
                 raise AuthenticationError(
@@ -153,6 +160,14 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
     refresh therefore first asks ``latest_refresh_token`` for the newest stored one and
     tries that (a few times, as others may rotate it again meanwhile), and only then the
     ``fallback_refresh_token``.
+
+    A grant the partner may have executed without its answer reaching us (5xx, a timeout, a
+    dropped connection after the request went out) is never resent by the transport: the
+    token is presented again only here, knowing that the previous answer was lost, to learn
+    whether it was spent (a spent token is only refused: presenting it changes nothing). If the
+    partner then refuses it and no newer stored or configured token works, the task fails at
+    once with :class:`RefreshTokenSpentError`, naming the connection and what to do
+    (``reauthorize``) — not with a bare refusal, and never in a loop of refreshes.
     """
 
     #: How often a refused refresh re-reads the stored token before giving up on it.
@@ -168,6 +183,7 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
         on_rotate: Callable[[str], None] | None = None,
         fallback_refresh_token: str | None = None,
         latest_refresh_token: Callable[[], str | None] | None = None,
+        reauthorize: str | None = None,
     ) -> None:
         super().__init__(token_url, client_id, client_secret, scope)
         if not refresh_token:
@@ -175,6 +191,8 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
         self.refresh_token = refresh_token
         self.on_rotate = on_rotate
         self.latest_refresh_token = latest_refresh_token
+        #: what a person does to give the connection a new refresh token (it names the connection)
+        self.reauthorize = reauthorize or "the connection needs a new refresh token"
         # e.g. the connection's own token when a stored rotated one is refused: an admin who
         # re-authorized updated the connection, which is then the newer of the two
         self.fallback_refresh_token = fallback_refresh_token if fallback_refresh_token != refresh_token else None
@@ -184,15 +202,37 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
 
     def _request_token(self) -> dict[str, Any]:
         try:
+            return self._refresh_tokens()
+        except RefreshTokenSpentError:
+            raise
+        except AuthenticationError as exc:
+            if "invalid_grant" not in (exc.body_excerpt or ""):
+                raise  # e.g. invalid_client: the client id or secret, not the token
+            raise AuthenticationError(
+                f"the partner refuses the refresh token (spent, expired or revoked); {self.reauthorize}",
+                system=exc.system,
+                status=exc.status,
+                method=exc.method,
+                url=exc.url,
+                body_excerpt=exc.body_excerpt,
+            ) from None
+
+    def _refresh_tokens(self) -> dict[str, Any]:
+        try:
             return self._refresh_with(self.refresh_token)
-        except AuthenticationError:
+        except AuthenticationError as refused:
             body = self._refresh_with_a_newer_stored_token()
             if body is not None:
                 return body
             if not self.fallback_refresh_token:
                 raise
             self.refresh_token, self.fallback_refresh_token = self.fallback_refresh_token, None
-            return self._refresh_with(self.refresh_token)
+            try:
+                return self._refresh_with(self.refresh_token)
+            except AuthenticationError:
+                if isinstance(refused, RefreshTokenSpentError):
+                    raise refused from None  # the first refusal says why: a lost answer spent the token
+                raise
 
     def _refresh_with_a_newer_stored_token(self) -> dict[str, Any] | None:
         """Retry with the token another task rotated in meanwhile; None when none shows up.
@@ -224,16 +264,43 @@ class OAuth2RefreshTokenAuth(_OAuth2TokenAuth):
         }
         if self.scope:
             form["scope"] = self.scope
-        return self._post_token(data=form)
+        assert self.transport is not None
+        attempts = max(self.transport.settings.max_attempts, 1)
+        lost: PartnerAPIError | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._post_token(data=form, idempotent=False)
+            except AuthenticationError as exc:
+                if lost is None:
+                    raise
+                raise RefreshTokenSpentError(
+                    f"the refresh token was spent by a token grant whose answer never arrived ({lost.message}"
+                    f"{f', {lost.status}' if lost.status else ''}): the partner refuses it now "
+                    f"({exc.body_excerpt or exc.status}) and the token that replaced it is lost; {self.reauthorize}",
+                    system=exc.system,
+                    status=exc.status,
+                    method="POST",
+                    url=exc.url,
+                ) from None
+            except (PartnerServerError, PartnerUnavailableError, MalformedResponseError) as exc:
+                if attempt == attempts or (isinstance(exc, PartnerUnavailableError) and not exc.request_sent):
+                    raise  # (one that never reached the partner the transport has retried already)
+                # the partner may have executed the grant: present the token again, knowing that
+                lost = exc
+                time.sleep(
+                    min(self.transport.settings.backoff_initial * 2**attempt, self.transport.settings.backoff_max)
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _after_fetch(self, body: dict[str, Any]) -> None:
         rotated = body.get("refresh_token")
         if isinstance(rotated, str) and rotated and rotated != self.refresh_token:
-            self.refresh_token = rotated
             assert self.transport is not None
             self.transport.add_secret(rotated)
+            # stored before it replaces the token in use: until it is stored, the stored one stays
             if self.on_rotate is not None:
                 self.on_rotate(rotated)
+            self.refresh_token = rotated
 
 
 class OAuth2ClientCredentialsAuth(_OAuth2TokenAuth):

@@ -369,6 +369,10 @@ class RefreshTokenHook(PartnerHook):
             on_rotate=self.refresh_token_store.save,
             fallback_refresh_token=configured,
             latest_refresh_token=self.refresh_token_store.reload,
+            reauthorize=(
+                f"authorise the client again and put the new refresh token in the extra 'refresh_token' of "
+                f"connection {self.conn_id!r} (the Variable {self.refresh_token_store.key} then gives way to it)"
+            ),
         )
 
 

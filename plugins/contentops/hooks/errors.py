@@ -87,6 +87,18 @@ class InvalidConnectionError(PartnerAPIError):
     hint = "Complete the Airflow connection (see docs/systems/)."
 
 
+class RefreshTokenSpentError(AuthenticationError, InvalidConnectionError):
+    """The connection's rotating refresh token was spent by a grant whose answer never arrived
+    (the partner executed it; the connection dropped, timed out or answered 5xx), so the token
+    that replaced it never reached us. No retry can heal that: a person must authorise again.
+    (An :class:`InvalidConnectionError` as well, so the task fails at once and says so.)"""
+
+    hint = (
+        "Authorise the client again (the partner's authorization-code flow) and put the new refresh token "
+        "in the connection's extra 'refresh_token'; the next task run uses it."
+    )
+
+
 class GraphQLError(RequestRejectedError):
     """A GraphQL API answered with an ``errors`` array (often with HTTP 200): the query or its
     variables were refused. ``errors`` keeps the partner's entries (message, locations, path,

@@ -9,21 +9,32 @@ Which workflow: an asset whose license is expired, about to expire or at a usage
 is missing or unusable gets a **compliance exception** workflow (OWS-4). A workflow is started
 once per business key ``<workflow>:<asset>:v<license version>``, so re-runs and backfills never
 start a second one, and a changed license starts a new one.
+
+Which licenses are looked at does not depend on which run wrote them: besides those ending
+within the horizon, every license written to the index since the sweep last *finished* its
+review (its workflows started and their dispositions applied) is assessed — a run that synced a
+license and then failed before its workflows started leaves that license to the next run, not
+unreviewed for good. And what a workflow is told of its license is the license's own dates
+("term 1 ended on …"), never the day a sweep looked, so whichever run starts it, its input is
+the same.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contentops import rights
 from contentops.ledger import Action
 from contentops.models.consonance import LicenseStatus
-from contentops.models.domain import SweepStatus, UsageRights
+from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
+
+log = logging.getLogger(__name__)
 
 RENEWAL = "rights_renewal"
 EXCEPTION = "compliance_exception"
@@ -40,19 +51,80 @@ BATCH_SIZE = 50
 #: lpt uuid -> (finding, reasons, license version, expiry date)
 Findings = dict[str, tuple[SweepStatus, str, int, str]]
 
+#: ledger cursor: when the sweep last finished a review (an ISO time); every license written to
+#: the index after it is reviewed again, whichever run or DAG wrote it
+REVIEWED_CURSOR = "rights_sweep:licenses_reviewed_until"
+#: a review's mark is set this much before the review read the index: the workers' clocks differ
+#: a little and a write's time is taken before its commit, so a few licenses are reviewed twice
+#: (harmless: a workflow starts once per business key) rather than one missed
+CLOCK_MARGIN = timedelta(minutes=15)
+_EVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: a finding about a date, as a reviewer reads it: the license's own date (``listed``), never
+#: the day the sweep looked (``wanted``), so two runs starting the same workflow say the same
+_DATED_REASONS: dict[ReasonCode, str] = {
+    ReasonCode.EXPIRED: "term {term} ended on {date}",
+    ReasonCode.EXPIRING: "term {term} ends on {date}",
+    ReasonCode.USE_PERIOD_ENDED: "term {term}: no new use may start after {date}",
+    ReasonCode.NOT_YET_VALID: "term {term} starts on {date}",
+}
+
+
+def stated_reason(reason: Reason) -> str:
+    """What a workflow (and the report) says of one finding: dated findings by the license's
+    date alone; every other finding by its message (a cap, missing terms: no date in them)."""
+    template = _DATED_REASONS.get(reason.code)
+    if template is None or reason.term is None or not reason.listed:
+        return reason.message
+    return template.format(term=reason.term, date=reason.listed[0][:10])
+
+
+def _pending_mark(run_id: str) -> str:
+    return f"{REVIEWED_CURSOR}:pending:{run_id}"
+
+
+def reviewed_until(run: PipelineRun) -> datetime:
+    """When the sweep last finished a review (the beginning of time if it never did)."""
+    value = run.ledger.get_cursor(REVIEWED_CURSOR)
+    return datetime.fromisoformat(value) if value else _EVER
+
+
+def finish_review(run: PipelineRun) -> bool:
+    """Move the review mark to this run's (set by its assessment), once the run has started every
+    workflow its review asked for and applied their dispositions; True if it moved.
+
+    Only a run that got that far moves it, so a license a failed run synced or assessed is
+    assessed again by the next one. The mark never moves back (a later run may have finished
+    first); two runs finishing at once can at worst leave the earlier mark, which only reviews
+    a few licenses twice."""
+    name = _pending_mark(run.run_id)
+    pending = run.ledger.get_cursor(name)
+    if not pending:
+        return False
+    moved = datetime.fromisoformat(pending) > reviewed_until(run)
+    if moved:
+        run.ledger.set_cursor(REVIEWED_CURSOR, pending)
+    run.ledger.set_cursor(name, None)
+    return moved
+
 
 def assess_licenses(
     run: PipelineRun, *, horizon_days: int, providers: list[str] | None = None
 ) -> tuple[Findings, Counter[str]]:
     """Assess, as of the window's end, every license in the index that may need action.
 
-    Those are the licenses ending before the horizon, plus every license this run's sync
-    brought in (one without an end date can still be unusable or at a limit)."""
+    Those are the licenses ending before the horizon, plus every license written to the index
+    since the sweep last finished a review (:func:`finish_review`) — one without an end date can
+    still be unusable or at a limit. A full review (no provider filter, not a dry run) notes its
+    mark for :func:`finish_review`."""
     as_of = run.window.end
+    mark = datetime.now(UTC) - CLOCK_MARGIN
     affected: Findings = {}
     counts: Counter[str] = Counter()
     for row in run.ledger.iter_licenses_to_review(
-        expiring_before=as_of + timedelta(days=horizon_days), changed_in_run=run.run_id
+        expiring_before=as_of + timedelta(days=horizon_days),
+        changed_in_run=run.run_id,
+        changed_since=reviewed_until(run),
     ):
         if providers and row.provider not in providers:
             continue
@@ -61,8 +133,10 @@ def assess_licenses(
         if not assessment.needs_action:
             continue
         expiry = assessment.expires_at.date().isoformat() if assessment.expires_at else ""
-        reasons = "; ".join(reason.message for reason in assessment.reasons)
+        reasons = "; ".join(dict.fromkeys(stated_reason(reason) for reason in assessment.reasons))
         affected[row.lpt_uuid] = (assessment.status, reasons, row.version or 1, expiry)
+    if not providers and not run.dry_run:
+        run.ledger.set_cursor(_pending_mark(run.run_id), mark.isoformat())
     return affected, counts
 
 
@@ -153,7 +227,8 @@ DISPOSITIONS: dict[str, tuple[ApprovalStatus | None, list[str], bool]] = {
 
 
 def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
-    """Write each workflow's final disposition back to Smint.io, once per business key."""
+    """Write each workflow's final disposition back to Smint.io, once per business key; then the
+    run's review is finished (this step runs only when every workflow start and wait succeeded)."""
     counts: Counter[str] = Counter()
     smintio = run.hook("smintio")
     for result in results:
@@ -184,6 +259,8 @@ def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[
         run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
         run.record(asset_id, "smintio", f"disposition_{outcome}", detail=result["instance_id"])
         counts[outcome] += 1
+    if finish_review(run):
+        log.info("Review finished: licenses written from now on are assessed by the next run")
     return dict(counts)
 
 
