@@ -129,3 +129,19 @@ def test_postgres_ledger_through_the_hook(monkeypatch: pytest.MonkeyPatch, pg_da
     ledger.set_cursor("pg", "yes")
     assert ledger.get_cursor("pg") == "yes"
     ledger.dispose()
+
+
+def test_the_connection_test_tells_a_ledger_newer_than_the_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    ledger = Ledger(url)
+    ledger.migrate()
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE co_alembic_version SET version_num = '0099'"))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": url}})
+    )
+    ok, message = LedgerHook().test_connection()
+    assert ok and "schema version 99: newer than this code's" in message
+    assert ledger.schema_version() == 99

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from legacy_ledger import create_legacy_ledger
 
-from contentops.ledger import BASELINE_VERSION, LATEST_VERSION, Action, Ledger, idempotency_key, metadata
+from contentops.ledger import BASELINE_VERSION, LATEST_VERSION, Action, Ledger, idempotency_key, metadata, migrations
 from contentops.ledger.migrations import VERSION_TABLE, revision_id
 from contentops.ledger.migrations import _config as alembic_config
 
@@ -230,4 +232,49 @@ def test_concurrent_first_opens_migrate_once(ledger_url: str, legacy: bool) -> N
         assert conn.execute(sa.text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar() == 1
     if legacy:
         assert ledger.get_cursor("smintio:lpt") == "cursor-41"
+    ledger.dispose()
+
+
+FAILING_REVISION = """
+from alembic import op
+
+revision = "{new}"
+down_revision = "{previous}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_co_cursors_value", "co_cursors", ["value"])
+    raise RuntimeError("a revision that fails half-way")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def test_a_failing_revision_leaves_the_ledger_as_it_was(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test-only next revision that changes something and then fails: the version, the
+    schema and the rows stay as they were (one transaction), and the task sees the error."""
+    ledger = Ledger(ledger_url)
+    ledger.migrate()
+    ledger.set_cursor("kept", "yes")
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrations.SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    newer = LATEST_VERSION + 1
+    (scripts / "versions" / f"{revision_id(newer)}_fails.py").write_text(
+        FAILING_REVISION.format(new=revision_id(newer), previous=revision_id(LATEST_VERSION))
+    )
+    monkeypatch.setattr(migrations, "SCRIPT_LOCATION", scripts)
+    monkeypatch.setattr(migrations, "LATEST_VERSION", newer)
+
+    with pytest.raises(RuntimeError, match="fails half-way"):
+        ledger.migrate()
+
+    assert ledger.schema_version() == LATEST_VERSION
+    assert "ix_co_cursors_value" not in indexes(ledger, "co_cursors")
+    assert ledger.get_cursor("kept") == "yes"
     ledger.dispose()

@@ -14,8 +14,9 @@ process (:meth:`contentops.ledger.Ledger.migrate`, called by the ledger hook), o
   ``co_schema_version`` stays as it was, so code from before this change that still runs
   somewhere during a rolling upgrade sees a ledger it need not touch.
 - Concurrent first opens serialise: on PostgreSQL on an advisory lock, on SQLite on a write
-  lock (``BEGIN IMMEDIATE``), taken before the version is read; the whole upgrade is one
-  transaction on PostgreSQL (transactional DDL), so a failed revision leaves nothing half-made.
+  lock (``BEGIN IMMEDIATE``), taken before the version is read. The whole upgrade is one
+  transaction (both databases have transactional DDL), so a failed revision leaves nothing
+  half-made.
 - The version table is ``co_alembic_version``, not Alembic's default, so a ledger sharing a
   database with another Alembic-managed application does not read that one's version.
 
