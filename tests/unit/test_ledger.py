@@ -259,3 +259,18 @@ def test_process_is_found_by_its_instance(ledger: Ledger) -> None:
     record = ledger.process_for_instance("pi-1")
     assert record is not None and record.business_key == "k-1"
     assert ledger.process_for_instance("pi-2") is None
+
+
+def test_licenses_written_after_a_moment_are_reviewed_too(ledger: Ledger) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from contentops.ledger import LicenseRow
+
+    far = datetime.now(UTC) + timedelta(days=400)
+    ledger.upsert_licenses([LicenseRow("lpt-old", "asset-1", "getty", 1, far, {"terms": []})], run_id="run-1")
+    moment = datetime.now(UTC)
+    ledger.upsert_licenses([LicenseRow("lpt-new", "asset-2", "getty", 1, far, {"terms": []})], run_id="run-2")
+    horizon = datetime.now(UTC) + timedelta(days=30)
+    assert list(ledger.iter_licenses_to_review(expiring_before=horizon)) == []
+    found = ledger.iter_licenses_to_review(expiring_before=horizon, changed_since=moment)
+    assert [row.lpt_uuid for row in found] == ["lpt-new"]

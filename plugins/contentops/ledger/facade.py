@@ -140,10 +140,15 @@ class Ledger:
         return self.license_index.licenses_for_asset(asset_id)
 
     def iter_licenses_to_review(
-        self, *, expiring_before: datetime, changed_in_run: str | None = None, batch: int = 1000
+        self,
+        *,
+        expiring_before: datetime,
+        changed_in_run: str | None = None,
+        changed_since: datetime | None = None,
+        batch: int = 1000,
     ) -> Iterator[LicenseRow]:
         return self.license_index.iter_licenses_to_review(
-            expiring_before=expiring_before, changed_in_run=changed_in_run, batch=batch
+            expiring_before=expiring_before, changed_in_run=changed_in_run, changed_since=changed_since, batch=batch
         )
 
     def count_licenses(self) -> int:

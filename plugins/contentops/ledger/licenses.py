@@ -65,13 +65,21 @@ class LicenseIndex:
         return [license_row(row) for row in rows]
 
     def iter_licenses_to_review(
-        self, *, expiring_before: datetime, changed_in_run: str | None = None, batch: int = 1000
+        self,
+        *,
+        expiring_before: datetime,
+        changed_in_run: str | None = None,
+        changed_since: datetime | None = None,
+        batch: int = 1000,
     ) -> Iterator[LicenseRow]:
         """Licenses whose expiry falls before a moment (expired ones included), plus those
-        changed by a given run — what a sweep has to look at. Streamed in key order."""
+        changed by a given run or written after a moment — what a sweep has to look at.
+        Streamed in key order."""
         condition = licenses.c.expires_at < expiring_before
         if changed_in_run is not None:
             condition = sa.or_(condition, licenses.c.run_id == changed_in_run)
+        if changed_since is not None:
+            condition = sa.or_(condition, licenses.c.updated_at > changed_since)
         after = ""
         while True:
             with self._db.connect() as conn:
