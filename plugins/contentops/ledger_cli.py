@@ -5,6 +5,7 @@
     python -m contentops.ledger_cli audit <subject>
     python -m contentops.ledger_cli claims                # workflow starts claimed, no instance recorded
     python -m contentops.ledger_cli release-claim <business key>
+    python -m contentops.ledger_cli upgrade               # migrate the schema now (tasks do it on first use)
 
 The ledger is found as tasks find it (the ``contentops_ledger`` connection, then
 ``CONTENTOPS_LEDGER_URL``), or given with ``--url``. Outside Airflow, where the connection is
@@ -40,7 +41,7 @@ def _configured_url() -> str:
         return f"sqlite:///{local}"
 
 
-def _ledger(url: str | None) -> Ledger:
+def _ledger(url: str | None, *, upgrade: bool = True) -> Ledger:
     """The ledger at ``url`` (or the configured one), upgraded as a task would; never a new one."""
     url = url or _configured_url()
     parsed = make_url(url)
@@ -50,7 +51,8 @@ def _ledger(url: str | None) -> Ledger:
     ledger = Ledger(url)
     if ledger.schema_version() == 0:
         raise SystemExit(f"no ledger schema in {ledger!r}")
-    ledger.migrate()
+    if upgrade:
+        ledger.migrate()
     return ledger
 
 
@@ -69,9 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         "release-claim", help="free a claim without an instance; the next run looks the partner up and starts"
     )
     release.add_argument("business_key")
+    commands.add_parser("upgrade", help="migrate the ledger's schema to this release's latest version")
     args = parser.parse_args(argv)
-    ledger = _ledger(args.url)
     out = sys.stdout
+    if args.command == "upgrade":
+        ledger = _ledger(args.url, upgrade=False)
+        before = ledger.schema_version()
+        after = ledger.migrate()
+        out.write(f"{ledger!r}: schema version {before} -> {after}{' (already current)' if after == before else ''}\n")
+        return 0
+    ledger = _ledger(args.url)
     if args.command == "where":
         rows = ledger.where_did_it_go(args.asset_id)
         if not rows:

@@ -6,9 +6,8 @@ import threading
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from contentops.ledger import LATEST_VERSION, Action, Ledger, idempotency_key
+from contentops.ledger import BASELINE_VERSION, LATEST_VERSION, Action, Ledger, idempotency_key
 
 pytestmark = pytest.mark.unit
 
@@ -170,15 +169,16 @@ def test_run_summaries_replace_on_rerun(ledger: Ledger) -> None:
 
 def test_migrate_is_idempotent_and_upgrades_an_older_schema(ledger_url: str) -> None:
     old = Ledger(ledger_url)
-    assert old.migrate(target=1) == 1
+    assert old.schema_version() == 0
+    assert old.migrate(target=BASELINE_VERSION) == BASELINE_VERSION
     old.set_cursor("kept", "yes")
-    with old.engine.connect() as conn:
-        assert not sa.inspect(conn).has_table("co_processes")
     assert old.migrate() == LATEST_VERSION
     assert old.migrate() == LATEST_VERSION
     assert old.schema_version() == LATEST_VERSION
     assert old.get_cursor("kept") == "yes"
     assert old.claim_process("k", "workflow", "asset_approval")
+    with pytest.raises(ValueError, match="predate the Alembic baseline"):
+        old.migrate(target=3)
     old.dispose()
 
 
@@ -259,3 +259,18 @@ def test_process_is_found_by_its_instance(ledger: Ledger) -> None:
     record = ledger.process_for_instance("pi-1")
     assert record is not None and record.business_key == "k-1"
     assert ledger.process_for_instance("pi-2") is None
+
+
+def test_licenses_written_after_a_moment_are_reviewed_too(ledger: Ledger) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from contentops.ledger import LicenseRow
+
+    far = datetime.now(UTC) + timedelta(days=400)
+    ledger.upsert_licenses([LicenseRow("lpt-old", "asset-1", "getty", 1, far, {"terms": []})], run_id="run-1")
+    moment = datetime.now(UTC)
+    ledger.upsert_licenses([LicenseRow("lpt-new", "asset-2", "getty", 1, far, {"terms": []})], run_id="run-2")
+    horizon = datetime.now(UTC) + timedelta(days=30)
+    assert list(ledger.iter_licenses_to_review(expiring_before=horizon)) == []
+    found = ledger.iter_licenses_to_review(expiring_before=horizon, changed_since=moment)
+    assert [row.lpt_uuid for row in found] == ["lpt-new"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from legacy_ledger import create_legacy_ledger
 
-from contentops.ledger import Ledger
+from contentops.ledger import LATEST_VERSION, Ledger
 from contentops.ledger_cli import main
 
 pytestmark = pytest.mark.unit
@@ -51,3 +52,18 @@ def test_claims_are_listed_and_released(tmp_path: Path, capsys: pytest.CaptureFi
     assert "released" in capsys.readouterr().out
     assert ledger.claim_process("asset_approval:a-1:v1", "opentext_workflow", "asset_approval", run_id="next")
     assert main(["--url", url, "release-claim", "asset_approval:a-2:v1"]) == 1  # an instance: never released
+
+
+def test_upgrade_migrates_a_ledger_from_before_alembic_and_never_creates_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    create_legacy_ledger(url, version=4)
+    assert main(["--url", url, "upgrade"]) == 0
+    assert f"schema version 4 -> {LATEST_VERSION}" in capsys.readouterr().out
+    assert Ledger(url).schema_version() == LATEST_VERSION
+    assert main(["--url", url, "upgrade"]) == 0
+    assert "(already current)" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no ledger at"):
+        main(["--url", f"sqlite:///{tmp_path / 'missing.sqlite'}", "upgrade"])
+    assert not (tmp_path / "missing.sqlite").exists()

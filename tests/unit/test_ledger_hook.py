@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from airflow.sdk import RetryAction
+from legacy_ledger import create_legacy_ledger
 
 from contentops.hooks.errors import InvalidConnectionError
 from contentops.hooks.ledger import LOCAL_LEDGER_ENV, LedgerHook
-from contentops.ledger import LATEST_VERSION, Ledger
+from contentops.ledger import BASELINE_VERSION, LATEST_VERSION, Ledger
 from contentops.retries import PARTNER_RETRY_POLICY
 
 pytestmark = pytest.mark.unit
@@ -85,10 +86,13 @@ def test_the_connection_test_reads_the_schema_and_never_migrates(
     with empty.connect() as conn:
         assert sa.inspect(conn).get_table_names() == ["someone_elses"]  # nothing created
     empty.dispose()
-    Ledger(ledger_url).migrate(target=3)
+    create_legacy_ledger(ledger_url, version=3)  # a ledger from before the Alembic baseline
     ok, message = LedgerHook().test_connection()
     assert ok and "schema version 3" in message and f"upgrades it to {LATEST_VERSION}" in message
-    assert Ledger(ledger_url).schema_version() == 3
+    Ledger(ledger_url).migrate(target=BASELINE_VERSION)
+    ok, message = LedgerHook().test_connection()
+    assert ok and f"schema version {BASELINE_VERSION}" in message and f"upgrades it to {LATEST_VERSION}" in message
+    assert Ledger(ledger_url).schema_version() == BASELINE_VERSION  # read, not migrated
     # a SQLite file that is not there is reported, not created
     missing = tmp_path / "nowhere" / "ledger.sqlite"
     monkeypatch.setenv(
@@ -125,3 +129,19 @@ def test_postgres_ledger_through_the_hook(monkeypatch: pytest.MonkeyPatch, pg_da
     ledger.set_cursor("pg", "yes")
     assert ledger.get_cursor("pg") == "yes"
     ledger.dispose()
+
+
+def test_the_connection_test_tells_a_ledger_newer_than_the_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    ledger = Ledger(url)
+    ledger.migrate()
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE co_alembic_version SET version_num = '0099'"))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONTENTOPS_LEDGER", json.dumps({"conn_type": "contentops_ledger", "extra": {"url": url}})
+    )
+    ok, message = LedgerHook().test_connection()
+    assert ok and "schema version 99: newer than this code's" in message
+    assert ledger.schema_version() == 99

@@ -9,7 +9,8 @@ silent switch to a private SQLite file. The local file ``ledger.sqlite`` under
 ``$CONTENTOPS_HOME`` (default ``./var``) is used only when asked for with
 ``CONTENTOPS_LEDGER_LOCAL=true`` (single-machine demos and tests).
 
-The schema is migrated on first use in a task's process; the connection test only reads it.
+The schema is migrated on first use in a task's process (the Alembic revisions shipped in
+:mod:`contentops.ledger.migrations`); the connection test only reads it.
 """
 
 from __future__ import annotations
@@ -106,6 +107,11 @@ class LedgerHook(BaseHook):
             return True, "database reachable, no ledger schema yet (the first task creates it)"
         if version < LATEST_VERSION:
             return True, f"ledger reachable, schema version {version} (the next task upgrades it to {LATEST_VERSION})"
+        if version > LATEST_VERSION:
+            return True, (
+                f"ledger reachable, schema version {version}: newer than this code's {LATEST_VERSION} "
+                "(upgraded by a newer release; it is left as it is)"
+            )
         return True, f"ledger reachable, schema version {version}"
 
 

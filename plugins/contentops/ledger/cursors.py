@@ -1,0 +1,26 @@
+"""Sync cursors: where each incremental feed was read up to."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from contentops.ledger.database import LedgerDatabase
+from contentops.ledger.records import utcnow
+from contentops.ledger.schema import cursors
+
+
+class CursorStore:
+    def __init__(self, db: LedgerDatabase) -> None:
+        self._db = db
+
+    def get_cursor(self, name: str) -> str | None:
+        with self._db.connect() as conn:
+            return conn.execute(sa.select(cursors.c.value).where(cursors.c.name == name)).scalar()
+
+    def set_cursor(self, name: str, value: str | None) -> None:
+        stmt = self._db.insert(cursors).values(name=name, value=value, updated_at=utcnow())
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"], set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at}
+        )
+        with self._db.transaction() as conn:
+            conn.execute(stmt)

@@ -1,0 +1,57 @@
+"""The connection every store of one ledger shares: one engine, one upsert dialect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+
+class LedgerDatabase:
+    """The ledger's database at a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``)."""
+
+    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or create_ledger_engine(url)
+        #: ``insert`` with ``on_conflict_do_*``: upserts are written once for both databases
+        self.insert: Callable[..., Any] = (
+            postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def connect(self) -> Connection:
+        return self.engine.connect()
+
+    def describe(self) -> str:
+        """The URL without its password, for logs and ``repr``."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+
+def create_ledger_engine(url: str) -> Engine:
+    """An engine for the ledger: SQLite with WAL and a busy timeout (several task processes
+    write one file), an in-memory SQLite shared across connections, PostgreSQL with pre-ping."""
+    if url.startswith("sqlite"):
+        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            options["poolclass"] = StaticPool
+        engine = sa.create_engine(url, **options)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
