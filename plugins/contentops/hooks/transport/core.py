@@ -269,7 +269,8 @@ class HttpCore(SecretRedactor):
                     method=method,
                     url=self.redact_url(url),
                 ) from None
-            except requests.ConnectionError as exc:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                # a ChunkedEncodingError: the answer began and the connection dropped before its end
                 raise PartnerUnavailableError(
                     f"connection failed ({type(exc).__name__})",
                     system=self.system,
