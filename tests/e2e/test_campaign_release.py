@@ -485,10 +485,12 @@ def test_dry_run_decides_and_reports_without_sending_anything(airflow_db: Path, 
 def test_faults_and_expiring_tokens_change_nothing_in_the_outcome(
     airflow_db: Path, sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # 5xx and 429 on logins, tokens that expire after a second, and, once the deliveries have
-    # begun, every access token revoked and more 5xx / 429 on the deliveries themselves
+    # 5xx and 429 on logins, tokens that expire after a few seconds (many times in the run; one
+    # second flaked on a loaded 2-core machine, where a request renewed once could still arrive
+    # after its fresh token's second was up), and, once the deliveries have begun, every access
+    # token revoked and more 5xx / 429 on the deliveries themselves
     logins = {"smintio": [503, 429], "workflow": [429, 503], "vip": [502], "trading_grid": [429], "exstream": [503]}
-    env = _env(sandbox, monkeypatch, tmp_path, token_ttl_seconds=1, faults=logins)
+    env = _env(sandbox, monkeypatch, tmp_path, token_ttl_seconds=3, faults=logins)
     mid_run = [
         _MidRun(env["vip"], f"PUT /api/v1/items/{ITEM}/media/", [503, 429, 502]),
         _MidRun(env["smintio"], "GET /backend/v1/assets/asset-spring-01/binaries/", [503, 429]),
