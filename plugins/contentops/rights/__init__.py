@@ -52,7 +52,7 @@ Modules
 :mod:`~contentops.rights.catalogues` (and its data, :mod:`~contentops.rights.region_table`),
 :mod:`~contentops.rights.dimensions` and :mod:`~contentops.rights.terms` (one term),
 :mod:`~contentops.rights.license` (the license as a whole), :mod:`~contentops.rights.decisions`
-(the gate), :mod:`~contentops.rights.expiry` (lapse dates, the sweep),
+(the gate), :mod:`~contentops.rights.lapse` (lapse dates, the sweep),
 :mod:`~contentops.rights.compliance` (content criteria, sign-off) and
 :mod:`~contentops.rights.usage` (usage reconciliation). Import the public names from this package.
 """
@@ -68,7 +68,7 @@ from contentops.rights.catalogues import (
 )
 from contentops.rights.compliance import meets_compliance, sign_off_restrictions
 from contentops.rights.decisions import evaluate, evaluate_derivative, may_derive
-from contentops.rights.expiry import assess_for_sweep, expires_within, expiry, usable_until
+from contentops.rights.lapse import assess_for_sweep, expires_within, expiry, usable_until
 from contentops.rights.terms import DERIVATIVE_RESTRICTION_KEYS, term_end
 from contentops.rights.usage import reconcile_usage
 

@@ -54,38 +54,48 @@ def _iso(value: Any) -> str | None:
 
 #: Every title field, in the order it is written (the order of the metadata the push sends).
 TITLE_FIELDS: dict[str, TitleField] = {
-    "work_id": TitleField(lambda t, p, ph: t.work_id),
-    "revision": TitleField(lambda t, p, ph: t.revision),
-    "title": TitleField(lambda t, p, ph: t.title),
-    "subtitle": TitleField(lambda t, p, ph: t.subtitle),
+    "work_id": TitleField(lambda title, product, phase: title.work_id),
+    "revision": TitleField(lambda title, product, phase: title.revision),
+    "title": TitleField(lambda title, product, phase: title.title),
+    "subtitle": TitleField(lambda title, product, phase: title.subtitle),
     "contributors": TitleField(
-        lambda t, p, ph: [{"name": c.name, "role": c.role, "role_name": c.role_name} for c in _contributors(t)]
+        lambda title, product, phase: [
+            {"name": c.name, "role": c.role, "role_name": c.role_name} for c in _contributors(title)
+        ]
     ),
-    "authors": TitleField(lambda t, p, ph: [c.name for c in _contributors(t) if c.is_author]),
-    "imprint": TitleField(lambda t, p, ph: t.imprint),
-    "formats": TitleField(lambda t, p, ph: [f.value for f in t.formats]),
-    "isbns": TitleField(lambda t, p, ph: t.isbns),
+    "authors": TitleField(lambda title, product, phase: [c.name for c in _contributors(title) if c.is_author]),
+    "imprint": TitleField(lambda title, product, phase: title.imprint),
+    "formats": TitleField(lambda title, product, phase: [f.value for f in title.formats]),
+    "isbns": TitleField(lambda title, product, phase: title.isbns),
     "bisac_subjects": TitleField(
-        lambda t, p, ph: [
-            {"code": s.code.upper(), "description": s.description} for s in t.subjects if s.scheme.upper() == "BISAC"
+        lambda title, product, phase: [
+            {"code": s.code.upper(), "description": s.description}
+            for s in title.subjects
+            if s.scheme.upper() == "BISAC"
         ]
     ),
-    "campaign": TitleField(lambda t, p, ph: t.campaign),
+    "campaign": TitleField(lambda title, product, phase: title.campaign),
     "campaign_milestones": TitleField(
-        lambda t, p, ph: [
-            {"name": m.name, "date": m.on.isoformat()} for m in sorted(t.milestones, key=lambda m: (m.on, m.name))
+        lambda title, product, phase: [
+            {"name": m.name, "date": m.on.isoformat()} for m in sorted(title.milestones, key=lambda m: (m.on, m.name))
         ]
     ),
-    "publication_phase": TitleField(lambda t, p, ph: ph.value),
-    "first_publication_date": TitleField(lambda t, p, ph: _iso(t.first_publication_date)),
-    "edition_number": TitleField(lambda t, p, ph: t.edition_number, when_known=True),
+    "publication_phase": TitleField(lambda title, product, phase: phase.value),
+    "first_publication_date": TitleField(lambda title, product, phase: _iso(title.first_publication_date)),
+    "edition_number": TitleField(lambda title, product, phase: title.edition_number, when_known=True),
     # the cover must be final before the printer delivers
-    "print_delivery": TitleField(lambda t, p, ph: _iso(t.print_delivery), when_known=True),
-    "format": TitleField(lambda t, p, ph: p.format.value if p and p.format else None, edition_only=True),
-    "isbn": TitleField(lambda t, p, ph: p.isbn if p else None, edition_only=True),
-    "publication_date": TitleField(lambda t, p, ph: _iso(p.publication_date) if p else None, edition_only=True),
-    "edition": TitleField(lambda t, p, ph: p.edition if p else None, edition_only=True),
-    "rrp_gbp": TitleField(lambda t, p, ph: p.rrp_gbp if p else None, edition_only=True, when_known=True),
+    "print_delivery": TitleField(lambda title, product, phase: _iso(title.print_delivery), when_known=True),
+    "format": TitleField(
+        lambda title, product, phase: product.format.value if product and product.format else None, edition_only=True
+    ),
+    "isbn": TitleField(lambda title, product, phase: product.isbn if product else None, edition_only=True),
+    "publication_date": TitleField(
+        lambda title, product, phase: _iso(product.publication_date) if product else None, edition_only=True
+    ),
+    "edition": TitleField(lambda title, product, phase: product.edition if product else None, edition_only=True),
+    "rrp_gbp": TitleField(
+        lambda title, product, phase: product.rrp_gbp if product else None, edition_only=True, when_known=True
+    ),
 }
 
 #: The shipped mapping (title field -> Smint.io metadata key); the YAML file repeats it.
