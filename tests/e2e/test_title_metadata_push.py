@@ -13,14 +13,17 @@ arrives in the same window.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from e2e.project_dags import load_dag
 
+from contentops.config import PROJECT_CONFIG_DIR
 from contentops.ledger import Ledger
 from contentops_sandbox.consonance import seed as consonance_seed
 from contentops_sandbox.smintio import seed as smintio_seed
@@ -453,3 +456,45 @@ def test_an_asset_asked_for_in_smintio_is_attached_to_its_production_task_once(
     assert (cover, f"consonance_production_task:{cover_task}") not in _decisions(ledger, rerun.run_id)
     (delivery,) = ledger.deliveries(asset_id=cover, target_prefix="consonance_production_task:")
     assert delivery.target == f"consonance_production_task:{cover_task}"
+
+
+def test_a_changed_field_mapping_changes_what_is_written_on_the_assets(
+    airflow_db: Path, env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The Consonance title field -> Smint.io key mapping is configuration: an edited
+    ``mappings/consonance_titles.yaml`` writes under the new keys, on the next run, once."""
+    smintio, consonance = env["smintio"], env["consonance"]
+    jacket_id = book_asset(LAUNCH_ISBN, "jacket")
+    title = consonance.context.store.get("work", LAUNCH_WORK)["title"]
+    first = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 5})
+    assert first.state == "success"
+    assert _assets(smintio)[jacket_id]["metadata"]["book_title"] == title
+
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_CONFIG_DIR, config)
+    mapping_file = config / "mappings" / "consonance_titles.yaml"
+    mapping = yaml.safe_load(mapping_file.read_text())
+    mapping["smintio_metadata"]["title"] = "headline"
+    mapping["smintio_metadata"]["imprint"] = None
+    mapping["smintio_metadata"]["isbn"] = "product_isbn"
+    mapping_file.write_text(yaml.safe_dump(mapping))
+    monkeypatch.setenv("CONTENTOPS_CONFIG_DIR", str(config))
+    before = {a["id"]: a["metadata"] for a in _assets(smintio).values()}
+
+    second = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 5})
+    assert second.state == "success"
+    after = _assets(smintio)
+    jacket = after[jacket_id]["metadata"]
+    assert jacket["headline"] == title and jacket["product_isbn"] == LAUNCH_ISBN
+    assert jacket["consonance_work_id"] == LAUNCH_WORK  # the fields still mapped keep their keys
+    # the same title revision and phase, yet pushed again: the mapping is part of the push's version
+    pushed_again = {a for a, body in after.items() if "headline" in body["metadata"]}
+    assert jacket_id in pushed_again
+    assert pushed_again == {a for a, metadata in before.items() if "book_title" in metadata}
+    # the imprint is no longer written: an asset pushed only under the new mapping never gets it
+    assert all(after[a]["metadata"].get("imprint") == before[a].get("imprint") for a in pushed_again)
+
+    third = env["dag"].test(logical_date=env["run_after"], run_conf={"lead_days": 5})
+    assert third.state == "success"
+    versions = {a: body["version"] for a, body in after.items()}
+    assert {a["id"]: a["version"] for a in _assets(smintio).values()} == versions  # delivered once

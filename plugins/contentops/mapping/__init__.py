@@ -6,4 +6,6 @@
   registered, their fields and master links) and approved replacements -> master metadata.
 - :mod:`contentops.mapping.intake`: which Smint.io assets answer a creative request, the uses a
   match must be licensed for, and an incoming DAM license read as rights.
+- :mod:`contentops.mapping.config`: the mappings users adapt, loaded and validated from YAML
+  under ``include/config/mappings/`` (the Consonance title field -> Smint.io key mapping).
 """

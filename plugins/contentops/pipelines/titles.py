@@ -79,6 +79,18 @@ def _pairing_rules(run: PipelineRun) -> PairingRules:
     return cached
 
 
+def _field_mapping(run: PipelineRun) -> mapping.TitleFieldMapping:
+    """The title field -> Smint.io key mapping of ``include/config/mappings/consonance_titles.yaml``
+    (the shipped mapping when absent), read once per task."""
+    cached = getattr(run, "_title_field_mapping", None)
+    if cached is None:
+        from contentops.mapping.config import load_title_field_mapping
+
+        cached = load_title_field_mapping()
+        run._title_field_mapping = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _title(run: PipelineRun, work: Any) -> TitleRecord | None:
     """The neutral title of a work, or ``None`` after quarantining a work we cannot use."""
     try:
@@ -265,6 +277,7 @@ def push_metadata(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
     assets = _assets(run)
     lead_days = _lead_days(run)
     rules = _pairing_rules(run)
+    fields = _field_mapping(run)
     as_of = run.window.end
     for title in _load_titles(run, work_ids):
         for match in _matches(run, title, assets):
@@ -275,8 +288,8 @@ def push_metadata(run: PipelineRun, work_ids: list[str]) -> dict[str, int]:
             product = None
             if pairing is not None and pairing.product_id is not None:
                 product = next(p for p in title.products if p.product_id == pairing.product_id)
-            update = mapping.metadata_update(title, asset, product, as_of, lead_days=lead_days)
-            version = mapping.push_version(title, product, as_of, lead_days=lead_days)
+            update = mapping.metadata_update(title, asset, product, as_of, lead_days=lead_days, fields=fields)
+            version = mapping.push_version(title, product, as_of, lead_days=lead_days, fields=fields)
             target = TargetSystem.SMINTIO_TITLE.of(title.work_id)
 
             def send(_plan: Any, asset_id: str = asset.id, update: mapping.MetadataUpdate = update) -> str:
