@@ -63,3 +63,12 @@ def test_task_defaults_carry_the_policy() -> None:
     assert defaults == {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_policy": PARTNER_RETRY_POLICY}
     # a task that fails for good tells the team when a person must act (contentops.alerts)
     assert isinstance(callback, ContentopsNotifier) and callback.event == "action_needed"
+
+
+def test_a_settings_file_that_does_not_validate_fails_at_once() -> None:
+    from contentops.config import SettingsError
+
+    assert _decide(SettingsError("include/config/mappings/consonance_titles.yaml: unknown key")) == (
+        RetryAction.FAIL,
+        None,
+    )
