@@ -160,6 +160,9 @@ def _replay_case(run: PipelineRun, row: QuarantineRecord) -> ReplayResult:
         run, grid, only=row.id, on_still_malformed=lambda qid, reason: reasons.__setitem__(qid, reason)
     )
     if case_ids:
+        from contentops.pipelines.licenses import sync_license_index
+
+        sync_license_index(run)  # as the intake does first: rights are decided on current licenses
         counts = handle_cases(run, case_ids)
         done = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing left to do"
         return ReplayResult(row.id, Outcome.TAKEN_IN, f"case {', '.join(case_ids)} handled: {done}")
