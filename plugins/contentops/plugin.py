@@ -103,10 +103,14 @@ def trigger_replay(quarantine_id: int, user: str) -> str:
 
 def _add_operations_pages(app: FastAPI) -> None:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
-    from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+    from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
 
     from contentops import ops_pages
     from contentops import quarantine as quarantine_ops
+
+    # (the user is a plain ``Depends`` default, not an annotation: annotations here are strings
+    # FastAPI resolves in this module's globals, where Airflow's API types are not imported)
+    acting_user = Depends(get_user)
 
     replay_dag = quarantine_ops.REPLAY_DAG_ID
     can_read_quarantine = [Depends(requires_access_dag("GET", DagAccessEntity.RUN, param_dag_id=replay_dag))]
@@ -151,7 +155,9 @@ def _add_operations_pages(app: FastAPI) -> None:
         return export("json", source, include_resolved)
 
     @app.post("/quarantine/{quarantine_id}/resolve", dependencies=can_work_quarantine)
-    def resolve(user: GetUserDep, quarantine_id: int, note: Annotated[str, Form(max_length=2000)]) -> RedirectResponse:
+    def resolve(
+        quarantine_id: int, note: Annotated[str, Form(max_length=2000)], user: Any = acting_user
+    ) -> RedirectResponse:
         try:
             done = quarantine_ops.resolve(_ledger(), quarantine_id, note, by=user.get_name())
         except ValueError as exc:
@@ -161,7 +167,7 @@ def _add_operations_pages(app: FastAPI) -> None:
         return _back(f"#{quarantine_id} resolved: {note.strip()}")
 
     @app.post("/quarantine/{quarantine_id}/replay", dependencies=can_work_quarantine)
-    def replay(user: GetUserDep, quarantine_id: int) -> RedirectResponse:
+    def replay(quarantine_id: int, user: Any = acting_user) -> RedirectResponse:
         ledger = _ledger()
         record = quarantine_ops.find(ledger, quarantine_id)
         if record is None or record.resolved_at is not None:
