@@ -65,12 +65,16 @@ def _quarantine_as_the_intake_does(ledger: Ledger, case: dict[str, Any]) -> int:
     return next(r.id for r in ledger.quarantined(source="trading_grid") if r.ref == f"{case['id']}@r1")
 
 
-def _login(browser: WebDriver, demo: DemoStack, wait: WebDriverWait) -> None:  # noqa: F811
-    browser.get(f"{demo.url}/")
-    wait.until(ec.visibility_of_element_located((By.NAME, "username"))).send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(demo.password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait.until(lambda d: "/auth/login" not in d.current_url)
+def _sign_in(browser: WebDriver, demo: DemoStack, api: AirflowApi) -> None:  # noqa: F811
+    """The session cookie Airflow's login sets, holding the admin's token from ``/auth/token``:
+    the pages are plain HTML, and loading Airflow's own single-page app on a busy 2-core machine
+    only to log in can outlast the page-load timeout (the browser module logs in through it)."""
+    from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+
+    token = str(api.session.headers["Authorization"]).removeprefix("Bearer ")
+    browser.set_page_load_timeout(300)  # a loaded machine: the first page also starts the renderer
+    browser.get(f"{demo.url}/contentops/where")  # the cookie's site; answers 401 until it is set
+    browser.add_cookie({"name": COOKIE_NAME_JWT_TOKEN, "value": token, "path": "/"})
 
 
 @pytest.mark.ui
@@ -92,7 +96,7 @@ def test_a_quarantined_case_replayed_from_the_ui_is_delivered_once_and_shows_whe
         row = _quarantine_as_the_intake_does(ledger, case)
 
         # 1. the quarantine page lists the row with its reason
-        _login(browser, demo, wait)
+        _sign_in(browser, demo, api)
         browser.get(f"{demo.url}/contentops/quarantine")
         listed = wait.until(ec.visibility_of_element_located((By.ID, f"q-{row}")))
         assert "which kind of asset" in listed.text and f"{case['id']}@r1" in listed.text
