@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -136,7 +137,13 @@ def test_a_quarantined_case_replayed_from_the_ui_is_delivered_once_and_shows_whe
         table = wait.until(
             ec.visibility_of_element_located((By.CSS_SELECTOR, "table[data-partner='trading_grid_case']"))
         )
-        assert case["id"] in table.text and found[1] in table.text
+        # the replay run that delivered it: the one the page triggered, or a scheduled run of the
+        # replay DAG that took the queued request first (max one run at a time)
+        by_run = str(effects[0]["run_id"])
+        assert by_run in {r["dag_run_id"] for r in api.runs(REPLAY_DAG)}
+        assert case["id"] in table.text and by_run in table.text
+        link = table.find_element(By.CSS_SELECTOR, "a.run").get_attribute("href") or ""
+        assert link.endswith(f"/dags/{REPLAY_DAG}/runs/{quote(by_run, safe='')}"), link
         shots.shot("where-did-it-go")
         table.find_element(By.CSS_SELECTOR, "a.report").click()
         wait.until(lambda d: "Quarantine replay" in d.find_element(By.TAG_NAME, "body").text)
