@@ -1,7 +1,10 @@
 """``python -m contentops.ledger_cli``: ask the ledger what happened.
 
     python -m contentops.ledger_cli where <asset id>      # where did this asset go, when, under which license?
-    python -m contentops.ledger_cli quarantine [--source smintio]
+    python -m contentops.ledger_cli quarantine [--source smintio] [--all] [--export csv|json]
+    python -m contentops.ledger_cli resolve <id> --note "fixed by hand in Smint.io"
+    python -m contentops.ledger_cli replay <id>             # queue it for the quarantine_replay DAG
+    python -m contentops.ledger_cli replay <id> --here      # or replay it in this process, now
     python -m contentops.ledger_cli audit <subject>
     python -m contentops.ledger_cli claims                # workflow starts claimed, no instance recorded
     python -m contentops.ledger_cli release-claim <business key>
@@ -11,11 +14,17 @@ The ledger is found as tasks find it (the ``contentops_ledger`` connection, then
 ``CONTENTOPS_LEDGER_URL``), or given with ``--url``. Outside Airflow, where the connection is
 often not visible, the local demo ledger ``$CONTENTOPS_HOME/ledger.sqlite`` is read if it
 exists, and the CLI says so. It never creates a ledger: a URL without one is an error.
+
+``replay`` queues the row for the ``quarantine_replay`` DAG, which replays it in a worker with
+the connections and rotated refresh tokens every task uses (as the UI's Quarantine page does);
+``replay --here`` runs the row's pipeline step in this process instead, against the partner
+connections visible here — for a shell that holds them (a worker's, the local demo's).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from datetime import UTC, datetime
@@ -23,6 +32,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from contentops import quarantine as quarantine_ops
 from contentops.ledger import Ledger
 
 
@@ -56,6 +66,14 @@ def _ledger(url: str | None, *, upgrade: bool = True) -> Ledger:
     return ledger
 
 
+def _operator() -> str:
+    """Who resolved or replayed a row from the shell (kept with the row's note and the audit)."""
+    try:
+        return f"{getpass.getuser()} (ledger_cli)"
+    except OSError:
+        return "ledger_cli"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m contentops.ledger_cli", description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="SQLAlchemy URL of the ledger")
@@ -64,6 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("asset_id")
     quarantine = commands.add_parser("quarantine", help="unresolved quarantined partner records")
     quarantine.add_argument("--source")
+    quarantine.add_argument("--all", action="store_true", help="resolved rows too")
+    quarantine.add_argument("--export", choices=("csv", "json"), help="every field, raw payload included")
+    resolve = commands.add_parser("resolve", help="close a quarantine row with a note saying why")
+    resolve.add_argument("quarantine_id", type=int)
+    resolve.add_argument("--note", required=True)
+    replay = commands.add_parser("replay", help="read a quarantined record again and take it in if it now validates")
+    replay.add_argument("quarantine_id", type=int)
+    replay.add_argument("--here", action="store_true", help="replay in this process instead of queueing it")
     audit = commands.add_parser("audit", help="the audit trail of a subject (asset id)")
     audit.add_argument("subject")
     commands.add_parser("claims", help="workflow starts claimed without a recorded instance (stuck or failed)")
@@ -91,11 +117,43 @@ def main(argv: list[str] | None = None) -> int:
                 f"remote {row.remote_id} license {row.license_ref or '-'} ({row.pipeline})\n"
             )
     elif args.command == "quarantine":
-        for record in ledger.quarantined(source=args.source):
+        records = ledger.quarantined(source=args.source, include_resolved=args.all)
+        if args.export:
+            out.write(quarantine_ops.export(records, args.export))
+            return 0
+        for record in records:
+            replayable = "replayable" if quarantine_ops.replayer_for(record) else "resolve by hand"
+            state = f"resolved {record.resolved_at:%Y-%m-%d %H:%M}" if record.resolved_at else replayable
             out.write(
                 f"#{record.id} {record.created_at:%Y-%m-%d %H:%M} {record.source}/{record.kind} "
-                f"{record.ref or '-'}: {record.reason}\n"
+                f"{record.ref or '-'} [{state}]: {record.reason}\n"
             )
+    elif args.command == "resolve":
+        try:
+            done = quarantine_ops.resolve(ledger, args.quarantine_id, args.note, by=_operator())
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+        if not done:
+            out.write(f"#{args.quarantine_id}: no open quarantine row (nothing resolved)\n")
+            return 1
+        out.write(f"#{args.quarantine_id}: resolved\n")
+    elif args.command == "replay" and not args.here:
+        record = quarantine_ops.find(ledger, args.quarantine_id)
+        if record is None or record.resolved_at is not None:
+            out.write(f"#{args.quarantine_id}: no open quarantine row (nothing queued)\n")
+            return 1
+        if quarantine_ops.replayer_for(record) is None:
+            out.write(f"#{record.id}: not replayable: no pipeline step reads a {record.source} {record.kind} again\n")
+            return 1
+        quarantine_ops.request_replay(ledger, record.id, by=_operator())
+        out.write(
+            f"#{record.id}: queued; the next {quarantine_ops.REPLAY_DAG_ID} run replays it "
+            f"(now: airflow dags trigger {quarantine_ops.REPLAY_DAG_ID})\n"
+        )
+    elif args.command == "replay":
+        result = quarantine_ops.replay(ledger, args.quarantine_id, by=_operator())
+        out.write(f"#{result.quarantine_id}: {result.outcome.value.replace('_', ' ')}: {result.detail}\n")
+        return 0 if result.outcome is quarantine_ops.Outcome.TAKEN_IN else 1
     elif args.command == "claims":
         now = datetime.now(UTC)
         claims = ledger.claims()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from contentops import rights
@@ -101,17 +102,24 @@ def sync_license_index(run: PipelineRun, *, page_size: int = 100, max_pages: int
     return {**counts, "cursor_start": start, "cursor_end": run.ledger.get_cursor(name)}
 
 
-def heal_quarantined(run: PipelineRun) -> dict[str, int]:
+def heal_quarantined(
+    run: PipelineRun, *, only: int | None = None, on_still_malformed: Callable[[int, str], None] | None = None
+) -> dict[str, int]:
     """Re-read each feed page that still holds quarantined records; take in what now validates.
 
     One request per page. A record is taken in only if the index holds no newer version of it
     (an old page must never roll a license back), and its quarantine row is resolved; a record
     still served malformed keeps its row. Rows without a feed position (written before the
     position was recorded) are left for a person to resolve.
+
+    ``only`` limits this to one quarantine row (an operator's replay); ``on_still_malformed``
+    hears, per row that stays, why the feed still serves its record malformed.
     """
     smintio = run.hook("smintio")
     open_rows: dict[tuple[str, int], list[tuple[int, str]]] = {}
     for row in run.ledger.quarantined(source="smintio"):
+        if only is not None and row.id != only:
+            continue
         found = _FEED_PAGE.match(row.ref or "") if row.kind == QUARANTINE_KIND else None
         if found:
             position = (found["cursor"], int(found["limit"]))
@@ -124,7 +132,7 @@ def heal_quarantined(run: PipelineRun) -> dict[str, int]:
         newer = [lpt for lpt in page.transactions if _newer_than_indexed(run, lpt)]
         run.ledger.upsert_licenses([license_row(lpt) for lpt in newer], run_id=run.run_id)
         valid = set().union(*(_identities(lpt) for lpt in page.transactions))
-        malformed = {record_identity(raw) for raw in still_malformed}
+        malformed = {record_identity(raw): reason for reason, raw in still_malformed}
         for quarantine_id, identity in rows:
             taken_in = identity in valid or (not still_malformed and identity not in malformed)
             if taken_in and run.ledger.resolve_quarantine(
@@ -132,14 +140,19 @@ def heal_quarantined(run: PipelineRun) -> dict[str, int]:
             ):
                 counts["healed"] += 1
                 run.record(identity, "smintio:license_index", "healed", "a quarantined license record now validates")
+            elif not taken_in and on_still_malformed is not None:
+                on_still_malformed(quarantine_id, malformed.get(identity, "not served on its feed page any more"))
     return dict(counts)
 
 
-def _read_page_again(smintio: Any, cursor: str, limit: int) -> tuple[Any, list[Any]]:
-    """The one feed page at ``cursor`` (parsed) and the records on it that are still malformed."""
-    still_malformed: list[Any] = []
+def _read_page_again(smintio: Any, cursor: str, limit: int) -> tuple[Any, list[tuple[str, Any]]]:
+    """The one feed page at ``cursor`` (parsed) and the records on it that are still malformed,
+    each with the reason it fails validation."""
+    still_malformed: list[tuple[str, Any]] = []
     pages = smintio.iter_transaction_pages(
-        None if cursor == _START else cursor, limit=limit, on_invalid=lambda _reason, raw: still_malformed.append(raw)
+        None if cursor == _START else cursor,
+        limit=limit,
+        on_invalid=lambda reason, raw: still_malformed.append((reason, raw)),
     )
     page = next(iter(pages), None)
     pages.close()

@@ -36,6 +36,7 @@ is handled with the rest and its quarantine row resolved.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -123,24 +124,36 @@ def quarantine_case(run: PipelineRun, reason: str, raw: Any, *, kind: str = MALF
     return 1
 
 
-def heal_quarantined_cases(run: PipelineRun, grid: Any) -> list[str]:
+def heal_quarantined_cases(
+    run: PipelineRun,
+    grid: Any,
+    *,
+    only: int | None = None,
+    on_still_malformed: Callable[[int, str], None] | None = None,
+) -> list[str]:
     """Fetch every case quarantined as malformed again by its id; returns the ids of those the
     partner now serves valid and that still wait for us (open or in progress).
 
     Their rows are resolved (so is the row of a case that is gone or closed); a case still
-    malformed keeps its row."""
+    malformed keeps its row. ``only`` limits this to one quarantine row (an operator's replay);
+    ``on_still_malformed`` hears, per row that stays, why the case still fails validation."""
     healed: list[str] = []
     for row in run.ledger.quarantined(source="trading_grid"):
         if row.kind != MALFORMED_CASE or not row.ref or "@r" not in row.ref:
             continue
+        if only is not None and row.id != only:
+            continue
         case_id = row.ref.rsplit("@r", 1)[0]
+        reasons: list[str] = []
         try:
-            case = grid.get_case(case_id, on_invalid=lambda _reason, _raw: None)
+            case = grid.get_case(case_id, on_invalid=lambda reason, _raw, found=reasons: found.append(reason))
         except NotFoundError:
             run.ledger.resolve_quarantine(row.id, f"case {case_id} no longer exists in Trading Grid")
             continue
-        if case is None:
-            continue  # still malformed: the row stays
+        if case is None:  # still malformed: the row stays
+            if on_still_malformed is not None:
+                on_still_malformed(row.id, reasons[0] if reasons else "still fails validation")
+            continue
         if case.status in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS):
             healed.append(case.id)
             resolution = f"served valid again (revision {case.revision}): handled by run {run.run_id}"
