@@ -6,7 +6,8 @@ depends on the error, not on a blanket count:
 
 - a connection that cannot work (incomplete, malformed), a payload the partner rejected, an
   object that does not exist, a download off the partner's origin, a settings file in
-  ``include/config`` that does not validate: the same try fails the same way — fail now, with the hook's hint in the log, instead of retrying for minutes;
+  ``include/config`` that does not validate: the same try fails the same way — fail now, with
+  the hook's hint in the log, instead of retrying for minutes;
 - still rate limited after the hook's own back-off: the partner needs a longer pause than the
   task's usual delay — retry after :data:`RATE_LIMITED_DELAY`;
 - anything else (the partner down or failing, a conflict, a malformed answer): the task's own
