@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.assets import CAMPAIGN_RELEASE
 from contentops.params import conn_id_param, names_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
@@ -160,17 +161,17 @@ def campaign_release() -> None:
         run = PipelineRun.from_context(context)
         return campaign.gate(run, campaign.load_release_settings(), batch_size=context["params"]["batch_size"])  # type: ignore[index]
 
-    @task
+    @task(outlets=[CAMPAIGN_RELEASE])
     def deliver(work: dict[str, object], **context: object) -> dict[str, int]:
+        from contentops.assets import announce_release
         from contentops.pipelines import campaign
         from contentops.pipelines.runtime import PipelineRun
 
-        return campaign.deliver(
-            PipelineRun.from_context(context),
-            str(work["system"]),
-            list(work["batch"]),  # type: ignore[call-overload]
-            campaign.load_release_settings(),
-        )
+        run = PipelineRun.from_context(context)
+        system = str(work["system"])
+        counts = campaign.deliver(run, system, list(work["batch"]), campaign.load_release_settings())  # type: ignore[call-overload]
+        announce_release(context["outlet_events"], system, counts, dry_run=run.dry_run)
+        return counts
 
     @task(trigger_rule="all_done")
     def finalize(_: list[dict[str, int]], **context: object) -> dict[str, int]:
