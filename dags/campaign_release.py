@@ -23,7 +23,9 @@ campaign whose release date falls in the interval.
    approved masters, whose rights they inherit) go only to publishers, media partners and
    franchise networks.
 4. Deliveries run in mapped batches per target; each is sent exactly once (a retry or re-run
-   sends only what is missing; a new asset version updates what was delivered).
+   sends only what is missing; a new asset version updates what was delivered). A batch that
+   created or updated something emits its target's Asset (``contentops://campaign-release/vip``,
+   ``…/trading-grid``, ``…/exstream``) for the DAGs that follow a target's releases.
 
 `dry_run` decides and reports without starting or sending anything. Every run writes a report
 (the run's **Run report** tab).
