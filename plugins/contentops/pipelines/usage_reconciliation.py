@@ -31,13 +31,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import datetime, time
 from typing import Any
+
+import pandas as pd
 
 from contentops import rights
 from contentops.hooks.errors import ConflictError, NotFoundError, RequestRejectedError
 from contentops.ledger import Action
 from contentops.models.domain import UsageRights, UsageThresholds, UsageVolume
+from contentops.models.exstream import UsageRecord
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import apply_ended_processes, business_key, start_workflow_once
@@ -95,60 +99,96 @@ def _resource_assets(run: PipelineRun, domain: str) -> dict[str, str]:
     }
 
 
-def collect_usage(run: PipelineRun) -> dict[str, Any]:
-    """Read the days' usage, attribute it to assets, keep it in the audit trail; batches of asset ids."""
-    exstream = run.hook("exstream")
-    on_invalid = run.quarantine_callback("exstream", "usage_record")
-    counts: Counter[str] = Counter()
-    volumes: dict[str, Counter[tuple[str, str, str, str, str]]] = defaultdict(Counter)
-    last_use: dict[tuple[str, tuple[str, str, str, str, str]], datetime] = {}
-    unmatched: Counter[tuple[str, str]] = Counter()
-    for domain in _domains(run):
-        owners = _resource_assets(run, domain)
-        for record in exstream.iter_usage(domain, since=_since(run), until=run.window.end, on_invalid=on_invalid):
-            counts["usage_records"] += 1
-            asset_id = owners.get(record.resource_id)
-            if asset_id is None:
-                unmatched[(domain, record.resource_id)] += record.volume
-                continue
-            key = (
-                domain,
+#: what the days' usage of an asset is summed by (one audit entry and one Smint.io figure each)
+USAGE_KEYS = ["domain", "stream", "day", "region", "channel"]
+_USAGE_COLUMNS = ["asset_id", "domain", "resource_id", "stream", "day", "region", "channel", "volume", "recorded_at"]
+
+
+def usage_frame(records: Iterable[tuple[str | None, UsageRecord]]) -> pd.DataFrame:
+    """One row per usage record with the asset it is attributed to (``None``: not ours).
+
+    ``day`` is the record's UTC date; a missing region or channel is ``""``, not a null, so that
+    grouping keeps the record (pandas drops null group keys)."""
+    return pd.DataFrame.from_records(
+        [
+            (
+                asset_id,
+                record.domain,
+                record.resource_id,
                 record.stream,
                 record.recorded_at.date().isoformat(),
                 record.region or "",
                 record.channel or "",
+                record.volume,
+                record.recorded_at,
             )
-            volumes[asset_id][key] += record.volume
-            last_use[(asset_id, key)] = max(record.recorded_at, last_use.get((asset_id, key), record.recorded_at))
-    for (domain, resource_id), volume in sorted(unmatched.items()):
+            for asset_id, record in records
+        ],
+        columns=_USAGE_COLUMNS,
+    )
+
+
+def usage_volumes(usage: pd.DataFrame) -> pd.DataFrame:
+    """Attributed usage summed per asset and :data:`USAGE_KEYS`, with the latest use of each sum
+    (``at``); sorted by asset, then by the keys."""
+    attributed = usage[usage["asset_id"].notna()]
+    return (
+        attributed.groupby(["asset_id", *USAGE_KEYS], sort=True, dropna=False)
+        .agg(volume=("volume", "sum"), at=("recorded_at", "max"))
+        .reset_index()
+    )
+
+
+def unmatched_volumes(usage: pd.DataFrame) -> pd.DataFrame:
+    """Usage of resources contentops never delivered, summed per domain and resource, sorted."""
+    unmatched = usage[usage["asset_id"].isna()]
+    return unmatched.groupby(["domain", "resource_id"], sort=True)["volume"].sum().reset_index()
+
+
+def _read_usage(run: PipelineRun) -> Iterable[tuple[str | None, UsageRecord]]:
+    """The run's usage records, each with the asset the ledger says its resource came from."""
+    exstream = run.hook("exstream")
+    on_invalid = run.quarantine_callback("exstream", "usage_record")
+    for domain in _domains(run):
+        owners = _resource_assets(run, domain)
+        for record in exstream.iter_usage(domain, since=_since(run), until=run.window.end, on_invalid=on_invalid):
+            yield owners.get(record.resource_id), record
+
+
+def collect_usage(run: PipelineRun) -> dict[str, Any]:
+    """Read the days' usage, attribute it to assets, keep it in the audit trail; batches of asset ids."""
+    counts: Counter[str] = Counter()
+    usage = usage_frame(_read_usage(run))
+    counts["usage_records"] += len(usage)
+    for row in unmatched_volumes(usage).itertuples(index=False):
+        volume = int(row.volume)
         run.record(
-            resource_id,
-            f"exstream:{domain}",
+            row.resource_id,
+            f"exstream:{row.domain}",
             "usage_unmatched",
             f"{volume} uses of a resource not delivered from Smint.io",
             volume=volume,
         )
         counts["unmatched_resources"] += 1
-    for asset_id, rows in sorted(volumes.items()):
-        for (domain, stream, day, region, channel), volume in sorted(rows.items()):
-            key = (domain, stream, day, region, channel)
-            run.record(
-                asset_id,
-                f"exstream:{domain}/{stream}",
-                USAGE,
-                f"{volume} on {day}" + (f" in {region}" if region else ""),
-                domain=domain,
-                stream=stream,
-                day=day,
-                region=region,
-                channel=channel,
-                volume=volume,
-                at=last_use[(asset_id, key)].isoformat(),
-            )
-    counts["assets"] = len(volumes)
-    asset_ids = sorted(volumes)
+    volumes = usage_volumes(usage)
+    for row in volumes.itertuples(index=False):
+        volume = int(row.volume)
+        run.record(
+            row.asset_id,
+            f"exstream:{row.domain}/{row.stream}",
+            USAGE,
+            f"{volume} on {row.day}" + (f" in {row.region}" if row.region else ""),
+            domain=row.domain,
+            stream=row.stream,
+            day=row.day,
+            region=row.region,
+            channel=row.channel,
+            volume=volume,
+            at=row.at.to_pydatetime().isoformat(),
+        )
+    asset_ids = sorted(volumes["asset_id"].unique().tolist())
     batches = [asset_ids[i : i + BATCH_SIZE] for i in range(0, len(asset_ids), BATCH_SIZE)]
-    return {"counts": dict(counts), "batches": batches}
+    return {"counts": {**+counts, "assets": len(asset_ids)}, "batches": batches}
 
 
 def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
