@@ -11,6 +11,10 @@ changed (the DAG's declared outlet, an alias resolved per target).
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,3 +136,59 @@ def test_each_target_that_received_the_release_gets_its_asset_event(airflow_db: 
     with create_session() as session:
         repeated = session.execute(select(AssetEvent.id).where(AssetEvent.source_run_id == again.run_id)).all()
     assert repeated == []
+
+
+_RUN_IN_A_FRESH_PROCESS = """
+import sys
+from datetime import UTC, datetime
+
+from e2e.project_dags import load_dag
+
+run = load_dag("campaign_release").test(
+    logical_date=datetime.now(UTC).replace(microsecond=0), run_conf={"poll_interval": 1, "targets": ["vip"]}
+)
+sys.exit(0 if run.state == "success" else 1)
+"""
+
+
+def test_the_openlineage_provider_emits_the_hooks_lineage(
+    airflow_db: Path, env: dict[str, Any], tmp_path: Path
+) -> None:
+    """The provider as a deployment configures it: a transport set before Airflow starts (so its
+    plugin registers the hook-lineage reader and the listener), here the file transport.
+
+    A worker runs each task in a process of its own; dag.test() runs them all in one, whose
+    collector keeps what earlier tasks reported, so a task's event here may also list its
+    predecessors' datasets: the checks are what each task must list at least."""
+    events_file = tmp_path / "openlineage.jsonl"
+    transport = {"type": "file", "log_file_path": str(events_file), "append": True}
+    environment = {
+        **os.environ,
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "contentops-test",
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",  # emitted before the task ends, no forked child
+        # the tests' folder (for e2e.project_dags), and not the working directory: the source tree's
+        # egg-info there would list this package's entry points twice
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_IN_A_FRESH_PROCESS],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
+    completed = {e["job"]["name"]: e for e in events if e.get("eventType") == "COMPLETE" and "." in e["job"]["name"]}
+    deliver = next(e for name, e in completed.items() if name.endswith(".deliver"))
+    vip = _host(env["vip"])
+    outputs = {(d["namespace"], d["name"]) for d in deliver["outputs"]}
+    media = {(f"vip://{vip}", f"items/{m['item_id']}/media/{m['ref']}") for m in env["vip"].context.store.all("media")}
+    assert media and media <= outputs
+    inputs = {(d["namespace"], d["name"]) for d in deliver["inputs"]}
+    assert {("smintio://demo", f"assets/{asset}") for asset in RELEASED} <= inputs
+    collect = next(e for name, e in completed.items() if name.endswith(".collect"))
+    assert ("smintio://demo", f"campaigns/{CAMPAIGN}") in {(d["namespace"], d["name"]) for d in collect["inputs"]}
