@@ -23,7 +23,9 @@ campaign whose release date falls in the interval.
    approved masters, whose rights they inherit) go only to publishers, media partners and
    franchise networks.
 4. Deliveries run in mapped batches per target; each is sent exactly once (a retry or re-run
-   sends only what is missing; a new asset version updates what was delivered).
+   sends only what is missing; a new asset version updates what was delivered). A batch that
+   created or updated something emits its target's Asset (``contentops://campaign-release/vip``,
+   ``…/trading-grid``, ``…/exstream``) for the DAGs that follow a target's releases.
 
 `dry_run` decides and reports without starting or sending anything. Every run writes a report
 (the run's **Run report** tab).
@@ -35,6 +37,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.assets import CAMPAIGN_RELEASE
 from contentops.params import conn_id_param, names_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
@@ -160,17 +163,17 @@ def campaign_release() -> None:
         run = PipelineRun.from_context(context)
         return campaign.gate(run, campaign.load_release_settings(), batch_size=context["params"]["batch_size"])  # type: ignore[index]
 
-    @task
+    @task(outlets=[CAMPAIGN_RELEASE])
     def deliver(work: dict[str, object], **context: object) -> dict[str, int]:
+        from contentops.assets import announce_release
         from contentops.pipelines import campaign
         from contentops.pipelines.runtime import PipelineRun
 
-        return campaign.deliver(
-            PipelineRun.from_context(context),
-            str(work["system"]),
-            list(work["batch"]),  # type: ignore[call-overload]
-            campaign.load_release_settings(),
-        )
+        run = PipelineRun.from_context(context)
+        system = str(work["system"])
+        counts = campaign.deliver(run, system, list(work["batch"]), campaign.load_release_settings())  # type: ignore[call-overload]
+        announce_release(context["outlet_events"], system, counts, dry_run=run.dry_run)
+        return counts
 
     @task(trigger_rule="all_done")
     def finalize(_: list[dict[str, int]], **context: object) -> dict[str, int]:

@@ -6,9 +6,37 @@ from here so the URI cannot drift between two DAG files.
 
 from __future__ import annotations
 
-from airflow.sdk import Asset
+from collections.abc import Mapping
+from typing import Any
+
+from airflow.sdk import Asset, AssetAlias
 
 #: The ledger's license index changed (``smintio_license_sync``).
 SMINTIO_LICENSES = Asset("contentops://smintio/licenses")
 #: The rights expiry sweep wrote dispositions back (renewals, takedowns, exceptions cleared).
 RIGHTS_CHANGES = Asset("contentops://rights-changes")
+
+#: What ``campaign_release`` delivered, one Asset per target system: a DAG that follows a
+#: target's releases schedules on its Asset.
+CAMPAIGN_RELEASES: dict[str, Asset] = {
+    "vip": Asset("contentops://campaign-release/vip"),
+    "trading_grid": Asset("contentops://campaign-release/trading-grid"),
+    "exstream": Asset("contentops://campaign-release/exstream"),
+}
+#: The outlet ``campaign_release``'s delivery task declares. Each mapped delivery sends one batch
+#: to one system, so it resolves the alias to that system's Asset of :data:`CAMPAIGN_RELEASES`,
+#: and only when it changed something there (:func:`announce_release`): a batch with nothing new,
+#: or a dry run, tells no consumer that something was released.
+CAMPAIGN_RELEASE = AssetAlias("contentops-campaign-release")
+
+
+def announce_release(outlet_events: Any, system: str, counts: Mapping[str, int], *, dry_run: bool) -> bool:
+    """Add the event of ``system``'s release Asset when the batch created or updated something.
+
+    ``counts`` are the delivery's (``<system>_create``, ``<system>_update``, …); the event's
+    extra carries them so a consumer sees what arrived. Returns whether an event was added."""
+    changed = {key: n for key, n in counts.items() if key in (f"{system}_create", f"{system}_update") and n}
+    if dry_run or not changed or system not in CAMPAIGN_RELEASES:
+        return False
+    outlet_events[CAMPAIGN_RELEASE].add(CAMPAIGN_RELEASES[system], extra=changed)
+    return True

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from contentops.lineage import SCHEMES as LINEAGE_SCHEMES
+
 PACKAGE_NAME = "contentops"
 
 _HIDE_FOR_TOKEN_APIS = ["schema", "port"]
@@ -271,6 +273,15 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.triggers.workflow"]}
         ],
         "connection-types": CONNECTION_TYPES,
+        # the URI schemes of the hooks' lineage assets (contentops.lineage): checked by Airflow,
+        # turned into OpenLineage datasets by the OpenLineage provider
+        "asset-uris": [
+            {
+                "schemes": sorted(LINEAGE_SCHEMES.values()),
+                "handler": "contentops.lineage.sanitize_uri",
+                "to_openlineage_converter": "contentops.lineage.convert_asset_to_openlineage",
+            }
+        ],
         # the alert notifiers (contentops.alerts): listed so Airflow's provider manager shows them
         "notifications": [
             "contentops.alerts.webhook.WebhookNotifier",

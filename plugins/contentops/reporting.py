@@ -9,13 +9,13 @@ over the coming weeks, drawn as inline SVG so the page has no external dependenc
 
 from __future__ import annotations
 
-import csv
 import html
 import re
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+import pandas as pd
 
 from contentops.config import contentops_home
 
@@ -33,6 +33,10 @@ class ReportRow:
     license: str = ""
     expires: str = ""
     detail: str = ""
+
+
+#: the report's columns (the CSV header), in order
+COLUMNS = [f.name for f in fields(ReportRow)]
 
 
 @dataclass
@@ -56,9 +60,23 @@ class RunReport:
     def add(self, row: ReportRow) -> None:
         self.rows.append(row)
 
+    def table(self) -> pd.DataFrame:
+        """The rows as a table with the report's :data:`COLUMNS` (also when there are none)."""
+        return pd.DataFrame.from_records([astuple(row) for row in self.rows], columns=COLUMNS)
+
     @property
     def counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(row.action for row in self.rows).items()))
+        """How many rows of each action, by action name."""
+        counts = self.table()["action"].value_counts().sort_index()
+        return {str(action): int(n) for action, n in counts.items()}
+
+    def counts_by_target(self) -> dict[str, dict[str, int]]:
+        """How many rows of each action per target, both by name."""
+        sizes = self.table().groupby(["target", "action"], sort=True).size()
+        by_target: dict[str, dict[str, int]] = {}
+        for (target, action), n in sizes.items():
+            by_target.setdefault(str(target), {})[str(action)] = int(n)
+        return by_target
 
     def summary_line(self) -> str:
         """The line a task log ends with: ``<dag> summary: delivered=3 refused=1 …``."""
@@ -75,11 +93,8 @@ class RunReport:
         folder = self.directory(root)
         folder.mkdir(parents=True, exist_ok=True)
         csv_path = folder / "report.csv"
-        with csv_path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(ReportRow.__dataclass_fields__))
-            writer.writeheader()
-            for row in self.rows:
-                writer.writerow(asdict(row))
+        # the csv module's dialect (what the file has always been: CRLF rows, minimal quoting)
+        self.table().to_csv(csv_path, index=False, encoding="utf-8", lineterminator="\r\n")
         html_path = folder / "report.html"
         html_path.write_text(self._html(chart_weeks), encoding="utf-8")
         return html_path, csv_path
@@ -88,17 +103,12 @@ class RunReport:
     def _html(self, chart_weeks: int) -> str:
         esc = html.escape
         counts = "".join(f"<li><b>{esc(k)}</b>: {v}</li>" for k, v in self.counts.items()) or "<li>nothing to do</li>"
-        by_target: dict[str, Counter[str]] = {}
-        for row in self.rows:
-            by_target.setdefault(row.target, Counter())[row.action] += 1
         target_rows = "".join(
-            f"<tr><td>{esc(t)}</td><td>{esc(', '.join(f'{a}: {n}' for a, n in sorted(c.items())))}</td></tr>"
-            for t, c in sorted(by_target.items())
+            f"<tr><td>{esc(t)}</td><td>{esc(', '.join(f'{a}: {n}' for a, n in c.items()))}</td></tr>"
+            for t, c in self.counts_by_target().items()
         )
-        table = "".join(
-            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in asdict(row).values()) + "</tr>" for row in self.rows
-        )
-        header = "".join(f"<th>{esc(name)}</th>" for name in ReportRow.__dataclass_fields__)
+        table = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in astuple(row)) + "</tr>" for row in self.rows)
+        header = "".join(f"<th>{esc(name)}</th>" for name in COLUMNS)
         notes = "".join(f"<p>{esc(note)}</p>" for note in self.notes)
         if self.failed_tasks:
             notes = (

@@ -61,3 +61,35 @@ def test_a_report_of_a_failed_run_says_so_in_its_summary_line_and_page(tmp_path:
     page = html_path.read_text()
     assert "<b>This run failed.</b> Failed tasks: deliver_1, plan." in page
     assert RunReport("d", "r", "t").status == "succeeded"
+
+
+def test_the_csv_is_what_the_csv_module_writes_for_awkward_partner_text(tmp_path: Path) -> None:
+    import io
+
+    awkward = [
+        ReportRow("a,1", 'vip:"emea"', "refused", "line one\nline two", "0012", "", "NA"),
+        ReportRow("a-2", "exstream:retail", "blocked", "naïve — ünïcode", "nan", "2026-12-04", "None"),
+        ReportRow("a-3", "vip:emea", "delivered", " padded ", "x\r\ny", "", ""),
+    ]
+    report = RunReport("d", "r", "t")
+    for row in awkward:
+        report.add(row)
+    _, csv_path = report.write(tmp_path)
+    expected = io.StringIO(newline="")
+    writer = csv.DictWriter(expected, fieldnames=list(ReportRow.__dataclass_fields__))
+    writer.writeheader()
+    for row in awkward:
+        writer.writerow(row.__dict__)
+    assert csv_path.read_bytes() == expected.getvalue().encode("utf-8")
+    assert list(csv.DictReader(csv_path.open(newline=""))) == [row.__dict__ for row in awkward]
+
+
+def test_counts_per_target_are_sorted_by_target_then_action() -> None:
+    report = _report()
+    report.add(ReportRow("a-4", "exstream:retail", "blocked"))
+    report.add(ReportRow("a-5", "exstream:retail", "approved"))
+    assert report.counts_by_target() == {
+        "exstream:retail": {"approved": 1, "blocked": 2},
+        "vip:emea": {"restricted": 1, "withdrawn": 1},
+    }
+    assert RunReport("d", "r", "t").counts == {} and RunReport("d", "r", "t").counts_by_target() == {}

@@ -48,6 +48,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from airflow.sdk import Connection
 from pydantic import BaseModel, ValidationError
 
+from contentops import lineage
 from contentops.hooks.auth import Auth, StaticHeaderAuth
 from contentops.hooks.base import OnInvalid, PartnerHook, describe_validation_error
 from contentops.hooks.consonance_documents import DOCUMENTS, rendered
@@ -371,6 +372,7 @@ class ConsonanceHook(PartnerHook):
         """Works (with contributors, BISAC subjects, series, resources and products) changed at or
         after ``since`` — the incremental feed of a title metadata push. GraphQL only; modelled
         (no public query tells what changed): none, with a warning, when Consonance refuses it."""
+        lineage.read(self, "works")
         nodes = self._optional_nodes("WorksChangedSince", "worksConnection", {"since": since.isoformat()}, page_size)
         yield from self._each_valid(Work, nodes, "work", on_invalid)
 
@@ -379,6 +381,7 @@ class ConsonanceHook(PartnerHook):
     ) -> Iterator[Product]:
         """Products (formats) changed at or after ``since``; with ``api=rest`` from the Product API
         (then ``product.work`` holds only the work id and title). Modelled over GraphQL."""
+        lineage.read(self, "products")
         if self.api == "rest":
             yield from self._rest_products({"q[updated_at_gteq]": since.isoformat()}, page_size, on_invalid)
             return
@@ -399,6 +402,7 @@ class ConsonanceHook(PartnerHook):
         if within_days < 0:
             raise ValueError("within_days must be zero or more")
         end = as_of + timedelta(days=within_days)
+        lineage.read(self, "products")
         if self.api == "rest":
             params = {"q[pub_date_gteq]": as_of.isoformat(), "q[pub_date_lteq]": end.isoformat()}
             yield from self._rest_products(params, page_size, on_invalid)
@@ -428,6 +432,7 @@ class ConsonanceHook(PartnerHook):
             "kinds": [LifecycleEventKind(k).value for k in kinds] if kinds else None,
         }
         wanted = set(variables["kinds"] or [k.value for k in LifecycleEventKind])
+        lineage.read(self, "works")
         nodes = self._optional_nodes("LifecycleEvents", "worksConnection", variables, page_size)
         for work in self._each_valid(Work, nodes, "work", on_invalid):
             for event in sorted(work.lifecycle_events, key=lambda e: e.event_date):
@@ -470,6 +475,7 @@ class ConsonanceHook(PartnerHook):
             return None  # Consonance ids are integers: no work has this one
         raw = self._graphql("WorkById", {"id": number}).get("work")
         raw = self._with_modelled(raw, "WorkByIdModelled", {"id": number}, root="work")
+        lineage.read(self, "works", work_id)
         return None if raw is None else Work.model_validate(raw)
 
     def get_production_runs(self, work_id: str) -> list[ProductionRun] | None:
@@ -524,7 +530,17 @@ class ConsonanceHook(PartnerHook):
         return None if raw is None else Manuscript.model_validate(raw)
 
     # -- writes (modelled mutations, upserts keyed by our reference) -------------------------
-    def _mutate(self, operation: str, root: str, record: str, model: type[M], payload: dict[str, Any]) -> Written[M]:
+    def _mutate(
+        self,
+        operation: str,
+        root: str,
+        record: str,
+        model: type[M],
+        payload: dict[str, Any],
+        *,
+        target: tuple[str, ...],
+    ) -> Written[M]:
+        """Run a write mutation; ``target`` is the path of what it writes (see :mod:`contentops.lineage`)."""
         if operation in self.degradations:  # refused before: it cannot succeed now
             raise ModelledFeatureUnavailableError(self.degradations[operation], system=self.system)
         try:
@@ -542,7 +558,9 @@ class ConsonanceHook(PartnerHook):
         if result.get("errors"):
             problems = "; ".join(f"{e.get('field')}: {', '.join(e.get('messages') or [])}" for e in result["errors"])
             raise RequestRejectedError(f"{root} refused: {problems}", system=self.system, status=200)
-        return Written(model.model_validate(result.get(record)), bool(result.get("changed")))
+        written = Written(model.model_validate(result.get(record)), bool(result.get("changed")))
+        lineage.wrote(self, *target)
+        return written
 
     def attach_supporting_resource(
         self,
@@ -574,7 +592,12 @@ class ConsonanceHook(PartnerHook):
             "usageRights": usage_rights.model_dump(mode="json", by_alias=True),
         }
         return self._mutate(
-            "AttachSupportingResource", "attachSupportingResource", "supportingResource", SupportingResource, payload
+            "AttachSupportingResource",
+            "attachSupportingResource",
+            "supportingResource",
+            SupportingResource,
+            payload,
+            target=("works", work_id),
         )
 
     def record_format_asset_pairing(
@@ -600,7 +623,12 @@ class ConsonanceHook(PartnerHook):
             "embargoUntil": embargo_until.isoformat() if embargo_until else None,
         }
         return self._mutate(
-            "RecordFormatAssetPairing", "recordFormatAssetPairing", "formatAssetPairing", FormatAssetPairing, payload
+            "RecordFormatAssetPairing",
+            "recordFormatAssetPairing",
+            "formatAssetPairing",
+            FormatAssetPairing,
+            payload,
+            target=("products", product_id),
         )
 
     def record_license_terms(
@@ -634,7 +662,9 @@ class ConsonanceHook(PartnerHook):
             "territories": territories or [],
             "channels": channels or [],
         }
-        return self._mutate("RecordLicenseTerms", "recordLicenseTerms", "licenseTerms", LicenseTerms, payload)
+        return self._mutate(
+            "RecordLicenseTerms", "recordLicenseTerms", "licenseTerms", LicenseTerms, payload, target=("works", work_id)
+        )
 
     def _attach_payload(
         self,
@@ -689,6 +719,7 @@ class ConsonanceHook(PartnerHook):
             "attachedResource",
             ResourceAttachment,
             payload,
+            target=("production-tasks", task_id),
         )
 
     def attach_to_manuscript(
@@ -718,5 +749,10 @@ class ConsonanceHook(PartnerHook):
             ),
         }
         return self._mutate(
-            "AttachResourceToManuscript", "attachResourceToManuscript", "attachedResource", ResourceAttachment, payload
+            "AttachResourceToManuscript",
+            "attachResourceToManuscript",
+            "attachedResource",
+            ResourceAttachment,
+            payload,
+            target=("manuscripts", manuscript_id),
         )

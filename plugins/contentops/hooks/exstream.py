@@ -33,6 +33,7 @@ from typing import IO, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
+from contentops import lineage
 from contentops.hooks.auth import Auth
 from contentops.hooks.base import OnInvalid, PartnerHook, describe_validation_error
 from contentops.hooks.errors import (
@@ -128,6 +129,7 @@ class ExstreamHook(PartnerHook):
             "filter.states": _csv(states),
             "filter.latestVersion": None if latest_version is None else str(latest_version).lower(),
         }
+        lineage.read(self, "domains", domain, "resources")
         for item in self._iter_data(self.path("resources", domain=domain), params, page_size):
             yield Resource.model_validate(item)
 
@@ -156,7 +158,7 @@ class ExstreamHook(PartnerHook):
             found = self.find_image(domain, name)
             if found is not None:
                 log.info("exstream: upload %s: an earlier attempt created %s in %s; using it", name, found.id, domain)
-                return found
+                return self._written(domain, found)
         attempts = self.transport.settings.max_attempts if idempotency_key else 1
         try:
             start = None if isinstance(source, Path) else source.tell()
@@ -176,7 +178,7 @@ class ExstreamHook(PartnerHook):
                     params={"name": name, "type": IMAGE},
                     idempotent=False,
                 )
-                return self._single(response.json() if response.content else None, "upload")
+                return self._written(domain, self._single(response.json() if response.content else None, "upload"))
             except (PartnerServerError, PartnerUnavailableError, MalformedResponseError, ValueError) as exc:
                 if not idempotency_key:
                     raise
@@ -189,7 +191,7 @@ class ExstreamHook(PartnerHook):
                         type(exc).__name__,
                         found.id,
                     )
-                    return found
+                    return self._written(domain, found)
                 if isinstance(exc, MalformedResponseError | ValueError) or attempt == attempts:
                     raise
                 delay = random.uniform(
@@ -217,16 +219,16 @@ class ExstreamHook(PartnerHook):
             self.path("state", domain=domain, resource_id=resource_id),
             json={"state": state, "auditedComment": comment, "locked": False},
         )
-        return self._single(body, "state change")
+        return self._written(domain, self._single(body, "state change"))
 
     def block(self, domain: str, resource_id: str, reason: str) -> Resource:
         """Take an image out of APPROVED so no communication can use it in the next run."""
         return self.set_state(domain, resource_id, "DRAFT", reason)
 
     def put_rights_metadata(self, domain: str, resource_id: str, metadata: dict[str, Any]) -> dict[str, Any]:
-        return dict(
-            self.transport.json("PUT", self.path("metadata", domain=domain, resource_id=resource_id), json=metadata)
-        )
+        body = self.transport.json("PUT", self.path("metadata", domain=domain, resource_id=resource_id), json=metadata)
+        lineage.wrote(self, "domains", domain, "resources", resource_id)
+        return dict(body)
 
     # -- domains, resources, content --------------------------------------------------------
     def version(self, service: str = "design") -> dict[str, Any]:
@@ -240,6 +242,7 @@ class ExstreamHook(PartnerHook):
     def get_resource(self, domain: str, resource_id: str) -> Resource:
         """One resource (modelled path; answered like the single-resource writes)."""
         body = self.transport.json("GET", self.path("resource", domain=domain, resource_id=resource_id))
+        lineage.read(self, "domains", domain, "resources", resource_id)
         return self._single(body, "resource")
 
     def replace_content(
@@ -254,7 +257,7 @@ class ExstreamHook(PartnerHook):
             filename=name,
             content_type=content_type,
         )
-        return self._single(response.json() if response.content else None, "content replacement")
+        return self._written(domain, self._single(response.json() if response.content else None, "content replacement"))
 
     def submit_for_review(self, domain: str, resource_id: str, comment: str) -> Resource:
         """Move a resource to REVIEW by the product's allowed transitions (APPROVED goes via DRAFT).
@@ -313,6 +316,7 @@ class ExstreamHook(PartnerHook):
         Without ``accept`` the service answers its JSON "full response" (base64 content, MIME
         type, engine output context); with ``application/pdf`` or ``text/html`` the raw document.
         """
+        lineage.read(self, "domains", domain, "communications", communication_id)
         headers = {"communicationId": communication_id, "driverDataSource": driver_data_source}
         if accept:
             headers["Accept"] = accept
@@ -364,6 +368,7 @@ class ExstreamHook(PartnerHook):
         the hook asks any list for): 20,000 records read at ~1,100 records/s against the sandbox, ~200/s with
         pages of 200.
         """
+        lineage.read(self, "domains", domain, "usage")
         yield from self._iter_valid(
             self.path("usage", domain=domain), UsageRecord, since, until, page_size, on_invalid, "usage record"
         )
@@ -378,6 +383,7 @@ class ExstreamHook(PartnerHook):
         on_invalid: OnInvalid | None = None,
     ) -> Iterator[ProductionFeedback]:
         """Production feedback of ``domain`` given in [since, until), oldest first."""
+        lineage.read(self, "domains", domain, "feedback")
         yield from self._iter_valid(
             self.path("feedback", domain=domain),
             ProductionFeedback,
@@ -409,6 +415,11 @@ class ExstreamHook(PartnerHook):
                 if on_invalid is None:
                     raise MalformedResponseError(reason, system=self.system) from None
                 on_invalid(reason, item)
+
+    def _written(self, domain: str, resource: Resource) -> Resource:
+        """``resource`` of ``domain``, reported as written (see :mod:`contentops.lineage`)."""
+        lineage.wrote(self, "domains", domain, "resources", resource.id)
+        return resource
 
     def _single(self, body: Any, what: str) -> Resource:
         """The resource of a single-resource answer: ``{"status": "success", "details", "data": {…}}``

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from contentops import lineage
 from contentops.hooks.auth import Auth
 from contentops.hooks.base import PartnerHook
 from contentops.hooks.errors import MalformedResponseError, NotFoundError
@@ -126,7 +127,9 @@ class OpenTextWorkflowHook(PartnerHook):
         }
         if business_key:
             body["businessKey"] = business_key
-        return WorkflowInstance.model_validate(self.transport.json("POST", self.path("instances"), json=body))
+        instance = WorkflowInstance.model_validate(self.transport.json("POST", self.path("instances"), json=body))
+        lineage.wrote(self, "process-instances", instance.id)
+        return instance
 
     def find_instances(
         self, *, business_key: str | None = None, definition_key: str | None = None, page_size: int = 50
@@ -173,6 +176,7 @@ class OpenTextWorkflowHook(PartnerHook):
         404 there, and the history API has it, with ``endTime`` set — the same call OpenText's
         own UI makes to tell whether an instance has ended. A 404 from both means it never existed.
         """
+        lineage.read(self, "process-instances", instance_id)
         try:
             return WorkflowInstance.model_validate(
                 self.transport.json("GET", self.path("instance", instance_id=instance_id))
@@ -196,12 +200,15 @@ class OpenTextWorkflowHook(PartnerHook):
         body: dict[str, Any] = {"action": action}
         if comment:
             body["comment"] = {"includeUserIds": False, "message": comment, "type": "comment"}
-        return WorkflowInstance.model_validate(
+        instance = WorkflowInstance.model_validate(
             self.transport.json("PUT", self.path("instance", instance_id=instance_id), json=body)
         )
+        lineage.wrote(self, "process-instances", instance_id)
+        return instance
 
     def terminate(self, instance_id: str) -> None:
         self.transport.request("DELETE", self.path("instance", instance_id=instance_id), expected={404})
+        lineage.wrote(self, "process-instances", instance_id)
 
     def variables(self, instance_id: str, *, page_size: int = 100) -> dict[str, Any]:
         """The instance's variables by name (a HAL page of ``_embedded.variables``, paged by offset)."""
@@ -215,6 +222,7 @@ class OpenTextWorkflowHook(PartnerHook):
             body["type"] = type_
         path = self.path("instance_variables", instance_id=instance_id) + "/" + quote(name, safe="")
         self.transport.json("PUT", path, json=body)
+        lineage.wrote(self, "process-instances", instance_id)
 
     def set_variables(self, instance_id: str, variables: dict[str, Any]) -> None:
         """Create or overwrite variables (``POST …/variables``, each with its type and scope)."""
@@ -224,6 +232,7 @@ class OpenTextWorkflowHook(PartnerHook):
             json=[_typed_variable(name, value) for name, value in variables.items()],
             idempotent=True,
         )
+        lineage.wrote(self, "process-instances", instance_id)
 
     def comments(self, instance_id: str, *, page_size: int = 100) -> list[dict[str, Any]]:
         """The instance's comments (``id``, ``author``, ``time``, ``message``), oldest first as the
@@ -259,11 +268,13 @@ class OpenTextWorkflowHook(PartnerHook):
             self.path("instance_comments", instance_id=instance_id),
             json={"includeUserIds": False, "message": message},
         )
+        lineage.wrote(self, "process-instances", instance_id)
         return dict(created) if isinstance(created, dict) else {}
 
     # -- tasks ------------------------------------------------------------------------------
     def iter_tasks(self, *, page_size: int = 50, **filters: Any) -> Iterator[WorkflowTask]:
         params = {"sort": "createTime", "order": "asc", **filters}
+        lineage.read(self, "tasks")
         for item in self._iter_hal_offset(self.path("tasks"), "tasks", page_size, params):
             yield WorkflowTask.model_validate(item)
 
@@ -297,3 +308,4 @@ class OpenTextWorkflowHook(PartnerHook):
             self.path("task", task_id=task_id),
             json={"action": "complete", "outcome": outcome, "variables": _wire_variables(variables)},
         )
+        lineage.wrote(self, "tasks", task_id)

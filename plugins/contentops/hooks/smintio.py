@@ -37,6 +37,7 @@ from typing import IO, Any, ClassVar
 
 from pydantic import ValidationError
 
+from contentops import lineage
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
 from contentops.hooks.errors import AuthenticationError, InvalidConnectionError, NotFoundError, PartnerAPIError
 from contentops.hooks.transport import DownloadResult, HttpTransport
@@ -199,6 +200,7 @@ class SmintioHook(RefreshTokenHook):
         and records without a content element are skipped.
         Store each page's ``continuation_uuid`` after processing it to resume there.
         """
+        lineage.read(self, "license-purchase-transactions")
         pages = self.transport.iter_cursor_pages(
             self.path("license_purchase_transactions"),
             cursor_param="continuation_uuid",
@@ -247,6 +249,7 @@ class SmintioHook(RefreshTokenHook):
         self, lpt: LicensePurchaseTransaction, binary: SyncBinary, sink: Path | IO[bytes]
     ) -> DownloadResult:
         """Stream a binary; a signed URL that has expired is replaced by a fresh one, once."""
+        lineage.read(self, "license-purchase-transactions", lpt.uuid, "binaries", binary.uuid)
         url = binary.download_url
         if url:
             try:
@@ -271,7 +274,9 @@ class SmintioHook(RefreshTokenHook):
 
     # -- Portals backend (modelled) ---------------------------------------------------------
     def get_asset(self, asset_id: str) -> Asset:
-        return Asset.model_validate(self.transport.json("GET", self._portals("asset", asset_id=asset_id)))
+        asset = Asset.model_validate(self.transport.json("GET", self._portals("asset", asset_id=asset_id)))
+        lineage.read(self, "assets", asset_id)
+        return asset
 
     def iter_assets(
         self,
@@ -293,19 +298,24 @@ class SmintioHook(RefreshTokenHook):
             total=lambda page: page.get("total"),
         ):
             try:
-                yield Asset.model_validate(item)
+                asset = Asset.model_validate(item)
             except ValidationError as exc:
                 reason = f"invalid asset: {describe_validation_error(exc)}"
                 if on_invalid is not None:
                     on_invalid(reason, item)
                 else:
                     log.warning("smintio: skipped %s", reason)
+                continue
+            lineage.read(self, "assets", asset.id)
+            yield asset
 
     def set_approval(self, asset_id: str, status: ApprovalStatus | str, comment: str) -> Asset:
         body = {"status": ApprovalStatus(status).value, "comment": comment}
-        return Asset.model_validate(
+        asset = Asset.model_validate(
             self.transport.json("PUT", self._portals("asset_approval", asset_id=asset_id), json=body)
         )
+        lineage.wrote(self, "assets", asset_id)
+        return asset
 
     def update_metadata(
         self,
@@ -317,9 +327,11 @@ class SmintioHook(RefreshTokenHook):
     ) -> Asset:
         """Merge metadata keys and add/remove tags (PATCH semantics: safe to repeat)."""
         body = {"metadata": metadata or {}, "tags_add": tags_add or [], "tags_remove": tags_remove or []}
-        return Asset.model_validate(
+        asset = Asset.model_validate(
             self.transport.json("PATCH", self._portals("asset_metadata", asset_id=asset_id), json=body, idempotent=True)
         )
+        lineage.wrote(self, "assets", asset_id)
+        return asset
 
     def upload_variant(
         self,
@@ -347,14 +359,18 @@ class SmintioHook(RefreshTokenHook):
             headers={"Idempotency-Key": idempotency_key},
             idempotent=True,
         )
-        return Asset.model_validate(response.json())
+        variant = Asset.model_validate(response.json())
+        lineage.wrote(self, "assets", variant.id)
+        return variant
 
     def retire_asset(self, asset_id: str, reason: str) -> Asset:
-        return Asset.model_validate(
+        asset = Asset.model_validate(
             self.transport.json(
                 "POST", self._portals("asset_retire", asset_id=asset_id), json={"reason": reason}, idempotent=True
             )
         )
+        lineage.wrote(self, "assets", asset_id)
+        return asset
 
     def comments(self, asset_id: str) -> list[AssetComment]:
         """What reviewers and brand managers said about an asset, oldest first (modelled)."""
@@ -366,7 +382,7 @@ class SmintioHook(RefreshTokenHook):
     ) -> AssetComment:
         """Add a comment; one with an ``external_ref`` already on the asset is not added twice."""
         body = {"text": text, "author": author, "external_ref": external_ref}
-        return AssetComment.model_validate(
+        comment = AssetComment.model_validate(
             self.transport.json(
                 "POST",
                 self._portals("asset_comments", asset_id=asset_id),
@@ -374,15 +390,23 @@ class SmintioHook(RefreshTokenHook):
                 idempotent=external_ref is not None,
             )
         )
+        lineage.wrote(self, "assets", asset_id)
+        return comment
 
     def download_asset_binary(self, asset_id: str, binary_id: str, sink: Path | IO[bytes]) -> DownloadResult:
         """Stream the file of an asset's current version into ``sink`` (never held in memory)."""
-        return self.transport.download(
+        result = self.transport.download(
             self._portals("asset_binary", asset_id=asset_id, binary_id=binary_id), sink, authenticated=True
         )
+        lineage.read(self, "assets", asset_id)
+        return result
 
     def get_campaign(self, campaign_id: str) -> Campaign:
-        return Campaign.model_validate(self.transport.json("GET", self._portals("campaign", campaign_id=campaign_id)))
+        campaign = Campaign.model_validate(
+            self.transport.json("GET", self._portals("campaign", campaign_id=campaign_id))
+        )
+        lineage.read(self, "campaigns", campaign_id)
+        return campaign
 
     def iter_campaigns(
         self, *, release_from: datetime | None = None, release_to: datetime | None = None, page_size: int = 50
@@ -400,7 +424,9 @@ class SmintioHook(RefreshTokenHook):
             params=params,
             total=lambda page: page.get("total"),
         ):
-            yield Campaign.model_validate(item)
+            campaign = Campaign.model_validate(item)
+            lineage.read(self, "campaigns", campaign.id)
+            yield campaign
 
     # -- assets registered by an external reference (modelled) ------------------------------
     def upsert_asset_by_reference(
@@ -439,9 +465,11 @@ class SmintioHook(RefreshTokenHook):
         }
         if approval_status is not None:
             body["approval_status"] = ApprovalStatus(approval_status).value
-        return Asset.model_validate(
+        asset = Asset.model_validate(
             self.transport.json("PUT", self._portals("asset_by_reference", reference=reference), json=body)
         )
+        lineage.wrote(self, "assets", asset.id)
+        return asset
 
     def upload_asset_content(
         self, asset_id: str, source: Path | IO[bytes], *, content_type: str, file_name: str | None = None
@@ -454,4 +482,6 @@ class SmintioHook(RefreshTokenHook):
             content_type=content_type,
             params={"file_name": file_name} if file_name else None,
         )
-        return Asset.model_validate(response.json())
+        asset = Asset.model_validate(response.json())
+        lineage.wrote(self, "assets", asset_id)
+        return asset

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
+from contentops import lineage
 from contentops.hooks.auth import Auth, OAuth2ClientCredentialsAuth
 from contentops.hooks.base import OnInvalid, PartnerHook, iter_validated, validate_or_hand_over
 from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
@@ -126,6 +127,7 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
             "tradingAddress": trading_address,
         }
         params = {key: value for key, value in filters.items() if value} or None
+        lineage.read(self, "companies", self.company_id, "partners")
         for item in iter_listing(
             self.transport,
             self.path("partners", company_id=self.company_id),
@@ -162,9 +164,11 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         payload: dict[str, Any] = {"title": title, "body": body, "kind": kind, "asset_ids": asset_ids or []}
         if partners is not None:
             payload["partners"] = partners
-        return CommunityPost.model_validate(
+        post = CommunityPost.model_validate(
             self.transport.json("PUT", self.path("post", community_id=community_id, post_ref=post_ref), json=payload)
         )
+        lineage.wrote(self, "communities", community_id, "posts", post_ref)
+        return post
 
     def put_attachment(
         self,
@@ -184,7 +188,9 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
             content_type=content_type,
             params={"name": name},
         )
-        return CommunityPost.model_validate(response.json())
+        post = CommunityPost.model_validate(response.json())
+        lineage.wrote(self, "communities", community_id, "posts", post_ref)
+        return post
 
     def posts(self, community_id: str) -> list[CommunityPost]:
         body = self.transport.json("GET", self.path("posts", community_id=community_id))
@@ -270,31 +276,37 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         if types:
             params["type"] = [str(getattr(t, "value", t)) for t in types]
         pages = iter_listing(self.transport, self.path("cases"), "cases", page_size=page_size, params=params)
+        lineage.read(self, "cases")
         yield from iter_validated(pages, PartnerCase, "Trading Grid case", on_invalid)
 
     def get_case(self, case_id: str, *, on_invalid: OnInvalid | None = None) -> PartnerCase | None:
         """One case; if it fails validation it goes to ``on_invalid`` and ``None`` is returned
         (without a callback it raises)."""
         raw = self.transport.json("GET", self.path("case", case_id=case_id))
+        lineage.read(self, "cases", case_id)
         return validate_or_hand_over(PartnerCase, raw, "Trading Grid case", on_invalid)
 
     def set_case_status(self, case_id: str, status: CaseStatus | str, reason: str | None = None) -> PartnerCase:
         """Move a case on; setting the status it already has changes nothing (PUT)."""
         body = {"status": str(getattr(status, "value", status)), "reason": reason}
-        return PartnerCase.model_validate(
+        case = PartnerCase.model_validate(
             self.transport.json("PUT", self.path("case_status", case_id=case_id), json=body)
         )
+        lineage.wrote(self, "cases", case_id)
+        return case
 
     def put_case_comment(
         self, case_id: str, comment_ref: str, body: str, attachments: list[dict[str, Any]] | None = None
     ) -> CaseComment:
         """Answer on a case under our own reference: repeating it adds no second comment."""
         payload = {"body": body, "attachments": attachments or []}
-        return CaseComment.model_validate(
+        comment = CaseComment.model_validate(
             self.transport.json(
                 "PUT", self.path("case_comment", case_id=case_id, comment_ref=comment_ref), json=payload
             )
         )
+        lineage.wrote(self, "cases", case_id)
+        return comment
 
     def case_comments(self, case_id: str) -> list[CaseComment]:
         body = self.transport.json("GET", self.path("case_comments", case_id=case_id))
@@ -306,9 +318,11 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         """Link an asset of another system to the case (one link per system, asset and relation)."""
         link_ref = f"{system}:{asset_id}:{relation}"
         payload = {"system": system, "asset_id": asset_id, "version": version, "relation": relation}
-        return PartnerCase.model_validate(
+        case = PartnerCase.model_validate(
             self.transport.json("PUT", self.path("case_link", case_id=case_id, link_ref=link_ref), json=payload)
         )
+        lineage.wrote(self, "cases", case_id)
+        return case
 
     # -- co-marketing sign-off (modelled) ---------------------------------------------------------
     def put_signoff(
@@ -316,14 +330,21 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
     ) -> SignoffRequest:
         """Send a kit to a community's partners for sign-off under our own reference (PUT)."""
         payload = {"title": title, "message": message, "community": community, "items": items}
-        return SignoffRequest.model_validate(
+        signoff = SignoffRequest.model_validate(
             self.transport.json("PUT", self.path("signoff", signoff_ref=signoff_ref), json=payload)
         )
+        lineage.wrote(self, "signoffs", signoff_ref)
+        return signoff
 
     def get_signoff(self, signoff_ref: str) -> SignoffRequest:
-        return SignoffRequest.model_validate(self.transport.json("GET", self.path("signoff", signoff_ref=signoff_ref)))
+        signoff = SignoffRequest.model_validate(
+            self.transport.json("GET", self.path("signoff", signoff_ref=signoff_ref))
+        )
+        lineage.read(self, "signoffs", signoff_ref)
+        return signoff
 
     def iter_signoffs(self, *, updated_since: datetime | None = None, page_size: int = 50) -> Iterator[SignoffRequest]:
         params = {"updated_since": updated_since.isoformat()} if updated_since else None
+        lineage.read(self, "signoffs")
         for item in iter_listing(self.transport, self.path("signoffs"), "signoffs", page_size=page_size, params=params):
             yield SignoffRequest.model_validate(item)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from contentops import lineage
 from contentops.hooks.base import OnInvalid, iter_validated
 from contentops.hooks.trading_grid_paging import iter_listing
 from contentops.models.trading_grid_submissions import PartnerSubmission, SubmissionReply
@@ -37,6 +38,7 @@ class PartnerSubmissionsMixin:
     ) -> Iterator[PartnerSubmission]:
         """Submissions received after ``since``; one that fails validation goes to ``on_invalid``."""
         params = {"since": since.isoformat()} if since else None
+        lineage.read(self, "submissions")
         pages = iter_listing(
             self.transport, self.path("submissions"), "submissions", page_size=page_size, params=params
         )
@@ -46,6 +48,7 @@ class PartnerSubmissionsMixin:
         """One submission by its id (a listing that served it malformed is read again this way);
         raises ``ValidationError`` if it is malformed in itself, ``NotFoundError`` if it is gone."""
         body = self.transport.json("GET", self.path("submission", submission_id=submission_id))
+        lineage.read(self, "submissions", submission_id)
         return PartnerSubmission.model_validate(body)
 
     def reply_to_submission(
@@ -60,8 +63,10 @@ class PartnerSubmissionsMixin:
     ) -> SubmissionReply:
         """Tell the partner what became of a submission (PUT by our reference: safe to repeat)."""
         body = {"status": status, "message": message, "assetId": asset_id, "version": version}
-        return SubmissionReply.model_validate(
+        reply = SubmissionReply.model_validate(
             self.transport.json(
                 "PUT", self.path("submission_reply", submission_id=submission_id, reply_ref=reply_ref), json=body
             )
         )
+        lineage.wrote(self, "submissions", submission_id)
+        return reply

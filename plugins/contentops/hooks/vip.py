@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
+from contentops import lineage
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, iter_validated
 from contentops.hooks.errors import PartnerAPIError
 from contentops.hooks.transport import DownloadResult
@@ -105,6 +106,7 @@ class VipHook(RefreshTokenHook):
     ) -> Iterator[Party]:
         """The parties of the retailer data, optionally of one region and kind."""
         params = {k: v for k, v in (("region", region), ("type", kind)) if v}
+        lineage.read(self, "retailers")
         for item in self._iter_items("parties", params or None, page_size):
             yield Party.model_validate(item)
 
@@ -152,7 +154,9 @@ class VipHook(RefreshTokenHook):
         if agency is not None:
             body.update(agency=agency, derived_from=list(derived_from or []))
         path = self.path("media", item_id=item_id, media_ref=media_ref)
-        return ItemMedia.model_validate(self.transport.json("PUT", path, json=body))
+        media = ItemMedia.model_validate(self.transport.json("PUT", path, json=body))
+        lineage.wrote(self, "items", item_id, "media", media_ref)
+        return media
 
     def get_media(self, item_id: str, media_ref: str) -> ItemMedia:
         path = self.path("media", item_id=item_id, media_ref=media_ref)
@@ -162,16 +166,22 @@ class VipHook(RefreshTokenHook):
         self, item_id: str, media_ref: str, source: Path | IO[bytes], content_type: str
     ) -> ItemMedia:
         path = self.path("media_content", item_id=item_id, media_ref=media_ref)
-        return ItemMedia.model_validate(self.transport.upload("PUT", path, source, content_type=content_type).json())
+        media = ItemMedia.model_validate(self.transport.upload("PUT", path, source, content_type=content_type).json())
+        lineage.wrote(self, "items", item_id, "media", media_ref)
+        return media
 
     def withdraw_media(self, item_id: str, media_ref: str, reason: str) -> ItemMedia:
         path = self.path("media_withdraw", item_id=item_id, media_ref=media_ref)
-        return ItemMedia.model_validate(self.transport.json("POST", path, json={"reason": reason}, idempotent=True))
+        media = ItemMedia.model_validate(self.transport.json("POST", path, json={"reason": reason}, idempotent=True))
+        lineage.wrote(self, "items", item_id, "media", media_ref)
+        return media
 
     def restrict_media(self, item_id: str, media_ref: str, usage_controls: UsageControls) -> ItemMedia:
         path = self.path("media_usage", item_id=item_id, media_ref=media_ref)
         body = usage_controls.model_dump(mode="json")
-        return ItemMedia.model_validate(self.transport.json("PATCH", path, json=body, idempotent=True))
+        media = ItemMedia.model_validate(self.transport.json("PATCH", path, json=body, idempotent=True))
+        lineage.wrote(self, "items", item_id, "media", media_ref)
+        return media
 
     # -- returns: media regional teams attached for review ---------------------------------------
     def iter_returns(
@@ -181,13 +191,14 @@ class VipHook(RefreshTokenHook):
         params: dict[str, Any] = {"kind": RETURN_KIND, "attached_by_type": "regional_team"}
         if since is not None:
             params["attached_since"] = since.isoformat()
+        lineage.read(self, "item-media")
         yield from iter_validated(self._iter_items("all_media", params, page_size), Return, "VIP return", on_invalid)
 
     def get_return(self, return_id: str) -> Return:
         return Return.model_validate(self.transport.json("GET", self.path("media_by_id", media_id=return_id)))
 
     def set_return_status(self, return_id: str, status: str, reason: str | None = None) -> Return:
-        return Return.model_validate(
+        returned = Return.model_validate(
             self.transport.json(
                 "PATCH",
                 self.path("media_review", media_id=return_id),
@@ -195,6 +206,8 @@ class VipHook(RefreshTokenHook):
                 idempotent=True,
             )
         )
+        lineage.wrote(self, "item-media", return_id)
+        return returned
 
     # -- content VIP holds: media on its items ------------------------------------------------
     def iter_catalog(
@@ -214,6 +227,7 @@ class VipHook(RefreshTokenHook):
             params["changed_since"] = changed_since.isoformat()
         if changed_before is not None:
             params["changed_before"] = changed_before.isoformat()
+        lineage.read(self, "item-media")
         yield from iter_validated(
             self._iter_items("all_media", params, page_size), CatalogEntry, "VIP catalogue entry", on_invalid
         )
@@ -228,7 +242,9 @@ class VipHook(RefreshTokenHook):
         VIP's token, so it is confined to VIP's own origin (:meth:`download_partner_file`): a
         ``download_url`` pointing elsewhere is refused, never requested."""
         url = entry.download_url or self.transport.url_for(self.path("media_by_id_content", media_id=entry.id))
-        return self.download_partner_file(url, sink, max_bytes=max_bytes)
+        result = self.download_partner_file(url, sink, max_bytes=max_bytes)
+        lineage.read(self, "item-media", entry.id)
+        return result
 
     def _iter_items(self, path: str, params: dict[str, Any] | None, page_size: int) -> Iterator[Any]:
         """The raw ``items`` of a VIP list endpoint (offset paging with ``limit``), page after page."""

@@ -31,13 +31,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import datetime, time
 from typing import Any
+
+import pandas as pd
 
 from contentops import rights
 from contentops.hooks.errors import ConflictError, NotFoundError, RequestRejectedError
 from contentops.ledger import Action
 from contentops.models.domain import UsageRights, UsageThresholds, UsageVolume
+from contentops.models.exstream import UsageRecord
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import apply_ended_processes, business_key, start_workflow_once
@@ -97,60 +101,96 @@ def _resource_assets(run: PipelineRun, domain: str) -> dict[str, str]:
     }
 
 
-def collect_usage(run: PipelineRun) -> dict[str, Any]:
-    """Read the days' usage, attribute it to assets, keep it in the audit trail; batches of asset ids."""
-    exstream = run.hook("exstream")
-    on_invalid = run.quarantine_callback("exstream", "usage_record")
-    counts: Counter[str] = Counter()
-    volumes: dict[str, Counter[tuple[str, str, str, str, str]]] = defaultdict(Counter)
-    last_use: dict[tuple[str, tuple[str, str, str, str, str]], datetime] = {}
-    unmatched: Counter[tuple[str, str]] = Counter()
-    for domain in _domains(run):
-        owners = _resource_assets(run, domain)
-        for record in exstream.iter_usage(domain, since=_since(run), until=run.window.end, on_invalid=on_invalid):
-            counts["usage_records"] += 1
-            asset_id = owners.get(record.resource_id)
-            if asset_id is None:
-                unmatched[(domain, record.resource_id)] += record.volume
-                continue
-            key = (
-                domain,
+#: what the days' usage of an asset is summed by (one audit entry and one Smint.io figure each)
+USAGE_KEYS = ["domain", "stream", "day", "region", "channel"]
+_USAGE_COLUMNS = ["asset_id", "domain", "resource_id", "stream", "day", "region", "channel", "volume", "recorded_at"]
+
+
+def usage_frame(records: Iterable[tuple[str | None, UsageRecord]]) -> pd.DataFrame:
+    """One row per usage record with the asset it is attributed to (``None``: not ours).
+
+    ``day`` is the record's UTC date; a missing region or channel is ``""``, not a null, so that
+    grouping keeps the record (pandas drops null group keys)."""
+    return pd.DataFrame.from_records(
+        [
+            (
+                asset_id,
+                record.domain,
+                record.resource_id,
                 record.stream,
                 record.recorded_at.date().isoformat(),
                 record.region or "",
                 record.channel or "",
+                record.volume,
+                record.recorded_at,
             )
-            volumes[asset_id][key] += record.volume
-            last_use[(asset_id, key)] = max(record.recorded_at, last_use.get((asset_id, key), record.recorded_at))
-    for (domain, resource_id), volume in sorted(unmatched.items()):
+            for asset_id, record in records
+        ],
+        columns=_USAGE_COLUMNS,
+    )
+
+
+def usage_volumes(usage: pd.DataFrame) -> pd.DataFrame:
+    """Attributed usage summed per asset and :data:`USAGE_KEYS`, with the latest use of each sum
+    (``at``); sorted by asset, then by the keys."""
+    attributed = usage[usage["asset_id"].notna()]
+    return (
+        attributed.groupby(["asset_id", *USAGE_KEYS], sort=True, dropna=False)
+        .agg(volume=("volume", "sum"), at=("recorded_at", "max"))
+        .reset_index()
+    )
+
+
+def unmatched_volumes(usage: pd.DataFrame) -> pd.DataFrame:
+    """Usage of resources contentops never delivered, summed per domain and resource, sorted."""
+    unmatched = usage[usage["asset_id"].isna()]
+    return unmatched.groupby(["domain", "resource_id"], sort=True)["volume"].sum().reset_index()
+
+
+def _read_usage(run: PipelineRun) -> Iterable[tuple[str | None, UsageRecord]]:
+    """The run's usage records, each with the asset the ledger says its resource came from."""
+    exstream = run.hook("exstream")
+    on_invalid = run.quarantine_callback("exstream", "usage_record")
+    for domain in _domains(run):
+        owners = _resource_assets(run, domain)
+        for record in exstream.iter_usage(domain, since=_since(run), until=run.window.end, on_invalid=on_invalid):
+            yield owners.get(record.resource_id), record
+
+
+def collect_usage(run: PipelineRun) -> dict[str, Any]:
+    """Read the days' usage, attribute it to assets, keep it in the audit trail; batches of asset ids."""
+    counts: Counter[str] = Counter()
+    usage = usage_frame(_read_usage(run))
+    counts["usage_records"] += len(usage)
+    for row in unmatched_volumes(usage).itertuples(index=False):
+        volume = int(row.volume)
         run.record(
-            resource_id,
-            TargetSystem.EXSTREAM.of(domain),
+            row.resource_id,
+            TargetSystem.EXSTREAM.of(row.domain),
             "usage_unmatched",
             f"{volume} uses of a resource not delivered from Smint.io",
             volume=volume,
         )
         counts["unmatched_resources"] += 1
-    for asset_id, rows in sorted(volumes.items()):
-        for (domain, stream, day, region, channel), volume in sorted(rows.items()):
-            key = (domain, stream, day, region, channel)
-            run.record(
-                asset_id,
-                TargetSystem.EXSTREAM.of(domain).at(stream),
-                USAGE,
-                f"{volume} on {day}" + (f" in {region}" if region else ""),
-                domain=domain,
-                stream=stream,
-                day=day,
-                region=region,
-                channel=channel,
-                volume=volume,
-                at=last_use[(asset_id, key)].isoformat(),
-            )
-    counts["assets"] = len(volumes)
-    asset_ids = sorted(volumes)
+    volumes = usage_volumes(usage)
+    for row in volumes.itertuples(index=False):
+        volume = int(row.volume)
+        run.record(
+            row.asset_id,
+            TargetSystem.EXSTREAM.of(row.domain).at(row.stream),
+            USAGE,
+            f"{volume} on {row.day}" + (f" in {row.region}" if row.region else ""),
+            domain=row.domain,
+            stream=row.stream,
+            day=row.day,
+            region=row.region,
+            channel=row.channel,
+            volume=volume,
+            at=row.at.to_pydatetime().isoformat(),
+        )
+    asset_ids = sorted(volumes["asset_id"].unique().tolist())
     batches = [asset_ids[i : i + BATCH_SIZE] for i in range(0, len(asset_ids), BATCH_SIZE)]
-    return {"counts": dict(counts), "batches": batches}
+    return {"counts": {**+counts, "assets": len(asset_ids)}, "batches": batches}
 
 
 def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
@@ -171,7 +211,7 @@ def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
         try:
             asset = smintio.get_asset(asset_id)
         except NotFoundError:
-            run.record(asset_id, TargetSystem.SMINTIO, "asset_missing", "the asset no longer exists in Smint.io")
+            run.record(asset_id, "smintio", "asset_missing", "the asset no longer exists in Smint.io")
             counts["asset_missing"] += 1
             continue
         license_ref = asset.license_purchase_transaction_uuid
@@ -194,11 +234,7 @@ def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
         counts.update(_write_back(run, asset, result, license_ref, flag_review=result.needs_review and not decided))
         for finding in result.findings:
             run.record(
-                asset_id,
-                TargetSystem.LICENSE.of(license_ref or "-"),
-                finding.code.value,
-                finding.message,
-                license=license_ref,
+                asset_id, f"license:{license_ref or '-'}", finding.code.value, finding.message, license=license_ref
             )
         if result.needs_review:
             counts.update(_start_review(run, asset_id, result, license_ref, period))
@@ -223,16 +259,12 @@ def _write_back(
         smintio.update_metadata(asset.id, {"exstream_usage": merged}, tags_add=[TAG_REVIEW] if flag_review else [])
         return asset.id
 
-    done = run.deliver_once(
-        asset.id, version, TargetSystem.SMINTIO_USAGE.of(TargetSystem.EXSTREAM), send, license_ref=license_ref
-    )
+    done = run.deliver_once(asset.id, version, "smintio_usage:exstream", send, license_ref=license_ref)
     if run.dry_run:
         action = "usage_to_record"
     else:
         action = "usage_already_recorded" if done.action is Action.SKIP else "usage_recorded"
-    run.record(
-        asset.id, TargetSystem.SMINTIO, action, f"{result.total_volume} uses", license=license_ref, detail=figures
-    )
+    run.record(asset.id, "smintio", action, f"{result.total_volume} uses", license=license_ref, detail=figures)
     counts[action] += 1
     return counts
 
@@ -261,7 +293,7 @@ def _start_review(run: PipelineRun, asset_id: str, result: Any, license_ref: str
     )
     run.record(
         asset_id,
-        TargetSystem.WORKFLOW.of(COMPLIANCE_REVIEW),
+        f"workflow:{COMPLIANCE_REVIEW}",
         "review_started" if started else "review_running",
         period,
         license=license_ref,
@@ -318,22 +350,20 @@ def _apply_review(run: PipelineRun, record: Any, instance: Any) -> Counter[str]:
 
     try:
         run.deliver_once(
-            asset_id, f"{period}:{outcome}", TargetSystem.SMINTIO_COMPLIANCE_REVIEW.of(record.business_key), write_back
+            asset_id, f"{period}:{outcome}", f"smintio_compliance_review:{record.business_key}", write_back
         )
     except NotFoundError:
-        run.record(
-            asset_id, TargetSystem.SMINTIO, "review_outcome_not_applied", "the asset no longer exists in Smint.io"
-        )
+        run.record(asset_id, "smintio", "review_outcome_not_applied", "the asset no longer exists in Smint.io")
         counts["review_outcome_not_applied"] += 1
         run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
         return counts
     except (ConflictError, RequestRejectedError) as exc:
         # someone moved the asset on in Smint.io meanwhile (e.g. retired it): their decision stands
-        run.record(asset_id, TargetSystem.SMINTIO, "review_outcome_not_applied", str(exc), detail=instance.id)
+        run.record(asset_id, "smintio", "review_outcome_not_applied", str(exc), detail=instance.id)
         counts["review_outcome_not_applied"] += 1
         run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
         return counts
     run.ledger.update_process(record.business_key, status="applied", outcome=outcome, variables=variables)
-    run.record(asset_id, TargetSystem.SMINTIO, f"compliance_{outcome}", comment, detail=instance.id)
+    run.record(asset_id, "smintio", f"compliance_{outcome}", comment, detail=instance.id)
     counts[f"reviews_{outcome}"] += 1
     return counts
