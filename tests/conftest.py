@@ -47,10 +47,14 @@ def _validate_checking_each_schema_once(instance: Any, schema: Any, cls: Any = N
     over half of such a test's CPU time. The instance is still validated every time; an invalid
     schema still raises ``SchemaError`` every time (only schemas that passed are remembered)."""
     validator_class = cls if cls is not None else jsonschema.validators.validator_for(schema)
-    key = (validator_class, json.dumps(schema, sort_keys=True, default=repr))
-    if key not in _VALID_SCHEMAS:
+    try:
+        key: tuple[Any, str] | None = (validator_class, json.dumps(schema, sort_keys=True, default=repr))
+    except TypeError:  # keys that cannot be sorted: checked every time, as jsonschema does
+        key = None
+    if key is None or key not in _VALID_SCHEMAS:
         validator_class.check_schema(schema)
-        _VALID_SCHEMAS.add(key)
+        if key is not None:
+            _VALID_SCHEMAS.add(key)
     error = jsonschema.exceptions.best_match(validator_class(schema, *args, **kwargs).iter_errors(instance))
     if error is not None:
         raise error
