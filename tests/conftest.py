@@ -43,8 +43,8 @@ def _validate_checking_each_schema_once(instance: Any, schema: Any, cls: Any = N
 
     Airflow validates every Param through ``jsonschema.validate``, which checks the Param's schema
     against the JSON Schema meta-schema before each use; a ``dag.test()`` run of a DAG with a
-    dozen Params does that thousands of times (when it serializes the DAG and at every task),
-    over half of such a test's CPU time. The instance is still validated every time; an invalid
+    dozen Params does that thousands of times (when it serializes the DAG and at every task):
+    about a sixth of such a test's CPU time. The instance is still validated every time; an invalid
     schema still raises ``SchemaError`` every time (only schemas that passed are remembered)."""
     validator_class = cls if cls is not None else jsonschema.validators.validator_for(schema)
     try:
@@ -104,7 +104,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def airflow_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """Airflow's metadata database for dag.test() runs, migrated once per test session.
 
-    ``airflow db migrate`` costs each pytest-xdist worker half a minute of a busy 2-core machine:
+    ``airflow db migrate`` costs each pytest-xdist worker tens of seconds of a busy 2-core machine:
     the first worker to ask migrates a template the others copy (each worker still has a SQLite
     file of its own). The template lives in the session's shared temporary folder, so a new
     session (or another Airflow version) never reuses it."""
