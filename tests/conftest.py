@@ -7,8 +7,10 @@ one ``make run`` shared by the modules that drive a whole Airflow.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import requests
 import sqlalchemy as sa
@@ -33,6 +36,33 @@ from contentops_sandbox.registry import SANDBOXES
 # whole Airflow stacks) input generation and examples take longer, which is no finding.
 hypothesis_settings.register_profile("contentops", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("contentops")
+
+
+def _validate_checking_each_schema_once(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: Any) -> None:
+    """``jsonschema.validate``, except that a schema found valid once is not checked again.
+
+    Airflow validates every Param through ``jsonschema.validate``, which checks the Param's schema
+    against the JSON Schema meta-schema before each use; a ``dag.test()`` run of a DAG with a
+    dozen Params does that thousands of times (when it serializes the DAG and at every task):
+    about a sixth of such a test's CPU time. The instance is still validated every time; an invalid
+    schema still raises ``SchemaError`` every time (only schemas that passed are remembered)."""
+    validator_class = cls if cls is not None else jsonschema.validators.validator_for(schema)
+    try:
+        key: tuple[Any, str] | None = (validator_class, json.dumps(schema, sort_keys=True, default=repr))
+    except TypeError:  # keys that cannot be sorted: checked every time, as jsonschema does
+        key = None
+    if key is None or key not in _VALID_SCHEMAS:
+        validator_class.check_schema(schema)
+        if key is not None:
+            _VALID_SCHEMAS.add(key)
+    error = jsonschema.exceptions.best_match(validator_class(schema, *args, **kwargs).iter_errors(instance))
+    if error is not None:
+        raise error
+
+
+_VALID_SCHEMAS: set[tuple[Any, str]] = set()
+jsonschema.validate = _validate_checking_each_schema_once  # Param.resolve imports it at each call
+
 
 # Airflow gets a throwaway home (and SQLite metadata database) for the whole test session,
 # set before anything imports Airflow.
@@ -71,10 +101,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> Path:
-    """Airflow's metadata database, migrated once per session (for dag.test() runs)."""
-    airflow = Path(sys.executable).parent / "airflow"
-    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
+def airflow_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Airflow's metadata database for dag.test() runs, migrated once per test session.
+
+    ``airflow db migrate`` costs each pytest-xdist worker tens of seconds of a busy 2-core machine:
+    the first worker to ask migrates a template the others copy (each worker still has a SQLite
+    file of its own). The template lives in the session's shared temporary folder, so a new
+    session (or another Airflow version) never reuses it."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    template = shared / "airflow-migrated.db"
+    database = _AIRFLOW_HOME / "airflow.db"
+    with (shared / "airflow-migrated.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if template.exists() and not database.exists():
+            shutil.copyfile(template, database)
+            return _AIRFLOW_HOME
+        # the first worker; or a database this worker already opened, which is migrated in place
+        airflow = Path(sys.executable).parent / "airflow"
+        subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
+        if not template.exists():
+            shutil.copyfile(database, shared / "airflow-migrated.db.part")
+            (shared / "airflow-migrated.db.part").rename(template)
     return _AIRFLOW_HOME
 
 

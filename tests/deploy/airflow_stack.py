@@ -26,6 +26,13 @@ from contentops_sandbox.launcher import die_with_parent  # a session of its own,
 
 PROJECT = Path(__file__).resolve().parents[2]
 TERMINAL = {"success", "failed"}
+#: How often a test asks a stack for news: a run's state, a DAG's parse (one cheap REST call).
+POLL_SECONDS = 0.5
+#: Timing settings of the stacks tests start (``make run`` in ``DemoStack``): the dag-processor
+#: parses each DAG file when the stack starts and then, by Airflow's default, every 30 s again —
+#: on a 2-core machine that re-parsing competes with the tasks under test. The DAG files do not
+#: change while a test runs.
+TEST_STACK_SETTINGS = {"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600"}
 #: The modules that run whole Airflow stacks go to one pytest-xdist worker, one after the other
 #: (``make test`` runs ``--dist loadgroup``): two stacks at once would starve a 2-core machine, and
 #: the backfill and browser modules share one ``make run``.
@@ -137,7 +144,7 @@ class AirflowApi:
             response = self.session.get(f"{self.url}/api/v2/dags/{dag_id}", timeout=30)
             if response.status_code == 200:
                 return response.json()
-            time.sleep(2.0)
+            time.sleep(POLL_SECONDS)
         raise TimeoutError(f"DAG {dag_id} not parsed within {timeout:.0f} s")
 
     def unpause(self, dag_id: str) -> None:
@@ -159,7 +166,7 @@ class AirflowApi:
             run = self.request("GET", f"dags/{dag_id}/dagRuns/{run_id}")
             if run["state"] in TERMINAL:
                 return run
-            time.sleep(2.0)
+            time.sleep(POLL_SECONDS)
         raise TimeoutError(f"{dag_id} {run_id} still {run.get('state')} after {timeout:.0f} s")
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
@@ -223,6 +230,7 @@ class DemoStack:
         started = time.monotonic()
         # as from a user's shell: none of the test session's own Airflow settings
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CONTENTOPS"))}
+        env.update(TEST_STACK_SETTINGS)
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
                 self.command, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
@@ -236,7 +244,7 @@ class DemoStack:
                 raise RuntimeError(f"make run exited with {self.process.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"make run not up within {timeout:.0f} s:\n{self.log_tail()}")
-            time.sleep(1.0)
+            time.sleep(0.2)
         self.startup_seconds = time.monotonic() - started
         self.info = json.loads(state.read_text())
         self.watch.scan()

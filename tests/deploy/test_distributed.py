@@ -31,6 +31,7 @@ from cryptography.fernet import Fernet
 from deploy.airflow_stack import (
     ONE_STACK_AT_A_TIME,
     PROJECT,
+    TEST_STACK_SETTINGS,
     AirflowApi,
     ProcessWatch,
     failed_tasks,
@@ -169,6 +170,7 @@ def topology(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
         "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        **TEST_STACK_SETTINGS,
     }
     (home / "passwords.json").write_text(json.dumps({"admin": "distributed-test"}))
     # the partner connections and the ledger, as environment variables (one of the documented ways)
