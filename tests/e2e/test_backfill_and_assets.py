@@ -25,7 +25,15 @@ from typing import Any
 
 import pytest
 import requests
-from deploy.airflow_stack import ONE_STACK_AT_A_TIME, TERMINAL, AirflowApi, DemoStack, SharedDemo, failed_tasks
+from deploy.airflow_stack import (
+    ONE_STACK_AT_A_TIME,
+    POLL_SECONDS,
+    TERMINAL,
+    AirflowApi,
+    DemoStack,
+    SharedDemo,
+    failed_tasks,
+)
 
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import seed
@@ -105,7 +113,7 @@ def _wait_until_idle(api: AirflowApi, dag_id: str, timeout: float = 900.0) -> li
             and all(b["completed_at"] for b in backfills)
         ):
             return runs
-        time.sleep(3.0)
+        time.sleep(POLL_SECONDS)
     raise TimeoutError(f"{dag_id} still busy after {timeout:.0f} s: {[(r['dag_run_id'], r['state']) for r in runs]}")
 
 
@@ -182,7 +190,7 @@ def test_a_dag_scheduled_on_the_sweeps_asset_runs_after_it_emits(api: AirflowApi
         runs = [r for r in api.runs(LISTENER) if r["run_type"] == "asset_triggered" and r["state"] in TERMINAL]
         if runs:
             break
-        time.sleep(3.0)
+        time.sleep(POLL_SECONDS)
     assert runs, f"{LISTENER} did not run after the sweep emitted contentops://rights-changes"
     run = runs[0]
     assert run["state"] == "success", failed_tasks(api, LISTENER, run["dag_run_id"])
