@@ -48,6 +48,7 @@ from contentops.hooks.errors import (
 )
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.rights_first import asset_rights
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
 from contentops.returns import LocalizedReturn, Refusal, RefusalCode, ReturnPolicy
@@ -255,10 +256,7 @@ def _master(smintio: Any, asset_id: str) -> Asset | None:
 
 def _rights_of(run: PipelineRun, master: Asset | None) -> UsageRights | None:
     """The master's latest rights from the ledger's license index (kept current by the sync step)."""
-    if master is None or not master.license_purchase_transaction_uuid:
-        return None
-    row = run.ledger.license(master.license_purchase_transaction_uuid)
-    return UsageRights.model_validate(row.rights) if row else None
+    return asset_rights(run, master)
 
 
 def refuse(run: PipelineRun, item: LocalizedReturn, refusal: Refusal, raw: Any) -> None:

@@ -44,7 +44,7 @@ from typing import Any
 from contentops import rights
 from contentops.hooks.errors import NotFoundError
 from contentops.ledger import Action
-from contentops.models.domain import IntendedUse, RightsDecision, UsageRights, Verdict
+from contentops.models.domain import IntendedUse, RightsDecision, Verdict
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.models.trading_grid import (
     REPORT_TYPES,
@@ -55,6 +55,7 @@ from contentops.models.trading_grid import (
     PartnerCase,
     TradingPartner,
 )
+from contentops.pipelines.rights_first import rights_or_unknown
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
 from contentops.targets import TargetSystem
@@ -237,9 +238,7 @@ def decide(run: PipelineRun, asset: Asset, region: str | None, channel: str | No
     The license comes from the ledger's license index; an asset without a known license gets
     empty rights, which the rules read as unknown. Returns the decision and the date after
     which nothing is allowed (``None`` = no end or nothing known)."""
-    lpt = asset.license_purchase_transaction_uuid
-    row = run.ledger.license(lpt) if lpt else None
-    usage = UsageRights.model_validate(row.rights) if row else UsageRights(asset_id=asset.id)
+    usage = rights_or_unknown(run, asset)
     use = IntendedUse(on_date=run.window.end, region=region, channel=channel)
     return rights.evaluate(usage, use), rights.usable_until(usage)
 

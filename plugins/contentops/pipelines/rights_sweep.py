@@ -31,6 +31,7 @@ from contentops.ledger import Action
 from contentops.models.consonance import LicenseStatus
 from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
 from contentops.models.smintio import ApprovalStatus
+from contentops.pipelines.rights_first import known_license
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
 from contentops.targets import Target, TargetSystem
@@ -485,8 +486,8 @@ def record_consonance_terms(
         return counts
     consonance = run.hook("consonance")
     license_ref = variables.get("license")
-    row = run.ledger.license(license_ref) if license_ref else None
-    usage = UsageRights.model_validate(row.rights) if row else UsageRights()
+    known = known_license(run, license_ref)
+    usage = known.rights if known is not None else UsageRights()
     text, territories, channels = permitted_usage(usage)
     status = LICENSE_STATUS_FOR.get(outcome, LicenseStatus.UNDER_REVIEW)
     valid_until = (
