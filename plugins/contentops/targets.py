@@ -52,6 +52,10 @@ class TargetSystem(StrEnum):
     CONSONANCE = "consonance"
     CONSONANCE_RETIRED = "consonance_retired"
     CONSONANCE_TERMS = "consonance_terms"
+    # attachments an editor asked for on request (not a title record's ``consonance:<work>``)
+    CONSONANCE_TITLE = "consonance_title"
+    CONSONANCE_MANUSCRIPT = "consonance_manuscript"
+    CONSONANCE_PRODUCTION_TASK = "consonance_production_task"
     # writes back to Smint.io
     SMINTIO = "smintio"
     SMINTIO_METADATA = "smintio_metadata"

@@ -20,6 +20,10 @@ pytestmark = pytest.mark.unit
         (TargetSystem.CONSONANCE.of("W-1", "pdf"), "consonance:W-1:pdf"),
         (TargetSystem.SMINTIO_SIGNOFF.of("c-1", "p-2"), "smintio_signoff:c-1:p-2"),
         (TargetSystem.WORKFLOW.of("asset_approval"), "workflow:asset_approval"),
+        (TargetSystem.WORKFLOW.of("comments", "inst-9"), "workflow:comments:inst-9"),
+        (TargetSystem.TRADING_GRID_CASE_LINK_CORRECTED.of("C-1"), "trading_grid_case_link_corrected:C-1"),
+        (TargetSystem.CONSONANCE_PRODUCTION_TASK.of("60011"), "consonance_production_task:60011"),
+        (Target("trading_grid", "return_status"), "trading_grid:return_status"),
         (Target(TargetSystem.VIP), "vip"),
         (Target("approval"), "approval"),
     ],
@@ -78,3 +82,18 @@ def test_targets_are_immutable_and_sort_by_system_then_key() -> None:
         target.key = "ITM-2"  # type: ignore[misc]
     unsorted = [Target("vip", "b"), Target("exstream", "z"), Target("vip", "a")]
     assert [str(t) for t in sorted(unsorted)] == ["exstream:z", "vip:a", "vip:b"]
+
+
+def test_the_named_target_builders_keep_the_ledgers_text() -> None:
+    """Ledger rows already written name these targets: the builders must give the same text."""
+    from contentops.hooks.consonance import ledger_target
+    from contentops.mapping.titles import AttachTarget, attach_target_ledger
+    from contentops.pipelines.licenses import cursor_name
+
+    assert ledger_target("W-1") == "consonance:W-1"
+    assert cursor_name("smintio_default") == "smintio:smintio_default:license_purchase_transactions"
+    assert [attach_target_ledger(kind, "7") for kind in AttachTarget] == [
+        "consonance_title:7",
+        "consonance_manuscript:7",
+        "consonance_production_task:7",
+    ]

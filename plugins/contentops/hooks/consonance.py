@@ -79,6 +79,7 @@ from contentops.models.consonance import (
     UsageRightsSummary,
     Work,
 )
+from contentops.targets import TargetSystem
 
 __all__ = ["DOCUMENTS", "ConsonanceHook", "ModelledFeatureUnavailableError", "Written", "ledger_target"]
 
@@ -173,7 +174,7 @@ def ledger_target(work_id: str) -> str:
 
     Deliveries recorded under this target are what the rights expiry sweep follows to record
     license terms on the title (CON-2); a title push records its attachments under it."""
-    return f"consonance:{work_id}"
+    return str(TargetSystem.CONSONANCE.of(work_id))
 
 
 class ConsonanceHook(PartnerHook):

@@ -25,15 +25,20 @@ from contentops.ledger import LicenseRow
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import LicensePurchaseTransaction
 from contentops.pipelines.runtime import PipelineRun
+from contentops.targets import TargetSystem
 
 #: the quarantine kind of a malformed feed record
 QUARANTINE_KIND = "license_purchase_transaction"
 _FEED_PAGE = re.compile(r"^(?P<identity>.+) \(feed page (?P<cursor>\S+) of (?P<limit>\d+)\)$")
 _START = "start"
+#: where the index's own repairs are recorded
+LICENSE_INDEX = TargetSystem.SMINTIO.of("license_index")
 
 
 def cursor_name(conn_id: str) -> str:
-    return f"smintio:{conn_id}:license_purchase_transactions"
+    """The ledger cursor of one connection's feed, named like a target
+    (``smintio:<conn>:license_purchase_transactions``)."""
+    return str(TargetSystem.SMINTIO.of(conn_id, "license_purchase_transactions"))
 
 
 def license_row(lpt: LicensePurchaseTransaction) -> LicenseRow:
@@ -139,7 +144,7 @@ def heal_quarantined(
                 quarantine_id, f"served valid again by run {run.run_id}: taken into the license index"
             ):
                 counts["healed"] += 1
-                run.record(identity, "smintio:license_index", "healed", "a quarantined license record now validates")
+                run.record(identity, LICENSE_INDEX, "healed", "a quarantined license record now validates")
             elif not taken_in and on_still_malformed is not None:
                 on_still_malformed(quarantine_id, malformed.get(identity, "not served on its feed page any more"))
     return dict(counts)

@@ -48,9 +48,11 @@ from contentops.hooks.errors import (
 )
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.rights_first import asset_rights
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
 from contentops.returns import LocalizedReturn, Refusal, RefusalCode, ReturnPolicy
+from contentops.targets import Target, TargetSystem
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,14 @@ OPEN_STATUSES = {"vip": {"received"}, "trading_grid": {"submitted"}}
 REVIEW_XREF = "localization_review"
 ACCEPTED = "accepted_for_review"
 MIRROR_MARK = "[Smint.io]"
+#: ledger targets of the variant's writes to Smint.io
+SMINTIO_VARIANT = TargetSystem.SMINTIO.of("variant")
+SMINTIO_VARIANT_METADATA = TargetSystem.SMINTIO.of("variant_metadata")
+SMINTIO_COMMENTS = TargetSystem.SMINTIO.of("comments")
+SMINTIO_APPROVAL = TargetSystem.SMINTIO.of("approval")
+#: ledger targets of the writes to a review's workflow instance (comments: one target per instance)
+WORKFLOW_COMMENTS = TargetSystem.WORKFLOW.of("comments")
+WORKFLOW_SMINTIO_STATUS = TargetSystem.WORKFLOW.of("smintio_status")
 
 
 class ReturnsNotTakenIn(RuntimeError):
@@ -163,7 +173,7 @@ def _malformed(run: PipelineRun, source: str) -> Any:
         if ref is not None and any(q.ref == ref for q in run.ledger.quarantined(source=source)):
             return  # already quarantined by an earlier run
         if run.dry_run:
-            run.record(f"{source}:{return_id}", f"{source}:return", "would_quarantine", reason)
+            run.record(f"{source}:{return_id}", Target(source, "return"), "would_quarantine", reason)
             return
         run.quarantine(source, "localized_return", reason, raw, ref=ref)
         if return_id:
@@ -206,7 +216,7 @@ def intake(run: PipelineRun, *, lookback_hours: int = 24, policy: ReturnPolicy |
             # sync): hold the return undecided — a later run decides it — rather than reject it
             run.record(
                 item.ref,
-                f"{item.source}:return",
+                Target(item.source, "return"),
                 "held",
                 f"{refusal.message}; the license feed has records in quarantine",
             )
@@ -218,7 +228,7 @@ def intake(run: PipelineRun, *, lookback_hours: int = 24, policy: ReturnPolicy |
             continue
         run.record(
             item.ref,
-            f"smintio:{item.master_asset_id}",
+            TargetSystem.SMINTIO.of(item.master_asset_id),
             ACCEPTED,
             f"{item.kind} for {item.language or '-'} / {item.region or '-'} from {item.partner or item.source}",
             license=master.license_purchase_transaction_uuid if master else "",
@@ -246,16 +256,13 @@ def _master(smintio: Any, asset_id: str) -> Asset | None:
 
 def _rights_of(run: PipelineRun, master: Asset | None) -> UsageRights | None:
     """The master's latest rights from the ledger's license index (kept current by the sync step)."""
-    if master is None or not master.license_purchase_transaction_uuid:
-        return None
-    row = run.ledger.license(master.license_purchase_transaction_uuid)
-    return UsageRights.model_validate(row.rights) if row else None
+    return asset_rights(run, master)
 
 
 def refuse(run: PipelineRun, item: LocalizedReturn, refusal: Refusal, raw: Any) -> None:
     """Quarantine a return with its reason and tell its sender why (once). A dry run only reports."""
     if run.dry_run:
-        run.record(item.ref, f"{item.source}:return", "would_quarantine", refusal.describe())
+        run.record(item.ref, Target(item.source, "return"), "would_quarantine", refusal.describe())
     else:
         run.quarantine(item.source, "localized_return", refusal.describe(), raw, ref=item.ref)
     tell_partner(run, item.source, item.return_id, refusal.partner_status, refusal.message)
@@ -289,10 +296,10 @@ def tell_partner(
         )
 
     if run.dry_run:
-        run.record(ref, f"{source}:return_status", f"would_tell_partner_{status}", message)
+        run.record(ref, Target(source, "return_status"), f"would_tell_partner_{status}", message)
         return
-    run.deliver_once(ref, status, f"{source}:return_status", send)
-    run.record(ref, f"{source}:return_status", f"partner_told_{status}", message)
+    run.deliver_once(ref, status, Target(source, "return_status"), send)
+    run.record(ref, Target(source, "return_status"), f"partner_told_{status}", message)
 
 
 # ============================================================================== take in
@@ -366,7 +373,7 @@ def _take_in_one(run: PipelineRun, item: LocalizedReturn, folder: Path, policy: 
         )
         return str(variant.id)
 
-    uploaded = run.deliver_once(item.ref, download.sha256[:16], "smintio:variant", upload)
+    uploaded = run.deliver_once(item.ref, download.sha256[:16], SMINTIO_VARIANT, upload)
     variant_id = uploaded.remote_id
     if variant_id is None:  # a dry run
         return "dry_run"
@@ -389,8 +396,8 @@ def _take_in_one(run: PipelineRun, item: LocalizedReturn, folder: Path, policy: 
         )
         return variant_id
 
-    run.deliver_once(variant_id, 1, "smintio:variant_metadata", describe)
-    run.record(item.ref, "smintio", "variant_uploaded", f"variant {variant_id} of {item.master_asset_id}")
+    run.deliver_once(variant_id, 1, SMINTIO_VARIANT_METADATA, describe)
+    run.record(item.ref, TargetSystem.SMINTIO, "variant_uploaded", f"variant {variant_id} of {item.master_asset_id}")
     key = business_key(REVIEW, variant_id, 1)
     instance, started = start_workflow_once(
         run.hook("workflow"),
@@ -415,7 +422,12 @@ def _take_in_one(run: PipelineRun, item: LocalizedReturn, folder: Path, policy: 
     )
     if run.ledger.lookup(REVIEW_XREF, "workflow", instance.id, "contentops") is None:
         run.ledger.link(REVIEW_XREF, "workflow", instance.id, "contentops", "open", meta={"variant": variant_id})
-    run.record(variant_id, f"workflow:{REVIEW}", "review_started" if started else "review_running", detail=instance.id)
+    run.record(
+        variant_id,
+        TargetSystem.WORKFLOW.of(REVIEW),
+        "review_started" if started else "review_running",
+        detail=instance.id,
+    )
     tell_partner(run, item.source, item.return_id, "in_review", f"Received; in regional review as {variant_id}")
     return "taken_in"
 
@@ -444,7 +456,7 @@ def _mirrored_into_workflow(run: PipelineRun, variant_id: str) -> set[str]:
     return {
         str(effect["remote_id"])
         for effect in run.ledger.effects(asset_id=variant_id)
-        if str(effect["target"]).startswith("workflow:comments") and effect["remote_id"]
+        if str(effect["target"]).startswith(WORKFLOW_COMMENTS.prefix) and effect["remote_id"]
     }
 
 
@@ -470,7 +482,7 @@ def sync_review(run: PipelineRun, instance: Any) -> Counter[str]:
                 external_ref=f"ows:{instance.id}:{comment_id}",
             ).id
 
-        if run.deliver_once(variant_id, f"ows-{comment_id}", "smintio:comments", to_smintio).action.value != "skip":
+        if run.deliver_once(variant_id, f"ows-{comment_id}", SMINTIO_COMMENTS, to_smintio).action.value != "skip":
             counts["comments_to_smintio"] += 1
     variant = smintio.get_asset(variant_id)
     for comment in smintio.comments(variant_id):
@@ -483,7 +495,7 @@ def sync_review(run: PipelineRun, instance: Any) -> Counter[str]:
 
         if (
             run.deliver_once(
-                variant_id, f"smintio-{comment.id}", f"workflow:comments:{instance.id}", to_workflow
+                variant_id, f"smintio-{comment.id}", TargetSystem.WORKFLOW.of("comments", instance.id), to_workflow
             ).action.value
             != "skip"
         ):
@@ -495,9 +507,9 @@ def sync_review(run: PipelineRun, instance: Any) -> Counter[str]:
         return instance.id
 
     if not instance.ended:  # an ended instance takes no variables any more (the runtime API answers 404)
-        run.deliver_once(variant_id, f"status-{status}-v{variant.version}", "workflow:smintio_status", push_status)
+        run.deliver_once(variant_id, f"status-{status}-v{variant.version}", WORKFLOW_SMINTIO_STATUS, push_status)
     if counts:
-        run.record(variant_id, f"workflow:{instance.id}", "review_synced", detail=dict(counts))
+        run.record(variant_id, TargetSystem.WORKFLOW.of(instance.id), "review_synced", detail=dict(counts))
     return counts
 
 
@@ -515,7 +527,7 @@ def apply_reviews(run: PipelineRun, *, exstream_domain: str = "retail") -> dict[
         try:
             outcome = _apply_review(run, workflow.get_instance(instance_id), exstream_domain, counts)
         except PartnerAPIError as exc:  # one partner failure must not hold up the other reviews
-            run.record(instance_id, "workflow", "apply_failed", str(exc))
+            run.record(instance_id, TargetSystem.WORKFLOW, "apply_failed", str(exc))
             failed.append(instance_id)
             continue
         if outcome is not None:
@@ -564,9 +576,9 @@ def _reject(run: PipelineRun, instance: Any, outcome: str) -> Counter[str]:
         smintio.set_approval(variant_id, ApprovalStatus.REJECTED, f"Regional review {instance.id}: {note}")
         return variant_id
 
-    run.deliver_once(variant_id, f"review-{instance.id}", "smintio:approval", decide)
+    run.deliver_once(variant_id, f"review-{instance.id}", SMINTIO_APPROVAL, decide)
     tell_partner(run, variables["source"], variables["return_id"], "rejected", f"Not approved: {note}")
-    run.record(variant_id, "smintio", "variant_rejected", note, detail=instance.id)
+    run.record(variant_id, TargetSystem.SMINTIO, "variant_rejected", note, detail=instance.id)
     return Counter({"rejected": 1})
 
 
@@ -580,7 +592,7 @@ def _approve(run: PipelineRun, instance: Any, exstream_domain: str) -> Counter[s
         smintio.set_approval(variant_id, ApprovalStatus.APPROVED, f"Regional review {instance.id}: {note}")
         return variant_id
 
-    run.deliver_once(variant_id, f"review-{instance.id}", "smintio:approval", decide)
+    run.deliver_once(variant_id, f"review-{instance.id}", SMINTIO_APPROVAL, decide)
     variant = smintio.get_asset(variant_id)
     master_rights = _rights_of(run, _master(smintio, variables["master_asset_id"]))
     counts: Counter[str] = Counter({"approved": 1})
@@ -641,10 +653,10 @@ def _to_exstream(
             exstream.set_state(domain, resource.id, "APPROVED", f"Approved localized variant {variant.id}")
         return resource.id
 
-    done = run.deliver_once(variant.id, variant.version, f"exstream:{domain}", publish)
+    done = run.deliver_once(variant.id, variant.version, TargetSystem.EXSTREAM.of(domain), publish)
     run.record(
         variant.id,
-        f"exstream:{domain}",
+        TargetSystem.EXSTREAM.of(domain),
         "published_localized",
         f"{variables.get('language') or '-'} / {variables.get('region') or '-'}",
         detail=done.remote_id,
@@ -669,7 +681,7 @@ def _deliver_back(
         region = variables["region"]
         vip = run.hook("vip")
         item_id = vip.get_return(return_id).item_id
-        target = f"vip:{item_id}"
+        target = TargetSystem.VIP.of(item_id)
         until = rights.usable_until(master_rights) if master_rights else None
 
         def deliver(_plan: Any) -> str:

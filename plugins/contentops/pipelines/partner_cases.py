@@ -44,7 +44,7 @@ from typing import Any
 from contentops import rights
 from contentops.hooks.errors import NotFoundError
 from contentops.ledger import Action
-from contentops.models.domain import IntendedUse, RightsDecision, UsageRights, Verdict
+from contentops.models.domain import IntendedUse, RightsDecision, Verdict
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.models.trading_grid import (
     REPORT_TYPES,
@@ -55,10 +55,14 @@ from contentops.models.trading_grid import (
     PartnerCase,
     TradingPartner,
 )
+from contentops.pipelines.rights_first import rights_or_unknown
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
+from contentops.targets import TargetSystem
 
 INTAKE_WORKFLOW = "creative_request_intake"
+#: where the intake workflow's starts are recorded
+INTAKE_TARGET = TargetSystem.WORKFLOW.of(INTAKE_WORKFLOW)
 #: Outcomes of the intake workflow that hand the partner an asset (variable ``asset_id``).
 FULFILLED = frozenset({"fulfilled", "approved"})
 #: Outcome of the intake workflow that passes a written answer on (variable ``answer``).
@@ -234,9 +238,7 @@ def decide(run: PipelineRun, asset: Asset, region: str | None, channel: str | No
     The license comes from the ledger's license index; an asset without a known license gets
     empty rights, which the rules read as unknown. Returns the decision and the date after
     which nothing is allowed (``None`` = no end or nothing known)."""
-    lpt = asset.license_purchase_transaction_uuid
-    row = run.ledger.license(lpt) if lpt else None
-    usage = UsageRights.model_validate(row.rights) if row else UsageRights(asset_id=asset.id)
+    usage = rights_or_unknown(run, asset)
     use = IntendedUse(on_date=run.window.end, region=region, channel=channel)
     return rights.evaluate(usage, use), rights.usable_until(usage)
 
@@ -274,7 +276,9 @@ def _intake_request(ctx: _Context, case: PartnerCase, partner: TradingPartner) -
     refused = [d for d in decided if d[1].verdict is Verdict.REFUSED]
     unknown = [d for d in decided if d[1].verdict is Verdict.UNKNOWN]
     for asset, decision, _ in refused + unknown:
-        run.record(asset.id, f"trading_grid_case:{case.id}", f"rights_{decision.verdict.value}", decision.summary())
+        run.record(
+            asset.id, TargetSystem.TRADING_GRID_CASE.of(case.id), f"rights_{decision.verdict.value}", decision.summary()
+        )
     if case.type is CaseType.RIGHTS_CLARIFICATION and decided and not unknown:
         asset, decision, until = decided[0]
         _answer(ctx, case, "clarified", CaseStatus.RESOLVED, _clarification(asset, decision, until, partner))
@@ -301,7 +305,7 @@ def _start_intake_workflow(ctx: _Context, case: PartnerCase, partner: TradingPar
     run = ctx.run
     key = business_key(INTAKE_WORKFLOW, case.id, case.revision)
     if run.dry_run:
-        run.record(case.id, f"workflow:{INTAKE_WORKFLOW}", "would_start_workflow", key)
+        run.record(case.id, INTAKE_TARGET, "would_start_workflow", key)
         return
     details = case.details
     instance, started = start_workflow_once(
@@ -326,7 +330,7 @@ def _start_intake_workflow(ctx: _Context, case: PartnerCase, partner: TradingPar
     )
     run.record(
         case.id,
-        f"workflow:{INTAKE_WORKFLOW}",
+        INTAKE_TARGET,
         "workflow_started" if started else "workflow_running",
         detail=instance.id,
     )
@@ -365,7 +369,10 @@ def _follow_up_request(ctx: _Context, case: PartnerCase, partner: TradingPartner
                 _answer(ctx, case, "delivered", CaseStatus.RESOLVED, "Your request is answered above.")
             else:
                 run.record(
-                    asset.id, f"trading_grid_case:{case.id}", f"rights_{decision.verdict.value}", decision.summary()
+                    asset.id,
+                    TargetSystem.TRADING_GRID_CASE.of(case.id),
+                    f"rights_{decision.verdict.value}",
+                    decision.summary(),
                 )
                 _answer(
                     ctx,
@@ -390,7 +397,7 @@ def _deliver(
 ) -> None:
     """Hand one approved, rights-cleared asset to the partner in the case, once per asset version."""
     run, grid = ctx.run, ctx.grid
-    target = f"trading_grid_case:{case.id}"
+    target = TargetSystem.TRADING_GRID_CASE.of(case.id)
     lpt = asset.license_purchase_transaction_uuid
     usable = until.date().isoformat() if until else None
 
@@ -434,9 +441,13 @@ def _answer(ctx: _Context, case: PartnerCase, step: str, status: CaseStatus, tex
         grid.set_case_status(case.id, status, step)
         return comment.ref
 
-    result = ctx.run.deliver_once(case.id, f"r{case.revision}:{step}", f"trading_grid_case_update:{case.id}", send)
+    result = ctx.run.deliver_once(
+        case.id, f"r{case.revision}:{step}", TargetSystem.TRADING_GRID_CASE_UPDATE.of(case.id), send
+    )
     if result.action is not Action.SKIP:
-        ctx.run.record(case.id, f"trading_grid_case:{case.id}", f"case_{status.value}", text[:300], detail=step)
+        ctx.run.record(
+            case.id, TargetSystem.TRADING_GRID_CASE.of(case.id), f"case_{status.value}", text[:300], detail=step
+        )
         ctx.counts[f"case_{status.value}"] += 1
 
 
@@ -485,7 +496,7 @@ def _intake_report(ctx: _Context, case: PartnerCase) -> None:
             )
         return asset.id
 
-    flagged = run.deliver_once(asset.id, version, f"smintio_correction:{case.id}", flag)
+    flagged = run.deliver_once(asset.id, version, TargetSystem.SMINTIO_CORRECTION.of(case.id), flag)
     if not run.dry_run:
         run.ledger.link(
             XREF_ENTITY,
@@ -497,7 +508,10 @@ def _intake_report(ctx: _Context, case: PartnerCase) -> None:
         )
     if flagged.action is not Action.SKIP:
         run.record(
-            asset.id, f"smintio_correction:{case.id}", "flagged_for_correction", f"{case.type.value}: {case.subject}"
+            asset.id,
+            TargetSystem.SMINTIO_CORRECTION.of(case.id),
+            "flagged_for_correction",
+            f"{case.type.value}: {case.subject}",
         )
         ctx.counts["flagged"] += 1
 
@@ -505,7 +519,7 @@ def _intake_report(ctx: _Context, case: PartnerCase) -> None:
         grid.link_case_asset(case.id, system="smintio", asset_id=asset.id, relation="affected", version=asset.version)
         return "linked"
 
-    run.deliver_once(asset.id, version, f"trading_grid_case_link:{case.id}", acknowledge)
+    run.deliver_once(asset.id, version, TargetSystem.TRADING_GRID_CASE_LINK.of(case.id), acknowledge)
     _answer(
         ctx,
         case,
@@ -536,7 +550,7 @@ def _follow_up_report(ctx: _Context, case: PartnerCase) -> None:
         )
         return asset.id
 
-    run.deliver_once(asset.id, version, f"smintio_correction_closed:{case.id}", close_flag)
+    run.deliver_once(asset.id, version, TargetSystem.SMINTIO_CORRECTION_CLOSED.of(case.id), close_flag)
 
     def link_corrected(_plan: Any) -> str:
         ctx.grid.link_case_asset(
@@ -544,8 +558,8 @@ def _follow_up_report(ctx: _Context, case: PartnerCase) -> None:
         )
         return "linked"
 
-    run.deliver_once(asset.id, version, f"trading_grid_case_link_corrected:{case.id}", link_corrected)
-    run.record(asset.id, f"trading_grid_case:{case.id}", "corrected", f"asset version {asset.version}")
+    run.deliver_once(asset.id, version, TargetSystem.TRADING_GRID_CASE_LINK_CORRECTED.of(case.id), link_corrected)
+    run.record(asset.id, TargetSystem.TRADING_GRID_CASE.of(case.id), "corrected", f"asset version {asset.version}")
     ctx.counts["corrected"] += 1
     _answer(
         ctx,

@@ -31,8 +31,10 @@ from contentops.ledger import Action
 from contentops.models.consonance import LicenseStatus
 from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
 from contentops.models.smintio import ApprovalStatus
+from contentops.pipelines.rights_first import known_license
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
+from contentops.targets import Target, TargetSystem
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +160,7 @@ def assess(run: PipelineRun, *, horizon_days: int, providers: list[str] | None =
         counts[f"assets_{status.value}"] += 1
         run.record(
             asset.id,
-            f"smintio:{asset.license_purchase_transaction_uuid}",
+            TargetSystem.SMINTIO.of(asset.license_purchase_transaction_uuid),
             status.value,
             reasons,
             license=asset.license_purchase_transaction_uuid,
@@ -208,7 +210,7 @@ def start_workflows(run: PipelineRun, asset_ids: list[str]) -> list[str]:
             continue  # the disposition of this license version was already written back
         run.record(
             asset_id,
-            f"workflow:{definition}",
+            TargetSystem.WORKFLOW.of(definition),
             "workflow_started" if started else "workflow_running",
             detail=instance.id,
         )
@@ -271,12 +273,12 @@ def apply_to_vip(
     to the renewed end date the workflow returned (``valid_until``); each change is recorded once
     in the ledger."""
     counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, "vip:")
+    delivered = _delivered(run, asset_id, TargetSystem.VIP)
     if not delivered:
         return counts
     vip = run.hook("vip")
     for delivery in delivered:
-        item_id = delivery.target.removeprefix("vip:")
+        item_id = Target.parse(delivery.target).key
         media_ref = delivery.remote_id or asset_id
         if withdraw:
             vip.withdraw_media(item_id, media_ref, f"rights {outcome}")
@@ -324,7 +326,7 @@ def post_usage_guidance(
     guidance, once per community and disposition."""
     counts: Counter[str] = Counter()
     # community -> the ledger target it received the asset under (a launch kit wins over a sign-off kit)
-    received = {d.target.removeprefix("trading_grid:"): d.target for d in _delivered(run, asset_id, "trading_grid:")}
+    received = {Target.parse(d.target).key: d.target for d in _delivered(run, asset_id, TargetSystem.TRADING_GRID)}
     for community, target in _signoff_communities(run, asset_id).items():
         received.setdefault(community, target)
     if not received:
@@ -345,7 +347,7 @@ def post_usage_guidance(
             ).ref
 
         # recorded under its own target kind, so it is never mistaken for a delivery to a community
-        run.deliver_once(asset_id, f"guidance-{instance_id}", f"trading_grid_guidance:{community}", publish)
+        run.deliver_once(asset_id, f"guidance-{instance_id}", TargetSystem.TRADING_GRID_GUIDANCE.of(community), publish)
         run.record(asset_id, target, "guidance_posted", text)
         counts["guidance_posted"] += 1
     return counts
@@ -360,8 +362,10 @@ def _signoff_communities(run: PipelineRun, asset_id: str) -> dict[str, str]:
 
     found: dict[str, str] = {}
     for kit in run.ledger.deliveries(target_prefix=TARGET_PREFIX, status="delivered"):
-        community = kit.target.removeprefix(TARGET_PREFIX)
-        if community and run.ledger.lookup(XREF_ENTITY, "smintio", asset_id, f"trading_grid:{community}"):
+        community = Target.parse(kit.target).key
+        if community and run.ledger.lookup(
+            XREF_ENTITY, "smintio", asset_id, str(TargetSystem.TRADING_GRID.of(community))
+        ):
             found.setdefault(community, kit.target)
     return found
 
@@ -374,12 +378,12 @@ def reply_on_cases(
     with it, once per case and disposition — a partner who got a file through a case hears of its
     takedown as surely as a community does."""
     counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, "trading_grid_case:")
+    delivered = _delivered(run, asset_id, TargetSystem.TRADING_GRID_CASE)
     if not delivered:
         return counts
     grid = run.hook("trading_grid")
     text = guidance_text(asset_id, outcome, variables)
-    for case_id in dict.fromkeys(d.target.removeprefix("trading_grid_case:") for d in delivered):
+    for case_id in dict.fromkeys(Target.parse(d.target).key for d in delivered):
         if not case_id:
             continue
 
@@ -387,9 +391,11 @@ def reply_on_cases(
             return grid.put_case_comment(case_id, f"rights-{asset_id}-{instance_id}", text).ref
 
         # its own target kind, so the reply is never mistaken for the delivery on the case
-        result = run.deliver_once(asset_id, f"rights-{instance_id}", f"trading_grid_case_rights:{case_id}", reply)
+        result = run.deliver_once(
+            asset_id, f"rights-{instance_id}", TargetSystem.TRADING_GRID_CASE_RIGHTS.of(case_id), reply
+        )
         if result.action is not Action.SKIP:
-            run.record(asset_id, f"trading_grid_case:{case_id}", "case_replied", text)
+            run.record(asset_id, TargetSystem.TRADING_GRID_CASE.of(case_id), "case_replied", text)
             counts["case_replied"] += 1
     return counts
 
@@ -401,12 +407,12 @@ def apply_to_exstream(
     out of APPROVED, so no communication uses it in the next run; a renewal updates the expiry in
     the resource's rights metadata. Each change once."""
     counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, "exstream:")
+    delivered = _delivered(run, asset_id, TargetSystem.EXSTREAM)
     if not delivered:
         return counts
     exstream = run.hook("exstream")
     for delivery in delivered:
-        domain = delivery.target.removeprefix("exstream:")
+        domain = Target.parse(delivery.target).key
         resource_id = delivery.remote_id or asset_id
         if block:
             exstream.block(domain, resource_id, f"Rights of {asset_id}: {outcome}")
@@ -475,13 +481,13 @@ def record_consonance_terms(
     from contentops.hooks.consonance import ModelledFeatureUnavailableError
 
     counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, "consonance:")
+    delivered = _delivered(run, asset_id, TargetSystem.CONSONANCE)
     if not delivered:
         return counts
     consonance = run.hook("consonance")
     license_ref = variables.get("license")
-    row = run.ledger.license(license_ref) if license_ref else None
-    usage = UsageRights.model_validate(row.rights) if row else UsageRights()
+    known = known_license(run, license_ref)
+    usage = known.rights if known is not None else UsageRights()
     text, territories, channels = permitted_usage(usage)
     status = LICENSE_STATUS_FOR.get(outcome, LicenseStatus.UNDER_REVIEW)
     valid_until = (
@@ -490,7 +496,7 @@ def record_consonance_terms(
         else rights.expiry(usage)
     )
     # one record per title, however many pipelines attached the asset to it
-    work_ids = dict.fromkeys(d.target.removeprefix("consonance:") for d in delivered)
+    work_ids = dict.fromkeys(Target.parse(d.target).key for d in delivered)
     for work_id in work_ids:
         if not work_id or ":" in work_id:
             continue  # only a title attachment (``consonance:<work id>``) names a work
@@ -512,7 +518,11 @@ def record_consonance_terms(
         # its own target kind, so terms are never mistaken for the attachment itself
         try:
             run.deliver_once(
-                asset_id, f"terms-{instance_id}", f"consonance_terms:{work_id}", send, license_ref=license_ref
+                asset_id,
+                f"terms-{instance_id}",
+                TargetSystem.CONSONANCE_TERMS.of(work_id),
+                send,
+                license_ref=license_ref,
             )
         except ModelledFeatureUnavailableError:
             # Consonance lacks the (modelled) license-terms write: the hook's warning is in the
@@ -522,7 +532,7 @@ def record_consonance_terms(
         until = valid_until.date().isoformat() if valid_until else "no end date"
         run.record(
             asset_id,
-            f"consonance:{work_id}",
+            TargetSystem.CONSONANCE.of(work_id),
             "license_terms_recorded",
             f"{status.value}, valid until {until}",
             license=license_ref or "",
@@ -532,6 +542,6 @@ def record_consonance_terms(
     return counts
 
 
-def _delivered(run: PipelineRun, asset_id: str, target_prefix: str) -> list[Any]:
+def _delivered(run: PipelineRun, asset_id: str, kind: TargetSystem) -> list[Any]:
     """Where the asset currently is, on one kind of target (withdrawn ones are left alone)."""
-    return [d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix=target_prefix) if d.status == "delivered"]
+    return [d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix=kind.prefix) if d.status == "delivered"]

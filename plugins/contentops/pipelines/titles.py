@@ -43,6 +43,7 @@ from contentops.mapping.titles import (
 )
 from contentops.models.domain import RightsDecision, UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.rights_first import asset_license
 from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import TargetSystem
 
@@ -135,12 +136,8 @@ def _matches(run: PipelineRun, title: TitleRecord, assets: list[Asset]) -> list[
 
 def _usage(run: PipelineRun, asset: Asset) -> tuple[UsageRights | None, int | None]:
     """The asset's rights from the ledger's license index (kept current by the first task)."""
-    if not asset.license_purchase_transaction_uuid:
-        return None, None
-    row = run.ledger.license(asset.license_purchase_transaction_uuid)
-    if row is None:
-        return None, None
-    return UsageRights.model_validate(row.rights), row.version
+    known = asset_license(run, asset)
+    return (known.rights, known.version) if known is not None else (None, None)
 
 
 def _outcome(action: Action, created: str, updated: str, skipped: str) -> str:

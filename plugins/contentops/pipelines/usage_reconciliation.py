@@ -40,9 +40,10 @@ import pandas as pd
 from contentops import rights
 from contentops.hooks.errors import ConflictError, NotFoundError, RequestRejectedError
 from contentops.ledger import Action
-from contentops.models.domain import UsageRights, UsageThresholds, UsageVolume
+from contentops.models.domain import UsageThresholds, UsageVolume
 from contentops.models.exstream import UsageRecord
 from contentops.models.smintio import ApprovalStatus
+from contentops.pipelines.rights_first import asset_rights
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import apply_ended_processes, business_key, start_workflow_once
 from contentops.targets import TargetSystem
@@ -215,8 +216,7 @@ def reconcile(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]:
             counts["asset_missing"] += 1
             continue
         license_ref = asset.license_purchase_transaction_uuid
-        row = run.ledger.license(license_ref) if license_ref else None
-        usage_rights = UsageRights.model_validate(row.rights) if row is not None else None
+        usage_rights = asset_rights(run, asset)
         volumes = [
             UsageVolume(
                 on_date=datetime.fromisoformat(r["at"]),

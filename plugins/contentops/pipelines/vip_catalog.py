@@ -29,9 +29,10 @@ from contentops import rights
 from contentops.hooks.errors import NotFoundError, RequestRejectedError
 from contentops.ledger import Action, DeliveryPlan
 from contentops.mapping import vip_catalog
-from contentops.models.domain import IntendedUse, UsageRights
+from contentops.models.domain import IntendedUse
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.models.vip import CatalogEntry, ItemMedia
+from contentops.pipelines.rights_first import asset_license, no_license_reason
 from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import Target, TargetSystem
 
@@ -274,11 +275,10 @@ def _update_item(run: PipelineRun, asset: Asset, delivery: Any) -> str:
 def _rights_for_media(run: PipelineRun, asset: Asset, item: ItemMedia) -> str | None:
     """``None`` when the asset may be used in every region and channel of the VIP media as of the
     window's end; otherwise the reasons it may not (or why nobody can tell)."""
-    lpt = asset.license_purchase_transaction_uuid
-    row = run.ledger.license(lpt) if lpt else None
-    if row is None:
-        return f"no license known for {asset.id} (license {lpt or 'missing'} is not in the license index)"
-    usage = UsageRights.model_validate(row.rights)
+    known = asset_license(run, asset)
+    if known is None:
+        return no_license_reason(asset)
+    usage = known.rights
     reasons = []
     for region in item.usage_controls.regions:
         for channel in item.usage_controls.channels:

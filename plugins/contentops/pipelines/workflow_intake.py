@@ -30,9 +30,10 @@ from contentops import rights
 from contentops.hooks.base import describe_validation_error
 from contentops.ledger import Action, DeliveryPlan
 from contentops.mapping import intake
-from contentops.models.domain import IntendedUse, UsageRights
+from contentops.models.domain import IntendedUse
 from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, WorkflowTask
 from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.rights_first import asset_license, no_license_reason
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
 from contentops.targets import TargetSystem
@@ -93,10 +94,10 @@ def _matches(run: PipelineRun, instance_id: str, request: CreativeRequest, limit
 
 def _rights_refusal(run: PipelineRun, asset: Asset, uses: list[IntendedUse]) -> str | None:
     """``None`` when every use is allowed by the asset's license (from the license index)."""
-    row = run.ledger.license(_lpt(asset)) if _lpt(asset) else None
-    if row is None:
-        return f"no license known for {asset.id}: its rights cannot be confirmed"
-    usage = UsageRights.model_validate(row.rights)
+    known = asset_license(run, asset)
+    if known is None:
+        return no_license_reason(asset)
+    usage = known.rights
     reasons = []
     for use in uses:
         decision = rights.evaluate(usage, use)

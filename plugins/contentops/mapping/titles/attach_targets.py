@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from contentops.mapping.titles.matching import as_strings
 from contentops.models.smintio import Asset
+from contentops.targets import TargetSystem
 
 
 class AttachTarget(StrEnum):
@@ -52,8 +53,17 @@ def asset_attach_requests(asset: Asset) -> list[tuple[AttachTarget, str]]:
     return list(found)
 
 
+#: the ledger's target kind per attach target: not ``consonance``, which names a title record's
+#: attachments (the rights sweep records license terms on those)
+ATTACH_TARGET_SYSTEMS: dict[AttachTarget, TargetSystem] = {
+    AttachTarget.TITLE: TargetSystem.CONSONANCE_TITLE,
+    AttachTarget.MANUSCRIPT: TargetSystem.CONSONANCE_MANUSCRIPT,
+    AttachTarget.PRODUCTION_TASK: TargetSystem.CONSONANCE_PRODUCTION_TASK,
+}
+
+
 def attach_target_ledger(kind: AttachTarget, target_id: str) -> str:
     """The ledger target of an asset attached to a manuscript or production task
     (``consonance_manuscript:<id>``, ``consonance_production_task:<id>``): not ``consonance:…``,
     which names a title record (the rights sweep records license terms on those)."""
-    return f"consonance_{kind.value}:{target_id}"
+    return str(ATTACH_TARGET_SYSTEMS[kind].of(target_id))

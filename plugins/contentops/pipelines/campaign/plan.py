@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from contentops.hooks.errors import NotFoundError
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import Asset, Campaign
+from contentops.pipelines.rights_first import asset_rights
 from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import TargetSystem
 
@@ -163,11 +164,9 @@ def campaign_subject(campaign: str) -> str:
 
 
 def usage_rights(run: PipelineRun, asset: Asset) -> UsageRights | None:
-    """The asset's rights from the ledger's license index (kept current by the license sync)."""
-    if not asset.license_purchase_transaction_uuid:
-        return None
-    row = run.ledger.license(asset.license_purchase_transaction_uuid)
-    return UsageRights.model_validate(row.rights) if row is not None else None
+    """The asset's rights from the ledger's license index (kept current by the license sync);
+    ``None`` when no license is known, which the gate refuses (see :mod:`~contentops.pipelines.rights_first`)."""
+    return asset_rights(run, asset)
 
 
 def batches_of(items: list[Any], size: int) -> list[list[Any]]:
