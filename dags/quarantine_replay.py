@@ -37,7 +37,8 @@ from contentops.verdict import seal
         "quarantine_ids": Param(
             [],
             type="array",
-            items={"type": "integer", "minimum": 1},
+            items={"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+            uniqueItems=True,
             maxItems=100,
             description="Rows to replay; empty = every row whose replay was requested and is still open",
         ),
