@@ -90,9 +90,13 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup`` (``make test``) every test of an ``xdist_group`` must carry its
+    """A test that stops the shared ``make run`` runs after every other test, so the modules that
+    share that stack start it once (a restart costs a minute of a 2-core machine).
+
+    Under ``--dist loadgroup`` (``make test``) every test of an ``xdist_group`` must carry its
     group in its node id, or pytest-xdist spreads the group over workers: two Airflow stacks at
     once, and modules that share one ``make run`` running out of order."""
+    items.sort(key=lambda item: item.get_closest_marker("stops_the_shared_demo") is not None)  # stable
     if not config.getoption("loadgroup", default=False):
         return
     spread = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]

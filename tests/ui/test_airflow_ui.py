@@ -227,6 +227,7 @@ def test_trigger_campaign_release_from_its_form_and_read_the_summary(
     assert len(list(ARTIFACTS.glob("*.png"))) == steps.count
 
 
+@pytest.mark.stops_the_shared_demo
 def test_ctrl_c_stops_everything_it_started(demo: DemoStack) -> None:
     demo.watch.scan()
     assert len(demo.watch.seen) >= 5  # launcher, sandboxes, standalone and its components
