@@ -647,7 +647,7 @@ def test_a_killed_task_and_a_restarted_scheduler_leave_the_same_partners(
             delivering = [t for t in tis if t["task_id"] == "deliver" and t["state"] == "running"]
             if not killed and delivering:
                 routes = requests.get(f"{stack.sandbox_urls['vip']}/_sandbox/stats", timeout=10).json()["by_route"]
-                if any(r.startswith("PUT /api/v1/packages/") and "/items/" in r for r in routes):
+                if any(r.startswith("PUT /api/v1/items/") and "/media" in r for r in routes):  # media written
                     for ti in delivering:
                         pid = _task_process(ti["id"])
                         if pid is not None:
