@@ -25,8 +25,9 @@ def test_sensor_defers_then_returns_the_outcome(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     running = sandbox("workflow")
-    # the workflow ends 2 s after it starts (real seconds: the sandbox clock is not moved)
-    running.admin("PUT", "workflow/auto-complete", json={"rights_renewal": {"outcome": "renew", "after_seconds": 2}})
+    # the workflow ends 6 s after it starts (real seconds: the sandbox clock is not moved); long
+    # enough that the trigger's first poll, on a loaded 2-core machine, still finds it running
+    running.admin("PUT", "workflow/auto-complete", json={"rights_renewal": {"outcome": "renew", "after_seconds": 6}})
     ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     monkeypatch.setenv("AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT", json.dumps(opentext_workflow_connection(running.url)))
     monkeypatch.setenv(
