@@ -123,6 +123,18 @@ def test_cursors_upsert(ledger: Ledger) -> None:
     assert ledger.get_cursor("smintio:lpt") == "c-2"
 
 
+def test_a_forgotten_cursor_leaves_no_row(ledger: Ledger) -> None:
+    import sqlalchemy as sa
+
+    from contentops.ledger.schema import cursors
+
+    ledger.set_cursor("sweep:pending:run-1", "2026-12-01T00:00:00+00:00")
+    ledger.set_cursor("sweep:pending:run-1", None)
+    assert ledger.get_cursor("sweep:pending:run-1") is None
+    with ledger._tx() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(cursors)).scalar() == 0
+
+
 def test_quarantine_keeps_raw_payload_verbatim(ledger: Ledger) -> None:
     raw = '{"uuid": "x", "license_terms": "not-a-list"}'
     qid = ledger.quarantine(

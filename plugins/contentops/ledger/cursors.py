@@ -18,6 +18,12 @@ class CursorStore:
             return conn.execute(sa.select(cursors.c.value).where(cursors.c.name == name)).scalar()
 
     def set_cursor(self, name: str, value: str | None) -> None:
+        """Store where ``name`` was read up to; ``None`` forgets the cursor (its row goes, so
+        per-run marks such as the sweep's pending review mark do not pile up)."""
+        if value is None:
+            with self._db.transaction() as conn:
+                conn.execute(sa.delete(cursors).where(cursors.c.name == name))
+            return
         stmt = self._db.insert(cursors).values(name=name, value=value, updated_at=utcnow())
         stmt = stmt.on_conflict_do_update(
             index_elements=["name"], set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at}
