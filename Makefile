@@ -6,16 +6,33 @@ STAMP  := $(VENV)/.contentops-installed
 # the Airflow release this project is tested with (the provider itself takes a range)
 AIRFLOW_VERSION ?= 3.3.2
 
-.PHONY: run test lint sandboxes bench clean system-tools
+.PHONY: run test lint sandboxes bench clean system-tools constraints
+
+## every package of the tested install, pinned (Airflow's own constraints file for this release is
+## not reachable from every machine: raw.githubusercontent.com is blocked on ours), used as pip
+## constraints so a fresh clone installs what CI tested; `make constraints` regenerates it
+CONSTRAINTS := constraints/airflow-$(AIRFLOW_VERSION)-python-3.11.txt
 
 ## the provider (with its dev and celery extras) and, as a distribution of their own, the sandboxes;
 ## --no-compile: pip would byte-compile all of Airflow up front (~40 s of CPU), Python compiles the
 ## modules a run imports on first use (a few seconds)
-$(STAMP): pyproject.toml include/pyproject.toml
+$(STAMP): pyproject.toml include/pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev,celery]' -e ./include "apache-airflow==$(AIRFLOW_VERSION)"
+	$(BIN)/python -m pip install --quiet --no-compile -c $(CONSTRAINTS) -e '.[dev,celery]' -e ./include "apache-airflow==$(AIRFLOW_VERSION)"
 	@touch $(STAMP)
+
+## make constraints: resolve the install afresh (newest releases the ranges allow) in a scratch venv
+## and pin it; run the tests on the result before committing it
+constraints:
+	rm -rf var/constraints-venv && $(PYTHON) -m venv var/constraints-venv
+	var/constraints-venv/bin/python -m pip install --quiet --upgrade pip
+	var/constraints-venv/bin/python -m pip install --quiet --no-compile '.[dev,celery]' ./include "apache-airflow==$(AIRFLOW_VERSION)"
+	{ echo "# Every package of the tested install (Airflow $(AIRFLOW_VERSION), Python 3.11), pinned: make's install uses it"; \
+	  echo "# as a pip constraints file, so a fresh clone installs what CI tested. Regenerate with 'make constraints'."; \
+	  var/constraints-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^(contentops|contentops-sandbox)=='; \
+	} > $(CONSTRAINTS)
+	rm -rf var/constraints-venv
 
 ## make run: start the sandboxes and Airflow (standalone) with this project's DAGs
 ## (options of the launcher through RUN_ARGS, e.g. make run RUN_ARGS="--api-port 8090 --verbose")
