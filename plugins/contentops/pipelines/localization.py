@@ -48,6 +48,7 @@ from contentops.hooks.errors import (
 )
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines import mappings
 from contentops.pipelines.rights_first import asset_rights
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
@@ -621,6 +622,7 @@ def _to_exstream(
     """EXS-6: an APPROVED image resource tagged with region and language for localized assembly."""
     exstream = run.hook("exstream")
     until = rights.usable_until(master_rights) if master_rights else None
+    keys = mappings.exstream_resources(run)  # mappings/exstream_resources.yaml
 
     def publish(plan: Any) -> str:
         file_name = variables.get("file_name")
@@ -637,14 +639,16 @@ def _to_exstream(
         exstream.put_rights_metadata(
             domain,
             resource.id,
-            {
-                "source_asset": variant.id,
-                "master_asset": variables.get("master_asset_id"),
-                "region": variables.get("region"),
-                "language": variables.get("language"),
-                "localized": True,
-                "valid_until": until.isoformat() if until else None,
-            },
+            keys.apply(
+                {
+                    "source_asset": variant.id,
+                    "master_asset": variables.get("master_asset_id"),
+                    "region": variables.get("region"),
+                    "language": variables.get("language"),
+                    "localized": True,
+                    "valid_until": until.isoformat() if until else None,
+                }
+            ),
         )
         if not resource.is_approved:  # a resumed upload may find it approved already
             exstream.submit_for_review(
@@ -700,6 +704,7 @@ def _deliver_back(
                     *([f"language:{variables['language']}"] if variables.get("language") else []),
                 ],
                 license_summary=f"derivative of {variables.get('master_asset_id')}, cleared for {region}",
+                attributes=mappings.vip_media(run).attributes_of(variant),
             )
             vip.upload_media_content(item_id, variant.id, local, content_type)
             return variant.id
