@@ -7,6 +7,7 @@ the replay refuses it again, and the same row stays open with the new reason. Fi
 replayed as the Quarantine page does it (a request, then a quarantine_replay run), it is taken in
 once: one Smint.io variant, one regional review, the team told it is in review; the loop's next
 run applies the review and delivers the variant back once; a second replay changes nothing.
+A Trading Grid submission whose file was gone is replayed the same way once its file is back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from e2e.project_dags import load_dag
 from e2e.test_localization_return_loop import (  # noqa: F401 - fixtures used by name
     EDITORIAL_MASTER,
@@ -26,8 +28,10 @@ from e2e.test_localization_return_loop import (  # noqa: F401 - fixtures used by
     _partner_writes,
     _returns,
     _run,
+    _submissions,
     elsewhere,
     env,
+    grid_submission,
     vip_return,
 )
 
@@ -113,3 +117,38 @@ def test_a_fixed_localized_return_replayed_from_the_quarantine_is_taken_in_once(
     assert _returns(env)[return_id]["review_status"] == "accepted"
     outcomes = [e.action for e in ledger.audit_trail(subject=quarantine.subject(row.id))]
     assert outcomes == ["replay_still_invalid", "replay_requested", "replay_taken_in", "replay_already_resolved"]
+
+
+def test_a_trading_grid_submission_whose_file_came_back_is_taken_in_by_a_replay(
+    airflow_db: Path,
+    env: dict[str, Any],  # noqa: F811
+) -> None:
+    ledger: Ledger = env["ledger"]
+    submission = grid_submission(env, PNG)
+    assert env["grid"].context.store.delete("submission_file", submission)  # its download is a 404
+    ref = f"trading_grid:{submission}"
+    _run(_next_slot())
+    (row,) = ledger.quarantined()
+    assert row.ref == ref and row.reason.startswith("file_not_found")
+    assert _submissions(env)[submission]["status"] == "rejected"
+
+    # the file is still gone: the same row stays open, nothing is uploaded
+    assert _replay(ledger, quarantine_ids=[row.id]) == ["replay_still_invalid"]
+    assert [q.id for q in ledger.quarantined()] == [row.id]
+    assert _variants(env, ref) == []
+
+    # the partner puts the file back: the replay takes the submission in, once
+    requests.put(
+        f"{env['grid'].url}/_sandbox/trading_grid/submissions/{submission}/file",
+        data=PNG,
+        headers={"Content-Type": "image/png"},
+        timeout=10,
+    ).raise_for_status()
+    assert _replay(ledger, quarantine_ids=[row.id]) == ["replay_taken_in"]
+    assert ledger.quarantined() == []
+    (variant,) = _variants(env, ref)
+    assert variant["master_asset_id"] == GOOD_MASTER and variant["language"] == "fr"
+    assert _submissions(env)[submission]["status"] == "in_review"
+    writes = _partner_writes(env)
+    assert _replay(ledger, quarantine_ids=[row.id]) == ["replay_already_resolved"]
+    assert _partner_writes(env) == writes
