@@ -7,7 +7,9 @@ of the contentops plugin (`/contentops/quarantine`), which triggers this DAG wit
 
 Each row's record is read again from its partner and put through the validation and the
 pipeline step that first refused it (`contentops.quarantine`): a Smint.io license record goes
-into the license index, a Trading Grid case is routed and answered. One that now validates is
+into the license index, a Trading Grid case is routed and answered, a localized return from VIP
+or Trading Grid becomes a Smint.io variant in regional review (the localization return loop
+applies the review). One that now validates is
 taken in exactly once and its row resolved; one that fails again stays quarantined with the new
 reason. Rows of kinds no step reads again are left for a person to resolve with a note.
 Each run writes a report (the **Run report** tab of the run).
@@ -44,6 +46,7 @@ from contentops.verdict import seal
         ),
         "smintio_conn_id": conn_id_param("smintio_default", "Smint.io connection"),
         "trading_grid_conn_id": conn_id_param("opentext_trading_grid_default"),
+        "vip_conn_id": conn_id_param("vip_default", "VIP connection"),
         "workflow_conn_id": conn_id_param("opentext_workflow_default"),
     },
 )

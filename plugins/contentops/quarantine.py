@@ -7,7 +7,8 @@ An operator has three things to do with it, from the ledger CLI or the Airflow U
   and the note says why;
 - **replay** it: the record is read again from the partner by the reference its row keeps and
   put through the same validation and the same pipeline step that first refused it, once. One
-  that now validates is taken in (a case is answered, a license lands in the index) and its row
+  that now validates is taken in (a case is answered, a license lands in the index, a localized
+  return becomes a Smint.io variant in regional review) and its row
   resolved; one that fails again stays quarantined with the new reason. Delivery goes through
   the pipeline's own ledger slots, so a replay that passes delivers exactly once, however often
   it is asked for, and a later scheduled run does not deliver it again;
@@ -169,6 +170,16 @@ def _replay_case(run: PipelineRun, row: QuarantineRecord) -> ReplayResult:
     return _after(run, row, reasons.get(row.id), "nothing left to do")
 
 
+def _replay_localized_return(run: PipelineRun, row: QuarantineRecord) -> ReplayResult:
+    from contentops.pipelines.localization_replay import replay_return
+
+    taken_in, detail = replay_return(run, row.ref)
+    if not taken_in:
+        return ReplayResult(row.id, Outcome.STILL_INVALID, detail)
+    run.ledger.resolve_quarantine(row.id, f"replayed: {detail}")
+    return ReplayResult(row.id, Outcome.TAKEN_IN, detail)
+
+
 def _after(run: PipelineRun, row: QuarantineRecord, new_reason: str | None, done: str) -> ReplayResult:
     """The result of a healing path run for one row: resolved by it, or still open (new reason)."""
     current = find(run.ledger, row.id)
@@ -190,6 +201,15 @@ REPLAYERS: dict[tuple[str, str], Replayer] = {
         "fetches the Trading Grid case again; a valid open case is routed and answered",
         _replay_case,
     ),
+    **{
+        (source, "localized_return"): Replayer(
+            "localization_return_loop",
+            f"reads the {name} again; one that passes the loop's checks now is downloaded, "
+            "uploaded to Smint.io as a variant and put in regional review",
+            _replay_localized_return,
+        )
+        for source, name in (("vip", "VIP return"), ("trading_grid", "Trading Grid submission"))
+    },
 }
 
 

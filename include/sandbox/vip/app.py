@@ -14,7 +14,8 @@ paths or payloads — and every path is in :data:`PATHS`. Of the modules, conten
 - **item catalog**: the items (``GET /api/v1/items``; the connection test lists one), and the
   media attached to an item under the attacher's reference (PUT): the file (streamed), usage
   controls (regions, channels, valid until), the parties it is available to, campaign tags,
-  approval status, and on an agency's final deliverable the agency and its masters; a new
+  approval status, free ``attributes`` describing it, and on an agency's final deliverable the
+  agency and its masters; a new
   asset version replaces the media's content and is kept in its history; withdrawal and
   re-restriction of usage controls;
 - media across the catalogue (:mod:`contentops_sandbox.vip.item_media`): returns regional teams
@@ -90,6 +91,8 @@ class MediaBody(BaseModel):
     # an agency's final deliverable: the agency and the master assets it was derived from
     agency: str | None = None
     derived_from: list[str] | None = None
+    # free attributes describing the media to buyers (name -> text, number, flag or list)
+    attributes: dict[str, Any] | None = None
 
 
 class PartyBody(BaseModel):

@@ -15,6 +15,8 @@ public, so every shape here is *modelled*, and only the two modules contentops n
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AliasChoices, Field
 
 from contentops.models.common import PartnerModel, UtcDateTime
@@ -79,6 +81,7 @@ class ItemMedia(PartnerModel):
     license_summary: str | None = None
     agency: str | None = None
     derived_from: list[str] | None = None
+    attributes: dict[str, Any] | None = None  # Smint.io fields as VIP attributes (mappings/vip_media.yaml)
 
 
 class Return(PartnerModel):

@@ -48,6 +48,7 @@ from contentops.hooks.errors import (
 )
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines import mappings
 from contentops.pipelines.rights_first import asset_rights
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
@@ -145,6 +146,11 @@ def _vip_candidate(item: Any) -> LocalizedReturn:
     )
 
 
+def candidate_of(source: str, record: Any) -> LocalizedReturn:
+    """A VIP return or a Trading Grid submission as the loop checks it."""
+    return _vip_candidate(record) if source == "vip" else _grid_candidate(record)
+
+
 def _grid_candidate(sub: Any) -> LocalizedReturn:
     return LocalizedReturn(
         source="trading_grid",
@@ -192,26 +198,8 @@ def intake(run: PipelineRun, *, lookback_hours: int = 24, policy: ReturnPolicy |
     accepted: list[str] = []
     for item, raw, _conn in _candidates(run, since):
         counts[f"{item.source}_received"] += 1
-        origins = run.hook(item.source).download_origins()
-        refusal = returns.check_metadata(item, origins, policy)
-        master: Asset | None = None
-        if refusal is None:
-            try:
-                master = _master(smintio, item.master_asset_id)
-            except (ValidationError, MalformedResponseError) as exc:
-                # whatever the id made the lookup read, it is this return's problem, not the batch's
-                refusal = Refusal(
-                    RefusalCode.INVALID_MASTER_ID,
-                    f"master asset id {item.master_asset_id!r} does not name one asset ({type(exc).__name__})",
-                )
-        if refusal is None:
-            refusal = returns.check_master(
-                item,
-                master_exists=master is not None and master.approval_status is not ApprovalStatus.RETIRED,
-                master_rights=_rights_of(run, master),
-                as_of=run.window.end,
-            )
-        if refusal is not None and refusal.code is RefusalCode.LICENSE_UNKNOWN and _license_feed_owes_records(run):
+        refusal, master = check_return(run, smintio, item, policy)
+        if refusal is not None and refusal.code is RefusalCode.LICENSE_UNKNOWN and license_feed_owes(run):
             # the license may be one the feed served malformed (quarantined, healed by a later
             # sync): hold the return undecided — a later run decides it — rather than reject it
             run.record(
@@ -226,21 +214,53 @@ def intake(run: PipelineRun, *, lookback_hours: int = 24, policy: ReturnPolicy |
             refuse(run, item, refusal, raw)
             counts[f"refused_{refusal.code.value}"] += 1
             continue
-        run.record(
-            item.ref,
-            TargetSystem.SMINTIO.of(item.master_asset_id),
-            ACCEPTED,
-            f"{item.kind} for {item.language or '-'} / {item.region or '-'} from {item.partner or item.source}",
-            license=master.license_purchase_transaction_uuid if master else "",
-            item=asdict(item),
-        )
+        accept_for_review(run, item, master)
         counts["accepted"] += 1
         accepted.append(item.ref)
     batches = [accepted[i : i + BATCH_SIZE] for i in range(0, len(accepted), BATCH_SIZE)]
     return {"counts": dict(counts), "batches": batches}
 
 
-def _license_feed_owes_records(run: PipelineRun) -> bool:
+def check_return(
+    run: PipelineRun, smintio: Any, item: LocalizedReturn, policy: ReturnPolicy
+) -> tuple[Refusal | None, Asset | None]:
+    """The checks a return passes before anything is fetched (its metadata, its master and the
+    master's license); the refusal, or ``None`` with the master. The intake and a replay alike."""
+    origins = run.hook(item.source).download_origins()
+    refusal = returns.check_metadata(item, origins, policy)
+    master: Asset | None = None
+    if refusal is None:
+        try:
+            master = _master(smintio, item.master_asset_id)
+        except (ValidationError, MalformedResponseError) as exc:
+            # whatever the id made the lookup read, it is this return's problem, not the batch's
+            refusal = Refusal(
+                RefusalCode.INVALID_MASTER_ID,
+                f"master asset id {item.master_asset_id!r} does not name one asset ({type(exc).__name__})",
+            )
+    if refusal is None:
+        refusal = returns.check_master(
+            item,
+            master_exists=master is not None and master.approval_status is not ApprovalStatus.RETIRED,
+            master_rights=_rights_of(run, master),
+            as_of=run.window.end,
+        )
+    return refusal, master
+
+
+def accept_for_review(run: PipelineRun, item: LocalizedReturn, master: Asset | None) -> None:
+    """Record a return as accepted for review: the take-in step reads it from this entry."""
+    run.record(
+        item.ref,
+        TargetSystem.SMINTIO.of(item.master_asset_id),
+        ACCEPTED,
+        f"{item.kind} for {item.language or '-'} / {item.region or '-'} from {item.partner or item.source}",
+        license=master.license_purchase_transaction_uuid if master else "",
+        item=asdict(item),
+    )
+
+
+def license_feed_owes(run: PipelineRun) -> bool:
     """Whether license records the Smint.io feed served malformed are still in quarantine."""
     from contentops.pipelines.licenses import QUARANTINE_KIND
 
@@ -324,7 +344,7 @@ def take_in(run: PipelineRun, refs: list[str], *, policy: ReturnPolicy | None = 
     for item in _accepted_items(run, refs).values():
         try:
             with tempfile.TemporaryDirectory(prefix="contentops-return-") as folder:
-                outcome = _take_in_one(run, item, Path(folder), policy)
+                outcome = take_in_one(run, item, Path(folder), policy)
         except PartnerAPIError as exc:  # one partner failure must not hold up the other returns
             run.record(item.ref, item.source, "take_in_failed", str(exc))
             failed.append(item.ref)
@@ -335,7 +355,14 @@ def take_in(run: PipelineRun, refs: list[str], *, policy: ReturnPolicy | None = 
     return dict(counts)
 
 
-def _take_in_one(run: PipelineRun, item: LocalizedReturn, folder: Path, policy: ReturnPolicy) -> str:
+Refuse = Callable[[PipelineRun, LocalizedReturn, Refusal, Any], None]
+
+
+def take_in_one(
+    run: PipelineRun, item: LocalizedReturn, folder: Path, policy: ReturnPolicy, refuse: Refuse = refuse
+) -> str:
+    """One accepted return into Smint.io and its review; ``refuse`` takes a return its file fails
+    (quarantined with its sender told; a replay keeps its row instead)."""
     partner = run.hook(item.source)
     local = folder / "return.bin"  # our own name: the partner's file name never touches the disk
     try:
@@ -621,6 +648,7 @@ def _to_exstream(
     """EXS-6: an APPROVED image resource tagged with region and language for localized assembly."""
     exstream = run.hook("exstream")
     until = rights.usable_until(master_rights) if master_rights else None
+    keys = mappings.exstream_resources(run)  # mappings/exstream_resources.yaml
 
     def publish(plan: Any) -> str:
         file_name = variables.get("file_name")
@@ -637,14 +665,16 @@ def _to_exstream(
         exstream.put_rights_metadata(
             domain,
             resource.id,
-            {
-                "source_asset": variant.id,
-                "master_asset": variables.get("master_asset_id"),
-                "region": variables.get("region"),
-                "language": variables.get("language"),
-                "localized": True,
-                "valid_until": until.isoformat() if until else None,
-            },
+            keys.apply(
+                {
+                    "source_asset": variant.id,
+                    "master_asset": variables.get("master_asset_id"),
+                    "region": variables.get("region"),
+                    "language": variables.get("language"),
+                    "localized": True,
+                    "valid_until": until.isoformat() if until else None,
+                }
+            ),
         )
         if not resource.is_approved:  # a resumed upload may find it approved already
             exstream.submit_for_review(
@@ -700,6 +730,7 @@ def _deliver_back(
                     *([f"language:{variables['language']}"] if variables.get("language") else []),
                 ],
                 license_summary=f"derivative of {variables.get('master_asset_id')}, cleared for {region}",
+                attributes=mappings.vip_media(run).attributes_of(variant),
             )
             vip.upload_media_content(item_id, variant.id, local, content_type)
             return variant.id

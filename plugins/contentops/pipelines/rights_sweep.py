@@ -31,6 +31,7 @@ from contentops.ledger import Action
 from contentops.models.consonance import LicenseStatus
 from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
 from contentops.models.smintio import ApprovalStatus
+from contentops.pipelines import mappings
 from contentops.pipelines.rights_first import known_license
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
@@ -423,16 +424,10 @@ def apply_to_exstream(
             # the metadata is replaced as a whole: keep what the release put there (campaign,
             # segments, regions), which is what Exstream picks images by (EXS-2)
             current = exstream.get_resource(domain, resource_id).metadata
-            exstream.put_rights_metadata(
-                domain,
-                resource_id,
-                {
-                    **current,
-                    "source_asset": asset_id,
-                    "valid_until": variables["valid_until"],
-                    "rights_disposition": outcome,
-                },
+            renewed = mappings.exstream_resources(run).apply(  # mappings/exstream_resources.yaml
+                {"source_asset": asset_id, "valid_until": variables["valid_until"], "rights_disposition": outcome}
             )
+            exstream.put_rights_metadata(domain, resource_id, {**current, **renewed})
             run.record(asset_id, delivery.target, "expiry_updated", f"valid until {variables['valid_until']}")
             counts["exstream_expiry_updated"] += 1
     return counts

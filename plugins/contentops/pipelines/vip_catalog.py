@@ -32,6 +32,7 @@ from contentops.mapping import vip_catalog
 from contentops.models.domain import IntendedUse
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.models.vip import CatalogEntry, ItemMedia
+from contentops.pipelines import mappings
 from contentops.pipelines.rights_first import asset_license, no_license_reason
 from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import Target, TargetSystem
@@ -228,6 +229,7 @@ def _update_item(run: PipelineRun, asset: Asset, delivery: Any) -> str:
         return "no_file"
     binary = asset.binaries[0]
     content_type = binary.content_type or asset.content_type or media.content_type
+    attributes = mappings.vip_media(run).attributes_of(asset)  # of the new version
 
     def send(plan: DeliveryPlan) -> str:
         vip.put_media(
@@ -244,6 +246,7 @@ def _update_item(run: PipelineRun, asset: Asset, delivery: Any) -> str:
             license_summary=media.license_summary,
             agency=media.agency,
             derived_from=media.derived_from,
+            attributes=attributes,
         )
         with tempfile.TemporaryDirectory(prefix="contentops-smintio-") as folder:
             local = Path(folder) / "content"

@@ -14,7 +14,7 @@ from contentops import rights
 from contentops.ledger import DeliveryRecord
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import Asset
-from contentops.pipelines import exstream_template_sync
+from contentops.pipelines import exstream_template_sync, mappings
 from contentops.pipelines.campaign.delivery import Release, Send, TargetDelivery
 from contentops.pipelines.campaign.plan import ReleasePlan
 from contentops.pipelines.campaign.settings import CampaignReleaseSettings
@@ -54,9 +54,13 @@ class ExstreamDelivery(TargetDelivery):
         earlier = self._older_image(release.asset, target)
         if earlier is None:
             return super().deliver(release, target, regions)
-        metadata = exstream_metadata(release.plan, release.asset, release.usage, regions, self.settings)
+        metadata = self._keyed(exstream_metadata(release.plan, release.asset, release.usage, regions, self.settings))
         reviewed = exstream_template_sync.replace_for_review(self.run, release.asset, earlier, metadata=metadata)
         return Counter({f"{self.system}_{key}": n for key, n in reviewed.items()})
+
+    def _keyed(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The metadata under the keys of ``mappings/exstream_resources.yaml``."""
+        return mappings.exstream_resources(self.run).apply(metadata)
 
     def _older_image(self, asset: Asset, target: Target) -> DeliveryRecord | None:
         """The ledger's slot when Exstream holds an older version of the asset (else None)."""
@@ -73,7 +77,7 @@ class ExstreamDelivery(TargetDelivery):
         exstream = self.run.hook("exstream")
         domain = target.key
         plan, asset, fetched = release.plan, release.asset, release.fetched
-        metadata = exstream_metadata(plan, asset, release.usage, regions, self.settings)
+        metadata = self._keyed(exstream_metadata(plan, asset, release.usage, regions, self.settings))
 
         def send(delivery: Any) -> str:
             comment = f"Campaign {plan.campaign}: {asset.id} v{asset.version}, rights cleared"

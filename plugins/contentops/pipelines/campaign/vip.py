@@ -17,6 +17,7 @@ from typing import Any
 from contentops import rights
 from contentops.hooks.errors import NotFoundError
 from contentops.models.domain import UsageRights
+from contentops.pipelines import mappings
 from contentops.pipelines.campaign.delivery import Release, Send, TargetDelivery
 from contentops.pipelines.campaign.plan import REFUSED, usage_rights
 from contentops.pipelines.campaign.settings import CampaignReleaseSettings
@@ -118,7 +119,8 @@ class VipDelivery(TargetDelivery):
 
         vip = self.run.hook("vip")
         plan, asset, fetched = release.plan, release.asset, release.fetched
-        tags = sorted({f"campaign:{plan.campaign}", *(t for t in asset.tags if t.startswith("campaign:"))})
+        described = mappings.vip_media(self.run)  # mappings/vip_media.yaml
+        tags = described.campaign_tags(asset, plan.campaign)
 
         def send(_plan: Any) -> str:
             vip.put_media(
@@ -135,6 +137,7 @@ class VipDelivery(TargetDelivery):
                 approval_status="approved" if set(regions) >= set(plan.regions) else "restricted",
                 campaign_tags=tags,
                 license_summary=license_summary(terms.usage, terms.channel, regions),
+                attributes=described.attributes_of(asset),
                 **terms.extra,
             )
             vip.upload_media_content(item, asset.id, fetched.get(), fetched.content_type)
