@@ -98,7 +98,10 @@ class SmintioLicensePushTrigger(BaseEventTrigger):
         return self._hook
 
     def _endpoint(self) -> tuple[str, str | None]:
-        """(websocket URL, channel or None) from the connection (blocking)."""
+        """(websocket URL, channel or None) from the connection (blocking: run in a thread, where
+        the first call also imports the websocket client, so the triggerer's loop never waits)."""
+        import websockets.asyncio.client  # noqa: F401 - imported here, off the event loop
+
         return self.hook.push_url(), self.hook.push_channel
 
     def _delay(self, failures: int) -> float:
