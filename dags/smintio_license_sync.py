@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DeltaDataIntervalTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, DeltaDataIntervalTimetable, Param, dag, task
 
+from contentops.assets import SMINTIO_LICENSE_PUSH as LICENSE_PUSH
 from contentops.assets import SMINTIO_LICENSES as LICENSES
 from contentops.params import conn_id_param
 from contentops.retries import task_defaults
@@ -24,7 +25,7 @@ from contentops.verdict import seal
 
 @dag(
     dag_id="smintio_license_sync",
-    schedule=DeltaDataIntervalTimetable(timedelta(hours=1)),
+    schedule=AssetOrTimeSchedule(timetable=DeltaDataIntervalTimetable(timedelta(hours=1)), assets=LICENSE_PUSH),
     start_date=datetime(2026, 11, 1),
     catchup=False,
     max_active_runs=1,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from contentops_sandbox.smintio.push import DEMO_CHANNEL_ID, PUSHER_APP_KEY
+
 #: Transport settings for the demo: small backoffs, a rate just under the sandboxes' default.
 DEMO_TRANSPORT: dict[str, Any] = {"backoff_max": 2.0, "max_attempts": 6}
 
@@ -26,6 +28,9 @@ def smintio_connection(url: str, **extra: Any) -> dict[str, Any]:
             "token_url": f"{url}/connect/token",
             "clapi_url": f"{url}/consumer/v1",
             "portals_url": f"{url}/backend/v1",
+            # live license changes: the sandbox's Pusher-like websocket and the demo tenant's channel
+            "pusher_url": f"{url.replace('http', 'ws', 1)}/app/{PUSHER_APP_KEY}",
+            "channel_id": DEMO_CHANNEL_ID,
             **DEMO_TRANSPORT,
             **extra,
         },

@@ -9,10 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.sdk import Asset, AssetAlias
+from airflow.sdk import Asset, AssetAlias, AssetWatcher
+
+from contentops.triggers.smintio_push import SmintioLicensePushTrigger
 
 #: The ledger's license index changed (``smintio_license_sync``).
 SMINTIO_LICENSES = Asset("contentops://smintio/licenses")
+#: Smint.io pushed a license change (its Pusher channel, heard in the triggerer by the watcher's
+#: :class:`~contentops.triggers.smintio_push.SmintioLicensePushTrigger` on ``smintio_default``);
+#: ``smintio_license_sync`` is scheduled on it besides its hourly timetable. No ``channel_id`` on
+#: the connection: the watcher waits quietly and the hourly sync alone applies.
+SMINTIO_LICENSE_PUSH = Asset(
+    "contentops://smintio/license-push",
+    watchers=[AssetWatcher(name="smintio_license_push", trigger=SmintioLicensePushTrigger("smintio_default"))],
+)
 #: The rights expiry sweep wrote dispositions back (renewals, takedowns, exceptions cleared).
 RIGHTS_CHANGES = Asset("contentops://rights-changes")
 

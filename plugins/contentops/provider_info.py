@@ -187,6 +187,19 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
             ),
             "portals_url": _text("Portals backend URL", "Default https://{tenant}.portalsapib.smint.io/backend/v1"),
             "token_url": _text("Token URL", "Default https://{tenant}.smint.io/connect/token"),
+            "channel_id": {
+                "label": "Push channel id",
+                "description": (
+                    "The tenant's ChannelId for Smint.io's live license changes (Pusher channel "
+                    "private-2-<id>): a change starts smintio_license_sync within seconds. Empty or <= 0: "
+                    "no push, the hourly sync alone (docs/systems/smintio.md)."
+                ),
+                "schema": {"type": ["integer", "null"]},
+            },
+            "pusher_url": _text(
+                "Push websocket URL",
+                "Default wss://ws-eu.pusher.com/app/32f31c26a83e09dc401b (Smint.io's Pusher app, cluster eu).",
+            ),
             **TRANSPORT_FIELDS,
         },
     ),
@@ -270,7 +283,8 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.sensors.workflow"]}
         ],
         "triggers": [
-            {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.triggers.workflow"]}
+            {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.triggers.workflow"]},
+            {"integration-name": "Smint.io", "python-modules": ["contentops.triggers.smintio_push"]},
         ],
         "connection-types": CONNECTION_TYPES,
         # the URI schemes of the hooks' lineage assets (contentops.lineage): checked by Airflow,

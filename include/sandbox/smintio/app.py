@@ -14,7 +14,8 @@ only seeded assets that never got an upload serve generated images.
 
 Options (``SandboxConfig.options``): ``generated_transactions`` (serve N synthetic licenses
 computed from the cursor, stored nowhere), ``large_binary_bytes`` (the first binary of the
-first license is that big, streamed), ``seeded_transactions`` (default 504).
+first license is that big, streamed), ``seeded_transactions`` (default 504), ``push_channel_id``
+(the tenant's Pusher channel id, default 7: live license changes, :mod:`contentops_sandbox.smintio.push`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request, WebSocket
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -33,6 +34,7 @@ from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbo
 from contentops_sandbox.smintio import images, seed
 from contentops_sandbox.smintio.comments import add_comment_routes
 from contentops_sandbox.smintio.files import ContentFiles
+from contentops_sandbox.smintio.push import DEMO_CHANNEL_ID, PUSHER_CHANNEL_PREFIX, WEBSOCKET_PATH, PushHub
 from contentops_sandbox.smintio.references import add_reference_routes
 
 #: Every product path of this sandbox (modelled but for ``token``, ``oidc`` and ``pusher_auth``).
@@ -58,9 +60,6 @@ DEMO_CLIENT_ID = "contentops-demo"
 DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the sandbox's published demo credential
 DEMO_REFRESH_TOKEN = "demo-refresh-token"  # noqa: S105
 SIGNED_URL_SECONDS = 3600
-#: The sandbox's own Pusher app key and secret (channel authorizations are signed with them).
-PUSHER_APP_KEY = "sandbox-pusher-key"
-PUSHER_CHANNEL_PREFIX = "private-2-"  # sourced: the cores subscribe to private-2-{channel id}
 MAX_LIMIT = 100
 #: Approval changes the (modelled) Portals backend accepts.
 TRANSITIONS = {
@@ -140,6 +139,11 @@ def create_app(config: SandboxConfig) -> FastAPI:
     generated_epoch = ctx.clock.now().replace(microsecond=0)
     cut_urls: set[str] = set()
     files = ContentFiles(config.state_dir)
+    push = PushHub(
+        lambda: (ctx.store.get("secret", "url-signing") or {"key": ""})["key"].encode(),
+        int(config.options.get("push_channel_id") or DEMO_CHANNEL_ID),
+    )
+    app.state.push = push
 
     def sign(binary_uuid: str, expires: int) -> str:
         key = (ctx.store.get("secret", "url-signing") or {"key": ""})["key"].encode()
@@ -184,15 +188,21 @@ def create_app(config: SandboxConfig) -> FastAPI:
     @app.post(PATHS["pusher_auth"])
     async def pusher_auth(request: Request) -> dict[str, Any]:
         """Authorize a Pusher private-channel subscription (Pusher's form: ``socket_id``,
-        ``channel_name``) for a bearer of a valid access token: ``{"auth": "<key>:<signature>"}``."""
+        ``channel_name``) for a bearer of a valid access token: ``{"auth": "<key>:<signature>"}``.
+        Another tenant's channel is refused (modelled)."""
         ctx.require_bearer(request)
         form = await request.form()
         socket_id, channel = str(form.get("socket_id") or ""), str(form.get("channel_name") or "")
         if not socket_id or not channel.startswith(PUSHER_CHANNEL_PREFIX):
             raise ctx.error(400, "invalid_request", f"socket_id and a {PUSHER_CHANNEL_PREFIX}<channel> name are needed")
-        secret = (ctx.store.get("secret", "url-signing") or {"key": ""})["key"].encode()
-        signature = hmac.new(secret, f"{socket_id}:{channel}".encode(), hashlib.sha256).hexdigest()
-        return {"auth": f"{PUSHER_APP_KEY}:{signature}"}
+        if channel != push.channel:
+            raise ctx.error(403, "forbidden", f"channel {channel} is not this tenant's")
+        return {"auth": push.channel_auth(socket_id, channel)}
+
+    @app.websocket(WEBSOCKET_PATH)
+    async def pusher_socket(websocket: WebSocket, key: str) -> None:
+        """Pusher's websocket (``/app/{key}``): live license changes (push.py)."""
+        await push.serve(websocket, key)
 
     @app.get(PATHS["generic_metadata"])
     def generic_metadata(request: Request) -> dict[str, Any]:
@@ -522,7 +532,18 @@ def create_app(config: SandboxConfig) -> FastAPI:
             "last_updated_at": ctx.clock.now().isoformat(),
         }
         ctx.store.put("lpt", lpt_uuid, updated, action="mutate")
+        push.license_changed(updated)  # subscribers hear of it, as Smint.io's clients do
         return _public(updated)
+
+    @app.get("/_sandbox/smintio/push")
+    def push_sockets() -> dict[str, Any]:
+        """The open push sockets and their channels (tests wait for a subscription here)."""
+        return push.snapshot()
+
+    @app.post("/_sandbox/smintio/push/disconnect")
+    def push_disconnect(code: int = Query(4200, ge=1000, le=4999)) -> dict[str, int]:
+        """Close every push socket with ``code`` (Pusher's 4200: reconnect immediately)."""
+        return {"closed": push.disconnect_all(code)}
 
     add_reference_routes(app, ctx, save_asset)  # assets by external reference, files (references.py)
     add_comment_routes(app, ctx)  # comments on assets (comments.py)

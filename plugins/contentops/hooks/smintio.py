@@ -7,7 +7,10 @@ URL ``https://{tenant}.clapi.smint.io/consumer/v1``, the license purchase transa
 paged by ``continuation_uuid`` until ``count == 0``, items whose ``can_be_synced`` is not
 ``true`` skipped while still advancing the cursor, signed binary URLs valid for up to an hour, and CLAPI-C's
 Pusher channel authorization path (``notifications/pusher/auth``), which the connection
-form's Test button uses because it is the one CLAPI-C path the public code names.
+form's Test button uses because it is the one CLAPI-C path the public code names, and the push
+channel itself (Pusher app key, cluster ``eu``, private channel ``private-2-{ChannelId}``, event
+``global-transaction-history-update``; a ``ChannelId`` of 0 or less means no push), which
+:mod:`contentops.triggers.smintio_push` listens on.
 
 Modelled (the specs are private): the HTTP paths of the CLAPI-C sync operations and the Portals
 backend (``https://{tenant}.portalsapib.smint.io/backend/v1``) write side — approval status,
@@ -18,7 +21,9 @@ and binary id, and campaigns (release date, regions, segments, agency client). E
 Connection (conn_type ``smintio``): host = tenant id (or leave the tenant in extra
 ``tenant``), login = client id, password = client secret, extra ``refresh_token``; optional
 extra ``token_url``, ``clapi_url``, ``portals_url`` (the sandbox connection sets all three)
-and the transport settings every partner connection has.
+extra ``channel_id`` (the tenant's Pusher channel id; missing or <= 0 = no push, polling only)
+and ``pusher_url`` (default Pusher's ``wss://ws-eu.pusher.com/app/<key>``; the sandbox
+connection points it at the sandbox), and the transport settings every partner connection has.
 
 Rotated refresh tokens are kept in the Airflow Variable ``smintio_refresh_token__<conn_id>``
 (masked in the UI and logs) and preferred over the connection's, so the next task does not
@@ -39,7 +44,13 @@ from pydantic import ValidationError
 
 from contentops import lineage
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
-from contentops.hooks.errors import AuthenticationError, InvalidConnectionError, NotFoundError, PartnerAPIError
+from contentops.hooks.errors import (
+    AuthenticationError,
+    InvalidConnectionError,
+    MalformedResponseError,
+    NotFoundError,
+    PartnerAPIError,
+)
 from contentops.hooks.transport import DownloadResult, HttpTransport
 from contentops.models.smintio import (
     ApprovalStatus,
@@ -55,6 +66,15 @@ from contentops.models.smintio import (
 log = logging.getLogger(__name__)
 
 SMINTIO_SCOPE = "smintio.full openid profile offline_access"
+#: Smint.io's Pusher app (sourced: the CLAPI-C cores' key and cluster ``eu``); Pusher serves an
+#: app's websocket at ``wss://ws-{cluster}.pusher.com/app/{key}`` (Pusher's public protocol).
+PUSHER_URL = "wss://ws-eu.pusher.com/app/32f31c26a83e09dc401b"
+#: The Pusher protocol version the trigger speaks (Pusher's query parameter ``protocol``).
+PUSHER_PROTOCOL = 7
+#: The private channel of a tenant's license changes (sourced: ``private-2-{ChannelId}``).
+PUSH_CHANNEL_PREFIX = "private-2-"
+#: The event the cores sync on (sourced); its payload is not read by them, nor by us.
+LICENSE_PUSH_EVENT = "global-transaction-history-update"
 
 
 @dataclass(frozen=True)
@@ -125,6 +145,48 @@ class SmintioHook(RefreshTokenHook):
 
     def token_url(self) -> str:
         return self._url("token_url", f"https://{self.tenant}.smint.io/connect/token")
+
+    # -- the push channel (Pusher) ----------------------------------------------------------
+    @property
+    def push_channel(self) -> str | None:
+        """The private channel of this tenant's license changes, or None: no ``channel_id`` (or
+        one <= 0, as the cores read it) means no push, and the polling schedule alone applies."""
+        raw = self.extra.get("channel_id")
+        if raw is None or str(raw).strip() == "":
+            return None
+        try:
+            channel_id = int(str(raw).strip())
+        except ValueError:
+            raise InvalidConnectionError(
+                f"connection {self.conn_id!r}: extra 'channel_id' must be an integer, not {raw!r}", system=self.system
+            ) from None
+        return f"{PUSH_CHANNEL_PREFIX}{channel_id}" if channel_id > 0 else None
+
+    def push_url(self) -> str:
+        """The websocket URL of the push channel, with the Pusher protocol version asked for."""
+        url = self._url("pusher_url", PUSHER_URL)
+        if "protocol=" in url:
+            return url
+        return f"{url}{'&' if '?' in url else '?'}protocol={PUSHER_PROTOCOL}&client=contentops&version=0.1.0"
+
+    def authorize_push_channel(self, socket_id: str, channel_name: str) -> str:
+        """Pusher's ``auth`` for subscribing ``socket_id`` to ``channel_name``, from CLAPI-C's
+        channel authorization (Pusher's form, the hook's Bearer token: a refused or expired token
+        is refreshed and the call replayed by the transport, as for every other call).
+
+        Blocking, like every hook call: a trigger runs it in a thread (``asyncio.to_thread``)."""
+        body = self.transport.json(
+            "POST",
+            self.path("pusher_auth"),
+            data={"socket_id": socket_id, "channel_name": channel_name},
+            idempotent=True,  # a signature: asking twice changes nothing
+        )
+        auth = (body or {}).get("auth") if isinstance(body, dict) else None
+        if not isinstance(auth, str) or ":" not in auth:
+            raise MalformedResponseError(
+                "the Pusher channel authorization has no 'auth' of the form <key>:<signature>", system=self.system
+            )
+        return auth
 
     def _portals(self, name: str, **params: Any) -> str:
         return f"{self.portals_url}/{self.path(name, **params)}"
