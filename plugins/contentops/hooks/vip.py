@@ -134,12 +134,14 @@ class VipHook(RefreshTokenHook):
         license_summary: str | None = None,
         agency: str | None = None,
         derived_from: list[str] | None = None,
+        available_from: datetime | None = None,
     ) -> ItemMedia:
         """Attach media to an item under our reference, or update it to a new asset version (a
         replacement of that media, not a second one). ``available_to`` are retailer-data parties.
 
         ``agency`` / ``derived_from`` are set on an agency's final deliverable: who made it and
-        from which master assets."""
+        from which master assets. ``available_from`` (*modelled*) is an embargo: VIP holds the
+        media but serves it to retailers only from that moment (a release ahead of its date)."""
         body: dict[str, Any] = {
             "asset_id": asset_id,
             "version": version,
@@ -153,6 +155,8 @@ class VipHook(RefreshTokenHook):
         }
         if agency is not None:
             body.update(agency=agency, derived_from=list(derived_from or []))
+        if available_from is not None:
+            body["available_from"] = available_from.isoformat()
         path = self.path("media", item_id=item_id, media_ref=media_ref)
         media = ItemMedia.model_validate(self.transport.json("PUT", path, json=body))
         lineage.wrote(self, "items", item_id, "media", media_ref)

@@ -79,6 +79,7 @@ class ItemMedia(PartnerModel):
     license_summary: str | None = None
     agency: str | None = None
     derived_from: list[str] | None = None
+    available_from: UtcDateTime | None = None  # modelled: an embargo, served to retailers from then
 
 
 class Return(PartnerModel):
