@@ -52,7 +52,6 @@ def exstream_metadata(
         "categories": list(asset.categories),
         "compliance_status": asset.compliance_status.value if asset.compliance_status else None,
         "rights_status": "cleared",
-        **_embargo(plan),
     }
 
 
@@ -95,7 +94,9 @@ class ExstreamDelivery(TargetDelivery):
         exstream = self.run.hook("exstream")
         domain = target.key
         plan, asset, fetched = release.plan, release.asset, release.fetched
-        metadata = exstream_metadata(plan, asset, release.usage, regions, self.settings)
+        # a new image released ahead of its date carries the embargo; a newer version of one Exstream
+        # holds goes through the template review instead (deliver), which decides its approval
+        metadata = {**exstream_metadata(plan, asset, release.usage, regions, self.settings), **_embargo(plan)}
 
         def send(delivery: Any) -> str:
             comment = f"Campaign {plan.campaign}: {asset.id} v{asset.version}, rights cleared"
