@@ -6,8 +6,14 @@ package, a **Trading Grid** launch kit for the authorized partners of each regio
 and **Exstream** image resources for customer correspondence.
 
 Triggered from this form (campaign, targets, regions, release date — left empty, the regions
-and release date the campaign has in Smint.io), and daily on its data interval for every
-campaign whose release date falls in the interval.
+and release date the campaign has in Smint.io), and daily on its data interval. A scheduled run
+(or one without a campaign) selects by state: every campaign whose release date is within
+`lead_days` (default 3, `include/config/campaign_release.yaml`) after the interval's end and
+that the ledger does not hold as fully released goes out **ahead of its date, under embargo**
+until then — VIP media with an availability date, the Trading Grid launch kit embargoed until
+the date, the Exstream image with `valid_from` and kept in REVIEW (moved to APPROVED by the first
+run at or after the date); an overdue campaign never released is caught up and reported as
+**late**. A skipped interval loses nothing. Rights are decided for the release date.
 
 1. The campaign's assets and licensed stock are collected from Smint.io (the license index is
    brought up to date first).
@@ -89,6 +95,14 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
         "exstream_domains": names_param(
             ["retail"], "Exstream domains to publish the images into (regulated ones apply compliance criteria)"
         ),
+        # release ahead (issue 13 item 1): how far ahead of its date a run selecting by date releases
+        "lead_days": Param(
+            None,
+            type=["null", "integer"],
+            minimum=0,
+            maximum=365,
+            description="Days ahead of a campaign's release date it goes out (under embargo); empty = the config's",
+        ),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
         "batch_size": Param(50, type="integer", minimum=1, maximum=1000, description="Assets per mapped task"),
         "poll_interval": poll_interval_param(15),
@@ -123,6 +137,7 @@ def campaign_release() -> None:
             release_date=params["release_date"],
             exstream_domains=params["exstream_domains"],
             scheduled=campaign.by_release_date(run_type),
+            lead_days=params.get("lead_days"),
         )
 
     @task

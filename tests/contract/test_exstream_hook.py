@@ -106,6 +106,30 @@ def test_invalid_transition_answers_the_product_error_body(exstream: Callable[..
     assert rejected.state == "REJECTED" and rejected.state_comment == "off brand"
 
 
+def test_an_image_under_embargo_is_not_approved_before_its_date_and_a_block_rejects_it(
+    exstream: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Modelled embargo (docs/systems/exstream.md): with ``valid_from`` ahead of the sandbox clock the
+    image cannot reach APPROVED; once the clock passes it, it can. Blocking an image still in
+    REVIEW (its rights ended before the launch) rejects it, as DRAFT is no step from REVIEW."""
+    hook, running = exstream()
+    source = tmp_path / "e.png"
+    source.write_bytes(images.png("e"))
+    launch = datetime.now(UTC) + timedelta(days=2)
+    waiting = []
+    for name in ("e1.png", "e2.png"):
+        image = hook.upload_image("retail", source, name=name, content_type="image/png")
+        hook.put_rights_metadata("retail", image.id, {"valid_from": launch.isoformat(), "rights_status": "embargoed"})
+        waiting.append(hook.set_state("retail", image.id, "REVIEW", "campaign image, embargoed"))
+    with pytest.raises(ConflictError) as caught:
+        hook.set_state("retail", waiting[0].id, "APPROVED", "too early")
+    assert "ResourceEmbargoed" in str(caught.value)
+    blocked = hook.block("retail", waiting[1].id, "license ended before the launch")
+    assert blocked.state == "REJECTED" and blocked.state_comment == "license ended before the launch"
+    running.context.clock.advance((launch - datetime.now(UTC)).total_seconds() + 60)
+    assert hook.set_state("retail", waiting[0].id, "APPROVED", "launch day").state == "APPROVED"
+
+
 def test_replacing_content_makes_a_new_draft_version_and_review_follows_the_transitions(
     exstream: Callable[..., Any], tmp_path: Path
 ) -> None:

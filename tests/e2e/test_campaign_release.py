@@ -373,9 +373,19 @@ def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: d
     assert states[resource_id] == states[LETTER] == "APPROVED"
 
 
+def _postpone(env: dict[str, Any], campaign: str = CAMPAIGN, days: int = 365) -> None:
+    """Move a campaign's release date a year out: a run selecting by date after its seeded date
+    would otherwise catch it up as overdue (test_campaign_release_ahead.py covers that)."""
+    store = env["smintio"].context.store
+    found = store.get("campaign", campaign)
+    later = datetime.fromisoformat(found["release_date"].replace("Z", "+00:00")) + timedelta(days=days)
+    store.put("campaign", campaign, {**found, "release_date": later.isoformat()})
+
+
 def test_the_scheduled_path_releases_the_campaign_whose_release_date_is_in_the_interval(
     airflow_db: Path, env: dict[str, Any]
 ) -> None:
+    _postpone(env)  # only holiday is due: spring (seeded to release before it) is a year out
     holiday = env["smintio"].context.store.get("campaign", "holiday-2026")
     released = datetime.fromisoformat(holiday["release_date"].replace("Z", "+00:00"))
     # a daily run at 04:00 covers the day before; the run after the release day covers it
@@ -411,7 +421,12 @@ def test_the_scheduled_path_releases_the_campaign_whose_release_date_is_in_the_i
     assert "asset-holiday-04" not in kits["community-emea"]["asset_ids"]
     assert _vip_items(env) == {}  # spring is not due
 
-    # an interval without a release date in it releases nothing
+    # holiday arrived after its date (selected late); once delivered everywhere it is recorded as
+    # released, so a later run selecting by date has nothing to do (nothing due, nothing overdue)
+    trail = env["ledger"].audit_trail(subject="campaign:holiday-2026", run_id=run.run_id)
+    assert [(e.details or {}).get("late") for e in trail if e.action == "release_planned"] == [True]
+    released = [e for e in env["ledger"].audit_trail(run_id=run.run_id) if e.action == "released"]
+    assert [e.subject for e in released] == ["campaign:holiday-2026"]
     quiet = _dag().test(logical_date=day_after + timedelta(days=3), run_conf={"campaign": None, "poll_interval": 1})
     assert quiet.state == "success"
     assert not [e for e in env["ledger"].audit_trail(run_id=quiet.run_id) if e.action == "release_planned"]
@@ -526,6 +541,7 @@ def test_scheduled_runs_and_backfills_release_by_release_date_whatever_the_form_
     from contentops.pipelines.runtime import PipelineRun
     from contentops.pipelines.window import RunWindow
 
+    _postpone(env)  # the form's campaign is not due (nor overdue) in the window: only holiday is
     holiday = env["smintio"].context.store.get("campaign", "holiday-2026")
     day = datetime.fromisoformat(holiday["release_date"].replace("Z", "+00:00")).replace(hour=4, minute=0)
     window = RunWindow(day, day + timedelta(days=1))
@@ -765,6 +781,7 @@ def test_an_agency_client_gets_its_own_usage_review_and_escalation_workflows(
 
     # the release day's run: the approvals are still open far beyond the SLA by its window, so the
     # client's escalation starts (once per asset version); the client then answers
+    _postpone(env)  # spring would be overdue by then and caught up: keep the run to holiday
     holiday = env["smintio"].context.store.get("campaign", "holiday-2026")
     released = datetime.fromisoformat(holiday["release_date"].replace("Z", "+00:00"))
     day_after = (released + timedelta(days=1)).replace(hour=5, minute=0, second=0, microsecond=0)

@@ -42,7 +42,9 @@ resource metadata (rights expiry, regions, segments, source asset) read and repl
 ``/resources/{domain}/{id}/metadata``; one resource ``GET /resources/{domain}/{id}`` (answered like
 the single-resource writes); the content digest a resource carries (``content.sha256``); usage
 data ``GET /orchestration/api/v1/usage/{domain}?filter.since=&filter.until=``; production feedback
-``GET /design/api/v1/feedback/{domain}?filter.since=``. DAS publishes no idempotency key, and the
+``GET /design/api/v1/feedback/{domain}?filter.since=``; an embargo: an image whose metadata names
+a ``valid_from`` after the sandbox clock cannot be moved to APPROVED (409 ``ResourceEmbargoed``), so
+no communication uses it before. DAS publishes no idempotency key, and the
 sandbox honours none: an upload sent twice makes two resources, as the product would.
 
 Generation really renders: a one-page PDF (or HTML) that names the communication and every
@@ -102,6 +104,22 @@ PATHS = {
 }
 DOMAINS = ("retail", "insurance")
 TRANSITIONS = {("DRAFT", "REVIEW"), ("REVIEW", "APPROVED"), ("APPROVED", "DRAFT"), ("REVIEW", "REJECTED")}
+
+
+def _embargoed_until(resource: dict[str, Any], now: datetime) -> str | None:
+    """The ``valid_from`` of a resource's rights metadata while it lies after ``now`` (modelled), else None."""
+    valid_from = (resource.get("metadata") or {}).get("valid_from")
+    if not valid_from:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(valid_from).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return str(valid_from) if now < moment else None
+
+
 COMMUNICATION = "exstrapplication"
 COMMUNICATION_SET = "exstrcommunicationset"
 DATA_SOURCE = "exstrdatasource"
@@ -503,6 +521,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
             raise ctx.error(
                 400, "IllegalStateTransition", f"cannot move {resource_id} from {resource['state']} to {body.state}"
             )
+        valid_from = _embargoed_until(resource, ctx.clock.now())
+        if body.state == "APPROVED" and valid_from is not None:
+            # modelled: an image under embargo cannot be approved (so used) before its valid_from
+            raise ctx.error(409, "ResourceEmbargoed", f"resource {resource_id} is valid only from {valid_from}")
         resource = {
             **resource,
             "state": body.state,

@@ -12,14 +12,16 @@ Modelled (no public spec; every path in :data:`PATHS`): partner communities and 
 published into them (announcements, launch kits, usage guidance), created or updated by the
 caller's external reference so a replay does not post twice; a post may name the authorized
 partners it is addressed to, and launch kits carry file attachments (streamed, by the caller's
-reference); each entitlement lists the partners it authorizes (the active partners of its
-community's region).
+reference); a launch kit released ahead of its date is ``embargoed_until`` then, and its files
+are not handed to partners before (``GET …/attachments/{ref}`` answers 403 ``Embargoed``); each
+entitlement lists the partners it authorizes (the active partners of its community's region).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -71,6 +73,8 @@ class PostBody(BaseModel):
     kind: str
     asset_ids: list[str] = Field(default_factory=list)
     partners: list[str] | None = None
+    # modelled: a launch kit released ahead of its date; partners may not take its files before
+    embargoed_until: datetime | None = None
 
 
 def _seed(context: SandboxContext) -> None:
@@ -201,9 +205,11 @@ def create_app(config: SandboxConfig) -> FastAPI:
         if unknown:
             raise ctx.error(422, "UnknownPartner", f"unknown partners {unknown}")
         key = f"{community_id}/{post_ref}"
-        fields = body.model_dump()
+        fields = body.model_dump(mode="json")
         with ctx.store.locked():  # an update keeps the files attached meanwhile
             existing = ctx.store.get("post", key)
+            if fields["embargoed_until"] is None and not (existing or {}).get("embargoed_until"):
+                del fields["embargoed_until"]  # no embargo, none to end: the post as before
             if existing is not None and {k: existing.get(k) for k in fields} == fields:
                 return JSONResponse(existing, 200)
             post = {
@@ -255,6 +261,21 @@ def create_app(config: SandboxConfig) -> FastAPI:
             post = {**post, "attachments": attachments, "updated_at": ctx.clock.now().isoformat()}
             ctx.store.put("post", key, post, action="attachment")
         return JSONResponse(post, 200 if existing else 201)
+
+    @app.get(PATHS["attachment"])
+    def get_attachment(request: Request, community_id: str, post_ref: str, attachment_ref: str) -> dict[str, Any]:
+        """A partner takes a file of a post (modelled): refused while the post is under embargo.
+        The sandbox keeps only the digest of attachments, so it answers their descriptor."""
+        ctx.require_bearer(request)
+        post = ctx.store.get("post", f"{community_id}/{post_ref}")
+        attachment = ((post or {}).get("attachments") or {}).get(attachment_ref)
+        if post is None or attachment is None:
+            missing = f"no attachment {attachment_ref} on {post_ref} in {community_id}"
+            raise ctx.error(404, "AttachmentNotFound", missing)
+        until = post.get("embargoed_until")
+        if until and ctx.clock.now() < datetime.fromisoformat(until.replace("Z", "+00:00")):
+            raise ctx.error(403, "Embargoed", f"post {post_ref} is under embargo until {until}")
+        return dict(attachment)
 
     @app.get(PATHS["posts"])
     def posts(request: Request, community_id: str) -> dict[str, Any]:

@@ -17,7 +17,8 @@ paths or payloads — and every path is in :data:`PATHS`. Of the modules, conten
   approval status, free ``attributes`` describing it, and on an agency's final deliverable the
   agency and its masters; a new
   asset version replaces the media's content and is kept in its history; withdrawal and
-  re-restriction of usage controls;
+  re-restriction of usage controls; an ``available_from`` embargo, before which the media's
+  content is not served to retailers (``GET …/content``);
 - media across the catalogue (:mod:`contentops_sandbox.vip.item_media`): returns regional teams
   attach (:mod:`contentops_sandbox.vip.returns`) and the content VIP holds
   (:mod:`contentops_sandbox.vip.catalog`), listed by attach or change time.
@@ -93,6 +94,8 @@ class MediaBody(BaseModel):
     derived_from: list[str] | None = None
     # free attributes describing the media to buyers (name -> text, number, flag or list)
     attributes: dict[str, Any] | None = None
+    # modelled: an embargo — VIP holds the media but serves it to retailers only from then on
+    available_from: datetime | None = None
 
 
 class PartyBody(BaseModel):
@@ -197,6 +200,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
         key = f"{item_id}/{media_ref}"
         existing = ctx.store.get("media", key)
         fields = body.model_dump(mode="json")
+        if fields["available_from"] is None and not (existing or {}).get("available_from"):
+            del fields["available_from"]  # no embargo, none to end: the media as before
         if existing and existing["version"] > body.version:
             raise ctx.error(409, "stale_version", f"media {media_ref} already holds version {existing['version']}")
         if existing and {k: existing.get(k) for k in fields} == fields and existing.get("status") == "active":
@@ -227,6 +232,24 @@ def create_app(config: SandboxConfig) -> FastAPI:
     def get_media(request: Request, item_id: str, media_ref: str) -> dict[str, Any]:
         ctx.require_bearer(request)
         return media_or_404(item_id, media_ref)
+
+    @app.get(PATHS["media_content"])
+    def get_content(request: Request, item_id: str, media_ref: str, party: str | None = None) -> dict[str, Any]:
+        """What a retailer downloads (modelled): refused before the media's ``available_from``
+        (an embargo), once withdrawn, and to a party it is not available to. The sandbox keeps
+        only the digest of item media, so it answers the content's descriptor, not the bytes."""
+        ctx.require_bearer(request)
+        media = media_or_404(item_id, media_ref)
+        if media.get("status") == "withdrawn":
+            raise ctx.error(410, "withdrawn", f"media {media_ref} was withdrawn")
+        available_from = media.get("available_from")
+        if available_from and ctx.clock.now() < datetime.fromisoformat(available_from.replace("Z", "+00:00")):
+            raise ctx.error(403, "not_yet_available", f"media {media_ref} is under embargo until {available_from}")
+        if party is not None and party not in media.get("available_to", []):
+            raise ctx.error(403, "not_available_to_party", f"media {media_ref} is not available to {party}")
+        if media.get("content") is None:
+            raise ctx.error(404, "no_content", f"media {media_ref} has no file yet")
+        return {"ref": media_ref, "file_name": media["file_name"], **media["content"]}
 
     @app.put(PATHS["media_content"])
     async def put_content(request: Request, item_id: str, media_ref: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from contentops.hooks.errors import (
     MalformedResponseError,
     PartnerServerError,
     PartnerUnavailableError,
+    RequestRejectedError,
 )
 from contentops.hooks.opentext import ocp_auth
 from contentops.models.exstream import (
@@ -222,8 +223,17 @@ class ExstreamHook(PartnerHook):
         return self._written(domain, self._single(body, "state change"))
 
     def block(self, domain: str, resource_id: str, reason: str) -> Resource:
-        """Take an image out of APPROVED so no communication can use it in the next run."""
-        return self.set_state(domain, resource_id, "DRAFT", reason)
+        """Take an image out of APPROVED so no communication can use it in the next run.
+
+        An image still in REVIEW (a campaign image under embargo, waiting for its date) cannot
+        go to DRAFT — the published transitions allow REVIEW only to APPROVED or REJECTED — so it
+        is rejected instead: it must never reach APPROVED once its rights ended."""
+        try:
+            return self.set_state(domain, resource_id, "DRAFT", reason)
+        except RequestRejectedError:
+            if self.get_resource(domain, resource_id).state != "REVIEW":
+                raise
+            return self.set_state(domain, resource_id, "REJECTED", reason)
 
     def put_rights_metadata(self, domain: str, resource_id: str, metadata: dict[str, Any]) -> dict[str, Any]:
         body = self.transport.json("PUT", self.path("metadata", domain=domain, resource_id=resource_id), json=metadata)

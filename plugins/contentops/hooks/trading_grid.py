@@ -156,14 +156,19 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         kind: str,
         asset_ids: list[str] | None = None,
         partners: list[str] | None = None,
+        embargoed_until: datetime | None = None,
     ) -> CommunityPost:
         """Publish (or update) a post under our own reference: repeating it posts nothing new.
 
         ``partners`` names the authorized partners a launch kit is addressed to (see
-        :meth:`entitlements`); left out, the post is for the whole community."""
+        :meth:`entitlements`); left out, the post is for the whole community.
+        ``embargoed_until`` (*modelled*) marks a kit released ahead of its date: partners see it
+        but may not take its files before that moment."""
         payload: dict[str, Any] = {"title": title, "body": body, "kind": kind, "asset_ids": asset_ids or []}
         if partners is not None:
             payload["partners"] = partners
+        if embargoed_until is not None:
+            payload["embargoed_until"] = embargoed_until.isoformat()
         post = CommunityPost.model_validate(
             self.transport.json("PUT", self.path("post", community_id=community_id, post_ref=post_ref), json=payload)
         )

@@ -135,13 +135,16 @@ class VipHook(RefreshTokenHook):
         agency: str | None = None,
         derived_from: list[str] | None = None,
         attributes: dict[str, Any] | None = None,
+        available_from: datetime | None = None,
     ) -> ItemMedia:
         """Attach media to an item under our reference, or update it to a new asset version (a
         replacement of that media, not a second one). ``available_to`` are retailer-data parties.
 
         ``agency`` / ``derived_from`` are set on an agency's final deliverable: who made it and
         from which master assets. ``attributes`` describe the asset to VIP's buyers
-        (``mappings/vip_media.yaml``); sent only when there are some."""
+        (``mappings/vip_media.yaml``); sent only when there are some. ``available_from``
+        (*modelled*) is an embargo: VIP holds the media but serves it to retailers only from that
+        moment (a release ahead of its date)."""
         body: dict[str, Any] = {
             "asset_id": asset_id,
             "version": version,
@@ -157,6 +160,8 @@ class VipHook(RefreshTokenHook):
             body.update(agency=agency, derived_from=list(derived_from or []))
         if attributes:
             body["attributes"] = dict(attributes)
+        if available_from is not None:
+            body["available_from"] = available_from.isoformat()
         path = self.path("media", item_id=item_id, media_ref=media_ref)
         media = ItemMedia.model_validate(self.transport.json("PUT", path, json=body))
         lineage.wrote(self, "items", item_id, "media", media_ref)

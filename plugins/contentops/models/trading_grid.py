@@ -38,6 +38,7 @@ class CommunityPost(PartnerModel):
     kind: str
     asset_ids: list[str] = Field(default_factory=list)
     published_at: UtcDateTime | None = None
+    embargoed_until: UtcDateTime | None = None  # modelled: a kit released ahead of its date
 
 
 # -- Community Management users and roles (sourced paths and request fields; response shapes modelled)

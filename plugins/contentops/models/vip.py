@@ -82,6 +82,7 @@ class ItemMedia(PartnerModel):
     agency: str | None = None
     derived_from: list[str] | None = None
     attributes: dict[str, Any] | None = None  # Smint.io fields as VIP attributes (mappings/vip_media.yaml)
+    available_from: UtcDateTime | None = None  # modelled: an embargo, served to retailers from then
 
 
 class Return(PartnerModel):

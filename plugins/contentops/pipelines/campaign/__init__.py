@@ -1,10 +1,13 @@
 """The campaign release's steps: plan, collect, approve, gate on rights, deliver once per target.
 
-A campaign (from the UI form, or every campaign whose release date falls in a scheduled run's
-window) is released in this order, each step a plain function over hooks and the ledger:
+A campaign (from the UI form; or, on a scheduled run, every campaign due within ``lead_days``
+after the run's window and not fully released yet, ahead of its date under embargo, plus any
+overdue one never released, caught up) is released in this order, each step a plain function
+over hooks and the ledger:
 
-1. :func:`plan_release` — which campaigns, for which targets, regions and release date. The
-   plan is written to the run's audit trail; later steps read it from there (XComs stay small).
+1. :func:`plan_release` — which campaigns (selected by state: :func:`due_campaigns`), for which
+   targets, regions and release date, under embargo or late. The plan is written to the run's
+   audit trail; later steps read it from there (XComs stay small).
 2. :func:`collect` — the campaign's assets and licensed stock from Smint.io (by campaign and
    by campaign tag). Retired and rejected assets are recorded and left out; assets not yet
    approved are batched for an approval workflow (OWS-1).
@@ -25,7 +28,9 @@ window) is released in this order, each step a plain function over hooks and the
    the same VIP catalog items, available only to the publishers, media partners and franchise
    networks of the regions, with the agency on the media.
 5. :func:`deliver` (mapped per target and batch; each makes sure its target's container
-   exists first, :func:`ensure_containers`) and :func:`finalize` —
+   exists first, :func:`ensure_containers`) and :func:`finalize` (launch kits brought up to
+   date, Exstream embargoes whose date has come lifted, :func:`lift_embargoes`, and a release
+   delivered everywhere recorded as ``released``, :func:`mark_released`) —
    each asset as media of the VIP catalog items it shows (:class:`VipSettings`), available to
    the retailer-data parties of the regions its rights allow, with usage controls, campaign
    tags, approval status, license summary and the file streamed from Smint.io — the campaign's
@@ -59,7 +64,8 @@ from contentops.pipelines.campaign.approval import (
 from contentops.pipelines.campaign.collect import campaign_assets, collect, usage_review_key
 from contentops.pipelines.campaign.deliver import DELIVERIES, deliver, delivery_for, ensure_containers
 from contentops.pipelines.campaign.delivery import Fetched, Release, TargetDelivery
-from contentops.pipelines.campaign.exstream import ExstreamDelivery, exstream_metadata
+from contentops.pipelines.campaign.exstream import ExstreamDelivery, exstream_metadata, lift_embargoes
+from contentops.pipelines.campaign.finish import finalize
 from contentops.pipelines.campaign.gate import (
     Clearance,
     decide,
@@ -68,20 +74,24 @@ from contentops.pipelines.campaign.gate import (
     gate_deliverable,
     no_item,
 )
-from contentops.pipelines.campaign.kits import TargetMap, finalize, target_map
+from contentops.pipelines.campaign.kits import TargetMap, target_map
 from contentops.pipelines.campaign.plan import (
     APPROVAL_NEEDED,
     CLEARED,
     PLANNED,
     REFUSED,
     REGIONS,
+    RELEASED,
     TARGETS,
     USAGE_REVIEW_NEEDED,
     ReleasePlan,
     batches_of,
     by_release_date,
+    due_campaigns,
+    mark_released,
     plan_release,
     plans_of,
+    released,
     report_notes,
     usage_rights,
 )
@@ -104,6 +114,7 @@ __all__ = [
     "PLANNED",
     "REFUSED",
     "REGIONS",
+    "RELEASED",
     "TARGETS",
     "USAGE_REVIEW_NEEDED",
     "ApprovalRouting",
@@ -129,6 +140,7 @@ __all__ = [
     "decide_deliverable",
     "deliver",
     "delivery_for",
+    "due_campaigns",
     "ensure_containers",
     "escalate",
     "exstream_metadata",
@@ -136,10 +148,13 @@ __all__ = [
     "gate",
     "gate_deliverable",
     "license_summary",
+    "lift_embargoes",
     "load_release_settings",
+    "mark_released",
     "no_item",
     "plan_release",
     "plans_of",
+    "released",
     "report_notes",
     "start_approvals",
     "target_map",

@@ -3,14 +3,23 @@
 A newer version of an image Exstream already holds goes through the template sync's
 ``replace_for_review`` instead (EXS-8): the image and the communications using it wait in
 REVIEW for the template review workflow, whose outcome the template sync applies.
+
+A release ahead of its date (:attr:`ReleasePlan.embargo_until`) carries the embargo as Exstream
+can (*modelled*, docs/systems/exstream.md): the image's metadata names ``valid_from`` and
+``rights_status: embargoed`` and the image waits in REVIEW, so no communication can use it;
+:func:`lift_embargoes` moves it to APPROVED on a run at or after the date, by state (what
+Exstream holds in REVIEW under an embargo that has ended), once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from contentops import rights
+from contentops.hooks.errors import ConflictError, RequestRejectedError
 from contentops.ledger import DeliveryRecord
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import Asset
@@ -18,6 +27,7 @@ from contentops.pipelines import exstream_template_sync, mappings
 from contentops.pipelines.campaign.delivery import Release, Send, TargetDelivery
 from contentops.pipelines.campaign.plan import ReleasePlan
 from contentops.pipelines.campaign.settings import CampaignReleaseSettings
+from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import Target, TargetSystem
 
 
@@ -43,6 +53,27 @@ def exstream_metadata(
         "compliance_status": asset.compliance_status.value if asset.compliance_status else None,
         "rights_status": "cleared",
     }
+
+
+#: ``rights_status`` of an image delivered ahead of its date (what :func:`lift_embargoes` looks for)
+EMBARGOED = "embargoed"
+
+
+def _embargo(plan: ReleasePlan) -> dict[str, Any]:
+    """The embargo fields of an image released ahead of its date (nothing otherwise)."""
+    if plan.embargo_until is None:
+        return {}
+    return {"valid_from": plan.embargo_until.isoformat(), "rights_status": EMBARGOED}
+
+
+def _embargo_key(run: PipelineRun, field: str) -> str:
+    """The metadata key of an embargo field: the mapping's, or the field's own name when the
+    mapping leaves it out (an embargo must always be written, or it could never be lifted)."""
+    return mappings.exstream_resources(run).key_of(field) or field
+
+
+def _embargo_keyed(run: PipelineRun, plan: ReleasePlan) -> dict[str, Any]:
+    return {_embargo_key(run, field): value for field, value in _embargo(plan).items()}
 
 
 class ExstreamDelivery(TargetDelivery):
@@ -77,7 +108,10 @@ class ExstreamDelivery(TargetDelivery):
         exstream = self.run.hook("exstream")
         domain = target.key
         plan, asset, fetched = release.plan, release.asset, release.fetched
+        # a new image released ahead of its date carries the embargo; a newer version of one Exstream
+        # holds goes through the template review instead (deliver), which decides its approval
         metadata = self._keyed(exstream_metadata(plan, asset, release.usage, regions, self.settings))
+        metadata.update(_embargo_keyed(self.run, plan))
 
         def send(delivery: Any) -> str:
             comment = f"Campaign {plan.campaign}: {asset.id} v{asset.version}, rights cleared"
@@ -97,8 +131,59 @@ class ExstreamDelivery(TargetDelivery):
             exstream.put_rights_metadata(domain, resource.id, metadata)
             if resource.state == "DRAFT":
                 resource = exstream.set_state(domain, resource.id, "REVIEW", comment)
-            if resource.state == "REVIEW":
+            if resource.state == "REVIEW" and plan.embargo_until is None:  # embargoed: waits in REVIEW
                 exstream.set_state(domain, resource.id, "APPROVED", comment)
             return resource.id
 
         return send
+
+
+def lift_embargoes(run: PipelineRun, domains: Iterable[str]) -> Counter[str]:
+    """Move every embargoed campaign image whose date has come (by the run's window end) to APPROVED.
+
+    By state: Exstream's images in REVIEW whose metadata says ``embargoed`` with a ``valid_from``
+    at or before the window's end — so a run that was skipped loses nothing, and an image lifted
+    once is APPROVED and never picked again. Images in REVIEW for another reason (the template
+    review of a replaced image) are not ours to approve. Exstream refusing the move (its clock not
+    at the date yet) leaves the image for a later run.
+    """
+    exstream = run.hook("exstream")
+    keys = mappings.exstream_resources(run)
+    status_key, since_key = _embargo_key(run, "rights_status"), _embargo_key(run, "valid_from")
+    asset_key, campaign_key = keys.key_of("source_asset") or "", keys.key_of("campaign") or ""
+    counts: Counter[str] = Counter()
+    for domain in dict.fromkeys(domains):
+        for resource in exstream.iter_resources(domain, types=["image"], states=["REVIEW"]):
+            metadata = dict(resource.metadata)
+            since = _moment(metadata.get(since_key))
+            if metadata.get(status_key) != EMBARGOED or since is None or since > run.window.end:
+                continue
+            target = TargetSystem.EXSTREAM.of(domain)
+            subject = str(metadata.get(asset_key) or resource.id)
+            if run.dry_run:
+                counts["exstream_embargo_due"] += 1
+                continue
+            try:
+                exstream.set_state(domain, resource.id, "APPROVED", f"embargo ended {since.isoformat()}")
+                exstream.put_rights_metadata(domain, resource.id, {**metadata, status_key: "cleared"})
+            except (ConflictError, RequestRejectedError) as refused:
+                run.record(subject, target, "embargo_kept", f"Exstream refused APPROVED: {refused}", detail=resource.id)
+                counts["exstream_embargo_kept"] += 1
+                continue
+            run.record(
+                subject,
+                target,
+                "embargo_lifted",
+                f"embargo until {since.isoformat()} ended: APPROVED",
+                detail=resource.id,
+                campaign=str(metadata.get(campaign_key) or ""),
+            )
+            counts["exstream_embargo_lifted"] += 1
+    return counts
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None

@@ -70,7 +70,8 @@ def _kit_body(run: PipelineRun, plan: ReleasePlan, community: str, kit: str) -> 
     body = (
         f"Campaign {plan.campaign} launches on {plan.release_date.date().isoformat()}. "
         f"The kit holds {len(delivered)} approved, rights-cleared asset(s) for your region; "
-        "use them only as their usage notes say."
+        "use them only as their usage notes say"
+        + (f", and not before {plan.embargo_until.isoformat()} (embargo)." if plan.embargo_until else ".")
     )
     return title, body, delivered
 
@@ -84,7 +85,9 @@ def put_kits(
     for community in targets.communities.values() if communities is None else communities:
         title, body, delivered = _kit_body(run, plan, community, targets.kit)
         partners = targets.partners.get(community, [])
-        payload = {"title": title, "body": body, "asset_ids": delivered, "partners": partners}
+        payload: dict[str, Any] = {"title": title, "body": body, "asset_ids": delivered, "partners": partners}
+        if plan.embargo_until is not None:  # released ahead: partners may not use it before the date
+            payload["embargoed_until"] = plan.embargo_until
 
         def send(_plan: Any, community: str = community, payload: dict[str, Any] = payload) -> str:
             return grid.put_post(community, targets.kit, kind="launch_kit", **payload).ref

@@ -161,6 +161,9 @@ class CampaignReleaseSettings(BaseModel):
     deliverables: DeliverableSettings = Field(default_factory=lambda: DeliverableSettings())
     regulated_domains: dict[str, ComplianceCriteria] = Field(default_factory=_default_regulated)
     kit_ref: str = "kit-{campaign}"
+    #: how many days ahead of a campaign's release date a run selecting by date releases it
+    #: (under embargo until the date); the DAG's ``lead_days`` Param overrides it per run
+    lead_days: int = Field(3, ge=0, le=365)
 
 
 def load_release_settings() -> CampaignReleaseSettings:

@@ -4,6 +4,8 @@ The media is available to the retailer-data parties of the regions the asset's r
 with usage controls, campaign tags, approval status, license summary and the file streamed from
 Smint.io; the campaign's media together are its hand-off to VIP. An agency's final deliverable
 carries its masters' rights, is available only to the deliverable recipients and names the agency.
+Released ahead of its date, the media carries that date as ``available_from`` (*modelled*): VIP
+holds it but serves it to retailers only from then on.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ class VipDelivery(TargetDelivery):
                 campaign_tags=tags,
                 license_summary=license_summary(terms.usage, terms.channel, regions),
                 attributes=described.attributes_of(asset),
+                available_from=plan.embargo_until,  # released ahead: retailers may not use it before
                 **terms.extra,
             )
             vip.upload_media_content(item, asset.id, fetched.get(), fetched.content_type)
