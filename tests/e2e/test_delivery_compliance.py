@@ -290,3 +290,44 @@ def test_expiry_fails_closed_on_its_day_and_a_later_renewal_restores_once(airflo
     writes = _writes(env)
     assert _run(expiry_day + timedelta(days=2, hours=1)).state == "success"
     assert _writes(env) == writes  # restored once
+
+
+def test_the_sweeps_later_takedown_does_not_withdraw_twice(
+    airflow_db: Path, env: dict, connect: Callable[..., Any]
+) -> None:
+    """X-4 with the human answer arriving after the expiry day's withdrawal: the rights expiry
+    sweep's takedown finds every copy already withdrawn (ledger state) and changes no partner
+    copy again, while the community and the case hear of the decision."""
+    workflow = connect("workflow")
+    workflow.admin(
+        "PUT", "workflow/auto-complete", json={"rights_renewal": {"outcome": "takedown", "after_seconds": 0}}
+    )
+    _given_everywhere(env, EXPIRING)
+    seeded = datetime.fromisoformat(env["smintio"].context.store.get("lpt", _lpt(0))["license_terms"][0]["valid_until"])
+    expiry_day = seeded.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert _run(expiry_day).state == "success"
+    _withdrawn_everywhere(env, EXPIRING)
+    copies = {
+        "vip": [h for h in env["vip"].context.store.history(kind="media") if h["action"] == "withdraw"],
+        "exstream": [h for h in env["exstream"].context.store.history(kind="resource") if h["action"] == "state:DRAFT"],
+    }
+    assert len(copies["vip"]) == len(copies["exstream"]) == 1
+
+    sweep = load_dag("rights_expiry_sweep").test(
+        logical_date=expiry_day + timedelta(hours=3), run_conf={"poll_interval": 1}
+    )
+    assert sweep.state == "success"
+    assert env["smintio"].context.store.get("asset", EXPIRING)["approval_status"] == "retired"  # the takedown applied
+    assert [h for h in env["vip"].context.store.history(kind="media") if h["action"] == "withdraw"] == copies["vip"]
+    assert [
+        h for h in env["exstream"].context.store.history(kind="resource") if h["action"] == "state:DRAFT"
+    ] == copies["exstream"]
+    posts, replies = _posts(env, EXPIRING), _replies(env, EXPIRING)
+    assert len(posts) == 2 and "has ended" in posts[-1]["body"]  # told again when the decision came
+    assert len(replies) == 2
+    # the retired asset is never restored, even when its license is extended afterwards
+    env["smintio"].admin(
+        "POST", f"smintio/lpt/{_lpt(0)}", json={"valid_until": (expiry_day + timedelta(days=365)).isoformat()}
+    )
+    assert _run(expiry_day + timedelta(days=1)).state == "success"
+    assert _media(env, EXPIRING)["status"] == "withdrawn" and _state(env, EXPIRING) == "DRAFT"

@@ -43,12 +43,25 @@ __all__ = [
     "post_usage_guidance",
     "record_consonance_terms",
     "reply_on_cases",
+    "told",
 ]
 
 
 def delivered(run: PipelineRun, asset_id: str, kind: TargetSystem) -> list[DeliveryRecord]:
     """Where the asset currently is, on one kind of target (withdrawn ones are left alone)."""
     return [d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix=kind.prefix) if d.status == "delivered"]
+
+
+def told(run: PipelineRun, asset_id: str, kind: TargetSystem) -> list[DeliveryRecord]:
+    """Who still has to hear of a decision about the asset, on one kind of target: its current
+    copies, and the copies ``delivery_compliance`` took back and holds (a partner whose copy was
+    withdrawn at once on the expiry day is told again when the human decision comes)."""
+    held = {(h.pipeline, h.target) for h in run.ledger.holds(asset_id=asset_id)}
+    return [
+        d
+        for d in run.ledger.deliveries(asset_id=asset_id, target_prefix=kind.prefix)
+        if d.status == "delivered" or (d.status == "withdrawn" and (d.pipeline, d.target) in held)
+    ]
 
 
 def apply_to_vip(
@@ -134,7 +147,7 @@ def post_usage_guidance(
     some; ``withdraw`` also marks the launch-kit deliveries there withdrawn in the ledger."""
     counts: Counter[str] = Counter()
     # community -> the ledger target it received the asset under (a launch kit wins over a sign-off kit)
-    kits = delivered(run, asset_id, TargetSystem.TRADING_GRID)
+    kits = told(run, asset_id, TargetSystem.TRADING_GRID)
     received = {Target.parse(d.target).key: d.target for d in kits}
     for community, target in _signoff_communities(run, asset_id).items():
         received.setdefault(community, target)
@@ -163,7 +176,7 @@ def post_usage_guidance(
         counts["guidance_posted"] += 1
         if withdraw:
             for kit in kits:
-                if Target.parse(kit.target).key == community:
+                if Target.parse(kit.target).key == community and kit.status == "delivered":
                     run.ledger.withdraw(kit.pipeline, asset_id, kit.target, f"rights {outcome}", run_id=run.run_id)
     return counts
 
@@ -200,7 +213,7 @@ def reply_on_cases(
     with it, once per case and decision — a partner who got a file through a case hears of its
     takedown as surely as a community does. ``withdraw`` also marks those deliveries withdrawn."""
     counts: Counter[str] = Counter()
-    deliveries = delivered(run, asset_id, TargetSystem.TRADING_GRID_CASE) if deliveries is None else deliveries
+    deliveries = told(run, asset_id, TargetSystem.TRADING_GRID_CASE) if deliveries is None else deliveries
     if not deliveries:
         return counts
     grid = run.hook("trading_grid")
@@ -221,6 +234,8 @@ def reply_on_cases(
             counts["case_replied"] += 1
     if withdraw:
         for delivery in deliveries:
+            if delivery.status != "delivered":
+                continue
             run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, f"rights {outcome}", run_id=run.run_id)
     return counts
 
