@@ -17,6 +17,11 @@ license and then failed before its workflows started leaves that license to the 
 unreviewed for good. And what a workflow is told of its license is the license's own dates
 ("term 1 ended on …"), never the day a sweep looked, so whichever run starts it, its input is
 the same.
+
+What a disposition does in each partner lives in :mod:`contentops.pipelines.withdrawals`, shared
+with ``delivery_compliance`` (which takes copies back on the expiry day itself): a copy that
+pipeline already withdrew is not current, so a takedown here does not withdraw it twice, while
+its community and case still hear of the decision.
 """
 
 from __future__ import annotations
