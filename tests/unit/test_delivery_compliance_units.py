@@ -158,3 +158,38 @@ def test_one_failing_partner_write_does_not_stop_the_others_and_fails_the_run(
     assert vip.withdrawn == ["ITM-2", "ITM-1"] and counts.get("vip_withdrawn") == 1
     assert {d.status for d in ledger.where_did_it_go("asset-x")} == {"withdrawn"}
     assert delivery_compliance.enforce(_run(ledger, "run-3", vip, retired)) == {}
+
+
+class FakeSmintioAssets:
+    def __init__(self, *assets: Asset) -> None:
+        self.assets = {a.id: a for a in assets}
+
+    def get_asset(self, asset_id: str) -> Asset:
+        return self.assets[asset_id]
+
+
+@pytest.mark.parametrize(("master_license", "kept"), [(PERPETUAL, True), (None, False)])
+def test_a_variant_without_a_license_of_its_own_is_decided_on_its_masters(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, master_license: int | None, kept: bool
+) -> None:
+    monkeypatch.setattr(delivery_compliance, "_channels", lambda: {"vip": "online"})
+    ledger.upsert_licenses([license_row(_lpt(PERPETUAL))])
+    master = _asset().model_copy(
+        update={
+            "id": "master-1",
+            "license_purchase_transaction_uuid": seed.stable_uuid("lpt", master_license)
+            if master_license is not None
+            else None,
+        }
+    )
+    variant = _asset().model_copy(
+        update={"id": "variant-1", "master_asset_id": "master-1", "license_purchase_transaction_uuid": None}
+    )
+    plan = ledger.plan("localization_return_loop", "variant-1", 1, "vip:ITM-1")
+    ledger.begin(plan)
+    ledger.complete(plan.key, "variant-1")
+    vip = FakeVip(broken=None)
+    run = PipelineRun("delivery_compliance", "run-1", RunWindow(NOW - timedelta(hours=1), NOW), {}, ledger=ledger)
+    run._hooks.update(smintio=FakeSmintioAssets(master, variant), vip=vip)
+    delivery_compliance.enforce(run)
+    assert vip.withdrawn == ([] if kept else ["ITM-1"])  # no license anywhere: fails closed

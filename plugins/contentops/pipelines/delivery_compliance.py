@@ -43,11 +43,11 @@ from contentops.ledger import DeliveryRecord
 from contentops.ledger.holds import HoldRecord
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import Asset
-from contentops.pipelines import withdrawals
+from contentops.pipelines import rights_first, withdrawals
 from contentops.pipelines.rights_first import asset_license, no_license_reason
 from contentops.pipelines.runtime import PipelineRun
 from contentops.rights.standing import CopyStanding
-from contentops.targets import Target, TargetSystem
+from contentops.targets import RESOURCE_SEPARATOR, Target, TargetSystem
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,9 @@ class Review:
         """May this copy stay? With the license it was decided on (reference and rights)."""
         asset = self.asset(delivery.asset_id)
         known = asset_license(self.run, asset)
+        if known is None and asset is not None and not rights_first.license_ref(asset) and asset.master_asset_id:
+            # a localized variant or an agency's deliverable is used under its master's license
+            known = asset_license(self.run, self.asset(asset.master_asset_id))
         usage = known.rights if known is not None else None
         system = Target.parse(delivery.target).system
         channel = (
@@ -336,6 +339,8 @@ def current_copies(run: PipelineRun) -> list[DeliveryRecord]:
             target = Target.parse(delivery.target)
             if kind is TargetSystem.CONSONANCE and ":" in target.key:
                 continue  # a format pairing (``consonance:<work>:<format>``) is not a title attachment
+            if kind is TargetSystem.EXSTREAM and RESOURCE_SEPARATOR in target.key:
+                continue  # a copy is ``exstream:<domain>`` (the resource is its remote id)
             if target.key:
                 copies.append(delivery)
     return copies
