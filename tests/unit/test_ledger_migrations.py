@@ -119,8 +119,10 @@ def test_a_ledger_created_before_alembic_keeps_its_rows_and_gains_the_new_indexe
     ran = [record.getMessage() for record in caplog.records if record.getMessage().startswith("Running")]
     assert [" ".join(message.split()) for message in ran] == [  # detected and stamped, not rebuilt
         f"Running stamp_revision -> {revision_id(BASELINE_VERSION)}",
-        f"Running upgrade {revision_id(BASELINE_VERSION)} -> {revision_id(LATEST_VERSION)}, "
+        f"Running upgrade {revision_id(BASELINE_VERSION)} -> {revision_id(5)}, "
         "Indexes for lookups every run makes, which scanned their tables until now.",
+        f"Running upgrade {revision_id(5)} -> {revision_id(6)}, "
+        "Compliance holds: the deliveries delivery_compliance withdrew, so a renewal restores them.",
     ]
     assert ledger.schema_version() == LATEST_VERSION
     for table, index in NEW_INDEXES.items():
@@ -151,6 +153,10 @@ def test_a_ledger_created_before_alembic_keeps_its_rows_and_gains_the_new_indexe
     new = ledger.plan("campaign_release", "asset-1", 4, "vip:package-emea")
     assert new.action is Action.UPDATE and new.remote_id == "item-9"
     assert schema_differences(ledger) == []
+    # revision 0006: the new holds table is there and works on the upgraded ledger
+    assert ledger.holds() == []
+    assert ledger.hold("campaign_release", "asset-1", "vip:package-emea", cause="rights", reason="expired")
+    assert [h.target for h in ledger.holds(asset_id="asset-1")] == ["vip:package-emea"]
     assert ledger.migrate() == LATEST_VERSION
     ledger.dispose()
 

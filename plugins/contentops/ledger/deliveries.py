@@ -198,6 +198,33 @@ class DeliveryStore:
                 )
         return bool(changed)
 
+    def restore(self, pipeline: str, asset_id: str, target: str, reason: str, *, run_id: str | None = None) -> bool:
+        """Mark a withdrawn item delivered again (its rights allow it again and the partner holds
+        it again). False if it was not withdrawn there."""
+        with self._db.transaction() as conn:
+            changed = conn.execute(
+                delivery_slots.update()
+                .where(
+                    delivery_slots.c.pipeline == pipeline,
+                    delivery_slots.c.asset_id == asset_id,
+                    delivery_slots.c.target == target,
+                    delivery_slots.c.status == SlotStatus.WITHDRAWN,
+                )
+                .values(status=SlotStatus.DELIVERED, updated_at=utcnow())
+            ).rowcount
+            if changed:
+                conn.execute(
+                    audit_table.insert().values(
+                        at=utcnow(),
+                        pipeline=pipeline,
+                        run_id=run_id,
+                        action="restored",
+                        subject=asset_id,
+                        details={"target": target, "reason": reason},
+                    )
+                )
+        return bool(changed)
+
     def deliveries(
         self,
         *,

@@ -19,6 +19,7 @@ from contentops.ledger.audit import AuditStore
 from contentops.ledger.cursors import CursorStore
 from contentops.ledger.database import LedgerDatabase
 from contentops.ledger.deliveries import DeliveryStore
+from contentops.ledger.holds import HoldRecord, HoldStore
 from contentops.ledger.licenses import LicenseIndex
 from contentops.ledger.migrations import read_version, upgrade
 from contentops.ledger.processes import ProcessStore
@@ -49,6 +50,7 @@ class Ledger:
         self.quarantine_store = QuarantineStore(self.db)
         self.process_store = ProcessStore(self.db)
         self.audit_store = AuditStore(self.db)
+        self.hold_store = HoldStore(self.db)
 
     def __repr__(self) -> str:
         return f"Ledger({self.db.describe()})"
@@ -103,6 +105,9 @@ class Ledger:
 
     def withdraw(self, pipeline: str, asset_id: str, target: str, reason: str, *, run_id: str | None = None) -> bool:
         return self.delivery_store.withdraw(pipeline, asset_id, target, reason, run_id=run_id)
+
+    def restore(self, pipeline: str, asset_id: str, target: str, reason: str, *, run_id: str | None = None) -> bool:
+        return self.delivery_store.restore(pipeline, asset_id, target, reason, run_id=run_id)
 
     def deliveries(
         self,
@@ -245,10 +250,41 @@ class Ledger:
     def run_summary(self, pipeline: str, run_id: str) -> dict[str, Any] | None:
         return self.audit_store.run_summary(pipeline, run_id)
 
+    # -- compliance holds -----------------------------------------------------------------
+    def hold(
+        self,
+        pipeline: str,
+        asset_id: str,
+        target: str,
+        *,
+        cause: str,
+        reason: str,
+        license_ref: str | None = None,
+        run_id: str | None = None,
+    ) -> bool:
+        return self.hold_store.hold(
+            pipeline, asset_id, target, cause=cause, reason=reason, license_ref=license_ref, run_id=run_id
+        )
+
+    def release_hold(self, pipeline: str, asset_id: str, target: str, *, run_id: str | None = None) -> bool:
+        return self.hold_store.release_hold(pipeline, asset_id, target, run_id=run_id)
+
+    def holds(self, *, asset_id: str | None = None, include_released: bool = False) -> list[HoldRecord]:
+        return self.hold_store.holds(asset_id=asset_id, include_released=include_released)
+
 
 def _share_docstrings() -> None:
     """Each facade method documents itself with its store's docstring (one text, one place)."""
-    for store in (XrefStore, DeliveryStore, CursorStore, LicenseIndex, QuarantineStore, ProcessStore, AuditStore):
+    for store in (
+        XrefStore,
+        DeliveryStore,
+        CursorStore,
+        LicenseIndex,
+        QuarantineStore,
+        ProcessStore,
+        AuditStore,
+        HoldStore,
+    ):
         for name, member in vars(store).items():
             method = getattr(Ledger, name, None)
             if callable(member) and method is not None and not name.startswith("_") and method.__doc__ is None:

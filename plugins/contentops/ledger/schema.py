@@ -151,6 +151,26 @@ licenses = sa.Table(
     sa.Index("ix_co_licenses_run", "run_id"),
 )
 
+#: revision 0006: deliveries ``delivery_compliance`` withdrew or re-restricted (a hold per slot),
+#: so a renewal restores exactly those — never a copy someone else withdrew — and only once
+compliance_holds = sa.Table(
+    "co_compliance_holds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pipeline", sa.String(128), nullable=False),
+    sa.Column("asset_id", sa.String(255), nullable=False),
+    sa.Column("target", sa.String(255), nullable=False),
+    sa.Column("cause", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("license_ref", sa.String(255), nullable=True),
+    sa.Column("run_id", sa.String(255), nullable=True),
+    sa.Column("held_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("released_by", sa.String(255), nullable=True),
+    sa.UniqueConstraint("pipeline", "asset_id", "target", name="uq_co_compliance_hold"),
+    sa.Index("ix_co_compliance_holds_open", "released_at"),
+)
+
 #: The version table of the ledger's own versioning before Alembic (schema versions 1 to 4).
 #: Kept, never written by this code: a ledger that has it and no Alembic version table was
 #: created by that code and is stamped or upgraded on first open (see the migrations package).

@@ -17,6 +17,11 @@ license and then failed before its workflows started leaves that license to the 
 unreviewed for good. And what a workflow is told of its license is the license's own dates
 ("term 1 ended on …"), never the day a sweep looked, so whichever run starts it, its input is
 the same.
+
+What a disposition does in each partner lives in :mod:`contentops.pipelines.withdrawals`, shared
+with ``delivery_compliance`` (which takes copies back on the expiry day itself): a copy that
+pipeline already withdrew is not current, so a takedown here does not withdraw it twice, while
+its community and case still hear of the decision.
 """
 
 from __future__ import annotations
@@ -27,17 +32,41 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contentops import rights
-from contentops.ledger import Action
-from contentops.models.consonance import LicenseStatus
 from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
 from contentops.models.smintio import ApprovalStatus
-from contentops.pipelines import mappings
-from contentops.pipelines.rights_first import known_license
 from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.withdrawals import (
+    GUIDANCE,
+    LICENSE_STATUS_FOR,
+    apply_to_exstream,
+    apply_to_vip,
+    guidance_text,
+    permitted_usage,
+    post_usage_guidance,
+    record_consonance_terms,
+    reply_on_cases,
+)
 from contentops.pipelines.workflows import business_key, start_workflow_once
-from contentops.targets import Target, TargetSystem
+from contentops.targets import TargetSystem
 
 log = logging.getLogger(__name__)
+
+#: the partner effects of a disposition live in :mod:`contentops.pipelines.withdrawals`, shared
+#: with ``delivery_compliance``; named here too for the callers that know them from the sweep
+__all__ = [
+    "GUIDANCE",
+    "LICENSE_STATUS_FOR",
+    "apply_dispositions",
+    "apply_to_exstream",
+    "apply_to_vip",
+    "assess",
+    "guidance_text",
+    "permitted_usage",
+    "post_usage_guidance",
+    "record_consonance_terms",
+    "reply_on_cases",
+    "start_workflows",
+]
 
 RENEWAL = "rights_renewal"
 EXCEPTION = "compliance_exception"
@@ -265,278 +294,3 @@ def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[
     if finish_review(run):
         log.info("Review finished: licenses written from now on are assessed by the next run")
     return dict(counts)
-
-
-def apply_to_vip(
-    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], *, withdraw: bool
-) -> Counter[str]:
-    """VIP-8: the asset's media on every VIP catalog item is withdrawn (takedown) or re-restricted
-    to the renewed end date the workflow returned (``valid_until``); each change is recorded once
-    in the ledger."""
-    counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, TargetSystem.VIP)
-    if not delivered:
-        return counts
-    vip = run.hook("vip")
-    for delivery in delivered:
-        item_id = Target.parse(delivery.target).key
-        media_ref = delivery.remote_id or asset_id
-        if withdraw:
-            vip.withdraw_media(item_id, media_ref, f"rights {outcome}")
-            run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, f"rights {outcome}", run_id=run.run_id)
-            run.record(asset_id, delivery.target, "withdrawn", f"rights workflow: {outcome}")
-            counts["vip_withdrawn"] += 1
-        elif variables.get("valid_until"):
-            from contentops.models.vip import UsageControls
-
-            media = vip.get_media(item_id, media_ref)
-            controls = UsageControls(
-                regions=media.usage_controls.regions,
-                channels=media.usage_controls.channels,
-                valid_until=variables["valid_until"],
-            )
-            vip.restrict_media(item_id, media_ref, controls)
-            run.record(asset_id, delivery.target, "restricted", f"valid until {variables['valid_until']}")
-            counts["vip_restricted"] += 1
-    return counts
-
-
-#: What partner communities are told, per disposition (OTG-3).
-GUIDANCE: dict[str, str] = {
-    "takedown": "The license of {asset} has ended. Stop using it and remove it from every material.",
-    "removed": "{asset} failed compliance review. Stop using it and remove it from every material.",
-    "renew": "The license of {asset} was renewed{until}. You may keep using it as before.",
-    "replace": "{asset} will be replaced by a new version; do not start new materials with it.",
-    "cleared": "{asset} passed compliance review and may be used as before.",
-}
-
-
-def guidance_text(asset_id: str, outcome: str, variables: dict[str, Any]) -> str:
-    """What partners are told of a disposition (the same words in a community and on a case)."""
-    until = f" until {variables['valid_until'][:10]}" if variables.get("valid_until") else ""
-    return GUIDANCE.get(outcome, "The rights of {asset} changed ({outcome}).").format(
-        asset=asset_id, until=until, outcome=outcome
-    )
-
-
-def post_usage_guidance(
-    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], instance_id: str
-) -> Counter[str]:
-    """OTG-3: every Trading Grid community that received the asset — through a launch kit
-    (``trading_grid:<community>``) or a co-marketing kit sent for sign-off — gets updated usage
-    guidance, once per community and disposition."""
-    counts: Counter[str] = Counter()
-    # community -> the ledger target it received the asset under (a launch kit wins over a sign-off kit)
-    received = {Target.parse(d.target).key: d.target for d in _delivered(run, asset_id, TargetSystem.TRADING_GRID)}
-    for community, target in _signoff_communities(run, asset_id).items():
-        received.setdefault(community, target)
-    if not received:
-        return counts
-    grid = run.hook("trading_grid")
-    text = guidance_text(asset_id, outcome, variables)
-    for community, target in received.items():
-        post_ref = f"rights-{asset_id}-{instance_id}"
-
-        def publish(_plan: Any, community: str = community, post_ref: str = post_ref) -> str:
-            return grid.put_post(
-                community,
-                post_ref,
-                title=f"Usage update: {asset_id}",
-                body=text,
-                kind="usage_guidance",
-                asset_ids=[asset_id],
-            ).ref
-
-        # recorded under its own target kind, so it is never mistaken for a delivery to a community
-        run.deliver_once(asset_id, f"guidance-{instance_id}", TargetSystem.TRADING_GRID_GUIDANCE.of(community), publish)
-        run.record(asset_id, target, "guidance_posted", text)
-        counts["guidance_posted"] += 1
-    return counts
-
-
-def _signoff_communities(run: PipelineRun, asset_id: str) -> dict[str, str]:
-    """Communities a co-marketing kit holding the asset was sent to, with the kit's ledger target.
-
-    ``co_marketing_signoff`` records a kit per community (subject ``kit:<name>``) and links each
-    asset of it to the community it went to, so the asset is found through that link."""
-    from contentops.pipelines.co_marketing import TARGET_PREFIX, XREF_ENTITY
-
-    found: dict[str, str] = {}
-    for kit in run.ledger.deliveries(target_prefix=TARGET_PREFIX, status="delivered"):
-        community = Target.parse(kit.target).key
-        if community and run.ledger.lookup(
-            XREF_ENTITY, "smintio", asset_id, str(TargetSystem.TRADING_GRID.of(community))
-        ):
-            found.setdefault(community, kit.target)
-    return found
-
-
-def reply_on_cases(
-    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], instance_id: str
-) -> Counter[str]:
-    """OTG-3 for partner cases: every case the asset was handed out in (``partner_case_intake``
-    deliveries to ``trading_grid_case:<case>``) gets a reply saying what the partner may still do
-    with it, once per case and disposition — a partner who got a file through a case hears of its
-    takedown as surely as a community does."""
-    counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, TargetSystem.TRADING_GRID_CASE)
-    if not delivered:
-        return counts
-    grid = run.hook("trading_grid")
-    text = guidance_text(asset_id, outcome, variables)
-    for case_id in dict.fromkeys(Target.parse(d.target).key for d in delivered):
-        if not case_id:
-            continue
-
-        def reply(_plan: Any, case_id: str = case_id) -> str:
-            return grid.put_case_comment(case_id, f"rights-{asset_id}-{instance_id}", text).ref
-
-        # its own target kind, so the reply is never mistaken for the delivery on the case
-        result = run.deliver_once(
-            asset_id, f"rights-{instance_id}", TargetSystem.TRADING_GRID_CASE_RIGHTS.of(case_id), reply
-        )
-        if result.action is not Action.SKIP:
-            run.record(asset_id, TargetSystem.TRADING_GRID_CASE.of(case_id), "case_replied", text)
-            counts["case_replied"] += 1
-    return counts
-
-
-def apply_to_exstream(
-    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], *, block: bool
-) -> Counter[str]:
-    """EXS-2 / EXS-5: an Exstream resource whose rights ended (or that failed compliance) is moved
-    out of APPROVED, so no communication uses it in the next run; a renewal updates the expiry in
-    the resource's rights metadata. Each change once."""
-    counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, TargetSystem.EXSTREAM)
-    if not delivered:
-        return counts
-    exstream = run.hook("exstream")
-    for delivery in delivered:
-        domain = Target.parse(delivery.target).key
-        resource_id = delivery.remote_id or asset_id
-        if block:
-            exstream.block(domain, resource_id, f"Rights of {asset_id}: {outcome}")
-            run.ledger.withdraw(delivery.pipeline, asset_id, delivery.target, f"rights {outcome}", run_id=run.run_id)
-            run.record(asset_id, delivery.target, "blocked", f"rights workflow: {outcome}")
-            counts["exstream_blocked"] += 1
-        elif variables.get("valid_until"):
-            # the metadata is replaced as a whole: keep what the release put there (campaign,
-            # segments, regions), which is what Exstream picks images by (EXS-2)
-            current = exstream.get_resource(domain, resource_id).metadata
-            renewed = mappings.exstream_resources(run).apply(  # mappings/exstream_resources.yaml
-                {"source_asset": asset_id, "valid_until": variables["valid_until"], "rights_disposition": outcome}
-            )
-            exstream.put_rights_metadata(domain, resource_id, {**current, **renewed})
-            run.record(asset_id, delivery.target, "expiry_updated", f"valid until {variables['valid_until']}")
-            counts["exstream_expiry_updated"] += 1
-    return counts
-
-
-#: What a title's record says of an asset's license after each disposition (CON-2).
-LICENSE_STATUS_FOR: dict[str, LicenseStatus] = {
-    "renew": LicenseStatus.RENEWED,
-    "takedown": LicenseStatus.ENDED,
-    "removed": LicenseStatus.ENDED,
-    "replace": LicenseStatus.REPLACEMENT_PENDING,
-    "cleared": LicenseStatus.ACTIVE,
-}
-
-
-def permitted_usage(usage: UsageRights) -> tuple[str, list[str], list[str]]:
-    """A one-line statement of what the license permits, with its territories and channels.
-
-    Terms are alternative grants, so their allowed keys are pooled; restrictions are named.
-    An empty license reads "not stated": we never turn "we do not know" into a permission."""
-    territories: dict[str, None] = {}
-    channels: dict[str, None] = {}
-    restricted: dict[str, None] = {}
-    for term in usage.terms:
-        territories.update(dict.fromkeys(term.allowed_geographies or []))
-        channels.update(dict.fromkeys(term.allowed_distributions or []))
-        restricted.update(dict.fromkeys([*(term.restricted_geographies or []), *(term.restricted_distributions or [])]))
-    text = (
-        f"{usage.provider or 'licensed'}: territories {', '.join(territories) or 'not stated'}; "
-        f"channels {', '.join(channels) or 'not stated'}"
-    )
-    if restricted:
-        text += f"; restricted: {', '.join(restricted)}"
-    if usage.editorial_only:
-        text += "; editorial use only"
-    return text, list(territories), list(channels)
-
-
-def record_consonance_terms(
-    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], instance_id: str
-) -> Counter[str]:
-    """CON-2: every Consonance title the asset is attached to (ledger deliveries to
-    ``consonance:<work id>``) gets the license terms, expiry and permitted usage the disposition
-    leaves — renewed to the workflow's ``valid_until``, or ended at the license's expiry — once per
-    disposition (one record per title and asset, updated by later dispositions)."""
-    from contentops.hooks.consonance import ModelledFeatureUnavailableError
-
-    counts: Counter[str] = Counter()
-    delivered = _delivered(run, asset_id, TargetSystem.CONSONANCE)
-    if not delivered:
-        return counts
-    consonance = run.hook("consonance")
-    license_ref = variables.get("license")
-    known = known_license(run, license_ref)
-    usage = known.rights if known is not None else UsageRights()
-    text, territories, channels = permitted_usage(usage)
-    status = LICENSE_STATUS_FOR.get(outcome, LicenseStatus.UNDER_REVIEW)
-    valid_until = (
-        datetime.fromisoformat(variables["valid_until"])
-        if status is LicenseStatus.RENEWED and variables.get("valid_until")
-        else rights.expiry(usage)
-    )
-    # one record per title, however many pipelines attached the asset to it
-    work_ids = dict.fromkeys(Target.parse(d.target).key for d in delivered)
-    for work_id in work_ids:
-        if not work_id or ":" in work_id:
-            continue  # only a title attachment (``consonance:<work id>``) names a work
-
-        def send(_plan: Any, work_id: str = work_id) -> str:
-            written = consonance.record_license_terms(
-                work_id,
-                reference=f"license-{asset_id}",
-                asset_id=asset_id,
-                status=status,
-                valid_until=valid_until,
-                license_reference=license_ref,
-                permitted_usage=text,
-                territories=territories,
-                channels=channels,
-            )
-            return written.record.id or f"license-{asset_id}"
-
-        # its own target kind, so terms are never mistaken for the attachment itself
-        try:
-            run.deliver_once(
-                asset_id,
-                f"terms-{instance_id}",
-                TargetSystem.CONSONANCE_TERMS.of(work_id),
-                send,
-                license_ref=license_ref,
-            )
-        except ModelledFeatureUnavailableError:
-            # Consonance lacks the (modelled) license-terms write: the hook's warning is in the
-            # report; the disposition itself stands, and a later sweep tries the terms again
-            counts["consonance_terms_unavailable"] += 1
-            continue
-        until = valid_until.date().isoformat() if valid_until else "no end date"
-        run.record(
-            asset_id,
-            TargetSystem.CONSONANCE.of(work_id),
-            "license_terms_recorded",
-            f"{status.value}, valid until {until}",
-            license=license_ref or "",
-            expires=until,
-        )
-        counts["consonance_terms_recorded"] += 1
-    return counts
-
-
-def _delivered(run: PipelineRun, asset_id: str, kind: TargetSystem) -> list[Any]:
-    """Where the asset currently is, on one kind of target (withdrawn ones are left alone)."""
-    return [d for d in run.ledger.deliveries(asset_id=asset_id, target_prefix=kind.prefix) if d.status == "delivered"]

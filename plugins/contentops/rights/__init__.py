@@ -69,16 +69,19 @@ from contentops.rights.catalogues import (
 from contentops.rights.compliance import meets_compliance, sign_off_restrictions
 from contentops.rights.decisions import evaluate, evaluate_derivative, may_derive
 from contentops.rights.lapse import assess_for_sweep, expires_within, expiry, usable_until
+from contentops.rights.standing import CopyStanding, copy_standing
 from contentops.rights.terms import DERIVATIVE_RESTRICTION_KEYS, term_end
 from contentops.rights.usage import reconcile_usage
 
 __all__ = [
     "DERIVATIVE_RESTRICTION_KEYS",
     "ChannelCatalogue",
+    "CopyStanding",
     "KeyCatalogue",
     "LanguageCatalogue",
     "RegionCatalogue",
     "assess_for_sweep",
+    "copy_standing",
     "evaluate",
     "evaluate_derivative",
     "expires_within",
