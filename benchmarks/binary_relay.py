@@ -252,20 +252,20 @@ def received(url: str, kind: str) -> list[dict[str, Any]]:
     return list(requests.get(f"{url}/_sandbox/documents/{kind}", timeout=30).json())
 
 
-def relay_once(size: int, urls: dict[str, str], state: Path, scratch_dir: Path, round_no: int) -> dict[str, Any]:
-    """Both arms at one size, against a Smint.io sandbox serving a binary of that size."""
+def relay_once(size: int, expected: str, state: Path, scratch_dir: Path, round_no: int) -> dict[str, Any]:
+    """Both arms at one size, against fresh sandboxes (Smint.io serving a binary of that size;
+    the demo refresh tokens are spent once per round, so each round starts them anew)."""
     label = size_label(size)
-    smintio_port = free_port()
-    smintio_url = f"http://127.0.0.1:{smintio_port}"
-    smintio = start_sandbox_process(
-        "smintio",
-        smintio_port,
-        state / f"smintio-{label}-{round_no}",
-        options={"smintio": {"large_binary_bytes": size, "seeded_transactions": 1}},
-    )
+    tag = f"relay-{label.lower()}-{round_no}"
+    ports = {name: free_port() for name in ("smintio", "vip", "exstream")}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    options = {"smintio": {"large_binary_bytes": size, "seeded_transactions": 1}}
+    servers = [
+        start_sandbox_process(name, port, state / f"{tag}-{name}", options=options if name == "smintio" else None)
+        for name, port in ports.items()
+    ]
+    smintio_url = urls["smintio"]
     try:
-        print(f"{label}: computing the expected SHA-256 …", file=sys.stderr)
-        expected = expected_sha256(size)
         smintio_conn = smintio_connection(smintio_url)
         vip_conn = vip_connection(urls["vip"])
         exstream_conn = exstream_connection(urls["exstream"])
@@ -283,7 +283,6 @@ def relay_once(size: int, urls: dict[str, str], state: Path, scratch_dir: Path, 
         )
         binaries.raise_for_status()
         download_url = binaries.json()[0]["download_url"]
-        tag = f"relay-{label.lower()}-{round_no}"
         for arm in ("curl", "hooks"):
             put_media(urls["vip"], vip_grant["access_token"], f"{tag}-{arm}")
 
@@ -313,13 +312,13 @@ def relay_once(size: int, urls: dict[str, str], state: Path, scratch_dir: Path, 
         for arm in order:
             print(f"{label} round {round_no + 1}: {arm} arm …", file=sys.stderr)
             results[arm] = run_arm(arm, specs[arm])
+        # end to end: what each partner sandbox hashed as the bytes arrived
+        media = {m["ref"]: m for m in received(urls["vip"], "media")}
+        images = {r["name"]: r for r in received(urls["exstream"], "resource")}
     finally:
-        smintio.terminate()
-        smintio.wait(timeout=10)
-
-    # end to end: what each partner sandbox hashed as the bytes arrived
-    media = {m["ref"]: m for m in received(urls["vip"], "media")}
-    images = {r["name"]: r for r in received(urls["exstream"], "resource")}
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
     checks = {
         "hooks download": results["hooks"]["download_sha256"],
         **{f"{arm} → VIP": (media[f"{tag}-{arm}"].get("content") or {}).get("sha256") for arm in ("curl", "hooks")},
@@ -366,26 +365,19 @@ def main() -> None:
         free = shutil.disk_usage(scratch_dir).free
         if free < need:
             raise SystemExit(f"{scratch_dir} has {free / 1e9:.1f} GB free; {need / 1e9:.1f} GB are needed")
-        state = scratch_dir / "state"
-        ports = {name: free_port() for name in ("vip", "exstream")}
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        servers = [start_sandbox_process(name, port, state / name) for name, port in ports.items()]
         results: list[dict[str, Any]] = []
-        try:
-            for size in sizes:
-                rounds = [relay_once(size, urls, state, scratch_dir, n) for n in range(args.rounds)]
-                best = {
-                    **rounds[0],
-                    "curl": min((r["curl"] for r in rounds), key=lambda a: a["seconds"]),
-                    "hooks": min((r["hooks"] for r in rounds), key=lambda a: a["seconds"]),
-                    "rounds": [{"curl_s": r["curl"]["seconds"], "hooks_s": r["hooks"]["seconds"]} for r in rounds],
-                }
-                best["ratio"] = round(best["curl"]["seconds"] / best["hooks"]["seconds"], 2)
-                results.append(best)
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=10)
+        for size in sizes:
+            print(f"{size_label(size)}: computing the expected SHA-256 …", file=sys.stderr)
+            expected = expected_sha256(size)
+            rounds = [relay_once(size, expected, scratch_dir / "state", scratch_dir, n) for n in range(args.rounds)]
+            best = {
+                **rounds[0],
+                "curl": min((r["curl"] for r in rounds), key=lambda a: a["seconds"]),
+                "hooks": min((r["hooks"] for r in rounds), key=lambda a: a["seconds"]),
+                "rounds": [{"curl_s": r["curl"]["seconds"], "hooks_s": r["hooks"]["seconds"]} for r in rounds],
+            }
+            best["ratio"] = round(best["curl"]["seconds"] / best["hooks"]["seconds"], 2)
+            results.append(best)
     print(json.dumps(results, indent=2))
     for result in results:
         print(f"relay {result['size']} ratio {result['ratio']} rss {result['hooks']['peak_rss_mb']}")
