@@ -8,7 +8,9 @@ resource (``multipart/form-data``). The **curl** arm moves the same bytes over t
 the same run: ``curl -o`` the same signed URL into a scratch file, ``curl -T`` it to VIP and
 ``curl -F`` it to Exstream. The three sandboxes run in their own processes
 (``python -m contentops_sandbox --only <name>``), each arm in its own child process, so the peak RSS
-reported is the relaying process's own (for the curl arm: the largest curl process).
+reported is the relaying process's own (for the curl arm: the largest curl process). That process
+imports Airflow (the hooks are Airflow hooks), which sets a floor of ~220 MB before the first byte;
+``rss_before_mb`` and ``rss_growth_mb`` say what the relay itself adds.
 
 The SHA-256 is checked end to end: the expected digest is computed here from the generator the
 Smint.io sandbox serves, and must equal what each arm's download saw (hooks arm) and what VIP and
