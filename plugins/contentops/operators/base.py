@@ -6,10 +6,11 @@ decides, and without one the hook's default connection. ``dry_run`` works the sa
 does every name a subclass lists in ``param_fields`` (settings the pipelines read from the run's
 Params, such as ``lead_days``): the operator's value, when given, wins over the DAG's Param.
 
-Every name in ``conn_id_fields`` and ``param_fields`` is templated without the subclass listing
-it again (:meth:`ContentOpsOperator.__init_subclass__`), so ``"{{ params.vip_conn_id }}"`` works
-on any of them. Jinja renders text, so the values are converted back (:func:`as_bool`,
-:func:`as_int`, :func:`as_list`) where a step needs a number, a flag or a list.
+``dry_run``, ``ledger_conn_id`` and every name in ``conn_id_fields`` and ``param_fields`` are
+templated without the subclass listing them again (:meth:`ContentOpsOperator.__init_subclass__`),
+so ``"{{ params.vip_conn_id }}"`` works on any of them. Jinja renders text, so the values are
+converted back (:func:`as_bool`, :func:`as_int`, :func:`as_list`) where a step needs a number, a
+flag or a list.
 """
 
 from __future__ import annotations
@@ -60,10 +61,12 @@ class ContentOpsOperator(BaseOperator):
     template_fields: Sequence[str] = ("dry_run", "ledger_conn_id")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Template the connection ids and Param overrides of every subclass, after its own fields."""
+        """Template ``dry_run``, ``ledger_conn_id``, the connection ids and the Param overrides of
+        every subclass, after its own fields (a subclass listing its own cannot forget them)."""
         super().__init_subclass__(**kwargs)
         own = tuple(cls.__dict__.get("template_fields", cls.template_fields))
-        extra = [name for name in (*cls.conn_id_fields, *cls.param_fields) if name not in own]
+        shared = ("dry_run", "ledger_conn_id", *cls.conn_id_fields, *cls.param_fields)
+        extra = [name for name in dict.fromkeys(shared) if name not in own]
         cls.template_fields = (*own, *extra)
 
     def __init__(
