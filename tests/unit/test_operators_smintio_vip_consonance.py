@@ -370,3 +370,30 @@ def test_usage_collection_without_deliveries_attributes_nothing(
     # nothing was delivered to Exstream from Smint.io: no asset to reconcile, whatever is used there
     assert rendered(op, ctx).execute(ctx) == []
     assert all(e.action != "usage" for e in ledger.audit_trail(run_id="usage"))
+
+
+# -- the example DAG ------------------------------------------------------------------------------
+
+
+def test_the_example_dag_parses_fast_and_composes_the_operators() -> None:
+    """docs/examples/market_readiness_check.py (docs/operators.md): no import error, the license
+    sync before the gate, the gate's fields templated from the form, the run report and verdict."""
+    import time
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from contentops.operators.rights import RightsGateOperator
+    from contentops.operators.smintio import SmintioLicenseSyncOperator
+    from contentops.retries import PARTNER_RETRY_POLICY
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "market_readiness_check.py"
+    started = time.monotonic()
+    bag = DagBag(dag_folder=str(path))
+    assert bag.import_errors == {} and time.monotonic() - started < 30
+    dag = bag.dags["market_readiness_check"]
+    gate, sync = dag.get_task("gate"), dag.get_task("sync_licenses")
+    assert isinstance(gate, RightsGateOperator) and isinstance(sync, SmintioLicenseSyncOperator)
+    assert gate.upstream_task_ids == {"sync_licenses"} and "gate" in dag.get_task("report").upstream_task_ids
+    assert gate.asset_ids == "{{ params.asset_ids }}" and gate.on_date == "{{ params.launch_date }}"
+    assert [leaf.task_id for leaf in dag.leaves] == ["verdict"]
+    assert all(task.retry_policy is PARTNER_RETRY_POLICY for task in dag.tasks)
