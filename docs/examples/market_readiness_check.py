@@ -27,7 +27,7 @@ from contentops.verdict import seal
 @dag(
     dag_id="market_readiness_check",
     schedule=None,
-    start_date=datetime(2027, 1, 1),
+    start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
     tags=["contentops", "example", "rights", "smintio"],
