@@ -20,7 +20,9 @@ import pytest
 from contentops.ledger import Ledger
 from contentops_sandbox.connections import consonance_connection, smintio_connection, vip_connection
 
-pytestmark = pytest.mark.unit
+# marked contract, not unit: most of these talk real HTTP to the sandboxes (the "unit" marker
+# promises no network)
+pytestmark = pytest.mark.contract
 
 #: connection ids no DAG uses: only an operator's override can lead a hook to them
 SMINTIO_CONN = "smintio_operator_test"
