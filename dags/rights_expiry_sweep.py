@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import RIGHTS_CHANGES
+from contentops.operators.rights import RightsSweepApplyOperator, RightsSweepAssessOperator, RightsSweepStartOperator
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.params import conn_id_param, names_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
@@ -62,40 +64,15 @@ from contentops.verdict import seal
     },
 )
 def rights_expiry_sweep() -> None:
-    @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context))
-
-    @task
-    def assess(_: dict[str, object], **context: object) -> list[list[str]]:
-        from contentops.pipelines import rights_sweep
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context)
-        params = context["params"]  # type: ignore[index]
-        result = rights_sweep.assess(run, horizon_days=params["horizon_days"], providers=params["providers"] or None)
-        return result["batches"]
-
-    @task
-    def start_workflows(batch: list[str], **context: object) -> list[str]:
-        from contentops.pipelines import rights_sweep
-        from contentops.pipelines.runtime import PipelineRun
-
-        return rights_sweep.start_workflows(PipelineRun.from_context(context), batch)
+    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses")
+    assess = RightsSweepAssessOperator(
+        task_id="assess", horizon_days="{{ params.horizon_days }}", providers="{{ params.providers }}"
+    )
+    started = RightsSweepStartOperator.partial(task_id="start_workflows").expand(batch=assess.output)
 
     @task(trigger_rule="none_failed")
     def instance_ids(started: list[list[str]]) -> list[str]:
         return [instance for batch in started for instance in batch]
-
-    @task(trigger_rule="none_failed", outlets=[RIGHTS_CHANGES])
-    def apply_dispositions(results: list[dict[str, object]], **context: object) -> dict[str, int]:
-        from contentops.pipelines import rights_sweep
-        from contentops.pipelines.runtime import PipelineRun
-
-        return rights_sweep.apply_dispositions(PipelineRun.from_context(context), list(results or []))
 
     @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
@@ -103,14 +80,17 @@ def rights_expiry_sweep() -> None:
 
         return PipelineRun.from_context(context).write_report("Rights expiry sweep")
 
-    batches = assess(sync_licenses())
-    ids = instance_ids(start_workflows.expand(batch=batches))
+    sync_licenses >> assess
+    ids = instance_ids(started.output)
     waits = WorkflowInstanceSensor.partial(
         task_id="wait_for_disposition",
         workflow_conn_id="{{ params.workflow_conn_id }}",
         poll_interval="{{ params.poll_interval }}",
     ).expand(instance_id=ids)
-    report(apply_dispositions(waits.output))
+    apply_dispositions = RightsSweepApplyOperator(
+        task_id="apply_dispositions", results=waits.output, trigger_rule="none_failed", outlets=[RIGHTS_CHANGES]
+    )
+    report(apply_dispositions.output)
 
 
 seal(rights_expiry_sweep())

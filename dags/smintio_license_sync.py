@@ -18,6 +18,7 @@ from airflow.sdk import AssetOrTimeSchedule, DeltaDataIntervalTimetable, Param, 
 
 from contentops.assets import SMINTIO_LICENSE_PUSH as LICENSE_PUSH
 from contentops.assets import SMINTIO_LICENSES as LICENSES
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.params import conn_id_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
@@ -41,14 +42,12 @@ from contentops.verdict import seal
     },
 )
 def smintio_license_sync() -> None:
-    @task(outlets=[LICENSES])
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context)
-        params = context["params"]  # type: ignore[index]
-        return sync_license_index(run, page_size=params["page_size"], max_pages=params["max_pages"])
+    sync_licenses = SmintioLicenseSyncOperator(
+        task_id="sync_licenses",
+        page_size="{{ params.page_size }}",
+        max_pages="{{ params.max_pages }}",
+        outlets=[LICENSES],
+    )
 
     @task(trigger_rule="all_done")
     def report(counts: dict[str, object], **context: object) -> dict[str, object]:
@@ -59,7 +58,7 @@ def smintio_license_sync() -> None:
         summary = ", ".join(f"{key} {feed.get(key, 0)}" for key in ("pages", "indexed", "skipped", "quarantined"))
         return run.write_report("Smint.io license sync", notes=[f"Feed: {summary}."])
 
-    report(sync_licenses())
+    report(sync_licenses.output)
 
 
 seal(smintio_license_sync())

@@ -41,6 +41,15 @@ from datetime import datetime, timedelta
 from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import RIGHTS_CHANGES
+from contentops.operators.consonance import (
+    ConsonanceAttachAssetsOperator,
+    ConsonanceAttachOnRequestOperator,
+    ConsonanceAttachRequestedOperator,
+    ConsonanceSelectTitlesOperator,
+    ConsonanceSurfaceLatestOperator,
+    ConsonanceTitleMetadataPushOperator,
+)
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.params import conn_id_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
@@ -105,56 +114,21 @@ from contentops.verdict import seal
     },
 )
 def title_metadata_push() -> None:
-    @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
-
-    @task
-    def select_titles(_: dict[str, int], **context: object) -> list[list[str]]:
-        from contentops.pipelines import titles
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
-        return titles.select_titles(run)["batches"]
-
-    @task
-    def push_metadata(batch: list[str], **context: object) -> dict[str, int]:
-        from contentops.pipelines import titles
-        from contentops.pipelines.runtime import PipelineRun
-
-        return titles.push_metadata(PipelineRun.from_context(context, default_span=timedelta(hours=1)), batch)
-
-    @task
-    def surface_latest(batch: list[str], **context: object) -> dict[str, int]:
-        from contentops.pipelines import titles
-        from contentops.pipelines.runtime import PipelineRun
-
-        return titles.surface_latest(PipelineRun.from_context(context, default_span=timedelta(hours=1)), batch)
-
-    @task
-    def attach_assets(batch: list[str], **context: object) -> dict[str, int]:
-        from contentops.pipelines import titles
-        from contentops.pipelines.runtime import PipelineRun
-
-        return titles.attach_assets(PipelineRun.from_context(context, default_span=timedelta(hours=1)), batch)
-
-    @task
-    def attach_on_request(_: dict[str, object], **context: object) -> dict[str, int]:
-        from contentops.pipelines import titles
-        from contentops.pipelines.runtime import PipelineRun
-
-        return titles.attach_on_request(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
-
-    @task
-    def attach_requested_in_smintio(_: dict[str, object], **context: object) -> dict[str, int]:
-        from contentops.pipelines import titles
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
-        return titles.attach_requested_in_smintio(run)
+    hourly = timedelta(hours=1)  # a run without a data interval (or asset-triggered) looks back an hour
+    licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", default_span=hourly)
+    on_request = ConsonanceAttachOnRequestOperator(task_id="attach_on_request", default_span=hourly)
+    selected = ConsonanceSelectTitlesOperator(task_id="select_titles", default_span=hourly)
+    batches = selected.output
+    pushed = ConsonanceTitleMetadataPushOperator.partial(task_id="push_metadata", default_span=hourly).expand(
+        batch=batches
+    )
+    surfaced = ConsonanceSurfaceLatestOperator.partial(task_id="surface_latest", default_span=hourly).expand(
+        batch=batches
+    )
+    attached = ConsonanceAttachAssetsOperator.partial(task_id="attach_assets", default_span=hourly).expand(
+        batch=batches
+    )
+    requested = ConsonanceAttachRequestedOperator(task_id="attach_requested_in_smintio", default_span=hourly)
 
     @task(trigger_rule="all_done")
     def report(_: object, **context: object) -> dict[str, object]:
@@ -166,13 +140,9 @@ def title_metadata_push() -> None:
 
     # an asset attached on request is then linked to its title, so the title's own run (same
     # form, same ISBN) pushes the title's metadata onto it right away
-    licenses = sync_licenses()
-    batches = select_titles(attach_on_request(licenses))
-    pushed = push_metadata.expand(batch=batches)
-    surfaced = surface_latest.expand(batch=batches)
-    attached = attach_assets.expand(batch=batches)
+    licenses >> on_request >> selected
     pushed >> surfaced >> attached  # retire the outdated before attaching the latest
-    attach_requested_in_smintio(licenses) >> report(attached)
+    licenses >> requested >> report(attached.output)
 
 
 seal(title_metadata_push())

@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.smintio import SmintioComplianceOutcomeOperator, SmintioLicenseSyncOperator
+from contentops.operators.usage import UsageCollectOperator, UsageReconcileOperator
 from contentops.params import conn_id_param, names_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
@@ -74,33 +76,10 @@ from contentops.verdict import seal
     },
 )
 def usage_reconciliation() -> None:
-    @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context))
-
-    @task
-    def collect_usage(_: dict[str, object], **context: object) -> list[list[str]]:
-        from contentops.pipelines import usage_reconciliation as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        return steps.collect_usage(PipelineRun.from_context(context))["batches"]
-
-    @task
-    def reconcile(batch: list[str], **context: object) -> dict[str, int]:
-        from contentops.pipelines import usage_reconciliation as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        return steps.reconcile(PipelineRun.from_context(context), batch)
-
-    @task
-    def apply_review_outcomes(**context: object) -> dict[str, int]:
-        from contentops.pipelines import usage_reconciliation as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        return steps.apply_review_outcomes(PipelineRun.from_context(context))
+    applied = SmintioComplianceOutcomeOperator(task_id="apply_review_outcomes")
+    licenses = SmintioLicenseSyncOperator(task_id="sync_licenses")
+    collect_usage = UsageCollectOperator(task_id="collect_usage")
+    reconcile = UsageReconcileOperator.partial(task_id="reconcile").expand(batch=collect_usage.output)
 
     @task(trigger_rule="all_done")
     def report(_: list[dict[str, int]], __: dict[str, int], **context: object) -> dict[str, object]:
@@ -108,10 +87,8 @@ def usage_reconciliation() -> None:
 
         return PipelineRun.from_context(context).write_report("Usage reconciliation")
 
-    applied = apply_review_outcomes()  # first: today's usage meets the decisions taken since
-    licenses = sync_licenses()
-    applied >> licenses
-    report(reconcile.expand(batch=collect_usage(licenses)), applied)
+    applied >> licenses >> collect_usage  # first: today's usage meets the decisions taken since
+    report(reconcile.output, applied.output)
 
 
 seal(usage_reconciliation())

@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.smintio import SmintioLicenseSyncOperator
+from contentops.operators.vip import VipCatalogRegisterOperator, VipItemUpdateOperator
 from contentops.params import conn_id_param, moment_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
@@ -47,27 +49,12 @@ from contentops.verdict import seal
     },
 )
 def vip_catalog_sync() -> None:
-    @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
-
-    @task
-    def register_catalogue(**context: object) -> dict[str, int]:
-        from contentops.pipelines import vip_catalog
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
-        return vip_catalog.register_catalogue(run, page_size=int(context["params"]["page_size"]))  # type: ignore[index]
-
-    @task
-    def update_vip_items(_: dict[str, object], __: dict[str, int], **context: object) -> dict[str, int]:
-        from contentops.pipelines import vip_catalog
-        from contentops.pipelines.runtime import PipelineRun
-
-        return vip_catalog.update_vip_items(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
+    hourly = timedelta(hours=1)  # a run without a data interval looks back one schedule interval
+    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", default_span=hourly)
+    register_catalogue = VipCatalogRegisterOperator(
+        task_id="register_catalogue", page_size="{{ params.page_size }}", default_span=hourly
+    )
+    update_vip_items = VipItemUpdateOperator(task_id="update_vip_items", default_span=hourly)
 
     @task(trigger_rule="all_done")
     def report(catalogue: dict[str, int], items: dict[str, int], **context: object) -> dict[str, object]:
@@ -80,9 +67,8 @@ def vip_catalog_sync() -> None:
         ]
         return run.write_report("VIP catalogue sync", notes=notes)
 
-    licenses = sync_licenses()
-    catalogue = register_catalogue()
-    report(catalogue, update_vip_items(licenses, catalogue))
+    [sync_licenses, register_catalogue] >> update_vip_items
+    report(register_catalogue.output, update_vip_items.output)
 
 
 seal(vip_catalog_sync())

@@ -256,6 +256,18 @@ INTEGRATIONS: dict[str, tuple[str | None, list[str]]] = {
 }
 
 
+#: the integration of the operators that span systems (the rights gate, the sweep, usage reconciliation)
+CROSS_SYSTEM = "contentops cross-system"
+
+#: integration name -> operator modules (one module per system, plus the cross-system ones)
+OPERATORS: dict[str, list[str]] = {
+    "Smint.io": ["contentops.operators.smintio"],
+    "VIP": ["contentops.operators.vip"],
+    "Consonance": ["contentops.operators.consonance"],
+    CROSS_SYSTEM: ["contentops.operators.rights", "contentops.operators.usage"],
+}
+
+
 def _version() -> str:
     """The installed distribution's version (one place to bump: pyproject.toml)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -277,8 +289,10 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [
             {"integration-name": name, "tags": ["service"], **({"external-doc-url": url} if url else {})}
             for name, (url, _) in INTEGRATIONS.items()
-        ],
+        ]
+        + [{"integration-name": CROSS_SYSTEM, "tags": ["service"]}],
         "hooks": [{"integration-name": name, "python-modules": modules} for name, (_, modules) in INTEGRATIONS.items()],
+        "operators": [{"integration-name": name, "python-modules": modules} for name, modules in OPERATORS.items()],
         "sensors": [
             {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.sensors.workflow"]}
         ],

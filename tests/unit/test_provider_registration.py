@@ -74,7 +74,7 @@ def test_consonance_connection_form_asks_for_instance_key_and_api() -> None:
     assert set(entry["conn-fields"]["api"]["schema"]["enum"]) == {"graphql", "rest", None}
 
 
-def test_airflow_shows_the_providers_integrations_hooks_sensors_and_triggers(tmp_path: Path) -> None:
+def test_airflow_shows_the_providers_integrations_hooks_operators_sensors_and_triggers(tmp_path: Path) -> None:
     env = {
         "AIRFLOW_HOME": str(tmp_path),
         "PATH": str(Path(sys.executable).parent),
@@ -100,9 +100,13 @@ def test_airflow_shows_the_providers_integrations_hooks_sensors_and_triggers(tmp
         "Consonance",
     } <= (integrations)
     modules = {
-        m for section in ("hooks", "sensors", "triggers") for entry in info[section] for m in entry["python-modules"]
+        m
+        for section in ("hooks", "operators", "sensors", "triggers")
+        for entry in info[section]
+        for m in entry["python-modules"]
     }
-    for entry in info["hooks"] + info["sensors"] + info["triggers"]:
+    assert {"contentops.operators.smintio", "contentops.operators.vip", "contentops.operators.consonance"} <= modules
+    for entry in info["hooks"] + info["operators"] + info["sensors"] + info["triggers"]:
         assert entry["integration-name"] in integrations
     for module in modules:
         importlib.import_module(module)

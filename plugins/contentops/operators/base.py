@@ -2,12 +2,23 @@
 
 An operator's connection ids are its own arguments (``vip_conn_id="vip_eu"``), templated, so a
 team can point one task at another connection; left ``None``, the DAG's Param of the same name
-decides, and without one the hook's default connection. ``dry_run`` works the same way.
+decides, and without one the hook's default connection. ``dry_run`` works the same way, and so
+does every name a subclass lists in ``param_fields`` (settings the pipelines read from the run's
+Params, such as ``lead_days``): the operator's value, when given, wins over the DAG's Param.
+
+``dry_run``, ``ledger_conn_id`` and every name in ``conn_id_fields`` and ``param_fields`` are
+templated without the subclass listing them again (:meth:`ContentOpsOperator.__init_subclass__`),
+so ``"{{ params.vip_conn_id }}"`` works on any of them. Jinja renders text, so the values are
+converted back (:func:`as_bool`, :func:`as_int`, :func:`as_list`) where a step needs a number, a
+flag or a list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ast
+import json
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
@@ -36,30 +47,60 @@ class ContentOpsOperator(BaseOperator):
     ``execute`` of a subclass calls :meth:`pipeline_run` and one step of
     :mod:`contentops.pipelines`; it returns a small JSON-able summary (ids and counts), which
     becomes the task's XCom.
+
+    ``param_fields`` maps further arguments that override the DAG's Param of the same name to
+    the converter that turns their rendered text back into a value (e.g. ``{"lead_days":
+    as_int}``). ``default_span`` is the window a run without a data interval looks back over
+    (an hourly DAG's operators take ``timedelta(hours=1)``).
     """
 
     #: the connection-id arguments this operator takes (names from :data:`RUN_OVERRIDES`)
     conn_id_fields: ClassVar[tuple[str, ...]] = ()
+    #: further arguments that override the DAG's Param of the same name -> their converter
+    param_fields: ClassVar[dict[str, Callable[[Any], Any]]] = {}
     template_fields: Sequence[str] = ("dry_run", "ledger_conn_id")
 
-    def __init__(self, *, dry_run: bool | str | None = None, ledger_conn_id: str | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Template ``dry_run``, ``ledger_conn_id``, the connection ids and the Param overrides of
+        every subclass, after its own fields (a subclass listing its own cannot forget them)."""
+        super().__init_subclass__(**kwargs)
+        own = tuple(cls.__dict__.get("template_fields", cls.template_fields))
+        shared = ("dry_run", "ledger_conn_id", *cls.conn_id_fields, *cls.param_fields)
+        extra = [name for name in dict.fromkeys(shared) if name not in own]
+        cls.template_fields = (*own, *extra)
+
+    def __init__(
+        self,
+        *,
+        dry_run: bool | str | None = None,
+        ledger_conn_id: str | None = None,
+        default_span: timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
         conn_ids = {name: kwargs.pop(name, None) for name in self.conn_id_fields}
+        overrides = {name: kwargs.pop(name, None) for name in self.param_fields}
         super().__init__(**kwargs)
         self.dry_run = dry_run
         self.ledger_conn_id = ledger_conn_id
-        for name, value in conn_ids.items():
+        self.default_span = default_span or timedelta(days=1)
+        for name, value in {**conn_ids, **overrides}.items():
             setattr(self, name, value)
 
     def pipeline_run(self, context: Context) -> PipelineRun:
         """The task's run: the DAG's Params, with what this operator was given on top."""
         from contentops.pipelines.runtime import PipelineRun
 
-        run = PipelineRun.from_context(context)
+        run = PipelineRun.from_context(context, default_span=self.default_span)
         for name in RUN_OVERRIDES:
             value = getattr(self, name, None)
             if value is None or value == "":
                 continue
             run.params[name] = as_bool(value) if name == "dry_run" else value
+        for name, convert in self.param_fields.items():
+            value = getattr(self, name, None)
+            if value is None or value == "":
+                continue
+            run.params[name] = convert(value)
         return run
 
 
@@ -68,3 +109,38 @@ def as_bool(value: bool | str) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() in {"true", "1", "yes"}
+
+
+def as_int(value: int | str | None) -> int | None:
+    """A templated integer: ``"{{ params.page_size }}"`` renders as ``"100"``; a null Param as
+    ``"None"`` (or ``""``), which is ``None`` again."""
+    if value is None or isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text in {"", "None", "null"}:
+        return None
+    return int(text)
+
+
+def as_list(value: Sequence[Any] | str | None) -> list[Any]:
+    """A templated list: ``"{{ params.providers }}"`` renders a list Param as its Python text
+    (``"['getty']"``); JSON and comma-separated text are read too. ``None`` is empty."""
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return list(value)
+    text = value.strip()
+    if text in {"", "None", "null"}:
+        return []
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = ast.literal_eval(text)
+        return list(parsed)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def batches(value: Any) -> list[list[str]]:
+    """A step's batches of ids as an XCom: lists of text (the pipelines may return tuples)."""
+    return [[str(item) for item in batch] for batch in value or []]

@@ -45,6 +45,12 @@ def _as_datetime(value: Any) -> datetime | None:
     return datetime.fromtimestamp(moment.timestamp(), UTC)
 
 
+def as_utc(value: Any) -> datetime | None:
+    """A moment given as text (an operator's templated date) or a datetime, as an aware UTC
+    datetime; empty is ``None``. A date without a time is its midnight UTC."""
+    return _as_datetime(value)
+
+
 def _asset_triggered(dag_run: Any) -> bool:
     run_type = getattr(dag_run, "run_type", None)
     return getattr(run_type, "value", run_type) == "asset_triggered"

@@ -1,0 +1,221 @@
+"""Cross-system rights operators: the rights gate, and the rights expiry sweep's steps.
+
+Example — clear a list of assets for one VIP catalog item's online channel in two regions, then
+deliver only what was cleared::
+
+    from contentops.operators.rights import RightsGateOperator
+
+    gate = RightsGateOperator(
+        task_id="gate",
+        asset_ids=["asset-spring-01", "asset-spring-02"],
+        target="vip:item-1001",
+        channel="online",
+        regions=["de", "fr"],
+    )  # returns {"cleared": [...], "counts": {...}}: the next task reads "cleared"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from contentops.operators.base import ContentOpsOperator, as_bool, as_int, as_list, batches
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class RightsGateOperator(ContentOpsOperator):
+    """Decide, per asset, whether it may go to one target for a channel, regions and a date.
+
+    Why: "rights first" is the project's first promise — nothing leaves Smint.io unless
+    :mod:`contentops.rights` allows the use. This operator gives any DAG that gate as one step
+    (:func:`contentops.pipelines.rights_gate.gate_assets`): each asset's license comes from the
+    ledger's license index (no known license: refused, never "unrestricted"), each region is
+    decided as of ``on_date`` (default: the run's window end, so a backfill reproduces its day),
+    and every clearance and refusal is recorded with its reasons in the run's audit trail, where
+    the run report shows it. It writes nothing to a partner.
+
+    :param asset_ids: the Smint.io asset ids to decide (a list, or its templated text)
+    :param target: where they would go, as a target text (``vip:<item>``, ``exstream:<domain>``…);
+        the refusals and clearances are recorded under it
+    :param channel: the license distribution channel of the use (``online``, ``print``…)
+    :param regions: the regions of the use (none: the use is checked without a region)
+    :param on_date: the date of use (ISO; default: the run's window end)
+    :param language: the language of the use, if the license restricts languages
+    :param planned_downloads: downloads the use adds to the license's counters (default 1)
+    :param require_approved: refuse assets whose Smint.io approval status is not APPROVED (default)
+    :returns: ``{"cleared": [asset ids], "counts": {"cleared", "refused", "no_license", "not_approved",
+        "missing"}}``
+
+    Example::
+
+        RightsGateOperator(
+            task_id="gate_exstream", asset_ids="{{ params.asset_ids }}",
+            target="exstream:retail-banking", channel="print", regions=["de"],
+        )
+    """
+
+    conn_id_fields = ("smintio_conn_id",)
+    template_fields: Sequence[str] = (
+        "asset_ids",
+        "target",
+        "channel",
+        "regions",
+        "on_date",
+        "language",
+        "planned_downloads",
+        "require_approved",
+        "ledger_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        asset_ids: Sequence[str] | str,
+        target: str,
+        channel: str | None = None,
+        regions: Sequence[str] | str | None = None,
+        on_date: str | datetime | None = None,
+        language: str | None = None,
+        planned_downloads: int | str | None = 1,
+        require_approved: bool | str = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.asset_ids = asset_ids
+        self.target = target
+        self.channel = channel
+        self.regions = regions
+        self.on_date = on_date
+        self.language = language
+        self.planned_downloads = planned_downloads
+        self.require_approved = require_approved
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from contentops.pipelines.rights_gate import gate_assets
+        from contentops.pipelines.window import as_utc
+        from contentops.targets import Target
+
+        run = self.pipeline_run(context)
+        return gate_assets(
+            run,
+            [str(a) for a in as_list(self.asset_ids)],
+            Target.parse(str(self.target)),
+            channel=self.channel or None,
+            regions=[str(r) for r in as_list(self.regions)],
+            on_date=as_utc(self.on_date),
+            language=self.language or None,
+            planned_downloads=as_int(self.planned_downloads),
+            require_approved=as_bool(self.require_approved),
+        )
+
+
+class RightsSweepAssessOperator(ContentOpsOperator):
+    """The rights expiry sweep's first step: which assets' licenses need action as of the window's end.
+
+    Why: a license that expired, expires within ``horizon_days`` or reached a usage limit needs a
+    person's decision per asset. This step (:func:`contentops.pipelines.rights_sweep.assess`)
+    records each finding with its reasons in the run's audit trail and returns the affected asset
+    ids in batches, ready for a mapped workflow start. It writes nothing to a partner.
+
+    :param horizon_days: licenses expiring within this many days of the window's end are affected
+    :param providers: only these stock providers (``getty``, ``istock``…); empty: all
+    :returns: batches of asset ids (``list[list[str]]``), for ``.expand(batch=...)``
+
+    Example::
+
+        assess = RightsSweepAssessOperator(task_id="assess", horizon_days=14, providers=["getty"])
+        RightsSweepStartOperator.partial(task_id="start_workflows").expand(batch=assess.output)
+    """
+
+    conn_id_fields = ("smintio_conn_id",)
+    template_fields: Sequence[str] = ("horizon_days", "providers", "dry_run", "ledger_conn_id")
+
+    def __init__(
+        self, *, horizon_days: int | str = 30, providers: Sequence[str] | str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.horizon_days = horizon_days
+        self.providers = providers
+
+    def execute(self, context: Context) -> list[list[str]]:
+        from contentops.pipelines import rights_sweep
+
+        run = self.pipeline_run(context)
+        providers = [str(p) for p in as_list(self.providers)]
+        result = rights_sweep.assess(run, horizon_days=as_int(self.horizon_days) or 30, providers=providers or None)
+        self.log.info("Assessed: %s", result["counts"])
+        return batches(result["batches"])
+
+
+class RightsSweepStartOperator(ContentOpsOperator):
+    """Start, once per asset and license version, the workflow each assessed asset needs.
+
+    Why: a rights renewal (or, without license data, a compliance exception) is a person's
+    decision in OpenText Workflow Service. Each is started under a business key kept in the
+    ledger (:func:`contentops.pipelines.rights_sweep.start_workflows`), so a retry, re-run or
+    backfill finds the running instance instead of starting a second one. A dry run starts nothing.
+
+    :param batch: asset ids assessed by :class:`RightsSweepAssessOperator` in the same run
+    :param workflow_conn_id: the Workflow Service connection
+    :returns: the instance ids to wait for (``list[str]``; feed them to ``WorkflowInstanceSensor``)
+
+    Example::
+
+        RightsSweepStartOperator.partial(task_id="start_workflows").expand(batch=assess.output)
+    """
+
+    conn_id_fields = ("workflow_conn_id",)
+    template_fields: Sequence[str] = ("batch", "dry_run", "ledger_conn_id")
+
+    def __init__(self, *, batch: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.batch = batch
+
+    def execute(self, context: Context) -> list[str]:
+        from contentops.pipelines import rights_sweep
+
+        return rights_sweep.start_workflows(self.pipeline_run(context), [str(a) for a in as_list(self.batch)])
+
+
+class RightsSweepApplyOperator(ContentOpsOperator):
+    """Write each ended rights workflow's disposition back to every system that holds the asset.
+
+    Why: a renewal, replacement or takedown changes what every partner may show. For each
+    workflow result (what ``WorkflowInstanceSensor`` returns) this step
+    (:func:`contentops.pipelines.rights_sweep.apply_dispositions`) writes the disposition onto the
+    Smint.io asset, withdraws or re-restricts its VIP media, posts usage guidance to the Trading
+    Grid communities and cases that received it, blocks or re-dates its Exstream resources and
+    records the terms on its Consonance titles — once per business key (the ledger marks each
+    process applied, and the partner writes go through ``run.deliver_once``).
+
+    :param results: the sensors' results (``waits.output``), a list of dicts with ``instance_id``,
+        ``outcome`` and ``variables``
+    :returns: counts per disposition and per partner effect
+
+    Example::
+
+        waits = WorkflowInstanceSensor.partial(task_id="wait_for_disposition").expand(instance_id=ids)
+        RightsSweepApplyOperator(task_id="apply_dispositions", results=waits.output)
+    """
+
+    conn_id_fields = (
+        "smintio_conn_id",
+        "vip_conn_id",
+        "trading_grid_conn_id",
+        "exstream_conn_id",
+        "consonance_conn_id",
+    )
+    template_fields: Sequence[str] = ("results", "dry_run", "ledger_conn_id")
+
+    def __init__(self, *, results: Sequence[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.results = results
+
+    def execute(self, context: Context) -> dict[str, int]:
+        from contentops.pipelines import rights_sweep
+
+        results = [r for r in (self.results or []) if r]
+        return rights_sweep.apply_dispositions(self.pipeline_run(context), results)

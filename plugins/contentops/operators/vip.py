@@ -1,0 +1,118 @@
+"""VIP operators: the catalogue sync both ways, and a campaign's delivery to VIP.
+
+Example — an hourly catalogue sync::
+
+    from contentops.operators.smintio import SmintioLicenseSyncOperator
+    from contentops.operators.vip import VipCatalogRegisterOperator, VipItemUpdateOperator
+
+    licenses = SmintioLicenseSyncOperator(task_id="sync_licenses")
+    catalogue = VipCatalogRegisterOperator(task_id="register_catalogue", page_size=50)
+    items = VipItemUpdateOperator(task_id="update_vip_items")
+    [licenses, catalogue] >> items
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from contentops.operators.base import ContentOpsOperator, as_int, as_list
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class VipCatalogRegisterOperator(ContentOpsOperator):
+    """Register VIP-held content changed in the run's window as Smint.io assets (VIP → Smint.io).
+
+    Why: masters, localized versions, approved deliverables and replacements held as media on
+    VIP catalog items should be found and reused in Smint.io. Each catalogue entry becomes one
+    Smint.io asset under its VIP reference, its file streamed across
+    (:func:`contentops.pipelines.vip_catalog.register_catalogue`); every write goes through
+    ``run.deliver_once``, so a new entry version updates that asset and a re-run adds nothing.
+    Drafts are left out; malformed entries are quarantined with their reason.
+
+    :param page_size: catalogue entries per page (templated)
+    :returns: counts (``entries``, ``registered``, ``updated``, ``skipped``, ``retired``, ``quarantined``…)
+
+    Example::
+
+        VipCatalogRegisterOperator(task_id="register_catalogue", page_size="{{ params.page_size }}",
+                                   vip_conn_id="vip_emea", default_span=timedelta(hours=1))
+    """
+
+    conn_id_fields = ("smintio_conn_id", "vip_conn_id")
+    template_fields: Sequence[str] = ("page_size", "dry_run", "ledger_conn_id")
+
+    def __init__(self, *, page_size: int | str = 50, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.page_size = page_size
+
+    def execute(self, context: Context) -> dict[str, int]:
+        from contentops.pipelines import vip_catalog
+
+        return vip_catalog.register_catalogue(self.pipeline_run(context), page_size=as_int(self.page_size) or 50)
+
+
+class VipItemUpdateOperator(ContentOpsOperator):
+    """Bring delivered VIP media up to the version of their changed Smint.io master (Smint.io → VIP).
+
+    Why: a master that changed in Smint.io must not leave an older file in VIP — but only where
+    its rights still allow the media's regions and channels as of the window's end
+    (:func:`contentops.pipelines.vip_catalog.update_vip_items`). The update is one
+    ``run.deliver_once`` per media, keyed by asset version: a retry re-sends nothing.
+
+    :param page_size: Smint.io assets per page (templated)
+    :returns: counts (``assets_changed``, ``items_updated``, ``not_approved``, refusals…)
+
+    Example::
+
+        VipItemUpdateOperator(task_id="update_vip_items", smintio_conn_id="smintio_eu")
+    """
+
+    conn_id_fields = ("smintio_conn_id", "vip_conn_id")
+    template_fields: Sequence[str] = ("page_size", "dry_run", "ledger_conn_id")
+
+    def __init__(self, *, page_size: int | str = 100, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.page_size = page_size
+
+    def execute(self, context: Context) -> dict[str, int]:
+        from contentops.pipelines import vip_catalog
+
+        return vip_catalog.update_vip_items(self.pipeline_run(context), page_size=as_int(self.page_size) or 100)
+
+
+class VipCampaignDeliveryOperator(ContentOpsOperator):
+    """Deliver one batch of a campaign release's cleared assets to VIP, each media once.
+
+    Why: a campaign's gate (in the same run) has recorded which assets may go to which VIP
+    catalog items for which regions; this step turns those clearances into VIP media — available
+    to the regions' retailer-data parties, with usage controls, campaign tags, approval status,
+    license summary and the file streamed from Smint.io
+    (:func:`contentops.pipelines.campaign.deliver` with the VIP delivery). It delivers only what
+    the run's gate cleared, and every media write goes through ``run.deliver_once``: a re-run
+    sends only what is missing, and a new asset version updates the media.
+
+    :param batch: ``[[campaign, asset id], ...]`` — a VIP batch of the campaign gate's work
+    :returns: counts (``vip_create``, ``vip_update``, ``vip_skip``…)
+
+    Example::
+
+        VipCampaignDeliveryOperator(task_id="deliver_vip", batch=[["spring-launch-2027", "asset-spring-01"]])
+    """
+
+    conn_id_fields = ("smintio_conn_id", "vip_conn_id")
+    template_fields: Sequence[str] = ("batch", "dry_run", "ledger_conn_id")
+
+    def __init__(self, *, batch: Sequence[Sequence[str]] | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.batch = batch
+
+    def execute(self, context: Context) -> dict[str, int]:
+        from contentops.pipelines import campaign
+        from contentops.targets import TargetSystem
+
+        batch = [[str(campaign_id), str(asset_id)] for campaign_id, asset_id in as_list(self.batch)]
+        run = self.pipeline_run(context)
+        return campaign.deliver(run, TargetSystem.VIP.value, batch, campaign.load_release_settings())
