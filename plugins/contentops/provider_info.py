@@ -243,6 +243,16 @@ INTEGRATIONS: dict[str, tuple[str | None, list[str]]] = {
 }
 
 
+#: integration name -> operator modules; a cross-system module sits under the system it starts
+#: from (the campaign release releases Smint.io content)
+OPERATORS: dict[str, list[str]] = {
+    "OpenText Workflow Service": ["contentops.operators.opentext_workflow"],
+    "OpenText Trading Grid": ["contentops.operators.trading_grid"],
+    "OpenText Exstream": ["contentops.operators.exstream"],
+    "Smint.io": ["contentops.operators.campaign"],
+}
+
+
 def _version() -> str:
     """The installed distribution's version (one place to bump: pyproject.toml)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -266,6 +276,7 @@ def get_provider_info() -> dict[str, Any]:
             for name, (url, _) in INTEGRATIONS.items()
         ],
         "hooks": [{"integration-name": name, "python-modules": modules} for name, (_, modules) in INTEGRATIONS.items()],
+        "operators": [{"integration-name": name, "python-modules": modules} for name, modules in OPERATORS.items()],
         "sensors": [
             {"integration-name": "OpenText Workflow Service", "python-modules": ["contentops.sensors.workflow"]}
         ],
