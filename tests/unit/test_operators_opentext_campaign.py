@@ -118,7 +118,7 @@ def test_each_operator_is_documented_with_an_example_and_templates_its_arguments
     assert cls.__doc__ and re.search(r"\n\s*Example[^\n]*::\n", cls.__doc__), cls.__name__
     assert cls.__module__ in MODULES
     fields = set(cls.template_fields)
-    assert {"dry_run", "ledger_conn_id", *cls.conn_id_fields, *cls.param_fields} <= fields
+    assert {"dry_run", "ledger_conn_id", "ledger_pipeline", *cls.conn_id_fields, *cls.param_fields} <= fields
     for name in OPERATORS[cls]:  # the step's own inputs take templates and XComs
         assert name in fields, (cls.__name__, name)
     assert cls.conn_id_fields, cls.__name__
@@ -182,6 +182,17 @@ def test_a_manual_run_looks_back_the_operators_window_span() -> None:
 
 
 @pytest.mark.unit
+def test_a_step_may_continue_another_pipelines_deliveries() -> None:
+    """The ledger keys deliveries by pipeline: by default the DAG's own, or the one the operator names."""
+    own = _build(ExstreamImagePublishOperator).pipeline_run(_context({}))
+    assert own.dag_id == "ops_b_test"
+    shared = _build(ExstreamImagePublishOperator, ledger_pipeline="{{ params.pipeline }}")
+    context = _context({"pipeline": "campaign_release"})
+    shared.render_template_fields(context)
+    assert shared.pipeline_run(context).dag_id == "campaign_release"
+
+
+@pytest.mark.unit
 def test_the_image_publish_is_the_campaign_delivery_to_exstream_only() -> None:
     operator = _build(ExstreamImagePublishOperator, system="vip")  # a stray system argument is ignored
     assert isinstance(operator, CampaignDeliverOperator) and operator.system == "exstream"
@@ -213,6 +224,20 @@ def test_the_provider_lists_the_operator_modules() -> None:
         assert entry["integration-name"] in integrations
     for module in MODULES:
         importlib.import_module(module)
+
+
+@pytest.mark.dags
+def test_every_operator_is_used_by_a_project_dag_or_the_example() -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    root = Path(__file__).resolve().parents[2]
+    used: set[type] = set()
+    for folder in (root / "dags", root / "docs" / "examples"):
+        bag = DagBag(dag_folder=str(folder))
+        assert bag.import_errors == {}
+        for dag in bag.dags.values():
+            used.update(getattr(task, "operator_class", type(task)) for task in dag.tasks)
+    assert set(OPERATORS) - used == set()
 
 
 # ----------------------------------------------------------------------- against sandboxes

@@ -9,7 +9,12 @@ connection ids over the DAG's Params and ``dry_run``. The steps these operators 
   as ``window_span`` — the same value the DAG's ``@task`` steps gave ``PipelineRun.from_context``;
 - **step settings that the pipelines read from the Params** (``domains``, ``max_file_mb`` …):
   an operator argument of that name, when set, wins over the DAG's Param, exactly as a
-  connection id does, so the operator also works in a DAG that has no such Param.
+  connection id does, so the operator also works in a DAG that has no such Param;
+- **the ledger scope** (``ledger_pipeline``). The ledger keys every delivery by pipeline, asset,
+  version and target, the pipeline being the DAG's id: a retry or re-run of the same DAG sends
+  only what is missing. A DAG that continues another pipeline's deliveries (re-publishing what
+  ``campaign_release`` published) names that pipeline, so what it already holds is skipped or
+  updated instead of sent a second time.
 
 Kept apart from ``base.py`` (which another module owns) so the base stays what every operator shares.
 """
@@ -37,13 +42,19 @@ class PipelineStepOperator(ContentOpsOperator):
 
     param_fields: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *, window_span: timedelta | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, window_span: timedelta | None = None, ledger_pipeline: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.window_span = window_span
+        self.ledger_pipeline = ledger_pipeline
 
     def pipeline_run(self, context: Context) -> PipelineRun:
-        """The base's run, on this step's window span, with this operator's step settings on top."""
+        """The base's run, on this step's window span and ledger scope, with this operator's step
+        settings on top."""
         run = super().pipeline_run(context)
+        if self.ledger_pipeline:
+            run.dag_id = str(self.ledger_pipeline)
         if self.window_span is not None:
             from contentops.pipelines.window import run_window
 
@@ -62,7 +73,7 @@ class PipelineStepOperator(ContentOpsOperator):
 
 def template_fields_of(*names: str) -> tuple[str, ...]:
     """The base's templated fields followed by ``names`` (each once, in order)."""
-    return tuple(dict.fromkeys((*ContentOpsOperator.template_fields, *names)))
+    return tuple(dict.fromkeys((*ContentOpsOperator.template_fields, "ledger_pipeline", *names)))
 
 
 def as_list(value: Iterable[Any] | None) -> list[Any]:
