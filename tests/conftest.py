@@ -72,7 +72,8 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME /
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
-# the project's DAGs, plus the test-only DAGs end-to-end tests run with dag.test()
+# the project's DAGs, plus the test-only DAGs end-to-end tests run with dag.test(), and the
+# documentation's example DAGs (docs/examples/, run by tests/e2e/test_partner_refresh_example.py)
 os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
     [
         {
@@ -83,6 +84,7 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
         for name, path in (
             ("dags-folder", Path(__file__).resolve().parents[1] / "dags"),
             ("test-dags", Path(__file__).resolve().parent / "e2e" / "dags"),
+            ("doc-examples", Path(__file__).resolve().parents[1] / "docs" / "examples"),
         )
     ]
 )
