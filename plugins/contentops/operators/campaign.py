@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from contentops.operators.steps import PipelineStepOperator, as_list, template_fields_of
-from contentops.operators.trading_grid import TradingGridLaunchKitOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -214,13 +213,23 @@ class CampaignDeliverOperator(CampaignOperator):
         return counts
 
 
-class CampaignFinalizeOperator(TradingGridLaunchKitOperator):
-    """The release's last step: today that is bringing each Trading Grid launch kit a delivery
-    opened up to what was delivered (:class:`~contentops.operators.trading_grid.TradingGridLaunchKitOperator`).
+class CampaignFinalizeOperator(CampaignOperator):
+    """The release's last step, whatever the deliveries did (``trigger_rule="all_done"``):
+    :func:`contentops.pipelines.campaign.finalize` — each Trading Grid launch kit a delivery
+    opened brought up to what was delivered (as
+    :class:`~contentops.operators.trading_grid.TradingGridLaunchKitOperator` does alone), and
+    whatever else the pipeline's finish holds for the targets of the run.
 
-    Returns the counts (``kit_create`` / ``kit_update`` / ``kit_skip``, ``kit_not_opened``).
+    Returns the counts (``kit_create`` / ``kit_update`` / ``kit_skip``, ``kit_not_opened`` …).
 
     Example::
 
         CampaignFinalizeOperator(task_id="finalize", trigger_rule="all_done")
     """
+
+    def execute(self, context: Context) -> dict[str, int]:
+        from contentops.pipelines import campaign
+
+        counts = campaign.finalize(self.pipeline_run(context), campaign.load_release_settings())
+        self.log_counts("Release finished", counts)
+        return counts

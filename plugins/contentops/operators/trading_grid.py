@@ -3,7 +3,7 @@
 Each wraps one step of :mod:`contentops.pipelines` that is Trading Grid's work:
 
 - :class:`TradingGridLaunchKitOperator` — a campaign's launch kit post per community, brought up
-  to what was delivered (:func:`contentops.pipelines.campaign.finalize`);
+  to what was delivered (:func:`contentops.pipelines.campaign.kits.finalize`);
 - :class:`TradingGridSignoffPostOperator` / :class:`TradingGridSignoffAnswersOperator` — the
   brand kit posted to each community for sign-off, and the partners' answers recorded on the
   Smint.io assets (:mod:`contentops.pipelines.co_marketing`);
@@ -62,8 +62,9 @@ class TradingGridLaunchKitOperator(TradingGridOperator):
 
     def execute(self, context: Context) -> dict[str, int]:
         from contentops.pipelines import campaign
+        from contentops.pipelines.campaign import kits
 
-        counts = campaign.finalize(self.pipeline_run(context), campaign.load_release_settings())
+        counts = kits.finalize(self.pipeline_run(context), campaign.load_release_settings())
         self.log_counts("Launch kits", counts)
         return counts
 
