@@ -44,6 +44,14 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import CAMPAIGN_RELEASE
+from contentops.operators.campaign import (
+    CampaignCollectOperator,
+    CampaignDeliverOperator,
+    CampaignFinalizeOperator,
+    CampaignGateOperator,
+    CampaignPlanOperator,
+)
+from contentops.operators.opentext_workflow import CampaignApprovalOutcomeOperator, CampaignApprovalStartOperator
 from contentops.params import conn_id_param, names_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
@@ -121,81 +129,9 @@ def campaign_release() -> None:
 
         return sync_license_index(PipelineRun.from_context(context))
 
-    @task
-    def plan(_: dict[str, object], **context: object) -> dict[str, object]:
-        from contentops.pipelines import campaign
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context)
-        params = context["params"]  # type: ignore[index]
-        run_type = getattr(context["dag_run"], "run_type", "manual")  # type: ignore[index]
-        return campaign.plan_release(
-            run,
-            campaign=params["campaign"],
-            targets=params["targets"],
-            regions=params["regions"],
-            release_date=params["release_date"],
-            exstream_domains=params["exstream_domains"],
-            scheduled=campaign.by_release_date(run_type),
-            lead_days=params.get("lead_days"),
-        )
-
-    @task
-    def collect(_: dict[str, object], **context: object) -> list[list[list[str]]]:
-        from contentops.pipelines import campaign
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context)
-        batch_size = context["params"]["batch_size"]  # type: ignore[index]
-        collected = campaign.collect(run, batch_size=batch_size, settings=campaign.load_release_settings())
-        return collected["approval_batches"]
-
-    @task
-    def start_approvals(batch: list[list[str]], **context: object) -> list[str]:
-        from contentops.pipelines import campaign
-        from contentops.pipelines.runtime import PipelineRun
-
-        return campaign.start_approvals(PipelineRun.from_context(context), batch, campaign.load_release_settings())
-
     @task(trigger_rule="none_failed")
     def instance_ids(started: list[list[str]]) -> list[str]:
         return [instance for batch in started for instance in batch]
-
-    @task(trigger_rule="none_failed")
-    def apply_approvals(results: list[dict[str, object]], **context: object) -> dict[str, int]:
-        from contentops.pipelines import campaign
-        from contentops.pipelines.runtime import PipelineRun
-
-        return campaign.apply_approvals(
-            PipelineRun.from_context(context), list(results or []), campaign.load_release_settings()
-        )
-
-    @task(trigger_rule="none_failed")
-    def gate(_: dict[str, int], **context: object) -> list[dict[str, object]]:
-        from contentops.pipelines import campaign
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context)
-        return campaign.gate(run, campaign.load_release_settings(), batch_size=context["params"]["batch_size"])  # type: ignore[index]
-
-    @task(outlets=[CAMPAIGN_RELEASE])
-    def deliver(work: dict[str, object], **context: object) -> dict[str, int]:
-        from contentops.assets import announce_release
-        from contentops.pipelines import campaign
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context)
-        system = str(work["system"])
-        counts = campaign.deliver(run, system, list(work["batch"]), campaign.load_release_settings())  # type: ignore[call-overload]
-        announce_release(context["outlet_events"], system, counts, dry_run=run.dry_run)
-        return counts
-
-    @task(trigger_rule="all_done")
-    def finalize(_: list[dict[str, int]], **context: object) -> dict[str, int]:
-        from contentops.pipelines import campaign
-        from contentops.pipelines.runtime import PipelineRun
-
-        return campaign.finalize(PipelineRun.from_context(context), campaign.load_release_settings())
 
     @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
@@ -205,16 +141,26 @@ def campaign_release() -> None:
         run = PipelineRun.from_context(context)
         return run.write_report("Campaign release", notes=campaign.report_notes(run))
 
-    approvals = collect(plan(sync_licenses()))
-    ids = instance_ids(start_approvals.expand(batch=approvals))
+    plan = CampaignPlanOperator(task_id="plan")
+    collect = CampaignCollectOperator(task_id="collect")
+    sync_licenses() >> plan >> collect
+    started = CampaignApprovalStartOperator.partial(task_id="start_approvals").expand(batch=collect.output)
     waits = WorkflowInstanceSensor.partial(
         task_id="wait_for_approval",
         workflow_conn_id="{{ params.workflow_conn_id }}",
         poll_interval="{{ params.poll_interval }}",
-    ).expand(instance_id=ids)
-    work = gate(apply_approvals(waits.output))
-    deliveries = deliver.expand(work=work)
-    report(finalize(deliveries))
+    ).expand(instance_id=instance_ids(started.output))
+    applied = CampaignApprovalOutcomeOperator(
+        task_id="apply_approvals", results=waits.output, trigger_rule="none_failed"
+    )
+    gate = CampaignGateOperator(task_id="gate", trigger_rule="none_failed")
+    deliveries = CampaignDeliverOperator.partial(task_id="deliver", outlets=[CAMPAIGN_RELEASE]).expand_kwargs(
+        gate.output
+    )
+    finalize = CampaignFinalizeOperator(task_id="finalize", trigger_rule="all_done")
+    applied >> gate
+    deliveries >> finalize
+    report(finalize.output)
 
 
 seal(campaign_release())

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.trading_grid import TradingGridSignoffAnswersOperator, TradingGridSignoffPostOperator
 from contentops.params import conn_id_param, moment_param, names_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
@@ -63,29 +64,6 @@ def co_marketing_signoff() -> None:
 
         return sync_license_index(PipelineRun.from_context(context, default_span=WINDOW))
 
-    @task
-    def send_kits(_: dict[str, object], **context: object) -> dict[str, int]:
-        from contentops.pipelines import co_marketing
-        from contentops.pipelines.runtime import PipelineRun
-
-        params = context["params"]  # type: ignore[index]
-        return co_marketing.send_kits(
-            PipelineRun.from_context(context, default_span=WINDOW),
-            kit_tag=params["kit_tag"],
-            kit_name=params["kit_name"],
-            communities=params["communities"] or None,
-        )
-
-    @task
-    def record_signoffs(_: dict[str, int], **context: object) -> dict[str, int]:
-        from contentops.pipelines import co_marketing
-        from contentops.pipelines.runtime import PipelineRun
-
-        params = context["params"]  # type: ignore[index]
-        return co_marketing.record_signoffs(
-            PipelineRun.from_context(context, default_span=WINDOW), kit_name=params["kit_name"]
-        )
-
     @task(trigger_rule="all_done")
     def report(sent: dict[str, int], answers: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
@@ -97,8 +75,10 @@ def co_marketing_signoff() -> None:
         run = PipelineRun.from_context(context, default_span=WINDOW)
         return run.write_report("Co-marketing sign-off", notes=notes)
 
-    sent = send_kits(sync_licenses())
-    report(sent, record_signoffs(sent))
+    sent = TradingGridSignoffPostOperator(task_id="send_kits", default_span=WINDOW)
+    answers = TradingGridSignoffAnswersOperator(task_id="record_signoffs", default_span=WINDOW)
+    sync_licenses() >> sent >> answers
+    report(sent.output, answers.output)
 
 
 seal(co_marketing_signoff())

@@ -26,9 +26,17 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.exstream import (
+    ExstreamChangedImagesOperator,
+    ExstreamFeedbackOperator,
+    ExstreamReplaceForReviewOperator,
+    ExstreamReviewOutcomeOperator,
+)
 from contentops.params import conn_id_param, names_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
+
+SPAN = timedelta(hours=1)
 
 
 @dag(
@@ -49,44 +57,21 @@ from contentops.verdict import seal
     },
 )
 def exstream_template_sync() -> None:
-    @task
-    def apply_review_outcomes(**context: object) -> dict[str, int]:
-        from contentops.pipelines import exstream_template_sync as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        return steps.apply_review_outcomes(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
-
-    @task
-    def collect_feedback(_: dict[str, int], **context: object) -> dict[str, int]:
-        from contentops.pipelines import exstream_template_sync as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        return steps.collect_feedback(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
-
-    @task
-    def find_changed(_: dict[str, int], **context: object) -> list[list[str]]:
-        from contentops.pipelines import exstream_template_sync as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        return steps.find_changed(PipelineRun.from_context(context, default_span=timedelta(hours=1)))["batches"]
-
-    @task
-    def replace_and_review(batch: list[str], **context: object) -> dict[str, int]:
-        from contentops.pipelines import exstream_template_sync as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
-        return steps.replace_and_review(run, batch)
-
     @task(trigger_rule="all_done")
     def report(_: list[dict[str, int]], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
-        run = PipelineRun.from_context(context, default_span=timedelta(hours=1))
+        run = PipelineRun.from_context(context, default_span=SPAN)
         return run.write_report("Exstream template sync")
 
-    batches = find_changed(collect_feedback(apply_review_outcomes()))
-    report(replace_and_review.expand(batch=batches))
+    outcomes = ExstreamReviewOutcomeOperator(task_id="apply_review_outcomes", default_span=SPAN)
+    feedback = ExstreamFeedbackOperator(task_id="collect_feedback", default_span=SPAN)
+    changed = ExstreamChangedImagesOperator(task_id="find_changed", default_span=SPAN)
+    outcomes >> feedback >> changed
+    replaced = ExstreamReplaceForReviewOperator.partial(task_id="replace_and_review", default_span=SPAN).expand(
+        asset_ids=changed.output
+    )
+    report(replaced.output)
 
 
 seal(exstream_template_sync())

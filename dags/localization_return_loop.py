@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.exstream import LocalizedImagePublishOperator
+from contentops.operators.opentext_workflow import LocalizationReviewStartOperator, LocalizationReviewSyncOperator
 from contentops.params import NAME_SCHEMA, conn_id_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
@@ -86,31 +88,6 @@ def localization_return_loop() -> None:
         )
         return result["batches"]
 
-    @task
-    def take_in(batch: list[str], **context: object) -> dict[str, int]:
-        from contentops.pipelines import localization
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context, default_span=SPAN)
-        return localization.take_in(run, batch, policy=localization.policy_from(run.params))
-
-    @task(trigger_rule="none_failed")
-    def sync_reviews(_: list[dict[str, int]], **context: object) -> list[str]:
-        from contentops.pipelines import localization
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context, default_span=SPAN)
-        ids = localization.sync_reviews(run)
-        return ids if run.params["wait_for_reviews"] else []
-
-    @task(trigger_rule="none_failed")
-    def apply_reviews(_: object, **context: object) -> dict[str, int]:
-        from contentops.pipelines import localization
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context, default_span=SPAN)
-        return localization.apply_reviews(run, exstream_domain=run.params["exstream_domain"])
-
     @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
@@ -118,15 +95,19 @@ def localization_return_loop() -> None:
         return PipelineRun.from_context(context, default_span=SPAN).write_report("Localization return loop")
 
     batches = intake(sync_licenses())
-    taken = take_in.expand(batch=batches)
+    taken = LocalizationReviewStartOperator.partial(task_id="take_in", default_span=SPAN).expand(refs=batches)
+    synced = LocalizationReviewSyncOperator(task_id="sync_reviews", default_span=SPAN, trigger_rule="none_failed")
+    taken >> synced
     waits = WorkflowInstanceSensor.partial(
         task_id="wait_for_review",
         workflow_conn_id="{{ params.workflow_conn_id }}",
         poll_interval="{{ params.poll_interval }}",
         timeout=timedelta(minutes=10).total_seconds(),  # a review still open is the next run's
         soft_fail=True,
-    ).expand(instance_id=sync_reviews(taken))
-    report(apply_reviews(waits.output))
+    ).expand(instance_id=synced.output)
+    applied = LocalizedImagePublishOperator(task_id="apply_reviews", default_span=SPAN, trigger_rule="none_failed")
+    waits >> applied
+    report(applied.output)
 
 
 seal(localization_return_loop())

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.trading_grid import TradingGridCaseIntakeOperator, TradingGridCaseReplyOperator
 from contentops.params import conn_id_param, moment_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
@@ -57,20 +58,6 @@ def partner_case_intake() -> None:
 
         return sync_license_index(PipelineRun.from_context(context, default_span=WINDOW))
 
-    @task
-    def collect_cases(_: dict[str, object], **context: object) -> list[list[str]]:
-        from contentops.pipelines import partner_cases
-        from contentops.pipelines.runtime import PipelineRun
-
-        return partner_cases.collect(PipelineRun.from_context(context, default_span=WINDOW))["batches"]
-
-    @task
-    def handle_cases(batch: list[str], **context: object) -> dict[str, int]:
-        from contentops.pipelines import partner_cases
-        from contentops.pipelines.runtime import PipelineRun
-
-        return partner_cases.handle_cases(PipelineRun.from_context(context, default_span=WINDOW), batch)
-
     @task(trigger_rule="all_done")
     def report(counts: list[dict[str, int]], **context: object) -> dict[str, object]:
         from collections import Counter
@@ -83,7 +70,12 @@ def partner_case_intake() -> None:
         notes = [", ".join(f"{k} {v}" for k, v in sorted(total.items())) or "No cases to handle."]
         return PipelineRun.from_context(context, default_span=WINDOW).write_report("Partner case intake", notes=notes)
 
-    report(handle_cases.expand(batch=collect_cases(sync_licenses())))
+    cases = TradingGridCaseIntakeOperator(task_id="collect_cases", default_span=WINDOW)
+    sync_licenses() >> cases
+    replies = TradingGridCaseReplyOperator.partial(task_id="handle_cases", default_span=WINDOW).expand(
+        case_ids=cases.output
+    )
+    report(replies.output)
 
 
 seal(partner_case_intake())

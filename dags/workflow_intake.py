@@ -27,6 +27,11 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.opentext_workflow import (
+    CreativeRequestMatchOperator,
+    DamOnboardingPublishOperator,
+    DamOnboardingStartOperator,
+)
 from contentops.params import conn_id_param, moment_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
@@ -61,28 +66,6 @@ def workflow_intake() -> None:
 
         return sync_license_index(PipelineRun.from_context(context, default_span=SPAN))
 
-    @task
-    def match_requests(_: dict[str, object], **context: object) -> dict[str, int]:
-        from contentops.pipelines import workflow_intake as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        run = PipelineRun.from_context(context, default_span=SPAN)
-        return steps.match_creative_requests(run, max_matches=int(context["params"]["max_matches"]))  # type: ignore[index]
-
-    @task
-    def start_onboarding(**context: object) -> list[str]:
-        from contentops.pipelines import workflow_intake as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        return steps.start_onboarding(PipelineRun.from_context(context, default_span=SPAN))
-
-    @task(trigger_rule="none_failed")
-    def publish_onboarded(results: list[dict[str, object]], **context: object) -> dict[str, int]:
-        from contentops.pipelines import workflow_intake as steps
-        from contentops.pipelines.runtime import PipelineRun
-
-        return steps.publish_onboarded(PipelineRun.from_context(context, default_span=SPAN), list(results or []))
-
     @task(trigger_rule="all_done")
     def report(requests: dict[str, int], onboarding: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
@@ -94,13 +77,18 @@ def workflow_intake() -> None:
         ]
         return run.write_report("Workflow intake", notes=notes)
 
-    matched = match_requests(sync_licenses())
+    matched = CreativeRequestMatchOperator(task_id="match_requests", default_span=SPAN)
+    sync_licenses() >> matched
+    started = DamOnboardingStartOperator(task_id="start_onboarding", default_span=SPAN)
     waits = WorkflowInstanceSensor.partial(
         task_id="wait_for_onboarding",
         workflow_conn_id="{{ params.workflow_conn_id }}",
         poll_interval="{{ params.poll_interval }}",
-    ).expand(instance_id=start_onboarding())
-    report(matched, publish_onboarded(waits.output))
+    ).expand(instance_id=started.output)
+    published = DamOnboardingPublishOperator(
+        task_id="publish_onboarded", results=waits.output, default_span=SPAN, trigger_rule="none_failed"
+    )
+    report(matched.output, published.output)
 
 
 seal(workflow_intake())

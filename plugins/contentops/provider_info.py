@@ -259,11 +259,15 @@ INTEGRATIONS: dict[str, tuple[str | None, list[str]]] = {
 #: the integration of the operators that span systems (the rights gate, the sweep, usage reconciliation)
 CROSS_SYSTEM = "contentops cross-system"
 
-#: integration name -> operator modules (one module per system, plus the cross-system ones)
+#: integration name -> operator modules (one module per system, plus the cross-system ones; the
+#: campaign release's operators sit under the system it starts from: it releases Smint.io content)
 OPERATORS: dict[str, list[str]] = {
-    "Smint.io": ["contentops.operators.smintio"],
+    "Smint.io": ["contentops.operators.smintio", "contentops.operators.campaign"],
     "VIP": ["contentops.operators.vip"],
     "Consonance": ["contentops.operators.consonance"],
+    "OpenText Workflow Service": ["contentops.operators.opentext_workflow"],
+    "OpenText Trading Grid": ["contentops.operators.trading_grid"],
+    "OpenText Exstream": ["contentops.operators.exstream"],
     CROSS_SYSTEM: ["contentops.operators.rights", "contentops.operators.usage"],
 }
 

@@ -14,6 +14,9 @@ pytestmark = pytest.mark.dags
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(p for p in DAGS_FOLDER.glob("*.py") if not p.name.startswith("_"))
+#: Example DAGs of the documentation (docs/examples/): they must import and parse as lightly as ours.
+EXAMPLES_FOLDER = DAGS_FOLDER.parent / "docs" / "examples"
+EXAMPLE_FILES = sorted(p for p in EXAMPLES_FOLDER.glob("*.py") if not p.name.startswith("_"))
 #: Modules a DAG file must not pull in at parse time: the scheduler's parser runs every file
 #: often, so heavy or side-effecting imports belong inside the tasks.
 HEAVY_AT_PARSE = ("pandas", "contentops.ledger", "contentops_sandbox", "matplotlib")
@@ -68,7 +71,21 @@ def test_every_run_writes_its_report_and_a_failed_step_fails_the_run(dagbag: Any
         assert verdict.upstream_task_ids == {t.task_id for t in dag.tasks} - {VERDICT_TASK_ID}, dag_id
 
 
-@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_the_documented_examples_import_without_errors() -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    assert EXAMPLE_FILES, "docs/examples/ holds no example DAG"
+    examples = DagBag(dag_folder=str(EXAMPLES_FOLDER))
+    assert examples.import_errors == {}
+    assert len(examples.dag_ids) >= len(EXAMPLE_FILES)
+    for dag_id in examples.dag_ids:
+        dag = examples.dags[dag_id]
+        assert dag.doc_md and dag.tags, dag_id
+        for task in dag.tasks:  # examples retry by the same policy as the project's DAGs
+            assert task.retries >= 1, f"{dag_id}.{task.task_id}"
+
+
+@pytest.mark.parametrize("path", DAG_FILES + EXAMPLE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_file_parses_light_without_network(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import airflow.sdk  # noqa: F401 - the SDK itself is allowed; load it before the snapshot
 

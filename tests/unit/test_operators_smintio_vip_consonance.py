@@ -299,7 +299,7 @@ def test_catalogue_registration_writes_each_entry_once(ledger: Ledger, systems: 
 
 
 def test_campaign_delivery_to_vip_sends_what_the_gate_cleared_once(ledger: Ledger, systems: Callable[..., Any]) -> None:
-    from contentops.operators.vip import VipCampaignDeliveryOperator
+    from contentops.operators.campaign import CampaignDeliverOperator
     from contentops.pipelines import campaign
 
     running = systems("smintio", "vip")
@@ -319,8 +319,12 @@ def test_campaign_delivery_to_vip_sends_what_the_gate_cleared_once(ledger: Ledge
     )
     work = campaign.gate(run, campaign.load_release_settings())
     assert work and all(item["system"] == "vip" for item in work)
-    op = VipCampaignDeliveryOperator(
-        task_id="deliver_vip", batch=work[0]["batch"], smintio_conn_id=SMINTIO_CONN, vip_conn_id=VIP_CONN
+    op = CampaignDeliverOperator(
+        task_id="deliver_vip",
+        system="vip",
+        batch=work[0]["batch"],
+        smintio_conn_id=SMINTIO_CONN,
+        vip_conn_id=VIP_CONN,
     )
     first = op.execute(ctx)
     json.dumps(first)

@@ -56,14 +56,17 @@ class ContentOpsOperator(BaseOperator):
 
     #: the connection-id arguments this operator takes (names from :data:`RUN_OVERRIDES`)
     conn_id_fields: ClassVar[tuple[str, ...]] = ()
-    #: further arguments that override the DAG's Param of the same name -> their converter
-    param_fields: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+    #: further arguments that override the DAG's Param of the same name -> their converter (a
+    #: subclass may list names only: their values are taken as rendered)
+    param_fields: ClassVar[dict[str, Callable[[Any], Any]] | tuple[str, ...]] = {}
     template_fields: Sequence[str] = ("dry_run", "ledger_conn_id")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Template ``dry_run``, ``ledger_conn_id``, the connection ids and the Param overrides of
         every subclass, after its own fields (a subclass listing its own cannot forget them)."""
         super().__init_subclass__(**kwargs)
+        if not isinstance(cls.param_fields, dict):  # a plain list of names: taken as rendered
+            cls.param_fields = {name: _as_given for name in cls.param_fields}
         own = tuple(cls.__dict__.get("template_fields", cls.template_fields))
         shared = ("dry_run", "ledger_conn_id", *cls.conn_id_fields, *cls.param_fields)
         extra = [name for name in dict.fromkeys(shared) if name not in own]
@@ -96,12 +99,16 @@ class ContentOpsOperator(BaseOperator):
             if value is None or value == "":
                 continue
             run.params[name] = as_bool(value) if name == "dry_run" else value
-        for name, convert in self.param_fields.items():
+        for name, convert in self.param_fields.items():  # type: ignore[union-attr]
             value = getattr(self, name, None)
             if value is None or value == "":
                 continue
             run.params[name] = convert(value)
         return run
+
+
+def _as_given(value: Any) -> Any:
+    return value
 
 
 def as_bool(value: bool | str) -> bool:

@@ -1,4 +1,5 @@
-"""VIP operators: the catalogue sync both ways, and a campaign's delivery to VIP.
+"""VIP operators: the catalogue sync both ways (a campaign's delivery to VIP is
+``contentops.operators.campaign.CampaignDeliverOperator`` with ``system="vip"``).
 
 Example — an hourly catalogue sync::
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from contentops.operators.base import ContentOpsOperator, as_int, as_list
+from contentops.operators.base import ContentOpsOperator, as_int
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -81,38 +82,3 @@ class VipItemUpdateOperator(ContentOpsOperator):
         from contentops.pipelines import vip_catalog
 
         return vip_catalog.update_vip_items(self.pipeline_run(context), page_size=as_int(self.page_size) or 100)
-
-
-class VipCampaignDeliveryOperator(ContentOpsOperator):
-    """Deliver one batch of a campaign release's cleared assets to VIP, each media once.
-
-    Why: a campaign's gate (in the same run) has recorded which assets may go to which VIP
-    catalog items for which regions; this step turns those clearances into VIP media — available
-    to the regions' retailer-data parties, with usage controls, campaign tags, approval status,
-    license summary and the file streamed from Smint.io
-    (:func:`contentops.pipelines.campaign.deliver` with the VIP delivery). It delivers only what
-    the run's gate cleared, and every media write goes through ``run.deliver_once``: a re-run
-    sends only what is missing, and a new asset version updates the media.
-
-    :param batch: ``[[campaign, asset id], ...]`` — a VIP batch of the campaign gate's work
-    :returns: counts (``vip_create``, ``vip_update``, ``vip_skip``…)
-
-    Example::
-
-        VipCampaignDeliveryOperator(task_id="deliver_vip", batch=[["spring-launch-2027", "asset-spring-01"]])
-    """
-
-    conn_id_fields = ("smintio_conn_id", "vip_conn_id")
-    template_fields: Sequence[str] = ("batch", "dry_run", "ledger_conn_id")
-
-    def __init__(self, *, batch: Sequence[Sequence[str]] | str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.batch = batch
-
-    def execute(self, context: Context) -> dict[str, int]:
-        from contentops.pipelines import campaign
-        from contentops.targets import TargetSystem
-
-        batch = [[str(campaign_id), str(asset_id)] for campaign_id, asset_id in as_list(self.batch)]
-        run = self.pipeline_run(context)
-        return campaign.deliver(run, TargetSystem.VIP.value, batch, campaign.load_release_settings())
