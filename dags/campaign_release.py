@@ -52,6 +52,7 @@ from contentops.operators.campaign import (
     CampaignPlanOperator,
 )
 from contentops.operators.opentext_workflow import CampaignApprovalOutcomeOperator, CampaignApprovalStartOperator
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.params import conn_id_param, names_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
@@ -122,13 +123,6 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
     },
 )
 def campaign_release() -> None:
-    @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context))
-
     @task(trigger_rule="none_failed")
     def instance_ids(started: list[list[str]]) -> list[str]:
         return [instance for batch in started for instance in batch]
@@ -143,7 +137,8 @@ def campaign_release() -> None:
 
     plan = CampaignPlanOperator(task_id="plan")
     collect = CampaignCollectOperator(task_id="collect")
-    sync_licenses() >> plan >> collect
+    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses")
+    sync_licenses >> plan >> collect
     started = CampaignApprovalStartOperator.partial(task_id="start_approvals").expand(batch=collect.output)
     waits = WorkflowInstanceSensor.partial(
         task_id="wait_for_approval",

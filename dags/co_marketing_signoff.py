@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.operators.trading_grid import TradingGridSignoffAnswersOperator, TradingGridSignoffPostOperator
 from contentops.params import conn_id_param, moment_param, names_param
 from contentops.retries import task_defaults
@@ -57,13 +58,6 @@ WINDOW = timedelta(hours=1)
     },
 )
 def co_marketing_signoff() -> None:
-    @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context, default_span=WINDOW))
-
     @task(trigger_rule="all_done")
     def report(sent: dict[str, int], answers: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
@@ -77,7 +71,8 @@ def co_marketing_signoff() -> None:
 
     sent = TradingGridSignoffPostOperator(task_id="send_kits", default_span=WINDOW)
     answers = TradingGridSignoffAnswersOperator(task_id="record_signoffs", default_span=WINDOW)
-    sync_licenses() >> sent >> answers
+    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", default_span=WINDOW)
+    sync_licenses >> sent >> answers
     report(sent.output, answers.output)
 
 

@@ -26,9 +26,14 @@ from datetime import datetime, timedelta
 from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, task
 
 from contentops.assets import RIGHTS_CHANGES, SMINTIO_LICENSES
+from contentops.operators.rights import DeliveryComplianceOperator
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.params import conn_id_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
+
+#: the look-back of a run without a data interval (a manual or Asset-triggered one)
+HOURLY = timedelta(hours=1)
 
 
 @dag(
@@ -53,27 +58,16 @@ from contentops.verdict import seal
     },
 )
 def delivery_compliance() -> None:
-    @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
-
-    @task
-    def enforce(_: dict[str, object], **context: object) -> dict[str, int]:
-        from contentops.pipelines.delivery_compliance import enforce
-        from contentops.pipelines.runtime import PipelineRun
-
-        return enforce(PipelineRun.from_context(context, default_span=timedelta(hours=1)))
-
     @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
-        return PipelineRun.from_context(context, default_span=timedelta(hours=1)).write_report("Delivery compliance")
+        return PipelineRun.from_context(context, default_span=HOURLY).write_report("Delivery compliance")
 
-    report(enforce(sync_licenses()))
+    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", default_span=HOURLY)
+    enforce = DeliveryComplianceOperator(task_id="enforce", default_span=HOURLY)
+    sync_licenses >> enforce
+    report(enforce.output)
 
 
 seal(delivery_compliance())

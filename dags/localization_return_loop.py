@@ -30,6 +30,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from contentops.operators.exstream import LocalizedImagePublishOperator
 from contentops.operators.opentext_workflow import LocalizationReviewStartOperator, LocalizationReviewSyncOperator
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.params import NAME_SCHEMA, conn_id_param, poll_interval_param
 from contentops.retries import task_defaults
 from contentops.sensors.workflow import WorkflowInstanceSensor
@@ -71,13 +72,6 @@ SPAN = timedelta(minutes=15)
 )
 def localization_return_loop() -> None:
     @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context, default_span=SPAN))
-
-    @task
     def intake(_: dict[str, object], **context: object) -> list[list[str]]:
         from contentops.pipelines import localization
         from contentops.pipelines.runtime import PipelineRun
@@ -94,7 +88,8 @@ def localization_return_loop() -> None:
 
         return PipelineRun.from_context(context, default_span=SPAN).write_report("Localization return loop")
 
-    batches = intake(sync_licenses())
+    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", default_span=SPAN)
+    batches = intake(sync_licenses.output)
     taken = LocalizationReviewStartOperator.partial(task_id="take_in", default_span=SPAN).expand(refs=batches)
     synced = LocalizationReviewSyncOperator(task_id="sync_reviews", default_span=SPAN, trigger_rule="none_failed")
     taken >> synced

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.operators.trading_grid import TradingGridCaseIntakeOperator, TradingGridCaseReplyOperator
 from contentops.params import conn_id_param, moment_param
 from contentops.retries import task_defaults
@@ -51,13 +52,6 @@ WINDOW = timedelta(minutes=30)
     },
 )
 def partner_case_intake() -> None:
-    @task
-    def sync_licenses(**context: object) -> dict[str, object]:
-        from contentops.pipelines.licenses import sync_license_index
-        from contentops.pipelines.runtime import PipelineRun
-
-        return sync_license_index(PipelineRun.from_context(context, default_span=WINDOW))
-
     @task(trigger_rule="all_done")
     def report(counts: list[dict[str, int]], **context: object) -> dict[str, object]:
         from collections import Counter
@@ -71,7 +65,8 @@ def partner_case_intake() -> None:
         return PipelineRun.from_context(context, default_span=WINDOW).write_report("Partner case intake", notes=notes)
 
     cases = TradingGridCaseIntakeOperator(task_id="collect_cases", default_span=WINDOW)
-    sync_licenses() >> cases
+    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", default_span=WINDOW)
+    sync_licenses >> cases
     replies = TradingGridCaseReplyOperator.partial(task_id="handle_cases", default_span=WINDOW).expand(
         case_ids=cases.output
     )

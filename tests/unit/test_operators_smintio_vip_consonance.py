@@ -336,6 +336,48 @@ def test_campaign_delivery_to_vip_sends_what_the_gate_cleared_once(ledger: Ledge
     assert len(running["vip"].context.store.all("media")) == len(media)
 
 
+def test_delivery_compliance_takes_back_an_unapproved_assets_vip_media_once(
+    ledger: Ledger, systems: Callable[..., Any]
+) -> None:
+    from contentops.operators.campaign import CampaignDeliverOperator
+    from contentops.operators.rights import DeliveryComplianceOperator
+    from contentops.pipelines import campaign
+    from contentops.pipelines.runtime import PipelineRun
+
+    running = systems("smintio", "vip")
+    synced(ledger)
+    conns = {"smintio_conn_id": SMINTIO_CONN, "vip_conn_id": VIP_CONN}
+    ctx = context(dict(conns), run_id="release")
+    run = PipelineRun.from_context(ctx)
+    campaign.plan_release(
+        run,
+        campaign="spring-launch-2027",
+        targets=["vip"],
+        regions=["emea"],
+        release_date=None,
+        exstream_domains=[],
+        scheduled=False,
+    )
+    (work, *_) = campaign.gate(run, campaign.load_release_settings())
+    CampaignDeliverOperator(task_id="deliver", system="vip", batch=work["batch"], **conns).execute(ctx)
+    vip_store = running["vip"].context.store
+    delivered = {media["asset_id"] for media in vip_store.all("media") if media["status"] == "active"}
+    assert delivered
+    asset_id = sorted(delivered)[0]
+    smintio_store = running["smintio"].context.store
+    smintio_store.put("asset", asset_id, {**smintio_store.get("asset", asset_id), "approval_status": "rejected"})
+
+    op = DeliveryComplianceOperator(task_id="enforce", **conns)
+    first = op.execute(context(run_id="compliance-1"))
+    json.dumps(first)
+    withdrawn = {m["asset_id"] for m in vip_store.all("media") if m["status"] == "withdrawn"}
+    assert withdrawn == {asset_id}, first
+    assert first["vip_withdrawn"] == 1 and first["decided_withdrawn"] == 1, first
+    second = op.execute(context(run_id="compliance-2"))
+    assert not second.get("vip_withdrawn"), second  # taken back once: a re-run adds nothing
+    assert {m["asset_id"] for m in vip_store.all("media") if m["status"] == "withdrawn"} == {asset_id}
+
+
 # -- Consonance -------------------------------------------------------------------------------------
 
 

@@ -219,3 +219,35 @@ class RightsSweepApplyOperator(ContentOpsOperator):
 
         results = [r for r in (self.results or []) if r]
         return rights_sweep.apply_dispositions(self.pipeline_run(context), results)
+
+
+class DeliveryComplianceOperator(ContentOpsOperator):
+    """Take back every delivered copy that may no longer stay, and give back what a renewal allows.
+
+    Why: a removal can start anywhere (an asset retired or un-approved in Smint.io, a license
+    narrowed or expired); this one step re-decides every copy the ledger holds as delivered —
+    VIP media, Trading Grid launch kits and cases, Exstream images, Consonance title attachments —
+    against the asset's current state and license for that copy's channel and regions on the
+    run's day (:func:`contentops.pipelines.delivery_compliance.enforce`), withdraws or
+    re-restricts each once, and restores exactly the copies it took back once the license allows
+    them again. One copy failing does not stop the others; the task fails at the end if any did.
+
+    :returns: counts (``copies_reviewed``, ``decided_withdrawn``, ``vip_withdrawn``, ``restored``, …)
+
+    Example::
+
+        DeliveryComplianceOperator(task_id="enforce", default_span=timedelta(hours=1))
+    """
+
+    conn_id_fields = (
+        "smintio_conn_id",
+        "vip_conn_id",
+        "trading_grid_conn_id",
+        "exstream_conn_id",
+        "consonance_conn_id",
+    )
+
+    def execute(self, context: Context) -> dict[str, int]:
+        from contentops.pipelines.delivery_compliance import enforce
+
+        return enforce(self.pipeline_run(context))
