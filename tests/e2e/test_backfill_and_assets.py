@@ -11,8 +11,8 @@
   Asset as well as hourly, runs after it (an asset-triggered run whose upstream event names the
   sweep's run) and succeeds.
 
-The stack is the ``make run`` this module shares with the browser tests (``demo_stack``); the
-module leaves both DAGs paused again, as it found them.
+The stack is the worker's ``make run`` (``demo_stack``: a stack of its own under ``make test``,
+the browser tests' on one worker); the module leaves both DAGs paused again, as it found them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import requests
 from deploy.airflow_stack import (
-    ONE_STACK_AT_A_TIME,
+    BACKFILL_STACK,
     POLL_SECONDS,
     TERMINAL,
     AirflowApi,
@@ -38,7 +38,7 @@ from deploy.airflow_stack import (
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import seed
 
-pytestmark = [pytest.mark.e2e, pytest.mark.deploy, ONE_STACK_AT_A_TIME]
+pytestmark = [pytest.mark.e2e, pytest.mark.deploy, BACKFILL_STACK]
 
 DAG_ID = "rights_expiry_sweep"
 LISTENER = "title_metadata_push"  # scheduled on contentops://rights-changes
