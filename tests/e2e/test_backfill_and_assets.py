@@ -81,13 +81,14 @@ def _backfill(demo: DemoStack, api: AirflowApi, *extra: str) -> None:
 
     On SQLite a write that collides with the scheduler's can fail at once with "database is
     locked" after some days were queued; as the README says, the command is given again once
-    those have run (days that already have a run are skipped)."""
+    those have run (days that already have a run are skipped). With the other stacks of ``make
+    test`` running beside this one, a busy machine makes the collision likelier: five tries."""
     today = datetime.now(UTC).date()
     # the daily intervals that ended in the last 3 days (their logical dates are the day before)
     dates = [(today - timedelta(days=DAYS)).isoformat(), today.isoformat()]
     conf = json.dumps({"horizon_days": HORIZON, "poll_interval": 1})
     output = ""
-    for _attempt in range(3):
+    for _attempt in range(5):
         result = demo.airflow(
             "backfill", "create", "--dag-id", DAG_ID, "--from-date", dates[0], "--to-date", dates[1],
             "--dag-run-conf", conf, "--max-active-runs", "1", *extra,
