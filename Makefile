@@ -52,8 +52,9 @@ system-tools:
 	fi
 
 ## make test: lint, then the whole test suite, on PYTEST_WORKERS pytest-xdist workers (most of
-## the suite waits on servers, not the CPU); the Airflow-stack modules share one worker
-PYTEST_WORKERS ?= 3
+## the suite waits on servers, not the CPU); each Airflow stack's modules share one worker, so with
+## three stacks (backfill, browser, distributed) a fourth worker takes the rest of the suite from the start
+PYTEST_WORKERS ?= 4
 test: $(STAMP) system-tools
 	$(BIN)/ruff check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup

@@ -2,7 +2,7 @@
 
 ``sandbox`` starts any partner sandbox on a free loopback port with its own state
 directory, so contract and end-to-end tests talk real HTTP to a real server; ``demo_stack`` is
-one ``make run`` shared by the modules that drive a whole Airflow.
+one ``make run`` per worker for the modules that drive a whole Airflow.
 """
 
 from __future__ import annotations
@@ -133,8 +133,10 @@ def airflow_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path
 
 @pytest.fixture(scope="session")
 def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """``make run`` on free ports, shared by the backfill and browser modules (a
-    ``deploy.airflow_stack.SharedDemo``: ``demo_stack.get()`` gives the running stack)."""
+    """``make run`` on free ports, one per pytest-xdist worker (a ``deploy.airflow_stack.SharedDemo``:
+    ``demo_stack.get()`` gives the running stack). The backfill and browser modules are in xdist
+    groups of their own, so ``make test`` runs them side by side on two stacks; on one worker
+    (``-n 0``, ``PYTEST_WORKERS=1``) they share one."""
     from deploy.airflow_stack import SharedDemo
 
     shared = SharedDemo(tmp_path_factory.mktemp("make-run"))

@@ -33,10 +33,17 @@ POLL_SECONDS = 0.5
 #: on a 2-core machine that re-parsing competes with the tasks under test. The DAG files do not
 #: change while a test runs.
 TEST_STACK_SETTINGS = {"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600"}
-#: The modules that run whole Airflow stacks go to one pytest-xdist worker, one after the other
-#: (``make test`` runs ``--dist loadgroup``): two stacks at once would starve a 2-core machine, and
-#: the backfill and browser modules share one ``make run``.
-ONE_STACK_AT_A_TIME = pytest.mark.xdist_group("airflow_stacks")
+#: Each Airflow stack the suite starts has a pytest-xdist group of its own (``make test`` runs
+#: ``--dist loadgroup``): a group's tests run on one worker, one after the other, and the groups
+#: run side by side on different workers. A stack spends most of its time waiting (for its task
+#: processes, the triggerer, a browser), not on the CPU: one after the other, the stacks were
+#: the suite's critical path (the backfill, browser and distributed modules ~10 of its ~18
+#: minutes) while the other workers had long finished. The modules of one group share its stack
+#: where they can (``demo_stack`` is one ``make run`` per worker).
+BACKFILL_STACK = pytest.mark.xdist_group("stack_backfill")
+BROWSER_STACK = pytest.mark.xdist_group("stack_browser")
+DISTRIBUTED_STACK = pytest.mark.xdist_group("stack_distributed")
+FAULT_MATRIX_STACK = pytest.mark.xdist_group("stack_fault_matrix")
 
 
 # -- processes -----------------------------------------------------------------------------
@@ -296,7 +303,7 @@ class DemoStack:
         self.watch.kill_survivors()
 
 
-#: ``make run`` as the backfill and browser tests share it (``demo_stack`` in ``tests/conftest.py``):
+#: ``make run`` as the backfill and browser tests use it (``demo_stack`` in ``tests/conftest.py``):
 #: the demo, except that Smint.io seeds one cycle of the twelve license situations and reviewers
 #: answer at once (the demo's take a minute) — renewals renew (no takedown: a retired asset would
 #: leave later days' assessment), exceptions clear, approvals approve.

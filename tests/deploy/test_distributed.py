@@ -29,7 +29,8 @@ import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from deploy.airflow_stack import (
-    ONE_STACK_AT_A_TIME,
+    DISTRIBUTED_STACK,
+    POLL_SECONDS,
     PROJECT,
     TEST_STACK_SETTINGS,
     AirflowApi,
@@ -44,7 +45,7 @@ from contentops_sandbox.connections import demo_connections
 from contentops_sandbox.launcher import free_port
 from contentops_sandbox.registry import SANDBOXES
 
-pytestmark = [pytest.mark.deploy, pytest.mark.postgres, pytest.mark.e2e, ONE_STACK_AT_A_TIME]
+pytestmark = [pytest.mark.deploy, pytest.mark.postgres, pytest.mark.e2e, DISTRIBUTED_STACK]
 
 REDIS_URL = "redis://127.0.0.1:6379"
 DAG_ID = "campaign_release"
@@ -96,7 +97,7 @@ def _wait_http(url: str, timeout: float, topology: Topology) -> None:
                 return
         except requests.RequestException:
             pass
-        time.sleep(1.0)
+        time.sleep(POLL_SECONDS)
     raise TimeoutError(f"{url} not answering after {timeout:.0f} s")
 
 
@@ -110,7 +111,7 @@ def _wait_healthy(api_url: str, timeout: float, topology: Topology) -> None:
         parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
         if all((last.get(part) or {}).get("status") == "healthy" for part in parts):
             return
-        time.sleep(2.0)
+        time.sleep(POLL_SECONDS)
     raise TimeoutError(f"not healthy after {timeout:.0f} s: {last}")
 
 
@@ -179,8 +180,7 @@ def topology(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     airflow = str(bin_dir / "airflow")
     logs = home / "logs"
     try:
-        migrate = start_process("db-migrate", [airflow, "db", "migrate"], env, logs)
-        assert migrate.wait(timeout=600) == 0, topology.log("db-migrate")[-3000:]
+        # the sandboxes need no Airflow: they start while the metadata database is migrated
         topology.processes["sandboxes"] = start_process(
             "sandboxes",
             [
@@ -190,6 +190,8 @@ def topology(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             env,
             logs,
         )  # fmt: skip
+        migrate = start_process("db-migrate", [airflow, "db", "migrate"], env, logs)
+        assert migrate.wait(timeout=600) == 0, topology.log("db-migrate")[-3000:]
         worker_env = {**env, "CONTENTOPS_WORKER_NAME": topology.worker_name}
         worker_env["PYTHONPATH"] = str(Path(__file__).resolve().parent)
         worker_env["AIRFLOW__CORE__HOSTNAME_CALLABLE"] = "airflow_stack.celery_worker_hostname"

@@ -593,7 +593,7 @@ STACK = os.environ.get("CONTENTOPS_FAULT_MATRIX_STACK") == "1"
 
 
 @pytest.mark.deploy
-@pytest.mark.xdist_group("airflow_stacks")
+@pytest.mark.xdist_group("stack_fault_matrix")
 @pytest.mark.skipif(not STACK, reason="~5 min: set CONTENTOPS_FAULT_MATRIX_STACK=1 (benchmarks/fault_matrix_stack.py)")
 def test_a_killed_task_and_a_restarted_scheduler_leave_the_same_partners(
     airflow_db: Path, worlds: Callable[..., dict[str, Any]], tmp_path: Path

@@ -1,8 +1,8 @@
 """``make run`` as a user runs it, and its Airflow UI in a real browser.
 
 One stack (``make run`` on free ports with a state folder of its own, so it can run next to a
-``make run`` on the default ports; ``demo_stack``, shared with the backfill tests, reviewers
-answering at once):
+``make run`` on the default ports; ``demo_stack``, shared with the backfill tests when they run
+on the same worker, reviewers answering at once):
 
 - every sandbox the registry lists and Airflow standalone come up, the connections point at the
   sandboxes, the banner tells where and how to log in;
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from deploy.airflow_stack import ONE_STACK_AT_A_TIME, AirflowApi, DemoStack, SharedDemo, failed_tasks
+from deploy.airflow_stack import BROWSER_STACK, AirflowApi, DemoStack, SharedDemo, failed_tasks
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -37,7 +37,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from contentops.ledger import Ledger
 from contentops_sandbox.registry import SANDBOXES
 
-pytestmark = [pytest.mark.deploy, pytest.mark.e2e, ONE_STACK_AT_A_TIME]
+pytestmark = [pytest.mark.deploy, pytest.mark.e2e, BROWSER_STACK]
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "test-artifacts" / "ui"

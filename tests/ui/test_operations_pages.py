@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from deploy.airflow_stack import ONE_STACK_AT_A_TIME, AirflowApi, DemoStack, failed_tasks
+from deploy.airflow_stack import BROWSER_STACK, AirflowApi, DemoStack, failed_tasks
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -29,7 +29,7 @@ from ui.test_airflow_ui import api, browser, demo  # noqa: F401 - the browser mo
 
 from contentops.ledger import Ledger
 
-pytestmark = [pytest.mark.deploy, pytest.mark.e2e, ONE_STACK_AT_A_TIME]
+pytestmark = [pytest.mark.deploy, pytest.mark.e2e, BROWSER_STACK]
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "test-artifacts" / "ui" / "operations"
