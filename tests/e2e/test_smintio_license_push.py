@@ -21,13 +21,14 @@ from typing import Any
 
 import pytest
 import requests
-from deploy.airflow_stack import ONE_STACK_AT_A_TIME, POLL_SECONDS, TERMINAL, AirflowApi, DemoStack, failed_tasks
+from deploy.airflow_stack import BROWSER_STACK, POLL_SECONDS, TERMINAL, AirflowApi, DemoStack, failed_tasks
 
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import seed
 from contentops_sandbox.smintio.push import DEMO_CHANNEL_ID
 
-pytestmark = [pytest.mark.e2e, pytest.mark.deploy, ONE_STACK_AT_A_TIME]
+# the browser modules' group: it shares their demo stack (one `make run` per group and worker)
+pytestmark = [pytest.mark.e2e, pytest.mark.deploy, BROWSER_STACK]
 
 DAG_ID = "smintio_license_sync"
 PUSH_ASSET = "contentops://smintio/license-push"
