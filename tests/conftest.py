@@ -7,7 +7,9 @@ one ``make run`` per worker for the modules that drive a whole Airflow.
 
 from __future__ import annotations
 
+import base64
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -69,6 +71,11 @@ jsonschema.validate = _validate_checking_each_schema_once  # Param.resolve impor
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="contentops-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
+# one Fernet key for every process of the session (workers, `python -c` children): Airflow keeps
+# an Asset watcher's trigger arguments encrypted, and a process with a key of its own cannot read
+# what another wrote (cryptography.fernet.InvalidToken when a child parses the DAGs again)
+_TEST_FERNET_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"contentops tests").digest()).decode()
+os.environ["AIRFLOW__CORE__FERNET_KEY"] = _TEST_FERNET_KEY
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
