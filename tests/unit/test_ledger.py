@@ -94,6 +94,16 @@ def test_withdraw_only_what_was_delivered_and_restore_as_update(ledger: Ledger) 
     assert renewed.action is Action.UPDATE and renewed.remote_id == "item-3"
 
 
+def test_a_withdrawn_item_is_restored_once(ledger: Ledger) -> None:
+    deliver(ledger, "a-2", 1, remote="item-4")
+    assert not ledger.restore(PIPELINE, "a-2", TARGET, "renewed")  # never withdrawn: nothing to restore
+    assert ledger.withdraw(PIPELINE, "a-2", TARGET, "expired", run_id="compliance-1")
+    assert ledger.restore(PIPELINE, "a-2", TARGET, "renewed", run_id="compliance-2")
+    assert not ledger.restore(PIPELINE, "a-2", TARGET, "renewed")
+    assert ledger.where_did_it_go("a-2")[0].status == "delivered"
+    assert [a.action for a in ledger.audit_trail(subject="a-2")] == ["withdrawn", "restored"]
+
+
 def test_racing_workers_create_exactly_one_effect(ledger: Ledger) -> None:
     winners: list[bool] = []
     barrier = threading.Barrier(6)

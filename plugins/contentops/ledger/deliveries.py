@@ -174,33 +174,26 @@ class DeliveryStore:
 
     def withdraw(self, pipeline: str, asset_id: str, target: str, reason: str, *, run_id: str | None = None) -> bool:
         """Mark a delivered item withdrawn (rights ended). False if it was not delivered there."""
-        with self._db.transaction() as conn:
-            changed = conn.execute(
-                delivery_slots.update()
-                .where(
-                    delivery_slots.c.pipeline == pipeline,
-                    delivery_slots.c.asset_id == asset_id,
-                    delivery_slots.c.target == target,
-                    delivery_slots.c.status == SlotStatus.DELIVERED,
-                )
-                .values(status=SlotStatus.WITHDRAWN, updated_at=utcnow())
-            ).rowcount
-            if changed:
-                conn.execute(
-                    audit_table.insert().values(
-                        at=utcnow(),
-                        pipeline=pipeline,
-                        run_id=run_id,
-                        action="withdrawn",
-                        subject=asset_id,
-                        details={"target": target, "reason": reason},
-                    )
-                )
-        return bool(changed)
+        return self._move(pipeline, asset_id, target, SlotStatus.DELIVERED, SlotStatus.WITHDRAWN, reason, run_id)
 
     def restore(self, pipeline: str, asset_id: str, target: str, reason: str, *, run_id: str | None = None) -> bool:
         """Mark a withdrawn item delivered again (its rights allow it again and the partner holds
         it again). False if it was not withdrawn there."""
+        return self._move(pipeline, asset_id, target, SlotStatus.WITHDRAWN, SlotStatus.DELIVERED, reason, run_id)
+
+    def _move(
+        self,
+        pipeline: str,
+        asset_id: str,
+        target: str,
+        from_status: SlotStatus,
+        to_status: SlotStatus,
+        reason: str,
+        run_id: str | None,
+    ) -> bool:
+        """Move a slot from one status to the other and audit it, in one transaction; False if
+        the slot was not in ``from_status`` (so repeating a move changes and records nothing)."""
+        action = "withdrawn" if to_status is SlotStatus.WITHDRAWN else "restored"
         with self._db.transaction() as conn:
             changed = conn.execute(
                 delivery_slots.update()
@@ -208,9 +201,9 @@ class DeliveryStore:
                     delivery_slots.c.pipeline == pipeline,
                     delivery_slots.c.asset_id == asset_id,
                     delivery_slots.c.target == target,
-                    delivery_slots.c.status == SlotStatus.WITHDRAWN,
+                    delivery_slots.c.status == from_status,
                 )
-                .values(status=SlotStatus.DELIVERED, updated_at=utcnow())
+                .values(status=to_status, updated_at=utcnow())
             ).rowcount
             if changed:
                 conn.execute(
@@ -218,7 +211,7 @@ class DeliveryStore:
                         at=utcnow(),
                         pipeline=pipeline,
                         run_id=run_id,
-                        action="restored",
+                        action=action,
                         subject=asset_id,
                         details={"target": target, "reason": reason},
                     )
