@@ -54,6 +54,7 @@ COVERED = {
     "set_case_status",
     "put_case_comment",
     "link_case_asset",
+    "put_case_attachment",
     "put_signoff",
     "get_signoff",
     "iter_submissions",
@@ -317,7 +318,7 @@ def test_communities_posts_and_launch_kit_files(vendor: Callable[..., Any], runn
 
 # -- partner cases (modelled) ---------------------------------------------------------------------
 def test_partner_cases(vendor: Callable[..., Any], running: Any) -> None:
-    hook, server = vendor("cases", "case", "case_status", "case_comment", "case_link")
+    hook, server = vendor("cases", "case", "case_status", "case_comment", "case_link", "case_attachment")
     (listed,) = hook.iter_cases(updated_since=datetime(2026, 11, 30, 8, 30, tzinfo=UTC))
     assert hook.get_case("CASE-000001") == listed and listed.details.asset_id == "asset-summer-01"
     status, comment, link = published("case_status"), published("case_comment"), published("case_link")
@@ -329,14 +330,32 @@ def test_partner_cases(vendor: Callable[..., Any], running: Any) -> None:
     assert [lk.ref for lk in linked.links] == ["smintio:asset-summer-01:affected"]
     for exchange in (status, comment, link):
         assert sent_json(server, "PUT", exchange.path) == exchange.request_body, exchange.name
+    attach = published("case_attachment")
+    attached = hook.put_case_attachment(
+        "CASE-000001",
+        "asset-summer-01-v2-asset-summer-01-main",
+        io.BytesIO(attach.request_body.encode()),
+        name="summer.png",
+        content_type="image/png",
+    )
+    assert attached.id == "CASE-000001"
+    (upload,) = server.requests_to("PUT", attach.path)
+    assert upload.body == attach.request_body.encode() and upload.query == {"name": ["summer.png"]}
+    assert upload.headers["Content-Type"] == "image/png"
     assert server.unmatched == []
 
     case = published("case").body
     running.admin(
         "POST", "trading_grid/cases", json={k: v for k, v in case.items() if k not in ("created_at", "updated_at")}
     )
-    for name in ("cases", "case", "case_status", "case_comment", "case_link"):
-        answered_like(ask(running, published(name)), published(name))
+    answers = {
+        name: answered_like(ask(running, published(name)), published(name))
+        for name in ("cases", "case", "case_status", "case_comment", "case_link", "case_attachment")
+    }
+    (stored,) = answers["case_attachment"]["attachments"].values()
+    assert stored["sha256"] == attach.body["attachments"][stored["ref"]]["sha256"]  # the bytes that were sent
+    again = ask(running, attach)  # the same file under the same reference changes nothing
+    assert again.status_code == 200 and again.json()["attachments"] == answers["case_attachment"]["attachments"]
 
 
 # -- co-marketing sign-off (modelled) ------------------------------------------------------------
@@ -423,6 +442,7 @@ MODELLED_OPERATIONS = (
     "case_status",
     "case_comment",
     "case_link",
+    "case_attachment",
     "signoff",
     "signoffs",
     "submissions",

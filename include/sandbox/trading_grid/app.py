@@ -20,7 +20,6 @@ entitlement lists the partners it authorizes (the active partners of its communi
 from __future__ import annotations
 
 import base64
-import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +31,7 @@ from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbo
 from contentops_sandbox.trading_grid.cases import CASE_PATHS, add_case_routes
 from contentops_sandbox.trading_grid.community import USER_PATHS, add_user_routes, seed_users
 from contentops_sandbox.trading_grid.submissions import SUBMISSION_PATHS, add_submission_routes
+from contentops_sandbox.trading_grid.uploads import read_upload
 
 PATHS = {
     "token": "/v1/oauth2/tokens",
@@ -238,19 +238,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         post = ctx.store.get("post", key)
         if post is None:
             raise ctx.error(404, "PostNotFound", f"post {post_ref} not found in {community_id}")
-        digest, size = hashlib.sha256(), 0
-        async for chunk in request.stream():
-            digest.update(chunk)
-            size += len(chunk)
-        if size == 0:
-            raise ctx.error(422, "EmptyAttachment", "the attachment has no content")
-        attachment = {
-            "ref": attachment_ref,
-            "name": name,
-            "content_type": request.headers.get("content-type", "application/octet-stream").split(";")[0],
-            "sha256": digest.hexdigest(),
-            "size": size,
-        }
+        attachment = await read_upload(ctx, request, attachment_ref, name)
         with ctx.store.locked():  # files of one kit arrive in parallel: add to the post as it is now
             post = ctx.store.get("post", key) or post
             attachments = dict(post.get("attachments") or {})

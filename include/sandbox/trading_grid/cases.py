@@ -8,10 +8,11 @@ reference so that a replay changes nothing) and every path is in :data:`CASE_PAT
   clarifications, and reports of missing files, broken links, wrong metadata or quality
   problems. A case has a status life cycle (:data:`TRANSITIONS`, a wrong step is a 409),
   comments (ours by our reference; the partner's through the operator side), links to assets
-  in other systems, and a ``revision`` the partner bumps when reopening or editing it. The list
-  pages by ``offset``/``count`` in filing order, filtered by ``updated_since`` (inclusive) and
-  ``updated_until`` (exclusive), ``status`` and ``type`` (both repeatable). With the fault
-  ``malformed_rate`` a listed case loses its ``type``.
+  in other systems, files we attach to it (streamed, by our reference, kept as digests like a
+  launch kit's files: the asset package a partner asked for), and a ``revision`` the partner
+  bumps when reopening or editing it. The list pages by ``offset``/``count`` in filing order,
+  filtered by ``updated_since`` (inclusive) and ``updated_until`` (exclusive), ``status`` and
+  ``type`` (both repeatable). With the fault ``malformed_rate`` a listed case loses its ``type``.
 - **sign-off requests**: a template/logo kit sent to the partners of a community (the partner
   directory entries of the community's region) for sign-off; their answers are listed in
   ``responses`` as the partners gave them.
@@ -33,6 +34,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contentops_sandbox.core import SandboxContext
+from contentops_sandbox.trading_grid.uploads import read_upload
 
 CASE_PATHS = {
     "cases": "/communities/v1/cases",
@@ -41,6 +43,7 @@ CASE_PATHS = {
     "case_comments": "/communities/v1/cases/{case_id}/comments",
     "case_comment": "/communities/v1/cases/{case_id}/comments/{comment_ref}",
     "case_link": "/communities/v1/cases/{case_id}/links/{link_ref}",
+    "case_attachment": "/communities/v1/cases/{case_id}/attachments/{attachment_ref}",
     "signoffs": "/communities/v1/signoffs",
     "signoff": "/communities/v1/signoffs/{signoff_ref}",
 }
@@ -205,6 +208,24 @@ def add_case_routes(app: FastAPI, ctx: SandboxContext) -> None:
         if link in (case.get("links") or []):
             return case
         return save({**case, "links": [*links, link]}, "link")
+
+    @app.put(CASE_PATHS["case_attachment"])
+    async def put_case_attachment(
+        request: Request, case_id: str, attachment_ref: str, name: str = Query(min_length=1)
+    ) -> JSONResponse:
+        """Attach a file to a case under the caller's reference; the same file again changes nothing."""
+        ctx.require_bearer(request)
+        case_or_404(case_id)
+        attachment = await read_upload(ctx, request, attachment_ref, name)
+        with ctx.store.locked():  # files of one case may arrive in parallel: add to the case as it is now
+            case = case_or_404(case_id)
+            attachments = dict(case.get("attachments") or {})
+            existing = attachments.get(attachment_ref)
+            if existing is not None and {k: existing.get(k) for k in attachment} == attachment:
+                return JSONResponse(case, 200)
+            attachments[attachment_ref] = {**attachment, "uploaded_at": now()}
+            case = save({**case, "attachments": attachments}, "attachment")
+        return JSONResponse(case, 200 if existing else 201)
 
     # -- co-marketing sign-off ---------------------------------------------------------------
     def signoff_view(signoff: dict[str, Any]) -> dict[str, Any]:

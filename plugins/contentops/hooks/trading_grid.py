@@ -7,8 +7,8 @@ partner directory with its three filters, entitlements).
 Sourced as well: the users of our company, their roles (by ``loginId``) and entitlements.
 Modelled: communities and posts (launch kits, usage guidance) by our own reference, the
 authorized partners a post is addressed to, file attachments of launch kits, and the partners
-each entitlement authorizes; partner cases and requests (status, comments and asset links by our
-own references) and co-marketing sign-off requests with the partners' answers.
+each entitlement authorizes; partner cases and requests (status, comments, asset links and file
+attachments by our own references) and co-marketing sign-off requests with the partners' answers.
 
 Connection (conn_type ``opentext_trading_grid``): host = ``https://apigrid.opentext.com``,
 login/password = consumer key/secret, extra ``company_id`` (the BUID, e.g. ``GC00804444LX``).
@@ -70,6 +70,7 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         "case_comments": "communities/v1/cases/{case_id}/comments",
         "case_comment": "communities/v1/cases/{case_id}/comments/{comment_ref}",
         "case_link": "communities/v1/cases/{case_id}/links/{link_ref}",
+        "case_attachment": "communities/v1/cases/{case_id}/attachments/{attachment_ref}",
         "signoffs": "communities/v1/signoffs",
         "signoff": "communities/v1/signoffs/{signoff_ref}",
         **SUBMISSION_PATHS,  # partner submissions and our replies (trading_grid_submissions.py)
@@ -186,16 +187,16 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         content_type: str,
     ) -> CommunityPost:
         """Attach a file (streamed) to a post under our own reference: PUT, safe to repeat."""
-        response = self.transport.upload(
-            "PUT",
-            self.path("attachment", community_id=community_id, post_ref=post_ref, attachment_ref=attachment_ref),
-            source,
-            content_type=content_type,
-            params={"name": name},
-        )
-        post = CommunityPost.model_validate(response.json())
+        path = self.path("attachment", community_id=community_id, post_ref=post_ref, attachment_ref=attachment_ref)
+        post = CommunityPost.model_validate(self._put_file(path, source, name=name, content_type=content_type))
         lineage.wrote(self, "communities", community_id, "posts", post_ref)
         return post
+
+    def _put_file(self, path: str, source: Path | IO[bytes], *, name: str, content_type: str) -> Any:
+        """Stream a file as the raw body of a PUT under our own reference (the same upload for a
+        launch kit's files and a case's, so both are retried and named alike); the answer's JSON."""
+        response = self.transport.upload("PUT", path, source, content_type=content_type, params={"name": name})
+        return response.json()
 
     def posts(self, community_id: str) -> list[CommunityPost]:
         body = self.transport.json("GET", self.path("posts", community_id=community_id))
@@ -326,6 +327,16 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         case = PartnerCase.model_validate(
             self.transport.json("PUT", self.path("case_link", case_id=case_id, link_ref=link_ref), json=payload)
         )
+        lineage.wrote(self, "cases", case_id)
+        return case
+
+    def put_case_attachment(
+        self, case_id: str, attachment_ref: str, source: Path | IO[bytes], *, name: str, content_type: str
+    ) -> PartnerCase:
+        """Attach a file (streamed) to a case under our own reference — the asset package a partner
+        asked for, uploaded like a launch kit's files (:meth:`put_attachment`): PUT, safe to repeat."""
+        path = self.path("case_attachment", case_id=case_id, attachment_ref=attachment_ref)
+        case = PartnerCase.model_validate(self._put_file(path, source, name=name, content_type=content_type))
         lineage.wrote(self, "cases", case_id)
         return case
 
