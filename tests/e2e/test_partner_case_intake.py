@@ -9,6 +9,8 @@ quarantine in the ledger.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -269,3 +271,72 @@ def test_a_case_listed_malformed_is_fetched_again_and_handled_not_lost(airflow_d
     assert open_rows == {f"{gossip}@r1"}
     healed = [q for q in ledger.quarantined(source="trading_grid", include_resolved=True) if q.resolved_at]
     assert healed and all(q.ref.rsplit("@r", 1)[0] in requests_ for q in healed)
+
+
+def _smintio_reader(smintio: Any, monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]) -> Any:
+    """A Smint.io hook of the test's own (its own refresh token: the DAG's tasks rotate theirs)."""
+    from contentops.hooks.smintio import SmintioHook
+
+    smintio.context.tokens.register_refresh_token("reader-refresh-token", "reader", "smintio.full")
+    conn = smintio_connection(smintio.url, refresh_token="reader-refresh-token")
+    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_READER", json.dumps(conn))
+    return SmintioHook("smintio_reader", refresh_token_store=token_store("smintio"))
+
+
+def _attachment_writes(grid: Any) -> int:
+    return sum(1 for h in grid.context.store.history(kind="case") if h["action"] == "attachment")
+
+
+def test_requested_asset_package_is_attached_to_the_case_once(
+    airflow_db: Path, env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, token_store: Callable[[str], Any]
+) -> None:
+    """OTG-2: the partner gets the files themselves in the case — the bytes Smint.io serves for each
+    delivered asset version, only for the assets the partner's rights allow — and a re-run
+    attaches nothing more."""
+    grid, smintio, ledger = env["grid"], env["smintio"], env["ledger"]
+    logos = _file(grid, DACH, "asset_request", "Logos for our shop window", asset_kind="logo")
+    images = _file(
+        grid, NORTH_AMERICA, "asset_request", "Summer visuals", asset_kind="image", campaign="summer-refresh"
+    )
+    as_of = datetime.now(UTC) + timedelta(minutes=1)
+
+    _run(as_of)
+
+    reader = _smintio_reader(smintio, monkeypatch, token_store)
+    cases, assets = _cases(grid), _assets(smintio)
+    attached_total = 0
+    for case_id in (logos, images):
+        assert cases[case_id]["status"] == "resolved"
+        delivered = {lk["asset_id"] for lk in cases[case_id]["links"] if lk["relation"] == "delivered"}
+        assert delivered
+        attachments = cases[case_id].get("attachments") or {}
+        expected_refs = set()
+        for asset_id in delivered:
+            asset = assets[asset_id]
+            assert asset["binaries"], f"{asset_id} has files to hand over"
+            for binary in asset["binaries"]:
+                ref = f"{asset_id}-v{asset['version']}-{binary['id']}"
+                expected_refs.add(ref)
+                served = io.BytesIO()
+                reader.download_asset_binary(asset_id, binary["id"], served)
+                content = served.getvalue()
+                assert attachments[ref]["sha256"] == hashlib.sha256(content).hexdigest()
+                assert attachments[ref]["size"] == len(content) > 0
+        # nothing but the delivered assets' files: a refused asset's files never reach the partner
+        assert set(attachments) == expected_refs
+        attached_total += len(attachments)
+    images_attached = " ".join(cases[images]["attachments"])
+    assert "asset-summer-01" not in images_attached  # licensed for Europe only: refused in North America
+    # one delivery per asset and case in the ledger, the files included
+    assert [d.target for d in ledger.where_did_it_go("asset-logo-03")] == [f"trading_grid_case:{logos}"]
+
+    # a re-run attaches nothing more and changes nothing anywhere
+    writes = _attachment_writes(grid)
+    assert writes == attached_total
+    before = _effects(env)
+    _run(as_of)
+    assert _effects(env) == before
+    assert _attachment_writes(grid) == writes
+    assert {cid: c.get("attachments") for cid, c in _cases(grid).items()} == {
+        cid: c.get("attachments") for cid, c in cases.items()
+    }

@@ -5,8 +5,9 @@ Two kinds of case arrive (:mod:`contentops.models.trading_grid`):
 - **Requests (OTG-2)** — logos, images, localized artwork, rights clarifications. A request is
   matched against the *approved* assets in Smint.io; every match is rights-gated by
   :func:`contentops.rights.evaluate` for the partner's region (from the partner directory) as
-  of the run's end. Allowed matches are delivered into the case (a link plus an answer
-  carrying the asset reference, its license and how long it may be used), refused ones are
+  of the run's end. Allowed matches are delivered into the case (the asset's files streamed from
+  Smint.io and attached to the case, a link, and an answer carrying the asset reference, its
+  license and how long it may be used), refused ones are
   explained, and the case is resolved. A request with no approved match, or whose rights
   cannot be decided, starts one ``creative_request_intake`` workflow in OpenText Workflow
   Service per case revision (business key ``creative_request_intake:<case>:v<revision>``) and
@@ -35,10 +36,12 @@ is handled with the rest and its quarantine row resolved.
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from contentops import rights
@@ -402,6 +405,7 @@ def _deliver(
     usable = until.date().isoformat() if until else None
 
     def send(plan: Any) -> str:
+        _attach_files(ctx, case, asset)
         grid.link_case_asset(case.id, system="smintio", asset_id=asset.id, relation="delivered", version=asset.version)
         attachment = {
             "asset_id": asset.id,
@@ -430,6 +434,38 @@ def _deliver(
         expires=usable or "",
     )
     ctx.counts["delivered" if delivered else "already_delivered"] += 1
+
+
+def _attach_files(ctx: _Context, case: PartnerCase, asset: Asset) -> None:
+    """The asset package itself: every file of the asset's current version streamed from Smint.io
+    into the case, as a launch kit's files are (a scratch file each, never held in memory).
+
+    Part of the asset's one delivery into the case: the ledger slot of (asset version, case) is
+    written only after every file arrived, so each file goes once per case and version; a
+    retry after a failed file re-sends under the same references, which changes nothing in
+    Trading Grid for the files already there. A file whose bytes do not match the SHA-256
+    Smint.io states for it is not sent (the delivery fails instead of handing over a wrong file)."""
+    if not asset.binaries:
+        raise ValueError(f"asset {asset.id} version {asset.version} has no file to deliver")
+    with tempfile.TemporaryDirectory(prefix="contentops-case-") as scratch:
+        for n, binary in enumerate(asset.binaries):
+            path = Path(scratch) / f"file-{n}"
+            fetched = ctx.smintio.download_asset_binary(asset.id, binary.id, path)
+            if binary.sha256 and fetched.sha256 != binary.sha256:
+                raise ValueError(
+                    f"file {binary.id} of asset {asset.id} does not match the SHA-256 Smint.io states for it"
+                )
+            ctx.grid.put_case_attachment(
+                case.id,
+                f"{asset.id}-v{asset.version}-{binary.id}",
+                path,
+                name=binary.name or f"{asset.id}-{binary.id}",
+                content_type=binary.content_type
+                or fetched.content_type
+                or asset.content_type
+                or "application/octet-stream",
+            )
+            path.unlink(missing_ok=True)
 
 
 def _answer(ctx: _Context, case: PartnerCase, step: str, status: CaseStatus, text: str) -> None:
