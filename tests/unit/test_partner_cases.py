@@ -1,16 +1,20 @@
-"""Partner cases and co-marketing kits: case validation, request matching, kit fingerprints."""
+"""Partner cases and co-marketing kits: case validation, request matching, the files a request's
+answer attaches, kit fingerprints."""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from contentops.hooks.transport import DownloadResult
 from contentops.models.smintio import Asset
 from contentops.models.trading_grid import PartnerCase
 from contentops.pipelines.co_marketing import asset_fingerprint, kit_fingerprint
-from contentops.pipelines.partner_cases import find_matches
+from contentops.pipelines.partner_cases import _attach_files, _Context, find_matches
 
 pytestmark = pytest.mark.unit
 
@@ -88,3 +92,64 @@ def test_kit_fingerprint_follows_the_files_not_the_metadata() -> None:
     assert asset_fingerprint(signed) == asset_fingerprint(logo) != asset_fingerprint(new_file)
     other = _asset("logo-2")
     assert kit_fingerprint([logo, other]) == kit_fingerprint([other, signed]) != kit_fingerprint([logo])
+
+
+class _Smintio:
+    """Serves each binary's bytes the way the hook does: written to the sink, digest returned."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+    def download_asset_binary(self, asset_id: str, binary_id: str, sink: Path) -> DownloadResult:
+        content = self.files[binary_id]
+        sink.write_bytes(content)
+        return DownloadResult(len(content), hashlib.sha256(content).hexdigest(), None)
+
+
+class _Grid:
+    """Keeps what each case attachment carried (its bytes read while the scratch file exists)."""
+
+    def __init__(self) -> None:
+        self.attached: list[tuple[str, str, str, str, bytes]] = []
+
+    def put_case_attachment(self, case_id: str, ref: str, source: Path, *, name: str, content_type: str) -> None:
+        self.attached.append((case_id, ref, name, content_type, source.read_bytes()))
+
+
+def _files_ctx(files: dict[str, bytes]) -> tuple[_Context, _Grid]:
+    ctx, grid = _Context(run=None), _Grid()  # type: ignore[arg-type]  # attaching files needs no run
+    ctx.grid, ctx.smintio = grid, _Smintio(files)
+    return ctx, grid
+
+
+def test_every_file_of_the_asset_version_is_attached_to_the_case_under_its_reference() -> None:
+    files = {"main": b"\x89PNG main", "print": b"%PDF print"}
+    asset = _asset(
+        "visual-1",
+        version=3,
+        binaries=[
+            {"id": "main", "name": "visual.png", "content_type": "image/png"},
+            {"id": "print", "sha256": hashlib.sha256(files["print"]).hexdigest()},
+        ],
+    )
+    ctx, grid = _files_ctx(files)
+    _attach_files(ctx, _case("asset_request", asset_kind="image"), asset)
+    assert grid.attached == [
+        ("CASE-000001", "visual-1-v3-main", "visual.png", "image/png", files["main"]),
+        ("CASE-000001", "visual-1-v3-print", "visual-1-print", "application/octet-stream", files["print"]),
+    ]
+
+
+def test_a_file_that_does_not_match_its_stated_sha256_is_not_handed_over() -> None:
+    asset = _asset("visual-1", binaries=[{"id": "main", "sha256": hashlib.sha256(b"the approved file").hexdigest()}])
+    ctx, grid = _files_ctx({"main": b"something else"})
+    with pytest.raises(ValueError, match="does not match the SHA-256"):
+        _attach_files(ctx, _case("asset_request", asset_kind="image"), asset)
+    assert grid.attached == []
+
+
+def test_an_asset_without_files_is_not_delivered_as_an_empty_package() -> None:
+    ctx, grid = _files_ctx({})
+    with pytest.raises(ValueError, match="has no file to deliver"):
+        _attach_files(ctx, _case("asset_request", asset_kind="image"), _asset("visual-1"))
+    assert grid.attached == []
