@@ -8,7 +8,9 @@ past day reproduces that day's decisions.
 
 For each affected asset it starts, once per license version, a **rights renewal** workflow
 (renew / replace / takedown) in OpenText Workflow Service — or a **compliance exception**
-workflow when the license data is missing — waits for the disposition in the triggerer
+workflow when the license data is missing, or when an approved asset lacks required metadata,
+has no license at all or violates the compliance policy (once per asset and reason) — waits
+for the disposition in the triggerer
 (deferrable: no worker slot is held), and writes the disposition back to Smint.io; media
 delivered to VIP catalog items is withdrawn on a takedown or re-restricted to a renewed end
 date, and the Trading Grid communities that received an asset get updated usage guidance; Exstream image

@@ -6,6 +6,7 @@ on the assets in the Smint.io sandbox, business keys and audit rows in the ledge
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from e2e.project_dags import load_dag
 
+from contentops.config import PROJECT_CONFIG_DIR
 from contentops.ledger import Ledger
 from contentops_sandbox.consonance import seed as consonance_seed
 from contentops_sandbox.smintio import seed
@@ -338,3 +340,84 @@ def test_a_backfilled_day_is_decided_as_of_that_day(airflow_db: Path, env: dict)
     # replaying a day gives that day's decisions again
     replay = _dag().test(logical_date=today - timedelta(days=20), run_conf={"dry_run": True})
     assert _decisions(env["ledger"], replay.run_id) == decided[20]
+
+
+#: OWS-4: approved summer assets the test breaks on the asset itself (their licenses stay as seeded)
+NO_METADATA_ASSET = "asset-summer-01"  # its categories emptied; the settings require them
+NO_LICENSE_ASSET = "asset-summer-02"  # linked to no license at all
+VIOLATING_ASSET = "asset-summer-03"  # a compliance review found it non-compliant
+
+
+def test_asset_exceptions_each_start_one_workflow_and_removed_retires(
+    airflow_db: Path, env: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """OWS-4: missing required metadata, no license and a policy violation each start one
+    compliance exception workflow (reason as a variable); a ``removed`` answer retires the asset
+    in Smint.io and withdraws its VIP copy; the next run starts none of them again."""
+    folder = tmp_path / "config"
+    shutil.copytree(PROJECT_CONFIG_DIR, folder)
+    (folder / "rights_expiry_sweep.yaml").write_text("required_metadata: [categories]\n", encoding="utf-8")
+    monkeypatch.setenv("CONTENTOPS_CONFIG_DIR", str(folder))
+    store = env["smintio"].context.store
+    for asset_id, change in (
+        (NO_METADATA_ASSET, {"categories": []}),
+        (NO_LICENSE_ASSET, {"license_purchase_transaction_uuid": None}),
+        (VIOLATING_ASSET, {"compliance_status": "non_compliant"}),
+    ):
+        store.put("asset", asset_id, {**store.get("asset", asset_id), **change})
+    _given_delivered_to_vip(env["vip"], env["ledger"], VIOLATING_ASSET)
+    env["workflow"].admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={
+            "rights_renewal": {"outcome": "renew", "after_seconds": 0},
+            "compliance_exception": {
+                "outcome": "cleared",
+                "after_seconds": 0,
+                "by_variable": {"reason": {"policy_violation": "removed"}},
+            },
+        },
+    )
+    today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
+    run = _dag().test(logical_date=today, run_conf={"poll_interval": 1})
+    assert run.state == "success"
+
+    def exceptions() -> list[dict[str, Any]]:
+        return [
+            i
+            for i in _instances(env["workflow"])
+            if i["processDefinitionKey"] == "compliance_exception" and i["variables"].get("reason")
+        ]
+
+    first = exceptions()
+    assert sorted((i["variables"]["asset_id"], i["variables"]["reason"]) for i in first) == [
+        (NO_METADATA_ASSET, "asset_metadata_missing"),
+        (NO_LICENSE_ASSET, "no_license"),
+        (VIOLATING_ASSET, "policy_violation"),
+    ]
+    assert {i["businessKey"] for i in first} == {
+        f"compliance_exception:{NO_METADATA_ASSET}:asset_metadata_missing",
+        f"compliance_exception:{NO_LICENSE_ASSET}:no_license",
+        f"compliance_exception:{VIOLATING_ASSET}:policy_violation",
+    }
+    assert (
+        "categories"
+        in next(i for i in first if i["variables"]["asset_id"] == NO_METADATA_ASSET)["variables"]["reasons"]
+    )
+    assets = {a["id"]: a for a in store.all("asset")}
+    assert assets[VIOLATING_ASSET]["approval_status"] == "retired"  # removed: retired in Smint.io
+    # (tags, not ``rights_disposition``: an asset's license workflow may write its own answer after)
+    assert "compliance:removed" in assets[VIOLATING_ASSET]["tags"]
+    for cleared in (NO_METADATA_ASSET, NO_LICENSE_ASSET):
+        assert assets[cleared]["approval_status"] == "approved"
+        assert "compliance:cleared" in assets[cleared]["tags"]
+    vip_items = {m["asset_id"]: m for m in env["vip"].context.store.all("media")}
+    assert vip_items[VIOLATING_ASSET]["status"] == "withdrawn"  # and withdrawn from the partner
+    assert {d.target: d.status for d in env["ledger"].where_did_it_go(VIOLATING_ASSET)}[f"vip:{VIP_ITEM}"] == (
+        "withdrawn"
+    )
+
+    # the cleared assets still lack what they lacked: the next run starts no second workflow
+    again = _dag().test(logical_date=today + timedelta(days=1), run_conf={"poll_interval": 1})
+    assert again.state == "success"
+    assert len(exceptions()) == 3

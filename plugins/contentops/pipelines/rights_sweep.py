@@ -35,6 +35,8 @@ from contentops import rights
 from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.sweep_exceptions import REASONS as EXCEPTION_REASONS
+from contentops.pipelines.sweep_exceptions import asset_exceptions, load_exception_settings
 from contentops.pipelines.withdrawals import (
     GUIDANCE,
     LICENSE_STATUS_FOR,
@@ -182,7 +184,13 @@ def assess(run: PipelineRun, *, horizon_days: int, providers: list[str] | None =
     asset_ids: list[str] = []
     smintio = run.hook("smintio")
     on_invalid = run.quarantine_callback("smintio", "asset")
+    settings = load_exception_settings()
     for asset in smintio.iter_assets(on_invalid=on_invalid):
+        if not providers:  # a provider filter narrows the licenses looked at; assets have no provider
+            for reason, why in asset_exceptions(asset, settings, run.window.end).items():
+                counts[f"assets_{reason}"] += 1
+                run.record(asset.id, TargetSystem.SMINTIO.of(asset.id), reason, why, exception=reason)
+                asset_ids.append(asset.id)
         finding = affected.get(asset.license_purchase_transaction_uuid or "")
         if finding is None or asset.approval_status is ApprovalStatus.RETIRED:
             continue
@@ -198,6 +206,7 @@ def assess(run: PipelineRun, *, horizon_days: int, providers: list[str] | None =
             license_version=version,
         )
         asset_ids.append(asset.id)
+    asset_ids = list(dict.fromkeys(asset_ids))
     batches = [asset_ids[i : i + BATCH_SIZE] for i in range(0, len(asset_ids), BATCH_SIZE)]
     return {"counts": dict(counts), "batches": batches}
 
@@ -206,46 +215,58 @@ def start_workflows(run: PipelineRun, asset_ids: list[str]) -> list[str]:
     """Start (once) the workflow each assessed asset needs; returns the instance ids to wait for."""
     if run.dry_run:
         return []
-    findings = {
-        entry.subject: entry
-        for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id)
-        if entry.action in {s.value for s in WORKFLOW_FOR}
-    }
+    findings: dict[str, list[Any]] = {}
+    for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id):
+        if entry.action in {s.value for s in WORKFLOW_FOR} or entry.action in EXCEPTION_REASONS:
+            findings.setdefault(entry.subject, []).append(entry)
     workflow = run.hook("workflow")
     instance_ids: list[str] = []
     for asset_id in asset_ids:
-        entry = findings.get(asset_id)
-        if entry is None:
-            continue
-        details = entry.details or {}
+        for entry in findings.get(asset_id, []):
+            started_id = _start_one(run, workflow, asset_id, entry)
+            if started_id is not None:
+                instance_ids.append(started_id)
+    return instance_ids
+
+
+def _start_one(run: PipelineRun, workflow: Any, asset_id: str, entry: Any) -> str | None:
+    """Start (once) the workflow one finding needs; its instance id, or None when its disposition
+    was already written back. A license finding is keyed by the license version (a changed
+    license is a new case); an asset exception by its reason (each is one case, whichever run
+    finds it)."""
+    details = entry.details or {}
+    if entry.action in EXCEPTION_REASONS:
+        definition = EXCEPTION
+        key = f"{EXCEPTION}:{asset_id}:{entry.action}"
+    else:
         definition = WORKFLOW_FOR[SweepStatus(entry.action)]
         key = business_key(definition, asset_id, details.get("license_version", 1))
-        instance, started = start_workflow_once(
-            workflow,
-            run.ledger,
-            definition,
-            key,
-            name=f"{definition.replace('_', ' ').title()}: {asset_id}",
-            variables={
-                "asset_id": asset_id,
-                "finding": entry.action,
-                "license": details.get("license"),
-                "expires": details.get("expires"),
-                "reasons": details.get("reason"),
-            },
-            run_id=run.run_id,
-        )
-        record = run.ledger.process(key)
-        if record is not None and record.status == "applied":
-            continue  # the disposition of this license version was already written back
-        run.record(
-            asset_id,
-            TargetSystem.WORKFLOW.of(definition),
-            "workflow_started" if started else "workflow_running",
-            detail=instance.id,
-        )
-        instance_ids.append(instance.id)
-    return instance_ids
+    instance, started = start_workflow_once(
+        workflow,
+        run.ledger,
+        definition,
+        key,
+        name=f"{definition.replace('_', ' ').title()}: {asset_id}",
+        variables={
+            "asset_id": asset_id,
+            "finding": entry.action,
+            "license": details.get("license"),
+            "expires": details.get("expires"),
+            "reasons": details.get("reason"),
+            **({"reason": entry.action} if entry.action in EXCEPTION_REASONS else {}),
+        },
+        run_id=run.run_id,
+    )
+    record = run.ledger.process(key)
+    if record is not None and record.status == "applied":
+        return None  # the disposition of this case was already written back
+    run.record(
+        asset_id,
+        TargetSystem.WORKFLOW.of(definition),
+        "workflow_started" if started else "workflow_running",
+        detail=instance.id,
+    )
+    return instance.id
 
 
 #: disposition -> (approval status to set or None, tags to add, retire?)
