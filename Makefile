@@ -30,7 +30,7 @@ constraints:
 	var/constraints-venv/bin/python -m pip install --quiet --no-compile '.[dev,celery]' ./include "apache-airflow==$(AIRFLOW_VERSION)"
 	{ echo "# Every package of the tested install (Airflow $(AIRFLOW_VERSION), Python 3.11), pinned: make's install uses it"; \
 	  echo "# as a pip constraints file, so a fresh clone installs what CI tested. Regenerate with 'make constraints'."; \
-	  var/constraints-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^(contentops|contentops-sandbox)=='; \
+	  var/constraints-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^contentops(-sandbox|_sandbox)? *(@|==)'; \
 	} > $(CONSTRAINTS)
 	rm -rf var/constraints-venv
 
