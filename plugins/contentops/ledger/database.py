@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,9 +51,33 @@ def create_ledger_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+#: how long a connection keeps trying to switch a ledger file to WAL while another holds a lock
+_WAL_SWITCH_WAIT = 30.0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    _switch_to_wal(cursor)
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (it stays so: later connections find it there). SQLite answers
+    "database is locked" at once, without its busy handler, when another connection holds a
+    lock during the switch — as when several tasks open a ledger made in rollback mode (one
+    created before WAL, or by another tool) together — so the switch is tried again until one
+    connection has made it."""
+    deadline = time.monotonic() + _WAL_SWITCH_WAIT
+    pause = 0.01
+    while True:
+        try:
+            # answers the mode the file is in afterwards ("memory" for an in-memory database)
+            cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
