@@ -1,8 +1,9 @@
 """
 ### Delivery compliance
 
-Hourly, and as soon as rights change (the Assets `contentops://rights-changes` and
-`contentops://smintio/licenses`): the license index is brought up to date, then **every copy
+Hourly, and as soon as rights change or an asset is removed (the Assets
+`contentops://rights-changes`, `contentops://smintio/licenses` and `contentops://asset-removals`):
+the license index is brought up to date, then **every copy
 already delivered** — VIP media, Trading Grid launch kits and partner cases, Exstream images,
 Consonance title attachments — is decided again: is the asset still approved in Smint.io, and
 does its current license allow it for that copy's channel and regions on the run's day?
@@ -14,7 +15,9 @@ terms recorded as ended. Expiry fails closed: on its expiry day an asset leaves 
 with no human answer; a later renewal gives back what this pipeline took, once.
 
 Every removal source feeds it through Smint.io's state (retired or no longer approved assets)
-and the license index (lapsed or narrowed licenses). One failing partner write does not stop
+and the license index (lapsed or narrowed licenses); the pipelines that remove an asset at its
+source (an Exstream retirement, a title refresh, a VIP withdrawal) also emit
+`contentops://asset-removals`, so this runs right after them. One failing partner write does not stop
 the others; the run fails at the end. `dry_run` decides and reports without changing anything.
 Every run writes a report (the run's **Run report** tab) with each decision and its reason.
 """
@@ -25,7 +28,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, task
 
-from contentops.assets import RIGHTS_CHANGES, SMINTIO_LICENSES
+from contentops.assets import ASSET_REMOVALS, RIGHTS_CHANGES, SMINTIO_LICENSES
 from contentops.operators.rights import DeliveryComplianceOperator
 from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.params import conn_id_param
@@ -40,7 +43,7 @@ HOURLY = timedelta(hours=1)
     dag_id="delivery_compliance",
     schedule=AssetOrTimeSchedule(
         timetable=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
-        assets=(RIGHTS_CHANGES | SMINTIO_LICENSES),
+        assets=(RIGHTS_CHANGES | SMINTIO_LICENSES | ASSET_REMOVALS),
     ),
     start_date=datetime(2026, 1, 1),
     catchup=False,

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.assets import REMOVALS
 from contentops.operators.exstream import (
     ExstreamChangedImagesOperator,
     ExstreamFeedbackOperator,
@@ -65,7 +66,7 @@ def exstream_template_sync() -> None:
         return run.write_report("Exstream template sync")
 
     outcomes = ExstreamReviewOutcomeOperator(task_id="apply_review_outcomes", default_span=SPAN)
-    feedback = ExstreamFeedbackOperator(task_id="collect_feedback", default_span=SPAN)
+    feedback = ExstreamFeedbackOperator(task_id="collect_feedback", default_span=SPAN, outlets=[REMOVALS])
     changed = ExstreamChangedImagesOperator(task_id="find_changed", default_span=SPAN)
     outcomes >> feedback >> changed
     replaced = ExstreamReplaceForReviewOperator.partial(task_id="replace_and_review", default_span=SPAN).expand(

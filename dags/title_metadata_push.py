@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, task
 
-from contentops.assets import RIGHTS_CHANGES
+from contentops.assets import REMOVALS, RIGHTS_CHANGES
 from contentops.operators.consonance import (
     ConsonanceAttachAssetsOperator,
     ConsonanceAttachOnRequestOperator,
@@ -122,9 +122,9 @@ def title_metadata_push() -> None:
     pushed = ConsonanceTitleMetadataPushOperator.partial(task_id="push_metadata", default_span=hourly).expand(
         batch=batches
     )
-    surfaced = ConsonanceSurfaceLatestOperator.partial(task_id="surface_latest", default_span=hourly).expand(
-        batch=batches
-    )
+    surfaced = ConsonanceSurfaceLatestOperator.partial(
+        task_id="surface_latest", default_span=hourly, outlets=[REMOVALS]
+    ).expand(batch=batches)
     attached = ConsonanceAttachAssetsOperator.partial(task_id="attach_assets", default_span=hourly).expand(
         batch=batches
     )

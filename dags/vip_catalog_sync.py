@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from contentops.assets import REMOVALS
 from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.operators.vip import VipCatalogRegisterOperator, VipItemUpdateOperator
 from contentops.params import conn_id_param, moment_param
@@ -52,7 +53,7 @@ def vip_catalog_sync() -> None:
     hourly = timedelta(hours=1)  # a run without a data interval looks back one schedule interval
     sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", default_span=hourly)
     register_catalogue = VipCatalogRegisterOperator(
-        task_id="register_catalogue", page_size="{{ params.page_size }}", default_span=hourly
+        task_id="register_catalogue", page_size="{{ params.page_size }}", default_span=hourly, outlets=[REMOVALS]
     )
     update_vip_items = VipItemUpdateOperator(task_id="update_vip_items", default_span=hourly)
 

@@ -25,6 +25,13 @@ SMINTIO_LICENSE_PUSH = Asset(
 )
 #: The rights expiry sweep wrote dispositions back (renewals, takedowns, exceptions cleared).
 RIGHTS_CHANGES = Asset("contentops://rights-changes")
+#: A pipeline removed assets at their source (retired or withdrawn in Smint.io on an Exstream
+#: retirement, a title refresh, a VIP withdrawal): ``delivery_compliance`` is scheduled on it, so
+#: every partner's copy is taken back right after the removal, not at its next hourly run.
+ASSET_REMOVALS = Asset("contentops://asset-removals")
+#: The outlet a removing task declares: resolved to :data:`ASSET_REMOVALS` only when the task
+#: removed something (:func:`announce_removals`), so a run that removed nothing starts nothing.
+REMOVALS = AssetAlias("contentops-asset-removals")
 
 #: What ``campaign_release`` delivered, one Asset per target system: a DAG that follows a
 #: target's releases schedules on its Asset.
@@ -49,4 +56,15 @@ def announce_release(outlet_events: Any, system: str, counts: Mapping[str, int],
     if dry_run or not changed or system not in CAMPAIGN_RELEASES:
         return False
     outlet_events[CAMPAIGN_RELEASE].add(CAMPAIGN_RELEASES[system], extra=changed)
+    return True
+
+
+def announce_removals(outlet_events: Any, removed: Mapping[str, int], *, dry_run: bool) -> bool:
+    """Add an :data:`ASSET_REMOVALS` event when ``removed`` (count name -> number of assets
+    removed, e.g. ``{"retired": 2}``) holds a removal; its extra carries the counts. Returns
+    whether an event was added."""
+    counted = {key: n for key, n in removed.items() if n}
+    if dry_run or not counted:
+        return False
+    outlet_events[REMOVALS].add(ASSET_REMOVALS, extra=counted)
     return True

@@ -57,6 +57,26 @@ def test_every_task_retries_by_the_partner_retry_policy(dagbag: Any) -> None:
             assert task.retries >= 1, f"{dag_id}.{task.task_id}"
 
 
+def test_every_step_that_removes_assets_tells_delivery_compliance(dagbag: Any) -> None:
+    """A task whose operator removes assets at their source (``removal_counts``) lists the
+    removals alias among its outlets, and ``delivery_compliance`` is scheduled on the Asset it
+    resolves to: a removal in one pipeline reaches every partner at once."""
+    from contentops.assets import ASSET_REMOVALS, REMOVALS
+
+    removing = [
+        f"{dag_id}.{task.task_id}"
+        for dag_id in dagbag.dag_ids
+        for task in dagbag.dags[dag_id].tasks
+        if getattr(getattr(task, "operator_class", type(task)), "removal_counts", ())  # mapped ones too
+    ]
+    assert {"exstream_template_sync.collect_feedback", "title_metadata_push.surface_latest"} <= set(removing)
+    assert "vip_catalog_sync.register_catalogue" in removing
+    for name in removing:
+        dag_id, task_id = name.split(".", 1)
+        assert REMOVALS in dagbag.dags[dag_id].get_task(task_id).outlets, name
+    assert ASSET_REMOVALS in dagbag.dags["delivery_compliance"].timetable.asset_condition.objects
+
+
 def test_every_run_writes_its_report_and_a_failed_step_fails_the_run(dagbag: Any) -> None:
     """The report runs whatever happened before it; the verdict, downstream of every task, is the
     run's only leaf and passes only when no task failed (contentops.verdict)."""

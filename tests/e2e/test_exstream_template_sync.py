@@ -226,3 +226,47 @@ def test_dry_run_changes_nothing(airflow_db: Path, env: dict) -> None:
     assert _writes(env) == before
     actions = {e.action for e in env["ledger"].audit_trail(run_id=run.run_id)}
     assert "newer_version" in actions
+
+
+def test_a_retirement_tells_delivery_compliance_once(airflow_db: Path, env: dict) -> None:
+    """A retirement asked for by production emits ``contentops://asset-removals`` (on which
+    ``delivery_compliance`` takes the other partners' copies back), once: the next run, which
+    retires nothing, emits nothing."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from contentops.assets import ASSET_REMOVALS
+
+    interval_end = datetime.now(UTC).replace(minute=20, second=0, microsecond=0) - timedelta(hours=1)
+    env["exstream"].admin(
+        "POST",
+        "exstream/feedback",
+        json={
+            "domain": "insurance",
+            "resourceId": env["resources"][RETIRED],
+            "action": "retire",
+            "reason": "product discontinued",
+            "at": (interval_end - timedelta(minutes=30)).isoformat(),
+        },
+    )
+
+    def removals(run_id: str) -> list[Any]:
+        with create_session() as session:
+            return [
+                extra
+                for (extra,) in session.execute(
+                    select(AssetEvent.extra)
+                    .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                    .where(AssetEvent.source_run_id == run_id, AssetModel.uri == ASSET_REMOVALS.uri)
+                )
+            ]
+
+    first = _dag().test(logical_date=interval_end)
+    assert first.state == "success"
+    assert env["smintio"].context.store.get("asset", RETIRED)["approval_status"] == "retired"
+    assert removals(first.run_id) == [{"feedback_retire": 1}]
+    # the feedback is read again by an overlapping window: applied already, nothing to announce
+    again = _dag().test(logical_date=interval_end)
+    assert again.state == "success" and removals(again.run_id) == []
+    assert ASSET_REMOVALS in load_dag("delivery_compliance").timetable.asset_condition.objects

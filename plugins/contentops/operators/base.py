@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -60,6 +60,9 @@ class ContentOpsOperator(BaseOperator):
     #: subclass may list names only: their values are taken as rendered)
     param_fields: ClassVar[dict[str, Callable[[Any], Any]] | tuple[str, ...]] = {}
     template_fields: Sequence[str] = ("dry_run", "ledger_conn_id")
+    #: the names of this step's counts that mean assets were removed at their source (retired
+    #: or withdrawn in Smint.io); see :meth:`announce_removals`
+    removal_counts: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Template ``dry_run``, ``ledger_conn_id``, the connection ids and the Param overrides of
@@ -105,6 +108,18 @@ class ContentOpsOperator(BaseOperator):
                 continue
             run.params[name] = convert(value)
         return run
+
+    def announce_removals(self, context: Context, run: PipelineRun, counts: Mapping[str, Any]) -> bool:
+        """When the DAG lists ``contentops-asset-removals`` (:data:`contentops.assets.REMOVALS`)
+        among this task's ``outlets`` and the step removed something (its ``removal_counts``),
+        emit ``contentops://asset-removals``, on which ``delivery_compliance`` takes every
+        partner's copy back. Returns whether an event was added."""
+        from contentops.assets import REMOVALS, announce_removals
+
+        if REMOVALS not in (self.outlets or []):
+            return False
+        removed = {name: int(counts.get(name) or 0) for name in self.removal_counts}
+        return announce_removals(context["outlet_events"], removed, dry_run=run.dry_run)
 
 
 def _as_given(value: Any) -> Any:

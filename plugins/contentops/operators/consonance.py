@@ -115,12 +115,20 @@ class ConsonanceSurfaceLatestOperator(_TitleStep):
     Example::
 
         ConsonanceSurfaceLatestOperator.partial(task_id="surface_latest").expand(batch=titles.output)
+
+    With ``outlets=[REMOVALS]`` a retirement also emits ``contentops://asset-removals``, so
+    ``delivery_compliance`` takes the retired asset's copies back from every partner.
     """
+
+    removal_counts = ("retired",)
 
     def execute(self, context: Context) -> dict[str, int]:
         from contentops.pipelines import titles
 
-        return titles.surface_latest(self.pipeline_run(context), self.work_ids())
+        run = self.pipeline_run(context)
+        counts = titles.surface_latest(run, self.work_ids())
+        self.announce_removals(context, run, counts)
+        return counts
 
 
 class ConsonanceAttachAssetsOperator(_TitleStep):

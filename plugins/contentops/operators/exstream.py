@@ -118,7 +118,8 @@ class ExstreamReviewOutcomeOperator(ExstreamSyncOperator):
 class ExstreamFeedbackOperator(ExstreamSyncOperator):
     """Take production's feedback on images since the last run: a replacement request puts the
     asset back in review in Smint.io, a retirement retires it there and takes the resource out
-    of APPROVED. Malformed feedback is quarantined.
+    of APPROVED. Malformed feedback is quarantined. With ``outlets=[REMOVALS]`` a retirement
+    also emits ``contentops://asset-removals`` (every other partner's copy is taken back).
 
     Returns the counts (``feedback_replace`` / ``feedback_retire``, ``quarantined`` …).
 
@@ -127,11 +128,15 @@ class ExstreamFeedbackOperator(ExstreamSyncOperator):
         ExstreamFeedbackOperator(task_id="collect_feedback", domains=["retail", "banking"])
     """
 
+    removal_counts = ("feedback_retire",)
+
     def execute(self, context: Context) -> dict[str, int]:
         from contentops.pipelines import exstream_template_sync as steps
 
-        counts = steps.collect_feedback(self.pipeline_run(context))
+        run = self.pipeline_run(context)
+        counts = steps.collect_feedback(run)
         self.log_counts("Production feedback", counts)
+        self.announce_removals(context, run, counts)
         return counts
 
 

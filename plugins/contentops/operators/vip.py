@@ -44,6 +44,9 @@ class VipCatalogRegisterOperator(ContentOpsOperator):
 
     conn_id_fields = ("smintio_conn_id", "vip_conn_id")
     template_fields: Sequence[str] = ("page_size", "dry_run", "ledger_conn_id")
+    #: an entry VIP withdrew is retired in Smint.io; with ``outlets=[REMOVALS]`` that emits
+    #: ``contentops://asset-removals`` (the other partners' copies are taken back)
+    removal_counts = ("retired",)
 
     def __init__(self, *, page_size: int | str = 50, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -52,7 +55,10 @@ class VipCatalogRegisterOperator(ContentOpsOperator):
     def execute(self, context: Context) -> dict[str, int]:
         from contentops.pipelines import vip_catalog
 
-        return vip_catalog.register_catalogue(self.pipeline_run(context), page_size=as_int(self.page_size) or 50)
+        run = self.pipeline_run(context)
+        counts = vip_catalog.register_catalogue(run, page_size=as_int(self.page_size) or 50)
+        self.announce_removals(context, run, counts)
+        return counts
 
 
 class VipItemUpdateOperator(ContentOpsOperator):
