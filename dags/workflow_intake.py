@@ -56,6 +56,7 @@ SPAN = timedelta(hours=1)
         "poll_interval": poll_interval_param(30),
         "smintio_conn_id": conn_id_param("smintio_default"),
         "workflow_conn_id": conn_id_param("opentext_workflow_default"),
+        "source_dam_conn_id": conn_id_param("source_dam_default"),
     },
 )
 def workflow_intake() -> None:

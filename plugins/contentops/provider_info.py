@@ -107,6 +107,15 @@ OCP_FIELDS: dict[str, dict[str, Any]] = {
 
 CONNECTION_TYPES: list[dict[str, Any]] = [
     _conn_type(
+        "source_dam",
+        "contentops.hooks.source_dam.SourceDamHook",
+        "Source DAM (Bynder, Brandfolder)",
+        hidden=["schema", "port", "login"],
+        relabeling={"host": "API base URL", "password": "API token"},
+        placeholders={"host": "https://dam.example.com/api"},
+        fields={**TRANSPORT_FIELDS},
+    ),
+    _conn_type(
         "opentext_exstream",
         "contentops.hooks.exstream.ExstreamHook",
         "OpenText Exstream",

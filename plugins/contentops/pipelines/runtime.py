@@ -43,6 +43,7 @@ HOOKS: dict[str, tuple[str, str]] = {
     "workflow": ("contentops.hooks.opentext_workflow.OpenTextWorkflowHook", "workflow_conn_id"),
     "trading_grid": ("contentops.hooks.trading_grid.TradingGridHook", "trading_grid_conn_id"),
     "exstream": ("contentops.hooks.exstream.ExstreamHook", "exstream_conn_id"),
+    "source_dam": ("contentops.hooks.source_dam.SourceDamHook", "source_dam_conn_id"),
 }
 
 
