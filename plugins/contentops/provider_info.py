@@ -113,7 +113,14 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         hidden=["schema", "port", "login"],
         relabeling={"host": "API base URL", "password": "API token"},
         placeholders={"host": "https://dam.example.com/api"},
-        fields={**TRANSPORT_FIELDS},
+        fields={
+            "page_size": {
+                "label": "Page size",
+                "description": "Assets per listing page (default 50).",
+                "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+            },
+            **TRANSPORT_FIELDS,
+        },
     ),
     _conn_type(
         "opentext_exstream",

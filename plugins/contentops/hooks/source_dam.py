@@ -7,7 +7,8 @@ paths and the fields below are **modelled** (docs/systems/opentext_workflow.md, 
 overridable per connection (extra ``paths``), like every partner path.
 
 Connection (conn_type ``source_dam``, default id ``source_dam_default``): host = the DAM's API
-base URL, password = the API token, plus the transport settings every partner connection has.
+base URL, password = the API token, extra ``page_size`` (assets per listing page, default 50),
+plus the transport settings every partner connection has.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ class SourceDamHook(PartnerHook):
     def test_connection(self) -> tuple[bool, str]:
         return False, "the source DAM has no cheap call to test: run an onboarding with dry_run"
 
-    def iter_batch_assets(self, batch_id: str, *, page_size: int = 50) -> Iterator[dict[str, Any]]:
+    def iter_batch_assets(self, batch_id: str, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
         """The assets of one ingest batch, as the pipelines read an incoming asset
-        (``source_id``, ``source_url`` …; unknown fields kept), every page until ``next_page`` is null."""
+        (``source_id``, ``source_url`` …; unknown fields kept), every page until ``next_page`` is
+        null. The page size is the connection's extra ``page_size`` unless given (default 50)."""
+        page_size = page_size or int(self.extra.get("page_size") or 50)
         page: int | None = 1
         path = self.path("batch_assets", batch_id=batch_id)
         lineage.read(self, "batches", batch_id)
