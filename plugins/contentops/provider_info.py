@@ -269,6 +269,8 @@ INTEGRATIONS: dict[str, tuple[str | None, list[str]]] = {
     "OpenText Exstream": ("https://developer.opentext.com/", ["contentops.hooks.exstream"]),
     "Consonance": ("https://consonance.app/", ["contentops.hooks.consonance"]),
     "contentops ledger": (None, ["contentops.hooks.ledger"]),
+    # the DAMs content is onboarded from (OWS-6): Bynder, Brandfolder and the like (modelled)
+    "Source DAM": (None, ["contentops.hooks.source_dam"]),
 }
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the hooks import Airflow's connection machinery: only for r
     from contentops.hooks.exstream import ExstreamHook
     from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
     from contentops.hooks.smintio import SmintioHook
+    from contentops.hooks.source_dam import SourceDamHook
     from contentops.hooks.trading_grid import TradingGridHook
     from contentops.hooks.vip import VipHook
 
@@ -140,6 +141,8 @@ class PipelineRun:
     def hook(self, system: Literal["trading_grid"]) -> TradingGridHook: ...
     @overload
     def hook(self, system: Literal["exstream"]) -> ExstreamHook: ...
+    @overload
+    def hook(self, system: Literal["source_dam"]) -> SourceDamHook: ...
     @overload
     def hook(self, system: str) -> Any: ...
 
