@@ -21,7 +21,7 @@ from airflow.sdk import Connection
 from contentops import lineage
 from contentops.hooks.auth import Auth, StaticHeaderAuth
 from contentops.hooks.base import PartnerHook
-from contentops.hooks.errors import InvalidConnectionError, MalformedResponseError
+from contentops.hooks.errors import InvalidConnectionError, MalformedResponseError, PartnerAPIError
 
 
 class SourceDamHook(PartnerHook):
@@ -40,8 +40,20 @@ class SourceDamHook(PartnerHook):
             raise InvalidConnectionError(f"connection {self.conn_id!r} has no API token", system=self.system)
         return StaticHeaderAuth("Authorization", f"Bearer {conn.password}", secret=conn.password)
 
+    #: a batch no DAM holds: the connection test asks for it, and a 404 proves token and path
+    PROBE_BATCH: ClassVar[str] = "contentops-connection-test"
+
     def test_connection(self) -> tuple[bool, str]:
-        return False, "the source DAM has no cheap call to test: run an onboarding with dry_run"
+        """One listing call for a batch that cannot exist: a 404 means the token was accepted and
+        the listing path answers; 401/403 (a refused token) or anything else fails the test."""
+        try:
+            path = self.path("batch_assets", batch_id=self.PROBE_BATCH)
+            response = self.transport.request("GET", path, params={"page": 1, "per": 1}, expected=(404,))
+        except PartnerAPIError as exc:
+            return False, str(exc)
+        if response.status_code != 404:
+            return False, f"the listing answered {response.status_code} for a batch that cannot exist: check the path"
+        return True, f"The source DAM at {self.transport.redact_url(self.base_url())} accepted the API token"
 
     def iter_batch_assets(self, batch_id: str, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
         """The assets of one ingest batch, as the pipelines read an incoming asset
