@@ -7,15 +7,18 @@ Hourly, on its data interval: what arrived through OpenText Workflow Service and
 (campaign type, region, format, deadline) is answered with the approved Smint.io assets of that
 campaign type and format whose rights cover the request's region **on the interval's end and on
 the deadline**. The matches are written onto the request (variables and a comment) and its task
-is completed with `matched` or `no_match`. Unreadable requests are quarantined and the
-requester is told why; requests a contentops pipeline started itself (partner requests routed to
-triage by `partner_case_intake`) are left to that pipeline.
+is completed with `matched` or `no_match`; creatives see them as the request's Smint.io
+collection, which a match leaves once its rights stop covering the request. Unreadable requests
+are quarantined and the requester is told why; requests a contentops pipeline started itself
+(partner requests routed to triage by `partner_case_intake`) are left to that pipeline.
 
 **DAM onboarding (OWS-6).** Each asset of a `dam_ingest` batch (content arriving from Bynder,
-Brandfolder…) gets one `dam_onboarding` workflow — enrichment, rights validation,
-categorization — waited for in the triggerer (deferrable: no worker slot is held). Only assets
-the workflow approves *and* whose license clears a commercial use are published in Smint.io
-(approved, with their categories and tags); the others are not exposed, and the report says why.
+Brandfolder…; listed in the batch or read from the source DAM's listing) gets one
+`dam_onboarding` workflow — enrichment, rights validation, categorization — waited for in the
+triggerer (deferrable: no worker slot is held). Only assets the workflow approves *and* whose
+license clears a commercial use are published in Smint.io (approved, with their categories and
+tags, their access permissions, and their license, which every rights gate reads); the others
+are not exposed, and the report says why.
 
 `dry_run` decides and reports without writing or starting anything. Every run writes a report
 (the run's **Run report** tab).
@@ -56,6 +59,7 @@ SPAN = timedelta(hours=1)
         "poll_interval": poll_interval_param(30),
         "smintio_conn_id": conn_id_param("smintio_default"),
         "workflow_conn_id": conn_id_param("opentext_workflow_default"),
+        "source_dam_conn_id": conn_id_param("source_dam_default"),
     },
 )
 def workflow_intake() -> None:

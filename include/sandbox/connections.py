@@ -87,6 +87,13 @@ def consonance_connection(url: str, *, api: str = "graphql", **extra: Any) -> di
     }
 
 
+def source_dam_connection(url: str, **extra: Any) -> dict[str, Any]:
+    """The source DAM ingest batches are read from; the Workflow sandbox serves it (``url``)."""
+    from contentops_sandbox.opentext_workflow.source_dam import DEMO_API_TOKEN
+
+    return {"conn_type": "source_dam", "host": url, "password": DEMO_API_TOKEN, "extra": {**DEMO_TRANSPORT, **extra}}
+
+
 def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[str, Any]]:
     """Connection id -> connection (Airflow's JSON import format) for the given sandbox URLs."""
     connections: dict[str, dict[str, Any]] = {
@@ -104,4 +111,5 @@ def demo_connections(urls: dict[str, str], ledger_url: str) -> dict[str, dict[st
         connections["consonance_default"] = consonance_connection(urls["consonance"])
     if "workflow" in urls:
         connections["opentext_workflow_default"] = opentext_workflow_connection(urls["workflow"])
+        connections["source_dam_default"] = source_dam_connection(urls["workflow"])
     return connections

@@ -49,6 +49,7 @@ SCHEMES: dict[str, str] = {
     "exstream": "exstream",
     "consonance": "consonance",
     "opentext_workflow": "opentext-workflow",
+    "source_dam": "source-dam",
 }
 
 

@@ -107,6 +107,22 @@ OCP_FIELDS: dict[str, dict[str, Any]] = {
 
 CONNECTION_TYPES: list[dict[str, Any]] = [
     _conn_type(
+        "source_dam",
+        "contentops.hooks.source_dam.SourceDamHook",
+        "Source DAM (Bynder, Brandfolder)",
+        hidden=["schema", "port", "login"],
+        relabeling={"host": "API base URL", "password": "API token"},
+        placeholders={"host": "https://dam.example.com/api"},
+        fields={
+            "page_size": {
+                "label": "Page size",
+                "description": "Assets per listing page (default 50).",
+                "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+            },
+            **TRANSPORT_FIELDS,
+        },
+    ),
+    _conn_type(
         "opentext_exstream",
         "contentops.hooks.exstream.ExstreamHook",
         "OpenText Exstream",
@@ -253,6 +269,8 @@ INTEGRATIONS: dict[str, tuple[str | None, list[str]]] = {
     "OpenText Exstream": ("https://developer.opentext.com/", ["contentops.hooks.exstream"]),
     "Consonance": ("https://consonance.app/", ["contentops.hooks.consonance"]),
     "contentops ledger": (None, ["contentops.hooks.ledger"]),
+    # the DAMs content is onboarded from (OWS-6): Bynder, Brandfolder and the like (modelled)
+    "Source DAM": (None, ["contentops.hooks.source_dam"]),
 }
 
 

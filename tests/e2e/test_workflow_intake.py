@@ -6,6 +6,7 @@ sandbox, published assets in the Smint.io sandbox, quarantine, processes and aud
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
 from contentops.pipelines.workflows import start_workflow_once
+from contentops_sandbox.connections import source_dam_connection
 from contentops_sandbox.smintio import seed
 
 pytestmark = pytest.mark.e2e
@@ -249,3 +251,171 @@ def test_a_dry_run_starts_and_writes_nothing(airflow_db: Path, env: dict) -> Non
     assert (
         audit["brandfolder:bf-203"] == "rights_check_refused" and audit["brandfolder:bf-201"] == "rights_check_allowed"
     )
+
+
+def _collection_of(smintio: Any, instance_id: str) -> dict[str, Any] | None:
+    found = [
+        c
+        for c in smintio.context.store.all("collection")
+        if c["external_reference"] == f"creative-request:{instance_id}"
+    ]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_a_requests_matches_are_a_collection_in_smintio_that_loses_a_match_whose_rights_lapse(
+    airflow_db: Path, env: dict
+) -> None:
+    """OWS-3: creatives see a request's rights-cleared matches as a Smint.io collection, filled
+    once per request and match; a match whose license stops covering the request leaves it."""
+    workflow, smintio, ledger = env["workflow"], env["smintio"], env["ledger"]
+    launch_id = env["requests"]["launch"].id
+    as_of = datetime.now(UTC) + timedelta(minutes=10)
+    first = _run(as_of)
+
+    collection = _collection_of(smintio, launch_id)
+    assert collection is not None and collection["asset_ids"] == ["asset-summer-01"]
+    assert "product_launch" in collection["name"]
+    target = f"smintio:collection:{launch_id}"
+    (slot,) = ledger.deliveries(target_prefix=target)
+    assert (slot.asset_id, slot.remote_id, slot.status) == ("asset-summer-01", collection["id"], "delivered")
+    added = [e for e in ledger.audit_trail(run_id=first.run_id) if e.action == "added_to_collection"]
+    assert [(e.subject, e.details["target"]) for e in added] == [("asset-summer-01", target)]
+    # no match, no collection; the unreadable and the routed requests get none either
+    for name in ("holiday", "unreadable", "routed"):
+        assert _collection_of(smintio, env["requests"][name].id) is None
+
+    # a re-run of the window adds nothing
+    writes = len(smintio.context.store.history(kind="collection"))
+    again = _run(as_of)
+    assert len(smintio.context.store.history(kind="collection")) == writes
+    assert ledger.effects(run_id=again.run_id) == []
+
+    # the match's license now ends before the request's deadline: the next run's license sync
+    # reads the change, and the match leaves the collection (the request itself stays answered)
+    lapse = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
+    smintio.admin("POST", f"smintio/lpt/{seed.stable_uuid('lpt', 2)}", json={"valid_until": lapse})
+    later = _run(as_of + timedelta(hours=1))
+    assert _collection_of(smintio, launch_id)["asset_ids"] == []
+    (slot,) = ledger.deliveries(target_prefix=target)
+    assert slot.status == "withdrawn"
+    (left,) = [e for e in ledger.audit_trail(run_id=later.run_id) if e.action == "left_collection"]
+    assert left.subject == "asset-summer-01" and left.details["target"] == target
+    assert "expired" in left.details["reason"]
+    assert _instance(workflow, launch_id)["variables"]["matched_assets"] == ["asset-summer-01"]
+
+    # and it leaves once: the run after that changes nothing
+    writes = len(smintio.context.store.history(kind="collection"))
+    _run(as_of + timedelta(hours=2))
+    assert len(smintio.context.store.history(kind="collection")) == writes
+    assert _collection_of(smintio, launch_id)["asset_ids"] == []
+
+
+def _listed(source_id: str, *, days: int, regions: list[str], groups: list[str]) -> dict[str, Any]:
+    """An asset as the source DAM lists it (its own names: ``id``, ``url``)."""
+    return {
+        "id": source_id,
+        "version": 1,
+        "name": f"Launch banner {source_id}",
+        "content_type": "image/png",
+        "url": f"https://brandfolder.example/assets/{source_id}",
+        "tags": [LAUNCH],
+        "metadata": {"campaign": "spring launch"},
+        "license": {**_license(days), "regions": regions, "channels": ["online"], "holder": "Agency EMEA"},
+        "access_groups": groups,
+    }
+
+
+def test_onboarding_reads_the_source_dam_listing_and_exposes_with_access_and_a_license_the_rights_gate_reads(
+    airflow_db: Path, env: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OWS-6: a batch naming only its id is read from the source DAM's paged listing; what
+    onboarding approves is exposed with its access permissions and its usage rules as a license
+    in the license index, which the rights gate of a later creative request reads."""
+    from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
+
+    workflow, smintio, ledger = env["workflow"], env["smintio"], env["ledger"]
+    # the source DAM is served beside the Workflow sandbox; two assets a page, so it pages
+    conn = source_dam_connection(workflow.url, page_size=2, backoff_max=0.05)
+    monkeypatch.setenv("AIRFLOW_CONN_SOURCE_DAM_DEFAULT", json.dumps(conn))
+    listing = [
+        _listed("bf-301", days=365, regions=["europe"], groups=["brand_team", "agency_emea"]),
+        _listed("bf-302", days=365, regions=["worldwide"], groups=[]),
+        _listed("bf-303", days=-3, regions=["worldwide"], groups=["brand_team"]),
+    ]
+    workflow.admin("PUT", "source-dam/batches/bf-batch-2", json={"assets": listing})
+    hook = OpenTextWorkflowHook()
+    batch = hook.start_instance(
+        "dam_ingest", name="Brandfolder batch 2", variables={"source_dam": "brandfolder", "batch_id": "bf-batch-2"}
+    )
+    workflow.admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={
+            "dam_onboarding": {
+                "outcome": "approved",
+                "after_seconds": 0,
+                "variables": {"categories": ["banner"]},
+                "by_variable": {"source_id": {"bf-202": "rejected"}},
+            }
+        },
+    )
+    as_of = datetime.now(UTC) + timedelta(minutes=10)
+    first = _run(as_of)
+
+    # the listing was read page by page (three assets, two a page), one onboarding each
+    listed = workflow.context.stats.snapshot()["by_route"]
+    assert listed["GET /source-dam/v1/batches/bf-batch-2/assets"] == 2
+    keys = sorted(
+        i["businessKey"]
+        for i in workflow.context.store.all("instance")
+        if i["processDefinitionKey"] == "dam_onboarding" and i["businessKey"].split(":")[2].startswith("bf-30")
+    )
+    assert keys == [f"dam_onboarding:brandfolder:bf-30{n}:v1" for n in (1, 2, 3)]
+    assert (
+        _instance(workflow, batch.id)["ended"] and _instance(workflow, batch.id)["variables"]["onboarding_started"] == 3
+    )
+
+    by_ref = {a.get("external_reference"): a for a in smintio.context.store.all("asset")}
+    restricted, internal = by_ref["brandfolder:bf-301"], by_ref["brandfolder:bf-302"]
+    assert "brandfolder:bf-303" not in by_ref  # expired license: not exposed
+    # access permissions on the exposed assets
+    assert restricted["access"] == {"visibility": "restricted", "groups": ["agency_emea", "brand_team"]}
+    assert internal["access"] == {"visibility": "internal", "groups": []}
+    assert restricted["approval_status"] == "approved"
+    assert restricted["metadata"]["source_url"] == "https://brandfolder.example/assets/bf-301"
+    # the usage rules are the asset's license (in Smint.io and in the license index), not metadata
+    ref = restricted["license_purchase_transaction_uuid"]
+    assert ref and restricted["license"]["reference"] == ref and restricted["license"]["regions"] == ["europe"]
+    assert "license_regions" not in restricted["metadata"] and "license_valid_until" not in restricted["metadata"]
+    row = ledger.license(ref)
+    assert row is not None and row.asset_id == restricted["id"] and row.provider == "brandfolder"
+    assert row.expires_at is not None and row.expires_at > datetime.now(UTC) + timedelta(days=300)
+    (slot,) = ledger.deliveries(asset_id="brandfolder:bf-301", target_prefix="smintio:assets")
+    assert slot.license_ref == ref
+    published = {e.subject: e for e in ledger.audit_trail(run_id=first.run_id) if e.action == "published"}
+    assert published["brandfolder:bf-301"].details["license"] == ref
+
+    # the rights gate reads that license: a request in Germany gets the banner, one in the US not
+    workflow.admin("POST", "clock", json={"advance_seconds": 3600})
+    deadline = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    request = {"campaign_type": "product_launch", "format": "banner", "deadline": deadline, "channel": "online"}
+    germany = hook.start_instance("creative_request_intake", name="DE", variables={**request, "region": "de"})
+    america = hook.start_instance("creative_request_intake", name="US", variables={**request, "region": "us"})
+    later = _run(as_of + timedelta(hours=1))
+    assert restricted["id"] in _instance(workflow, germany.id)["variables"]["matched_assets"]
+    assert internal["id"] in _instance(workflow, germany.id)["variables"]["matched_assets"]
+    us_matches = _instance(workflow, america.id)["variables"]["matched_assets"]
+    assert restricted["id"] not in us_matches and internal["id"] in us_matches
+    (refusal,) = [
+        e
+        for e in ledger.audit_trail(run_id=later.run_id)
+        if e.action == "rights_refused" and e.subject == restricted["id"]
+    ]
+    assert refusal.details["target"] == f"workflow:{america.id}" and refusal.details["license"] == ref
+
+    # a re-run of the first window reads the listing again and changes nothing
+    writes = len(smintio.context.store.history(kind="asset"))
+    again = _run(as_of)
+    assert ledger.effects(run_id=again.run_id) == []
+    assert len(smintio.context.store.history(kind="asset")) == writes

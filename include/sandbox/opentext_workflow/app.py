@@ -39,6 +39,7 @@ from pydantic import BaseModel, Field
 
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
 from contentops_sandbox.opentext_common import add_ocp_token_routes, ocp_error_body
+from contentops_sandbox.opentext_workflow.source_dam import add_source_dam_routes
 
 BASE = "/workflow/v1"
 HISTORY = "/workflow-history/v1"
@@ -521,6 +522,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         ctx.store.put("rules", "auto-complete", rules)
         return JSONResponse(rules)
 
+    add_source_dam_routes(app, ctx)  # the source DAM ingest batches are read from (source_dam.py)
     return app
 
 

@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from contentops_sandbox.core import SandboxConfig, SandboxContext, create_sandbox_app
 from contentops_sandbox.smintio import images, seed
 from contentops_sandbox.smintio.comments import add_comment_routes
+from contentops_sandbox.smintio.exposure import add_exposure_routes
 from contentops_sandbox.smintio.files import ContentFiles
 from contentops_sandbox.smintio.push import DEMO_CHANNEL_ID, PUSHER_CHANNEL_PREFIX, WEBSOCKET_PATH, PushHub
 from contentops_sandbox.smintio.references import add_reference_routes
@@ -547,4 +548,5 @@ def create_app(config: SandboxConfig) -> FastAPI:
 
     add_reference_routes(app, ctx, save_asset)  # assets by external reference, files (references.py)
     add_comment_routes(app, ctx)  # comments on assets (comments.py)
+    add_exposure_routes(app, ctx, save_asset)  # collections, access, asset licenses (exposure.py)
     return app

@@ -120,6 +120,12 @@ class SmintioHook(RefreshTokenHook):
         "asset_binary": "assets/{asset_id}/binaries/{binary_id}/content",
         "campaigns": "campaigns",
         "campaign": "campaigns/{campaign_id}",
+        # how assets are exposed to users (modelled): collections, access, an asset's own license
+        "collection_by_reference": "collections-by-reference/{reference}",
+        "collection": "collections/{collection_id}",
+        "collection_asset": "collections/{collection_id}/assets/{asset_id}",
+        "asset_access": "assets/{asset_id}/access",
+        "asset_license": "assets/{asset_id}/license",
     }
 
     def __init__(self, smintio_conn_id: str | None = None, **kwargs: Any) -> None:
@@ -545,5 +551,55 @@ class SmintioHook(RefreshTokenHook):
             params={"file_name": file_name} if file_name else None,
         )
         asset = Asset.model_validate(response.json())
+        lineage.wrote(self, "assets", asset_id)
+        return asset
+
+    # -- exposure: collections, access permissions, an asset's own license (modelled) --------
+    def upsert_collection_by_reference(
+        self, reference: str, *, name: str, description: str | None = None
+    ) -> dict[str, Any]:
+        """The collection registered under ``reference`` (created, or renamed; PUT: safe to repeat)."""
+        body = {"name": name, "description": description}
+        collection = self.transport.json(
+            "PUT", self._portals("collection_by_reference", reference=reference), json=body, idempotent=True
+        )
+        lineage.wrote(self, "collections", collection["id"])
+        return dict(collection)
+
+    def get_collection(self, collection_id: str) -> dict[str, Any]:
+        collection = self.transport.json("GET", self._portals("collection", collection_id=collection_id))
+        lineage.read(self, "collections", collection_id)
+        return dict(collection)
+
+    def add_to_collection(self, collection_id: str, asset_id: str) -> dict[str, Any]:
+        """Put an asset into a collection (already in: nothing changes)."""
+        path = self._portals("collection_asset", collection_id=collection_id, asset_id=asset_id)
+        collection = self.transport.json("PUT", path, idempotent=True)
+        lineage.wrote(self, "collections", collection_id)
+        return dict(collection)
+
+    def remove_from_collection(self, collection_id: str, asset_id: str) -> None:
+        """Take an asset out of a collection (not in it: nothing changes)."""
+        path = self._portals("collection_asset", collection_id=collection_id, asset_id=asset_id)
+        self.transport.request("DELETE", path, idempotent=True, expected=(200, 204))
+        lineage.wrote(self, "collections", collection_id)
+
+    def set_access(self, asset_id: str, *, visibility: str, groups: list[str]) -> Asset:
+        """Who sees the asset in the portal: ``restricted`` to ``groups``, ``internal`` or ``public``."""
+        body = {"visibility": visibility, "groups": groups}
+        asset = Asset.model_validate(
+            self.transport.json("PUT", self._portals("asset_access", asset_id=asset_id), json=body, idempotent=True)
+        )
+        lineage.wrote(self, "assets", asset_id)
+        return asset
+
+    def set_asset_license(self, asset_id: str, license_: dict[str, Any]) -> Asset:
+        """Give an asset not bought through Smint.io its license (``reference`` + usage rules); the
+        asset then names that reference as its ``license_purchase_transaction_uuid``."""
+        asset = Asset.model_validate(
+            self.transport.json(
+                "PUT", self._portals("asset_license", asset_id=asset_id), json=license_, idempotent=True
+            )
+        )
         lineage.wrote(self, "assets", asset_id)
         return asset

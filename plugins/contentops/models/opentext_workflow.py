@@ -139,6 +139,8 @@ class IncomingAsset(PartnerModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     license: IncomingLicense | None = None
+    #: the user groups that may see the asset, as the source DAM grants them (empty = not stated)
+    access_groups: list[str] = Field(default_factory=list)
 
     @property
     def reference(self) -> str:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the hooks import Airflow's connection machinery: only for r
     from contentops.hooks.exstream import ExstreamHook
     from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
     from contentops.hooks.smintio import SmintioHook
+    from contentops.hooks.source_dam import SourceDamHook
     from contentops.hooks.trading_grid import TradingGridHook
     from contentops.hooks.vip import VipHook
 
@@ -43,6 +44,7 @@ HOOKS: dict[str, tuple[str, str]] = {
     "workflow": ("contentops.hooks.opentext_workflow.OpenTextWorkflowHook", "workflow_conn_id"),
     "trading_grid": ("contentops.hooks.trading_grid.TradingGridHook", "trading_grid_conn_id"),
     "exstream": ("contentops.hooks.exstream.ExstreamHook", "exstream_conn_id"),
+    "source_dam": ("contentops.hooks.source_dam.SourceDamHook", "source_dam_conn_id"),
 }
 
 
@@ -139,6 +141,8 @@ class PipelineRun:
     def hook(self, system: Literal["trading_grid"]) -> TradingGridHook: ...
     @overload
     def hook(self, system: Literal["exstream"]) -> ExstreamHook: ...
+    @overload
+    def hook(self, system: Literal["source_dam"]) -> SourceDamHook: ...
     @overload
     def hook(self, system: str) -> Any: ...
 

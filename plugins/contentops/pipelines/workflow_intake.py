@@ -5,15 +5,25 @@
   approved assets of that campaign type and format; each candidate must be licensed for the
   request's region (and channel) on the run's end and on the deadline (:mod:`contentops.rights`).
   The matches go back onto the request (instance variables and a comment) and its task is
-  completed with ``matched`` or ``no_match``. A request that cannot be read is quarantined and
+  completed with ``matched`` or ``no_match``. The matches are also made visible in Smint.io: one
+  collection per request (``creative-request:<instance>``), which creatives browse from their
+  design tools, each match put in once; every run re-checks the members of the collections of
+  requests whose deadline is still ahead, and a member no longer rights-cleared (or no longer
+  approved) leaves its collection once. A request that cannot be read is quarantined and
   the requester is told why. Requests a contentops pipeline started itself (partner requests
   routed to triage, which the ledger knows by their instance) are left to that pipeline.
-- **DAM onboarding (OWS-6).** Every ``dam_ingest`` batch started in the window lists assets
-  arriving from another DAM. Each valid one gets one ``dam_onboarding`` workflow per source
-  asset and version (enrichment, rights validation, categorization); the DAG waits for them
-  in the triggerer. Only an approved asset whose license clears a commercial use as of the
-  run's end is published in Smint.io (approved, with the workflow's categories and tags);
-  rejected or rights-invalid ones are not exposed, and why is recorded.
+- **DAM onboarding (OWS-6).** Every ``dam_ingest`` batch started in the window names assets
+  arriving from another DAM: inline (``assets``), or as a ``batch_id`` whose assets are read from
+  the source DAM's own listing (:class:`~contentops.hooks.source_dam.SourceDamHook`, paged).
+  Each valid one gets one ``dam_onboarding`` workflow per source asset and version
+  (enrichment, rights validation, categorization); the DAG waits for them in the triggerer.
+  Only an approved asset whose license clears a commercial use as of the run's end is
+  published in Smint.io (approved, with the workflow's categories and tags), with its access
+  permissions (the groups the workflow or the source DAM names; internal when none) and its
+  usage rules as a license of its own: set on the asset in Smint.io and stored in the ledger's
+  license index under the reference the asset names, so every rights gate
+  (:mod:`contentops.pipelines.rights_first`) reads it like a purchased asset's license.
+  Rejected or rights-invalid ones are not exposed, and why is recorded.
 
 Every write goes through :meth:`PipelineRun.deliver_once`, every start through
 :func:`start_workflow_once`: a re-run changes nothing.
@@ -21,7 +31,8 @@ Every write goes through :meth:`PipelineRun.deliver_once`, every start through
 
 from __future__ import annotations
 
-from collections import Counter
+import uuid
+from collections import Counter, defaultdict
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,6 +40,7 @@ from pydantic import ValidationError
 from contentops import rights
 from contentops.hooks.base import describe_validation_error
 from contentops.ledger import Action, DeliveryPlan
+from contentops.ledger.records import LicenseRow
 from contentops.mapping import intake
 from contentops.models.domain import IntendedUse
 from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, WorkflowTask
@@ -42,6 +54,11 @@ REQUESTS = "creative_request_intake"
 INGEST = "dam_ingest"
 ONBOARDING = "dam_onboarding"
 SMINTIO_ASSETS = TargetSystem.SMINTIO.of("assets")
+SMINTIO_COLLECTIONS = TargetSystem.SMINTIO.of("collections")
+#: prefix of the target of a request's collection (``smintio:collection:<request instance>``)
+COLLECTION_TARGET = "collection"
+#: access of an onboarded asset when neither the workflow nor the source DAM names groups
+DEFAULT_VISIBILITY = "internal"
 
 
 # --------------------------------------------------------------------------- OWS-3
@@ -50,7 +67,7 @@ SMINTIO_ASSETS = TargetSystem.SMINTIO.of("assets")
 def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[str, int]:
     """Answer every creative request that arrived in the window; returns counts."""
     workflow = run.hook("workflow")
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter(review_request_collections(run))
     for task in workflow.iter_new_tasks(REQUESTS, created_after=run.window.start, created_before=run.window.end):
         if run.ledger.process_for_instance(task.process_instance_id) is not None:
             # started by a contentops pipeline (e.g. a partner request routed to triage): its
@@ -69,6 +86,75 @@ def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[
             continue
         matches = _matches(run, task.process_instance_id, request, max_matches)
         counts[_answer(run, task, request, matches)] += 1
+        if matches:
+            show_matches_in_smintio(run, task.process_instance_id, request, matches)
+    return dict(counts)
+
+
+def _collection_target(instance_id: str) -> str:
+    return str(TargetSystem.SMINTIO.of(COLLECTION_TARGET, instance_id))
+
+
+def show_matches_in_smintio(run: PipelineRun, instance_id: str, request: CreativeRequest, matches: list[str]) -> str:
+    """Make a request's matches visible in Smint.io: its collection (created once), each match
+    put in once (a re-run adds nothing). Returns the collection's id."""
+    smintio = run.hook("smintio")
+    where = request.region + (f", {request.channel}" if request.channel else "")
+    name = f"{request.campaign_type} {request.format} ({where}) until {request.deadline.date().isoformat()}"
+
+    def create(plan: DeliveryPlan) -> str:
+        reference = f"creative-request:{instance_id}"
+        description = f"Rights-cleared matches of creative request {instance_id} (OpenText Workflow Service)"
+        return str(smintio.upsert_collection_by_reference(reference, name=name, description=description)["id"])
+
+    collection = run.deliver_once(instance_id, "collection", SMINTIO_COLLECTIONS, create)
+    collection_id = collection.remote_id or ""
+    for asset_id in matches:
+
+        def add(plan: DeliveryPlan, asset_id: str = asset_id) -> str:
+            smintio.add_to_collection(collection_id, asset_id)
+            return collection_id
+
+        added = run.deliver_once(asset_id, "cleared", _collection_target(instance_id), add)
+        if added.action is not Action.SKIP and not run.dry_run:
+            run.record(asset_id, _collection_target(instance_id), "added_to_collection", detail=collection_id)
+    return collection_id
+
+
+def review_request_collections(run: PipelineRun) -> dict[str, int]:
+    """Take out of the requests' collections every member no longer rights-cleared for its
+    request (or no longer approved), once; requests past their deadline are left as they are."""
+    counts: Counter[str] = Counter()
+    members: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    prefix = str(TargetSystem.SMINTIO.of(COLLECTION_TARGET, ""))
+    for slot in run.ledger.deliveries(pipeline=run.dag_id, target_prefix=prefix, status="delivered"):
+        members[slot.target.removeprefix(prefix)].append((slot.asset_id, slot.remote_id or ""))
+    if not members:
+        return {}
+    workflow, smintio = run.hook("workflow"), run.hook("smintio")
+    for instance_id, assets in members.items():
+        try:
+            request = CreativeRequest.model_validate(workflow.get_instance(instance_id).variables)
+        except ValidationError:
+            continue  # it was readable when matched; an edited request is the requester's to resubmit
+        if request.deadline < run.window.end:
+            continue
+        uses = intake.request_uses(request, run.window.end)
+        for asset_id, collection_id in assets:
+            asset = smintio.get_asset(asset_id)
+            refusal = (
+                f"no longer approved ({asset.approval_status.value})"
+                if asset.approval_status is not ApprovalStatus.APPROVED
+                else _rights_refusal(run, asset, uses)
+            )
+            if refusal is None:
+                counts["collection_members_kept"] += 1
+                continue
+            if not run.dry_run:
+                smintio.remove_from_collection(collection_id, asset_id)
+                run.ledger.withdraw(run.dag_id, asset_id, _collection_target(instance_id), refusal, run_id=run.run_id)
+            run.record(asset_id, _collection_target(instance_id), "left_collection", refusal, detail=collection_id)
+            counts["collection_members_removed"] += 1
     return dict(counts)
 
 
@@ -166,6 +252,8 @@ def start_onboarding(run: PipelineRun) -> list[str]:
     for batch in workflow.iter_instances(INGEST, started_after=run.window.start, started_before=run.window.end):
         raw_assets = batch.variables.get("assets")
         source_dam = batch.variables.get("source_dam")
+        if raw_assets is None and batch.variables.get("batch_id"):
+            raw_assets = source_dam_listing(run, str(batch.variables["batch_id"]))
         if not isinstance(raw_assets, list):
             run.quarantine("workflow", "dam_ingest_batch", "the batch lists no assets", batch.variables, ref=batch.id)
             continue
@@ -181,6 +269,12 @@ def start_onboarding(run: PipelineRun) -> list[str]:
                 started += 1
         _hand_over(run, batch.id, started, quarantined)
     return instance_ids
+
+
+def source_dam_listing(run: PipelineRun, batch_id: str) -> list[dict[str, Any]]:
+    """The assets of a batch as the source DAM lists them (every page; ids and versions only
+    travel on, the asset data is read again by nobody else)."""
+    return list(run.hook("source_dam").iter_batch_assets(batch_id))
 
 
 def _incoming(run: PipelineRun, raw: Any, source_dam: Any, batch_id: str) -> IncomingAsset | None:
@@ -274,15 +368,18 @@ def publish_onboarded(run: PipelineRun, results: list[dict[str, Any]]) -> dict[s
             run.quarantine("workflow", "incoming_asset", reason, variables, ref=result["instance_id"])
             counts["quarantined"] += 1
             continue
-        status = _decide_and_publish(run, incoming, outcome, variables, result["instance_id"])
+        status = publish_onboarded_asset(run, incoming, outcome, variables, result["instance_id"])
         run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
         counts[status] += 1
     return dict(counts)
 
 
-def _decide_and_publish(
+def publish_onboarded_asset(
     run: PipelineRun, incoming: IncomingAsset, outcome: str, variables: dict[str, Any], instance_id: str
 ) -> str:
+    """Apply one onboarding outcome: expose the asset in Smint.io (approved, categorized, with its
+    access permissions and its license) when onboarding approved it and its rights clear a
+    commercial use; otherwise record why it is not exposed. Returns the status counted."""
     if outcome != "approved":
         reason = str(variables.get("reason") or f"onboarding ended with outcome {outcome}")
         run.record(incoming.reference, SMINTIO_ASSETS, "not_exposed", reason, detail=instance_id)
@@ -303,13 +400,15 @@ def _decide_and_publish(
         "source_id": incoming.source_id,
         "source_version": incoming.version,
         "source_url": incoming.source_url,
+        # descriptive only: the usage rules themselves are the asset's license (below)
         "license_holder": licence.holder if licence else None,
         "license_reference": licence.reference if licence else None,
-        "license_regions": licence.regions if licence else None,
-        "license_valid_until": licence.valid_until.isoformat() if licence and licence.valid_until else None,
         "onboarding_workflow": instance_id,
     }
     tags = list(dict.fromkeys([*incoming.tags, *extra_tags, f"source:{incoming.source_dam}"]))
+    groups = _access_groups(variables, incoming)
+    visibility = "restricted" if groups else DEFAULT_VISIBILITY
+    license_ref = onboarded_license_ref(incoming)
 
     def publish(plan: DeliveryPlan) -> str:
         asset = smintio.upsert_asset_by_reference(
@@ -322,16 +421,64 @@ def _decide_and_publish(
             categories=categories,
             approval_status=ApprovalStatus.IN_REVIEW,
         )
+        smintio.set_access(asset.id, visibility=visibility, groups=groups)
+        smintio.set_asset_license(asset.id, _license_body(incoming, license_ref))
+        run.ledger.upsert_licenses([_license_row(incoming, license_ref, asset.id)], run_id=run.run_id)
         smintio.set_approval(asset.id, ApprovalStatus.APPROVED, f"Onboarding workflow {instance_id} approved")
         run.ledger.link("asset", incoming.source_dam, incoming.source_id, "smintio", asset.id)
         return asset.id
 
-    delivered = run.deliver_once(incoming.reference, incoming.version, SMINTIO_ASSETS, publish)
+    delivered = run.deliver_once(incoming.reference, incoming.version, SMINTIO_ASSETS, publish, license_ref=license_ref)
     run.record(
         incoming.reference,
         SMINTIO_ASSETS,
         "published",
-        f"approved in onboarding; categories {', '.join(categories) or 'none'}",
+        f"approved in onboarding; categories {', '.join(categories) or 'none'}; "
+        f"visible to {', '.join(groups) or visibility}",
         detail=delivered.remote_id or "",
+        license=license_ref,
     )
     return "published"
+
+
+def onboarded_license_ref(incoming: IncomingAsset) -> str:
+    """The license index key of an onboarded asset version's license: stable, so a re-run or a
+    retry stores the same license, and a new source version (new rights) gets its own."""
+    name = f"contentops:onboarding-license:{incoming.reference}:v{incoming.version}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def _access_groups(variables: dict[str, Any], incoming: IncomingAsset) -> list[str]:
+    """Who may see the asset: the groups the onboarding workflow set, else the source DAM's."""
+    chosen = variables.get("access_groups")
+    if not isinstance(chosen, list) or not chosen:
+        chosen = incoming.access_groups
+    return sorted({str(g) for g in chosen if isinstance(g, str) and g})
+
+
+def _license_body(incoming: IncomingAsset, license_ref: str) -> dict[str, Any]:
+    licence = incoming.license
+    return {
+        "reference": license_ref,
+        "holder": licence.holder if licence else None,
+        "regions": (licence.regions or []) if licence else [],
+        "channels": (licence.channels or []) if licence else [],
+        "valid_from": licence.valid_from.isoformat() if licence and licence.valid_from else None,
+        "valid_until": licence.valid_until.isoformat() if licence and licence.valid_until else None,
+        "editorial_only": bool(licence.editorial_only) if licence else False,
+    }
+
+
+def _license_row(incoming: IncomingAsset, license_ref: str, asset_id: str) -> LicenseRow:
+    """The onboarded license as the license index holds it: the rights :mod:`contentops.rights`
+    reads, for the Smint.io asset."""
+    usage = intake.incoming_rights(incoming).model_copy(update={"asset_id": asset_id})
+    licence = incoming.license
+    return LicenseRow(
+        lpt_uuid=license_ref,
+        asset_id=asset_id,
+        provider=incoming.source_dam,
+        version=incoming.version,
+        expires_at=licence.valid_until if licence else None,
+        rights=usage.model_dump(mode="json"),
+    )
