@@ -51,6 +51,7 @@ def announce_release(outlet_events: Any, system: str, counts: Mapping[str, int],
     outlet_events[CAMPAIGN_RELEASE].add(CAMPAIGN_RELEASES[system], extra=changed)
     return True
 
+
 #: A pipeline started OpenText workflows (e.g. ``asset_approval_intake`` on new drafts): the
 #: pipeline that applies workflow outcomes can schedule on it to poll at once.
 WORKFLOWS_STARTED = Asset("contentops://opentext-workflow/started")
