@@ -15,7 +15,9 @@ runs, its comments and status are synced both ways with the asset
 (:func:`~contentops.pipelines.review_sync.sync_review_with_asset`, the localization review's
 sync); once it has ended, the reviewers' last comments (a rejection's reason) reach the asset
 and the outcome is written back to Smint.io by campaign release's own write-back
-(:func:`contentops.pipelines.campaign.approval.apply_approvals`): approved or rejected, once.
+(:func:`contentops.pipelines.campaign.approval.apply_approvals`): approved or rejected, once. An
+approval that ends for an older version of an asset whose changed version has its own approval
+writes nothing (superseded): the newer one decides.
 """
 
 from __future__ import annotations
@@ -199,14 +201,44 @@ def sync_approval_review(run: PipelineRun, record: ProcessRecord, instance: Work
         run.record(asset_id, TargetSystem.WORKFLOW.of(instance.id), "approval_review_synced", detail=dict(counts))
 
 
+def _superseded(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance, asset_id: str) -> str | None:
+    """The business key of the approval of a newer version of the asset, if one was started.
+
+    The asset changed while its approval ran and the changed version has its own approval: that
+    one decides, not a decision on content that is no longer the asset's."""
+    version = instance.variables.get("asset_version")
+    if version is None and ":v" in record.business_key:
+        version = record.business_key.rsplit(":v", 1)[1]
+    current = run.hook("smintio").get_asset(asset_id)
+    if version is None or str(current.version) == str(version):
+        return None
+    newer = business_key(record.definition, asset_id, current.version)
+    found = run.ledger.process(newer)
+    return newer if found is not None and found.instance_id else None
+
+
 def apply_approval_outcome(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance) -> str:
     """Once the approval has ended: the reviewers' last comments reach the asset (a rejection's
-    reason), then campaign release's write-back sets the asset approved or rejected, once."""
+    reason), then campaign release's write-back sets the asset approved or rejected, once — unless
+    a newer version of the asset has an approval of its own, which then decides."""
     sync_approval_review(run, record, instance)
+    asset_id = _asset_of(record, instance)
+    newer = _superseded(run, record, instance, asset_id) if asset_id and record.status != "applied" else None
+    if newer is not None:
+        outcome = instance.outcome or "terminated"
+        run.ledger.update_process(record.business_key, status="applied", outcome="superseded")
+        run.record(
+            asset_id or record.business_key,
+            TargetSystem.WORKFLOW.of(record.definition),
+            "approval_superseded",
+            f"ended {outcome} for an older version; {newer} decides",
+            detail=instance.id,
+        )
+        return "superseded"
     result = {
         "instance_id": instance.id,
         "outcome": instance.outcome,
-        "variables": {"asset_id": _asset_of(record, instance), **instance.variables},
+        "variables": {"asset_id": asset_id, **instance.variables},
         "completed": instance.completed,
     }
     counts = apply_approvals(run, [result])
