@@ -68,3 +68,21 @@ def announce_removals(outlet_events: Any, removed: Mapping[str, int], *, dry_run
         return False
     outlet_events[REMOVALS].add(ASSET_REMOVALS, extra=counted)
     return True
+
+
+#: A pipeline started OpenText workflows (e.g. ``asset_approval_intake`` on new drafts): the
+#: pipeline that applies workflow outcomes can schedule on it to poll at once.
+WORKFLOWS_STARTED = Asset("contentops://opentext-workflow/started")
+#: The outlet a starting task declares; it resolves to :data:`WORKFLOWS_STARTED` only when the
+#: task started something (:func:`announce_started`): a run that started nothing tells no one.
+WORKFLOW_STARTS = AssetAlias("contentops-workflow-starts")
+
+
+def announce_started(outlet_events: Any, counts: Mapping[str, int], *, dry_run: bool) -> bool:
+    """Add the :data:`WORKFLOWS_STARTED` event when ``counts["started"]`` says workflows were
+    started (the extra carries the counts); returns whether an event was added."""
+    started = int(counts.get("started") or 0)
+    if dry_run or started <= 0:
+        return False
+    outlet_events[WORKFLOW_STARTS].add(WORKFLOWS_STARTED, extra={"started": started})
+    return True

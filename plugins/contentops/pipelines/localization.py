@@ -49,6 +49,7 @@ from contentops.hooks.errors import (
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.pipelines import mappings
+from contentops.pipelines.review_sync import reviewer_comments, sync_review_with_asset
 from contentops.pipelines.rights_first import asset_rights
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
@@ -64,15 +65,13 @@ OPEN_STATUSES = {"vip": {"received"}, "trading_grid": {"submitted"}}
 #: Ledger cross-reference of a review: workflow instance -> "open" / "applied".
 REVIEW_XREF = "localization_review"
 ACCEPTED = "accepted_for_review"
-MIRROR_MARK = "[Smint.io]"
 #: ledger targets of the variant's writes to Smint.io
 SMINTIO_VARIANT = TargetSystem.SMINTIO.of("variant")
 SMINTIO_VARIANT_METADATA = TargetSystem.SMINTIO.of("variant_metadata")
-SMINTIO_COMMENTS = TargetSystem.SMINTIO.of("comments")
 SMINTIO_APPROVAL = TargetSystem.SMINTIO.of("approval")
-#: ledger targets of the writes to a review's workflow instance (comments: one target per instance)
-WORKFLOW_COMMENTS = TargetSystem.WORKFLOW.of("comments")
-WORKFLOW_SMINTIO_STATUS = TargetSystem.WORKFLOW.of("smintio_status")
+#: the ledger name the review's comment and status sync is kept under (the DAG's id, as before
+#: the sync was shared): whichever DAG syncs a review, nothing is mirrored twice
+REVIEW_PIPELINE = "localization_return_loop"
 
 
 class ReturnsNotTakenIn(RuntimeError):
@@ -478,63 +477,13 @@ def sync_reviews(run: PipelineRun) -> list[str]:
     return ids
 
 
-def _mirrored_into_workflow(run: PipelineRun, variant_id: str) -> set[str]:
-    """Ids of the workflow comments we wrote (Smint.io comments mirrored), so they never go back."""
-    return {
-        str(effect["remote_id"])
-        for effect in run.ledger.effects(asset_id=variant_id)
-        if str(effect["target"]).startswith(WORKFLOW_COMMENTS.prefix) and effect["remote_id"]
-    }
-
-
 def sync_review(run: PipelineRun, instance: Any) -> Counter[str]:
-    """OWS-5: reviewer comments -> Smint.io variant; Smint.io comments and status -> the workflow."""
-    counts: Counter[str] = Counter()
+    """OWS-5: reviewer comments -> Smint.io variant; Smint.io comments and status -> the workflow
+    (:func:`contentops.pipelines.review_sync.sync_review_with_asset`, as for campaign approvals)."""
     variant_id = instance.variables.get("asset_id")
     if not variant_id:
-        return counts
-    workflow = run.hook("workflow")
-    smintio = run.hook("smintio")
-    ours = _mirrored_into_workflow(run, variant_id)
-    for comment in workflow.comments(instance.id):
-        comment_id = str(comment.get("id"))
-        if comment_id in ours or not comment.get("message"):
-            continue
-
-        def to_smintio(_plan: Any, comment: dict[str, Any] = comment, comment_id: str = comment_id) -> str:
-            return smintio.add_comment(
-                variant_id,
-                str(comment["message"]),
-                author=str(comment.get("author") or "regional reviewer"),
-                external_ref=f"ows:{instance.id}:{comment_id}",
-            ).id
-
-        if run.deliver_once(variant_id, f"ows-{comment_id}", SMINTIO_COMMENTS, to_smintio).action.value != "skip":
-            counts["comments_to_smintio"] += 1
-    variant = smintio.get_asset(variant_id)
-    for comment in smintio.comments(variant_id):
-        if comment.external_ref:  # mirrored from the workflow: it came from there
-            continue
-
-        def to_workflow(_plan: Any, comment: Any = comment) -> str:
-            message = f"{MIRROR_MARK} {comment.author or 'Smint.io user'}: {comment.text}"
-            return str(workflow.add_comment(instance.id, message).get("id"))
-
-        if (
-            run.deliver_once(
-                variant_id, f"smintio-{comment.id}", TargetSystem.WORKFLOW.of("comments", instance.id), to_workflow
-            ).action.value
-            != "skip"
-        ):
-            counts["comments_to_workflow"] += 1
-    status = variant.approval_status.value
-
-    def push_status(_plan: Any) -> str:
-        workflow.set_variables(instance.id, {"smintio_status": status, "smintio_version": variant.version})
-        return instance.id
-
-    if not instance.ended:  # an ended instance takes no variables any more (the runtime API answers 404)
-        run.deliver_once(variant_id, f"status-{status}-v{variant.version}", WORKFLOW_SMINTIO_STATUS, push_status)
+        return Counter()
+    counts = sync_review_with_asset(run, instance, variant_id, pipeline=REVIEW_PIPELINE, reviewer="regional reviewer")
     if counts:
         run.record(variant_id, TargetSystem.WORKFLOW.of(instance.id), "review_synced", detail=dict(counts))
     return counts
@@ -584,12 +533,7 @@ def _apply_review(run: PipelineRun, instance: Any, exstream_domain: str, counts:
 
 def _reviewer_note(run: PipelineRun, instance: Any) -> str:
     """The last thing a reviewer said (not a comment we mirrored), for the decision's comment."""
-    ours = _mirrored_into_workflow(run, instance.variables.get("asset_id") or "")
-    said = [
-        str(c.get("message"))
-        for c in run.hook("workflow").comments(instance.id)
-        if str(c.get("id")) not in ours and c.get("message")
-    ]
+    said = reviewer_comments(run, instance, instance.variables.get("asset_id") or "")
     return said[-1] if said else ""
 
 
