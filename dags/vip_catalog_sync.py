@@ -9,10 +9,15 @@ Smint.io as an asset under its VIP reference (metadata, tags, and the file strea
 Smint.io), so designers find and reuse it there. A new version of an entry updates that asset;
 it never adds a second one. Drafts are left out; malformed entries are quarantined with their reason.
 
-**Both ways (VIP-4).** A Smint.io master that changed in the interval (new version or metadata)
-and whose delivered VIP media holds an older version gets that media updated — file re-uploaded —
-if its rights still allow the media's regions and channels **as of the interval's end**. An
-approved replacement held in VIP is written onto the metadata of the Smint.io master it replaces.
+**Both ways (VIP-4).** A Smint.io master that changed in the interval (new file, name, metadata,
+tags, approval status: each is a new version) brings the VIP media `campaign_release` delivered
+along, once per version. Approved, the media is put again with the new version's attributes and
+campaign tags, the end date and license summary of its current license, and its file when that
+changed — if its rights still allow the media's regions and channels **as of the interval's end**.
+No longer approved, the media is withdrawn through `delivery_compliance`'s re-decision (held, and
+given back by `delivery_compliance` once approved again). An approved replacement held in VIP
+supersedes the Smint.io master it replaces: the master's metadata names it, its file becomes the
+master's new version, and the master's media on the other catalog items follow at once.
 
 `dry_run` decides and reports without changing anything. Every run writes a report (the run's
 **Run report** tab).

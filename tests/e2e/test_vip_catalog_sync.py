@@ -7,14 +7,17 @@ catalog items in the VIP sandbox, deliveries, quarantine and audit rows in the l
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from e2e.project_dags import load_dag
 
+from contentops.config import PROJECT_CONFIG_DIR
 from contentops.ledger import Ledger
 from contentops_sandbox.smintio import images
 
@@ -22,6 +25,7 @@ pytestmark = pytest.mark.e2e
 
 SEEDED = 36
 ITEM = "ITM-1001"  # the catalog item the spring visuals show
+CAMPAIGN = "spring-launch-2027"
 CHANGED_MASTER = "asset-spring-01"  # license 0: worldwide, online + print, ends in 7 days
 EXPIRED_MASTER = "asset-spring-04"  # license 3: ended 10 days ago
 REPLACED_MASTER = "asset-spring-02"
@@ -80,13 +84,16 @@ def env(
     return {"smintio": smintio, "vip": vip, "ledger": ledger}
 
 
-def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
+def _given_delivered_to_vip(
+    vip: Any, ledger: Ledger, asset_id: str, item: str = ITEM, regions: tuple[str, ...] = ("emea",)
+) -> None:
+    """What campaign_release leaves: version 1 of the asset as media of a catalog item, and its ledger slot."""
     vip.context.store.put(
         "media",
-        f"{ITEM}/{asset_id}",
+        f"{item}/{asset_id}",
         {
             "ref": asset_id,
-            "item_id": ITEM,
+            "item_id": item,
             "kind": "asset",
             "asset_id": asset_id,
             "version": 1,
@@ -94,14 +101,14 @@ def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
             "content_type": "image/png",
             "status": "active",
             "approval_status": "approved",
-            "campaign_tags": ["spring"],
+            "campaign_tags": [f"campaign:{CAMPAIGN}"],
             "available_to": ["rtl-001"],
-            "usage_controls": {"regions": ["emea"], "channels": ["online"], "valid_until": None},
+            "usage_controls": {"regions": list(regions), "channels": ["online"], "valid_until": None},
             "content": {"sha256": "0" * 64, "size": 10},
             "history": [],
         },
     )
-    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{ITEM}")
+    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{item}")
     ledger.begin(plan)
     ledger.complete(plan.key, asset_id)
 
@@ -156,7 +163,8 @@ def test_vip_content_becomes_smintio_assets_and_masters_stay_in_sync(airflow_db:
     item = vip.context.store.get("media", f"{ITEM}/{CHANGED_MASTER}")
     assert item["version"] == 2 and item["status"] == "active"
     assert item["content"]["sha256"] == hashlib.sha256(images.png(f"{CHANGED_MASTER}-main:v2")).hexdigest()
-    assert item["usage_controls"]["regions"] == ["emea"] and item["campaign_tags"] == ["spring"]  # controls kept
+    assert item["usage_controls"]["regions"] == ["emea"] and item["available_to"] == ["rtl-001"]  # release's kept
+    assert item["campaign_tags"] == [f"campaign:{CAMPAIGN}"]
     assert [h["action"] for h in vip.context.store.history(kind="media", doc_id=f"{ITEM}/{CHANGED_MASTER}")] == [
         "put",
         "update",
@@ -205,3 +213,171 @@ def test_a_dry_run_changes_nothing(airflow_db: Path, env: dict) -> None:
     assert _registered(env["smintio"]) == {}
     assert env["vip"].context.store.get("media", f"{ITEM}/{CHANGED_MASTER}")["version"] == 1
     assert env["ledger"].effects() and all(e["pipeline"] == "campaign_release" for e in env["ledger"].effects())
+
+
+def _changed_in_smintio(smintio: Any, asset_id: str, **fields: Any) -> dict[str, Any]:
+    """A change to a Smint.io asset as the Portals backend makes it: a new version, now."""
+    asset = smintio.context.store.get("asset", asset_id)
+    changed = {**asset, **fields, "version": asset["version"] + 1, "updated_at": datetime.now(UTC).isoformat()}
+    smintio.context.store.put("asset", asset_id, changed)
+    return changed
+
+
+def _media(vip: Any, item: str, asset_id: str) -> dict[str, Any]:
+    return vip.context.store.get("media", f"{item}/{asset_id}")
+
+
+def _day(value: str | None) -> str:
+    assert value is not None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+
+
+def test_a_changed_master_brings_its_metadata_tags_and_license_end_to_its_vip_copies(
+    airflow_db: Path, env: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """VIP-4, Smint.io -> VIP: what changed on the master reaches the media campaign_release delivered."""
+    smintio, vip, ledger = env["smintio"], env["vip"], env["ledger"]
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_CONFIG_DIR, config)
+    mapping = config / "mappings" / "vip_media.yaml"
+    described = yaml.safe_load(mapping.read_text())
+    described.update(
+        campaign_tag_prefixes=["campaign:", "season:"], attributes={"name": "title", "metadata.headline": "headline"}
+    )
+    mapping.write_text(yaml.safe_dump(described))
+    monkeypatch.setenv("CONTENTOPS_CONFIG_DIR", str(config))
+    as_of = datetime.now(UTC) + timedelta(minutes=10)
+    _run(as_of)  # the fixture's version 2 reaches the media; the license's end comes with it
+    license_ref = smintio.context.store.get("asset", CHANGED_MASTER)["license_purchase_transaction_uuid"]
+    lpt_end = smintio.context.store.get("lpt", license_ref)["license_terms"][0]["valid_until"]
+    media = _media(vip, ITEM, CHANGED_MASTER)
+    assert media["version"] == 2 and _day(media["usage_controls"]["valid_until"]) == _day(lpt_end)
+
+    # in Smint.io the master is renamed, its headline rewritten, tagged for a season, its license renewed
+    renewed = (datetime.now(UTC) + timedelta(days=365)).replace(microsecond=0)
+    smintio.admin("POST", f"smintio/lpt/{license_ref}", json={"valid_until": renewed.isoformat()})
+    master = smintio.context.store.get("asset", CHANGED_MASTER)
+    master = _changed_in_smintio(
+        smintio,
+        CHANGED_MASTER,
+        name="Spring visual 1, recut",
+        metadata={**master["metadata"], "headline": "newer"},
+        tags=[*master["tags"], "season:spring"],
+    )
+    later = as_of + timedelta(minutes=30)
+    second = _run(later)
+
+    media = _media(vip, ITEM, CHANGED_MASTER)
+    assert media["version"] == master["version"] and media["status"] == "active"
+    assert media["attributes"] == {"title": "Spring visual 1, recut", "headline": "newer"}
+    assert media["campaign_tags"] == [f"campaign:{CAMPAIGN}", "season:spring"]
+    assert _day(media["usage_controls"]["valid_until"]) == renewed.date().isoformat()
+    assert renewed.date().isoformat() in media["license_summary"]
+    # what the release decided stays: regions, channels, parties, approval status
+    assert media["usage_controls"]["regions"] == ["emea"] and media["usage_controls"]["channels"] == ["online"]
+    assert media["available_to"] == ["rtl-001"] and media["approval_status"] == "approved"
+    (slot,) = ledger.deliveries(asset_id=CHANGED_MASTER, target_prefix="vip:")
+    assert slot.version == str(master["version"]) and slot.pipeline == "campaign_release"
+    assert slot.status == "delivered" and slot.license_ref == license_ref
+    updated = [e for e in ledger.audit_trail(run_id=second.run_id) if e.action == "item_updated"]
+    assert [e.subject for e in updated] == [CHANGED_MASTER]
+
+    # once per change: a re-run writes nothing
+    writes = len(vip.context.store.history(kind="media", doc_id=f"{ITEM}/{CHANGED_MASTER}"))
+    again = _run(later)
+    assert ledger.effects(run_id=again.run_id) == []
+    assert len(vip.context.store.history(kind="media", doc_id=f"{ITEM}/{CHANGED_MASTER}")) == writes
+
+
+def test_a_master_unapproved_in_smintio_withdraws_its_vip_copies(airflow_db: Path, env: dict) -> None:
+    """VIP-4: un-approved in Smint.io, the master's VIP copies are withdrawn (delivery_compliance's
+    path: withdrawn and held), once; approved again, delivery_compliance gives them back."""
+    smintio, vip, ledger = env["smintio"], env["vip"], env["ledger"]
+    _given_delivered_to_vip(vip, ledger, CHANGED_MASTER, item="ITM-1002")
+    _changed_in_smintio(smintio, CHANGED_MASTER, approval_status="in_review")
+    as_of = datetime.now(UTC) + timedelta(minutes=10)
+    first = _run(as_of)
+
+    for item in (ITEM, "ITM-1002"):
+        assert _media(vip, item, CHANGED_MASTER)["status"] == "withdrawn"
+    slots = ledger.deliveries(asset_id=CHANGED_MASTER, target_prefix="vip:")
+    assert {(d.target, d.status) for d in slots} == {(f"vip:{ITEM}", "withdrawn"), ("vip:ITM-1002", "withdrawn")}
+    holds = ledger.holds(asset_id=CHANGED_MASTER)
+    assert {h.target for h in holds} == {f"vip:{ITEM}", "vip:ITM-1002"} and {h.cause for h in holds} == {"approval"}
+    withdrawn = [
+        e
+        for e in ledger.audit_trail(run_id=first.run_id)
+        if e.action == "withdrawn" and e.pipeline == "vip_catalog_sync"
+    ]
+    assert sorted(e.details["target"] for e in withdrawn) == ["vip:ITM-1001", "vip:ITM-1002"]
+    assert all("in_review in Smint.io" in e.details["reason"] for e in withdrawn)
+
+    # once: a re-run withdraws nothing again
+    writes = len(vip.context.store.history(kind="media"))
+    again = _run(as_of)
+    assert ledger.effects(run_id=again.run_id) == []
+    assert len(vip.context.store.history(kind="media")) == writes
+
+    # approved again: the held copies come back through delivery_compliance, the one path
+    _changed_in_smintio(smintio, CHANGED_MASTER, approval_status="approved")
+    today = datetime.now(UTC)
+    restored = load_dag("delivery_compliance").test(logical_date=today, run_conf={"as_of": today.isoformat()})
+    assert restored.state == "success"
+    for item in (ITEM, "ITM-1002"):
+        assert _media(vip, item, CHANGED_MASTER)["status"] == "active"
+
+
+def test_an_approved_replacement_in_vip_supersedes_its_master_and_the_masters_copies_follow(
+    airflow_db: Path, env: dict
+) -> None:
+    """VIP-4, VIP -> Smint.io -> VIP: the approved replacement becomes the master's new version in
+    Smint.io, and the master's media on the other catalog items get that version, once each."""
+    smintio, vip, ledger = env["smintio"], env["vip"], env["ledger"]
+    items = ("ITM-1002", "ITM-2001")  # the master's copies (license 1 covers Europe, online)
+    for item in items:
+        _given_delivered_to_vip(vip, ledger, REPLACED_MASTER, item=item, regions=("dach",))
+    before = smintio.context.store.get("asset", REPLACED_MASTER)
+    as_of = datetime.now(UTC) + timedelta(minutes=10)
+    first = _run(as_of)
+
+    entry = vip.context.store.get("catalog", "vip-cat-007")
+    master = smintio.context.store.get("asset", REPLACED_MASTER)
+    assert master["version"] > before["version"] and master["approval_status"] == "approved"
+    assert master["binaries"][0]["sha256"] == entry["sha256"]  # the replacement's file is the master's now
+    assert master["metadata"]["superseded_by_vip_entry"] == "vip-cat-007"
+    assert master["metadata"]["superseded_by_vip_version"] == entry["version"]
+    for item in items:
+        media = _media(vip, item, REPLACED_MASTER)
+        assert media["version"] == master["version"] and media["status"] == "active"
+        assert media["content"]["sha256"] == entry["sha256"]
+    slots = ledger.deliveries(asset_id=REPLACED_MASTER, target_prefix="vip:")
+    assert {(d.target, d.version, d.pipeline) for d in slots} == {
+        (f"vip:{item}", str(master["version"]), "campaign_release") for item in items
+    }
+    (superseded,) = ledger.deliveries(asset_id=REPLACED_MASTER, target_prefix="smintio:superseded")
+    assert superseded.version == f"vip-cat-007:v{entry['version']}" and superseded.status == "delivered"
+    assert [e.subject for e in ledger.audit_trail(run_id=first.run_id) if e.action == "master_superseded"] == [
+        REPLACED_MASTER
+    ]
+
+    # once: a re-run supersedes nothing and updates no copy again
+    smintio_writes = len(smintio.context.store.history(kind="asset", doc_id=REPLACED_MASTER))
+    vip_writes = len(vip.context.store.history(kind="media"))
+    again = _run(as_of)
+    assert ledger.effects(run_id=again.run_id) == []
+    assert len(smintio.context.store.history(kind="asset", doc_id=REPLACED_MASTER)) == smintio_writes
+    assert len(vip.context.store.history(kind="media")) == vip_writes
+
+    # a corrected replacement (new file in VIP) supersedes the master once more, and the copies follow
+    vip.admin("PUT", "vip/catalog/vip-cat-007", json={"title": "Spring visual 2, corrected again", "new_file": True})
+    later = as_of + timedelta(minutes=30)
+    _run(later)
+    _run(later)
+    entry = vip.context.store.get("catalog", "vip-cat-007")
+    master = smintio.context.store.get("asset", REPLACED_MASTER)
+    assert master["binaries"][0]["sha256"] == entry["sha256"]
+    uploads = [h["action"] for h in smintio.context.store.history(kind="asset", doc_id=REPLACED_MASTER)]
+    assert uploads.count("content") == 2
+    for item in items:
+        media = _media(vip, item, REPLACED_MASTER)
+        assert media["version"] == master["version"] and media["content"]["sha256"] == entry["sha256"]

@@ -74,6 +74,16 @@ def test_each_replacement_version_is_its_own_write() -> None:
     assert note["vip_replacement_approved_at"].startswith("2026-11-25T10:00")
 
 
+def test_a_superseded_master_names_its_successor_and_the_version_it_took() -> None:
+    replacement = entry(kind="replacement", replaces_asset_id="asset-spring-02", version=5)
+    note = vip_catalog.superseded_metadata(replacement)
+    assert note == {
+        "superseded_by_vip_entry": "vip-cat-1",
+        "superseded_by_vip_version": 5,
+        "superseded_at": "2026-11-25T10:00:00+00:00",
+    }
+
+
 @pytest.mark.parametrize("name", ["../kv.png", "a/b.png", ".hidden", "a\\b.png"])
 def test_a_file_name_that_is_a_path_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match="file_name"):

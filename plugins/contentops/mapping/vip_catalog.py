@@ -1,4 +1,4 @@
-"""VIP catalogue entries -> Smint.io assets (VIP-2) and approved replacements -> master metadata (VIP-4).
+"""VIP catalogue entries -> Smint.io assets (VIP-2); approved replacements -> their master (VIP-4).
 
 Pure functions: no Airflow, no HTTP. The pipeline (:mod:`contentops.pipelines.vip_catalog`)
 decides what to send with these and sends it through the hooks.
@@ -90,3 +90,14 @@ def replacement_metadata(entry: CatalogEntry, replacement_asset_id: str | None) 
 def replacement_version(entry: CatalogEntry) -> str:
     """The ledger version of "this replacement, as of this entry version" (one write each)."""
     return f"{entry.id}:v{entry.version}"
+
+
+def superseded_metadata(entry: CatalogEntry) -> dict[str, Any]:
+    """What the Smint.io master says once its approved VIP replacement became its new version:
+    its successor (VIP-4). The link is metadata because the public Smint.io material shows no
+    successor relation between assets, only versions of an asset's binaries."""
+    return {
+        "superseded_by_vip_entry": entry.id,
+        "superseded_by_vip_version": entry.version,
+        "superseded_at": entry.updated_at.isoformat(),
+    }

@@ -62,15 +62,16 @@ class VipCatalogRegisterOperator(ContentOpsOperator):
 
 
 class VipItemUpdateOperator(ContentOpsOperator):
-    """Bring delivered VIP media up to the version of their changed Smint.io master (Smint.io → VIP).
+    """Bring delivered VIP media in step with their changed Smint.io master (Smint.io → VIP, VIP-4).
 
-    Why: a master that changed in Smint.io must not leave an older file in VIP — but only where
-    its rights still allow the media's regions and channels as of the window's end
-    (:func:`contentops.pipelines.vip_catalog.update_vip_items`). The update is one
-    ``run.deliver_once`` per media, keyed by asset version: a retry re-sends nothing.
+    Why: a master that changed in Smint.io — file, metadata, tags, license — must not leave an
+    older copy in VIP, but only where its rights still allow the media's regions and channels as
+    of the window's end; a master no longer approved has its copies withdrawn through
+    ``delivery_compliance``'s re-decision (:func:`contentops.pipelines.vip_masters.update_vip_items`).
+    The update is one ``run.deliver_once`` per media, keyed by asset version: a retry re-sends nothing.
 
     :param page_size: Smint.io assets per page (templated)
-    :returns: counts (``assets_changed``, ``items_updated``, ``not_approved``, refusals…)
+    :returns: counts (``assets_changed``, ``items_updated``, ``decided_withdrawn``, ``vip_withdrawn``, refusals…)
 
     Example::
 
@@ -85,6 +86,6 @@ class VipItemUpdateOperator(ContentOpsOperator):
         self.page_size = page_size
 
     def execute(self, context: Context) -> dict[str, int]:
-        from contentops.pipelines import vip_catalog
+        from contentops.pipelines import vip_masters
 
-        return vip_catalog.update_vip_items(self.pipeline_run(context), page_size=as_int(self.page_size) or 100)
+        return vip_masters.update_vip_items(self.pipeline_run(context), page_size=as_int(self.page_size) or 100)

@@ -8,12 +8,13 @@ deliverable, replacement).
 - :func:`register_catalogue`: every catalogue entry changed in the run's window is registered in
   Smint.io once, under ``vip:<entry id>`` (metadata, tags, file streamed from VIP to Smint.io);
   a new entry version updates that asset, and an entry VIP withdrew is retired in Smint.io
-  (once: the ledger slot is marked withdrawn). An approved replacement is also written onto the
-  metadata of the Smint.io master it replaces, once per replacement version. Malformed entries
-  are quarantined with their reason.
-- :func:`update_vip_items`: every Smint.io asset changed in the window whose delivered VIP media
-  holds an older version gets that media updated to the new version (file re-uploaded), if
-  :mod:`contentops.rights` allows the media's regions and channels as of the window's end.
+  (once: the ledger slot is marked withdrawn). An approved replacement supersedes the Smint.io
+  master it replaces (VIP-4): the master's metadata names it, its file becomes the master's new
+  version, and the master's copies on VIP catalog items follow that version — each once per
+  replacement version. Malformed entries are quarantined with their reason.
+
+The other direction, Smint.io masters' changes reaching their VIP copies, is
+:mod:`contentops.pipelines.vip_masters`.
 
 Every write goes through :meth:`PipelineRun.deliver_once`; a re-run sends nothing twice.
 """
@@ -23,23 +24,20 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
-from contentops import rights
 from contentops.hooks.errors import NotFoundError, RequestRejectedError
 from contentops.ledger import Action, DeliveryPlan
 from contentops.mapping import vip_catalog
-from contentops.models.domain import IntendedUse
-from contentops.models.smintio import ApprovalStatus, Asset
-from contentops.models.vip import CatalogEntry, ItemMedia
-from contentops.pipelines import mappings
-from contentops.pipelines.rights_first import asset_license, no_license_reason
+from contentops.models.vip import CatalogEntry
 from contentops.pipelines.runtime import PipelineRun
-from contentops.targets import Target, TargetSystem
+from contentops.pipelines.vip_masters import follow_master
+from contentops.targets import TargetSystem
 
 #: ledger target of catalogue registrations and of replacement notes on masters
 SMINTIO_ASSETS = TargetSystem.SMINTIO.of("assets")
 SMINTIO_REPLACEMENT = TargetSystem.SMINTIO_METADATA.of("vip_replacement")
+#: ledger target of a master superseded by its approved VIP replacement (its new version)
+SMINTIO_SUPERSEDED = TargetSystem.SMINTIO.of("superseded")
 
 
 class FileMismatchError(ValueError):
@@ -69,8 +67,8 @@ def register_catalogue(run: PipelineRun, *, page_size: int = 50) -> dict[str, in
             run.quarantine("vip", "catalog_entry", str(exc), entry.model_dump(mode="json"), ref=entry.id)
             counts["quarantined"] += 1
             continue
-        if entry.kind == "replacement" and entry.replaces_asset_id:
-            _note_replacement(run, entry, asset_id, counts)
+        if entry.kind == "replacement" and entry.replaces_asset_id and _note_replacement(run, entry, asset_id, counts):
+            _supersede(run, entry, counts)
     return dict(counts)
 
 
@@ -137,8 +135,9 @@ def _master_asset_id(run: PipelineRun, entry: CatalogEntry) -> str | None:
 
 def _note_replacement(
     run: PipelineRun, entry: CatalogEntry, replacement_asset_id: str | None, counts: Counter[str]
-) -> None:
-    """VIP-4: the Smint.io master learns that VIP holds an approved replacement of it."""
+) -> bool:
+    """VIP-4: the Smint.io master learns that VIP holds an approved replacement of it; False when
+    Smint.io does not know the master (the entry is quarantined)."""
     smintio = run.hook("smintio")
     master_id = str(entry.replaces_asset_id)
 
@@ -161,7 +160,7 @@ def _note_replacement(
             ref=entry.id,
         )
         counts["quarantined"] += 1
-        return
+        return False
     if delivered.action is not Action.SKIP:
         run.record(
             master_id,
@@ -170,122 +169,46 @@ def _note_replacement(
             f"approved replacement {entry.id} v{entry.version} in VIP",
         )
         counts["replacements_noted"] += 1
+    return True
 
 
-# --------------------------------------------------------------------------- Smint.io -> VIP (VIP-4)
-
-
-def update_vip_items(run: PipelineRun, *, page_size: int = 100) -> dict[str, int]:
-    """Bring delivered VIP media up to the version of their Smint.io master, rights permitting."""
-    smintio = run.hook("smintio")
-    counts: Counter[str] = Counter()
-    on_invalid = run.quarantine_callback("smintio", "asset")
-    for asset in smintio.iter_assets(changed_since=run.window.start, page_size=page_size, on_invalid=on_invalid):
-        if asset.updated_at is not None and asset.updated_at >= run.window.end:
-            continue  # a later window's change (backfills decide as of their own end)
-        stale = [
-            d
-            for d in run.ledger.deliveries(asset_id=asset.id, target_prefix=TargetSystem.VIP.prefix, status="delivered")
-            if _older(d.version, asset.version)
-        ]
-        if not stale:
-            continue
-        counts["assets_changed"] += 1
-        if asset.approval_status is not ApprovalStatus.APPROVED:
-            for delivery in stale:
-                run.record(
-                    asset.id,
-                    delivery.target,
-                    "not_updated",
-                    f"not approved in Smint.io ({asset.approval_status.value})",
-                )
-            counts["not_approved"] += len(stale)
-            continue
-        for delivery in stale:
-            counts[_update_item(run, asset, delivery)] += 1
-    return dict(counts)
-
-
-def _older(delivered: str | None, current: int) -> bool:
-    try:
-        return delivered is not None and int(delivered) < current
-    except ValueError:
-        return False  # not a version we wrote; leave it alone
-
-
-def _update_item(run: PipelineRun, asset: Asset, delivery: Any) -> str:
+def _supersede(run: PipelineRun, entry: CatalogEntry, counts: Counter[str]) -> None:
+    """VIP-4: the approved replacement becomes the master's new version in Smint.io — its file
+    uploaded as the master's file (CLAPI-C counts a binary's versions; the upload is *modelled*),
+    the master's metadata naming its successor — once per replacement version; then the
+    master's other distribution copies, its media on VIP catalog items, follow the new version
+    (:func:`contentops.pipelines.vip_masters.follow_master`, once per master version)."""
     vip, smintio = run.hook("vip"), run.hook("smintio")
-    item_id = Target.parse(delivery.target).key
-    media_ref = delivery.remote_id or asset.id
-    media: ItemMedia = vip.get_media(item_id, media_ref)
-    decision = _rights_for_media(run, asset, media)
-    if decision is not None:
-        run.record(
-            asset.id, delivery.target, "refused", decision, license=asset.license_purchase_transaction_uuid or ""
-        )
-        return "refused"
-    if not asset.binaries:
-        run.record(asset.id, delivery.target, "not_updated", "the Smint.io asset has no file to deliver")
-        return "no_file"
-    binary = asset.binaries[0]
-    content_type = binary.content_type or asset.content_type or media.content_type
-    attributes = mappings.vip_media(run).attributes_of(asset)  # of the new version
+    master_id = str(entry.replaces_asset_id)
 
     def send(plan: DeliveryPlan) -> str:
-        vip.put_media(
-            item_id,
-            media_ref,
-            asset_id=asset.id,
-            version=asset.version,
-            file_name=media.file_name,
-            content_type=content_type,
-            usage_controls=media.usage_controls,
-            available_to=media.available_to,
-            approval_status=media.approval_status,
-            campaign_tags=media.campaign_tags,
-            license_summary=media.license_summary,
-            agency=media.agency,
-            derived_from=media.derived_from,
-            attributes=attributes,
-        )
-        with tempfile.TemporaryDirectory(prefix="contentops-smintio-") as folder:
+        with tempfile.TemporaryDirectory(prefix="contentops-vip-") as folder:
             local = Path(folder) / "content"
-            smintio.download_asset_binary(asset.id, binary.id, local)
-            vip.upload_media_content(item_id, media_ref, local, content_type)
-        return media_ref
+            result = vip.download_catalog_content(entry, local)
+            if entry.sha256 and result.sha256 != entry.sha256:
+                raise FileMismatchError(
+                    f"VIP streamed a file with SHA-256 {result.sha256[:12]}…, the entry says {entry.sha256[:12]}…"
+                )
+            smintio.upload_asset_content(master_id, local, content_type=entry.content_type, file_name=entry.file_name)
+        smintio.update_metadata(master_id, vip_catalog.superseded_metadata(entry))
+        return master_id
 
-    delivered = run.deliver_once(
-        asset.id,
-        asset.version,
-        delivery.target,
-        send,
-        pipeline=delivery.pipeline,  # the slot the first delivery filled: this is its update
-        license_ref=asset.license_purchase_transaction_uuid,
-    )
-    if delivered.action is Action.SKIP:
-        return "unchanged"
-    run.record(
-        asset.id,
-        delivery.target,
-        "item_updated",
-        f"v{delivery.version} -> v{asset.version}",
-        license=asset.license_purchase_transaction_uuid or "",
-        detail=media_ref,
-    )
-    return "items_updated"
-
-
-def _rights_for_media(run: PipelineRun, asset: Asset, item: ItemMedia) -> str | None:
-    """``None`` when the asset may be used in every region and channel of the VIP media as of the
-    window's end; otherwise the reasons it may not (or why nobody can tell)."""
-    known = asset_license(run, asset)
-    if known is None:
-        return no_license_reason(asset)
-    usage = known.rights
-    reasons = []
-    for region in item.usage_controls.regions:
-        for channel in item.usage_controls.channels:
-            decision = rights.evaluate(usage, IntendedUse(on_date=run.window.end, region=region, channel=channel))
-            if not decision.allowed:
-                reasons.append(f"{region}/{channel}: {decision.summary()}")
-    return "; ".join(reasons) or None
+    try:
+        delivered = run.deliver_once(master_id, vip_catalog.replacement_version(entry), SMINTIO_SUPERSEDED, send)
+    except (FileMismatchError, RequestRejectedError) as exc:
+        run.quarantine(
+            "vip", "catalog_entry", f"cannot supersede {master_id}: {exc}", entry.model_dump(mode="json"), ref=entry.id
+        )
+        counts["quarantined"] += 1
+        return
+    if delivered.action is not Action.SKIP:
+        run.record(
+            master_id,
+            SMINTIO_SUPERSEDED,
+            "master_superseded",
+            f"new version from the approved replacement {entry.id} v{entry.version} in VIP",
+        )
+        counts["masters_superseded"] += 1
+    # also after a retry that superseded but did not get this far: the copies' updates are once
+    followed = follow_master(run, smintio.get_asset(master_id))
+    counts.update({f"copies_{k}": v for k, v in followed.items() if k != "assets_changed"})
