@@ -7,13 +7,18 @@ allows in the community's region as of the run's end (refusals are recorded with
 as one sign-off request under the reference ``<kit>-<community>-<fingerprint>``. The fingerprint
 covers what partners see — each asset's id, name, type and files — not its metadata or tags, so
 the answers this pipeline writes onto the assets never make a "new" kit; a changed file does,
-and that kit goes out for sign-off again.
+and that kit goes out for sign-off again. The files themselves are attached to the request,
+streamed from Smint.io (:mod:`contentops.pipelines.co_marketing_review`).
 
 **The answers** of the partners asked are read back from each community's current request: the
 latest answer per partner is written into the asset's metadata
 (``co_marketing_signoff:<community>:<partner>``), once per answer; when every partner asked has
 approved, the asset gets the tag ``co-marketing:signed-off:<community>``. An answer that fails
 validation, or comes from a partner who was not asked, is quarantined once with its reason.
+
+**Changes requested** take the asset back into review in Smint.io and hold the community's kit;
+the approved revision goes out on the same request, as its next revision, and only the answers
+to the current revision count (:mod:`contentops.pipelines.co_marketing_review`).
 All partner writes go through :meth:`PipelineRun.deliver_once`.
 """
 
