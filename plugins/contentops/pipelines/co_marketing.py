@@ -79,9 +79,10 @@ def send_kits(run: PipelineRun, *, kit_tag: str, kit_name: str, communities: lis
             continue
         target = TargetSystem.TRADING_GRID_SIGNOFF.of(community.id)
         waiting = [a for a in tagged if review.changes_tag(community.id) in a.tags]
-        if any(a.approval_status is not ApprovalStatus.APPROVED for a in waiting):
+        if any(a.approval_status in review.UNDER_REVISION for a in waiting):
             counts["awaiting_revision"] += 1  # the kit goes out again once the changes are approved
             continue
+        waiting = [a for a in waiting if a.approval_status is ApprovalStatus.APPROVED]  # rejected: not in the kit
         allowed: list[Asset] = []
         for asset in kit:
             decision, _ = decide(run, asset, community.region, None)
@@ -144,21 +145,18 @@ def record_signoffs(run: PipelineRun, *, kit_name: str) -> dict[str, int]:
     """Write the partners' answers to each community's current sign-off request onto the assets."""
     counts: Counter[str] = Counter()
     smintio, grid = run.hook("smintio"), run.hook("trading_grid")
-    seen: set[str] = set()
     for delivery in run.ledger.deliveries(
         pipeline=run.dag_id, asset_id=kit_id(kit_name), target_prefix=TARGET_PREFIX, status="delivered"
     ):
-        if not delivery.remote_id or delivery.remote_id in seen:
-            continue  # a revision is delivered on the request it revises
-        seen.add(delivery.remote_id)
+        if not delivery.remote_id:
+            continue
         signoff = grid.get_signoff(delivery.remote_id)
         latest = _latest_answers(run, signoff, counts)
         for partner, response in latest.items():
-            for item in signoff.items:
-                _record_answer(run, smintio, signoff, item.asset_id, partner, response, counts)
-            if response.decision is SignoffDecision.CHANGES_REQUESTED:
-                asked = [i.asset_id for i in signoff.items if response.asset_id in (None, i.asset_id)]
-                for asset_id in asked:
+            about = [i.asset_id for i in signoff.items if response.asset_id in (None, i.asset_id)]
+            for asset_id in about:  # an answer naming one item is about that item only
+                _record_answer(run, smintio, signoff, asset_id, partner, response, counts)
+                if response.decision is SignoffDecision.CHANGES_REQUESTED:
                     counts["back_in_review"] += review.hold_for_changes(run, smintio, signoff, asset_id, response)
         if signoff.partners and all(
             latest.get(p) is not None and latest[p].decision is SignoffDecision.APPROVED for p in signoff.partners

@@ -11,8 +11,8 @@ ledger delivery, so each asset version reaches a request once.
 **Changes requested.** A partner answering ``changes_requested`` (about one item, or the whole
 kit) takes each asset concerned back into review in Smint.io — ``in_review`` with the partner's
 comment, so nothing that releases approved assets uses it meanwhile — and tags it
-``co-marketing:changes-requested:<community>``. While a tagged asset is not approved again, the
-community's kit is held (no new request goes out without it).
+``co-marketing:changes-requested:<community>``. While a tagged asset is in review (or a draft),
+the community's kit is held (no new request goes out without it).
 
 **The revision.** Once the brand team approves the asset again, the kit goes out on the *same*
 request (the request's next revision): the changed assets' new files are attached, and our
@@ -36,6 +36,9 @@ from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import TargetSystem
 
 XREF_ENTITY = "co_marketing_signoff"
+#: Where an asset partners asked to change is while the brand team works on it: the community's
+#: kit waits (a rejected or retired asset simply leaves the kit).
+UNDER_REVISION = frozenset({ApprovalStatus.IN_REVIEW, ApprovalStatus.DRAFT})
 
 
 def changes_tag(community: str) -> str:
