@@ -5,10 +5,15 @@ Hourly, on its data interval: Smint.io manages the co-marketing logos and templa
 approved assets carrying the kit tag); Trading Grid coordinates the partners' sign-off.
 
 1. Each partner community is sent the part of the kit `contentops.rights` allows in its region,
-   as one sign-off request — again only when the kit's files change.
+   as one sign-off request with the files attached (streamed from Smint.io) — again only when
+   the kit's files change.
 2. The partners' answers are recorded on the Smint.io assets (one metadata entry per community
    and partner); when every partner asked has approved, the asset is tagged
    `co-marketing:signed-off:<community>`.
+3. A "changes requested" answer takes the asset back into review in Smint.io (with the
+   partner's comment, tag `co-marketing:changes-requested:<community>`) and holds the
+   community's kit; once the brand team approves the revised version, it goes out on the same
+   sign-off request with our answer, and only answers to that revision count.
 
 Malformed answers, and answers from partners who were not asked, are quarantined with their
 reason. Every write happens once; `dry_run` decides and reports without writing. Every run

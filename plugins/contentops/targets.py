@@ -64,6 +64,8 @@ class TargetSystem(StrEnum):
     SMINTIO_RETIRED = "smintio_retired"
     SMINTIO_SIGNOFF = "smintio_signoff"
     SMINTIO_SIGNOFF_COMPLETE = "smintio_signoff_complete"
+    SMINTIO_SIGNOFF_CHANGES = "smintio_signoff_changes"
+    SMINTIO_SIGNOFF_RESENT = "smintio_signoff_resent"
     SMINTIO_COMPLIANCE_REVIEW = "smintio_compliance_review"
     SMINTIO_TEMPLATE_REVIEW = "smintio_template_review"
     SMINTIO_FEEDBACK = "smintio_feedback"

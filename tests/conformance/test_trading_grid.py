@@ -57,6 +57,8 @@ COVERED = {
     "put_case_attachment",
     "put_signoff",
     "get_signoff",
+    "put_signoff_attachment",
+    "put_signoff_comment",
     "iter_submissions",
     "get_submission",
     "download_partner_file",
@@ -385,6 +387,32 @@ def test_co_marketing_signoff(vendor: Callable[..., Any], running: Any) -> None:
     answered_like(ask(running, published("signoff_get")), published("signoff_get"))
 
 
+def test_co_marketing_signoff_files_and_our_answers(vendor: Callable[..., Any], running: Any) -> None:
+    hook, server = vendor("signoff_attachment", "signoff_comment")
+    attach, comment = published("signoff_attachment"), published("signoff_comment")
+    ref = attach.path.rsplit("/", 1)[1]
+    attached = hook.put_signoff_attachment(
+        "kit-emea-1", ref, io.BytesIO(attach.request_body.encode()), name="logo.png", content_type="image/png"
+    )
+    assert list(attached.attachments) == [ref]
+    (upload,) = server.requests_to("PUT", attach.path)
+    assert upload.body == attach.request_body.encode() and upload.query == {"name": ["logo.png"]}
+    assert upload.headers["Content-Type"] == "image/png"
+    answered = hook.put_signoff_comment("kit-emea-1", "revision-1a2b3c4d5e6f", comment.request_body["body"])
+    assert [c["ref"] for c in answered.comments] == ["revision-1a2b3c4d5e6f"]
+    assert sent_json(server, "PUT", comment.path) == comment.request_body
+    assert server.unmatched == []
+
+    answered_like(ask(running, published("signoff_put")), published("signoff_put"))
+    stored = answered_like(ask(running, attach), attach)["attachments"][ref]
+    assert stored["sha256"] == attach.body["attachments"][ref]["sha256"]  # the bytes that were sent
+    again = ask(running, attach)  # the same file under the same reference changes nothing
+    assert again.status_code == 200 and again.json()["attachments"][ref] == stored
+    first = answered_like(ask(running, comment), comment)["comments"]
+    again = ask(running, comment)
+    assert again.status_code == 200 and again.json()["comments"] == first
+
+
 # -- partner submissions (modelled) -----------------------------------------------------------------
 def test_partner_submissions_files_and_replies(vendor: Callable[..., Any], running: Any, tmp_path: Path) -> None:
     hook, server = vendor("submissions", "submission", "submission_file", "submission_reply")
@@ -445,6 +473,8 @@ MODELLED_OPERATIONS = (
     "case_attachment",
     "signoff",
     "signoffs",
+    "signoff_attachment",
+    "signoff_comment",
     "submissions",
     "submission_reply",
 )

@@ -15,13 +15,18 @@ reference so that a replay changes nothing) and every path is in :data:`CASE_PAT
   ``type`` (both repeatable). With the fault ``malformed_rate`` a listed case loses its ``type``.
 - **sign-off requests**: a template/logo kit sent to the partners of a community (the partner
   directory entries of the community's region) for sign-off; their answers are listed in
-  ``responses`` as the partners gave them.
+  ``responses`` as the partners gave them. The files signed off are attached to the request
+  (streamed, by our reference, like a case's), and we answer on it by our reference
+  (``comments``). Sending other items under the same reference is a new ``revision`` of the
+  request (a revised version after changes were requested); each answer carries the revision it
+  answers, and the ``status`` counts only the answers to the current one.
 
 Operator side (as a partner would act, hostile input included — fields are stored as given):
 ``POST /_sandbox/trading_grid/cases`` files a case, ``POST /_sandbox/trading_grid/cases/{id}/comments``
 adds a partner comment (a waiting or resolved case is reopened), ``PATCH
 /_sandbox/trading_grid/cases/{id}`` edits it as the partner (new revision), and ``POST
-/_sandbox/trading_grid/signoffs/{ref}/responses`` records a partner's sign-off answer.
+/_sandbox/trading_grid/signoffs/{ref}/responses`` records a partner's sign-off answer (to the
+request's current revision unless the answer names one; it may name the ``asset_id`` it is about).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ CASE_PATHS = {
     "case_attachment": "/communities/v1/cases/{case_id}/attachments/{attachment_ref}",
     "signoffs": "/communities/v1/signoffs",
     "signoff": "/communities/v1/signoffs/{signoff_ref}",
+    "signoff_attachment": "/communities/v1/signoffs/{signoff_ref}/attachments/{attachment_ref}",
+    "signoff_comment": "/communities/v1/signoffs/{signoff_ref}/comments/{comment_ref}",
 }
 CASE_TYPES = {
     "asset_request",
@@ -88,6 +95,10 @@ class SignoffItemBody(BaseModel):
     asset_id: str = Field(min_length=1)
     version: str = Field(min_length=1)
     name: str | None = None
+
+
+class SignoffCommentBody(BaseModel):
+    body: str = Field(min_length=1, max_length=10000)
 
 
 class SignoffBody(BaseModel):
@@ -230,8 +241,11 @@ def add_case_routes(app: FastAPI, ctx: SandboxContext) -> None:
     # -- co-marketing sign-off ---------------------------------------------------------------
     def signoff_view(signoff: dict[str, Any]) -> dict[str, Any]:
         answers: dict[str, str] = {}
+        revision = signoff.get("revision") or 1
         for response in signoff.get("responses") or []:
-            if isinstance(response, dict) and isinstance(response.get("partner_company_id"), str):
+            if not isinstance(response, dict) or response.get("revision", 1) != revision:
+                continue  # an answer to an earlier revision
+            if isinstance(response.get("partner_company_id"), str):
                 answers[response["partner_company_id"]] = str(response.get("decision"))
         partners = signoff.get("partners") or []
         if any(answers.get(p) in ("rejected", "changes_requested") for p in partners):
@@ -259,10 +273,14 @@ def add_case_routes(app: FastAPI, ctx: SandboxContext) -> None:
         if existing is not None and {k: existing.get(k) for k in fields} == fields:
             return JSONResponse(signoff_view(existing), 200)
         partners = [p["partnerCompanyId"] for p in ctx.store.all("partner") if p.get("region") == community["region"]]
+        revision = 1
+        if existing is not None:  # other items under the same reference: the request's next revision
+            revision = int(existing.get("revision") or 1) + (existing.get("items") != fields["items"])
         signoff = {
             **(existing or {"ref": signoff_ref, "author": author, "created_at": now(), "responses": []}),
             **fields,
             "partners": partners,
+            "revision": revision,
             "updated_at": now(),
         }
         ctx.store.put("signoff", signoff_ref, signoff, action="update" if existing else "request")
@@ -284,6 +302,49 @@ def add_case_routes(app: FastAPI, ctx: SandboxContext) -> None:
         items = sorted(ctx.store.all("signoff"), key=lambda s: s["created_at"])
         items = [s for s in items if after(s.get("updated_at"), updated_since, inclusive=True)]
         return {"signoffs": [signoff_view(s) for s in items[offset : offset + count]], "totalCount": len(items)}
+
+    @app.put(CASE_PATHS["signoff_attachment"])
+    async def put_signoff_attachment(
+        request: Request, signoff_ref: str, attachment_ref: str, name: str = Query(min_length=1)
+    ) -> JSONResponse:
+        """Attach a file the partners sign off under the caller's reference; the same file again
+        changes nothing (the same upload as a case's or a launch kit's files)."""
+        ctx.require_bearer(request)
+        signoff_or_404(signoff_ref)
+        attachment = await read_upload(ctx, request, attachment_ref, name)
+        with ctx.store.locked():
+            signoff = signoff_or_404(signoff_ref)
+            attachments = dict(signoff.get("attachments") or {})
+            existing = attachments.get(attachment_ref)
+            if existing is not None and {k: existing.get(k) for k in attachment} == attachment:
+                return JSONResponse(signoff_view(signoff), 200)
+            attachments[attachment_ref] = {**attachment, "uploaded_at": now()}
+            signoff = {**signoff, "attachments": attachments, "updated_at": now()}
+            ctx.store.put("signoff", signoff_ref, signoff, action="attachment")
+        return JSONResponse(signoff_view(signoff), 200 if existing else 201)
+
+    @app.put(CASE_PATHS["signoff_comment"])
+    def put_signoff_comment(
+        request: Request, signoff_ref: str, comment_ref: str, body: SignoffCommentBody
+    ) -> JSONResponse:
+        """Our answer on a sign-off request under our reference; the same answer again adds nothing."""
+        author = ctx.require_bearer(request)
+        with ctx.store.locked():
+            signoff = signoff_or_404(signoff_ref)
+            comments = list(signoff.get("comments") or [])
+            existing = next((c for c in comments if c.get("ref") == comment_ref), None)
+            if existing is not None and existing.get("body") == body.body:
+                return JSONResponse(signoff_view(signoff), 200)
+            comment = {
+                "ref": comment_ref,
+                "body": body.body,
+                "author": author,
+                "created_at": now(),
+            }
+            comments = [c for c in comments if c.get("ref") != comment_ref] + [comment]
+            signoff = {**signoff, "comments": comments, "updated_at": now()}
+            ctx.store.put("signoff", signoff_ref, signoff, action="comment")
+        return JSONResponse(signoff_view(signoff), 200 if existing else 201)
 
     # -- operator side: what partners do -------------------------------------------------------
     @app.post("/_sandbox/trading_grid/cases", status_code=201)
@@ -336,7 +397,7 @@ def add_case_routes(app: FastAPI, ctx: SandboxContext) -> None:
     def respond(signoff_ref: str, body: dict[str, Any]) -> dict[str, Any]:
         """A partner's sign-off answer, stored as given (hostile ones too)."""
         signoff = signoff_or_404(signoff_ref)
-        response = {"responded_at": now(), **body}
+        response = {"responded_at": now(), "revision": signoff.get("revision") or 1, **body}
         signoff = {**signoff, "responses": [*(signoff.get("responses") or []), response], "updated_at": now()}
         ctx.store.put("signoff", signoff_ref, signoff, action="response")
         return signoff_view(signoff)

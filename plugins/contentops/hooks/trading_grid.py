@@ -73,6 +73,8 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
         "case_attachment": "communities/v1/cases/{case_id}/attachments/{attachment_ref}",
         "signoffs": "communities/v1/signoffs",
         "signoff": "communities/v1/signoffs/{signoff_ref}",
+        "signoff_attachment": "communities/v1/signoffs/{signoff_ref}/attachments/{attachment_ref}",
+        "signoff_comment": "communities/v1/signoffs/{signoff_ref}/comments/{comment_ref}",
         **SUBMISSION_PATHS,  # partner submissions and our replies (trading_grid_submissions.py)
     }
 
@@ -357,6 +359,23 @@ class TradingGridHook(PartnerSubmissionsMixin, PartnerHook):
             self.transport.json("GET", self.path("signoff", signoff_ref=signoff_ref))
         )
         lineage.read(self, "signoffs", signoff_ref)
+        return signoff
+
+    def put_signoff_attachment(
+        self, signoff_ref: str, attachment_ref: str, source: Path | IO[bytes], *, name: str, content_type: str
+    ) -> SignoffRequest:
+        """Attach a file the partners sign off (streamed) under our own reference, uploaded like a
+        launch kit's or a case's files (:meth:`put_attachment`): PUT, safe to repeat."""
+        path = self.path("signoff_attachment", signoff_ref=signoff_ref, attachment_ref=attachment_ref)
+        signoff = SignoffRequest.model_validate(self._put_file(path, source, name=name, content_type=content_type))
+        lineage.wrote(self, "signoffs", signoff_ref)
+        return signoff
+
+    def put_signoff_comment(self, signoff_ref: str, comment_ref: str, body: str) -> SignoffRequest:
+        """Answer the partners on a sign-off request under our own reference: repeating it adds nothing."""
+        path = self.path("signoff_comment", signoff_ref=signoff_ref, comment_ref=comment_ref)
+        signoff = SignoffRequest.model_validate(self.transport.json("PUT", path, json={"body": body}))
+        lineage.wrote(self, "signoffs", signoff_ref)
         return signoff
 
     def iter_signoffs(self, *, updated_since: datetime | None = None, page_size: int = 50) -> Iterator[SignoffRequest]:

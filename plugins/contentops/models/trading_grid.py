@@ -183,6 +183,10 @@ class SignoffResponse(PartnerModel):
     login_id: str | None = None
     comment: str | None = None
     responded_at: UtcDateTime
+    #: the revision of the request answered (*modelled*; absent = the first)
+    revision: int = Field(1, ge=1)
+    #: the item the answer is about (*modelled*; absent = the whole kit)
+    asset_id: str | None = None
 
 
 class SignoffRequest(PartnerModel):
@@ -197,5 +201,11 @@ class SignoffRequest(PartnerModel):
     partners: list[str] = Field(default_factory=list)
     responses: list[dict[str, Any]] = Field(default_factory=list)
     status: str = "pending"
+    #: grows when other items are sent under the same reference (*modelled*)
+    revision: int = Field(1, ge=1)
+    #: our files on the request, by our reference: ``{name, content_type, sha256, size, uploaded_at}``
+    attachments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: our answers on the request, by our reference
+    comments: list[dict[str, Any]] = Field(default_factory=list)
     created_at: UtcDateTime | None = None
     updated_at: UtcDateTime | None = None
