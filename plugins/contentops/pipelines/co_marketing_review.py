@@ -22,9 +22,7 @@ Each step is one ledger delivery, so a re-run writes nothing.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,6 +30,7 @@ from pydantic import ValidationError
 from contentops.ledger import Action
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.models.trading_grid import SignoffDecision, SignoffRequest, SignoffResponse
+from contentops.pipelines.asset_files import asset_files
 from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import TargetSystem
 
@@ -52,27 +51,14 @@ def attachment_ref(asset: Asset, binary_id: str) -> str:
 
 def attach_files(smintio: Any, grid: Any, signoff_ref: str, asset: Asset) -> int:
     """Stream every file of the asset's current version from Smint.io onto the sign-off request."""
-    if not asset.binaries:
-        raise ValueError(f"asset {asset.id} version {asset.version} has no file to sign off")
-    with tempfile.TemporaryDirectory(prefix="contentops-signoff-") as scratch:
-        for n, binary in enumerate(asset.binaries):
-            path = Path(scratch) / f"file-{n}"
-            fetched = smintio.download_asset_binary(asset.id, binary.id, path)
-            if binary.sha256 and fetched.sha256 != binary.sha256:
-                raise ValueError(
-                    f"file {binary.id} of asset {asset.id} does not match the SHA-256 Smint.io states for it"
-                )
-            grid.put_signoff_attachment(
-                signoff_ref,
-                attachment_ref(asset, binary.id),
-                path,
-                name=binary.name or f"{asset.id}-{binary.id}",
-                content_type=binary.content_type
-                or fetched.content_type
-                or asset.content_type
-                or "application/octet-stream",
-            )
-            path.unlink(missing_ok=True)
+    for file in asset_files(smintio, asset, purpose="sign off"):
+        grid.put_signoff_attachment(
+            signoff_ref,
+            attachment_ref(asset, file.binary_id),
+            file.path,
+            name=file.name,
+            content_type=file.content_type,
+        )
     return len(asset.binaries)
 
 

@@ -36,12 +36,10 @@ is handled with the rest and its quarantine row resolved.
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from contentops import rights
@@ -58,6 +56,7 @@ from contentops.models.trading_grid import (
     PartnerCase,
     TradingPartner,
 )
+from contentops.pipelines.asset_files import asset_files
 from contentops.pipelines.rights_first import rights_or_unknown
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
@@ -445,27 +444,14 @@ def _attach_files(ctx: _Context, case: PartnerCase, asset: Asset) -> None:
     retry after a failed file re-sends under the same references, which changes nothing in
     Trading Grid for the files already there. A file whose bytes do not match the SHA-256
     Smint.io states for it is not sent (the delivery fails instead of handing over a wrong file)."""
-    if not asset.binaries:
-        raise ValueError(f"asset {asset.id} version {asset.version} has no file to deliver")
-    with tempfile.TemporaryDirectory(prefix="contentops-case-") as scratch:
-        for n, binary in enumerate(asset.binaries):
-            path = Path(scratch) / f"file-{n}"
-            fetched = ctx.smintio.download_asset_binary(asset.id, binary.id, path)
-            if binary.sha256 and fetched.sha256 != binary.sha256:
-                raise ValueError(
-                    f"file {binary.id} of asset {asset.id} does not match the SHA-256 Smint.io states for it"
-                )
-            ctx.grid.put_case_attachment(
-                case.id,
-                f"{asset.id}-v{asset.version}-{binary.id}",
-                path,
-                name=binary.name or f"{asset.id}-{binary.id}",
-                content_type=binary.content_type
-                or fetched.content_type
-                or asset.content_type
-                or "application/octet-stream",
-            )
-            path.unlink(missing_ok=True)
+    for file in asset_files(ctx.smintio, asset, purpose="deliver"):
+        ctx.grid.put_case_attachment(
+            case.id,
+            f"{asset.id}-v{asset.version}-{file.binary_id}",
+            file.path,
+            name=file.name,
+            content_type=file.content_type,
+        )
 
 
 def _answer(ctx: _Context, case: PartnerCase, step: str, status: CaseStatus, text: str) -> None:
