@@ -347,3 +347,20 @@ def test_the_brand_teams_language_variants_reach_exstream_and_the_localized_vers
     )
     assert _writes(env) == before
     assert len(ledger.deliveries(asset_id=GERMAN)) == 1
+
+    # a new version of the German variant: no second image — the one Exstream holds is replaced and
+    # reviewed (EXS-8), and the localized version shows the new file once the review approved it
+    _new_file(smintio, GERMAN)
+    later = interval_end + timedelta(hours=2)
+    assert _dag().test(logical_date=later, run_conf={"domains": ["retail"]}).state == "success"
+    replaced = exstream.context.store.get("resource", german["id"])
+    assert (replaced["version"], replaced["state"]) == (2, "REVIEW")
+    assert replaced["content"]["sha256"] == hashlib.sha256(images.png(f"{GERMAN}-main:v2")).hexdigest()
+    assert f'data-resource-id="{master.id}"'.encode() in _html(hook, "de_DE")  # unreviewed: not shown
+    assert _dag().test(logical_date=later + timedelta(hours=1), run_conf={"domains": ["retail"]}).state == "success"
+    assert exstream.context.store.get("resource", german["id"])["state"] == "APPROVED"
+    assert f'data-resource-id="{german["id"]}" data-version="2"'.encode() in _html(hook, "de_DE")
+    sources = [(r.get("metadata") or {}).get("source_asset") for r in exstream.context.store.all("resource")]
+    assert sources.count(GERMAN) == 1
+    slots = [(d.target, d.version, d.status) for d in ledger.deliveries(asset_id=GERMAN, target_prefix="exstream:")]
+    assert slots == [("exstream:retail", "2", "delivered")]  # the one slot, now at version 2
