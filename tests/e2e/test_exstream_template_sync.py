@@ -231,11 +231,15 @@ def test_dry_run_changes_nothing(airflow_db: Path, env: dict) -> None:
 # -- EXS-6: the brand team's localized variants -------------------------------------------------------
 MASTER = "asset-spring-03"  # license 2: worldwide, any channel; narrowed below to English and German
 GERMAN, FRENCH, DRAFT, RETURNED = (f"{MASTER}-{suffix}" for suffix in ("de-ch", "fr-fr", "it-it", "var-9"))
+LATER_MASTER = "asset-spring-10"  # license 9: perpetual, worldwide; reaches Exstream after its variant
+AUSTRIAN = f"{LATER_MASTER}-de-at"
 
 
-def _brand_variant(smintio: Any, variant_id: str, language: str, region: str, status: str = "approved") -> None:
-    """A variant of MASTER the brand team keeps in Smint.io: language, region, business unit."""
-    master = smintio.context.store.get("asset", MASTER)
+def _brand_variant(
+    smintio: Any, variant_id: str, language: str, region: str, status: str = "approved", master_id: str = MASTER
+) -> None:
+    """A variant the brand team keeps in Smint.io (of MASTER unless told): language, region, business unit."""
+    master = smintio.context.store.get("asset", master_id)
     now = smintio.context.clock.now().isoformat()
     smintio.context.store.put(
         "asset",
@@ -246,7 +250,7 @@ def _brand_variant(smintio: Any, variant_id: str, language: str, region: str, st
             "version": 1,
             "name": f"Spring visual 3 ({language}-{region})",
             "approval_status": status,
-            "master_asset_id": MASTER,
+            "master_asset_id": master_id,
             "language": language,
             "region": region,
             "metadata": {"business_unit": "private-banking"},
@@ -256,6 +260,22 @@ def _brand_variant(smintio: Any, variant_id: str, language: str, region: str, st
             "updated_at": now,
         },
     )
+
+
+def _master_in_exstream(env: dict[str, Any], master_id: str, folder: Path) -> str:
+    """What a campaign release leaves: the master's image APPROVED in retail with its source asset,
+    its delivery in the ledger. Returns the resource id."""
+    hook, ledger = ExstreamHook(), env["ledger"]
+    scratch = folder / f"{master_id}.png"
+    scratch.write_bytes(_file(master_id, 1))
+    master = hook.upload_image("retail", scratch, name=f"{master_id}.png", content_type="image/png")
+    hook.put_rights_metadata("retail", master.id, {"source_asset": master_id, "asset_version": 1})
+    hook.set_state("retail", master.id, "REVIEW", "campaign release")
+    hook.set_state("retail", master.id, "APPROVED", "campaign release")
+    plan = ledger.plan("campaign_release", master_id, 1, "exstream:retail")
+    ledger.begin(plan)
+    ledger.complete(plan.key, master.id)
+    return master.id
 
 
 def _html(hook: ExstreamHook, locale: str | None) -> bytes:
@@ -274,24 +294,17 @@ def test_the_brand_teams_language_variants_reach_exstream_and_the_localized_vers
     )
     hook = ExstreamHook()
     # what the campaign release left: the master image, APPROVED, shown by the welcome letter
-    scratch = tmp_path / "master.png"
-    scratch.write_bytes(_file(MASTER, 1))
-    master = hook.upload_image("retail", scratch, name=f"{MASTER}.png", content_type="image/png")
-    hook.put_rights_metadata("retail", master.id, {"source_asset": MASTER, "asset_version": 1})
-    hook.set_state("retail", master.id, "REVIEW", "campaign release")
-    hook.set_state("retail", master.id, "APPROVED", "campaign release")
-    plan = ledger.plan("campaign_release", MASTER, 1, "exstream:retail")
-    ledger.begin(plan)
-    ledger.complete(plan.key, master.id)
+    master_image = _master_in_exstream(env, MASTER, tmp_path)
     exstream.admin(
         "PUT",
         "exstream/links",
-        json={"domain": "retail", "subjectId": WELCOME, "objectIds": [env["resources"][CHANGED], master.id]},
+        json={"domain": "retail", "subjectId": WELCOME, "objectIds": [env["resources"][CHANGED], master_image]},
     )
     _brand_variant(smintio, GERMAN, "de", "ch")
     _brand_variant(smintio, FRENCH, "fr", "fr")  # the license does not allow French
     _brand_variant(smintio, DRAFT, "it", "it", status="in_review")  # not approved yet
     _brand_variant(smintio, RETURNED, "nl", "nl")  # a regional team's return: the loop's to publish
+    _brand_variant(smintio, AUSTRIAN, "de", "at", master_id=LATER_MASTER)  # its master is not in Exstream yet
     returned = ledger.plan("localization_return_loop", "vip:ret-9", "0123abcd", "smintio:variant")
     ledger.begin(returned)
     ledger.complete(returned.key, RETURNED)
@@ -314,7 +327,12 @@ def test_the_brand_teams_language_variants_reach_exstream_and_the_localized_vers
         "localized": True,
     }
     assert german["metadata"]["rights_status"] == "cleared" and german["metadata"]["valid_until"]
-    assert not {FRENCH, DRAFT, RETURNED} & set(by_source)
+    assert not {FRENCH, DRAFT, RETURNED, AUSTRIAN} & set(by_source)
+    assert ("not_published", "exstream") in {
+        (e.action, (e.details or {}).get("target"))
+        for e in ledger.audit_trail(run_id=first.run_id)
+        if e.subject == AUSTRIAN
+    }
     # the ledger: delivered once, under the master's license; the French one refused with its reason
     (delivery,) = ledger.deliveries(asset_id=GERMAN)
     assert (delivery.pipeline, delivery.target, delivery.version, delivery.status, delivery.remote_id) == (
@@ -333,10 +351,10 @@ def test_the_brand_teams_language_variants_reach_exstream_and_the_localized_vers
     # the welcome letter's localized versions: German shows the German variant, English the master
     german_letter, english_letter, as_designed = _html(hook, "de_DE"), _html(hook, "en_US"), _html(hook, None)
     assert f'data-resource-id="{german["id"]}"'.encode() in german_letter
-    assert f'data-resource-id="{master.id}"'.encode() not in german_letter
+    assert f'data-resource-id="{master_image}"'.encode() not in german_letter
     assert b'lang="de-DE"' in german_letter
     for letter in (english_letter, as_designed, _html(hook, "fr_FR")):
-        assert f'data-resource-id="{master.id}"'.encode() in letter
+        assert f'data-resource-id="{master_image}"'.encode() in letter
         assert f'data-resource-id="{german["id"]}"'.encode() not in letter
 
     # re-running the hour, and the next hour, writes nothing anywhere
@@ -348,15 +366,22 @@ def test_the_brand_teams_language_variants_reach_exstream_and_the_localized_vers
     assert _writes(env) == before
     assert len(ledger.deliveries(asset_id=GERMAN)) == 1
 
+    # the later master reaches Exstream (its campaign released): its waiting variant follows it
+    _master_in_exstream(env, LATER_MASTER, tmp_path)
     # a new version of the German variant: no second image — the one Exstream holds is replaced and
     # reviewed (EXS-8), and the localized version shows the new file once the review approved it
     _new_file(smintio, GERMAN)
     later = interval_end + timedelta(hours=2)
     assert _dag().test(logical_date=later, run_conf={"domains": ["retail"]}).state == "success"
+    (austrian,) = [
+        r for r in exstream.context.store.all("resource") if (r.get("metadata") or {}).get("source_asset") == AUSTRIAN
+    ]
+    assert austrian["state"] == "APPROVED"
+    assert (austrian["metadata"]["master_asset"], austrian["metadata"]["region"]) == (LATER_MASTER, "at")
     replaced = exstream.context.store.get("resource", german["id"])
     assert (replaced["version"], replaced["state"]) == (2, "REVIEW")
     assert replaced["content"]["sha256"] == hashlib.sha256(images.png(f"{GERMAN}-main:v2")).hexdigest()
-    assert f'data-resource-id="{master.id}"'.encode() in _html(hook, "de_DE")  # unreviewed: not shown
+    assert f'data-resource-id="{master_image}"'.encode() in _html(hook, "de_DE")  # unreviewed: not shown
     assert _dag().test(logical_date=later + timedelta(hours=1), run_conf={"domains": ["retail"]}).state == "success"
     assert exstream.context.store.get("resource", german["id"])["state"] == "APPROVED"
     assert f'data-resource-id="{german["id"]}" data-version="2"'.encode() in _html(hook, "de_DE")

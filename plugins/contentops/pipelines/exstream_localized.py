@@ -19,6 +19,7 @@ it publishes them after their regional review, so they are left alone here.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -48,30 +49,55 @@ def is_localized_variant(asset: Asset) -> bool:
 
 
 def publish_variants(run: PipelineRun) -> dict[str, int]:
-    """Every approved localized variant Smint.io changed since the last run, to Exstream (once)."""
+    """Every approved localized variant Smint.io changed since the last run, to Exstream (once).
+
+    A variant that cannot go yet — its master is not in Exstream (its campaign not released yet),
+    or no license of it is known — waits in the ledger (a cursor holding the waiting ids) and is
+    looked at again on every run until it goes or stops being an approved variant.
+    """
     counts: Counter[str] = Counter()
     smintio = run.hook("smintio")
     cursor = f"{run.dag_id}:variants:{smintio.conn_id}"
+    waiting_cursor = f"{run.dag_id}:variants-waiting:{smintio.conn_id}"
+    waiting = set(json.loads(run.ledger.get_cursor(waiting_cursor) or "[]"))
     chosen = {d for d in run.params.get("domains") or [] if d}
     returned = {d.remote_id for d in run.ledger.deliveries(target_prefix=str(PARTNER_RETURNS)) if d.remote_id}
     masters: dict[str, Asset | None] = {}
-    for variant in smintio.iter_assets(
-        changed_since=_since(run, cursor),
-        filters={"approval_status": ApprovalStatus.APPROVED.value},
-        on_invalid=run.quarantine_callback("smintio", "asset"),
-    ):
+    seen: set[str] = set()
+    still_waiting: set[str] = set()
+
+    def handle(variant: Asset) -> None:
+        seen.add(variant.id)
         if not is_localized_variant(variant):
-            continue
+            return
         if variant.id in returned:
             counts["partner_returns_left_to_the_loop"] += 1
-            continue
+            return
         master_id = str(variant.master_asset_id)
         if master_id not in masters:
             try:
                 masters[master_id] = smintio.get_asset(master_id)
             except NotFoundError:
                 masters[master_id] = None
-        counts.update(_publish(run, variant, masters[master_id], chosen))
+        done = _publish(run, variant, masters[master_id], chosen)
+        if done["master_not_in_exstream"] or done["no_license"]:
+            still_waiting.add(variant.id)
+        counts.update(done)
+
+    for variant in smintio.iter_assets(
+        changed_since=_since(run, cursor),
+        filters={"approval_status": ApprovalStatus.APPROVED.value},
+        on_invalid=run.quarantine_callback("smintio", "asset"),
+    ):
+        handle(variant)
+    for variant_id in sorted(waiting - seen):
+        try:
+            handle(smintio.get_asset(variant_id))
+        except NotFoundError:
+            continue  # gone from Smint.io: nothing waits for it
+    counts["waiting"] = len(still_waiting)
+    if not run.dry_run:
+        run.ledger.set_cursor(waiting_cursor, json.dumps(sorted(still_waiting)) if still_waiting else None)
     _advance(run, cursor)
     return dict(counts)
 
