@@ -370,8 +370,14 @@ def test_the_brand_teams_language_variants_reach_exstream_and_the_localized_vers
     _master_in_exstream(env, LATER_MASTER, tmp_path)
     # a new version of the German variant: no second image — the one Exstream holds is replaced and
     # reviewed (EXS-8), and the localized version shows the new file once the review approved it
-    _new_file(smintio, GERMAN)
     later = interval_end + timedelta(hours=2)
+    german_asset = smintio.context.store.get("asset", GERMAN)
+    _new_version(  # a new file, changed within that run's hour
+        smintio,
+        GERMAN,
+        binaries=[{**german_asset["binaries"][0], "version": german_asset["version"] + 1}],
+        updated_at=(later - timedelta(minutes=30)).isoformat(),
+    )
     assert _dag().test(logical_date=later, run_conf={"domains": ["retail"]}).state == "success"
     (austrian,) = [
         r for r in exstream.context.store.all("resource") if (r.get("metadata") or {}).get("source_asset") == AUSTRIAN
