@@ -15,6 +15,14 @@ Hourly, on its data interval, for each Exstream domain (the `domains` Param, or 
    the image and every communication that uses it (DAS links) go to REVIEW — so the next
    production run cannot use them before someone approved — and one template review workflow per
    resource and asset version is started.
+4. **Localized variants (EXS-6)** — the license index is brought up to date first; then every
+   approved regional or language variant the brand team keeps in Smint.io (a derivative of a
+   master naming its language, region and business unit) that changed in the window becomes an
+   APPROVED image in each domain its master was delivered to, with those in its metadata — the
+   communication's localized version for that language shows it instead of the master. Only if
+   the master's license allows the derivative in that language and region; once per variant
+   version (a newer one goes through step 3's review). Variants partners returned are the
+   localization return loop's.
 
 Every partner write happens once (the ledger's idempotency keys); a re-run changes nothing.
 `dry_run` reports what would happen. Every run writes a report (the run's **Run report** tab).
@@ -30,9 +38,11 @@ from contentops.assets import REMOVALS
 from contentops.operators.exstream import (
     ExstreamChangedImagesOperator,
     ExstreamFeedbackOperator,
+    ExstreamLocalizedVariantsOperator,
     ExstreamReplaceForReviewOperator,
     ExstreamReviewOutcomeOperator,
 )
+from contentops.operators.smintio import SmintioLicenseSyncOperator
 from contentops.params import conn_id_param, names_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
@@ -59,7 +69,7 @@ SPAN = timedelta(hours=1)
 )
 def exstream_template_sync() -> None:
     @task(trigger_rule="all_done")
-    def report(_: list[dict[str, int]], **context: object) -> dict[str, object]:
+    def report(_: list[dict[str, int]], _localized: dict[str, int], **context: object) -> dict[str, object]:
         from contentops.pipelines.runtime import PipelineRun
 
         run = PipelineRun.from_context(context, default_span=SPAN)
@@ -68,11 +78,13 @@ def exstream_template_sync() -> None:
     outcomes = ExstreamReviewOutcomeOperator(task_id="apply_review_outcomes", default_span=SPAN)
     feedback = ExstreamFeedbackOperator(task_id="collect_feedback", default_span=SPAN, outlets=[REMOVALS])
     changed = ExstreamChangedImagesOperator(task_id="find_changed", default_span=SPAN)
-    outcomes >> feedback >> changed
+    licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", default_span=SPAN)
+    localized = ExstreamLocalizedVariantsOperator(task_id="publish_localized_variants", default_span=SPAN)
+    licenses >> outcomes >> feedback >> changed >> localized
     replaced = ExstreamReplaceForReviewOperator.partial(task_id="replace_and_review", default_span=SPAN).expand(
         asset_ids=changed.output
     )
-    report(replaced.output)
+    report(replaced.output, localized.output)
 
 
 seal(exstream_template_sync())

@@ -441,3 +441,90 @@ def test_the_sandbox_imports_a_package_and_serves_the_collections_flow(served: t
     ask(running, imported, files={"exportPackage": ("p.zip", newer), "conflictSettings": ("c.json", settings)})
     image = running.context.store.get("resource", "a0000000-0000-4000-8000-000000000005")
     assert (image["name"], image["version"]) == ("logo-v2.png", 2)
+
+
+# -- languages and locales (the localized versions of EXS-6) --------------------------------------------
+LANGUAGE_ID, LOCALE_ID = "a5fca589-01ec-41bc-9af5-a82454eedf4b", "cda3c689-9c6d-4a5a-945b-d4768b090f54"
+ESTIMATE_SET_ID = "c9f0104b-036e-414e-9d3f-2ec0a5ed3ae6"
+
+
+def test_language_and_locale_resources_read_as_published(
+    replay: Callable[..., ReplayServer], hook_at: Any, served: tuple[Any, ExstreamHook]
+) -> None:
+    server = replay(*exstream("token", "languages"))
+    found = list(hook_at(server.url).iter_resources("retail", types=["exstrlanguage", "exstrlocale"]))
+    assert [(r.id, r.type, r.name, r.metadata) for r in found] == [
+        (LANGUAGE_ID, "exstrlanguage", "English", {}),
+        (LOCALE_ID, "exstrlocale", "en_US", {}),
+    ]
+    assert server.unmatched == []
+    running, _ = served
+    (languages,) = exstream("languages")
+    answer = ask(running, languages)
+    assert answer.status_code == 200
+    assert_same_shape(answer.json(), languages)
+    names = {(r["type"], r["name"]) for r in answer.json()["data"]}
+    assert {("exstrlanguage", "English"), ("exstrlocale", "en_US")} <= names  # the names OpenText's package uses
+    assert all(r["state"] == "APPROVED" for r in answer.json()["data"])
+
+
+def test_a_communication_sets_locales_link_to_their_languages_as_published(
+    replay: Callable[..., ReplayServer], hook_at: Any, served: tuple[Any, ExstreamHook]
+) -> None:
+    server = replay(*exstream("token", "locale_links"))
+    links = list(
+        hook_at(server.url).iter_links("retail", ESTIMATE_SET_ID, types=["exstrlocale", "exstrlanguage"], depth=2)
+    )
+    assert [(link.subject_id, link.object_id, link.type_id) for link in links] == [
+        (ESTIMATE_SET_ID, LOCALE_ID, "exstrlocale"),
+        (LOCALE_ID, LANGUAGE_ID, "exstrlanguage"),
+    ]
+    running, _ = served
+    (published,) = exstream("locale_links")
+    answer = ask(
+        running,
+        published,
+        params={"linkSubjectId": "cs-comm-retail-welcome", "linkDepth": 2, "filter.types": "exstrlocale,exstrlanguage"},
+    )
+    assert answer.status_code == 200
+    assert_same_shape(answer.json(), published)
+    data = answer.json()["data"]
+    locales = {item["linkObjectId"] for item in data if item["typeId"] == "exstrlocale"}
+    assert {item["linkSubjectId"] for item in data if item["typeId"] == "exstrlocale"} == {"cs-comm-retail-welcome"}
+    assert {item["linkSubjectId"] for item in data if item["typeId"] == "exstrlanguage"} == locales  # locale → language
+
+
+def test_the_sandbox_generates_a_localized_version_per_locale_and_refuses_one_it_lacks(
+    served: tuple[Any, ExstreamHook],
+) -> None:
+    """Modelled (no public source shows how a localized version picks its images): the driver's
+    ``locale`` selects the communication set's locale; each image shows the APPROVED image whose
+    metadata names it as master and the locale's language. The error is the published shape."""
+    running, hook = served
+    master = sandbox_image(running, hook, name="master.png", state="APPROVED")
+    hook.put_rights_metadata("retail", master.id, {"source_asset": "asset-1"})
+    german = sandbox_image(running, hook, name="german.png", state="APPROVED")
+    hook.put_rights_metadata(
+        "retail", german.id, {"source_asset": "asset-1-de", "master_asset": "asset-1", "language": "de"}
+    )
+    running.admin(
+        "PUT", "exstream/links", json={"domain": "retail", "subjectId": "comm-retail-welcome", "objectIds": [master.id]}
+    )
+
+    def shown(driver: dict[str, Any]) -> bytes:
+        return hook.generate("retail", "comm-retail-welcome", "CustomerDriver", driver, accept="text/html").content
+
+    assert f'data-resource-id="{german.id}"'.encode() in shown({"locale": "de_DE"})
+    assert f'data-resource-id="{german.id}"'.encode() in shown({"language": "de"})
+    assert f'data-resource-id="{master.id}"'.encode() in shown({"locale": "en_US"})
+    assert f'data-resource-id="{master.id}"'.encode() in shown({})
+    (error,) = exstream("generate_error")
+    refused = ask(
+        running,
+        error,
+        path="/orchestration/api/v1/inputs/ondemand/retail/generate",
+        headers={"communicationId": "comm-retail-welcome", "driverDataSource": "CustomerDriver"},
+        json={"locale": "ja_JP"},
+    )
+    assert refused.status_code == 400
+    assert_same_shape(refused.json(), error)

@@ -270,3 +270,172 @@ def test_a_retirement_tells_delivery_compliance_once(airflow_db: Path, env: dict
     again = _dag().test(logical_date=interval_end)
     assert again.state == "success" and removals(again.run_id) == []
     assert ASSET_REMOVALS in load_dag("delivery_compliance").timetable.asset_condition.objects
+
+
+# -- EXS-6: the brand team's localized variants -------------------------------------------------------
+MASTER = "asset-spring-03"  # license 2: worldwide, any channel; narrowed below to English and German
+GERMAN, FRENCH, DRAFT, RETURNED = (f"{MASTER}-{suffix}" for suffix in ("de-ch", "fr-fr", "it-it", "var-9"))
+LATER_MASTER = "asset-spring-10"  # license 9: perpetual, worldwide; reaches Exstream after its variant
+AUSTRIAN = f"{LATER_MASTER}-de-at"
+
+
+def _brand_variant(
+    smintio: Any, variant_id: str, language: str, region: str, status: str = "approved", master_id: str = MASTER
+) -> None:
+    """A variant the brand team keeps in Smint.io (of MASTER unless told): language, region, business unit."""
+    master = smintio.context.store.get("asset", master_id)
+    now = smintio.context.clock.now().isoformat()
+    smintio.context.store.put(
+        "asset",
+        variant_id,
+        {
+            **master,
+            "id": variant_id,
+            "version": 1,
+            "name": f"Spring visual 3 ({language}-{region})",
+            "approval_status": status,
+            "master_asset_id": master_id,
+            "language": language,
+            "region": region,
+            "metadata": {"business_unit": "private-banking"},
+            "tags": [],
+            "binaries": [{"id": f"{variant_id}-main", "name": f"{variant_id}.png", "content_type": "image/png"}],
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+def _master_in_exstream(env: dict[str, Any], master_id: str, folder: Path) -> str:
+    """What a campaign release leaves: the master's image APPROVED in retail with its source asset,
+    its delivery in the ledger. Returns the resource id."""
+    hook, ledger = ExstreamHook(), env["ledger"]
+    scratch = folder / f"{master_id}.png"
+    scratch.write_bytes(_file(master_id, 1))
+    master = hook.upload_image("retail", scratch, name=f"{master_id}.png", content_type="image/png")
+    hook.put_rights_metadata("retail", master.id, {"source_asset": master_id, "asset_version": 1})
+    hook.set_state("retail", master.id, "REVIEW", "campaign release")
+    hook.set_state("retail", master.id, "APPROVED", "campaign release")
+    plan = ledger.plan("campaign_release", master_id, 1, "exstream:retail")
+    ledger.begin(plan)
+    ledger.complete(plan.key, master.id)
+    return master.id
+
+
+def _html(hook: ExstreamHook, locale: str | None) -> bytes:
+    driver = {"customerNumber": "C-7", **({"locale": locale} if locale else {})}
+    return hook.generate("retail", WELCOME, "CustomerDriver", driver, accept="text/html").content
+
+
+def test_the_brand_teams_language_variants_reach_exstream_and_the_localized_version_selects_them(
+    airflow_db: Path, env: dict, tmp_path: Path
+) -> None:
+    smintio, exstream, ledger = env["smintio"], env["exstream"], env["ledger"]
+    smintio.admin(
+        "POST",
+        f"smintio/lpt/{smintio.context.store.get('asset', MASTER)['license_purchase_transaction_uuid']}",
+        json={"allowed_languages": ["language_english", "language_german"]},
+    )
+    hook = ExstreamHook()
+    # what the campaign release left: the master image, APPROVED, shown by the welcome letter
+    master_image = _master_in_exstream(env, MASTER, tmp_path)
+    exstream.admin(
+        "PUT",
+        "exstream/links",
+        json={"domain": "retail", "subjectId": WELCOME, "objectIds": [env["resources"][CHANGED], master_image]},
+    )
+    _brand_variant(smintio, GERMAN, "de", "ch")
+    _brand_variant(smintio, FRENCH, "fr", "fr")  # the license does not allow French
+    _brand_variant(smintio, DRAFT, "it", "it", status="in_review")  # not approved yet
+    _brand_variant(smintio, RETURNED, "nl", "nl")  # a regional team's return: the loop's to publish
+    _brand_variant(smintio, AUSTRIAN, "de", "at", master_id=LATER_MASTER)  # its master is not in Exstream yet
+    returned = ledger.plan("localization_return_loop", "vip:ret-9", "0123abcd", "smintio:variant")
+    ledger.begin(returned)
+    ledger.complete(returned.key, RETURNED)
+
+    interval_end = datetime.now(UTC).replace(minute=20, second=0, microsecond=0) - timedelta(hours=1)
+    first = _dag().test(logical_date=interval_end, run_conf={"domains": ["retail"]})
+    assert first.state == "success"
+
+    # Exstream: the German variant is an APPROVED image next to its master, with what selects it
+    held = [r for r in exstream.context.store.all("resource") if r["type"] == "image"]
+    by_source = {(r.get("metadata") or {}).get("source_asset"): r for r in held}
+    german = by_source[GERMAN]
+    assert german["state"] == "APPROVED" and german["domain"] == "retail"
+    assert german["content"]["sha256"] == hashlib.sha256(images.png(f"{GERMAN}-main:v1")).hexdigest()
+    assert {k: german["metadata"][k] for k in ("master_asset", "language", "region", "business_unit", "localized")} == {
+        "master_asset": MASTER,
+        "language": "de",
+        "region": "ch",
+        "business_unit": "private-banking",
+        "localized": True,
+    }
+    assert german["metadata"]["rights_status"] == "cleared" and german["metadata"]["valid_until"]
+    assert not {FRENCH, DRAFT, RETURNED, AUSTRIAN} & set(by_source)
+    assert ("not_published", "exstream") in {
+        (e.action, (e.details or {}).get("target"))
+        for e in ledger.audit_trail(run_id=first.run_id)
+        if e.subject == AUSTRIAN
+    }
+    # the ledger: delivered once, under the master's license; the French one refused with its reason
+    (delivery,) = ledger.deliveries(asset_id=GERMAN)
+    assert (delivery.pipeline, delivery.target, delivery.version, delivery.status, delivery.remote_id) == (
+        "exstream_template_sync",
+        "exstream:retail",
+        "1",
+        "delivered",
+        german["id"],
+    )
+    assert delivery.license_ref == smintio.context.store.get("asset", MASTER)["license_purchase_transaction_uuid"]
+    trail = ledger.audit_trail(run_id=first.run_id)
+    (refusal,) = [e for e in trail if e.subject == FRENCH]
+    assert refusal.action == "refused" and "language" in (refusal.details or {}).get("reason", "")
+    assert ledger.deliveries(asset_id=FRENCH) == []
+
+    # the welcome letter's localized versions: German shows the German variant, English the master
+    german_letter, english_letter, as_designed = _html(hook, "de_DE"), _html(hook, "en_US"), _html(hook, None)
+    assert f'data-resource-id="{german["id"]}"'.encode() in german_letter
+    assert f'data-resource-id="{master_image}"'.encode() not in german_letter
+    assert b'lang="de-DE"' in german_letter
+    for letter in (english_letter, as_designed, _html(hook, "fr_FR")):
+        assert f'data-resource-id="{master_image}"'.encode() in letter
+        assert f'data-resource-id="{german["id"]}"'.encode() not in letter
+
+    # re-running the hour, and the next hour, writes nothing anywhere
+    before = _writes(env)
+    assert _dag().test(logical_date=interval_end, run_conf={"domains": ["retail"]}).state == "success"
+    assert _dag().test(logical_date=interval_end + timedelta(hours=1), run_conf={"domains": ["retail"]}).state == (
+        "success"
+    )
+    assert _writes(env) == before
+    assert len(ledger.deliveries(asset_id=GERMAN)) == 1
+
+    # the later master reaches Exstream (its campaign released): its waiting variant follows it
+    _master_in_exstream(env, LATER_MASTER, tmp_path)
+    # a new version of the German variant: no second image — the one Exstream holds is replaced and
+    # reviewed (EXS-8), and the localized version shows the new file once the review approved it
+    later = interval_end + timedelta(hours=2)
+    german_asset = smintio.context.store.get("asset", GERMAN)
+    _new_version(  # a new file, changed within that run's hour
+        smintio,
+        GERMAN,
+        binaries=[{**german_asset["binaries"][0], "version": german_asset["version"] + 1}],
+        updated_at=(later - timedelta(minutes=30)).isoformat(),
+    )
+    assert _dag().test(logical_date=later, run_conf={"domains": ["retail"]}).state == "success"
+    (austrian,) = [
+        r for r in exstream.context.store.all("resource") if (r.get("metadata") or {}).get("source_asset") == AUSTRIAN
+    ]
+    assert austrian["state"] == "APPROVED"
+    assert (austrian["metadata"]["master_asset"], austrian["metadata"]["region"]) == (LATER_MASTER, "at")
+    replaced = exstream.context.store.get("resource", german["id"])
+    assert (replaced["version"], replaced["state"]) == (2, "REVIEW")
+    assert replaced["content"]["sha256"] == hashlib.sha256(images.png(f"{GERMAN}-main:v2")).hexdigest()
+    assert f'data-resource-id="{master_image}"'.encode() in _html(hook, "de_DE")  # unreviewed: not shown
+    assert _dag().test(logical_date=later + timedelta(hours=1), run_conf={"domains": ["retail"]}).state == "success"
+    assert exstream.context.store.get("resource", german["id"])["state"] == "APPROVED"
+    assert f'data-resource-id="{german["id"]}" data-version="2"'.encode() in _html(hook, "de_DE")
+    sources = [(r.get("metadata") or {}).get("source_asset") for r in exstream.context.store.all("resource")]
+    assert sources.count(GERMAN) == 1
+    slots = [(d.target, d.version, d.status) for d in ledger.deliveries(asset_id=GERMAN, target_prefix="exstream:")]
+    assert slots == [("exstream:retail", "2", "delivered")]  # the one slot, now at version 2

@@ -125,6 +125,16 @@ COMMUNICATION_SET = "exstrcommunicationset"
 DATA_SOURCE = "exstrdatasource"
 OUTPUT_QUEUE = "exstroutputqueue"
 IMAGE = "image"
+LANGUAGE = "exstrlanguage"
+LOCALE = "exstrlocale"
+#: The locales every communication set of a domain is localized into: (locale name, language name,
+#: language tag). Names and their link shape as OpenText's Claim Estimate Letter package shows them
+#: (``exstrlocale`` "en_US" links to ``exstrlanguage`` "English", whose content names "en-US"; the
+#: communication set links to its locales); the German and French ones are ours.
+LOCALES = (("en_US", "English", "en-US"), ("de_DE", "German", "de-DE"), ("fr_FR", "French", "fr-FR"))
+#: The metadata keys a localized version selects images by (*modelled*: contentops' default keys,
+#: ``include/config/mappings/exstream_resources.yaml``).
+LOCALIZED_KEYS = {"source": "source_asset", "master": "master_asset", "language": "language", "region": "region"}
 #: The largest ``count`` a DAS list serves (modelled: the highest OpenText's collection sends) and
 #: the default when none is given (the SDK's PageInfo default).
 MAX_COUNT = 1000
@@ -252,7 +262,42 @@ def _seed(context: SandboxContext) -> None:
                 description="PDF Queue",
             )
         )
+        for locale, language, tag in LOCALES:
+            language_id, locale_id = f"lang-{domain}-{tag[:2]}", f"loc-{domain}-{locale}"
+            resources.append(
+                {
+                    **_resource(
+                        language_id,
+                        domain=domain,
+                        name=language,
+                        type=LANGUAGE,
+                        state="APPROVED",
+                        by="designer",
+                        at=now,
+                    ),
+                    "metadata": None,  # as the package's language resources: no metadata
+                    "_languageTag": tag,  # the content's m_strAccessibilityLanguage
+                }
+            )
+            resources.append(
+                {
+                    **_resource(
+                        locale_id, domain=domain, name=locale, type=LOCALE, state="APPROVED", by="designer", at=now
+                    ),
+                    "metadata": None,
+                }
+            )
+            links.append({"domain": domain, "subjectId": locale_id, "objectId": language_id, "linkType": "uses"})
     for comm_id, (domain, name, driver, stream, region) in COMMUNICATIONS.items():
+        for locale, _, _ in LOCALES:  # the communication set is localized into the domain's locales
+            links.append(
+                {
+                    "domain": domain,
+                    "subjectId": f"cs-{comm_id}",
+                    "objectId": f"loc-{domain}-{locale}",
+                    "linkType": "uses",
+                }
+            )
         resources.append(
             _resource(
                 comm_id,
@@ -383,16 +428,18 @@ def render_pdf(title: str, lines: list[str]) -> bytes:
     return bytes(out)
 
 
-def render_html(title: str, lines: list[str], used: list[dict[str, Any]]) -> bytes:
-    """The same document as HTML; each image used is an element naming its resource id and version."""
+def render_html(title: str, lines: list[str], used: list[dict[str, Any]], language: str | None = None) -> bytes:
+    """The same document as HTML; each image used is an element naming its resource id and version
+    (and, in a localized version, the language it was chosen for)."""
     from html import escape
 
     items = "".join(
         f'<li data-resource-id="{escape(r["id"])}" data-version="{r["version"]}">{escape(r["name"])}</li>' for r in used
     )
     paragraphs = "".join(f"<p>{escape(line)}</p>" for line in lines)
+    lang = f' lang="{escape(language)}"' if language else ""
     return (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f'<!doctype html><html{lang}><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
         f'<body><h1>{escape(title)}</h1>{paragraphs}<ul class="resources">{items}</ul></body></html>'
     ).encode()
 
@@ -913,6 +960,59 @@ def create_app(config: SandboxConfig) -> FastAPI:
                 (used if image["state"] == "APPROVED" else left_out).append(image)
         return used, left_out
 
+    def locales_of(communication: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+        """(locale resource, language tag) of each locale the communication's sets are localized into."""
+        found = []
+        for _, locale in walk(communication["domain"], communication["id"], 2, down=True):
+            if locale["type"] != LOCALE:
+                continue
+            for _, language in walk(communication["domain"], locale["id"], 1, down=True):
+                if language["type"] == LANGUAGE:
+                    found.append((locale, str(language.get("_languageTag") or "")))
+        return found
+
+    def localized_version(communication: dict[str, Any], driver: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+        """The localized version the driver data asks for (*modelled*: its ``locale`` — a locale's
+        name such as ``de_DE`` — or ``language`` — ``de`` or ``de-DE``; OpenText's communications
+        scope their locale to a variable, ``m_scopedLocale``). ``None``: no locale asked, the
+        communication as designed. A locale the communication is not localized into answers 400."""
+        asked = driver.get("locale") or driver.get("language")
+        if not asked:
+            return None
+        wanted = str(asked).replace("-", "_").lower()
+        for locale, tag in locales_of(communication):
+            if wanted in (locale["name"].lower(), tag.replace("-", "_").lower(), tag.split("-")[0].lower()):
+                return locale, tag
+        raise _orchestration_error(400, f"communication {communication['id']} has no localized version for {asked}")
+
+    def localize(images: list[dict[str, Any]], language: str, region: str | None) -> list[dict[str, Any]]:
+        """Each image as the localized version shows it (*modelled*): the APPROVED image of the same
+        domain whose metadata names the image's source asset as its master and ``language`` as its
+        language (the driver's region preferred, then the newest); the image itself when none."""
+        keys = LOCALIZED_KEYS
+        shown = []
+        for image in images:
+            source = (image.get("metadata") or {}).get(keys["source"])
+            candidates = [
+                r
+                for r in ctx.store.all("resource")
+                if source
+                and r["domain"] == image["domain"]
+                and r["type"] == IMAGE
+                and r["state"] == "APPROVED"
+                and (r.get("metadata") or {}).get(keys["master"]) == source
+                and str((r.get("metadata") or {}).get(keys["language"]) or "").lower() == language
+            ]
+            candidates.sort(
+                key=lambda r: (
+                    bool(region) and (r.get("metadata") or {}).get(keys["region"]) == region,
+                    r.get("lastModifiedDate") or 0,
+                ),
+                reverse=True,
+            )
+            shown.append(candidates[0] if candidates else image)
+        return shown
+
     def record_usage(
         communication: dict[str, Any],
         images: list[dict[str, Any]],
@@ -968,9 +1068,15 @@ def create_app(config: SandboxConfig) -> FastAPI:
             raise _orchestration_error(400, "the driver data must be a JSON object")
         customer = str(driver.get("customerNumber") or (driver.get("customer") or {}).get("number") or "")
         used, left_out = images_of(communication)
+        region = driver.get("region") if isinstance(driver.get("region"), str) else None
+        localized = localized_version(communication, driver)
+        language = localized[1].split("-")[0].lower() if localized else None
+        if language:
+            used = localize(used, language, region)
         lines = [
             f"Communication {communication['id']} version {communication['version']}",
             f"Customer {customer or '(none)'}",
+            *([f"Localized version {localized[0]['name']} ({localized[1]})"] if localized else []),
             "Resources used:",
             *[f"- {image['name']} ({image['id']} version {image['version']})" for image in used],
         ]
@@ -983,11 +1089,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
             else (communication.get("metadata") or {}).get("outputType") or "application/pdf"
         )
         document = (
-            render_html(communication["name"], lines, used)
+            render_html(communication["name"], lines, used, localized[1] if localized else None)
             if wanted == "text/html"
             else render_pdf(communication["name"], lines)
         )
-        region = driver.get("region") if isinstance(driver.get("region"), str) else None
         record_usage(communication, used, volume=1, channel="ondemand", region=region, at=ctx.clock.now())
         stream = (communication.get("metadata") or {}).get("stream") or communication["name"]
         extension = "html" if wanted == "text/html" else "pdf"

@@ -41,6 +41,7 @@ EXSTREAM_FIELDS: dict[str, str] = {
     "region": "a localized variant's region",
     "language": "a localized variant's language",
     "localized": "true on a localized variant",
+    "business_unit": "a brand-team variant's business unit (Smint.io metadata ``business_unit``)",
     "rights_disposition": "the rights workflow's outcome the expiry sweep applied",
 }
 #: An Exstream metadata key (modelled): letters, digits, ``_``, ``-`` and ``.``, starting with a letter.

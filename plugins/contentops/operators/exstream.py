@@ -9,6 +9,9 @@
   or REJECTED and the asset flagged in Smint.io;
 - :class:`ExstreamFeedbackOperator` — production feedback (replace / retire) onto Smint.io, a
   retired image taken out of APPROVED (EXS-3);
+- :class:`ExstreamLocalizedVariantsOperator` — the brand team's approved regional and language
+  variants in Smint.io as APPROVED images next to their master, with language, region and
+  business unit, rights-gated, once per variant version (EXS-6);
 - :class:`LocalizedImagePublishOperator` — approved localized variants as APPROVED images by
   region and language, delivered back to the region that sent them (EXS-6).
 
@@ -180,6 +183,30 @@ class ExstreamReplaceForReviewOperator(ExstreamSyncOperator):
 
         counts = steps.replace_and_review(self.pipeline_run(context), [str(a) for a in as_list(self.asset_ids)])
         self.log_counts("Replaced for review", counts)
+        return counts
+
+
+class ExstreamLocalizedVariantsOperator(ExstreamSyncOperator):
+    """Publish the brand team's localized variants Smint.io changed since the last run: each
+    approved variant of a master (a derivative naming a language or region) whose license allows
+    it becomes an APPROVED image in every domain its master was delivered to, with its language,
+    region, business unit and master in its metadata — what a communication's localized version
+    selects by. Once per variant version; the variants partners returned are left to the
+    localization return loop.
+
+    Returns the counts (``published``, ``refused``, ``no_license``, ``master_not_in_exstream``,
+    ``already_published`` …).
+
+    Example::
+
+        ExstreamLocalizedVariantsOperator(task_id="publish_localized_variants", domains=["retail"])
+    """
+
+    def execute(self, context: Context) -> dict[str, int]:
+        from contentops.pipelines import exstream_localized
+
+        counts = exstream_localized.publish_variants(self.pipeline_run(context))
+        self.log_counts("Localized variants", counts)
         return counts
 
 

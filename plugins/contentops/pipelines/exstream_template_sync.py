@@ -14,6 +14,10 @@ EXS-3. Production flags resources for replacement or retirement. A replacement r
 asset back in review in Smint.io and tags it; a retirement retires the asset in Smint.io and
 takes the resource out of APPROVED in Exstream (the ledger's delivery is withdrawn).
 
+EXS-6. The brand team's localized variants reach Exstream next to their master, for the
+communications' localized versions: :mod:`contentops.pipelines.exstream_localized` (the DAG's
+``publish_localized_variants`` step); a newer variant version is replaced and reviewed here.
+
 Every partner write goes through :meth:`PipelineRun.deliver_once` (workflows through
 :func:`start_workflow_once`), so re-runs and retries change nothing twice.
 """
