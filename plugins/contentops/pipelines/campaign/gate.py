@@ -15,6 +15,7 @@ from typing import Any
 
 from contentops import rights
 from contentops.hooks.errors import NotFoundError
+from contentops.ledger import Action
 from contentops.models.domain import IntendedUse, RightsDecision, UsageRights
 from contentops.models.smintio import ApprovalStatus, Asset
 from contentops.pipelines.campaign.collect import campaign_assets
@@ -293,7 +294,7 @@ def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int
             usage = usage_rights(run, asset)
             license_ref = asset.license_purchase_transaction_uuid or ""
             expires = rights.usable_until(usage) if usage is not None else None
-            systems: set[str] = set()
+            systems: dict[str, list[str]] = {}  # system -> the targets cleared there
             for clearance in decide(asset, usage, plan, targets, settings):
                 common = {
                     "campaign": campaign,
@@ -312,7 +313,29 @@ def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int
                         regions=list(clearance.regions),
                         **common,
                     )
-                    systems.add(clearance.system)
-            for system in systems:
-                work[system].append([campaign, asset.id])
-    return [{"system": system, "batch": batch} for system in TARGETS for batch in batches_of(work[system], batch_size)]
+                    systems.setdefault(clearance.system, []).append(str(clearance.target))
+            for system, cleared_targets in systems.items():
+                if not _held(run, asset, cleared_targets):
+                    work[system].append([campaign, asset.id])
+    return _interleaved(work, batch_size)
+
+
+def _held(run: PipelineRun, asset: Asset, targets: list[str]) -> bool:
+    """Does every target the asset was just cleared for hold this version already? Then no deliver
+    task is mapped for it (a re-run maps only what is left to send; the ledger still decides each
+    write in the deliver task)."""
+    return all(run.ledger.plan(run.dag_id, asset.id, asset.version, target).action is Action.SKIP for target in targets)
+
+
+def _interleaved(work: dict[str, list[list[str]]], batch_size: int) -> list[dict[str, Any]]:
+    """The mapped deliveries batch by batch, each batch's systems next to each other: the tasks the
+    scheduler runs side by side then write to different partners (each bound by its own ceiling)
+    and read the same assets' staged files, each fetched from Smint.io once."""
+    batched = {system: batches_of(work[system], batch_size) for system in TARGETS}
+    rounds = max((len(batches) for batches in batched.values()), default=0)
+    return [
+        {"system": system, "batch": batched[system][n]}
+        for n in range(rounds)
+        for system in TARGETS
+        if n < len(batched[system])
+    ]
