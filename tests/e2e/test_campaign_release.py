@@ -233,13 +233,16 @@ def test_default_params_release_the_demo_campaign_to_every_target(airflow_db: Pa
     assert f"{CAMPAIGN}: release" in report and REGION_REFUSED in report
 
 
-def _file_reads(env: dict[str, Any]) -> dict[str, int]:
-    """Smint.io's file downloads so far (its request log), by asset."""
+def _file_reads(env: dict[str, Any], what: str = "content") -> dict[str, int]:
+    """Smint.io's file downloads so far (its request log), by asset; ``what="asset"``: its reads
+    of the assets' metadata."""
     reads: dict[str, int] = {}
     for route, count in env["smintio"].context.stats.snapshot()["by_route"].items():
         method, _, path = route.partition(" ")
         parts = path.strip("/").split("/")  # backend/v1/assets/<asset>/binaries/<binary>/content
-        if method == "GET" and parts[:3] == ["backend", "v1", "assets"] and parts[-1] == "content":
+        if method != "GET" or parts[:3] != ["backend", "v1", "assets"] or len(parts) < 4:
+            continue
+        if (what == "content" and parts[-1] == "content") or (what == "asset" and len(parts) == 4):
             reads[parts[3]] = reads.get(parts[3], 0) + count
     return reads
 
@@ -253,6 +256,8 @@ def test_each_assets_file_is_read_from_smintio_once_per_version_for_every_target
     first = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
     assert first.state == "success"
     assert _file_reads(env) == dict.fromkeys(RELEASED, 1)
+    # ... and its metadata read once by the deliveries of every system together
+    assert {a: n for a, n in _file_reads(env, "asset").items() if a in RELEASED} == dict.fromkeys(RELEASED, 1)
     # every target got the file: VIP media content, both kits' attachments, the Exstream images
     items, kits, resources = _vip_items(env), _kits(env), _resources(env)
     assert set(items) == set(resources) == RELEASED and all(i["content"]["size"] > 0 for i in items.values())

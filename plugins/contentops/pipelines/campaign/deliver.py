@@ -18,7 +18,7 @@ from contentops.pipelines.campaign.delivery import Release, TargetDelivery
 from contentops.pipelines.campaign.exstream import ExstreamDelivery
 from contentops.pipelines.campaign.plan import CLEARED, REFUSED, ReleasePlan, plans_of, run_decisions, usage_rights
 from contentops.pipelines.campaign.settings import CampaignReleaseSettings
-from contentops.pipelines.campaign.staging import StagedFile
+from contentops.pipelines.campaign.staging import StagedFile, asset_snapshot
 from contentops.pipelines.campaign.trading_grid import TradingGridDelivery
 from contentops.pipelines.campaign.vip import VipDelivery
 from contentops.pipelines.runtime import PipelineRun
@@ -85,7 +85,6 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
     decided = run_decisions(run, batch, CLEARED)  # every system's clearances: who else needs the file
     cleared = _cleared(system, decided)
     plans = plans_of(run, (campaign for campaign, _ in batch))
-    smintio = run.hook("smintio")
     if not run.dry_run and any(cleared.values()):
         counts.update(target_delivery.ensure_containers(plans))
     for campaign, asset_id in batch:
@@ -96,7 +95,7 @@ def deliver(run: PipelineRun, system: str, batch: list[list[str]], settings: Cam
         if _all_delivered(run, asset_id, clearances):
             counts[f"{system}_skip"] += len(clearances)  # a re-run: nothing to fetch or send
             continue
-        asset = smintio.get_asset(asset_id)
+        asset = asset_snapshot(run, asset_id)  # one read per run: every system sends the same version
         if asset.approval_status is not ApprovalStatus.APPROVED:
             reason = f"asset became {asset.approval_status.value} before delivery"
             run.record(asset_id, Target(system), REFUSED, reason)

@@ -13,6 +13,8 @@ a new version is a new file), and every deliver task of the run reads that copy:
   file meanwhile waits on the lock and then reads the staged copy;
 - a task reading a staged copy checks it against the recorded digest first (a damaged copy is
   fetched again, never delivered);
+- the asset's metadata is read once per run the same way (:func:`asset_snapshot`): every target
+  gets the same version, and Smint.io one metadata read per asset instead of one per system;
 - the copy is removed once every target the gate cleared the asset for holds that version (the
   ledger says so), and what is left (a refused or failed target) goes with the run's folder in
   ``finalize``.
@@ -74,15 +76,8 @@ class StagedFile:
     def file_name(self) -> str:
         return (self.binary.name if self.binary else None) or f"{self.asset.id}.png"
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return _locked(self._lock)
 
     def get(self) -> Path:
         """The staged file, checked: streamed from Smint.io only if no intact copy is staged."""
@@ -122,7 +117,44 @@ class StagedFile:
         with self._locked():
             self.path.unlink(missing_ok=True)
             self._digest.unlink(missing_ok=True)
+            _snapshot_path(self.run, self.asset.id).unlink(missing_ok=True)
         self._checked = False
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _snapshot_path(run: PipelineRun, asset_id: str) -> Path:
+    return run_folder(run) / f"{hashlib.sha256(asset_id.encode()).hexdigest()[:24]}.asset.json"
+
+
+def asset_snapshot(run: PipelineRun, asset_id: str) -> Asset:
+    """The asset as Smint.io had it when the first deliver task of the run asked for it.
+
+    Every system's deliver tasks then send the same version (a change in Smint.io mid-run goes
+    out with the next run to every target alike), and Smint.io answers one metadata read per
+    asset and run instead of one per target system. The snapshot goes with the staged file."""
+    path = _snapshot_path(run, asset_id)
+    with _locked(path.with_name(path.name + ".lock")):
+        if path.exists():
+            with contextlib.suppress(ValueError):
+                return Asset.model_validate_json(path.read_text())
+        asset = run.hook("smintio").get_asset(asset_id)
+        text = asset.model_dump_json()
+        with contextlib.suppress(ValueError):
+            if Asset.model_validate_json(text) == asset:  # only what reads back as the same asset
+                part = path.with_name(path.name + ".part")
+                part.write_text(text)
+                os.replace(part, path)
+        return asset
 
 
 def clean_up(run: PipelineRun) -> None:
