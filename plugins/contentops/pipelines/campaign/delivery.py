@@ -48,6 +48,9 @@ class TargetDelivery(ABC):
     """One target system's deliveries within a deliver task (one instance per task)."""
 
     system: ClassVar[TargetSystem]
+    #: partner requests one delivery to one target costs: the gate sizes this system's batches by it
+    #: so the tasks the scheduler runs side by side load each partner alike
+    requests_per_target: ClassVar[int] = 1
 
     def __init__(self, run: PipelineRun, settings: CampaignReleaseSettings) -> None:
         self.run = run

@@ -80,6 +80,7 @@ class ExstreamDelivery(TargetDelivery):
     """Image resources of an Exstream domain (targets ``exstream:<domain>``)."""
 
     system = TargetSystem.EXSTREAM
+    requests_per_target = 4  # upload, rights metadata, REVIEW, APPROVED
 
     def deliver(self, release: Release, target: Target, regions: list[str]) -> Counter[str]:
         earlier = self._older_image(release.asset, target)
