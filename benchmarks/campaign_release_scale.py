@@ -1,14 +1,22 @@
-"""Release a campaign of N approved assets to every target with the campaign_release steps, then re-run.
+"""Release a campaign of N approved assets to every target with campaign_release, then re-run.
 
-The five sandboxes the release talks to are served in this process (threads, as the test suite
-serves them); N approved assets of the campaign ``bulk-campaign`` are added to the Smint.io
-sandbox, each linked to a perpetual worldwide license. The steps of
-:mod:`contentops.pipelines.campaign` then run in DAG order — license index sync, plan, collect,
-gate, one ``deliver`` per target and batch (what the mapped tasks do), finalize — with the
-ledger on SQLite. The second run must send nothing. Reported: assets/s and deliveries/s of the
-first run, the partner requests of both runs, and peak RSS of this process (sandboxes included).
+Default (``--arm airflow``, issue 17 item 3): a real ``campaign_release`` DAG run under the
+scheduler. The five sandboxes run in one process of their own, each with a request ceiling
+(``--rate-limit``, default 20 req/s, Smint.io included; the connections pace every task at 0.95 of
+it); api-server, scheduler (LocalExecutor, parallelism 4), dag-processor and triggerer run as
+processes of their own on SQLite. The campaign ``bulk-campaign`` and its N approved assets, each
+linked to a perpetual worldwide license, are written into the Smint.io sandbox's store; the DAG is
+triggered for it (VIP, the Trading Grid communities of two regions, Exstream ``retail``), then
+again. Reported: assets/s, the busiest partner's share of its ceiling (over the run, and over the
+deliveries), 429s, partner writes, ledger effects, Smint.io file reads per asset, the peak RSS of
+every task process; the re-run's time and writes. The last line holds the headline figures.
 
-    .venv/bin/python benchmarks/campaign_release_scale.py --assets 300
+``--arm inprocess``: the steps of :mod:`contentops.pipelines.campaign` in DAG order in this
+process (license index sync, plan, collect, gate, one ``deliver`` per batch the gate lists,
+finalize), the sandboxes served here (threads) without a ceiling.
+
+    .venv/bin/python benchmarks/campaign_release_scale.py --assets 2000 --batch-size 250
+    .venv/bin/python benchmarks/campaign_release_scale.py --arm inprocess --assets 300
 """
 
 from __future__ import annotations
