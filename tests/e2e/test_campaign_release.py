@@ -233,6 +233,59 @@ def test_default_params_release_the_demo_campaign_to_every_target(airflow_db: Pa
     assert f"{CAMPAIGN}: release" in report and REGION_REFUSED in report
 
 
+def _file_reads(env: dict[str, Any], what: str = "content") -> dict[str, int]:
+    """Smint.io's file downloads so far (its request log), by asset; ``what="asset"``: its reads
+    of the assets' metadata."""
+    reads: dict[str, int] = {}
+    for route, count in env["smintio"].context.stats.snapshot()["by_route"].items():
+        method, _, path = route.partition(" ")
+        parts = path.strip("/").split("/")  # backend/v1/assets/<asset>/binaries/<binary>/content
+        if method != "GET" or parts[:3] != ["backend", "v1", "assets"] or len(parts) < 4:
+            continue
+        if (what == "content" and parts[-1] == "content") or (what == "asset" and len(parts) == 4):
+            reads[parts[3]] = reads.get(parts[3], 0) + count
+    return reads
+
+
+def test_each_assets_file_is_read_from_smintio_once_per_version_for_every_target(
+    airflow_db: Path, env: dict[str, Any], tmp_path: Path
+) -> None:
+    """The deliver tasks of VIP, Trading Grid (two communities) and Exstream share one staged copy of
+    each asset version's file: Smint.io serves it once, not once per target system; the copy is
+    gone after the run; a re-run reads nothing, a new version is read once more."""
+    first = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert first.state == "success"
+    assert _file_reads(env) == dict.fromkeys(RELEASED, 1)
+    # ... and its metadata read once by the deliveries of every system together
+    assert {a: n for a, n in _file_reads(env, "asset").items() if a in RELEASED} == dict.fromkeys(RELEASED, 1)
+    # every target got the file: VIP media content, both kits' attachments, the Exstream images
+    items, kits, resources = _vip_items(env), _kits(env), _resources(env)
+    assert set(items) == set(resources) == RELEASED and all(i["content"]["size"] > 0 for i in items.values())
+    assert {c: set(k["attachments"]) for c, k in kits.items()} == {
+        "community-emea": RELEASED,
+        "community-north_america": RELEASED,
+    }
+    sha = {a: i["content"]["sha256"] for a, i in items.items()}
+    assert {a: r["content"]["sha256"] for a, r in resources.items()} == sha  # the same bytes everywhere
+    ledger: Ledger = env["ledger"]
+    assert all(len(ledger.where_did_it_go(asset)) == 4 for asset in RELEASED)
+    assert not any((tmp_path / "staging").rglob("*-v*"))  # no staged copy left behind
+
+    again = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert again.state == "success"
+    assert _file_reads(env) == dict.fromkeys(RELEASED, 1)  # nothing read again
+    assert [e for e in ledger.effects(run_id=again.run_id)] == []
+
+    smintio = env["smintio"].context.store
+    asset = smintio.get("asset", "asset-spring-08")
+    smintio.put("asset", asset["id"], {**asset, "version": asset["version"] + 1})
+    third = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    assert third.state == "success"
+    assert _file_reads(env) == {**dict.fromkeys(RELEASED, 1), "asset-spring-08": 2}
+    updates = [e for e in ledger.effects(run_id=third.run_id) if e["action"] == "update"]
+    assert len(updates) == 4 and {e["asset_id"] for e in updates} == {"asset-spring-08"}
+
+
 def _effects_by_key(ledger: Ledger) -> dict[str, int]:
     return {e["idempotency_key"]: e["attempts"] for e in ledger.effects()}
 

@@ -24,8 +24,10 @@ Every partner write goes through :meth:`PipelineRun.deliver_once` (workflows thr
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -285,7 +287,12 @@ def replace_and_review(run: PipelineRun, asset_ids: list[str]) -> dict[str, int]
 
 
 def replace_for_review(
-    run: PipelineRun, asset: Asset, delivery: DeliveryRecord, *, metadata: dict[str, Any] | None = None
+    run: PipelineRun,
+    asset: Asset,
+    delivery: DeliveryRecord,
+    *,
+    metadata: dict[str, Any] | None = None,
+    staged: Callable[[], Path] | None = None,
 ) -> Counter[str]:
     """Replace the image Exstream holds for ``delivery`` by ``asset``'s newer version and put the
     image, and every communication using it, into review under one template review workflow.
@@ -293,7 +300,8 @@ def replace_for_review(
     The one way an image Exstream already holds changes, whoever notices the new version first
     (this sync, or a campaign release delivering it): a changed image never reaches production
     unreviewed. A file that did not change only moves the slot to the new version. ``metadata``
-    (the campaign's rights metadata) is written with the new content.
+    (the campaign's rights metadata) is written with the new content. ``staged`` gives the file
+    when a caller already holds it checked (a campaign release's staged copy): not downloaded again.
     """
     counts: Counter[str] = Counter()
     exstream = run.hook("exstream")
@@ -315,6 +323,10 @@ def replace_for_review(
         path = Path(scratch) / (binary.name or f"{asset.id}.bin")
         if binary.sha256 and held and binary.sha256 == held:
             digest = held  # Smint.io declares the file unchanged: no download needed
+        elif staged is not None:
+            path = staged()
+            with path.open("rb") as held_file:
+                digest = hashlib.file_digest(held_file, "sha256").hexdigest()
         else:
             digest = run.hook("smintio").download_asset_binary(asset.id, binary.id, path).sha256
         unchanged = held is not None and digest == held

@@ -1,4 +1,4 @@
-"""What every target's delivery shares: the asset's file, the release of one asset, the base class.
+"""What every target's delivery shares: the asset's staged file, the release of one asset, the base class.
 
 A deliver task sends one batch of cleared assets to one target system. Each system is one
 :class:`TargetDelivery` subclass (VIP media, Trading Grid kit attachments, Exstream images):
@@ -10,12 +10,10 @@ and a new asset version becomes an update of the delivered item.
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from contentops.ledger import Action, DeliveryPlan
@@ -23,6 +21,7 @@ from contentops.models.domain import UsageRights
 from contentops.models.smintio import Asset
 from contentops.pipelines.campaign.plan import ReleasePlan
 from contentops.pipelines.campaign.settings import CampaignReleaseSettings
+from contentops.pipelines.campaign.staging import StagedFile
 from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import Target, TargetSystem
 
@@ -30,32 +29,9 @@ from contentops.targets import Target, TargetSystem
 Send = Callable[[DeliveryPlan], str]
 
 
-class Fetched:
-    """The asset's file, streamed from Smint.io to a scratch file once per task, on first use."""
-
-    def __init__(self, run: PipelineRun, asset: Asset, scratch: Path) -> None:
-        self.run = run
-        self.asset = asset
-        self.path = scratch / f"{hashlib.sha256(asset.id.encode()).hexdigest()[:16]}-v{asset.version}"
-        self.binary = asset.binaries[0] if asset.binaries else None
-
-    @property
-    def content_type(self) -> str:
-        return (self.binary.content_type if self.binary else None) or self.asset.content_type or "image/png"
-
-    @property
-    def file_name(self) -> str:
-        return (self.binary.name if self.binary else None) or f"{self.asset.id}.png"
-
-    def get(self) -> Path:
-        if self.binary is None:
-            raise ValueError(f"asset {self.asset.id} has no file to deliver")
-        if not self.path.exists():
-            self.run.hook("smintio").download_asset_binary(self.asset.id, self.binary.id, self.path)
-        return self.path
-
-    def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+#: the asset's file as every target's delivery reads it: staged once per run and asset version
+#: (:mod:`~contentops.pipelines.campaign.staging`), whichever deliver task needs it first
+Fetched = StagedFile
 
 
 @dataclass(frozen=True)
@@ -65,13 +41,16 @@ class Release:
     plan: ReleasePlan
     asset: Asset
     usage: UsageRights | None
-    fetched: Fetched
+    fetched: StagedFile
 
 
 class TargetDelivery(ABC):
     """One target system's deliveries within a deliver task (one instance per task)."""
 
     system: ClassVar[TargetSystem]
+    #: partner requests one delivery to one target costs: the gate sizes this system's batches by it
+    #: so the tasks the scheduler runs side by side load each partner alike
+    requests_per_target: ClassVar[int] = 1
 
     def __init__(self, run: PipelineRun, settings: CampaignReleaseSettings) -> None:
         self.run = run

@@ -80,13 +80,16 @@ class ExstreamDelivery(TargetDelivery):
     """Image resources of an Exstream domain (targets ``exstream:<domain>``)."""
 
     system = TargetSystem.EXSTREAM
+    requests_per_target = 4  # upload, rights metadata, REVIEW, APPROVED
 
     def deliver(self, release: Release, target: Target, regions: list[str]) -> Counter[str]:
         earlier = self._older_image(release.asset, target)
         if earlier is None:
             return super().deliver(release, target, regions)
         metadata = self._keyed(exstream_metadata(release.plan, release.asset, release.usage, regions, self.settings))
-        reviewed = exstream_template_sync.replace_for_review(self.run, release.asset, earlier, metadata=metadata)
+        reviewed = exstream_template_sync.replace_for_review(
+            self.run, release.asset, earlier, metadata=metadata, staged=release.fetched.get
+        )
         return Counter({f"{self.system}_{key}": n for key, n in reviewed.items()})
 
     def _keyed(self, metadata: dict[str, Any]) -> dict[str, Any]:

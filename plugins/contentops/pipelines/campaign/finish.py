@@ -1,4 +1,5 @@
-"""The release's last step: kits brought up to date, embargoes ended, full releases recorded.
+"""The release's last step: kits brought up to date, embargoes ended, full releases recorded, the
+run's staged files removed.
 
 Runs after every deliver task, whatever they did (``trigger_rule="all_done"``), so it reads only
 state: the ledger's deliveries and Exstream's images under embargo. That is what lets the next
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from contentops.pipelines.campaign import staging
 from contentops.pipelines.campaign.collect import campaign_assets
 from contentops.pipelines.campaign.exstream import lift_embargoes
 from contentops.pipelines.campaign.kits import finalize as finalize_kits
@@ -34,4 +36,5 @@ def finalize(run: PipelineRun, settings: CampaignReleaseSettings) -> dict[str, i
     for plan in plans.values():
         if mark_released(run, plan, campaign_assets(run, plan.campaign)):
             counts["campaign_released"] += 1
+    staging.clean_up(run)  # files a refused or failed target left staged: every delivery has ended
     return dict(counts)

@@ -72,6 +72,7 @@ class VipDelivery(TargetDelivery):
     """Media of VIP catalog items (targets ``vip:<item>``); an item VIP does not sell is a refusal."""
 
     system = TargetSystem.VIP
+    requests_per_target = 2  # the media, then its content
 
     def __init__(self, run: PipelineRun, settings: CampaignReleaseSettings) -> None:
         super().__init__(run, settings)
