@@ -113,6 +113,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"pytest-xdist left {len(spread)} tests ungrouped ({spread[0]}): check the pytest pin")
 
 
+#: Airflow's two copies of its secrets masker (the Task SDK's and airflow-core's).
+_SECRETS_MASKER_MODULES = (
+    "airflow.sdk._shared.secrets_masker.secrets_masker",
+    "airflow._shared.secrets_masker.secrets_masker",
+)
+
+
+@pytest.fixture(autouse=True)
+def _secrets_masked_for_one_test_only() -> Iterator[None]:
+    """What a test gives Airflow's secrets masker to mask is forgotten when the test ends.
+
+    A task process starts with the masker of a fresh process; a pytest-xdist worker runs hundreds
+    of tasks, and every token and connection secret of every earlier test stayed in its masker,
+    which compiles one regular expression of all of them at each new secret: after a dozen
+    end-to-end tests a fifth of a test's CPU time, growing with every test. Everything masked
+    while the test runs is masked until it ends, as before; what was masked before it stays."""
+    before = {}
+    for name in _SECRETS_MASKER_MODULES:
+        module = sys.modules.get(name)
+        if module is not None:
+            masker = module._secrets_masker()
+            before[name] = (set(masker.patterns), masker.replacer)
+    yield
+    for name, (patterns, replacer) in before.items():
+        masker = sys.modules[name]._secrets_masker()
+        if masker.patterns != patterns:
+            masker.patterns, masker.replacer = patterns, replacer
+
+
 @pytest.fixture(scope="session")
 def airflow_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """Airflow's metadata database for dag.test() runs, migrated once per test session.
