@@ -53,11 +53,15 @@ system-tools:
 
 ## make test: lint, then the whole test suite, on PYTEST_WORKERS pytest-xdist workers (most of
 ## the suite waits on servers, not the CPU); each Airflow stack's modules share one worker, so with
-## three stacks (backfill, browser, distributed) a fourth worker takes the rest of the suite from the start
+## three stacks (backfill, browser, distributed) a fourth worker takes the rest of the suite from the start.
+## PYTHONDONTWRITEBYTECODE is emptied (a CI image or shell may set it): the suite starts many
+## Python processes (workers, each stack's Airflow processes, `airflow` commands), and without
+## bytecode written on first use each of them compiles every module it imports again (~3 s of CPU
+## for an `airflow` command, ~half its CPU time)
 PYTEST_WORKERS ?= 4
 test: $(STAMP) system-tools
 	$(BIN)/ruff check .
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
