@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from contentops.hooks.base import RefreshTokenStore
 from contentops_sandbox import connections
 from contentops_sandbox.registry import SANDBOXES
 
@@ -29,15 +30,26 @@ _CONNECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
 
 
 @pytest.fixture
-def connect(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+def connect(
+    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Callable[..., Any]:
     """Factory: ``connect("smintio", options={...})`` starts the sandbox (keyword arguments go to
     the ``sandbox`` fixture) and sets its default connection to it; ``extra={...}`` adds
-    connection extras. Returns the running sandbox."""
+    connection extras. Returns the running sandbox.
+
+    A new sandbox knows only the refresh token its connection is configured with, so a rotated
+    one an earlier test left in the worker's Airflow database (the Variable the hooks keep it in)
+    is forgotten: otherwise every first refresh of the test is refused and waited out first."""
 
     def start(name: str, *, extra: dict[str, Any] | None = None, **config: Any) -> Any:
         running = sandbox(name, **config)
+        conn_id = SANDBOXES[name].conn_id
         conn = _CONNECTIONS[name](running.url, **{"backoff_max": 0.05, **(extra or {})})
-        monkeypatch.setenv(f"AIRFLOW_CONN_{SANDBOXES[name].conn_id.upper()}", json.dumps(conn))
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+        if "airflow_db" in request.fixturenames:
+            from airflow.models.variable import Variable
+
+            Variable.delete(RefreshTokenStore(name, conn_id).key)
         return running
 
     return start
