@@ -24,6 +24,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from contentops.hooks.errors import NotFoundError, RequestRejectedError
 from contentops.ledger import Action, DeliveryPlan
@@ -32,6 +33,10 @@ from contentops.models.vip import CatalogEntry
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.vip_masters import follow_master
 from contentops.targets import TargetSystem
+
+if TYPE_CHECKING:
+    from contentops.hooks.smintio import SmintioHook
+    from contentops.hooks.vip import VipHook
 
 #: ledger target of catalogue registrations and of replacement notes on masters
 SMINTIO_ASSETS = TargetSystem.SMINTIO.of("assets")
@@ -79,14 +84,7 @@ def _register(run: PipelineRun, entry: CatalogEntry, counts: Counter[str]) -> st
     def send(plan: DeliveryPlan) -> str:
         fields = vip_catalog.asset_fields(entry, master)
         asset = smintio.upsert_asset_by_reference(vip_catalog.reference(entry.id), **fields)
-        with tempfile.TemporaryDirectory(prefix="contentops-vip-") as folder:
-            local = Path(folder) / "content"
-            result = vip.download_catalog_content(entry, local)
-            if entry.sha256 and result.sha256 != entry.sha256:
-                raise FileMismatchError(
-                    f"VIP streamed a file with SHA-256 {result.sha256[:12]}…, the entry says {entry.sha256[:12]}…"
-                )
-            smintio.upload_asset_content(asset.id, local, content_type=entry.content_type, file_name=entry.file_name)
+        _relay_file(vip, smintio, entry, asset.id)
         run.ledger.link("asset", "vip", entry.id, "smintio", asset.id, {"reference": vip_catalog.reference(entry.id)})
         return asset.id
 
@@ -102,6 +100,19 @@ def _register(run: PipelineRun, entry: CatalogEntry, counts: Counter[str]) -> st
             detail=delivered.remote_id or "",
         )
     return delivered.remote_id
+
+
+def _relay_file(vip: VipHook, smintio: SmintioHook, entry: CatalogEntry, asset_id: str) -> None:
+    """The entry's file streamed from VIP to a scratch file, checked against the SHA-256 the
+    entry states, and uploaded as the file of Smint.io asset ``asset_id``."""
+    with tempfile.TemporaryDirectory(prefix="contentops-vip-") as folder:
+        local = Path(folder) / "content"
+        result = vip.download_catalog_content(entry, local)
+        if entry.sha256 and result.sha256 != entry.sha256:
+            raise FileMismatchError(
+                f"VIP streamed a file with SHA-256 {result.sha256[:12]}…, the entry says {entry.sha256[:12]}…"
+            )
+        smintio.upload_asset_content(asset_id, local, content_type=entry.content_type, file_name=entry.file_name)
 
 
 def _retire(run: PipelineRun, entry: CatalogEntry) -> bool:
@@ -182,14 +193,7 @@ def _supersede(run: PipelineRun, entry: CatalogEntry, counts: Counter[str]) -> N
     master_id = str(entry.replaces_asset_id)
 
     def send(plan: DeliveryPlan) -> str:
-        with tempfile.TemporaryDirectory(prefix="contentops-vip-") as folder:
-            local = Path(folder) / "content"
-            result = vip.download_catalog_content(entry, local)
-            if entry.sha256 and result.sha256 != entry.sha256:
-                raise FileMismatchError(
-                    f"VIP streamed a file with SHA-256 {result.sha256[:12]}…, the entry says {entry.sha256[:12]}…"
-                )
-            smintio.upload_asset_content(master_id, local, content_type=entry.content_type, file_name=entry.file_name)
+        _relay_file(vip, smintio, entry, master_id)
         smintio.update_metadata(master_id, vip_catalog.superseded_metadata(entry))
         return master_id
 
