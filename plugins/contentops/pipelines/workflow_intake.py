@@ -28,11 +28,12 @@ from pydantic import ValidationError
 
 from contentops import rights
 from contentops.hooks.base import describe_validation_error
-from contentops.ledger import Action, DeliveryPlan
+from contentops.ledger import Action, DeliveryPlan, ProcessRecord
 from contentops.mapping import intake
 from contentops.models.domain import IntendedUse
-from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, WorkflowTask
+from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, WorkflowInstance, WorkflowTask
 from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.outcome_handlers import OutcomeHandler
 from contentops.pipelines.rights_first import asset_license, no_license_reason
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
@@ -51,7 +52,12 @@ def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[
     """Answer every creative request that arrived in the window; returns counts."""
     workflow = run.hook("workflow")
     counts: Counter[str] = Counter()
-    for task in workflow.iter_new_tasks(REQUESTS, created_after=run.window.start, created_before=run.window.end):
+    # by state, not by window: every request still open (up to the window's end), so a skipped or
+    # failed interval loses none; one whose task the ledger holds as completed is done
+    for task in workflow.iter_new_tasks(REQUESTS, created_before=run.window.end):
+        if _answered(run, task):
+            counts["already_answered"] += 1
+            continue
         if run.ledger.process_for_instance(task.process_instance_id) is not None:
             # started by a contentops pipeline (e.g. a partner request routed to triage): its
             # answer is the triage team's, and that pipeline follows it up
@@ -70,6 +76,12 @@ def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[
         matches = _matches(run, task.process_instance_id, request, max_matches)
         counts[_answer(run, task, request, matches)] += 1
     return dict(counts)
+
+
+def _answered(run: PipelineRun, task: WorkflowTask) -> bool:
+    """Has a run completed this request's task already (the partner may list it open a while)?"""
+    plan = run.ledger.plan(run.dag_id, task.process_instance_id, "completed", TargetSystem.WORKFLOW_TASK.of(task.id))
+    return plan.action is Action.SKIP
 
 
 def _matches(run: PipelineRun, instance_id: str, request: CreativeRequest, limit: int) -> list[str]:
@@ -159,11 +171,14 @@ def _tell_requester(run: PipelineRun, task: WorkflowTask, message: str) -> None:
 
 
 def start_onboarding(run: PipelineRun) -> list[str]:
-    """Start (once) the onboarding of every asset of the window's ingest batches; returns the
-    instance ids to wait for (small: ids only)."""
+    """Start (once) the onboarding of every asset of the ingest batches still open (started up to
+    the window's end: by state, so a skipped interval loses no batch); returns the instance ids
+    started or running (small: ids only). Their outcomes are applied by ``workflow_outcomes``."""
     workflow = run.hook("workflow")
     instance_ids: list[str] = []
-    for batch in workflow.iter_instances(INGEST, started_after=run.window.start, started_before=run.window.end):
+    for batch in workflow.iter_instances(INGEST, started_before=run.window.end):
+        if batch.ended:
+            continue  # handed over (its task completed) or withdrawn: nothing left to start
         raw_assets = batch.variables.get("assets")
         source_dam = batch.variables.get("source_dam")
         if not isinstance(raw_assets, list):
@@ -254,7 +269,8 @@ def _hand_over(run: PipelineRun, batch_id: str, started: int, quarantined: int) 
 
 
 def publish_onboarded(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
-    """Expose in Smint.io what onboarding approved and the rights allow; record the rest."""
+    """Expose in Smint.io what onboarding approved and the rights allow; record the rest (sensor
+    results, for a DAG that waits; ``workflow_outcomes`` applies through :data:`ONBOARDING_OUTCOMES`)."""
     counts: Counter[str] = Counter()
     for result in results:
         if not result:
@@ -265,19 +281,38 @@ def publish_onboarded(run: PipelineRun, results: list[dict[str, Any]]) -> dict[s
         if process.status == "applied":
             counts["already_applied"] += 1
             continue
-        variables = dict(result.get("variables") or {})
-        outcome = result.get("outcome") or "terminated"
-        try:
-            incoming = IncomingAsset.model_validate(variables)
-        except ValidationError as exc:
-            reason = f"onboarding {result['instance_id']} returned an unusable asset: {describe_validation_error(exc)}"
-            run.quarantine("workflow", "incoming_asset", reason, variables, ref=result["instance_id"])
-            counts["quarantined"] += 1
-            continue
-        status = _decide_and_publish(run, incoming, outcome, variables, result["instance_id"])
-        run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
-        counts[status] += 1
+        counts[_publish_one(run, process.business_key, result)] += 1
     return dict(counts)
+
+
+def _publish_one(run: PipelineRun, key: str, result: dict[str, Any]) -> str:
+    variables = dict(result.get("variables") or {})
+    outcome = result.get("outcome") or "terminated"
+    try:
+        incoming = IncomingAsset.model_validate(variables)
+    except ValidationError as exc:
+        reason = f"onboarding {result['instance_id']} returned an unusable asset: {describe_validation_error(exc)}"
+        run.quarantine("workflow", "incoming_asset", reason, variables, ref=result["instance_id"])
+        return "quarantined"
+    status = _decide_and_publish(run, incoming, outcome, variables, result["instance_id"])
+    run.ledger.update_process(key, status="applied", outcome=outcome, variables=variables)
+    return status
+
+
+def apply_onboarding(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance) -> str:
+    """The applier of an ended onboarding (``workflow_outcomes`` calls it once per business key):
+    published in Smint.io if approved and the rights allow as of the polling run, else recorded
+    as not exposed. An unusable result is quarantined (and the process recorded applied)."""
+    result = {"instance_id": instance.id, "outcome": instance.outcome, "variables": dict(instance.variables)}
+    return _publish_one(run, record.business_key, result)
+
+
+#: The intake's onboarding workflows, for the ``workflow_outcomes`` registry.
+ONBOARDING_OUTCOMES = OutcomeHandler(
+    name="dam_onboarding",
+    owns=lambda definition: definition == ONBOARDING,
+    apply=apply_onboarding,
+)
 
 
 def _decide_and_publish(
