@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from contentops import rights
 from contentops.hooks.base import describe_validation_error
 from contentops.ledger import Action, DeliveryPlan, ProcessRecord
+from contentops.ledger.records import raw_text
 from contentops.mapping import intake
 from contentops.models.domain import IntendedUse
 from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, WorkflowInstance, WorkflowTask
@@ -69,6 +70,10 @@ def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[
         except ValidationError as exc:
             reason = f"invalid creative request: {describe_validation_error(exc)}"
             raw = {"instance": task.process_instance_id, "task": task.id, "variables": task.variables}
+            if _still_quarantined(run, task.process_instance_id, raw):
+                # selected by state, an uncorrected request comes back every run: kept once
+                counts["still_quarantined"] += 1
+                continue
             run.quarantine("workflow", "creative_request", reason, raw, ref=task.process_instance_id)
             _tell_requester(run, task, f"This request cannot be matched yet: {reason}. Please correct it.")
             counts["quarantined"] += 1
@@ -78,9 +83,19 @@ def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[
     return dict(counts)
 
 
+def _still_quarantined(run: PipelineRun, instance_id: str, raw: dict[str, Any]) -> bool:
+    """Is this very request (unchanged since) in the open quarantine already?"""
+    text = raw_text(raw)
+    return any(
+        q.kind == "creative_request" and q.ref == instance_id and q.raw == text
+        for q in run.ledger.quarantined(source="workflow")
+    )
+
+
 def _answered(run: PipelineRun, task: WorkflowTask) -> bool:
     """Has a run completed this request's task already (the partner may list it open a while)?"""
-    plan = run.ledger.plan(run.dag_id, task.process_instance_id, "completed", TargetSystem.WORKFLOW_TASK.of(task.id))
+    target = str(TargetSystem.WORKFLOW_TASK.of(task.id))
+    plan = run.ledger.plan(run.dag_id, task.process_instance_id, "completed", target)
     return plan.action is Action.SKIP
 
 
