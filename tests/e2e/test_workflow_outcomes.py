@@ -109,7 +109,9 @@ def _renewals(workflow: Any) -> dict[str, dict[str, Any]]:
 
 
 def _escalations(workflow: Any) -> list[dict[str, Any]]:
-    return [i for i in workflow.context.store.all("instance") if i["processDefinitionKey"] == "rights_renewal_escalation"]
+    return [
+        i for i in workflow.context.store.all("instance") if i["processDefinitionKey"] == "rights_renewal_escalation"
+    ]
 
 
 def _asset(env: dict[str, Any], asset_id: str) -> dict[str, Any]:
@@ -144,7 +146,10 @@ def test_a_slow_renewal_holds_back_no_takedown_and_is_applied_once_when_it_ends(
     slow = ledger.process(slow_key)
     assert slow is not None and slow.status != "applied"
     assert "rights_disposition" not in _asset(env, EXPIRING_ASSET)["metadata"]
-    assert _media(env, EXPIRING_ASSET)["status"] == "active" and _media(env, EXPIRING_ASSET)["approval_status"] == "approved"
+    assert (
+        _media(env, EXPIRING_ASSET)["status"] == "active"
+        and _media(env, EXPIRING_ASSET)["approval_status"] == "approved"
+    )
     assert {e.subject for e in ledger.audit_trail(run_id=first.run_id) if e.action == "outcome_applied"} >= {
         EXPIRED_ASSET
     }
@@ -186,9 +191,7 @@ def test_a_slow_renewal_holds_back_no_takedown_and_is_applied_once_when_it_ends(
     assert ledger.process(slow_key).status == "applied"  # type: ignore[union-attr]
 
 
-def test_creative_requests_filed_in_skipped_intervals_are_answered_by_the_next_run(
-    airflow_db: Path, env: dict
-) -> None:
+def test_creative_requests_filed_in_skipped_intervals_are_answered_by_the_next_run(airflow_db: Path, env: dict) -> None:
     """workflow_intake selects open requests by state: a request filed in an interval whose run
     never happened (held up, or skipped by the scheduler) is answered by the next run."""
     workflow, ledger = env["workflow"], env["ledger"]
