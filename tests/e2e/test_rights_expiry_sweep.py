@@ -287,7 +287,7 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
     # day further, so a license that only now comes within it may rightly start a workflow of its own.
     handled = set(by_asset)
     versions = {a["id"]: a["version"] for a in env["smintio"].context.store.all("asset") if a["id"] in handled}
-    again = _sweep(today + timedelta(days=1))
+    _sweep(today + timedelta(days=1))
     first_ids = {i["id"] for i in instances}
     later = [i for i in _instances(env["workflow"]) if i["id"] not in first_ids]
     assert not {i["variables"]["asset_id"] for i in later} & handled
@@ -320,11 +320,11 @@ def test_communities_that_got_the_asset_in_a_co_marketing_kit_are_told_too(airfl
         for asset_id in kit_assets:
             ledger.link("co_marketing_signoff", "smintio", asset_id, f"trading_grid:{community}", ref)
     today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
-    run = _sweep(today)
+    _sweep(today)
     posts = {p["community"]: p for p in env["grid"].context.store.all("post")}
     assert set(posts) == {"community-dach", "community-emea"}
     assert all(p["asset_ids"] == [EXPIRED_ASSET] and "Stop using it" in p["body"] for p in posts.values())
-    again = _sweep(today + timedelta(days=1))
+    _sweep(today + timedelta(days=1))
     assert len(env["grid"].context.store.history(kind="post")) == 2
 
 
@@ -390,7 +390,7 @@ def test_asset_exceptions_each_start_one_workflow_and_removed_retires(
         },
     )
     today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
-    run = _sweep(today)
+    _sweep(today)
 
     def exceptions() -> list[dict[str, Any]]:
         return [
@@ -428,5 +428,5 @@ def test_asset_exceptions_each_start_one_workflow_and_removed_retires(
     )
 
     # the cleared assets still lack what they lacked: the next run starts no second workflow
-    again = _sweep(today + timedelta(days=1))
+    _sweep(today + timedelta(days=1))
     assert len(exceptions()) == 3
