@@ -67,7 +67,11 @@ def workflow_outcomes() -> None:
         from contentops.pipelines.runtime import PipelineRun
 
         run = PipelineRun.from_context(context, default_span=SPAN)
-        counts = outcomes.apply_outcomes(run)
+        try:
+            counts = outcomes.apply_outcomes(run)
+        except outcomes.OutcomesFailed as failed:  # what was applied is still announced; the task fails
+            announce_outcomes(context["outlet_events"], failed.counts, dry_run=run.dry_run)
+            raise
         announce_outcomes(context["outlet_events"], counts, dry_run=run.dry_run)
         return counts
 

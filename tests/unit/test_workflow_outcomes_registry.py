@@ -158,13 +158,17 @@ def test_a_failed_apply_is_retried_by_the_next_run(ledger: Ledger) -> None:
     workflows, calls = Workflows(), Calls()
     instance = _started(ledger, workflows, "slow_review", "slow_review:a-1:v1")
     workflows.end(instance.id, "renew")
+    other = _started(ledger, workflows, "slow_review", "slow_review:a-2:v1")
+    workflows.end(other.id, "takedown")
     failing = (calls.handler(fail_first=True),)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(outcomes.OutcomesFailed) as failed:
         outcomes.apply_outcomes(_run(ledger, workflows, "r1"), handlers=failing, settings=SETTINGS)
+    assert failed.value.counts["apply_failed"] == 1 and failed.value.counts["applied"] == 1
+    assert calls.applied == ["slow_review:a-2:v1"]  # the failure held back no other outcome
     record = ledger.process("slow_review:a-1:v1")
     assert record is not None and record.status == "applying" and record.last_error == "RuntimeError: partner down"
     outcomes.apply_outcomes(_run(ledger, workflows, "r2"), handlers=failing, settings=SETTINGS)
-    assert calls.applied == ["slow_review:a-1:v1"]
+    assert calls.applied == ["slow_review:a-2:v1", "slow_review:a-1:v1"]
 
 
 def test_a_process_no_handler_owns_is_reported_not_dropped(ledger: Ledger) -> None:

@@ -126,6 +126,7 @@ def apply_outcomes(
     handlers = tuple(handlers)
     settings = settings or load_outcome_settings()
     counts: Counter[str] = Counter()
+    failures: list[str] = []
     workflow = run.hook("workflow")
     for record in run.ledger.unapplied_processes(SYSTEM):
         handler = handler_for(record.definition, handlers)
@@ -153,10 +154,13 @@ def apply_outcomes(
             continue
         if not instance.ended:
             counts["open"] += 1
-            if handler.while_open is not None and not run.dry_run:
-                handler.while_open(run, record, instance)
-            if escalate(run, record, instance, settings):
-                counts["escalated"] += 1
+            try:
+                if handler.while_open is not None and not run.dry_run:
+                    handler.while_open(run, record, instance)
+                if escalate(run, record, instance, settings):
+                    counts["escalated"] += 1
+            except Exception as exc:  # the other processes still get their poll
+                failures.append(_failed(run, record, "while_open_failed", exc))
             continue
         if run.dry_run:
             counts["would_apply"] += 1
@@ -166,9 +170,11 @@ def apply_outcomes(
             continue
         try:
             note = handler.apply(run, record, instance)
-        except Exception as exc:
+        except Exception as exc:  # released for the next poll; the other outcomes are still applied
             run.ledger.release_outcome(record.business_key, run_id=run.run_id, error=f"{type(exc).__name__}: {exc}")
-            raise
+            failures.append(_failed(run, record, "apply_failed", exc))
+            counts["apply_failed"] += 1
+            continue
         outcome = instance.outcome or instance.state
         run.ledger.update_process(record.business_key, status="applied", outcome=outcome)
         run.record(
@@ -181,7 +187,25 @@ def apply_outcomes(
         )
         counts["applied"] += 1
         counts[f"applied_{handler.name}"] += 1
+    if failures:
+        raise OutcomesFailed(dict(counts), failures)
     return dict(counts)
+
+
+class OutcomesFailed(RuntimeError):
+    """Some outcomes could not be applied (each is retried by the next poll); the others were.
+    ``counts`` are the run's, so the caller can still announce what was applied."""
+
+    def __init__(self, counts: dict[str, int], failures: list[str]) -> None:
+        super().__init__(f"{len(failures)} workflow outcome(s) failed: " + "; ".join(failures[:5]))
+        self.counts = counts
+
+
+def _failed(run: PipelineRun, record: ProcessRecord, action: str, exc: Exception) -> str:
+    why = f"{type(exc).__name__}: {exc}"
+    log.warning("%s of %s failed: %s", action, record.business_key, why)
+    run.record(record.business_key, TargetSystem.WORKFLOW.of(record.definition), action, why[:500])
+    return f"{record.business_key}: {why}"[:300]
 
 
 def escalation_key(escalation: Escalation, instance: WorkflowInstance) -> str:
