@@ -218,3 +218,54 @@ def test_creative_requests_filed_in_skipped_intervals_are_answered_by_the_next_r
     # the run after answers none of them again
     later = _run("workflow_intake", as_of + timedelta(hours=1), as_of=(as_of + timedelta(hours=1)).isoformat())
     assert ledger.effects(run_id=later.run_id) == []
+
+
+def test_a_slow_approval_holds_back_no_delivery_and_its_asset_follows_once_approved(
+    airflow_db: Path, sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """campaign_release does not wait for its approvals: what is approved goes out at once, an
+    asset whose reviewer answers three days later is delivered by the run after its approval was
+    applied (the campaign stays due meanwhile), once."""
+    from e2e.test_campaign_release import _env, _now, _vip_items
+
+    env = _env(sandbox, monkeypatch, tmp_path)
+    workflow, ledger = env["workflow"], env["ledger"]
+    slow_asset = "asset-spring-12"
+    workflow.admin(
+        "PUT",
+        "workflow/auto-complete",
+        json={
+            "asset_approval": {
+                "outcome": "approved",
+                "after_seconds": 0,
+                "by_variable": {"asset_id": {slow_asset: {"outcome": "approved", "after_seconds": SLOW}}},
+            }
+        },
+    )
+    conf = {"targets": ["vip"]}
+    now = _now()
+    first = _run("campaign_release", now, **conf)
+    delivered = set(_vip_items(env))
+    assert {"asset-spring-01", "asset-spring-03", "asset-spring-08"} <= delivered  # approved: out at once
+    assert slow_asset not in delivered and "asset-spring-10" not in delivered  # drafts: approvals started
+    assert "wait_for_approval" not in {ti.task_id for ti in first.get_task_instances()}
+
+    _run("workflow_outcomes", now)  # the prompt approvals are applied, the slow one stays open
+    assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
+    assert assets["asset-spring-10"]["approval_status"] == "approved"
+    assert assets[slow_asset]["approval_status"] != "approved"
+    _run("campaign_release", now, **conf)  # started by the approvals' Asset in production
+    assert "asset-spring-10" in _vip_items(env) and slow_asset not in _vip_items(env)
+
+    workflow.context.clock.advance(4 * DAY)  # the slow reviewer answers
+    applied = _run("workflow_outcomes", now + timedelta(days=4))
+    assert {e.subject for e in ledger.audit_trail(run_id=applied.run_id) if e.action == "approval_approved"} == {
+        slow_asset
+    }
+    _run("campaign_release", now + timedelta(days=4), **conf)
+    _run("campaign_release", now + timedelta(days=4), **conf)  # and once only
+    assert slow_asset in _vip_items(env)
+    creates = [h for h in env["vip"].context.store.history(kind="media") if h["action"] == "create"]
+    assert len(creates) == len(_vip_items(env))
+    approvals = [i for i in workflow.context.store.all("instance") if i["variables"].get("asset_id") == slow_asset]
+    assert len(approvals) == 1
