@@ -1,19 +1,21 @@
 """The workflow intake's steps: what arrives through OpenText Workflow Service and needs Smint.io.
 
-- **Creative requests (OWS-3).** Every ``creative_request_intake`` task created in the run's
-  window carries a request (campaign type, region, format, deadline). Smint.io is searched for
+- **Creative requests (OWS-3).** Every ``creative_request_intake`` task still open (created up
+  to the window's end and not answered per the ledger: selection by state, so a skipped interval
+  loses none) carries a request (campaign type, region, format, deadline). Smint.io is searched for
   approved assets of that campaign type and format; each candidate must be licensed for the
   request's region (and channel) on the run's end and on the deadline (:mod:`contentops.rights`).
   The matches go back onto the request (instance variables and a comment) and its task is
   completed with ``matched`` or ``no_match``. A request that cannot be read is quarantined and
   the requester is told why. Requests a contentops pipeline started itself (partner requests
   routed to triage, which the ledger knows by their instance) are left to that pipeline.
-- **DAM onboarding (OWS-6).** Every ``dam_ingest`` batch started in the window lists assets
-  arriving from another DAM. Each valid one gets one ``dam_onboarding`` workflow per source
-  asset and version (enrichment, rights validation, categorization); the DAG waits for them
-  in the triggerer. Only an approved asset whose license clears a commercial use as of the
-  run's end is published in Smint.io (approved, with the workflow's categories and tags);
-  rejected or rights-invalid ones are not exposed, and why is recorded.
+- **DAM onboarding (OWS-6).** Every ``dam_ingest`` batch still open (started up to the window's
+  end) lists assets arriving from another DAM. Each valid one gets one ``dam_onboarding``
+  workflow per source asset and version (enrichment, rights validation, categorization); nothing
+  waits for them: ``workflow_outcomes`` applies each through :data:`ONBOARDING_OUTCOMES` once it
+  ended. Only an approved asset whose license clears a commercial use as of that run's end is
+  published in Smint.io (approved, with the workflow's categories and tags); rejected or
+  rights-invalid ones are not exposed, and why is recorded.
 
 Every write goes through :meth:`PipelineRun.deliver_once`, every start through
 :func:`start_workflow_once`: a re-run changes nothing.
