@@ -63,7 +63,6 @@ __all__ = [
     "LICENSE_STATUS_FOR",
     "RENEWAL_OUTCOMES",
     "apply_disposition",
-    "apply_dispositions",
     "apply_to_exstream",
     "apply_to_vip",
     "assess",
@@ -282,31 +281,6 @@ DISPOSITIONS: dict[str, tuple[ApprovalStatus | None, list[str], bool]] = {
     "cleared": (None, ["compliance:cleared"], False),
     "removed": (None, ["compliance:removed"], True),
 }
-
-
-def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
-    """Write each ended workflow's disposition back (sensor results, for the
-    ``RightsSweepApplyOperator`` of a DAG that waits), once per business key; then the run's
-    review is finished. The sweep itself no longer waits: ``workflow_outcomes`` applies each
-    disposition through :data:`RENEWAL_OUTCOMES` as soon as its workflow ends."""
-    counts: Counter[str] = Counter()
-    for result in results:
-        if not result:
-            continue
-        variables = result.get("variables") or {}
-        asset_id = variables.get("asset_id")
-        outcome = result.get("outcome") or "terminated"
-        process = run.ledger.process_for_instance(result["instance_id"])
-        if asset_id is None or process is None:
-            continue
-        if process.status == "applied":
-            counts["already_applied"] += 1
-            continue
-        counts.update(write_disposition(run, str(asset_id), outcome, variables, result["instance_id"]))
-        run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
-    if finish_review(run):
-        log.info("Review finished: licenses written from now on are assessed by the next run")
-    return dict(counts)
 
 
 def write_disposition(

@@ -285,23 +285,6 @@ def _hand_over(run: PipelineRun, batch_id: str, started: int, quarantined: int) 
         run.deliver_once(batch_id, "handed_over", TargetSystem.WORKFLOW_TASK.of(task.id), complete)
 
 
-def publish_onboarded(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
-    """Expose in Smint.io what onboarding approved and the rights allow; record the rest (sensor
-    results, for a DAG that waits; ``workflow_outcomes`` applies through :data:`ONBOARDING_OUTCOMES`)."""
-    counts: Counter[str] = Counter()
-    for result in results:
-        if not result:
-            continue
-        process = run.ledger.process_for_instance(result["instance_id"])
-        if process is None:
-            continue
-        if process.status == "applied":
-            counts["already_applied"] += 1
-            continue
-        counts[_publish_one(run, process.business_key, result)] += 1
-    return dict(counts)
-
-
 def _publish_one(run: PipelineRun, key: str, result: dict[str, Any]) -> str:
     variables = dict(result.get("variables") or {})
     outcome = result.get("outcome") or "terminated"
