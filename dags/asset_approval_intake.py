@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from contentops.assets import WORKFLOW_STARTS
+from contentops.assets import WORKFLOWS_STARTING
 from contentops.params import conn_id_param
 from contentops.retries import task_defaults
 from contentops.verdict import seal
@@ -47,7 +47,7 @@ SPAN = timedelta(minutes=10)
     },
 )
 def asset_approval_intake() -> None:
-    @task(outlets=[WORKFLOW_STARTS])
+    @task(outlets=[WORKFLOWS_STARTING])
     def start_approvals(**context: object) -> dict[str, int]:
         from contentops.assets import announce_started
         from contentops.pipelines.asset_approvals import start_draft_approvals
@@ -55,7 +55,7 @@ def asset_approval_intake() -> None:
 
         run = PipelineRun.from_context(context, default_span=SPAN)
         counts = start_draft_approvals(run)
-        announce_started(context["outlet_events"], counts, dry_run=run.dry_run)
+        announce_started(context["outlet_events"], counts.get("started", 0), dry_run=run.dry_run)
         return counts
 
     @task(trigger_rule="all_done")

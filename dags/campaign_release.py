@@ -6,7 +6,8 @@ package, a **Trading Grid** launch kit for the authorized partners of each regio
 and **Exstream** image resources for customer correspondence.
 
 Triggered from this form (campaign, targets, regions, release date — left empty, the regions
-and release date the campaign has in Smint.io), and daily on its data interval. A scheduled run
+and release date the campaign has in Smint.io), daily on its data interval, and when an approval
+was applied (a run started by that Asset selects by state, like a scheduled one). A scheduled run
 (or one without a campaign) selects by state: every campaign whose release date is within
 `lead_days` (default 3, `include/config/campaign_release.yaml`) after the interval's end and
 that the ledger does not hold as fully released goes out **ahead of its date, under embargo**
@@ -18,10 +19,13 @@ run at or after the date); an overdue campaign never released is caught up and r
 1. The campaign's assets and licensed stock are collected from Smint.io (the license index is
    brought up to date first).
 2. Assets not yet approved go through an approval workflow in OpenText Workflow Service — the
-   agency client's own model where configuration names one — waited for in the triggerer
-   (deferrable); the outcome is written back to Smint.io. For an agency client, assets whose
-   license carries restrictions also go through the client's usage review, and an approval
-   still open after the client's SLA (by the run's window) starts its escalation workflow.
+   agency client's own model where configuration names one — started once; the run does **not**
+   wait for it. `workflow_outcomes` writes each outcome back to Smint.io as soon as that
+   approval ends and emits `contentops://opentext-workflow/campaign-approvals`, on which this DAG
+   is also scheduled: the next run delivers what was approved (the campaign stays due until
+   then). For an agency client, assets whose license carries restrictions also go through the
+   client's usage review, and an approval still open after the client's SLA starts its
+   escalation workflow (checked at start and on each poll of `workflow_outcomes`).
 3. Every approved asset passes the rights gate for each target's channel, region and the
    release date; regulated Exstream domains also need the compliance criteria. Refusals are
    recorded with their reasons. In VIP an asset becomes media of the catalog items it shows,
@@ -41,9 +45,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, task
 
-from contentops.assets import CAMPAIGN_RELEASE
+from contentops.assets import CAMPAIGN_APPROVALS, CAMPAIGN_RELEASE, WORKFLOWS_STARTING
 from contentops.operators.campaign import (
     CampaignCollectOperator,
     CampaignDeliverOperator,
@@ -51,11 +55,10 @@ from contentops.operators.campaign import (
     CampaignGateOperator,
     CampaignPlanOperator,
 )
-from contentops.operators.opentext_workflow import CampaignApprovalOutcomeOperator, CampaignApprovalStartOperator
+from contentops.operators.opentext_workflow import CampaignApprovalStartOperator
 from contentops.operators.smintio import SmintioLicenseSyncOperator
-from contentops.params import conn_id_param, names_param, poll_interval_param
+from contentops.params import conn_id_param, names_param
 from contentops.retries import task_defaults
-from contentops.sensors.workflow import WorkflowInstanceSensor
 from contentops.verdict import seal
 
 TARGETS = ["vip", "trading_grid", "exstream"]
@@ -64,7 +67,9 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
 
 @dag(
     dag_id="campaign_release",
-    schedule=CronDataIntervalTimetable("0 4 * * *", timezone="UTC"),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronDataIntervalTimetable("0 4 * * *", timezone="UTC"), assets=CAMPAIGN_APPROVALS
+    ),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -114,7 +119,6 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
         ),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
         "batch_size": Param(50, type="integer", minimum=1, maximum=1000, description="Assets per mapped task"),
-        "poll_interval": poll_interval_param(15),
         "smintio_conn_id": conn_id_param("smintio_default"),
         "workflow_conn_id": conn_id_param("opentext_workflow_default"),
         "vip_conn_id": conn_id_param("vip_default"),
@@ -123,9 +127,16 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
     },
 )
 def campaign_release() -> None:
-    @task(trigger_rule="none_failed")
-    def instance_ids(started: list[list[str]]) -> list[str]:
-        return [instance for batch in started for instance in batch]
+    @task(trigger_rule="none_failed", outlets=[WORKFLOWS_STARTING])
+    def hand_over_approvals(started: list[list[str]], **context: object) -> dict[str, int]:
+        """The approvals started or still open go to workflow_outcomes; this run does not wait."""
+        from contentops.assets import announce_started
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context)
+        open_workflows = sum(len(batch or []) for batch in started or [])
+        announce_started(context["outlet_events"], open_workflows, dry_run=run.dry_run)
+        return {"approvals_open": open_workflows}
 
     @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
@@ -140,20 +151,13 @@ def campaign_release() -> None:
     sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses")
     sync_licenses >> plan >> collect
     started = CampaignApprovalStartOperator.partial(task_id="start_approvals").expand(batch=collect.output)
-    waits = WorkflowInstanceSensor.partial(
-        task_id="wait_for_approval",
-        workflow_conn_id="{{ params.workflow_conn_id }}",
-        poll_interval="{{ params.poll_interval }}",
-    ).expand(instance_id=instance_ids(started.output))
-    applied = CampaignApprovalOutcomeOperator(
-        task_id="apply_approvals", results=waits.output, trigger_rule="none_failed"
-    )
+    handed_over = hand_over_approvals(started.output)
     gate = CampaignGateOperator(task_id="gate", trigger_rule="none_failed")
     deliveries = CampaignDeliverOperator.partial(task_id="deliver", outlets=[CAMPAIGN_RELEASE]).expand_kwargs(
         gate.output
     )
     finalize = CampaignFinalizeOperator(task_id="finalize", trigger_rule="all_done")
-    applied >> gate
+    handed_over >> gate
     deliveries >> finalize
     report(finalize.output)
 

@@ -9,17 +9,21 @@ past day reproduces that day's decisions.
 For each affected asset it starts, once per license version, a **rights renewal** workflow
 (renew / replace / takedown) in OpenText Workflow Service — or a **compliance exception**
 workflow when the license data is missing, or when an approved asset lacks required metadata,
-has no license at all or violates the compliance policy (once per asset and reason) — waits
-for the disposition in the triggerer
-(deferrable: no worker slot is held), and writes the disposition back to Smint.io; media
-delivered to VIP catalog items is withdrawn on a takedown or re-restricted to a renewed end
+has no license at all or violates the compliance policy (once per asset and reason) — and
+finishes: it does not wait for the people who decide. Each disposition is applied as soon as its
+own workflow ends by **`workflow_outcomes`** (every 10 minutes, and at once on the Asset
+`contentops://opentext-workflow/started` this DAG emits when workflows are open), so one slow
+renewal holds back no takedown of the same day; a renewal still open after 3 days
+(`include/config/workflow_outcomes.yaml`) is escalated once. The disposition is written back to
+Smint.io; media delivered to VIP catalog items is withdrawn on a takedown or re-restricted to a renewed end
 date, and the Trading Grid communities that received an asset get updated usage guidance; Exstream image
 resources are moved out of APPROVED on a takedown, or get the renewed expiry in their metadata;
 the Consonance titles the asset is attached to record its license terms, expiry and permitted
 usage (renewed, ended, …) once per disposition.
 
-`dry_run` decides and reports without starting or changing anything. Emits the Asset
-`contentops://rights-changes`. Every run writes a report (the run's **Run report** tab).
+`dry_run` decides and reports without starting or changing anything. `workflow_outcomes` emits
+the Asset `contentops://rights-changes` when it applied dispositions. Every run writes a report
+(the run's **Run report** tab).
 """
 
 from __future__ import annotations
@@ -28,12 +32,11 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from contentops.assets import RIGHTS_CHANGES
-from contentops.operators.rights import RightsSweepApplyOperator, RightsSweepAssessOperator, RightsSweepStartOperator
+from contentops.assets import WORKFLOWS_STARTING
+from contentops.operators.rights import RightsSweepAssessOperator, RightsSweepStartOperator
 from contentops.operators.smintio import SmintioLicenseSyncOperator
-from contentops.params import conn_id_param, names_param, poll_interval_param
+from contentops.params import conn_id_param, names_param
 from contentops.retries import task_defaults
-from contentops.sensors.workflow import WorkflowInstanceSensor
 from contentops.verdict import seal
 
 
@@ -56,7 +59,6 @@ from contentops.verdict import seal
         ),
         "dry_run": Param(False, type="boolean", description="Decide and report; change nothing"),
         "providers": names_param([], "Only these stock providers (getty, istock, …); empty = all"),
-        "poll_interval": poll_interval_param(30),
         "smintio_conn_id": conn_id_param("smintio_default"),
         "workflow_conn_id": conn_id_param("opentext_workflow_default"),
         "vip_conn_id": conn_id_param("vip_default"),
@@ -72,9 +74,17 @@ def rights_expiry_sweep() -> None:
     )
     started = RightsSweepStartOperator.partial(task_id="start_workflows").expand(batch=assess.output)
 
-    @task(trigger_rule="none_failed")
-    def instance_ids(started: list[list[str]]) -> list[str]:
-        return [instance for batch in started for instance in batch]
+    @task(trigger_rule="none_failed", outlets=[WORKFLOWS_STARTING])
+    def finish_review(started: list[list[str]], **context: object) -> dict[str, int]:
+        """Every start succeeded: the review is done; the open workflows are handed to workflow_outcomes."""
+        from contentops.assets import announce_started
+        from contentops.pipelines import rights_sweep
+        from contentops.pipelines.runtime import PipelineRun
+
+        run = PipelineRun.from_context(context)
+        counts = rights_sweep.finish_started(run, started)
+        announce_started(context["outlet_events"], counts["workflows_open"], dry_run=run.dry_run)
+        return counts
 
     @task(trigger_rule="all_done")
     def report(_: dict[str, int], **context: object) -> dict[str, object]:
@@ -83,16 +93,7 @@ def rights_expiry_sweep() -> None:
         return PipelineRun.from_context(context).write_report("Rights expiry sweep")
 
     sync_licenses >> assess
-    ids = instance_ids(started.output)
-    waits = WorkflowInstanceSensor.partial(
-        task_id="wait_for_disposition",
-        workflow_conn_id="{{ params.workflow_conn_id }}",
-        poll_interval="{{ params.poll_interval }}",
-    ).expand(instance_id=ids)
-    apply_dispositions = RightsSweepApplyOperator(
-        task_id="apply_dispositions", results=waits.output, trigger_rule="none_failed", outlets=[RIGHTS_CHANGES]
-    )
-    report(apply_dispositions.output)
+    report(finish_review(started.output))
 
 
 seal(rights_expiry_sweep())

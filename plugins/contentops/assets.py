@@ -70,19 +70,39 @@ def announce_removals(outlet_events: Any, removed: Mapping[str, int], *, dry_run
     return True
 
 
-#: A pipeline started OpenText workflows (e.g. ``asset_approval_intake`` on new drafts): the
-#: pipeline that applies workflow outcomes can schedule on it to poll at once.
+#: A pipeline started (or found running) OpenText workflows whose outcomes ``workflow_outcomes``
+#: applies: that pipeline is scheduled on it besides its own timetable, so an answer that comes
+#: at once is applied at once.
 WORKFLOWS_STARTED = Asset("contentops://opentext-workflow/started")
-#: The outlet a starting task declares; it resolves to :data:`WORKFLOWS_STARTED` only when the
-#: task started something (:func:`announce_started`): a run that started nothing tells no one.
-WORKFLOW_STARTS = AssetAlias("contentops-workflow-starts")
+#: ``workflow_outcomes`` applied a campaign approval: ``campaign_release`` is scheduled on it, so an
+#: asset approved after its release's run went out is delivered promptly by the next run.
+CAMPAIGN_APPROVALS = Asset("contentops://opentext-workflow/campaign-approvals")
+#: The outlet of a task that starts workflows (resolved to :data:`WORKFLOWS_STARTED` only when
+#: it started or found open workflows, :func:`announce_started`).
+WORKFLOWS_STARTING = AssetAlias("contentops-workflows-started")
+#: The outlet of ``workflow_outcomes``'s apply task (resolved per what it applied,
+#: :func:`announce_outcomes`): :data:`RIGHTS_CHANGES` for dispositions, :data:`CAMPAIGN_APPROVALS`
+#: for campaign approvals.
+WORKFLOW_OUTCOMES = AssetAlias("contentops-workflow-outcomes")
 
 
-def announce_started(outlet_events: Any, counts: Mapping[str, int], *, dry_run: bool) -> bool:
-    """Add the :data:`WORKFLOWS_STARTED` event when ``counts["started"]`` says workflows were
-    started (the extra carries the counts); returns whether an event was added."""
-    started = int(counts.get("started") or 0)
-    if dry_run or started <= 0:
+def announce_started(outlet_events: Any, open_workflows: int, *, dry_run: bool) -> bool:
+    """Add the :data:`WORKFLOWS_STARTED` event when the task left workflows open for
+    ``workflow_outcomes``. Returns whether an event was added."""
+    if dry_run or open_workflows <= 0:
         return False
-    outlet_events[WORKFLOW_STARTS].add(WORKFLOWS_STARTED, extra={"started": started})
+    outlet_events[WORKFLOWS_STARTING].add(WORKFLOWS_STARTED, extra={"open": open_workflows})
     return True
+
+
+def announce_outcomes(outlet_events: Any, applied: Mapping[str, int], *, dry_run: bool) -> list[str]:
+    """Add one event per kind of change ``workflow_outcomes`` applied (``applied`` are its counts
+    per handler, ``applied_<handler name>``); the URIs of the events added."""
+    if dry_run:
+        return []
+    added: list[str] = []
+    for handler, asset in (("rights_sweep", RIGHTS_CHANGES), ("campaign_approvals", CAMPAIGN_APPROVALS)):
+        if applied.get(f"applied_{handler}"):
+            outlet_events[WORKFLOW_OUTCOMES].add(asset, extra={"applied": applied[f"applied_{handler}"]})
+            added.append(asset.uri)
+    return added

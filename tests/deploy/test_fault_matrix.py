@@ -598,8 +598,8 @@ STACK = os.environ.get("CONTENTOPS_FAULT_MATRIX_STACK") == "1"
 def test_a_killed_task_and_a_restarted_scheduler_leave_the_same_partners(
     airflow_db: Path, worlds: Callable[..., dict[str, Any]], tmp_path: Path
 ) -> None:
-    """campaign_release under a real scheduler (LocalExecutor): while the run waits for its approvals the
-    scheduler is stopped and started again; a delivery task's process is killed with SIGKILL
+    """campaign_release under a real scheduler (LocalExecutor): once the run has handed its approvals
+    over the scheduler is stopped and started again; a delivery task's process is killed with SIGKILL
     once it has begun writing to VIP. Then the DAG runs again. The partners must hold what two
     clean runs leave them, with no claim left and nothing written a clean run does not write."""
     import signal
@@ -637,7 +637,9 @@ def test_a_killed_task_and_a_restarted_scheduler_leave_the_same_partners(
         while state not in ("success", "failed") and time.monotonic() < deadline:
             watch.scan()
             tis = api.task_instances("campaign_release", first)
-            waiting = [t for t in tis if t["task_id"] == "wait_for_approval" and t["state"] == "deferred"]
+            # the release no longer waits for its approvals (workflow_outcomes applies them): the
+            # scheduler is restarted once they are started and handed over, mid-run
+            waiting = [t for t in tis if t["task_id"] == "hand_over_approvals" and t["state"] == "success"]
             if not restarted and waiting:
                 stop_group(stack.processes["scheduler"], signal.SIGTERM, grace=60)
                 time.sleep(5)
@@ -656,7 +658,7 @@ def test_a_killed_task_and_a_restarted_scheduler_leave_the_same_partners(
             state = api.request("GET", "dags/campaign_release/dagRuns/" + first)["state"]
             time.sleep(0.5)
         timings["faulted run"] = time.monotonic() - began
-        assert restarted, "the run never waited for an approval (deferred): the scheduler was not restarted"
+        assert restarted, "the run never handed its approvals over: the scheduler was not restarted"
         assert killed, "no delivery task process was found writing to VIP: none was killed"
         began = time.monotonic()
         second = api.trigger("campaign_release", conf={"poll_interval": 1}, run_id="fault-matrix-2")

@@ -147,10 +147,11 @@ def test_quarantine_growth_is_told_once_per_crossing(
 def test_a_dag_that_waits_on_people_gets_a_deadline_whose_miss_mails_the_team(
     airflow_db: Path, mailbox: Mailbox, chat: Webhook, alerts_config: Callable[[str], Path]
 ) -> None:
-    """With a workflow SLA set, campaign_release (it waits on approvals) carries a DeadlineAlert on
-    the run's queued time; a DAG without workflow waits carries none. The deadline's callback, run
-    the way Airflow's triggerer runs it (CallbackTrigger, with the context the scheduler gives a
-    missed deadline), mails the team and posts to the chat."""
+    """With a workflow SLA set, localization_return_loop (it waits on its reviews) carries a
+    DeadlineAlert on the run's queued time; a DAG without workflow waits carries none — nor does
+    campaign_release any more (it starts its approvals and finishes; workflow_outcomes applies
+    them). The deadline's callback, run the way Airflow's triggerer runs it (CallbackTrigger, with
+    the context the scheduler gives a missed deadline), mails the team and posts to the chat."""
     import asyncio
 
     from airflow.models.callback import CallbackState
@@ -158,15 +159,16 @@ def test_a_dag_that_waits_on_people_gets_a_deadline_whose_miss_mails_the_team(
     from airflow.serialization.serialized_objects import DagSerialization
     from airflow.triggers.callback import CallbackTrigger
 
-    alerts_config("workflow_sla_hours:\n  default: 72\n  campaign_release: 48\n")
-    campaign = load_dag("campaign_release")
-    (deadline,) = campaign.deadline
+    alerts_config("workflow_sla_hours:\n  default: 72\n  localization_return_loop: 48\n")
+    waiting = load_dag("localization_return_loop")
+    (deadline,) = waiting.deadline
     assert deadline.reference == DeadlineReference.DAGRUN_QUEUED_AT
     assert deadline.interval.total_seconds() == 48 * 3600
     assert deadline.callback.path == "contentops.alerts.notify.ContentopsNotifier"
     assert deadline.callback.kwargs == {"event": "workflow_overdue", "sla_hours": 48.0}
-    assert DagSerialization.serialize_dag(campaign)["deadline"], "the deadline reaches the scheduler"
+    assert DagSerialization.serialize_dag(waiting)["deadline"], "the deadline reaches the scheduler"
     assert not load_dag("smintio_license_sync").deadline
+    assert not load_dag("campaign_release").deadline
 
     # what Deadline.handle_miss gives the callback: the run as the REST API's DAGRunResponse (JSON)
     from airflow.api_fastapi.core_api.datamodels.dag_run import DAGRunResponse
@@ -174,7 +176,7 @@ def test_a_dag_that_waits_on_people_gets_a_deadline_whose_miss_mails_the_team(
     assert {"dag_run_id", "dag_id", "queued_at"} <= set(DAGRunResponse.model_fields)
     context = {
         "dag_run": {
-            "dag_id": "campaign_release",
+            "dag_id": "localization_return_loop",
             "dag_run_id": "scheduled__2026-11-24",
             "queued_at": "2026-11-24T10:00",
         },
@@ -190,7 +192,7 @@ def test_a_dag_that_waits_on_people_gets_a_deadline_whose_miss_mails_the_team(
     (message,) = mailbox.wait_for(1)
     assert (
         str(message["Subject"])
-        == "[contentops] Overdue: campaign_release (scheduled__2026-11-24) still waits on people"
+        == "[contentops] Overdue: localization_return_loop (scheduled__2026-11-24) still waits on people"
     )
     body = Mailbox.body(message)
     assert "48 hours" in body and "2026-11-26T10:00:00+00:00" in body

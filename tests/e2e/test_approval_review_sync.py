@@ -112,9 +112,8 @@ def test_campaign_approvals_sync_comments_and_status_both_ways_once(
     spring, holiday = instances[SPRING], instances[HOLIDAY]
     assert spring["processDefinitionKey"] == "asset_approval"
     assert holiday["processDefinitionKey"] == "client_approval_northwind"
-    # the handler owns the approval models (default and agency), not the client's other workflows
+    # the handler owns the approval models (default and agency), not other pipelines' reviews
     assert APPROVAL_HANDLER.owns("asset_approval") and APPROVAL_HANDLER.owns("client_approval_northwind")
-    assert not APPROVAL_HANDLER.owns("client_usage_review_northwind")
     assert not APPROVAL_HANDLER.owns("regional_localization_review")
 
     # a reviewer comments in the workflow; a brand manager comments on the asset in Smint.io

@@ -153,7 +153,7 @@ def test_every_draft_version_starts_its_approval_once_and_the_outcome_reaches_sm
         assert record is not None and record.instance_id == instance["id"]
     started = {e.subject for e in ledger.audit_trail(run_id=first.run_id) if e.action == "approval_started"}
     assert started == {*SPRING_DRAFTS, UPLOAD, HOLIDAY_DRAFT}
-    assert _events(first.run_id) == [(WORKFLOWS_STARTED.uri, {"started": 6})]
+    assert _events(first.run_id) == [(WORKFLOWS_STARTED.uri, {"open": 6})]
 
     # a re-run starts nothing and tells no one
     again = _run()
@@ -166,7 +166,7 @@ def test_every_draft_version_starts_its_approval_once_and_the_outcome_reaches_sm
     store.put("asset", UPLOAD, {**store.get("asset", UPLOAD), "version": 2, "description": "retouched"})
     third = _run()
     assert set(_approvals(workflow)) == {*expected, f"asset_approval:{UPLOAD}:v2"}
-    assert _events(third.run_id) == [(WORKFLOWS_STARTED.uri, {"started": 1})]
+    assert _events(third.run_id) == [(WORKFLOWS_STARTED.uri, {"open": 1})]
 
     # reviewers: the first version of the upload passes every step, but it changed meanwhile:
     # legal rejects the changed version with a reason; the spring drafts pass legal, brand and

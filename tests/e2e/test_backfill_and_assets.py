@@ -7,9 +7,10 @@
   that ended ten days ago is "expired" on every day.
 - The same backfill again (``--reprocess-behavior completed``) starts no second workflow and
   writes nothing twice (workflow instances, Smint.io writes and the ledger unchanged).
-- The sweep emits ``contentops://rights-changes``; ``title_metadata_push``, scheduled on that
-  Asset as well as hourly, runs after it (an asset-triggered run whose upstream event names the
-  sweep's run) and succeeds.
+- The sweep does not wait for its renewals: ``workflow_outcomes`` applies them (triggered here
+  after each backfill) and emits ``contentops://rights-changes``; ``title_metadata_push``,
+  scheduled on that Asset as well as hourly, runs after it (an asset-triggered run whose
+  upstream event names the outcomes run) and succeeds.
 
 The stack is the worker's ``make run`` (``demo_stack``: a stack of its own under ``make test``,
 the browser tests' on one worker); the module leaves both DAGs paused again, as it found them.
@@ -41,6 +42,7 @@ from contentops_sandbox.smintio import seed
 pytestmark = [pytest.mark.e2e, pytest.mark.deploy, BACKFILL_STACK]
 
 DAG_ID = "rights_expiry_sweep"
+OUTCOMES = "workflow_outcomes"  # applies the sweep's dispositions, emits contentops://rights-changes
 LISTENER = "title_metadata_push"  # scheduled on contentops://rights-changes
 DAYS = 3
 #: the license that ends 7 days after the seed (seeded when the stack started, today) comes within
@@ -60,10 +62,14 @@ def demo(demo_stack: SharedDemo) -> DemoStack:
 @pytest.fixture(scope="module")
 def api(demo: DemoStack) -> Iterator[AirflowApi]:
     api = demo.api()
-    for dag_id in (DAG_ID, LISTENER):
+    for dag_id in (DAG_ID, OUTCOMES, LISTENER):
         api.wait_for_dag(dag_id)
     yield api
-    for dag_id in (DAG_ID, LISTENER):  # the next module on the shared stack finds them as make run --paused left them
+    for dag_id in (
+        DAG_ID,
+        OUTCOMES,
+        LISTENER,
+    ):  # the next module on the shared stack finds them as make run --paused left them
         api.request("PATCH", f"dags/{dag_id}", json={"is_paused": True})
 
 
@@ -89,7 +95,7 @@ def _backfill(demo: DemoStack, api: AirflowApi, *extra: str) -> None:
     today = datetime.now(UTC).date()
     # the daily intervals that ended in the last 3 days (their logical dates are the day before)
     dates = [(today - timedelta(days=DAYS)).isoformat(), today.isoformat()]
-    conf = json.dumps({"horizon_days": HORIZON, "poll_interval": 1})
+    conf = json.dumps({"horizon_days": HORIZON})
     output = ""
     backfills_before = len(api.request("GET", "backfills", params={"dag_id": DAG_ID})["backfills"])
     for _attempt in range(5):
@@ -123,6 +129,20 @@ def _wait_until_idle(api: AirflowApi, dag_id: str, timeout: float = 900.0) -> li
             return runs
         time.sleep(POLL_SECONDS)
     raise TimeoutError(f"{dag_id} still busy after {timeout:.0f} s: {[(r['dag_run_id'], r['state']) for r in runs]}")
+
+
+def _apply_outcomes(api: AirflowApi) -> str:
+    """One workflow_outcomes run (unpaused for it, paused again), waited for; its run id."""
+    api.unpause(OUTCOMES)
+    try:
+        run_id = api.trigger(OUTCOMES)
+        assert api.wait_for_run(OUTCOMES, run_id, timeout=600)["state"] == "success", failed_tasks(
+            api, OUTCOMES, run_id
+        )
+        _wait_until_idle(api, OUTCOMES)  # and any run the sweep's Asset queued
+    finally:
+        api.request("PATCH", f"dags/{OUTCOMES}", json={"is_paused": True})
+    return run_id
 
 
 def _decisions(ledger: Ledger, run_id: str) -> dict[str, str]:
@@ -168,6 +188,7 @@ def test_a_backfill_of_the_last_days_decides_each_day_as_of_that_day(
         seen_for_expiring.add(decided.get(EXPIRING_ASSET))
     # the window spans the day the license came within the horizon: both situations were decided
     assert seen_for_expiring == {"expiring", None}
+    _apply_outcomes(api)  # the renewals the days started are applied once they ended
 
 
 def test_the_same_backfill_again_delivers_nothing_twice(demo: DemoStack, api: AirflowApi, ledger: Ledger) -> None:
@@ -182,16 +203,20 @@ def test_the_same_backfill_again_delivers_nothing_twice(demo: DemoStack, api: Ai
     api.unpause(DAG_ID)
     runs = [r for r in _wait_until_idle(api, DAG_ID) if r["run_type"] == "backfill"]
     assert len(runs) == DAYS and all(r["state"] == "success" for r in runs)
+    _apply_outcomes(api)
     assert _partner_state(demo, ledger) == before
 
 
 def test_a_dag_scheduled_on_the_sweeps_asset_runs_after_it_emits(api: AirflowApi) -> None:
-    """Unpaused only now (a paused consumer is not queued), so the backfills above do not feed it."""
+    """Unpaused only now (a paused consumer is not queued), so the backfills above do not feed it.
+    A sweep with a year's horizon starts renewals the backfills did not; workflow_outcomes applies
+    them and emits contentops://rights-changes."""
     api.unpause(LISTENER)
     api.unpause(DAG_ID)
     _wait_until_idle(api, DAG_ID)
-    sweep = api.trigger(DAG_ID, conf={"dry_run": True, "horizon_days": HORIZON, "poll_interval": 1})
+    sweep = api.trigger(DAG_ID, conf={"horizon_days": 365})
     assert api.wait_for_run(DAG_ID, sweep, timeout=300)["state"] == "success", failed_tasks(api, DAG_ID, sweep)
+    applied = _apply_outcomes(api)
     deadline = time.monotonic() + 300
     runs: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
@@ -199,10 +224,10 @@ def test_a_dag_scheduled_on_the_sweeps_asset_runs_after_it_emits(api: AirflowApi
         if runs:
             break
         time.sleep(POLL_SECONDS)
-    assert runs, f"{LISTENER} did not run after the sweep emitted contentops://rights-changes"
+    assert runs, f"{LISTENER} did not run after workflow_outcomes emitted contentops://rights-changes"
     run = runs[0]
     assert run["state"] == "success", failed_tasks(api, LISTENER, run["dag_run_id"])
     events = api.request("GET", f"dags/{LISTENER}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents")["asset_events"]
-    # the events since the consumer's previous run: this sweep's among them, the backfilled days' too
-    assert {(e["name"], e["source_dag_id"]) for e in events} == {("contentops://rights-changes", DAG_ID)}
-    assert sweep in {e["source_run_id"] for e in events}
+    # the events since the consumer's previous run: the outcomes runs' (the backfilled days' too)
+    assert {(e["name"], e["source_dag_id"]) for e in events} == {("contentops://rights-changes", OUTCOMES)}
+    assert {e["source_run_id"] for e in events} & ({applied} | {r["dag_run_id"] for r in api.runs(OUTCOMES)})

@@ -144,6 +144,27 @@ def _dag() -> Any:
     return load_dag("campaign_release")
 
 
+def _release_cycle(logical_date: datetime, conf: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """A campaign_release run, then what follows it in production: workflow_outcomes applies the
+    approvals that ended (the release does not wait for them) and its Asset event starts
+    campaign_release again, which delivers what was approved. Both release runs."""
+    first = _dag().test(logical_date=logical_date, run_conf=conf or {})
+    applied = load_dag("workflow_outcomes").test(logical_date=logical_date)
+    assert applied.state == "success"
+    # a second later: dag.test() replaces a run of the same logical date
+    return first, _dag().test(logical_date=logical_date + timedelta(seconds=1), run_conf=conf or {})
+
+
+def _effects(ledger: Ledger, *runs: Any) -> list[dict[str, Any]]:
+    """The ledger's effects of these runs (a release cycle's two runs)."""
+    return [e for run in runs for e in ledger.effects(run_id=run.run_id)]
+
+
+def _release(logical_date: datetime, conf: dict[str, Any] | None = None) -> Any:
+    """:func:`_release_cycle`'s last run (the one that delivered what was approved)."""
+    return _release_cycle(logical_date, conf)[1]
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -167,7 +188,7 @@ def _resources(env: dict[str, Any], domain: str = "retail") -> dict[str, dict[st
 
 
 def test_default_params_release_the_demo_campaign_to_every_target(airflow_db: Path, env: dict[str, Any]) -> None:
-    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    run = _release(_now(), {})
     assert run.state == "success"
     ledger: Ledger = env["ledger"]
 
@@ -304,14 +325,17 @@ def test_an_unapproved_asset_is_released_only_if_its_workflow_approves_it(
             }
         },
     )
-    conf = {"poll_interval": 1, "targets": ["vip"], "batch_size": 2}  # small batches: mapped tasks
-    run = _dag().test(logical_date=_now(), run_conf=conf)
-    assert run.state == "success"
+    conf = {"targets": ["vip"], "batch_size": 2}  # small batches: mapped tasks
+    started, run = _release_cycle(_now(), conf)
+    assert started.state == run.state == "success"
+    mapped: dict[str, set[int]] = {}
+    for ti in started.get_task_instances():
+        mapped.setdefault(ti.task_id, set()).add(ti.map_index)
+    assert len(mapped["start_approvals"]) == 2  # four drafts, two per batch
+    assert "wait_for_approval" not in mapped  # the run waits for none: workflow_outcomes applies them
     mapped = {}
     for ti in run.get_task_instances():
         mapped.setdefault(ti.task_id, set()).add(ti.map_index)
-    assert len(mapped["start_approvals"]) == 2  # four drafts, two per batch
-    assert len(mapped["wait_for_approval"]) == len(DRAFTS)
     assert len(mapped["deliver"]) == 2  # four released assets (10 is rejected below), two per batch
     assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
     assert assets["asset-spring-10"]["approval_status"] == "rejected"  # OWS-1: the outcome is in Smint.io
@@ -328,7 +352,7 @@ def test_an_unapproved_asset_is_released_only_if_its_workflow_approves_it(
     assert any("rejected" in reason for reason in reasons)
 
     # a second trigger starts no second workflow and delivers nothing twice
-    again = _dag().test(logical_date=_now(), run_conf=conf)
+    again = _release(_now(), conf)
     assert again.state == "success"
     assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)
     creates = [h for h in env["vip"].context.store.history(kind="media") if h["action"] == "create"]
@@ -340,7 +364,7 @@ def test_a_target_failing_on_the_first_run_gets_only_what_is_missing_on_the_next
     airflow_db: Path, env: dict[str, Any], down: str
 ) -> None:
     env[down].set_faults(error_rate=1.0)  # one target is down for the whole first run
-    first = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    first = _release(_now(), {})
     assert first.state == "failed"
     # the other targets got everything; the one that was down got nothing
     delivered = {"vip": set(_vip_items(env)), "exstream": set(_resources(env))}
@@ -355,7 +379,8 @@ def test_a_target_failing_on_the_first_run_gets_only_what_is_missing_on_the_next
     assert done_first
 
     env[down].set_faults()
-    second = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    second_cycle = _release_cycle(_now(), {})
+    second = second_cycle[1]
     assert second.state == "success"
     assert set(_vip_items(env)) == set(_resources(env)) == RELEASED
     # nothing went twice: one item creation per VIP item, one attachment per kit and asset,
@@ -369,16 +394,16 @@ def test_a_target_failing_on_the_first_run_gets_only_what_is_missing_on_the_next
     assert len(uploads) == len(RELEASED)
     after = {e["idempotency_key"]: e for e in ledger.effects()}
     assert all(
-        (after[key]["attempts"], after[key]["run_id"]) == (effect["attempts"], first.run_id)
+        (after[key]["attempts"], after[key]["run_id"]) == (effect["attempts"], effect["run_id"])
         for key, effect in done_first.items()
     )
-    sent_second = {e["target"].split(":")[0] for e in ledger.effects(run_id=second.run_id)}
+    sent_second = {e["target"].split(":")[0] for e in _effects(ledger, *second_cycle)}
     assert sent_second == {down}  # only the target that was down got anything
     assert len(env["workflow"].context.store.all("instance")) == len(DRAFTS)  # no second approval
 
 
 def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: dict[str, Any]) -> None:
-    first = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    first = _release(_now(), {})
     assert first.state == "success"
     smintio = env["smintio"].context.store
     asset = smintio.get("asset", "asset-spring-03")
@@ -390,7 +415,8 @@ def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: d
         "PUT", "exstream/links", json={"domain": "retail", "subjectId": LETTER, "objectIds": [resource_id]}
     )
 
-    second = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    second_cycle = _release_cycle(_now(), {})
+    second = second_cycle[1]
     assert second.state == "success"
     items = _vip_items(env)
     assert set(items) == RELEASED  # an update of the item, not a second one
@@ -412,7 +438,7 @@ def test_a_new_asset_version_updates_what_was_delivered(airflow_db: Path, env: d
     assert len(_resources(env)) == len(RELEASED)
     slots = {d.target: d.version for d in env["ledger"].where_did_it_go("asset-spring-03")}
     assert set(slots.values()) == {str(asset["version"] + 1)}
-    updates = [e for e in env["ledger"].effects(run_id=second.run_id) if e["action"] == "update"]
+    updates = [e for e in _effects(env["ledger"], *second_cycle) if e["action"] == "update"]
     assert {e["asset_id"] for e in updates} == {"asset-spring-03"}
     assert len(updates) == 4  # VIP, two communities, Exstream
 
@@ -443,7 +469,7 @@ def test_the_scheduled_path_releases_the_campaign_whose_release_date_is_in_the_i
     released = datetime.fromisoformat(holiday["release_date"].replace("Z", "+00:00"))
     # a daily run at 04:00 covers the day before; the run after the release day covers it
     day_after = (released + timedelta(days=1)).replace(hour=5, minute=0, second=0, microsecond=0)
-    run = _dag().test(logical_date=day_after, run_conf={"campaign": None, "poll_interval": 1})
+    run = _release(day_after, {"campaign": None})
     assert run.state == "success"
     planned = [e.subject for e in env["ledger"].audit_trail(run_id=run.run_id) if e.action == "release_planned"]
     assert planned == ["campaign:holiday-2026"]
@@ -480,7 +506,7 @@ def test_the_scheduled_path_releases_the_campaign_whose_release_date_is_in_the_i
     assert [(e.details or {}).get("late") for e in trail if e.action == "release_planned"] == [True]
     released = [e for e in env["ledger"].audit_trail(run_id=run.run_id) if e.action == "released"]
     assert [e.subject for e in released] == ["campaign:holiday-2026"]
-    quiet = _dag().test(logical_date=day_after + timedelta(days=3), run_conf={"campaign": None, "poll_interval": 1})
+    quiet = _release(day_after + timedelta(days=3), {"campaign": None})
     assert quiet.state == "success"
     assert not [e for e in env["ledger"].audit_trail(run_id=quiet.run_id) if e.action == "release_planned"]
 
@@ -492,7 +518,7 @@ def test_an_asset_goes_onto_the_catalog_items_it_names_and_an_item_vip_lacks_is_
     named = store.get("asset", "asset-spring-08")
     metadata = {**named.get("metadata", {}), "vip_items": ["ITM-1002", "ITM-9999"]}  # 9999: not sold through VIP
     store.put("asset", named["id"], {**named, "metadata": metadata})
-    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip"]})
+    run = _release(_now(), {"targets": ["vip"]})
     assert run.state == "success"  # an unknown item is refused with its reason, the rest goes on
     media = {(m["item_id"], m["asset_id"]) for m in env["vip"].context.store.all("media")}
     assert media == {(ITEM, a) for a in RELEASED - {"asset-spring-08"}} | {("ITM-1002", "asset-spring-08")}
@@ -513,8 +539,8 @@ def test_regulated_exstream_domains_get_only_compliant_assets(airflow_db: Path, 
     store.put(
         "asset", compliant["id"], {**compliant, "categories": ["disclosure_graphic"], "compliance_status": "compliant"}
     )
-    conf = {"poll_interval": 1, "targets": ["exstream"], "exstream_domains": ["retail", "insurance"]}
-    run = _dag().test(logical_date=_now(), run_conf=conf)
+    conf = {"targets": ["exstream"], "exstream_domains": ["retail", "insurance"]}
+    run = _release(_now(), conf)
     assert run.state == "success"
     assert set(_resources(env, "retail")) == RELEASED
     assert set(_resources(env, "insurance")) == {"asset-spring-08"}  # EXS-5
@@ -527,8 +553,8 @@ def test_regulated_exstream_domains_get_only_compliant_assets(airflow_db: Path, 
 
 
 def test_dry_run_decides_and_reports_without_sending_anything(airflow_db: Path, env: dict[str, Any]) -> None:
-    conf = {"poll_interval": 1, "dry_run": True, "regions": ["emea", "uk_and_ireland"]}
-    run = _dag().test(logical_date=_now(), run_conf=conf)
+    conf = {"dry_run": True, "regions": ["emea", "uk_and_ireland"]}
+    run = _release(_now(), conf)
     assert run.state == "success"
     assert env["workflow"].context.store.all("instance") == []
     assert env["vip"].context.store.all("media") == []
@@ -567,7 +593,7 @@ def test_faults_and_expiring_tokens_change_nothing_in_the_outcome(
     ]
     for watcher in mid_run:
         watcher.start()
-    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    run = _release(_now(), {})
     for watcher in mid_run:
         watcher.stop()
     assert run.state == "success"
@@ -617,7 +643,7 @@ def test_scheduled_runs_and_backfills_release_by_release_date_whatever_the_form_
 
 
 def test_the_rights_sweep_finds_what_campaign_release_delivered(airflow_db: Path, env: dict[str, Any]) -> None:
-    released = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    released = _release(_now(), {})
     assert released.state == "success"
     env["workflow"].admin(
         "PUT",
@@ -631,8 +657,10 @@ def test_the_rights_sweep_finds_what_campaign_release_delivered(airflow_db: Path
             "compliance_exception": {"outcome": "cleared", "after_seconds": 0},
         },
     )
-    swept = load_dag("rights_expiry_sweep").test(logical_date=_now(), run_conf={"poll_interval": 1})
+    swept = load_dag("rights_expiry_sweep").test(logical_date=_now(), run_conf={})
     assert swept.state == "success"
+    # the sweep does not wait for its renewals: workflow_outcomes applies them once they ended
+    assert load_dag("workflow_outcomes").test(logical_date=_now()).state == "success"
     # asset-spring-01's license ends within the sweep's horizon: it is renewed, and every copy the
     # campaign release delivered gets the new end date
     item = env["vip"].context.store.get("media", f"{ITEM}/asset-spring-01")
@@ -692,7 +720,7 @@ def test_agencies_final_deliverables_go_to_publishers_media_partners_and_franchi
     europe = _deliverable(env, token_store, "asset-spring-02", "Bluefin Agency", "eu-banner")  # europe only
     anonymous = _deliverable(env, token_store, "asset-spring-10", None, "no-agency")  # no agency named
 
-    run = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    run = _release(_now(), {})
     assert run.state == "success"
     ledger: Ledger = env["ledger"]
     vip = env["vip"].context.store
@@ -735,7 +763,7 @@ def test_agencies_final_deliverables_go_to_publishers_media_partners_and_franchi
     assert all(ledger.where_did_it_go(a) == [] for a in (editorial, europe, anonymous))
 
     # once: a second run sends nothing again
-    again = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    again = _release(_now(), {})
     assert again.state == "success"
     creates = [h for h in vip.history(kind="media") if h["action"] == "create" and h["id"] == f"{ITEM}/{good}"]
     assert len(creates) == 1
@@ -841,7 +869,7 @@ def test_an_agency_client_gets_its_own_usage_review_and_escalation_workflows(
     answer = {northwind.approval: {"outcome": "approved", "after_seconds": 0}, northwind.usage_review: reviews}
     client = _OnStart(workflow, northwind.escalation, len(approvals), answer)
     client.start()
-    run = _dag().test(logical_date=day_after, run_conf={"campaign": None, "poll_interval": 1, "targets": ["vip"]})
+    run = _release(day_after, {"campaign": None, "targets": ["vip"]})
     client.stop()
     assert run.state == "success" and client.fired
     escalations = instances(northwind.escalation)
@@ -868,7 +896,7 @@ def test_an_agency_client_gets_its_own_usage_review_and_escalation_workflows(
 
     # again: no second escalation, approval or review
     count = len(workflow.context.store.all("instance"))
-    again = _dag().test(logical_date=day_after, run_conf={"campaign": None, "poll_interval": 1, "targets": ["vip"]})
+    again = _release(day_after, {"campaign": None, "targets": ["vip"]})
     assert again.state == "success"
     assert len(workflow.context.store.all("instance")) == count
     started = [e for e in env["ledger"].audit_trail(run_id=again.run_id) if e.action == "escalation_started"]

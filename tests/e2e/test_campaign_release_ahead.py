@@ -77,10 +77,12 @@ def _release_date(env: dict[str, Any], campaign: str) -> datetime:
     return datetime.fromisoformat(env["smintio"].context.store.get("campaign", campaign)["release_date"])
 
 
-def _by_date(env: dict[str, Any], window_end: datetime) -> Any:
-    """A daily run whose data interval ends at ``window_end`` (04:00), selecting by date as a scheduled one."""
+def _by_date(env: dict[str, Any], window_end: datetime, later: timedelta = timedelta(0)) -> Any:
+    """A daily run whose data interval ends at ``window_end`` (04:00), selecting by date as a
+    scheduled one (``later``: another run of the same interval; dag.test() replaces a run of the
+    same logical date)."""
     run = load_dag("campaign_release").test(
-        logical_date=window_end + timedelta(hours=1), run_conf={"campaign": None, "poll_interval": 1}
+        logical_date=window_end + timedelta(hours=1) + later, run_conf={"campaign": None}
     )
     assert run.state == "success"
     return run
@@ -181,8 +183,15 @@ def test_a_campaign_due_in_two_days_goes_out_under_embargo_and_an_overdue_one_is
     )
     assert refused.status_code == 409
 
+    # the drafts' approvals were started, not waited for: workflow_outcomes applies them and the
+    # run their Asset starts delivers them, which completes the release
+    outcomes = load_dag("workflow_outcomes").test(logical_date=window_end + timedelta(hours=1))
+    assert outcomes.state == "success"
+    completing = _by_date(env, window_end, later=timedelta(seconds=1))
+    images = _images(env, DUE)  # the approved drafts' images too, embargoed like the rest
+    assert {r["state"] for r in images.values()} == {"REVIEW"}
     # both releases are recorded as complete; a second run (the next day's) adds nothing anywhere
-    released = _entries(env, run.run_id, "released")
+    released = {**_entries(env, run.run_id, "released"), **_entries(env, completing.run_id, "released")}
     assert set(released) == {f"campaign:{DUE}", f"campaign:{OVERDUE}"}
     before = _changes(env)
     again = _by_date(env, window_end + timedelta(days=1))

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from e2e.project_dags import load_dag
-from e2e.test_campaign_release import CAMPAIGN, ITEM, KIT, REGION_REFUSED, RELEASED, _env, _now
+from e2e.test_campaign_release import CAMPAIGN, ITEM, KIT, REGION_REFUSED, RELEASED, _env, _now, _release_cycle
 
 pytestmark = pytest.mark.e2e
 
@@ -51,8 +51,9 @@ def test_a_release_reports_smintio_inputs_and_partner_outputs(
 ) -> None:
     from airflow.providers.openlineage.utils.utils import translate_airflow_asset
 
-    run = load_dag("campaign_release").test(logical_date=_now(), run_conf={"poll_interval": 1})
-    assert run.state == "success"
+    # the release, workflow_outcomes applying its drafts' approvals, the release their Asset starts
+    first, run = _release_cycle(_now())
+    assert first.state == run.state == "success"
     lineage = collector.collected_assets
     inputs = {info.asset.uri for info in lineage.inputs}
     outputs = {info.asset.uri for info in lineage.outputs}
@@ -61,7 +62,7 @@ def test_a_release_reports_smintio_inputs_and_partner_outputs(
     assert f"smintio://demo/campaigns/{CAMPAIGN}" in inputs
     assert "smintio://demo/license-purchase-transactions" in inputs
     assert {f"smintio://demo/assets/{asset}" for asset in RELEASED} <= inputs
-    # the drafts' approval outcomes were written back to Smint.io
+    # the drafts' approval outcomes were written back to Smint.io (by workflow_outcomes)
     assert "smintio://demo/assets/asset-spring-10" in outputs
 
     # VIP: each released asset's media on the catalog item, and no media of a refused asset
@@ -108,30 +109,28 @@ def test_each_target_that_received_the_release_gets_its_asset_event(airflow_db: 
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    from contentops.assets import CAMPAIGN_RELEASES
+    from contentops.assets import CAMPAIGN_RELEASES, WORKFLOWS_STARTED
 
-    run = load_dag("campaign_release").test(
-        logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip", "exstream"]}
-    )
-    assert run.state == "success"
+    first, run = _release_cycle(_now(), {"targets": ["vip", "exstream"]})
+    assert first.state == run.state == "success"
     with create_session() as session:
         rows = session.execute(
             select(AssetModel.uri, AssetEvent.extra)
             .join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetEvent.source_run_id == run.run_id)
+            .where(AssetEvent.source_run_id.in_([first.run_id, run.run_id]))
         ).all()
     events: dict[str, dict[str, int]] = {}
     for uri, extra in rows:
         for key, count in (extra or {}).items():
             events.setdefault(uri, {})
             events[uri][key] = events[uri].get(key, 0) + count
-    assert set(events) == {CAMPAIGN_RELEASES["vip"].uri, CAMPAIGN_RELEASES["exstream"].uri}  # not trading grid
+    # not trading grid; the first run also handed its approvals to workflow_outcomes
+    assert set(events) == {CAMPAIGN_RELEASES["vip"].uri, CAMPAIGN_RELEASES["exstream"].uri, WORKFLOWS_STARTED.uri}
+    assert events[WORKFLOWS_STARTED.uri] == {"open": 4}  # the four drafts' approvals
     assert events[CAMPAIGN_RELEASES["vip"].uri] == {"vip_create": len(RELEASED)}
 
     # the same release again changes nothing, so it tells no consumer anything
-    again = load_dag("campaign_release").test(
-        logical_date=_now(), run_conf={"poll_interval": 1, "targets": ["vip", "exstream"]}
-    )
+    again = load_dag("campaign_release").test(logical_date=_now(), run_conf={"targets": ["vip", "exstream"]})
     assert again.state == "success"
     with create_session() as session:
         repeated = session.execute(select(AssetEvent.id).where(AssetEvent.source_run_id == again.run_id)).all()
@@ -145,7 +144,7 @@ from datetime import UTC, datetime
 from e2e.project_dags import load_dag
 
 run = load_dag("campaign_release").test(
-    logical_date=datetime.now(UTC).replace(microsecond=0), run_conf={"poll_interval": 1, "targets": ["vip"]}
+    logical_date=datetime.now(UTC).replace(microsecond=0), run_conf={"targets": ["vip"]}
 )
 sys.exit(0 if run.state == "success" else 1)
 """

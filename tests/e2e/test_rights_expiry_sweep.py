@@ -196,6 +196,20 @@ def _dag() -> Any:
     return load_dag("rights_expiry_sweep")
 
 
+def _sweep(logical_date: datetime) -> Any:
+    """A sweep run, then the workflow_outcomes run that applies the dispositions (the sweep
+    itself no longer waits for them); the sweep's run."""
+    return _sweep_and_apply(logical_date)[0]
+
+
+def _sweep_and_apply(logical_date: datetime) -> tuple[Any, Any]:
+    run = _dag().test(logical_date=logical_date)
+    assert run.state == "success"
+    applied = load_dag("workflow_outcomes").test(logical_date=logical_date)
+    assert applied.state == "success"
+    return run, applied
+
+
 def _instances(workflow: Any) -> list[dict[str, Any]]:
     return workflow.context.store.all("instance")
 
@@ -207,8 +221,7 @@ def _decisions(ledger: Ledger, run_id: str) -> dict[str, str]:
 
 def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflow_db: Path, env: dict) -> None:
     today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
-    run = _dag().test(logical_date=today, run_conf={"poll_interval": 1})
-    assert run.state == "success"
+    run, applied = _sweep_and_apply(today)
     ledger: Ledger = env["ledger"]
     decisions = _decisions(ledger, run.run_id)
     assert decisions[EXPIRED_ASSET] == "expired"
@@ -267,14 +280,14 @@ def test_sweep_starts_one_workflow_per_asset_and_writes_dispositions_back(airflo
         assert renewed["permittedUsage"] and "not stated" not in renewed["permittedUsage"]
     summary = ledger.run_summary("rights_expiry_sweep", run.run_id)
     assert summary and Path(summary["report_path"]).is_file()
-    assert "disposition_takedown" in summary["counts"]
+    outcomes = ledger.run_summary("workflow_outcomes", applied.run_id)
+    assert outcomes and "disposition_takedown" in outcomes["counts"]
 
     # the next day's run starts nothing twice and writes nothing twice. Its horizon reaches one
     # day further, so a license that only now comes within it may rightly start a workflow of its own.
     handled = set(by_asset)
     versions = {a["id"]: a["version"] for a in env["smintio"].context.store.all("asset") if a["id"] in handled}
-    again = _dag().test(logical_date=today + timedelta(days=1), run_conf={"poll_interval": 1})
-    assert again.state == "success"
+    _sweep(today + timedelta(days=1))
     first_ids = {i["id"] for i in instances}
     later = [i for i in _instances(env["workflow"]) if i["id"] not in first_ids]
     assert not {i["variables"]["asset_id"] for i in later} & handled
@@ -307,13 +320,11 @@ def test_communities_that_got_the_asset_in_a_co_marketing_kit_are_told_too(airfl
         for asset_id in kit_assets:
             ledger.link("co_marketing_signoff", "smintio", asset_id, f"trading_grid:{community}", ref)
     today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
-    run = _dag().test(logical_date=today, run_conf={"poll_interval": 1})
-    assert run.state == "success"
+    _sweep(today)
     posts = {p["community"]: p for p in env["grid"].context.store.all("post")}
     assert set(posts) == {"community-dach", "community-emea"}
     assert all(p["asset_ids"] == [EXPIRED_ASSET] and "Stop using it" in p["body"] for p in posts.values())
-    again = _dag().test(logical_date=today + timedelta(days=1), run_conf={"poll_interval": 1})
-    assert again.state == "success"
+    _sweep(today + timedelta(days=1))
     assert len(env["grid"].context.store.history(kind="post")) == 2
 
 
@@ -379,8 +390,7 @@ def test_asset_exceptions_each_start_one_workflow_and_removed_retires(
         },
     )
     today = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
-    run = _dag().test(logical_date=today, run_conf={"poll_interval": 1})
-    assert run.state == "success"
+    _sweep(today)
 
     def exceptions() -> list[dict[str, Any]]:
         return [
@@ -418,6 +428,5 @@ def test_asset_exceptions_each_start_one_workflow_and_removed_retires(
     )
 
     # the cleared assets still lack what they lacked: the next run starts no second workflow
-    again = _dag().test(logical_date=today + timedelta(days=1), run_conf={"poll_interval": 1})
-    assert again.state == "success"
+    _sweep(today + timedelta(days=1))
     assert len(exceptions()) == 3

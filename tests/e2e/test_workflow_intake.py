@@ -152,7 +152,14 @@ def _dag() -> Any:
 
 
 def _run(as_of: datetime, **conf: Any) -> Any:
-    run = _dag().test(logical_date=as_of, run_conf={"as_of": as_of.isoformat(), "poll_interval": 1, **conf})
+    run = _dag().test(logical_date=as_of, run_conf={"as_of": as_of.isoformat(), **conf})
+    assert run.state == "success"
+    return run
+
+
+def _apply_outcomes(as_of: datetime) -> Any:
+    """The intake does not wait for its onboardings: workflow_outcomes applies each once it ended."""
+    run = load_dag("workflow_outcomes").test(logical_date=as_of)
     assert run.state == "success"
     return run
 
@@ -174,6 +181,7 @@ def test_requests_get_rights_cleared_matches_and_onboarding_exposes_only_what_pa
     requests = env["requests"]
     as_of = datetime.now(UTC) + timedelta(minutes=10)
     first = _run(as_of)
+    applied = _apply_outcomes(as_of)
 
     # OWS-3: the launch request gets the one approved banner whose rights cover gb through the deadline
     launch = _instance(workflow, requests["launch"].id)
@@ -215,7 +223,7 @@ def test_requests_get_rights_cleared_matches_and_onboarding_exposes_only_what_pa
     assert {"product", "onboarded", "source:brandfolder"} <= set(asset["tags"])
     assert asset["metadata"]["sku"] == "201" and asset["metadata"]["license_holder"] == "Brandfolder customer"
     decisions = {
-        e.subject: e for e in ledger.audit_trail(run_id=first.run_id) if e.details.get("target") == "smintio:assets"
+        e.subject: e for e in ledger.audit_trail(run_id=applied.run_id) if e.details.get("target") == "smintio:assets"
     }
     assert decisions["brandfolder:bf-201"].action == "published"
     assert (
@@ -236,6 +244,9 @@ def test_requests_get_rights_cleared_matches_and_onboarding_exposes_only_what_pa
     comments = {i["id"]: len(i.get("comments", [])) for i in workflow.context.store.all("instance")}
     again = _run(as_of)
     assert ledger.effects(run_id=again.run_id) == []
+    assert ledger.effects(run_id=_apply_outcomes(as_of).run_id) == []
+    # the unreadable request, still open and unchanged, is not quarantined a second time
+    assert len([q for q in ledger.quarantined(source="workflow") if q.kind == "creative_request"]) == 1
     assert len(workflow.context.store.all("instance")) == instances
     assert len(smintio.context.store.history(kind="asset")) == asset_writes
     assert {i["id"]: len(i.get("comments", [])) for i in workflow.context.store.all("instance")} == comments

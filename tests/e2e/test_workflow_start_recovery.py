@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.test_campaign_release import DRAFTS, _dag, _env, _now
+from e2e.test_campaign_release import DRAFTS, _dag, _env, _now, _release_cycle
 
 from contentops.ledger import Ledger
 from contentops.ledger_cli import main as ledger_cli
@@ -31,7 +31,7 @@ def test_a_failed_approval_start_is_recovered_by_the_next_run(
     env = _env(sandbox, monkeypatch, tmp_path)
     ledger: Ledger = env["ledger"]
     env["workflow"].set_faults(error_rate=1.0)
-    conf = {"poll_interval": 1, "targets": ["vip"]}
+    conf = {"targets": ["vip"]}
     first = _dag().test(logical_date=_now(), run_conf=conf)
     assert first.state == "failed"
     assert env["workflow"].context.store.all("instance") == []
@@ -42,8 +42,8 @@ def test_a_failed_approval_start_is_recovered_by_the_next_run(
     assert all(c.business_key in listed for c in left) and first.run_id in listed
 
     env["workflow"].set_faults()
-    second = _dag().test(logical_date=_now(), run_conf=conf)
-    assert second.state == "success"
+    second, delivered = _release_cycle(_now(), conf)  # the approvals applied, then delivered
+    assert second.state == delivered.state == "success"
     instances = env["workflow"].context.store.all("instance")
     assert {i["variables"]["asset_id"] for i in instances} == DRAFTS and len(instances) == len(DRAFTS)
     assert ledger.claims() == []

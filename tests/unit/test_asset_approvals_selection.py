@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from contentops.assets import WORKFLOW_STARTS, WORKFLOWS_STARTED, announce_started
+from contentops.assets import WORKFLOWS_STARTED, WORKFLOWS_STARTING, announce_started
 from contentops.ledger import Ledger
 from contentops.models.smintio import Asset
 from contentops.pipelines.asset_approvals import (
@@ -102,11 +102,12 @@ def test_only_a_recorded_instance_counts_as_started_a_bare_claim_is_started_agai
     assert _started(run, "asset_approval:a-2:v1")
 
 
-def test_the_handler_owns_the_approval_models_only() -> None:
+def test_the_handler_owns_the_campaign_workflows_only() -> None:
     assert approval_definitions() == {"asset_approval", "client_approval_northwind"}  # the project's config
-    assert APPROVAL_HANDLER.owns("asset_approval") and APPROVAL_HANDLER.owns("client_approval_northwind")
-    for other in ("client_usage_review_northwind", "client_escalation_northwind", "regional_localization_review"):
-        assert not APPROVAL_HANDLER.owns(other)
+    for owned in ("asset_approval", "client_approval_northwind", "client_usage_review_northwind"):
+        assert APPROVAL_HANDLER.owns(owned), owned
+    for other in ("regional_localization_review", "rights_renewal", "dam_onboarding"):
+        assert not APPROVAL_HANDLER.owns(other), other
     assert APPROVAL_HANDLER.while_open is not None
 
 
@@ -126,7 +127,7 @@ class _Events(dict):
 
 def test_the_started_asset_is_announced_only_when_something_started() -> None:
     events = _Events()
-    assert not announce_started(events, {"drafts": 4, "adopted": 1}, dry_run=False)
-    assert not announce_started(events, {"started": 2}, dry_run=True)
-    assert announce_started(events, {"drafts": 4, "started": 2}, dry_run=False)
-    assert events[WORKFLOW_STARTS].added == [(WORKFLOWS_STARTED, {"started": 2})]
+    assert not announce_started(events, 0, dry_run=False)
+    assert not announce_started(events, 2, dry_run=True)
+    assert announce_started(events, 2, dry_run=False)
+    assert events[WORKFLOWS_STARTING].added == [(WORKFLOWS_STARTED, {"open": 2})]

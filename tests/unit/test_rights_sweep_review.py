@@ -53,7 +53,7 @@ def _no_clock_margin(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_license_a_failed_run_synced_is_reviewed_by_the_next_run(ledger: Ledger) -> None:
     at_limit, fine = _lpt(AT_LIMIT), _lpt(FINE)
     ledger.upsert_licenses([license_row(at_limit), license_row(fine)], run_id="run-1")
-    # run-1 assessed, then its workflow starts failed: apply_dispositions never ran
+    # run-1 assessed, then its workflow starts failed: finish_review never ran
     assert _reviewed(_run(ledger, "run-1")) == {at_limit.uuid: "limit_reached"}
 
     # run-2 synced nothing new; the capped license (no end date) is still reviewed

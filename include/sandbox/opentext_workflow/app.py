@@ -25,7 +25,9 @@ Operator side: ``PUT /_sandbox/workflow/auto-complete`` sets rules
 ``{"<model key>": {"outcome": "approved", "after_seconds": 0, "variables": {…},
 "by_variable": {"<variable>": {"<value>": "<outcome>"}}}}`` that finish
 instances of a model once they are that old on the sandbox clock (checked whenever an instance or
-task is read), so demos and end-to-end tests see workflows really end.
+task is read), so demos and end-to-end tests see workflows really end. A ``by_variable`` value
+may also be ``{"outcome": …, "after_seconds": …}``: that instance's reviewer answers later (or
+sooner) than the rest, e.g. one slow renewal among prompt takedowns.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ MODELS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
         frozenset(),
     ),
     "rights_renewal": ("Rights renewal, replacement or takedown", ("Rights decision",), frozenset()),
+    # a renewal still open after the configured days is escalated (issue 13 item 2)
+    "rights_renewal_escalation": ("Rights renewal escalation", ("Rights owner follow-up",), frozenset()),
     "compliance_exception": ("Compliance exception", ("Remediate", "Verify"), frozenset({"removed"})),
     "regional_localization_review": ("Regional localization review", ("Regional review",), frozenset({"rejected"})),
     "creative_request_intake": ("Creative request intake", ("Triage request",), frozenset()),
@@ -227,14 +231,19 @@ def create_app(config: SandboxConfig) -> FastAPI:
         rule = (ctx.store.get("rules", "auto-complete") or {}).get(instance["processDefinitionKey"])
         if not rule:
             return instance
-        age = (ctx.clock.now() - datetime.fromisoformat(instance["startTime"])).total_seconds()
-        if age < float(rule.get("after_seconds", 0)):
-            return instance
-        outcome = rule["outcome"]
+        outcome, after = rule["outcome"], float(rule.get("after_seconds", 0))
         for variable, outcomes in (rule.get("by_variable") or {}).items():
             value = instance.get("variables", {}).get(variable)
-            if value in outcomes:
-                outcome = outcomes[value]
+            if isinstance(value, str | int) and value in outcomes:
+                chosen = outcomes[value]
+                # a value may name its own delay too: one slow reviewer among prompt ones
+                if isinstance(chosen, dict):
+                    outcome, after = chosen.get("outcome", outcome), float(chosen.get("after_seconds", after))
+                else:
+                    outcome = chosen
+        age = (ctx.clock.now() - datetime.fromisoformat(instance["startTime"])).total_seconds()
+        if age < after:
+            return instance
         for task in sorted(open_tasks(instance["id"]), key=lambda t: t["step"]):
             ctx.store.put("task", task["id"], {**task, "ended": True, "outcome": outcome})
         finish(instance, outcome, dict(rule.get("variables") or {}), completed=True)

@@ -186,6 +186,15 @@ class Ledger:
     def open_processes(self, definition: str, *, done_status: str = "applied") -> list[ProcessRecord]:
         return self.process_store.open_processes(definition, done_status=done_status)
 
+    def unapplied_processes(self, system: str, *, done_status: str = "applied") -> list[ProcessRecord]:
+        return self.process_store.unapplied_processes(system, done_status=done_status)
+
+    def claim_outcome(self, business_key: str, *, run_id: str, lease: timedelta = DEFAULT_CLAIM_LEASE) -> bool:
+        return self.process_store.claim_outcome(business_key, run_id=run_id, lease=lease)
+
+    def release_outcome(self, business_key: str, *, run_id: str, error: str) -> bool:
+        return self.process_store.release_outcome(business_key, run_id=run_id, error=error)
+
     def claim_process(
         self,
         business_key: str,

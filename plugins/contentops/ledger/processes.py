@@ -61,6 +61,68 @@ class ProcessStore:
             found = list(keys)
         return [record for key in found if (record := self.process(key)) is not None]
 
+    def unapplied_processes(self, system: str, *, done_status: str = "applied") -> list[ProcessRecord]:
+        """Every started process of ``system`` (an instance recorded) whose outcome is not applied
+        yet, oldest first: what the workflow-outcomes pipeline polls, whichever definition."""
+        with self._db.connect() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(processes)
+                    .where(
+                        processes.c.system == system,
+                        processes.c.instance_id.is_not(None),
+                        processes.c.status != done_status,
+                    )
+                    .order_by(processes.c.created_at, processes.c.business_key)
+                )
+                .mappings()
+                .all()
+            )
+        return [process_record(row) for row in rows]
+
+    def claim_outcome(
+        self, business_key: str, *, run_id: str, lease: timedelta = DEFAULT_CLAIM_LEASE, done_status: str = "applied"
+    ) -> bool:
+        """Take an ended process's outcome for applying (status ``applying``, for ``lease``). True
+        when this run holds it now; False when it is applied already or another run's lease on it
+        runs. One conditional UPDATE, so of two overlapping runs exactly one applies it; a run that
+        failed or was killed while applying leaves a lease the next run takes over."""
+        now = utcnow()
+        free = sa.or_(
+            processes.c.status != "applying",
+            processes.c.lease_until.is_(None),
+            processes.c.lease_until <= now,
+            processes.c.run_id == run_id,
+        )
+        with self._db.transaction() as conn:
+            taken = conn.execute(
+                processes.update()
+                .where(
+                    processes.c.business_key == business_key,
+                    processes.c.instance_id.is_not(None),
+                    processes.c.status != done_status,
+                    free,
+                )
+                .values(status="applying", run_id=run_id, lease_until=now + lease, updated_at=now)
+            ).rowcount
+        return bool(taken)
+
+    def release_outcome(self, business_key: str, *, run_id: str, error: str) -> bool:
+        """End this run's hold on an outcome it failed to apply, so the next poll retries at once."""
+        now = utcnow()
+        with self._db.transaction() as conn:
+            return bool(
+                conn.execute(
+                    processes.update()
+                    .where(
+                        processes.c.business_key == business_key,
+                        processes.c.status == "applying",
+                        processes.c.run_id == run_id,
+                    )
+                    .values(lease_until=now, last_error=error[:2000], updated_at=now)
+                ).rowcount
+            )
+
     def claim_process(
         self,
         business_key: str,

@@ -1,4 +1,4 @@
-"""OpenText Workflow Service operators: start workflows once, apply their outcomes.
+"""OpenText Workflow Service operators: start workflows once per business key.
 
 The start steps of the pipelines differ in what they start a workflow *for* (an asset version
 to approve, an incoming DAM asset to onboard, a localized variant to review), each with its own
@@ -6,16 +6,16 @@ business key, variables and records, so there is one operator per start step rat
 generic one. All of them start through
 :func:`~contentops.pipelines.workflows.start_workflow_once` (the ledger claims the business key
 first: a retry, a re-run or a backfill never starts a second instance) and return the instance
-ids to wait for; the wait is the deferrable
-:class:`~contentops.sensors.workflow.WorkflowInstanceSensor`'s, in the triggerer; the outcome
-operators then write each ended instance's outcome back once.
+ids started or still open.
 
-Example (approvals of a campaign release, waited for in the triggerer)::
+The project's DAGs do not wait for the workflows they start: ``workflow_outcomes`` applies each
+outcome once its instance ended (:mod:`contentops.pipelines.workflow_outcomes`). A DAG of another
+team that does want to wait uses the deferrable
+:class:`~contentops.sensors.workflow.WorkflowInstanceSensor` on the ids these operators return::
 
     started = CampaignApprovalStartOperator.partial(task_id="start_approvals").expand(batch=collect.output)
     ids = flatten(started.output)  # a @task: [[id, …], …] -> [id, …]
-    waits = WorkflowInstanceSensor.partial(task_id="wait_for_approval").expand(instance_id=ids)
-    CampaignApprovalOutcomeOperator(task_id="apply_approvals", results=waits.output, trigger_rule="none_failed")
+    WorkflowInstanceSensor.partial(task_id="wait_for_approval").expand(instance_id=ids)
 """
 
 from __future__ import annotations
@@ -43,11 +43,6 @@ class WorkflowOperator(PipelineStepOperator):
         self, *, workflow_conn_id: str | None = None, smintio_conn_id: str | None = None, **kwargs: Any
     ) -> None:
         super().__init__(workflow_conn_id=workflow_conn_id, smintio_conn_id=smintio_conn_id, **kwargs)
-
-
-def _results(value: Any) -> list[dict[str, Any]]:
-    """The sensors' results: mapped waits hand out a lazy sequence; a skipped wait is ``None``."""
-    return [dict(item) for item in as_list(value) if item]
 
 
 # ------------------------------------------------------------------------- campaign approvals
@@ -80,34 +75,6 @@ class CampaignApprovalStartOperator(WorkflowOperator):
         ids = campaign.start_approvals(run, batch, campaign.load_release_settings())
         self.log.info("Waiting for %d approval workflow(s)", len(ids))
         return ids
-
-
-class CampaignApprovalOutcomeOperator(WorkflowOperator):
-    """Write each ended approval's outcome back to Smint.io (approved / rejected), once per
-    business key; a usage review's outcome stays in the ledger for the gate.
-
-    ``results`` are the :class:`~contentops.sensors.workflow.WorkflowInstanceSensor` results.
-    Returns the counts per outcome (``approved``, ``rejected``, ``already_applied`` …).
-
-    Example::
-
-        CampaignApprovalOutcomeOperator(task_id="apply_approvals", results=waits.output, trigger_rule="none_failed")
-    """
-
-    template_fields: Sequence[str] = template_fields_of(*WORKFLOW_AND_SMINTIO, "results")
-
-    def __init__(self, *, results: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.results = results
-
-    def execute(self, context: Context) -> dict[str, int]:
-        from contentops.pipelines import campaign
-
-        counts = campaign.apply_approvals(
-            self.pipeline_run(context), _results(self.results), campaign.load_release_settings()
-        )
-        self.log_counts("Approval outcomes", counts)
-        return counts
 
 
 # ------------------------------------------------------------------------- workflow intake
@@ -159,32 +126,6 @@ class DamOnboardingStartOperator(WorkflowOperator):
         ids = workflow_intake.start_onboarding(self.pipeline_run(context))
         self.log.info("Waiting for %d onboarding workflow(s)", len(ids))
         return ids
-
-
-class DamOnboardingPublishOperator(WorkflowOperator):
-    """Publish in Smint.io what onboarding approved and whose license clears a commercial use as
-    of the run's end; rejected or rights-invalid assets are recorded as not exposed.
-
-    ``results`` are the :class:`~contentops.sensors.workflow.WorkflowInstanceSensor` results.
-    Returns the counts (``published``, ``not_exposed``, ``rights_refused``, ``already_applied`` …).
-
-    Example::
-
-        DamOnboardingPublishOperator(task_id="publish_onboarded", results=waits.output, trigger_rule="none_failed")
-    """
-
-    template_fields: Sequence[str] = template_fields_of(*WORKFLOW_AND_SMINTIO, "results")
-
-    def __init__(self, *, results: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.results = results
-
-    def execute(self, context: Context) -> dict[str, int]:
-        from contentops.pipelines import workflow_intake
-
-        counts = workflow_intake.publish_onboarded(self.pipeline_run(context), _results(self.results))
-        self.log_counts("Onboarding outcomes", counts)
-        return counts
 
 
 # ------------------------------------------------------------------------- localization reviews

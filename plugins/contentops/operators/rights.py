@@ -180,47 +180,6 @@ class RightsSweepStartOperator(ContentOpsOperator):
         return rights_sweep.start_workflows(self.pipeline_run(context), [str(a) for a in as_list(self.batch)])
 
 
-class RightsSweepApplyOperator(ContentOpsOperator):
-    """Write each ended rights workflow's disposition back to every system that holds the asset.
-
-    Why: a renewal, replacement or takedown changes what every partner may show. For each
-    workflow result (what ``WorkflowInstanceSensor`` returns) this step
-    (:func:`contentops.pipelines.rights_sweep.apply_dispositions`) writes the disposition onto the
-    Smint.io asset, withdraws or re-restricts its VIP media, posts usage guidance to the Trading
-    Grid communities and cases that received it, blocks or re-dates its Exstream resources and
-    records the terms on its Consonance titles — once per business key (the ledger marks each
-    process applied, and the partner writes go through ``run.deliver_once``).
-
-    :param results: the sensors' results (``waits.output``), a list of dicts with ``instance_id``,
-        ``outcome`` and ``variables``
-    :returns: counts per disposition and per partner effect
-
-    Example::
-
-        waits = WorkflowInstanceSensor.partial(task_id="wait_for_disposition").expand(instance_id=ids)
-        RightsSweepApplyOperator(task_id="apply_dispositions", results=waits.output)
-    """
-
-    conn_id_fields = (
-        "smintio_conn_id",
-        "vip_conn_id",
-        "trading_grid_conn_id",
-        "exstream_conn_id",
-        "consonance_conn_id",
-    )
-    template_fields: Sequence[str] = ("results", "dry_run", "ledger_conn_id")
-
-    def __init__(self, *, results: Sequence[dict[str, Any]] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.results = results
-
-    def execute(self, context: Context) -> dict[str, int]:
-        from contentops.pipelines import rights_sweep
-
-        results = [r for r in (self.results or []) if r]
-        return rights_sweep.apply_dispositions(self.pipeline_run(context), results)
-
-
 class DeliveryComplianceOperator(ContentOpsOperator):
     """Take back every delivered copy that may no longer stay, and give back what a renewal allows.
 

@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING
 
 from contentops.hooks.errors import NotFoundError, PartnerAPIError
 from contentops.models.smintio import ApprovalStatus, Asset
-from contentops.pipelines.campaign.approval import apply_approvals
+from contentops.pipelines.campaign.approval import (
+    apply_approval,
+    apply_approvals,
+    escalate_open_approval,
+    owns_campaign_workflow,
+)
 from contentops.pipelines.campaign.settings import ApprovalRouting, CampaignReleaseSettings, load_release_settings
 from contentops.pipelines.outcome_handlers import OutcomeHandler
 from contentops.pipelines.review_sync import sync_review_with_asset
@@ -245,11 +250,29 @@ def apply_approval_outcome(run: PipelineRun, record: ProcessRecord, instance: Wo
     return "already_applied" if counts.get("already_applied") else (instance.outcome or "terminated")
 
 
-#: The approval workflows' handler (OWS-1, OWS-5, OWS-7): every approval model, whichever
-#: pipeline started it (asset_approval_intake on upload, campaign_release at release).
+def apply_campaign_workflow(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance) -> str:
+    """An ended approval (whichever pipeline started it) as :func:`apply_approval_outcome`; a
+    client's usage review or escalation as campaign release records it."""
+    if owns_approval(record.definition):
+        return apply_approval_outcome(run, record, instance)
+    return apply_approval(run, record, instance)
+
+
+def while_campaign_workflow_open(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance) -> None:
+    """While an approval runs: its comments and status synced both ways (OWS-5), and a client's
+    escalation once it is past the client's SLA (OWS-7)."""
+    escalate_open_approval(run, record, instance)
+    if owns_approval(record.definition):
+        sync_approval_review(run, record, instance)
+
+
+#: The handler of every approval workflow and of the agency clients' usage reviews and
+#: escalations (OWS-1, OWS-5, OWS-7), whichever pipeline started them (``asset_approval_intake``
+#: on upload, ``campaign_release`` at release): one handler, so one poll never applies an
+#: approval twice. Its name makes ``workflow_outcomes`` emit the campaign-approvals Asset.
 APPROVAL_HANDLER = OutcomeHandler(
-    name="asset_approval",
-    owns=owns_approval,
-    apply=apply_approval_outcome,
-    while_open=sync_approval_review,
+    name="campaign_approvals",
+    owns=owns_campaign_workflow,
+    apply=apply_campaign_workflow,
+    while_open=while_campaign_workflow_open,
 )

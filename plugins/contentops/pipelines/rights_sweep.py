@@ -32,8 +32,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contentops import rights
+from contentops.ledger import ProcessRecord
 from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
+from contentops.models.opentext_workflow import WorkflowInstance
 from contentops.models.smintio import ApprovalStatus
+from contentops.pipelines.outcome_handlers import OutcomeHandler
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.sweep_exceptions import REASONS as EXCEPTION_REASONS
 from contentops.pipelines.sweep_exceptions import asset_exceptions, load_exception_settings
@@ -58,7 +61,8 @@ log = logging.getLogger(__name__)
 __all__ = [
     "GUIDANCE",
     "LICENSE_STATUS_FOR",
-    "apply_dispositions",
+    "RENEWAL_OUTCOMES",
+    "apply_disposition",
     "apply_to_exstream",
     "apply_to_vip",
     "assess",
@@ -279,39 +283,56 @@ DISPOSITIONS: dict[str, tuple[ApprovalStatus | None, list[str], bool]] = {
 }
 
 
-def apply_dispositions(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
-    """Write each workflow's final disposition back to Smint.io, once per business key; then the
-    run's review is finished (this step runs only when every workflow start and wait succeeded)."""
+def write_disposition(
+    run: PipelineRun, asset_id: str, outcome: str, variables: dict[str, Any], instance_id: str
+) -> Counter[str]:
+    """What one disposition does: onto the Smint.io asset, then in every partner that holds it
+    (VIP media, Trading Grid guidance and case replies, Exstream resources, Consonance terms)."""
     counts: Counter[str] = Counter()
     smintio = run.hook("smintio")
-    for result in results:
-        if not result:
-            continue
-        variables = result.get("variables") or {}
-        asset_id = variables.get("asset_id")
-        outcome = result.get("outcome") or "terminated"
-        process = run.ledger.process_for_instance(result["instance_id"])
-        if asset_id is None or process is None:
-            continue
-        if process.status == "applied":
-            counts["already_applied"] += 1
-            continue
-        approval, tags, retire = DISPOSITIONS.get(outcome, (None, [f"rights:{outcome}"], False))
-        smintio.update_metadata(
-            asset_id, {"rights_disposition": outcome, "rights_workflow": result["instance_id"]}, tags_add=tags
-        )
-        if approval is not None:
-            smintio.set_approval(asset_id, approval, f"Rights workflow {result['instance_id']}: {outcome}")
-        if retire:
-            smintio.retire_asset(asset_id, f"Rights workflow {result['instance_id']}: {outcome}")
-        counts.update(apply_to_vip(run, asset_id, outcome, variables, withdraw=retire))
-        counts.update(post_usage_guidance(run, asset_id, outcome, variables, result["instance_id"]))
-        counts.update(reply_on_cases(run, asset_id, outcome, variables, result["instance_id"]))
-        counts.update(apply_to_exstream(run, asset_id, outcome, variables, block=retire))
-        counts.update(record_consonance_terms(run, asset_id, outcome, variables, result["instance_id"]))
-        run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
-        run.record(asset_id, "smintio", f"disposition_{outcome}", detail=result["instance_id"])
-        counts[outcome] += 1
+    approval, tags, retire = DISPOSITIONS.get(outcome, (None, [f"rights:{outcome}"], False))
+    smintio.update_metadata(asset_id, {"rights_disposition": outcome, "rights_workflow": instance_id}, tags_add=tags)
+    if approval is not None:
+        smintio.set_approval(asset_id, approval, f"Rights workflow {instance_id}: {outcome}")
+    if retire:
+        smintio.retire_asset(asset_id, f"Rights workflow {instance_id}: {outcome}")
+    counts.update(apply_to_vip(run, asset_id, outcome, variables, withdraw=retire))
+    counts.update(post_usage_guidance(run, asset_id, outcome, variables, instance_id))
+    counts.update(reply_on_cases(run, asset_id, outcome, variables, instance_id))
+    counts.update(apply_to_exstream(run, asset_id, outcome, variables, block=retire))
+    counts.update(record_consonance_terms(run, asset_id, outcome, variables, instance_id))
+    run.record(asset_id, "smintio", f"disposition_{outcome}", detail=instance_id)
+    counts[outcome] += 1
+    return counts
+
+
+def apply_disposition(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance) -> str:
+    """The applier of a rights renewal or compliance exception that has ended (``workflow_outcomes``
+    calls it once per business key and records the process applied)."""
+    variables = dict(instance.variables)
+    asset_id = variables.get("asset_id")
+    outcome = instance.outcome or "terminated"
+    if not asset_id:
+        return f"{outcome}: the workflow names no asset, nothing to write back"
+    counts = write_disposition(run, str(asset_id), outcome, variables, instance.id)
+    run.ledger.update_process(record.business_key, variables=variables)
+    effects = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != outcome)
+    return outcome + (f" ({effects})" if effects else "")
+
+
+#: The sweep's workflows, for the ``workflow_outcomes`` registry: each renewal's renew / replace /
+#: takedown and each compliance exception's cleared / removed is applied as soon as it ends.
+RENEWAL_OUTCOMES = OutcomeHandler(
+    name="rights_sweep",
+    owns=lambda definition: definition in (RENEWAL, EXCEPTION),
+    apply=apply_disposition,
+)
+
+
+def finish_started(run: PipelineRun, started: list[list[str]] | None) -> dict[str, int]:
+    """After every workflow start of the run succeeded: the run's review is finished (its licenses
+    are not assessed again), and the count of instances handed to ``workflow_outcomes``."""
+    instances = [i for batch in started or [] for i in batch or []]
     if finish_review(run):
         log.info("Review finished: licenses written from now on are assessed by the next run")
-    return dict(counts)
+    return {"workflows_open": len(instances)}

@@ -1,7 +1,8 @@
 """The workflow intake's steps: what arrives through OpenText Workflow Service and needs Smint.io.
 
-- **Creative requests (OWS-3).** Every ``creative_request_intake`` task created in the run's
-  window carries a request (campaign type, region, format, deadline). Smint.io is searched for
+- **Creative requests (OWS-3).** Every ``creative_request_intake`` task still open (created up
+  to the window's end and not answered per the ledger: selection by state, so a skipped interval
+  loses none) carries a request (campaign type, region, format, deadline). Smint.io is searched for
   approved assets of that campaign type and format; each candidate must be licensed for the
   request's region (and channel) on the run's end and on the deadline (:mod:`contentops.rights`).
   The matches go back onto the request (instance variables and a comment) and its task is
@@ -12,18 +13,19 @@
   approved) leaves its collection once. A request that cannot be read is quarantined and
   the requester is told why. Requests a contentops pipeline started itself (partner requests
   routed to triage, which the ledger knows by their instance) are left to that pipeline.
-- **DAM onboarding (OWS-6).** Every ``dam_ingest`` batch started in the window names assets
-  arriving from another DAM: inline (``assets``), or as a ``batch_id`` whose assets are read from
-  the source DAM's own listing (:class:`~contentops.hooks.source_dam.SourceDamHook`, paged).
-  Each valid one gets one ``dam_onboarding`` workflow per source asset and version
-  (enrichment, rights validation, categorization); the DAG waits for them in the triggerer.
-  Only an approved asset whose license clears a commercial use as of the run's end is
-  published in Smint.io (approved, with the workflow's categories and tags), with its access
-  permissions (the groups the workflow or the source DAM names; internal when none) and its
-  usage rules as a license of its own: set on the asset in Smint.io and stored in the ledger's
-  license index under the reference the asset names, so every rights gate
-  (:mod:`contentops.pipelines.rights_first`) reads it like a purchased asset's license.
-  Rejected or rights-invalid ones are not exposed, and why is recorded.
+- **DAM onboarding (OWS-6).** Every ``dam_ingest`` batch still open (started up to the window's
+  end) names assets arriving from another DAM: inline (``assets``), or as a ``batch_id`` whose
+  assets are read from the source DAM's own listing
+  (:class:`~contentops.hooks.source_dam.SourceDamHook`, paged). Each valid one gets one
+  ``dam_onboarding`` workflow per source asset and version (enrichment, rights validation,
+  categorization); nothing waits for them: ``workflow_outcomes`` applies each through
+  :data:`ONBOARDING_OUTCOMES` once it ended. Only an approved asset whose license clears a
+  commercial use as of that run's end is published in Smint.io (approved, with the workflow's
+  categories and tags), with its access permissions (the groups the workflow or the source DAM
+  names; internal when none) and its usage rules as a license of its own: set on the asset in
+  Smint.io and stored in the ledger's license index under the reference the asset names, so every
+  rights gate (:mod:`contentops.pipelines.rights_first`) reads it like a purchased asset's
+  license. Rejected or rights-invalid ones are not exposed, and why is recorded.
 
 Every write goes through :meth:`PipelineRun.deliver_once`, every start through
 :func:`start_workflow_once`: a re-run changes nothing.
@@ -39,12 +41,13 @@ from pydantic import ValidationError
 
 from contentops import rights
 from contentops.hooks.base import describe_validation_error
-from contentops.ledger import Action, DeliveryPlan
-from contentops.ledger.records import LicenseRow
+from contentops.ledger import Action, DeliveryPlan, ProcessRecord
+from contentops.ledger.records import LicenseRow, raw_text
 from contentops.mapping import intake
 from contentops.models.domain import IntendedUse
-from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, WorkflowTask
+from contentops.models.opentext_workflow import CreativeRequest, IncomingAsset, WorkflowInstance, WorkflowTask
 from contentops.models.smintio import ApprovalStatus, Asset
+from contentops.pipelines.outcome_handlers import OutcomeHandler
 from contentops.pipelines.rights_first import asset_license, no_license_reason
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
@@ -68,7 +71,12 @@ def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[
     """Answer every creative request that arrived in the window; returns counts."""
     workflow = run.hook("workflow")
     counts: Counter[str] = Counter(review_request_collections(run))
-    for task in workflow.iter_new_tasks(REQUESTS, created_after=run.window.start, created_before=run.window.end):
+    # by state, not by window: every request still open (up to the window's end), so a skipped or
+    # failed interval loses none; one whose task the ledger holds as completed is done
+    for task in workflow.iter_new_tasks(REQUESTS, created_before=run.window.end):
+        if _answered(run, task):
+            counts["already_answered"] += 1
+            continue
         if run.ledger.process_for_instance(task.process_instance_id) is not None:
             # started by a contentops pipeline (e.g. a partner request routed to triage): its
             # answer is the triage team's, and that pipeline follows it up
@@ -80,6 +88,10 @@ def match_creative_requests(run: PipelineRun, *, max_matches: int = 20) -> dict[
         except ValidationError as exc:
             reason = f"invalid creative request: {describe_validation_error(exc)}"
             raw = {"instance": task.process_instance_id, "task": task.id, "variables": task.variables}
+            if _still_quarantined(run, task.process_instance_id, raw):
+                # selected by state, an uncorrected request comes back every run: kept once
+                counts["still_quarantined"] += 1
+                continue
             run.quarantine("workflow", "creative_request", reason, raw, ref=task.process_instance_id)
             _tell_requester(run, task, f"This request cannot be matched yet: {reason}. Please correct it.")
             counts["quarantined"] += 1
@@ -156,6 +168,22 @@ def review_request_collections(run: PipelineRun) -> dict[str, int]:
             run.record(asset_id, _collection_target(instance_id), "left_collection", refusal, detail=collection_id)
             counts["collection_members_removed"] += 1
     return dict(counts)
+
+
+def _still_quarantined(run: PipelineRun, instance_id: str, raw: dict[str, Any]) -> bool:
+    """Is this very request (unchanged since) in the open quarantine already?"""
+    text = raw_text(raw)
+    return any(
+        q.kind == "creative_request" and q.ref == instance_id and q.raw == text
+        for q in run.ledger.quarantined(source="workflow")
+    )
+
+
+def _answered(run: PipelineRun, task: WorkflowTask) -> bool:
+    """Has a run completed this request's task already (the partner may list it open a while)?"""
+    target = str(TargetSystem.WORKFLOW_TASK.of(task.id))
+    plan = run.ledger.plan(run.dag_id, task.process_instance_id, "completed", target)
+    return plan.action is Action.SKIP
 
 
 def _matches(run: PipelineRun, instance_id: str, request: CreativeRequest, limit: int) -> list[str]:
@@ -245,11 +273,14 @@ def _tell_requester(run: PipelineRun, task: WorkflowTask, message: str) -> None:
 
 
 def start_onboarding(run: PipelineRun) -> list[str]:
-    """Start (once) the onboarding of every asset of the window's ingest batches; returns the
-    instance ids to wait for (small: ids only)."""
+    """Start (once) the onboarding of every asset of the ingest batches still open (started up to
+    the window's end: by state, so a skipped interval loses no batch); returns the instance ids
+    started or running (small: ids only). Their outcomes are applied by ``workflow_outcomes``."""
     workflow = run.hook("workflow")
     instance_ids: list[str] = []
-    for batch in workflow.iter_instances(INGEST, started_after=run.window.start, started_before=run.window.end):
+    for batch in workflow.iter_instances(INGEST, started_before=run.window.end):
+        if batch.ended:
+            continue  # handed over (its task completed) or withdrawn: nothing left to start
         raw_assets = batch.variables.get("assets")
         source_dam = batch.variables.get("source_dam")
         if raw_assets is None and batch.variables.get("batch_id"):
@@ -347,31 +378,34 @@ def _hand_over(run: PipelineRun, batch_id: str, started: int, quarantined: int) 
         run.deliver_once(batch_id, "handed_over", TargetSystem.WORKFLOW_TASK.of(task.id), complete)
 
 
-def publish_onboarded(run: PipelineRun, results: list[dict[str, Any]]) -> dict[str, int]:
-    """Expose in Smint.io what onboarding approved and the rights allow; record the rest."""
-    counts: Counter[str] = Counter()
-    for result in results:
-        if not result:
-            continue
-        process = run.ledger.process_for_instance(result["instance_id"])
-        if process is None:
-            continue
-        if process.status == "applied":
-            counts["already_applied"] += 1
-            continue
-        variables = dict(result.get("variables") or {})
-        outcome = result.get("outcome") or "terminated"
-        try:
-            incoming = IncomingAsset.model_validate(variables)
-        except ValidationError as exc:
-            reason = f"onboarding {result['instance_id']} returned an unusable asset: {describe_validation_error(exc)}"
-            run.quarantine("workflow", "incoming_asset", reason, variables, ref=result["instance_id"])
-            counts["quarantined"] += 1
-            continue
-        status = publish_onboarded_asset(run, incoming, outcome, variables, result["instance_id"])
-        run.ledger.update_process(process.business_key, status="applied", outcome=outcome, variables=variables)
-        counts[status] += 1
-    return dict(counts)
+def _publish_one(run: PipelineRun, key: str, result: dict[str, Any]) -> str:
+    variables = dict(result.get("variables") or {})
+    outcome = result.get("outcome") or "terminated"
+    try:
+        incoming = IncomingAsset.model_validate(variables)
+    except ValidationError as exc:
+        reason = f"onboarding {result['instance_id']} returned an unusable asset: {describe_validation_error(exc)}"
+        run.quarantine("workflow", "incoming_asset", reason, variables, ref=result["instance_id"])
+        return "quarantined"
+    status = publish_onboarded_asset(run, incoming, outcome, variables, result["instance_id"])
+    run.ledger.update_process(key, status="applied", outcome=outcome, variables=variables)
+    return status
+
+
+def apply_onboarding(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance) -> str:
+    """The applier of an ended onboarding (``workflow_outcomes`` calls it once per business key):
+    published in Smint.io if approved and the rights allow as of the polling run, else recorded
+    as not exposed. An unusable result is quarantined (and the process recorded applied)."""
+    result = {"instance_id": instance.id, "outcome": instance.outcome, "variables": dict(instance.variables)}
+    return _publish_one(run, record.business_key, result)
+
+
+#: The intake's onboarding workflows, for the ``workflow_outcomes`` registry.
+ONBOARDING_OUTCOMES = OutcomeHandler(
+    name="dam_onboarding",
+    owns=lambda definition: definition == ONBOARDING,
+    apply=apply_onboarding,
+)
 
 
 def publish_onboarded_asset(

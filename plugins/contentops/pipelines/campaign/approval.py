@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from contentops.ledger import ProcessRecord
 from contentops.models.opentext_workflow import WorkflowInstance
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.campaign.plan import (
@@ -21,7 +22,7 @@ from contentops.pipelines.campaign.plan import (
     plans_of,
     run_decisions,
 )
-from contentops.pipelines.campaign.settings import CampaignReleaseSettings
+from contentops.pipelines.campaign.settings import CampaignReleaseSettings, load_release_settings
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import business_key, start_workflow_once
 from contentops.targets import TargetSystem
@@ -109,7 +110,19 @@ def escalate(
 ) -> bool:
     """Start the client's escalation workflow (once per business key) for an approval still open
     after the client's SLA, measured against the end of the run's window (OWS-7)."""
-    client = settings.approval.client(plan.client)
+    return _escalate(run, plan.client, plan.campaign, asset_id, version, approval, settings)
+
+
+def _escalate(
+    run: PipelineRun,
+    client_name: str | None,
+    campaign: str,
+    asset_id: str,
+    version: int | str,
+    approval: WorkflowInstance,
+    settings: CampaignReleaseSettings,
+) -> bool:
+    client = settings.approval.client(client_name)
     if client is None or client.escalation is None or approval.ended:
         return False
     if not client.escalation_due(approval.start_time, run.window.end):
@@ -120,11 +133,11 @@ def escalate(
         run.ledger,
         client.escalation,
         key,
-        name=f"Escalation: approval of {asset_id} ({plan.campaign}) open for {client.escalate_after_hours:g} h",
+        name=f"Escalation: approval of {asset_id} ({campaign}) open for {client.escalate_after_hours:g} h",
         variables={
             "asset_id": asset_id,
-            "campaign": plan.campaign,
-            "client": plan.client,
+            "campaign": campaign,
+            "client": client_name,
             "asset_version": version,
             "approval_instance": approval.id,
             "approval_started": approval.start_time.isoformat() if approval.start_time else None,
@@ -138,7 +151,7 @@ def escalate(
             "escalation_started",
             f"approval {approval.id} still open {client.escalate_after_hours:g} h after it started",
             detail=instance.id,
-            campaign=plan.campaign,
+            campaign=campaign,
         )
     return started
 
@@ -187,3 +200,62 @@ def apply_approvals(
         )
         counts[outcome] += 1
     return dict(counts)
+
+
+def apply_approval(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance) -> str:
+    """The applier of an ended campaign workflow (``workflow_outcomes`` calls it once per business
+    key and records the process applied): an approval's outcome goes to Smint.io (the next
+    ``campaign_release`` run delivers what it approved, scheduled on the Asset the outcomes
+    pipeline emits); a usage review's outcome stays in the ledger for the gate; a client's
+    escalation is recorded."""
+    settings = load_release_settings()
+    result = {"instance_id": instance.id, "outcome": instance.outcome, "variables": dict(instance.variables)}
+    if record.definition in _escalation_models(settings):
+        outcome = instance.outcome or instance.state
+        run.record(
+            str(instance.variables.get("asset_id") or record.business_key),
+            TargetSystem.WORKFLOW.of(record.definition),
+            f"escalation_{outcome}",
+            detail=instance.id,
+            campaign=instance.variables.get("campaign"),
+        )
+        return f"escalation {outcome}"
+    counts = apply_approvals(run, [result], settings)
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing to write back"
+
+
+def escalate_open_approval(run: PipelineRun, record: ProcessRecord, instance: WorkflowInstance) -> None:
+    """While a client's approval is open: its escalation, once it is past the client's SLA by the
+    polling run's window (OWS-7) — not only when a ``campaign_release`` run happens to look."""
+    settings = load_release_settings()
+    variables = instance.variables
+    if record.definition not in _approval_models(settings) or not variables.get("asset_id"):
+        return
+    _escalate(
+        run,
+        variables.get("client"),
+        str(variables.get("campaign") or ""),
+        str(variables["asset_id"]),
+        variables.get("asset_version", 1),
+        instance,
+        settings,
+    )
+
+
+def _approval_models(settings: CampaignReleaseSettings) -> set[str]:
+    routing = settings.approval
+    return {routing.default_workflow, *(c.approval for c in routing.clients.values())}
+
+
+def _usage_review_models(settings: CampaignReleaseSettings) -> set[str]:
+    return {c.usage_review for c in settings.approval.clients.values() if c.usage_review}
+
+
+def _escalation_models(settings: CampaignReleaseSettings) -> set[str]:
+    return {c.escalation for c in settings.approval.clients.values() if c.escalation}
+
+
+def owns_campaign_workflow(definition: str) -> bool:
+    """Approval, usage review and escalation models of the campaign release (default and clients')."""
+    settings = load_release_settings()
+    return definition in (_approval_models(settings) | _usage_review_models(settings) | _escalation_models(settings))

@@ -216,8 +216,9 @@ def mark_released(run: PipelineRun, plan: ReleasePlan, assets: Iterable[Asset]) 
 
 
 def by_release_date(run_type: Any) -> bool:
-    """Scheduled runs and backfills release the campaigns due in their interval, whatever the form says."""
-    return str(getattr(run_type, "value", run_type)) in ("scheduled", "backfill")
+    """Scheduled runs, backfills and runs an Asset started (an approval applied by
+    ``workflow_outcomes``) release the campaigns due by state, whatever the form says."""
+    return str(getattr(run_type, "value", run_type)) in ("scheduled", "backfill", "asset_triggered")
 
 
 def _parse_date(value: str) -> datetime:
