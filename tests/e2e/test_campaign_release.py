@@ -274,11 +274,18 @@ def test_each_assets_file_is_read_from_smintio_once_per_version_for_every_target
     """The deliver tasks of VIP, Trading Grid (two communities) and Exstream share one staged copy of
     each asset version's file: Smint.io serves it once, not once per target system; the copy is
     gone after the run; a re-run reads nothing, a new version is read once more."""
-    first = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
-    assert first.state == "success"
-    assert _file_reads(env) == dict.fromkeys(RELEASED, 1)
+    started = _dag().test(logical_date=_now())
+    assert started.state == "success"
     # ... and its metadata read once by the deliveries of every system together
-    assert {a: n for a, n in _file_reads(env, "asset").items() if a in RELEASED} == dict.fromkeys(RELEASED, 1)
+    ready = RELEASED - DRAFTS  # approved from the start: delivered by this run
+    assert {a: n for a, n in _file_reads(env, "asset").items() if a in ready} == dict.fromkeys(ready, 1)
+    assert load_dag("workflow_outcomes").test(logical_date=_now()).state == "success"  # the drafts approved
+    before = _file_reads(env, "asset")
+    first = _dag().test(logical_date=_now() + timedelta(seconds=1))  # delivers what was approved since
+    assert first.state == "success"
+    after = _file_reads(env, "asset")
+    assert {a: after[a] - before.get(a, 0) for a in RELEASED & DRAFTS} == dict.fromkeys(RELEASED & DRAFTS, 1)
+    assert _file_reads(env) == dict.fromkeys(RELEASED, 1)
     # every target got the file: VIP media content, both kits' attachments, the Exstream images
     items, kits, resources = _vip_items(env), _kits(env), _resources(env)
     assert set(items) == set(resources) == RELEASED and all(i["content"]["size"] > 0 for i in items.values())
@@ -292,7 +299,7 @@ def test_each_assets_file_is_read_from_smintio_once_per_version_for_every_target
     assert all(len(ledger.where_did_it_go(asset)) == 4 for asset in RELEASED)
     assert not any((tmp_path / "staging").rglob("*-v*"))  # no staged copy left behind
 
-    again = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    again = _dag().test(logical_date=_now())
     assert again.state == "success"
     assert _file_reads(env) == dict.fromkeys(RELEASED, 1)  # nothing read again
     assert [e for e in ledger.effects(run_id=again.run_id)] == []
@@ -300,7 +307,7 @@ def test_each_assets_file_is_read_from_smintio_once_per_version_for_every_target
     smintio = env["smintio"].context.store
     asset = smintio.get("asset", "asset-spring-08")
     smintio.put("asset", asset["id"], {**asset, "version": asset["version"] + 1})
-    third = _dag().test(logical_date=_now(), run_conf={"poll_interval": 1})
+    third = _dag().test(logical_date=_now())
     assert third.state == "success"
     assert _file_reads(env) == {**dict.fromkeys(RELEASED, 1), "asset-spring-08": 2}
     updates = [e for e in ledger.effects(run_id=third.run_id) if e["action"] == "update"]
@@ -333,10 +340,11 @@ def test_an_unapproved_asset_is_released_only_if_its_workflow_approves_it(
         mapped.setdefault(ti.task_id, set()).add(ti.map_index)
     assert len(mapped["start_approvals"]) == 2  # four drafts, two per batch
     assert "wait_for_approval" not in mapped  # the run waits for none: workflow_outcomes applies them
+    assert len(mapped["deliver"]) == 2  # the three approved from the start, two per batch
     mapped = {}
     for ti in run.get_task_instances():
         mapped.setdefault(ti.task_id, set()).add(ti.map_index)
-    assert len(mapped["deliver"]) == 2  # four released assets (10 is rejected below), two per batch
+    assert len(mapped["deliver"]) == 1  # only what was approved since (10 is rejected below): VIP holds the rest
     assets = {a["id"]: a for a in env["smintio"].context.store.all("asset")}
     assert assets["asset-spring-10"]["approval_status"] == "rejected"  # OWS-1: the outcome is in Smint.io
     assert assets["asset-spring-12"]["approval_status"] == "approved"

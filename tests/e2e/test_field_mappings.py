@@ -73,7 +73,7 @@ def test_changed_mappings_change_what_goes_on_vip_media_and_exstream_images(
 
     run = load_dag("campaign_release").test(
         logical_date=datetime.now(UTC).replace(microsecond=0),
-        run_conf={"poll_interval": 1, "targets": ["vip", "exstream"]},
+        run_conf={"targets": ["vip", "exstream"]},
     )
     assert run.state == "success"
 

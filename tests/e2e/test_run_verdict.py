@@ -38,7 +38,7 @@ def env(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def test_an_unknown_campaign_fails_the_run_clearly_writes_its_report_and_posts_nothing(
     airflow_db: Path, env: dict[str, Any], tmp_path: Path
 ) -> None:
-    run = load_dag("campaign_release").test(run_conf={"campaign": "no-such-campaign", "poll_interval": 1})
+    run = load_dag("campaign_release").test(run_conf={"campaign": "no-such-campaign"})
 
     states = _states(run)
     assert run.state == "failed"
@@ -62,7 +62,7 @@ def test_a_run_that_failed_before_any_delivery_posts_no_launch_kit(
     broken["password"] = "not-the-secret"
     monkeypatch.setenv("AIRFLOW_CONN_OPENTEXT_WORKFLOW_DEFAULT", json.dumps(broken))
 
-    run = load_dag("campaign_release").test(run_conf={"poll_interval": 1})
+    run = load_dag("campaign_release").test()
 
     states = _states(run)
     assert run.state == "failed"

@@ -215,3 +215,18 @@ def test_the_escalation_settings_validate() -> None:
     )
     with pytest.raises(ValueError):
         outcomes.Escalation(after_days=0, workflow="x")
+
+
+def test_the_workflows_left_to_their_own_pipelines_are_the_ones_those_pipelines_start() -> None:
+    """Every definition ``workflow_outcomes`` leaves alone is one a pipeline applies itself, and no
+    registered handler owns it (one applier per workflow)."""
+    from contentops.pipelines import exstream_template_sync, localization, partner_cases, usage_reconciliation
+    from contentops.pipelines.workflow_outcomes import APPLIED_BY_THEIR_PIPELINES, handler_for
+
+    assert {
+        localization.REVIEW,
+        exstream_template_sync.TEMPLATE_REVIEW,
+        usage_reconciliation.COMPLIANCE_REVIEW,
+        partner_cases.INTAKE_WORKFLOW,
+    } == APPLIED_BY_THEIR_PIPELINES
+    assert all(handler_for(definition) is None for definition in APPLIED_BY_THEIR_PIPELINES)
