@@ -23,6 +23,7 @@ Reported per implementation: transactions/s, API requests/s, the share of the ce
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -41,6 +42,7 @@ from smintio_paging import free_port, start_sandbox
 
 HORIZON_DAYS = 30
 PAGE_SIZE = 100
+ARMS = ["contentops", "sequential", "stock"]
 
 
 def _api_stats(url: str) -> dict[str, Any]:
@@ -68,8 +70,14 @@ def _pipeline_run(ledger_url: str) -> Any:
     )
 
 
-def run_contentops(url: str, ledger_url: str, ceiling: float, share: float, refresh_token: str) -> dict[str, Any]:
-    """The sweep's own code: sync the license index, then assess."""
+def run_contentops(
+    url: str, ledger_url: str, ceiling: float, share: float, refresh_token: str, *, overlapped: bool = True
+) -> dict[str, Any]:
+    """The sweep's own code: sync the license index, then assess.
+
+    ``overlapped`` (the DAG's way): the sync reads the feed ahead while each page is validated,
+    stored and assessed, and the assessment step reads the stored findings. Otherwise the way it
+    was before: one page after the other, every license assessed after the feed."""
     from contentops.hooks.base import RefreshTokenStore
     from contentops.hooks.smintio import SmintioHook
     from contentops.pipelines import rights_sweep
@@ -81,9 +89,15 @@ def run_contentops(url: str, ledger_url: str, ceiling: float, share: float, refr
     )
     os.environ["AIRFLOW_CONN_SMINTIO_DEFAULT"] = json.dumps(conn)
     run = _pipeline_run(ledger_url)
-    run._hooks["smintio"] = SmintioHook(refresh_token_store=RefreshTokenStore("smintio", "bench"))
+    store = RefreshTokenStore("smintio", "bench")
+    run._hooks["smintio"] = SmintioHook(refresh_token_store=store)
     started = time.perf_counter()
-    synced = sync_license_index(run, page_size=PAGE_SIZE)
+    synced = sync_license_index(
+        run,
+        page_size=PAGE_SIZE,
+        assess_horizon_days=HORIZON_DAYS if overlapped else None,
+        read_ahead=overlapped,
+    )
     synced_at = time.perf_counter()
     affected, counts = rights_sweep.assess_licenses(run, horizon_days=HORIZON_DAYS)
     return {
@@ -92,7 +106,19 @@ def run_contentops(url: str, ledger_url: str, ceiling: float, share: float, refr
         "seconds": time.perf_counter() - started,
         "licenses_reviewed": counts["licenses_reviewed"],
         "licenses_affected": len(affected),
+        "findings_digest": _digest(affected),
+        "next_refresh_token": store.load(),  # the sandbox spent ours: the next arm needs this one
     }
+
+
+def _digest(affected: dict[str, Any]) -> str:
+    """One hash of every finding (license, status, reasons, version, expiry): arms that agree on it
+    found the same."""
+    digest = hashlib.sha256()
+    for uuid in sorted(affected):
+        status, reasons, version, expiry = affected[uuid]
+        digest.update(f"{uuid}|{status.value}|{reasons}|{version}|{expiry}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def _tokens(url: str) -> tuple[str, str]:
@@ -167,14 +193,22 @@ def run_stock(url: str, ledger_url: str, access_token: str) -> dict[str, Any]:
         "seconds": time.perf_counter() - started,
         "licenses_reviewed": counts["licenses_reviewed"],
         "licenses_affected": len(affected),
+        "findings_digest": _digest(affected),
     }
 
 
 def child(args: argparse.Namespace) -> None:
     """One implementation, in this process; prints its figures as JSON."""
     requests.post(f"{args.url}/_sandbox/stats/reset", timeout=5)
-    if args.child == "contentops":
-        result = run_contentops(args.url, args.ledger_url, args.rate_limit, args.client_share, args.token)
+    if args.child in ("contentops", "sequential"):
+        result = run_contentops(
+            args.url,
+            args.ledger_url,
+            args.rate_limit,
+            args.client_share,
+            args.token,
+            overlapped=args.child == "contentops",
+        )
     else:
         result = run_stock(args.url, args.ledger_url, args.token)
     stats = _api_stats(args.url)
@@ -188,6 +222,9 @@ def child(args: argparse.Namespace) -> None:
             "requests": stats["requests"],
             "requests_per_second": round(stats["requests"] / result["feed_seconds"], 2),
             "share_of_ceiling": round(stats["requests"] / result["feed_seconds"] / args.rate_limit, 3),
+            # the whole sweep (feed and assessment) against the time the ceiling allows for its requests
+            "sweep_share_of_ceiling": round(stats["requests"] / args.rate_limit / seconds, 3),
+            "assess_seconds": round(seconds - result["feed_seconds"], 1),
             "responses_429": stats["responses_429"],
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
@@ -201,7 +238,10 @@ def main() -> None:
     parser.add_argument("--rate-limit", type=float, default=20.0, help="sandbox ceiling, requests/s")
     parser.add_argument("--client-share", type=float, default=0.95, help="our pace as a share of the ceiling")
     parser.add_argument("--skip-stock", action="store_true", help="measure only contentops")
-    parser.add_argument("--child", choices=["contentops", "stock"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sequential", action="store_true", help="also run contentops the earlier way (no read-ahead, assess after)"
+    )
+    parser.add_argument("--child", choices=ARMS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--ledger-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
@@ -217,8 +257,9 @@ def main() -> None:
         try:
             url = f"http://127.0.0.1:{port}"
             access_token, refresh_token = _tokens(url)
-            tokens = {"contentops": refresh_token, "stock": access_token}
-            for implementation in ["contentops"] + ([] if args.skip_stock else ["stock"]):
+            arms = ["contentops"] + (["sequential"] if args.sequential else []) + ([] if args.skip_stock else ["stock"])
+            for implementation in arms:
+                token = access_token if implementation == "stock" else refresh_token
                 ledger_url = f"sqlite:///{Path(scratch) / f'ledger-{implementation}.sqlite'}"
                 output = subprocess.run(
                     [
@@ -235,23 +276,33 @@ def main() -> None:
                         "--client-share",
                         str(args.client_share),
                         "--token",
-                        tokens[implementation],
+                        token,
                     ],
                     check=True,
                     stdout=subprocess.PIPE,
                     text=True,
                 )
                 results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+                refresh_token = results[-1].pop("next_refresh_token", None) or refresh_token
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=10)
     summary: dict[str, Any] = {"transactions": args.transactions, "ceiling_per_second": args.rate_limit}
     summary["results"] = results
-    if len(results) == 2:
-        ours, stock = results
-        summary["throughput_ratio"] = round(ours["transactions_per_second"] / stock["transactions_per_second"], 2)
-        summary["peak_rss_ratio"] = round(ours["peak_rss_mb"] / stock["peak_rss_mb"], 2)
+    by_arm = {result["implementation"]: result for result in results}
+    ours = by_arm["contentops"]
+    summary["same_findings"] = len({result["findings_digest"] for result in results}) == 1
+    headline = f"sweep {args.transactions} at {args.rate_limit:g} req/s: contentops {ours['sweep_share_of_ceiling']}"
+    headline += f" rss {ours['peak_rss_mb']}"
+    for other in ("sequential", "stock"):
+        if other in by_arm:
+            theirs = by_arm[other]
+            summary[f"throughput_ratio_to_{other}"] = round(
+                ours["transactions_per_second"] / theirs["transactions_per_second"], 2
+            )
+            headline += f"; {other} {theirs['sweep_share_of_ceiling']} rss {theirs['peak_rss_mb']}"
     print(json.dumps(summary, indent=2))
+    print(headline + f"; same findings {summary['same_findings']}")
 
 
 if __name__ == "__main__":
