@@ -1,23 +1,29 @@
 """The rights expiry sweep's feed side over N license purchase transactions, ours against the stock way.
 
 The Smint.io sandbox runs in its own process in generator mode (N synthetic transactions, none
-stored) under a request ceiling. Two implementations of the same work run one after the other
+stored) under a request ceiling. The implementations of the same work run one after the other
 against it, each into a ledger of its own (SQLite files in a temporary folder):
 
-- **contentops**: the code the DAG's tasks run — ``sync_license_index`` (``SmintioHook`` paging
-  the feed at 95 % of the ceiling, every record validated, the license index upserted page by
-  page with the cursor stored after each page) and then ``rights_sweep.assess`` (every license
-  due within the horizon assessed with ``contentops.rights`` as of the window's end);
+- **contentops**: the code the DAG's tasks run — ``sync_license_index`` with the sweep's
+  ``assess_horizon_days`` (``SmintioHook`` paging the feed at 95 % of the ceiling in a thread that
+  reads up to four pages ahead, while each page is validated, assessed as of the window's end and
+  upserted into the license index with its findings, the cursor stored after each page) and then
+  ``rights_sweep.assess_licenses`` (which reads the stored findings);
+- **sequential** (``--sequential``): the same code the way it ran before — one page after the
+  other, and every license due within the horizon assessed after the feed;
 - **stock**: ``HttpOperator`` with a ``pagination_function`` following ``continuation_uuid``,
   a bearer token fetched once, tenacity ``retry_args`` for 429/5xx (the stock hook cannot read
   ``Retry-After``), then the same validation, index upsert and assessment over the list of
   responses the operator returns.
 
 Each implementation runs in a child process of its own, so its peak RSS is its own.
-Reported per implementation: transactions/s, API requests/s, the share of the ceiling,
-429 responses, peak RSS; and the ratio between the two.
+Reported per implementation: transactions/s, API requests/s and the share of the ceiling over the
+feed, the whole sweep's share (its requests at the ceiling's pace against its feed *and*
+assessment time), 429 responses, peak RSS, a digest of its findings (the arms must agree); and the
+ratios. The last line is the headline: each arm's whole-sweep share and peak RSS.
 
     .venv/bin/python benchmarks/sweep_scale.py --transactions 1000000 --rate-limit 20
+    .venv/bin/python benchmarks/sweep_scale.py --transactions 100000 --rate-limit 50 --sequential
 """
 
 from __future__ import annotations
