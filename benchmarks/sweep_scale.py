@@ -281,8 +281,7 @@ def main() -> None:
                         str(args.rate_limit),
                         "--client-share",
                         str(args.client_share),
-                        "--token",
-                        token,
+                        f"--token={token}",  # a token may start with "-"
                     ],
                     check=True,
                     stdout=subprocess.PIPE,
