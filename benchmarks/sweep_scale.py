@@ -59,14 +59,15 @@ def _api_stats(url: str) -> dict[str, Any]:
     }
 
 
-def _pipeline_run(ledger_url: str) -> Any:
+def _pipeline_run(ledger_url: str, as_of: str | None = None) -> Any:
     from contentops.ledger import Ledger
     from contentops.pipelines.runtime import PipelineRun
     from contentops.pipelines.window import RunWindow
 
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    end = datetime.now(UTC).replace(microsecond=0)
+    # every arm as of the same moment: a license near a boundary must not flip between arms
+    end = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(microsecond=0)
     return PipelineRun(
         "rights_expiry_sweep",
         "benchmark",
@@ -77,7 +78,14 @@ def _pipeline_run(ledger_url: str) -> Any:
 
 
 def run_contentops(
-    url: str, ledger_url: str, ceiling: float, share: float, refresh_token: str, *, overlapped: bool = True
+    url: str,
+    ledger_url: str,
+    ceiling: float,
+    share: float,
+    refresh_token: str,
+    *,
+    overlapped: bool = True,
+    as_of: str | None = None,
 ) -> dict[str, Any]:
     """The sweep's own code: sync the license index, then assess.
 
@@ -94,7 +102,7 @@ def run_contentops(
         url, rate_limit_per_second=ceiling * share, rate_limit_burst=3, refresh_token=refresh_token
     )
     os.environ["AIRFLOW_CONN_SMINTIO_DEFAULT"] = json.dumps(conn)
-    run = _pipeline_run(ledger_url)
+    run = _pipeline_run(ledger_url, as_of)
     store = RefreshTokenStore("smintio", "bench")
     run._hooks["smintio"] = SmintioHook(refresh_token_store=store)
     started = time.perf_counter()
@@ -147,7 +155,7 @@ def _tokens(url: str) -> tuple[str, str]:
     return str(body["access_token"]), str(body["refresh_token"])
 
 
-def run_stock(url: str, ledger_url: str, access_token: str) -> dict[str, Any]:
+def run_stock(url: str, ledger_url: str, access_token: str, as_of: str | None = None) -> dict[str, Any]:
     """The same sweep the stock way: HttpOperator pages into a list, then the same index and assessment."""
     import tenacity
     from airflow.providers.http.operators.http import HttpOperator
@@ -179,7 +187,7 @@ def run_stock(url: str, ledger_url: str, access_token: str) -> dict[str, Any]:
             "retry": tenacity.retry_if_exception_type(Exception),
         },
     )
-    run = _pipeline_run(ledger_url)
+    run = _pipeline_run(ledger_url, as_of)
     started = time.perf_counter()
     responses = stock_feed.execute(context={})
     count = 0
@@ -214,9 +222,10 @@ def child(args: argparse.Namespace) -> None:
             args.client_share,
             args.token,
             overlapped=args.child == "contentops",
+            as_of=args.as_of,
         )
     else:
-        result = run_stock(args.url, args.ledger_url, args.token)
+        result = run_stock(args.url, args.ledger_url, args.token, args.as_of)
     stats = _api_stats(args.url)
     seconds = result["seconds"]
     result.update(
@@ -251,6 +260,7 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--ledger-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--as-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -263,6 +273,7 @@ def main() -> None:
         try:
             url = f"http://127.0.0.1:{port}"
             access_token, refresh_token = _tokens(url)
+            as_of = datetime.now(UTC).replace(microsecond=0).isoformat()
             arms = ["contentops"] + (["sequential"] if args.sequential else []) + ([] if args.skip_stock else ["stock"])
             for implementation in arms:
                 token = access_token if implementation == "stock" else refresh_token
@@ -282,6 +293,7 @@ def main() -> None:
                         "--client-share",
                         str(args.client_share),
                         f"--token={token}",  # a token may start with "-"
+                        f"--as-of={as_of}",
                     ],
                     check=True,
                     stdout=subprocess.PIPE,

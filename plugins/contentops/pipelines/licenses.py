@@ -15,6 +15,7 @@ quarantine row; a record still malformed stays quarantined.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -127,6 +128,10 @@ def sync_license_index(
                 return  # no request beyond the last page asked for, read ahead or not
 
     pages = read_ahead_of(raw_pages, depth=READ_AHEAD_PAGES, name="license-feed") if read_ahead else raw_pages()
+    # The objects alive by now (Airflow and its providers: ~250,000) stay out of the collector's
+    # full passes while the feed's page objects come and go: those passes rescanned them all and
+    # cost about a third of each page's CPU. Undone when the sync ends.
+    gc.freeze()
     try:
         for raw_page in pages:
             page = smintio.parse_transaction_page(raw_page, on_invalid=on_invalid)
@@ -143,6 +148,7 @@ def sync_license_index(
         close = getattr(pages, "close", None)
         if close is not None:
             close()
+        gc.unfreeze()
     return {**counts, "cursor_start": start, "cursor_end": run.ledger.get_cursor(name)}
 
 
