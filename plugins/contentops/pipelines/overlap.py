@@ -12,18 +12,11 @@ does it without changing what the caller sees:
   the thread — so everything before the failing request is processed and checkpointed, nothing after;
 - when the caller stops (an error in its own work, ``break``, ``close()``), the producer is told to
   stop, makes no further request and is joined before the caller's exception goes on.
-
-While a producer runs, the interpreter's thread switch interval is lowered (to
-:data:`SWITCH_INTERVAL`, restored afterwards). The caller's work is CPU-bound and holds the GIL;
-the producer reads a response in many socket reads, each of which gives the GIL up and then waits
-a whole switch interval (5 ms by default) to get it back — a 0.5 MB feed page took ~0.3 s to read
-that way, longer than processing it. With a short interval the read costs what it costs alone.
 """
 
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -34,28 +27,6 @@ T = TypeVar("T")
 _POLL_SECONDS = 0.2
 #: how long a stopping consumer waits for the producer to finish its current request
 JOIN_SECONDS = 120.0
-#: the thread switch interval while a producer runs (seconds; the interpreter's default is 0.005)
-SWITCH_INTERVAL = 0.0005
-_switching = threading.Lock()
-_producers = 0
-_interval_before = sys.getswitchinterval()
-
-
-def _lower_switch_interval() -> None:
-    global _producers, _interval_before
-    with _switching:
-        if _producers == 0:
-            _interval_before = sys.getswitchinterval()
-            sys.setswitchinterval(min(_interval_before, SWITCH_INTERVAL))
-        _producers += 1
-
-
-def _restore_switch_interval() -> None:
-    global _producers
-    with _switching:
-        _producers -= 1
-        if _producers == 0:
-            sys.setswitchinterval(_interval_before)
 
 
 class _Done:
@@ -101,7 +72,6 @@ def read_ahead(source: Callable[[], Iterator[T]], *, depth: int = 4, name: str =
                 close()
 
     producer = threading.Thread(target=produce, name=name, daemon=True)
-    _lower_switch_interval()
     producer.start()
     try:
         while True:
@@ -114,4 +84,3 @@ def read_ahead(source: Callable[[], Iterator[T]], *, depth: int = 4, name: str =
     finally:
         stop.set()
         producer.join(JOIN_SECONDS)
-        _restore_switch_interval()
