@@ -1,28 +1,35 @@
 """The rights expiry sweep's feed side over N license purchase transactions, ours against the stock way.
 
 The Smint.io sandbox runs in its own process in generator mode (N synthetic transactions, none
-stored) under a request ceiling. Two implementations of the same work run one after the other
+stored) under a request ceiling. The implementations of the same work run one after the other
 against it, each into a ledger of its own (SQLite files in a temporary folder):
 
-- **contentops**: the code the DAG's tasks run — ``sync_license_index`` (``SmintioHook`` paging
-  the feed at 95 % of the ceiling, every record validated, the license index upserted page by
-  page with the cursor stored after each page) and then ``rights_sweep.assess`` (every license
-  due within the horizon assessed with ``contentops.rights`` as of the window's end);
+- **contentops**: the code the DAG's tasks run — ``sync_license_index`` with the sweep's
+  ``assess_horizon_days`` (``SmintioHook`` paging the feed at 95 % of the ceiling in a thread that
+  reads up to four pages ahead, while each page is validated, assessed as of the window's end and
+  upserted into the license index with its findings, the cursor stored after each page) and then
+  ``rights_sweep.assess_licenses`` (which reads the stored findings);
+- **sequential** (``--sequential``): the same code the way it ran before — one page after the
+  other, and every license due within the horizon assessed after the feed;
 - **stock**: ``HttpOperator`` with a ``pagination_function`` following ``continuation_uuid``,
   a bearer token fetched once, tenacity ``retry_args`` for 429/5xx (the stock hook cannot read
   ``Retry-After``), then the same validation, index upsert and assessment over the list of
   responses the operator returns.
 
 Each implementation runs in a child process of its own, so its peak RSS is its own.
-Reported per implementation: transactions/s, API requests/s, the share of the ceiling,
-429 responses, peak RSS; and the ratio between the two.
+Reported per implementation: transactions/s, API requests/s and the share of the ceiling over the
+feed, the whole sweep's share (its requests at the ceiling's pace against its feed *and*
+assessment time), 429 responses, peak RSS, a digest of its findings (the arms must agree); and the
+ratios. The last line is the headline: each arm's whole-sweep share and peak RSS.
 
     .venv/bin/python benchmarks/sweep_scale.py --transactions 1000000 --rate-limit 20
+    .venv/bin/python benchmarks/sweep_scale.py --transactions 100000 --rate-limit 50 --sequential
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -41,6 +48,7 @@ from smintio_paging import free_port, start_sandbox
 
 HORIZON_DAYS = 30
 PAGE_SIZE = 100
+ARMS = ["contentops", "sequential", "stock"]
 
 
 def _api_stats(url: str) -> dict[str, Any]:
@@ -51,14 +59,15 @@ def _api_stats(url: str) -> dict[str, Any]:
     }
 
 
-def _pipeline_run(ledger_url: str) -> Any:
+def _pipeline_run(ledger_url: str, as_of: str | None = None) -> Any:
     from contentops.ledger import Ledger
     from contentops.pipelines.runtime import PipelineRun
     from contentops.pipelines.window import RunWindow
 
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    end = datetime.now(UTC).replace(microsecond=0)
+    # every arm as of the same moment: a license near a boundary must not flip between arms
+    end = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(microsecond=0)
     return PipelineRun(
         "rights_expiry_sweep",
         "benchmark",
@@ -68,8 +77,21 @@ def _pipeline_run(ledger_url: str) -> Any:
     )
 
 
-def run_contentops(url: str, ledger_url: str, ceiling: float, share: float, refresh_token: str) -> dict[str, Any]:
-    """The sweep's own code: sync the license index, then assess."""
+def run_contentops(
+    url: str,
+    ledger_url: str,
+    ceiling: float,
+    share: float,
+    refresh_token: str,
+    *,
+    overlapped: bool = True,
+    as_of: str | None = None,
+) -> dict[str, Any]:
+    """The sweep's own code: sync the license index, then assess.
+
+    ``overlapped`` (the DAG's way): the sync reads the feed ahead while each page is validated,
+    stored and assessed, and the assessment step reads the stored findings. Otherwise the way it
+    was before: one page after the other, every license assessed after the feed."""
     from contentops.hooks.base import RefreshTokenStore
     from contentops.hooks.smintio import SmintioHook
     from contentops.pipelines import rights_sweep
@@ -80,10 +102,16 @@ def run_contentops(url: str, ledger_url: str, ceiling: float, share: float, refr
         url, rate_limit_per_second=ceiling * share, rate_limit_burst=3, refresh_token=refresh_token
     )
     os.environ["AIRFLOW_CONN_SMINTIO_DEFAULT"] = json.dumps(conn)
-    run = _pipeline_run(ledger_url)
-    run._hooks["smintio"] = SmintioHook(refresh_token_store=RefreshTokenStore("smintio", "bench"))
+    run = _pipeline_run(ledger_url, as_of)
+    store = RefreshTokenStore("smintio", "bench")
+    run._hooks["smintio"] = SmintioHook(refresh_token_store=store)
     started = time.perf_counter()
-    synced = sync_license_index(run, page_size=PAGE_SIZE)
+    synced = sync_license_index(
+        run,
+        page_size=PAGE_SIZE,
+        assess_horizon_days=HORIZON_DAYS if overlapped else None,
+        read_ahead=overlapped,
+    )
     synced_at = time.perf_counter()
     affected, counts = rights_sweep.assess_licenses(run, horizon_days=HORIZON_DAYS)
     return {
@@ -92,7 +120,19 @@ def run_contentops(url: str, ledger_url: str, ceiling: float, share: float, refr
         "seconds": time.perf_counter() - started,
         "licenses_reviewed": counts["licenses_reviewed"],
         "licenses_affected": len(affected),
+        "findings_digest": _digest(affected),
+        "next_refresh_token": store.load(),  # the sandbox spent ours: the next arm needs this one
     }
+
+
+def _digest(affected: dict[str, Any]) -> str:
+    """One hash of every finding (license, status, reasons, version, expiry): arms that agree on it
+    found the same."""
+    digest = hashlib.sha256()
+    for uuid in sorted(affected):
+        status, reasons, version, expiry = affected[uuid]
+        digest.update(f"{uuid}|{status.value}|{reasons}|{version}|{expiry}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def _tokens(url: str) -> tuple[str, str]:
@@ -115,7 +155,7 @@ def _tokens(url: str) -> tuple[str, str]:
     return str(body["access_token"]), str(body["refresh_token"])
 
 
-def run_stock(url: str, ledger_url: str, access_token: str) -> dict[str, Any]:
+def run_stock(url: str, ledger_url: str, access_token: str, as_of: str | None = None) -> dict[str, Any]:
     """The same sweep the stock way: HttpOperator pages into a list, then the same index and assessment."""
     import tenacity
     from airflow.providers.http.operators.http import HttpOperator
@@ -147,7 +187,7 @@ def run_stock(url: str, ledger_url: str, access_token: str) -> dict[str, Any]:
             "retry": tenacity.retry_if_exception_type(Exception),
         },
     )
-    run = _pipeline_run(ledger_url)
+    run = _pipeline_run(ledger_url, as_of)
     started = time.perf_counter()
     responses = stock_feed.execute(context={})
     count = 0
@@ -167,16 +207,25 @@ def run_stock(url: str, ledger_url: str, access_token: str) -> dict[str, Any]:
         "seconds": time.perf_counter() - started,
         "licenses_reviewed": counts["licenses_reviewed"],
         "licenses_affected": len(affected),
+        "findings_digest": _digest(affected),
     }
 
 
 def child(args: argparse.Namespace) -> None:
     """One implementation, in this process; prints its figures as JSON."""
     requests.post(f"{args.url}/_sandbox/stats/reset", timeout=5)
-    if args.child == "contentops":
-        result = run_contentops(args.url, args.ledger_url, args.rate_limit, args.client_share, args.token)
+    if args.child in ("contentops", "sequential"):
+        result = run_contentops(
+            args.url,
+            args.ledger_url,
+            args.rate_limit,
+            args.client_share,
+            args.token,
+            overlapped=args.child == "contentops",
+            as_of=args.as_of,
+        )
     else:
-        result = run_stock(args.url, args.ledger_url, args.token)
+        result = run_stock(args.url, args.ledger_url, args.token, args.as_of)
     stats = _api_stats(args.url)
     seconds = result["seconds"]
     result.update(
@@ -188,6 +237,9 @@ def child(args: argparse.Namespace) -> None:
             "requests": stats["requests"],
             "requests_per_second": round(stats["requests"] / result["feed_seconds"], 2),
             "share_of_ceiling": round(stats["requests"] / result["feed_seconds"] / args.rate_limit, 3),
+            # the whole sweep (feed and assessment) against the time the ceiling allows for its requests
+            "sweep_share_of_ceiling": round(stats["requests"] / args.rate_limit / seconds, 3),
+            "assess_seconds": round(seconds - result["feed_seconds"], 1),
             "responses_429": stats["responses_429"],
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
@@ -201,10 +253,14 @@ def main() -> None:
     parser.add_argument("--rate-limit", type=float, default=20.0, help="sandbox ceiling, requests/s")
     parser.add_argument("--client-share", type=float, default=0.95, help="our pace as a share of the ceiling")
     parser.add_argument("--skip-stock", action="store_true", help="measure only contentops")
-    parser.add_argument("--child", choices=["contentops", "stock"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sequential", action="store_true", help="also run contentops the earlier way (no read-ahead, assess after)"
+    )
+    parser.add_argument("--child", choices=ARMS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--ledger-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--as-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -217,8 +273,10 @@ def main() -> None:
         try:
             url = f"http://127.0.0.1:{port}"
             access_token, refresh_token = _tokens(url)
-            tokens = {"contentops": refresh_token, "stock": access_token}
-            for implementation in ["contentops"] + ([] if args.skip_stock else ["stock"]):
+            as_of = datetime.now(UTC).replace(microsecond=0).isoformat()
+            arms = ["contentops"] + (["sequential"] if args.sequential else []) + ([] if args.skip_stock else ["stock"])
+            for implementation in arms:
+                token = access_token if implementation == "stock" else refresh_token
                 ledger_url = f"sqlite:///{Path(scratch) / f'ledger-{implementation}.sqlite'}"
                 output = subprocess.run(
                     [
@@ -234,24 +292,34 @@ def main() -> None:
                         str(args.rate_limit),
                         "--client-share",
                         str(args.client_share),
-                        "--token",
-                        tokens[implementation],
+                        f"--token={token}",  # a token may start with "-"
+                        f"--as-of={as_of}",
                     ],
                     check=True,
                     stdout=subprocess.PIPE,
                     text=True,
                 )
                 results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+                refresh_token = results[-1].pop("next_refresh_token", None) or refresh_token
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=10)
     summary: dict[str, Any] = {"transactions": args.transactions, "ceiling_per_second": args.rate_limit}
     summary["results"] = results
-    if len(results) == 2:
-        ours, stock = results
-        summary["throughput_ratio"] = round(ours["transactions_per_second"] / stock["transactions_per_second"], 2)
-        summary["peak_rss_ratio"] = round(ours["peak_rss_mb"] / stock["peak_rss_mb"], 2)
+    by_arm = {result["implementation"]: result for result in results}
+    ours = by_arm["contentops"]
+    summary["same_findings"] = len({result["findings_digest"] for result in results}) == 1
+    headline = f"sweep {args.transactions} at {args.rate_limit:g} req/s: contentops {ours['sweep_share_of_ceiling']}"
+    headline += f" rss {ours['peak_rss_mb']}"
+    for other in ("sequential", "stock"):
+        if other in by_arm:
+            theirs = by_arm[other]
+            summary[f"throughput_ratio_to_{other}"] = round(
+                ours["transactions_per_second"] / theirs["transactions_per_second"], 2
+            )
+            headline += f"; {other} {theirs['sweep_share_of_ceiling']} rss {theirs['peak_rss_mb']}"
     print(json.dumps(summary, indent=2))
+    print(headline + f"; same findings {summary['same_findings']}")
 
 
 if __name__ == "__main__":

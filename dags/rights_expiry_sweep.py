@@ -68,7 +68,7 @@ from contentops.verdict import seal
     },
 )
 def rights_expiry_sweep() -> None:
-    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses")
+    sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses", assess_horizon_days="{{ params.horizon_days }}")
     assess = RightsSweepAssessOperator(
         task_id="assess", horizon_days="{{ params.horizon_days }}", providers="{{ params.providers }}"
     )

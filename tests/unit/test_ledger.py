@@ -275,6 +275,37 @@ def test_license_index_upserts_and_finds_what_a_sweep_must_review(ledger: Ledger
     assert [r.lpt_uuid for r in ledger.licenses_for_asset("asset-2")] == ["lpt-soon"]
 
 
+def test_a_stored_finding_is_read_for_its_own_assessment_and_cleared_by_a_rewrite(ledger: Ledger) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from contentops.ledger import LicenseRow
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    finding = {"status": "expired", "reasons": "term 1 ended on 2026-11-21", "expiry": "2026-11-21"}
+    ledger.upsert_licenses(
+        [
+            LicenseRow("lpt-a", "asset-1", "getty", 1, now - timedelta(days=3), {"terms": [1]}, "as-of-x", finding),
+            LicenseRow("lpt-b", "asset-2", "getty", 1, now - timedelta(days=1), {"terms": [2]}, "as-of-x", None),
+            LicenseRow("lpt-c", "asset-3", "getty", 1, now - timedelta(days=2), {"terms": [3]}),
+        ],
+        run_id="run-1",
+    )
+    found = {
+        row.lpt_uuid: (row.rights, row.assessed_for, row.finding)
+        for row in ledger.iter_licenses_to_review(expiring_before=now, assessed_for="as-of-x", batch=2)
+    }
+    assert found == {
+        "lpt-a": ({}, "as-of-x", finding),  # its finding stands in for its rights
+        "lpt-b": ({}, "as-of-x", None),  # assessed: no action needed
+        "lpt-c": ({"terms": [3]}, None, None),  # not assessed: its rights, to assess
+    }
+    other = {row.lpt_uuid: row.rights for row in ledger.iter_licenses_to_review(expiring_before=now)}
+    assert other == {"lpt-a": {"terms": [1]}, "lpt-b": {"terms": [2]}, "lpt-c": {"terms": [3]}}
+    ledger.upsert_licenses([LicenseRow("lpt-a", "asset-1", "getty", 2, now, {"terms": [4]})], run_id="run-2")
+    rewritten = ledger.license("lpt-a")
+    assert rewritten is not None and (rewritten.assessed_for, rewritten.finding) == (None, None)
+
+
 def test_process_is_found_by_its_instance(ledger: Ledger) -> None:
     ledger.claim_process("k-1", "workflow", "rights_renewal")
     ledger.update_process("k-1", instance_id="pi-1", status="running")

@@ -123,6 +123,8 @@ def test_a_ledger_created_before_alembic_keeps_its_rows_and_gains_the_new_indexe
         "Indexes for lookups every run makes, which scanned their tables until now.",
         f"Running upgrade {revision_id(5)} -> {revision_id(6)}, "
         "Compliance holds: the deliveries delivery_compliance withdrew, so a renewal restores them.",
+        f"Running upgrade {revision_id(6)} -> {revision_id(7)}, "
+        "License findings: the rights sweep's assessment stored with the rights it was made of.",
     ]
     assert ledger.schema_version() == LATEST_VERSION
     for table, index in NEW_INDEXES.items():
@@ -149,6 +151,7 @@ def test_a_ledger_created_before_alembic_keeps_its_rows_and_gains_the_new_indexe
     license_row = ledger.license("lpt-1")
     assert license_row is not None and license_row.rights == {"terms": ["web"]}
     assert license_row.expires_at == NOW + timedelta(days=20)
+    assert license_row.assessed_for is None and license_row.finding is None  # revision 0007: not assessed yet
     # and written to as before
     new = ledger.plan("campaign_release", "asset-1", 4, "vip:package-emea")
     assert new.action is Action.UPDATE and new.remote_id == "item-9"

@@ -268,8 +268,16 @@ class SmintioHook(RefreshTokenHook):
         and records without a content element are skipped.
         Store each page's ``continuation_uuid`` after processing it to resume there.
         """
+        for raw_page in self.iter_raw_transaction_pages(start_cursor, limit=limit):
+            yield self.parse_transaction_page(raw_page, on_invalid=on_invalid)
+
+    def iter_raw_transaction_pages(self, start_cursor: str | None = None, *, limit: int = 100) -> Iterator[Any]:
+        """The feed's page bodies as served (JSON, not yet validated), the final empty page included.
+
+        Split from :meth:`parse_transaction_page` so a caller can fetch the next page while it
+        still validates and stores the previous one (the license index sync does)."""
         lineage.read(self, "license-purchase-transactions")
-        pages = self.transport.iter_cursor_pages(
+        yield from self.transport.iter_cursor_pages(
             self.path("license_purchase_transactions"),
             cursor_param="continuation_uuid",
             params={"limit": limit},
@@ -277,28 +285,31 @@ class SmintioHook(RefreshTokenHook):
             next_cursor=lambda page: (page or {}).get("continuation_uuid"),
             is_last=lambda page: not (page or {}).get("count"),
         )
-        for raw_page in pages:
-            page = SyncLicensePurchaseTransactionQueryResult.model_validate(raw_page)
-            parsed: list[LicensePurchaseTransaction] = []
-            skipped = invalid = 0
-            for item in page.license_purchase_transactions:
-                try:
-                    lpt = LicensePurchaseTransaction.model_validate(item)
-                except ValidationError as exc:
-                    invalid += 1
-                    reason = f"invalid license purchase transaction: {describe_validation_error(exc)}"
-                    if on_invalid is not None:
-                        on_invalid(reason, item)
-                    else:
-                        log.warning("smintio: skipped %s", reason)
-                    continue
-                if lpt.can_be_synced is not True or lpt.content_element is None:
-                    skipped += 1
-                    continue
-                parsed.append(lpt)
-            yield TransactionPage(
-                page.continuation_uuid, parsed, skipped, invalid, len(page.license_purchase_transactions)
-            )
+
+    def parse_transaction_page(self, raw_page: Any, *, on_invalid: OnInvalid | None = None) -> TransactionPage:
+        """One page body of :meth:`iter_raw_transaction_pages`, validated as
+        :meth:`iter_transaction_pages` describes."""
+        page = SyncLicensePurchaseTransactionQueryResult.model_validate(raw_page)
+        parsed: list[LicensePurchaseTransaction] = []
+        skipped = invalid = 0
+        for item in page.license_purchase_transactions:
+            try:
+                lpt = LicensePurchaseTransaction.model_validate(item)
+            except ValidationError as exc:
+                invalid += 1
+                reason = f"invalid license purchase transaction: {describe_validation_error(exc)}"
+                if on_invalid is not None:
+                    on_invalid(reason, item)
+                else:
+                    log.warning("smintio: skipped %s", reason)
+                continue
+            if lpt.can_be_synced is not True or lpt.content_element is None:
+                skipped += 1
+                continue
+            parsed.append(lpt)
+        return TransactionPage(
+            page.continuation_uuid, parsed, skipped, invalid, len(page.license_purchase_transactions)
+        )
 
     def iter_license_purchase_transactions(
         self, start_cursor: str | None = None, *, limit: int = 100, on_invalid: OnInvalid | None = None

@@ -150,10 +150,15 @@ class Ledger:
         expiring_before: datetime,
         changed_in_run: str | None = None,
         changed_since: datetime | None = None,
+        assessed_for: str | None = None,
         batch: int = 1000,
     ) -> Iterator[LicenseRow]:
         return self.license_index.iter_licenses_to_review(
-            expiring_before=expiring_before, changed_in_run=changed_in_run, changed_since=changed_since, batch=batch
+            expiring_before=expiring_before,
+            changed_in_run=changed_in_run,
+            changed_since=changed_since,
+            assessed_for=assessed_for,
+            batch=batch,
         )
 
     def count_licenses(self) -> int:

@@ -16,7 +16,14 @@ from contentops.ledger.schema import licenses
 
 def license_row(row: Any) -> LicenseRow:
     return LicenseRow(
-        row["lpt_uuid"], row["asset_id"], row["provider"], row["version"], as_utc(row["expires_at"]), row["rights"]
+        row["lpt_uuid"],
+        row["asset_id"],
+        row["provider"],
+        row["version"],
+        as_utc(row["expires_at"]),
+        row["rights"] or {},
+        row["assessed_for"],
+        row["finding"],
     )
 
 
@@ -39,6 +46,8 @@ class LicenseIndex:
                 "rights": r.rights,
                 "run_id": run_id,
                 "updated_at": now,
+                "assessed_for": r.assessed_for,
+                "finding": r.finding if r.assessed_for else None,
             }
             for r in rows
         ]
@@ -47,7 +56,17 @@ class LicenseIndex:
             index_elements=["lpt_uuid"],
             set_={
                 name: stmt.excluded[name]
-                for name in ("asset_id", "provider", "version", "expires_at", "rights", "run_id", "updated_at")
+                for name in (
+                    "asset_id",
+                    "provider",
+                    "version",
+                    "expires_at",
+                    "rights",
+                    "run_id",
+                    "updated_at",
+                    "assessed_for",
+                    "finding",
+                )
             },
         )
         with self._db.transaction() as conn:
@@ -70,22 +89,33 @@ class LicenseIndex:
         expiring_before: datetime,
         changed_in_run: str | None = None,
         changed_since: datetime | None = None,
+        assessed_for: str | None = None,
         batch: int = 1000,
     ) -> Iterator[LicenseRow]:
         """Licenses whose expiry falls before a moment (expired ones included), plus those
         changed by a given run or written after a moment — what a sweep has to look at.
-        Streamed in key order."""
+        Streamed in key order.
+
+        With ``assessed_for``, a row already assessed for it comes without its ``rights`` (``{}``:
+        its ``finding`` is what the caller needs, and not decoding the rights is the point)."""
         condition = licenses.c.expires_at < expiring_before
         if changed_in_run is not None:
             condition = sa.or_(condition, licenses.c.run_id == changed_in_run)
         if changed_since is not None:
             condition = sa.or_(condition, licenses.c.updated_at > changed_since)
+        columns: list[Any] = list(licenses.c)
+        if assessed_for is not None:
+            rights = sa.case((licenses.c.assessed_for == assessed_for, sa.null()), else_=licenses.c.rights)
+            columns = [
+                sa.type_coerce(rights, licenses.c.rights.type).label("rights") if c.name == "rights" else c
+                for c in columns
+            ]
         after = ""
         while True:
             with self._db.connect() as conn:
                 rows = (
                     conn.execute(
-                        sa.select(licenses)
+                        sa.select(*columns)
                         .where(condition, licenses.c.lpt_uuid > after)
                         .order_by(licenses.c.lpt_uuid)
                         .limit(batch)

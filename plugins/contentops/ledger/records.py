@@ -76,7 +76,12 @@ class DeliveryRecord:
 
 @dataclass(frozen=True)
 class LicenseRow:
-    """The latest known rights of one license purchase transaction (``rights`` = UsageRights JSON)."""
+    """The latest known rights of one license purchase transaction (``rights`` = UsageRights JSON).
+
+    ``assessed_for`` names the sweep assessment (as of a moment, with a horizon) already made of
+    these rights when they were written, ``finding`` its result (``None``: no action needed) — so
+    a sweep with the same moment and horizon reads it instead of assessing again. A write of new
+    rights without an assessment clears both."""
 
     lpt_uuid: str
     asset_id: str
@@ -84,6 +89,8 @@ class LicenseRow:
     version: int | None
     expires_at: datetime | None
     rights: dict[str, Any]
+    assessed_for: str | None = None
+    finding: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,9 @@ licenses = sa.Table(
     sa.Column("rights", sa.JSON, nullable=False),
     sa.Column("run_id", sa.String(255), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    #: revision 0007: the sweep assessment made as the rights were written, and its finding
+    sa.Column("assessed_for", sa.String(64), nullable=True),
+    sa.Column("finding", sa.JSON(none_as_null=True), nullable=True),
     sa.Index("ix_co_licenses_expires", "expires_at"),
     sa.Index("ix_co_licenses_asset", "asset_id"),
     sa.Index("ix_co_licenses_run", "run_id"),

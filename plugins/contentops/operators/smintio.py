@@ -35,6 +35,9 @@ class SmintioLicenseSyncOperator(ContentOpsOperator):
 
     :param page_size: transactions per page (1-100; templated, e.g. ``"{{ params.page_size }}"``)
     :param max_pages: stop after this many pages (``None``: read to the end of the feed)
+    :param assess_horizon_days: also make the rights sweep's assessment of every license written,
+        as of the run's end with this horizon (templated; the rights expiry sweep passes its
+        ``horizon_days``): it runs while the feed is paged, and the sweep's ``assess`` step reads it
     :param smintio_conn_id: the Smint.io connection (default: the DAG's Param, then ``smintio_default``)
     :returns: ``{"pages", "indexed", "skipped", "quarantined", "healed", "cursor_start", "cursor_end"}``
         (counts, and the feed cursor before and after)
@@ -45,19 +48,32 @@ class SmintioLicenseSyncOperator(ContentOpsOperator):
     """
 
     conn_id_fields = ("smintio_conn_id",)
-    template_fields: Sequence[str] = ("page_size", "max_pages", "dry_run", "ledger_conn_id")
+    template_fields: Sequence[str] = ("page_size", "max_pages", "assess_horizon_days", "dry_run", "ledger_conn_id")
 
-    def __init__(self, *, page_size: int | str = 100, max_pages: int | str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        page_size: int | str = 100,
+        max_pages: int | str | None = None,
+        assess_horizon_days: int | str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.page_size = page_size
         self.max_pages = max_pages
+        self.assess_horizon_days = assess_horizon_days
 
     def execute(self, context: Context) -> dict[str, Any]:
         from contentops.pipelines.licenses import sync_license_index
 
         run = self.pipeline_run(context)
         page_size = as_int(self.page_size) or 100
-        return sync_license_index(run, page_size=page_size, max_pages=as_int(self.max_pages))
+        return sync_license_index(
+            run,
+            page_size=page_size,
+            max_pages=as_int(self.max_pages),
+            assess_horizon_days=as_int(self.assess_horizon_days),
+        )
 
 
 class SmintioComplianceOutcomeOperator(ContentOpsOperator):

@@ -146,6 +146,24 @@ def finish_review(run: PipelineRun) -> bool:
     return moved
 
 
+def assessment_key(as_of: datetime, horizon_days: int) -> str:
+    """Names one sweep assessment: what a license's finding depends on besides its rights."""
+    return f"{as_of.astimezone(UTC).isoformat()}+{int(horizon_days)}d"
+
+
+def sweep_finding(usage: UsageRights, as_of: datetime, horizon_days: int) -> dict[str, str] | None:
+    """The sweep's finding on one license's rights as of a moment (``None``: no action needed),
+    as the index stores it: its status, the reasons as a workflow states them, the expiry date."""
+    assessment = rights.assess_for_sweep(usage, as_of, horizon_days)
+    if not assessment.needs_action:
+        return None
+    return {
+        "status": assessment.status.value,
+        "reasons": "; ".join(dict.fromkeys(stated_reason(reason) for reason in assessment.reasons)),
+        "expiry": assessment.expires_at.date().isoformat() if assessment.expires_at else "",
+    }
+
+
 def assess_licenses(
     run: PipelineRun, *, horizon_days: int, providers: list[str] | None = None
 ) -> tuple[Findings, Counter[str]]:
@@ -154,25 +172,33 @@ def assess_licenses(
     Those are the licenses ending before the horizon, plus every license written to the index
     since the sweep last finished a review (:func:`finish_review`) — one without an end date can
     still be unusable or at a limit. A full review (no provider filter, not a dry run) notes its
-    mark for :func:`finish_review`."""
+    mark for :func:`finish_review`.
+
+    A license whose rights the sync already assessed as of the same moment and horizon (the
+    sweep's sync does, page by page while the feed is paged) keeps that finding: it is the same
+    :func:`sweep_finding` of the same rights, so only licenses written otherwise are assessed here."""
     as_of = run.window.end
     mark = datetime.now(UTC) - CLOCK_MARGIN
+    key = assessment_key(as_of, horizon_days)
     affected: Findings = {}
     counts: Counter[str] = Counter()
     for row in run.ledger.iter_licenses_to_review(
         expiring_before=as_of + timedelta(days=horizon_days),
         changed_in_run=run.run_id,
         changed_since=reviewed_until(run),
+        assessed_for=key,
     ):
         if providers and row.provider not in providers:
             continue
         counts["licenses_reviewed"] += 1
-        assessment = rights.assess_for_sweep(UsageRights.model_validate(row.rights), as_of, horizon_days)
-        if not assessment.needs_action:
+        if row.assessed_for == key:
+            finding = row.finding
+        else:
+            finding = sweep_finding(UsageRights.model_validate(row.rights), as_of, horizon_days)
+        if finding is None:
             continue
-        expiry = assessment.expires_at.date().isoformat() if assessment.expires_at else ""
-        reasons = "; ".join(dict.fromkeys(stated_reason(reason) for reason in assessment.reasons))
-        affected[row.lpt_uuid] = (assessment.status, reasons, row.version or 1, expiry)
+        status = SweepStatus(finding["status"])
+        affected[row.lpt_uuid] = (status, finding["reasons"], row.version or 1, finding["expiry"])
     if not providers and not run.dry_run:
         run.ledger.set_cursor(_pending_mark(run.run_id), mark.isoformat())
     return affected, counts

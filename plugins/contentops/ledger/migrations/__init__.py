@@ -43,7 +43,7 @@ VERSION_TABLE = "co_alembic_version"
 #: The first Alembic revision: the schema the ledger's own versioning had reached (its version 4).
 BASELINE_VERSION = 4
 #: The newest revision in ``versions/`` (a test checks the two agree).
-LATEST_VERSION = 6
+LATEST_VERSION = 7
 _ADVISORY_LOCK_ID = 0x636F6E74  # "cont"
 
 

@@ -1,0 +1,186 @@
+"""The license index sync reads the feed ahead and (for the rights sweep) assesses each page as
+it stores it; against the Smint.io sandbox, the outcome is the one the sequential way leaves —
+same index, cursor, quarantine, findings and workflows asked for — and an error on either side
+stops the feed and surfaces with nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from contentops.hooks.errors import PartnerServerError
+from contentops.hooks.smintio import SmintioHook
+from contentops.ledger import Ledger, LicenseRow
+from contentops.ledger.schema import licenses
+from contentops.pipelines import rights_sweep
+from contentops.pipelines.licenses import cursor_name, sync_license_index
+from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.window import RunWindow
+from contentops_sandbox.connections import smintio_connection
+
+pytestmark = pytest.mark.contract
+
+SEEDED = 240  # 20 of each license situation
+PAGE = 10
+HORIZON = 30
+END = datetime(2026, 11, 24, 3, tzinfo=UTC)
+
+
+@pytest.fixture
+def feed(
+    sandbox: Callable[..., Any],
+    token_store: Callable[[str], Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., tuple[PipelineRun, Any]]:
+    """A sweep run on the test's Smint.io sandbox (its faults set afresh, so a seeded fault
+    falls on the same records again) with a ledger of its own."""
+    running = sandbox("smintio", options={"seeded_transactions": SEEDED})
+    conn = smintio_connection(running.url, backoff_initial=0.01, backoff_max=0.05, max_attempts=3)
+    monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(conn))
+    tokens = token_store("smintio")  # shared: each refresh spends the token the last one left
+    made = 0
+
+    def start(ledger_class: type[Ledger] = Ledger, **faults: Any) -> tuple[PipelineRun, Any]:
+        nonlocal made
+        made += 1
+        running.set_faults(**faults)
+        ledger = ledger_class(f"sqlite:///{tmp_path / f'ledger-{made}.sqlite'}")
+        ledger.migrate()
+        run = PipelineRun(
+            "rights_expiry_sweep",
+            "scheduled__2026-11-24",
+            RunWindow(END - timedelta(days=1), END),
+            {"horizon_days": HORIZON},
+            ledger=ledger,
+        )
+        run._hooks["smintio"] = SmintioHook(refresh_token_store=tokens)
+        return run, running
+
+    return start
+
+
+def index_of(ledger: Ledger) -> list[tuple[Any, ...]]:
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(sa.select(licenses).order_by(licenses.c.lpt_uuid)).mappings().all()
+    return [
+        (r["lpt_uuid"], r["asset_id"], r["provider"], r["version"], r["expires_at"], json.dumps(r["rights"]))
+        for r in rows
+    ]
+
+
+def cursor_of(run: PipelineRun) -> str | None:
+    return run.ledger.get_cursor(cursor_name(run.hook("smintio").conn_id))
+
+
+def outcome(run: PipelineRun) -> dict[str, Any]:
+    """What the sweep leaves and decides: index, cursor, quarantine, findings, workflows to start."""
+    decided = rights_sweep.assess(run, horizon_days=HORIZON)
+    audit = [
+        (entry.subject, entry.action, json.dumps(entry.details, sort_keys=True))
+        for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id)
+    ]
+    affected, counts = rights_sweep.assess_licenses(run, horizon_days=HORIZON)
+    return {
+        "index": index_of(run.ledger),
+        "cursor": cursor_of(run),
+        "quarantine": sorted((q.reason, q.ref or "") for q in run.ledger.quarantined(source="smintio")),
+        "findings": affected,
+        "reviewed": counts["licenses_reviewed"],
+        "decided": decided,
+        "audit": sorted(audit),
+    }
+
+
+def test_read_ahead_with_assessment_leaves_what_the_sequential_sync_leaves(
+    feed: Callable[..., tuple[PipelineRun, Any]],
+) -> None:
+    sequential, _ = feed(malformed_rate=0.1, seed=3)
+    synced_sequential = sync_license_index(sequential, page_size=PAGE, read_ahead=False)
+    overlapped, _ = feed(malformed_rate=0.1, seed=3)
+    synced_overlapped = sync_license_index(overlapped, page_size=PAGE, assess_horizon_days=HORIZON)
+
+    assert synced_overlapped == synced_sequential
+    assert synced_overlapped["quarantined"] > 0 and synced_overlapped["pages"] == SEEDED // PAGE + 1
+    # the overlapped sync stored the sweep's finding with every license it wrote ...
+    with overlapped.ledger.engine.connect() as conn:
+        keys = set(conn.execute(sa.select(licenses.c.assessed_for)).scalars())
+    assert keys == {rights_sweep.assessment_key(END, HORIZON)}
+    # ... and the sweep decides exactly as after the sequential sync, which assessed nothing yet
+    expected = outcome(sequential)
+    assert expected["findings"] and expected["decided"]["batches"]
+    assert outcome(overlapped) == expected
+
+
+def test_a_license_rewritten_without_assessment_is_assessed_again(
+    feed: Callable[..., tuple[PipelineRun, Any]],
+) -> None:
+    run, _ = feed()
+    sync_license_index(run, page_size=PAGE, assess_horizon_days=HORIZON)
+    before, _ = rights_sweep.assess_licenses(run, horizon_days=HORIZON)
+    uuid = next(iter(before))
+    indexed = run.ledger.license(uuid)
+    assert indexed is not None and indexed.finding is not None
+    # another DAG's sync rewrites it with other rights: no stale finding survives
+    rights = {**indexed.rights, "terms": []}
+    run.ledger.upsert_licenses(
+        [LicenseRow(uuid, indexed.asset_id, indexed.provider, (indexed.version or 1) + 1, None, rights)],
+        run_id="other",
+    )
+    rewritten = run.ledger.license(uuid)
+    assert rewritten is not None and rewritten.assessed_for is None and rewritten.finding is None
+    after, _ = rights_sweep.assess_licenses(run, horizon_days=HORIZON)
+    assert after.get(uuid) != before[uuid]
+    # and a different horizon is a different assessment: every license is assessed afresh
+    wider, _ = rights_sweep.assess_licenses(run, horizon_days=HORIZON + 300)
+    assert len(wider) >= len(after)
+
+
+class FailingLedger(Ledger):
+    """A ledger whose third page write fails (a database that went away mid-sync)."""
+
+    writes = 0
+
+    def upsert_licenses(self, rows: list[Any], *, run_id: str | None = None) -> int:
+        type(self).writes += 1
+        if type(self).writes == 3:
+            raise sa.exc.OperationalError("INSERT INTO co_licenses", {}, Exception("database is locked"))
+        return super().upsert_licenses(rows, run_id=run_id)
+
+
+def test_an_error_storing_a_page_stops_the_feed_and_surfaces(feed: Callable[..., tuple[PipelineRun, Any]]) -> None:
+    run, running = feed(FailingLedger)
+    FailingLedger.writes = 0
+    with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+        sync_license_index(run, page_size=PAGE, assess_horizon_days=HORIZON)
+    # the feed thread is gone, and it stopped reading within the read-ahead bound
+    assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
+    feed_requests = sum(n for route, n in running.context.stats.by_route.items() if "/consumer/v1/" in route)
+    assert feed_requests < SEEDED // PAGE  # nowhere near the whole feed
+    # nothing half-written: the two pages before the failure are stored with their cursor, nothing after
+    clean, _ = feed()
+    two_pages = sync_license_index(clean, page_size=PAGE, read_ahead=False, max_pages=2)
+    assert index_of(run.ledger) == index_of(clean.ledger)
+    stored = cursor_of(run)
+    assert stored is not None and stored == two_pages["cursor_end"]
+    # a re-run resumes there and ends where an undisturbed sync ends
+    FailingLedger.writes = 10
+    resumed = sync_license_index(run, page_size=PAGE, assess_horizon_days=HORIZON)
+    assert resumed["cursor_start"] == stored
+    sync_license_index(clean, page_size=PAGE, read_ahead=False)
+    assert index_of(run.ledger) == index_of(clean.ledger)
+
+
+def test_an_error_reading_the_feed_surfaces_and_writes_nothing(feed: Callable[..., tuple[PipelineRun, Any]]) -> None:
+    run, _ = feed(fail_next=[503] * 12)
+    with pytest.raises(PartnerServerError):
+        sync_license_index(run, page_size=PAGE, assess_horizon_days=HORIZON)
+    assert index_of(run.ledger) == [] and cursor_of(run) is None
+    assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
