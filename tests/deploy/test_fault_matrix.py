@@ -295,17 +295,17 @@ class Scenario:
     dag_id: str
     build: Callable[[Callable[..., Any], pytest.MonkeyPatch, Path], dict[str, Any]]
     dates: Callable[[], tuple[datetime, datetime]]
-    conf: dict[str, Any] = field(default_factory=lambda: {"poll_interval": 1})
+    conf: dict[str, Any] = field(default_factory=dict)
 
 
 def _connect_factory(sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, **config: Any) -> Any:
     """The e2e ``connect`` fixture's factory over a sandbox factory that adds ``config``."""
-    from e2e.conftest import connect
+    from e2e.conftest import connector
 
     def started(name: str, **options: Any) -> Any:
         return sandbox(name, **{**config, **options})
 
-    return connect.__wrapped__(started, monkeypatch)
+    return connector(started, monkeypatch, forget_rotated_tokens=True)
 
 
 def _ledger_url(monkeypatch: pytest.MonkeyPatch, home: Path) -> str:
@@ -630,7 +630,7 @@ def test_a_killed_task_and_a_restarted_scheduler_leave_the_same_partners(
         api.wait_for_dag("campaign_release", timeout=300)
         api.unpause("campaign_release")
         began = time.monotonic()
-        first = api.trigger("campaign_release", conf={"poll_interval": 1}, run_id="fault-matrix-1")
+        first = api.trigger("campaign_release", run_id="fault-matrix-1")
         restarted = killed = False
         deadline = time.monotonic() + 900
         state = "queued"
@@ -661,7 +661,7 @@ def test_a_killed_task_and_a_restarted_scheduler_leave_the_same_partners(
         assert restarted, "the run never handed its approvals over: the scheduler was not restarted"
         assert killed, "no delivery task process was found writing to VIP: none was killed"
         began = time.monotonic()
-        second = api.trigger("campaign_release", conf={"poll_interval": 1}, run_id="fault-matrix-2")
+        second = api.trigger("campaign_release", run_id="fault-matrix-2")
         run = api.wait_for_run("campaign_release", second, timeout=900)
         timings["recovery run"] = time.monotonic() - began
         failed = [

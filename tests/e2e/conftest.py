@@ -29,6 +29,26 @@ _CONNECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
+def connector(
+    sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, *, forget_rotated_tokens: bool
+) -> Callable[..., Any]:
+    """The factory behind :func:`connect`: ``forget_rotated_tokens`` when the test runs DAGs
+    against the worker's Airflow database (see :func:`connect`)."""
+
+    def start(name: str, *, extra: dict[str, Any] | None = None, **config: Any) -> Any:
+        running = sandbox(name, **config)
+        conn_id = SANDBOXES[name].conn_id
+        conn = _CONNECTIONS[name](running.url, **{"backoff_max": 0.05, **(extra or {})})
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+        if forget_rotated_tokens:
+            from airflow.models.variable import Variable
+
+            Variable.delete(RefreshTokenStore(name, conn_id).key)
+        return running
+
+    return start
+
+
 @pytest.fixture
 def connect(
     sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
@@ -40,19 +60,7 @@ def connect(
     A new sandbox knows only the refresh token its connection is configured with, so a rotated
     one an earlier test left in the worker's Airflow database (the Variable the hooks keep it in)
     is forgotten: otherwise every first refresh of the test is refused and waited out first."""
-
-    def start(name: str, *, extra: dict[str, Any] | None = None, **config: Any) -> Any:
-        running = sandbox(name, **config)
-        conn_id = SANDBOXES[name].conn_id
-        conn = _CONNECTIONS[name](running.url, **{"backoff_max": 0.05, **(extra or {})})
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
-        if "airflow_db" in request.fixturenames:
-            from airflow.models.variable import Variable
-
-            Variable.delete(RefreshTokenStore(name, conn_id).key)
-        return running
-
-    return start
+    return connector(sandbox, monkeypatch, forget_rotated_tokens="airflow_db" in request.fixturenames)
 
 
 @pytest.fixture
