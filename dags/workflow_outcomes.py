@@ -2,9 +2,9 @@
 ### Workflow outcomes
 
 Applies each human answer as soon as its OpenText workflow ends — per instance, never after the
-slowest. `rights_expiry_sweep`, `campaign_release` and `workflow_intake` start their workflows
-(once per business key, recorded in the ledger) and finish without waiting; this DAG polls
-every process of ours the ledger holds as started and not yet applied:
+slowest. `rights_expiry_sweep`, `campaign_release`, `workflow_intake` and `asset_approval_intake`
+start their workflows (once per business key, recorded in the ledger) and finish without
+waiting; this DAG polls every process of ours the ledger holds as started and not yet applied:
 
 - **ended**: applied once by the handler that owns its definition — a renewal's renew / replace /
   takedown (with every partner's withdrawal or re-restriction), a compliance exception's cleared /
@@ -14,7 +14,9 @@ every process of ours the ledger holds as started and not yet applied:
 - **open**: the handler's `while_open` runs (a client's approval past its SLA escalates), and a
   renewal open longer than `include/config/workflow_outcomes.yaml` says (default 3 days) starts
   one `rights_renewal_escalation` workflow.
-- **owned by no handler**: reported, never dropped silently.
+- **owned by no handler**: reported, never dropped silently — except the reviews the pipeline
+  that started them applies on its own runs (localization, Exstream template and usage compliance
+  reviews, partner requests routed to triage), which are left to it.
 
 Every 10 minutes, and at once on `contentops://opentext-workflow/started` (emitted by the DAGs
 above when they leave workflows open). Emits `contentops://rights-changes` when it applied a
