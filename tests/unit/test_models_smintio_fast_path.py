@@ -1,6 +1,10 @@
-"""A license term validated the fast way (one validator per term) equals the plain way (a
-validator per key list and field, as the model was written before) — for the sandbox's generated
-records as served, and for any key-list values, malformed ones included (the same errors then)."""
+"""The license feed's fast paths give what the plain ways give, for the sandbox's generated records
+(its generator mode) and for malformed ones (the same errors and quarantines then):
+
+- a license term validated with one validator per term equals the term model as it was written
+  before (a validator per key list and per field);
+- a feed page validated in one pass from its bytes parses as the page decoded and then validated
+  record by record."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError, field_validator
 
+from contentops.hooks.smintio import SmintioHook, _decode_transaction_page, _ValidatedPage
 from contentops.models import LicensePurchaseTransaction, LicenseTerm
 from contentops.models.common import LocalizedString, MetadataKeyList, PartnerModel, UtcDateTime, UtcEndOfDay
 from contentops.models.smintio import _KEY_LISTS
@@ -120,3 +125,105 @@ def test_a_term_passed_as_a_model_is_taken_as_it_is() -> None:
     assert term.allowed_usages == ["advertising"]
     assert term.restricted_usages is None
     assert LicenseTerm.model_validate(term) is term
+
+
+# --------------------------------------------------------------------------- a whole feed page
+
+
+class Served:
+    """A feed page's response as the hook's decoding sees it: its bytes, and their plain decoding."""
+
+    def __init__(self, body: Any) -> None:
+        self.content = json.dumps(body).encode()
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def parsed(page: Any) -> tuple[Any, list[tuple[str, Any]]]:
+    """The parsed page and what it quarantined (reason, record as served)."""
+    quarantined: list[tuple[str, Any]] = []
+    result = SmintioHook.parse_transaction_page(HOOK, page, on_invalid=lambda r, raw: quarantined.append((r, raw)))
+    return result, quarantined
+
+
+HOOK: Any = None  # parse_transaction_page reads nothing of the hook's connection
+FIELDS: list[tuple[Any, ...]] = [
+    ("uuid",),
+    ("version",),
+    ("state",),
+    ("can_be_synced",),
+    ("purchased_at",),
+    ("last_updated_at",),
+    ("current_downloads",),
+    ("total_price_eur",),
+    ("project_name",),
+    ("content_element",),
+    ("content_element", "uuid"),
+    ("content_element", "created_at"),
+    ("content_element", "is_editorial_use"),
+    ("offering", "resolution"),
+    ("offering", "license_terms"),
+    ("license_terms",),
+    ("license_terms", 0, "valid_from"),
+    ("license_terms", 0, "valid_until"),
+    ("license_terms", 0, "to_be_used_until"),
+    ("license_terms", 0, "allowed_geographies"),
+    ("license_terms", 0, "sequence_number"),
+    ("license_download_constraints", "effective_max_users"),
+]
+json_value = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-3, max_value=2**40),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.sampled_from(["", "true", "0", "1.5", "2026-03-31", "2026-03-31T10:00:00+02:00", "2026-03-31T10:00:00"]),
+        st.text(max_size=6),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)),
+    max_leaves=6,
+)
+
+
+def put(record: Any, path: tuple[Any, ...], value: Any) -> None:
+    for step in path[:-1]:
+        if not isinstance(record, dict | list):
+            return
+        try:
+            record = record[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(record, dict) or (isinstance(record, list) and isinstance(path[-1], int) and path[-1] < len(record)):
+        record[path[-1]] = value
+
+
+def page_of(records: list[Any]) -> dict[str, Any]:
+    return {"count": len(records), "continuation_uuid": "cursor-2", "license_purchase_transactions": records}
+
+
+def test_a_generated_page_takes_the_fast_path_and_parses_as_the_plain_way() -> None:
+    records = json.loads(json.dumps([seed.make_lpt(i, NOW, prefix="gen") for i in range(100)]))
+    decoded = _decode_transaction_page(Served(page_of(records)))
+    assert isinstance(decoded, _ValidatedPage)  # every generated record is valid: one pass
+    fast, plain = parsed(decoded), parsed(Served(page_of(records)).json())
+    assert fast == plain
+    assert fast[0].transactions and fast[0].skipped  # some synced, some not (can_be_synced false)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    start=st.integers(min_value=0, max_value=2000),
+    changes=st.lists(st.tuples(st.integers(min_value=0, max_value=4), st.sampled_from(FIELDS), json_value), max_size=4),
+    replaced=st.dictionaries(st.integers(min_value=0, max_value=4), st.one_of(st.none(), st.text(max_size=3))),
+)
+def test_any_page_parses_the_same_fast_or_plain(
+    start: int, changes: list[tuple[int, tuple[Any, ...], Any]], replaced: dict[int, Any]
+) -> None:
+    records: list[Any] = json.loads(json.dumps([seed.make_lpt(start + i, NOW, prefix="gen") for i in range(5)]))
+    for index, path, value in changes:
+        put(records[index], path, value)
+    for index, value in replaced.items():
+        records[index] = value
+    served = Served(page_of(records))
+    assert parsed(_decode_transaction_page(served)) == parsed(served.json())
