@@ -297,7 +297,9 @@ class SmintioHook(RefreshTokenHook):
             yield self.parse_transaction_page(raw_page, on_invalid=on_invalid)
 
     def iter_raw_transaction_pages(self, start_cursor: str | None = None, *, limit: int = 100) -> Iterator[Any]:
-        """The feed's page bodies as served (JSON, not yet validated), the final empty page included.
+        """The feed's pages, the final empty page included: a page whose every record validates
+        comes validated (in one pass from its bytes), any other as its decoded JSON body, which
+        :meth:`parse_transaction_page` validates record by record (quarantining the malformed).
 
         Split from :meth:`parse_transaction_page` so a caller can fetch the next page while it
         still validates and stores the previous one (the license index sync does)."""
