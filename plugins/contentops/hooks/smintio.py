@@ -40,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from contentops import lineage
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
@@ -75,6 +75,31 @@ PUSHER_PROTOCOL = 7
 PUSH_CHANNEL_PREFIX = "private-2-"
 #: The event the cores sync on (sourced); its payload is not read by them, nor by us.
 LICENSE_PUSH_EVENT = "global-transaction-history-update"
+
+
+class _ValidatedPage(SyncLicensePurchaseTransactionQueryResult):
+    """A feed page whose every record validated: what the fast path makes of a page."""
+
+    license_purchase_transactions: list[LicensePurchaseTransaction] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+def _decode_transaction_page(response: Any) -> Any:
+    """A feed page's body: validated in one pass straight from its bytes (pydantic's parser, no
+    Python objects of the JSON in between) when every record on it is valid — the common case,
+    and about half the page's CPU of decoding and then validating each record; otherwise the
+    decoded JSON as before, so :meth:`SmintioHook.parse_transaction_page` validates record by
+    record and quarantines the malformed ones."""
+    try:
+        return _ValidatedPage.model_validate_json(response.content)
+    except ValidationError:
+        return response.json()
+
+
+def _page_value(page: Any, name: str) -> Any:
+    """``count`` / ``continuation_uuid`` of a page, validated or as decoded."""
+    if isinstance(page, _ValidatedPage):
+        return getattr(page, name)
+    return (page or {}).get(name)
 
 
 @dataclass(frozen=True)
@@ -272,7 +297,9 @@ class SmintioHook(RefreshTokenHook):
             yield self.parse_transaction_page(raw_page, on_invalid=on_invalid)
 
     def iter_raw_transaction_pages(self, start_cursor: str | None = None, *, limit: int = 100) -> Iterator[Any]:
-        """The feed's page bodies as served (JSON, not yet validated), the final empty page included.
+        """The feed's pages, the final empty page included: a page whose every record validates
+        comes validated (in one pass from its bytes), any other as its decoded JSON body, which
+        :meth:`parse_transaction_page` validates record by record (quarantining the malformed).
 
         Split from :meth:`parse_transaction_page` so a caller can fetch the next page while it
         still validates and stores the previous one (the license index sync does)."""
@@ -282,13 +309,18 @@ class SmintioHook(RefreshTokenHook):
             cursor_param="continuation_uuid",
             params={"limit": limit},
             start_cursor=start_cursor,
-            next_cursor=lambda page: (page or {}).get("continuation_uuid"),
-            is_last=lambda page: not (page or {}).get("count"),
+            next_cursor=lambda page: _page_value(page, "continuation_uuid"),
+            is_last=lambda page: not _page_value(page, "count"),
+            decode=_decode_transaction_page,
         )
 
     def parse_transaction_page(self, raw_page: Any, *, on_invalid: OnInvalid | None = None) -> TransactionPage:
         """One page body of :meth:`iter_raw_transaction_pages`, validated as
         :meth:`iter_transaction_pages` describes."""
+        if isinstance(raw_page, _ValidatedPage):  # every record validated already (the fast path)
+            valid = raw_page.license_purchase_transactions
+            synced = [lpt for lpt in valid if lpt.can_be_synced is True and lpt.content_element is not None]
+            return TransactionPage(raw_page.continuation_uuid, synced, len(valid) - len(synced), 0, len(valid))
         page = SyncLicensePurchaseTransactionQueryResult.model_validate(raw_page)
         parsed: list[LicensePurchaseTransaction] = []
         skipped = invalid = 0

@@ -133,13 +133,16 @@ class HttpCore(SecretRedactor):
 
         return self._retrying(send, retry_unsafe=retry_unsafe, what=f"{method} {self.redact_url(url)}")
 
-    def json(self, method: str, path_or_url: str, **kwargs: Any) -> Any:
-        """Like :meth:`request`, returning the decoded JSON body (None for an empty body)."""
+    def json(self, method: str, path_or_url: str, *, decode: Callable[[Any], Any] | None = None, **kwargs: Any) -> Any:
+        """Like :meth:`request`, returning the decoded JSON body (None for an empty body).
+
+        ``decode`` (given the response) replaces ``response.json()``, e.g. to validate the body
+        straight from its bytes; a ``ValueError`` from it means the body is not JSON."""
         response = self.request(method, path_or_url, **kwargs)
         if not response.content:
             return None
         try:
-            return response.json()
+            return decode(response) if decode is not None else response.json()
         except ValueError:
             raise MalformedResponseError(
                 "expected JSON",

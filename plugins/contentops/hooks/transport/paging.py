@@ -27,17 +27,19 @@ class PagingMixin(HttpCore):
         is_last: Callable[[Any], bool],
         params: dict[str, Any] | None = None,
         start_cursor: str | None = None,
+        decode: Callable[[Any], Any] | None = None,
     ) -> Iterator[Any]:
         """Yield page bodies of a cursor-paged feed, the last (empty) page included.
 
         The last page matters: feeds like Smint.io's hand out the cursor to keep on it.
+        ``decode``: how a page's response becomes its body (see :meth:`HttpCore.json`).
         """
         cursor = start_cursor
         while True:
             query = dict(params or {})
             if cursor:
                 query[cursor_param] = cursor
-            page = self.json("GET", path, params=query)
+            page = self.json("GET", path, params=query, decode=decode)
             yield page
             if is_last(page):
                 return
