@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.given import delivered, vip_media_released
 from e2e.project_dags import load_dag
 
 from contentops.ledger import Ledger
@@ -59,39 +60,15 @@ def env(
     }
 
 
-def _delivered(ledger: Ledger, pipeline: str, asset_id: str, target: str, remote_id: str) -> None:
-    plan = ledger.plan(pipeline, asset_id, 1, target)
-    ledger.begin(plan)
-    ledger.complete(plan.key, remote_id)
-
-
 def _given_everywhere(env: dict[str, Any], asset_id: str, *, regions: tuple[str, ...] = ("emea",)) -> None:
     """What earlier runs left of one asset: VIP media, a launch kit per region's community, a
     partner case it was handed out in, an APPROVED Exstream image, a Consonance title attachment."""
     ledger: Ledger = env["ledger"]
-    env["vip"].context.store.put(
-        "media",
-        f"{VIP_ITEM}/{asset_id}",
-        {
-            "ref": asset_id,
-            "item_id": VIP_ITEM,
-            "kind": "asset",
-            "asset_id": asset_id,
-            "version": 1,
-            "file_name": f"{asset_id}.png",
-            "content_type": "image/png",
-            "status": "active",
-            "approval_status": "approved",
-            "campaign_tags": ["spring-launch-2027"],
-            "available_to": ["rtl-001"],
-            "usage_controls": {"regions": list(regions), "channels": ["online"], "valid_until": None},
-            "content": {"sha256": "0" * 64, "size": 10},
-            "history": [],
-        },
+    vip_media_released(
+        env["vip"], asset_id, VIP_ITEM, regions=regions, campaign_tags=("spring-launch-2027",), ledger=ledger
     )
-    _delivered(ledger, "campaign_release", asset_id, f"vip:{VIP_ITEM}", asset_id)
     for region in regions:
-        _delivered(ledger, "campaign_release", asset_id, f"trading_grid:community-{region}", f"kit-{region}")
+        delivered(ledger, "campaign_release", asset_id, f"trading_grid:community-{region}", f"kit-{region}")
     case = env["grid"].admin(
         "POST",
         "trading_grid/cases",
@@ -103,7 +80,7 @@ def _given_everywhere(env: dict[str, Any], asset_id: str, *, regions: tuple[str,
         },
     )
     env["cases"][asset_id] = case["id"]
-    _delivered(ledger, "partner_case_intake", asset_id, f"trading_grid_case:{case['id']}", f"delivery-{asset_id}")
+    delivered(ledger, "partner_case_intake", asset_id, f"trading_grid_case:{case['id']}", f"delivery-{asset_id}")
     resource_id = f"res-{asset_id}"
     env["exstream"].context.store.put(
         "resource",
@@ -120,8 +97,8 @@ def _given_everywhere(env: dict[str, Any], asset_id: str, *, regions: tuple[str,
             "locked": False,
         },
     )
-    _delivered(ledger, "campaign_release", asset_id, "exstream:retail", resource_id)
-    _delivered(ledger, "title_metadata_push", asset_id, f"consonance:{WORK}", f"sr-{asset_id}")
+    delivered(ledger, "campaign_release", asset_id, "exstream:retail", resource_id)
+    delivered(ledger, "title_metadata_push", asset_id, f"consonance:{WORK}", f"sr-{asset_id}")
 
 
 def _run(day: datetime) -> Any:

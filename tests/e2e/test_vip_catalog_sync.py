@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from e2e.given import vip_media_released
 from e2e.project_dags import load_dag
 
 from contentops.config import PROJECT_CONFIG_DIR
@@ -88,29 +89,7 @@ def _given_delivered_to_vip(
     vip: Any, ledger: Ledger, asset_id: str, item: str = ITEM, regions: tuple[str, ...] = ("emea",)
 ) -> None:
     """What campaign_release leaves: version 1 of the asset as media of a catalog item, and its ledger slot."""
-    vip.context.store.put(
-        "media",
-        f"{item}/{asset_id}",
-        {
-            "ref": asset_id,
-            "item_id": item,
-            "kind": "asset",
-            "asset_id": asset_id,
-            "version": 1,
-            "file_name": f"{asset_id}.png",
-            "content_type": "image/png",
-            "status": "active",
-            "approval_status": "approved",
-            "campaign_tags": [f"campaign:{CAMPAIGN}"],
-            "available_to": ["rtl-001"],
-            "usage_controls": {"regions": list(regions), "channels": ["online"], "valid_until": None},
-            "content": {"sha256": "0" * 64, "size": 10},
-            "history": [],
-        },
-    )
-    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{item}")
-    ledger.begin(plan)
-    ledger.complete(plan.key, asset_id)
+    vip_media_released(vip, asset_id, item, regions=regions, campaign_tags=(f"campaign:{CAMPAIGN}",), ledger=ledger)
 
 
 def _dag() -> Any:

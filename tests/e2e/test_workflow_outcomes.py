@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.given import vip_media_released
 from e2e.project_dags import load_dag
 
 from contentops.hooks.opentext_workflow import OpenTextWorkflowHook
@@ -56,42 +57,15 @@ def env(
             # creative requests and escalations wait for people the test does not play
         },
     )
-    for name in ("vip", "trading_grid", "exstream", "consonance"):
+    vip = connect("vip")
+    for name in ("trading_grid", "exstream", "consonance"):
         connect(name)
     monkeypatch.setenv("CONTENTOPS_HOME", str(tmp_path))
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    vip = connect("vip")
-    for asset_id in (EXPIRED_ASSET, EXPIRING_ASSET):
-        _given_delivered_to_vip(vip, ledger, asset_id)
+    for asset_id in (EXPIRED_ASSET, EXPIRING_ASSET):  # an earlier campaign release left them in VIP
+        vip_media_released(vip, asset_id, VIP_ITEM, ledger=ledger)
     return {"smintio": smintio, "workflow": workflow, "vip": vip, "ledger": ledger}
-
-
-def _given_delivered_to_vip(vip: Any, ledger: Ledger, asset_id: str) -> None:
-    """An earlier campaign release left the asset as media of a VIP catalog item (and its delivery)."""
-    vip.context.store.put(
-        "media",
-        f"{VIP_ITEM}/{asset_id}",
-        {
-            "ref": asset_id,
-            "item_id": VIP_ITEM,
-            "kind": "asset",
-            "asset_id": asset_id,
-            "version": 1,
-            "file_name": f"{asset_id}.png",
-            "content_type": "image/png",
-            "status": "active",
-            "approval_status": "approved",
-            "campaign_tags": [],
-            "available_to": ["rtl-001"],
-            "usage_controls": {"regions": ["emea"], "channels": ["online"], "valid_until": None},
-            "content": {"sha256": "0" * 64, "size": 10},
-            "history": [],
-        },
-    )
-    plan = ledger.plan("campaign_release", asset_id, 1, f"vip:{VIP_ITEM}")
-    ledger.begin(plan)
-    ledger.complete(plan.key, asset_id)
 
 
 def _run(dag_id: str, logical_date: datetime, **conf: Any) -> Any:
