@@ -38,10 +38,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from contentops.hooks.errors import NotFoundError
 from contentops.ledger import ProcessRecord
 from contentops.models.opentext_workflow import WorkflowInstance
+from contentops.pipelines import localization, partner_cases
 from contentops.pipelines.asset_approvals import APPROVAL_HANDLER
+from contentops.pipelines.exstream_template_sync import TEMPLATE_REVIEW
 from contentops.pipelines.outcome_handlers import OutcomeHandler
 from contentops.pipelines.rights_sweep import RENEWAL, RENEWAL_OUTCOMES
 from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.usage_reconciliation import COMPLIANCE_REVIEW
 from contentops.pipelines.workflow_intake import ONBOARDING_OUTCOMES
 from contentops.pipelines.workflows import start_workflow_once
 from contentops.targets import TargetSystem
@@ -113,7 +116,7 @@ HANDLERS: tuple[OutcomeHandler, ...] = (
 #: usage compliance review, and the partner requests ``partner_case_intake`` routes to triage.
 #: Left to them, without a report line on every poll; any other process no handler owns is reported.
 APPLIED_BY_THEIR_PIPELINES: frozenset[str] = frozenset(
-    {"regional_localization_review", "template_review", "compliance_review", "creative_request_intake"}
+    {localization.REVIEW, TEMPLATE_REVIEW, COMPLIANCE_REVIEW, partner_cases.INTAKE_WORKFLOW}
 )
 
 
