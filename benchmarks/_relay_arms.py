@@ -45,6 +45,17 @@ def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def cpu_split(who: int = resource.RUSAGE_SELF) -> tuple[float, float]:
+    """User and system CPU seconds so far: per leg, what the client computes (hashing, parsing)
+    against what the kernel does for it (sockets, the page cache of the scratch file)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime, usage.ru_stime
+
+
+def leg_cpu(before: tuple[float, float], after: tuple[float, float]) -> dict[str, float]:
+    return {"user": round(after[0] - before[0], 2), "sys": round(after[1] - before[1], 2)}
+
+
 # -- the hooks arm (runs in its own process) ----------------------------------------------------
 def hooks_arm(spec: dict[str, Any]) -> dict[str, Any]:
     """Download the license's binary with SmintioHook, upload it with VipHook and ExstreamHook."""
@@ -69,18 +80,23 @@ def hooks_arm(spec: dict[str, Any]) -> dict[str, Any]:
     baseline = peak_rss_mb()
     scratch = Path(spec["scratch"])
     legs: dict[str, float] = {}
+    legs_cpu: dict[str, dict[str, float]] = {}
     cpu_before = cpu_seconds()
     started = time.perf_counter()
+    split = cpu_split()
     downloaded = smintio.download_binary(lpt, binary, scratch)
     legs["download"] = time.perf_counter() - started
+    legs_cpu["download"], split = leg_cpu(split, cpu_split()), cpu_split()
     mark = time.perf_counter()
     media = vip.upload_media_content(ITEM, spec["media_ref"], scratch, CONTENT_TYPE)
     legs["vip"] = time.perf_counter() - mark
+    legs_cpu["vip"], split = leg_cpu(split, cpu_split()), cpu_split()
     mark = time.perf_counter()
     image = exstream.upload_image(
         DOMAIN, scratch, name=spec["image_name"], content_type=CONTENT_TYPE, idempotency_key=spec["image_name"]
     )
     legs["exstream"] = time.perf_counter() - mark
+    legs_cpu["exstream"] = leg_cpu(split, cpu_split())
     seconds = time.perf_counter() - started
     cpu = cpu_seconds() - cpu_before
     scratch.unlink()
@@ -88,6 +104,7 @@ def hooks_arm(spec: dict[str, Any]) -> dict[str, Any]:
         "seconds": seconds,
         "cpu_seconds": round(cpu, 2),
         "legs": legs,
+        "legs_cpu": legs_cpu,
         "download_sha256": downloaded.sha256,
         "download_size": downloaded.size,
         "vip_media_sha256": media.content.sha256 if media.content else None,
@@ -131,17 +148,21 @@ def curl_arm(spec: dict[str, Any]) -> dict[str, Any]:
         ],
     }
     legs: dict[str, float] = {}
+    legs_cpu: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
     for leg, command in commands.items():
         mark = time.perf_counter()
+        split = cpu_split(resource.RUSAGE_CHILDREN)
         subprocess.run(command, check=True)
         legs[leg] = time.perf_counter() - mark
+        legs_cpu[leg] = leg_cpu(split, cpu_split(resource.RUSAGE_CHILDREN))
     seconds = time.perf_counter() - started
     Path(scratch).unlink()
     return {
         "seconds": seconds,
         "cpu_seconds": round(cpu_seconds(resource.RUSAGE_CHILDREN), 2),
         "legs": legs,
+        "legs_cpu": legs_cpu,
         "peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
     }
 

@@ -260,7 +260,14 @@ def main() -> None:
                 **rounds[0],
                 "curl": min((r["curl"] for r in rounds), key=lambda a: a["seconds"]),
                 "hooks": min((r["hooks"] for r in rounds), key=lambda a: a["seconds"]),
-                "rounds": [{"curl_s": r["curl"]["seconds"], "hooks_s": r["hooks"]["seconds"]} for r in rounds],
+                "rounds": [
+                    {
+                        "first": "curl" if n % 2 == 0 else "hooks",
+                        **{f"{arm}_s": r[arm]["seconds"] for arm in ("curl", "hooks")},
+                        **{f"{arm}_legs_cpu": r[arm]["legs_cpu"] for arm in ("curl", "hooks")},
+                    }
+                    for n, r in enumerate(rounds)
+                ],
             }
             best["ratio"] = round(best["curl"]["seconds"] / best["hooks"]["seconds"], 2)
             results.append(best)
