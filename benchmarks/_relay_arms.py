@@ -169,11 +169,13 @@ def curl_arm(spec: dict[str, Any]) -> dict[str, Any]:
 
 # -- the floor: what the imports cost before any byte ----------------------------------------
 def floor_arm(spec: dict[str, Any]) -> dict[str, Any]:
-    """Peak RSS after each import step of a process that uses the hooks (nothing relayed)."""
-    steps = {"python": peak_rss_mb()}
+    """Peak RSS after each import step of a process that uses the hooks (nothing relayed).
+
+    No figure before the first import: Linux carries a process's ``ru_maxrss`` across ``exec``,
+    so until Airflow is imported it would be the forking parent's size, not this process's."""
     import airflow.sdk  # noqa: F401  (the step measured)
 
-    steps["airflow.sdk"] = peak_rss_mb()
+    steps = {"airflow.sdk": peak_rss_mb()}
     from contentops.hooks.exstream import ExstreamHook  # noqa: F401
     from contentops.hooks.smintio import SmintioHook  # noqa: F401
     from contentops.hooks.vip import VipHook  # noqa: F401
