@@ -77,6 +77,7 @@ def test_pipelines_ledger_and_dag_files_import_nothing_heavy(tmp_path: Path) -> 
     seen = run_fresh(
         "import runpy, glob\n"
         "import contentops.ledger, contentops.reporting, contentops.pipelines.runtime, contentops.quarantine\n"
+        "import contentops.pipelines.workflow_outcomes, contentops.pipelines.usage_reconciliation\n"
         "modules = loaded()\n"
         f"for f in sorted(glob.glob({str(DAGS)!r} + '/*.py')):\n"
         "    runpy.run_path(f, run_name='dag_file')\n"
