@@ -13,7 +13,7 @@ from typing import IO
 CHUNK = 1 << 20
 #: Most bytes handed to one ``write`` of a download's sink. A download still reads (and hashes)
 #: :data:`CHUNK` at a time, but writes it in slices this size: on this project's machines (ext4)
-#: writing a new file in 1 MiB pieces cost the kernel 1.0 to 1.7 CPU s per GB against 0.3 s in
+#: writing a new file in 1 MiB pieces cost the kernel 1.0 to 1.7 CPU s per GB, against 0.3 to 0.4 s in
 #: 64 KiB pieces (curl writes 16 KiB), which made the hooks' download leg cost three times
 #: curl's CPU (benchmarks/binary_relay.py, "where the client's CPU goes").
 WRITE_PIECE = 1 << 16
