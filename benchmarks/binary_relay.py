@@ -7,18 +7,22 @@ the content of an item's media (raw ``PUT``) and ``ExstreamHook.upload_image`` a
 resource (``multipart/form-data``). The **curl** arm moves the same bytes over the same loopback in
 the same run: ``curl -o`` the same signed URL into a scratch file, ``curl -T`` it to VIP and
 ``curl -F`` it to Exstream. The three sandboxes run in their own processes
-(``python -m contentops_sandbox --only <name>``), each arm in its own child process, so the peak RSS
-reported is the relaying process's own (for the curl arm: the largest curl process). That process
-imports Airflow (the hooks are Airflow hooks), which sets a floor of ~220 MB before the first byte;
-``rss_before_mb`` and ``rss_growth_mb`` say what the relay itself adds.
+(``python -m contentops_sandbox --only <name>``), each arm in its own child process
+(``_relay_arms.py``, which imports nothing the arm does not need), so the peak RSS reported is the
+relaying process's own (for the curl arm: the largest curl process). That process imports Airflow
+(the hooks are Airflow hooks): ``import airflow.sdk`` alone is ~126 MB, a floor no hook can go
+below. ``rss_before_mb`` (after the imports, the plugins loaded, the tokens fetched) and
+``rss_growth_mb`` say what the relay itself adds; the ``floor`` arm, run once first, gives the RSS
+after ``import airflow.sdk``, after the hooks' imports and after the plugins are loaded.
 
 The SHA-256 is checked end to end: the expected digest is computed here from the generator the
 Smint.io sandbox serves, and must equal what each arm's download saw (hooks arm) and what VIP and
 Exstream say they received (they hash the bytes as they arrive). A mismatch fails the run.
 
 Throughput is the file's size over the seconds of all three legs (download, VIP, Exstream);
-``ratio`` is the hooks' throughput over curl's. The last lines read ``relay <size> ratio <x> rss <MB>``,
-one per size, the last one the headline.
+``ratio`` is the hooks' throughput over curl's. The last lines read ``floor airflow.sdk <MB> hooks
+<MB> plugins <MB> (…)``, then ``relay <size> ratio <x> rss <MB> (before the first byte <MB>, relay's
+growth <MB>; import airflow.sdk alone <MB>)``, one per size, the last one the headline.
 
     .venv/bin/python benchmarks/binary_relay.py                  # 200MB and 2GB
     .venv/bin/python benchmarks/binary_relay.py --sizes 200MB
@@ -29,25 +33,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import requests
+from _relay_arms import CONTENT_TYPE, DOMAIN, ITEM
 from _sandbox import free_port, start_sandbox_process
 
 from contentops_sandbox.connections import exstream_connection, smintio_connection, vip_connection
 
-#: the VIP catalog item the media goes on, and the Exstream domain of the image (both seeded)
-ITEM = "ITM-1001"
-DOMAIN = "retail"
-CONTENT_TYPE = "image/png"
+ARMS = Path(__file__).resolve().parent / "_relay_arms.py"
+
 UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9}
 
 
@@ -77,122 +77,11 @@ def expected_sha256(size: int) -> str:
     return digest.hexdigest()
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
-
-
-def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
-    """User + system CPU time: what the relaying client itself costs, steadier than wall time
-    when the machine is shared (the sandboxes' share is the same for both arms)."""
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-# -- the hooks arm (runs in its own process) ----------------------------------------------------
-def hooks_arm(spec: dict[str, Any]) -> dict[str, Any]:
-    """Download the license's binary with SmintioHook, upload it with VipHook and ExstreamHook."""
-    for conn_id, conn in spec["connections"].items():
-        os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
-    from contentops.hooks.base import RefreshTokenStore
-    from contentops.hooks.exstream import ExstreamHook
-    from contentops.hooks.smintio import SmintioHook
-    from contentops.hooks.vip import VipHook
-
-    after_imports = peak_rss_mb()
-    smintio = SmintioHook(refresh_token_store=RefreshTokenStore("smintio", "bench"))
-    vip = VipHook(refresh_token_store=RefreshTokenStore("vip", "bench"))
-    exstream = ExstreamHook()
-    # not timed: the license and its signed URL (what the delivery's own lookups would have found)
-    lpt = next(smintio.iter_license_purchase_transactions(limit=1))
-    after_feed = peak_rss_mb()
-    assert lpt.cart_purchase_transaction_uuid is not None
-    binary = smintio.binaries(lpt.cart_purchase_transaction_uuid, lpt.uuid)[0]
-    for hook in (vip, exstream):
-        _ = hook.transport.auth.headers() if hook.transport.auth else None  # tokens fetched before timing
-    baseline = peak_rss_mb()
-    scratch = Path(spec["scratch"])
-    legs: dict[str, float] = {}
-    cpu_before = cpu_seconds()
-    started = time.perf_counter()
-    downloaded = smintio.download_binary(lpt, binary, scratch)
-    legs["download"] = time.perf_counter() - started
-    mark = time.perf_counter()
-    media = vip.upload_media_content(ITEM, spec["media_ref"], scratch, CONTENT_TYPE)
-    legs["vip"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    image = exstream.upload_image(
-        DOMAIN, scratch, name=spec["image_name"], content_type=CONTENT_TYPE, idempotency_key=spec["image_name"]
-    )
-    legs["exstream"] = time.perf_counter() - mark
-    seconds = time.perf_counter() - started
-    cpu = cpu_seconds() - cpu_before
-    scratch.unlink()
-    return {
-        "seconds": seconds,
-        "cpu_seconds": round(cpu, 2),
-        "legs": legs,
-        "download_sha256": downloaded.sha256,
-        "download_size": downloaded.size,
-        "vip_media_sha256": media.content.sha256 if media.content else None,
-        "exstream_resource": image.id,
-        "rss_after_imports_mb": after_imports,
-        "rss_after_feed_mb": after_feed,
-        "rss_before_mb": baseline,
-        "peak_rss_mb": peak_rss_mb(),
-        "rss_growth_mb": round(peak_rss_mb() - baseline, 1),
-    }
-
-
-# -- the curl arm (runs in its own process; the curl processes are its children) --------------
-def curl_arm(spec: dict[str, Any]) -> dict[str, Any]:
-    """The same three legs with curl: download the signed URL, PUT it to VIP, POST it to Exstream."""
-    scratch = spec["scratch"]
-    quiet = ["curl", "--silent", "--show-error", "--fail", "--header", "Expect:"]  # no 100-continue wait
-    commands = {
-        "download": [*quiet, "--output", scratch, spec["download_url"]],
-        "vip": [
-            *quiet,
-            "--upload-file",
-            scratch,
-            "--header",
-            f"Content-Type: {CONTENT_TYPE}",
-            "--header",
-            f"Authorization: Bearer {spec['vip_token']}",
-            "--output",
-            os.devnull,
-            spec["vip_url"],
-        ],
-        "exstream": [
-            *quiet,
-            "--form",
-            f"file=@{scratch};type={CONTENT_TYPE};filename={spec['image_name']}",
-            "--header",
-            f"Authorization: Bearer {spec['exstream_token']}",
-            "--output",
-            os.devnull,
-            spec["exstream_url"],
-        ],
-    }
-    legs: dict[str, float] = {}
-    started = time.perf_counter()
-    for leg, command in commands.items():
-        mark = time.perf_counter()
-        subprocess.run(command, check=True)
-        legs[leg] = time.perf_counter() - mark
-    seconds = time.perf_counter() - started
-    Path(scratch).unlink()
-    return {
-        "seconds": seconds,
-        "cpu_seconds": round(cpu_seconds(resource.RUSAGE_CHILDREN), 2),
-        "legs": legs,
-        "peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
-    }
-
-
 def run_arm(arm: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """One arm in a fresh child process (this script with ``--arm``); its JSON answer."""
+    """One arm in a fresh child process (``_relay_arms.py``, which imports only what the arm
+    needs); its JSON answer."""
     done = subprocess.run(
-        [sys.executable, __file__, "--arm", arm, "--spec", json.dumps(spec)],
+        [sys.executable, str(ARMS), arm, json.dumps(spec)],
         check=True,
         capture_output=True,
         text=True,
@@ -349,15 +238,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="200MB,2GB", help="comma-separated sizes (decimal units)")
     parser.add_argument("--rounds", type=int, default=1, help="runs of both arms per size (the best of each kept)")
     parser.add_argument("--scratch-dir", default=tempfile.gettempdir(), help="where both arms spool the file")
-    parser.add_argument("--arm", choices=("hooks", "curl"), help=argparse.SUPPRESS)
-    parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.arm:
-        spec = json.loads(args.spec)
-        print(json.dumps(hooks_arm(spec) if args.arm == "hooks" else curl_arm(spec)))
-        return
     if shutil.which("curl") is None:
         raise SystemExit("curl is needed for the reference arm")
+    floor = run_arm("floor", {})
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     with tempfile.TemporaryDirectory(prefix="binary-relay-", dir=args.scratch_dir) as work:
@@ -376,13 +260,30 @@ def main() -> None:
                 **rounds[0],
                 "curl": min((r["curl"] for r in rounds), key=lambda a: a["seconds"]),
                 "hooks": min((r["hooks"] for r in rounds), key=lambda a: a["seconds"]),
-                "rounds": [{"curl_s": r["curl"]["seconds"], "hooks_s": r["hooks"]["seconds"]} for r in rounds],
+                "rounds": [
+                    {
+                        "first": "curl" if n % 2 == 0 else "hooks",
+                        **{f"{arm}_s": r[arm]["seconds"] for arm in ("curl", "hooks")},
+                        **{f"{arm}_legs_cpu": r[arm]["legs_cpu"] for arm in ("curl", "hooks")},
+                    }
+                    for n, r in enumerate(rounds)
+                ],
             }
             best["ratio"] = round(best["curl"]["seconds"] / best["hooks"]["seconds"], 2)
             results.append(best)
-    print(json.dumps(results, indent=2))
+    print(json.dumps({"floor": floor, "relays": results}, indent=2))
+    steps = floor["rss_mb"]
+    print(
+        f"floor airflow.sdk {steps['airflow.sdk']} hooks {steps['hooks']} plugins {steps['plugins']} "
+        f"(MB; heavy packages loaded: {', '.join(floor['heavy_loaded']) or 'none'})"
+    )
     for result in results:
-        print(f"relay {result['size']} ratio {result['ratio']} rss {result['hooks']['peak_rss_mb']}")
+        hooks = result["hooks"]
+        print(
+            f"relay {result['size']} ratio {result['ratio']} rss {hooks['peak_rss_mb']} "
+            f"(before the first byte {hooks['rss_before_mb']}, relay's growth {hooks['rss_growth_mb']}; "
+            f"import airflow.sdk alone {steps['airflow.sdk']})"
+        )
 
 
 if __name__ == "__main__":

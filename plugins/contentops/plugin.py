@@ -5,195 +5,46 @@ mounts a small FastAPI app on the API server under ``/contentops`` and adds a "R
 tab to every DAG run page, which shows the HTML report the run wrote, plus two pages in the
 Browse menu: **Quarantine** (``/contentops/quarantine``: resolve, replay, export) and **Where
 did it go** (``/contentops/where``: an asset's deliveries per partner, claims and quarantine).
+The app, its routes and their permissions are in :mod:`contentops.plugin_app`.
 
-Access follows Airflow's own permissions, checked by its auth manager on every request:
-reading a run's report needs read access to that DAG's runs; the "where" page needs read access
-to DAG runs; the quarantine belongs to the ``quarantine_replay`` DAG — reading it needs read
-access to that DAG's runs, resolving or replaying a row needs the right to trigger it. A replay
-is not run inside the web server: the row is queued in the ledger and a ``quarantine_replay``
-run is triggered, which replays it in a worker (:mod:`contentops.quarantine`).
+Every Airflow process that loads plugins imports this module — the scheduler, the triggerer,
+the dag-processor, and every task process as soon as a hook reports lineage (Airflow's
+hook-lineage collector loads all plugins to find lineage readers). Only the API server uses the
+app. So this module imports nothing but Airflow's plugin base, and the app (FastAPI, Airflow's
+API security, the ledger, the reports with pandas: ~90 MB and ~1,000 modules) is built the first
+time ``fastapi_apps`` is read, which Airflow does only where it mounts or lists plugin apps
+(``plugins_manager.get_fastapi_plugins`` in the API server, ``get_plugin_info`` for ``airflow
+plugins`` and the plugins endpoint). ``tests/unit/test_plugin_imports.py`` pins it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI, Form, HTTPException, Query
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-
-from contentops.config import contentops_home
-from contentops.ledger import Ledger
-from contentops.reporting import RunReport
 
 URL_PREFIX = "/contentops"
+APP_NAME = "contentops reports"
 
 
-def report_file(dag_id: str, run_id: str, name: str = "report.html", root: Path | None = None) -> Path:
-    """The report file of a run; the names are made path-safe exactly as the writer does."""
-    if name not in ("report.html", "report.csv"):
-        raise HTTPException(404, "no such report file")
-    reports = (root or contentops_home() / "reports").resolve()
-    folder = RunReport(dag_id, run_id, "").directory(reports).resolve()
-    if reports not in folder.parents:
-        raise HTTPException(404, "no such report")
-    path = folder / name
-    if not path.is_file():
-        raise HTTPException(404, f"run {run_id} of {dag_id} has not written a report (yet)")
-    return path
+class _BuiltOnRead:
+    """``fastapi_apps`` as Airflow reads it — a list of ``{"app", "url_prefix", "name"}`` — with
+    the app built on the first read (on the class or an instance) and the same list after."""
 
+    def __init__(self) -> None:
+        self._apps: list[Any] | None = None
 
-def create_reports_app() -> FastAPI:
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
-    from airflow.api_fastapi.core_api.security import requires_access_dag
+    def __get__(self, instance: object, owner: type | None = None) -> list[Any]:
+        if self._apps is None:
+            from contentops.plugin_app import reports_app
 
-    app = FastAPI(title="contentops", docs_url=None, redoc_url=None)
-    can_read_runs = [Depends(requires_access_dag("GET", DagAccessEntity.RUN))]
-
-    @app.get("/reports/{dag_id}/{run_id}", response_class=HTMLResponse, dependencies=can_read_runs)
-    def run_report(dag_id: str, run_id: str) -> FileResponse:
-        return FileResponse(report_file(dag_id, run_id), media_type="text/html")
-
-    @app.get("/reports/{dag_id}/{run_id}/report.csv", dependencies=can_read_runs)
-    def run_report_csv(dag_id: str, run_id: str) -> FileResponse:
-        return FileResponse(
-            report_file(dag_id, run_id, "report.csv"), media_type="text/csv", filename=f"{dag_id}-report.csv"
-        )
-
-    _add_operations_pages(app)
-    return app
-
-
-def _ledger() -> Ledger:
-    """The ledger the tasks write (the ``contentops_ledger`` connection, as tasks find it)."""
-    from contentops.hooks.ledger import LedgerHook
-
-    try:
-        return LedgerHook().get_ledger()
-    except Exception as exc:  # shown on the page: the operator fixes the connection
-        raise HTTPException(503, f"the ledger is not reachable: {type(exc).__name__}: {exc}") from None
-
-
-def _back(message: str, *, error: bool = False, anchor: str = "") -> RedirectResponse:
-    query = urlencode({"msg": message, **({"error": "1"} if error else {})})
-    return RedirectResponse(f"{URL_PREFIX}/quarantine?{query}{anchor}", status_code=303)
-
-
-def trigger_replay(quarantine_id: int, user: str) -> str:
-    """Trigger a ``quarantine_replay`` run for one row; returns its run id."""
-    from airflow.api.common.trigger_dag import trigger_dag
-    from airflow.utils.types import DagRunTriggeredByType
-
-    from contentops.quarantine import REPLAY_DAG_ID
-
-    run_id = f"manual__quarantine-{quarantine_id}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
-    trigger_dag(
-        REPLAY_DAG_ID,
-        run_id=run_id,
-        conf={"quarantine_ids": [quarantine_id]},
-        triggered_by=DagRunTriggeredByType.UI,
-        triggering_user_name=user,
-        note=f"replay of quarantine row #{quarantine_id}, asked by {user}",
-    )
-    return run_id
-
-
-def _add_operations_pages(app: FastAPI) -> None:
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
-    from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
-
-    from contentops import ops_pages
-    from contentops import quarantine as quarantine_ops
-
-    # (the user is a plain ``Depends`` default, not an annotation: annotations here are strings
-    # FastAPI resolves in this module's globals, where Airflow's API types are not imported)
-    acting_user = Depends(get_user)
-
-    replay_dag = quarantine_ops.REPLAY_DAG_ID
-    can_read_quarantine = [Depends(requires_access_dag("GET", DagAccessEntity.RUN, param_dag_id=replay_dag))]
-    can_work_quarantine = [Depends(requires_access_dag("POST", DagAccessEntity.RUN, param_dag_id=replay_dag))]
-    can_read_runs = [Depends(requires_access_dag("GET", DagAccessEntity.RUN))]
-
-    @app.get("/quarantine", response_class=HTMLResponse, dependencies=can_read_quarantine)
-    def quarantine_page(
-        source: Annotated[str | None, Query(max_length=64)] = None,
-        include_resolved: Annotated[bool, Query(alias="all")] = False,
-        msg: Annotated[str, Query(max_length=2000)] = "",
-        error: Annotated[bool, Query()] = False,
-    ) -> str:
-        return ops_pages.quarantine_page(
-            _ledger(),
-            prefix=URL_PREFIX,
-            source=source or None,
-            include_resolved=include_resolved,
-            flash=msg,
-            error=error,
-        )
-
-    def export(fmt: str, source: str | None, include_resolved: bool) -> Response:
-        records = _ledger().quarantined(source=source or None, include_resolved=include_resolved)
-        media = "text/csv" if fmt == "csv" else "application/json"
-        return Response(
-            quarantine_ops.export(records, fmt),
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="quarantine.{fmt}"'},
-        )
-
-    @app.get("/quarantine/export.csv", dependencies=can_read_quarantine)
-    def export_csv(
-        source: str | None = None, include_resolved: Annotated[bool, Query(alias="all")] = False
-    ) -> Response:
-        return export("csv", source, include_resolved)
-
-    @app.get("/quarantine/export.json", dependencies=can_read_quarantine)
-    def export_json(
-        source: str | None = None, include_resolved: Annotated[bool, Query(alias="all")] = False
-    ) -> Response:
-        return export("json", source, include_resolved)
-
-    @app.post("/quarantine/{quarantine_id}/resolve", dependencies=can_work_quarantine)
-    def resolve(
-        quarantine_id: int, note: Annotated[str, Form(max_length=2000)], user: Any = acting_user
-    ) -> RedirectResponse:
-        try:
-            done = quarantine_ops.resolve(_ledger(), quarantine_id, note, by=user.get_name())
-        except ValueError as exc:
-            return _back(f"#{quarantine_id}: {exc}", error=True)
-        if not done:
-            return _back(f"#{quarantine_id} is not an open quarantine row: nothing resolved", error=True)
-        return _back(f"#{quarantine_id} resolved: {note.strip()}")
-
-    @app.post("/quarantine/{quarantine_id}/replay", dependencies=can_work_quarantine)
-    def replay(quarantine_id: int, user: Any = acting_user) -> RedirectResponse:
-        ledger = _ledger()
-        record = quarantine_ops.find(ledger, quarantine_id)
-        if record is None or record.resolved_at is not None:
-            return _back(f"#{quarantine_id} is not an open quarantine row: nothing replayed", error=True)
-        if quarantine_ops.replayer_for(record) is None:
-            return _back(f"#{quarantine_id} cannot be replayed: resolve it once the partner sends it again", error=True)
-        quarantine_ops.request_replay(ledger, quarantine_id, by=user.get_name())
-        try:
-            run_id = trigger_replay(quarantine_id, user.get_name())
-        except Exception as exc:  # queued all the same: the next scheduled run replays it
-            return _back(
-                f"#{quarantine_id} queued; triggering {replay_dag} failed ({type(exc).__name__}: {exc}), "
-                "its next scheduled run replays it",
-                error=True,
-            )
-        return _back(f"#{quarantine_id} queued for replay in {replay_dag} run {run_id}", anchor=f"#q-{quarantine_id}")
-
-    @app.get("/where", response_class=HTMLResponse, dependencies=can_read_runs)
-    def where(asset_id: Annotated[str, Query(max_length=255)] = "") -> str:
-        asset_id = asset_id.strip()
-        return ops_pages.where_page(_ledger() if asset_id else None, asset_id, prefix=URL_PREFIX)
+            self._apps = [{"app": reports_app(URL_PREFIX), "url_prefix": URL_PREFIX, "name": APP_NAME}]
+        return self._apps
 
 
 class ContentopsPlugin(AirflowPlugin):
     name = "contentops"
-    fastapi_apps: list[Any] = [{"app": create_reports_app(), "url_prefix": URL_PREFIX, "name": "contentops reports"}]
+    fastapi_apps: Any = _BuiltOnRead()
     external_views: list[Any] = [
         {
             "name": "Run report",

@@ -14,10 +14,12 @@ import re
 from dataclasses import astuple, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from contentops.config import contentops_home
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.+-]")
 
@@ -61,7 +63,13 @@ class RunReport:
         self.rows.append(row)
 
     def table(self) -> pd.DataFrame:
-        """The rows as a table with the report's :data:`COLUMNS` (also when there are none)."""
+        """The rows as a table with the report's :data:`COLUMNS` (also when there are none).
+
+        pandas is imported here, when a report is counted or written, not with the module: every
+        pipeline imports this module (through :mod:`contentops.pipelines.runtime`), and DAG
+        parsing or a task that writes no report need not pay pandas' ~50 MB."""
+        import pandas as pd
+
         return pd.DataFrame.from_records([astuple(row) for row in self.rows], columns=COLUMNS)
 
     @property

@@ -22,7 +22,7 @@ import pytest
 
 from contentops.hooks.exstream import ExstreamHook
 from contentops.hooks.smintio import SmintioHook
-from contentops.hooks.transport.bodies import CHUNK
+from contentops.hooks.transport.bodies import CHUNK, WRITE_PIECE
 from contentops.hooks.vip import VipHook
 from contentops_sandbox.connections import exstream_connection, smintio_connection, vip_connection
 from contentops_sandbox.smintio import images
@@ -31,6 +31,18 @@ pytestmark = pytest.mark.contract
 
 SIZE = 24 * 1024 * 1024 + 123  # not a multiple of any chunk size
 BOUND = 8 * 1024 * 1024  # a few chunks on each side, never a third of the file
+
+
+class CountingSink(io.BytesIO):
+    """A seekable in-memory sink that records the size of every write the download makes to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[int] = []
+
+    def write(self, data: Any) -> int:
+        self.writes.append(len(data))
+        return super().write(data)
 
 
 class CountingReader(io.RawIOBase):
@@ -168,3 +180,21 @@ def test_uploads_read_their_source_in_bounded_pieces(
         reader.close()
     assert running["vip"].context.store.get("media", "ITM-1001/relay-stream")["content"]["sha256"] == expected
     assert running["exstream"].context.store.get("resource", image.id)["content"]["sha256"] == expected
+
+
+def test_the_download_writes_its_sink_in_bounded_pieces(
+    hooks: tuple[SmintioHook, VipHook, ExstreamHook, dict[str, Any]],
+) -> None:
+    """Read a chunk at a time, written in pieces of at most ``WRITE_PIECE`` (large writes cost the
+    kernel several times more CPU per byte: benchmarks/README.md, binary relay), the bytes intact."""
+    smintio = hooks[0]
+    lpt = next(smintio.iter_license_purchase_transactions(limit=1))
+    (binary,) = smintio.binaries(lpt.cart_purchase_transaction_uuid or "", lpt.uuid)
+    sink = CountingSink()
+
+    downloaded = smintio.download_binary(lpt, binary, sink)
+
+    assert downloaded.size == SIZE == len(sink.getvalue())
+    assert downloaded.sha256 == hashlib.sha256(sink.getvalue()).hexdigest() == _expected_sha256()
+    assert all(0 < n <= WRITE_PIECE for n in sink.writes), f"oversized writes: {sorted(set(sink.writes))[-3:]}"
+    assert len(sink.writes) >= SIZE // WRITE_PIECE

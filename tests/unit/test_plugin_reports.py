@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi import HTTPException
 
-from contentops.plugin import report_file
+from contentops.plugin_app import report_file
 from contentops.reporting import ReportRow, RunReport
 
 pytestmark = pytest.mark.unit

@@ -33,9 +33,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, time
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from contentops import rights
 from contentops.hooks.errors import ConflictError, NotFoundError, RequestRejectedError
@@ -47,6 +45,9 @@ from contentops.pipelines.rights_first import asset_rights
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.workflows import apply_ended_processes, business_key, start_workflow_once
 from contentops.targets import TargetSystem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COMPLIANCE_REVIEW = "compliance_review"
 BATCH_SIZE = 50
@@ -111,7 +112,11 @@ def usage_frame(records: Iterable[tuple[str | None, UsageRecord]]) -> pd.DataFra
     """One row per usage record with the asset it is attributed to (``None``: not ours).
 
     ``day`` is the record's UTC date; a missing region or channel is ``""``, not a null, so that
-    grouping keeps the record (pandas drops null group keys)."""
+    grouping keeps the record (pandas drops null group keys). pandas is imported here, by the step
+    that reads usage, not with the module: the workflow-outcome handlers import this module for
+    its workflow's name, and their runs need no pandas."""
+    import pandas as pd
+
     return pd.DataFrame.from_records(
         [
             (

@@ -20,7 +20,15 @@ from urllib.parse import urljoin
 import requests
 
 from contentops.hooks.errors import DownloadRefusedError, DownloadTooLargeError, PartnerUnavailableError
-from contentops.hooks.transport.bodies import CHUNK, ChunkReader, MultipartBody, multipart_frame, open_sink, size_of
+from contentops.hooks.transport.bodies import (
+    CHUNK,
+    ChunkReader,
+    MultipartBody,
+    multipart_frame,
+    open_sink,
+    size_of,
+    write_in_pieces,
+)
 from contentops.hooks.transport.core import HttpCore
 from contentops.origins import host_address, origin_of
 
@@ -111,7 +119,7 @@ class TransfersMixin(HttpCore):
                             size += len(chunk)
                             if max_bytes is not None and size > max_bytes:
                                 raise refuse(f"the file exceeds the limit of {max_bytes} bytes", target, too_large=True)
-                            out.write(chunk)
+                            write_in_pieces(out, chunk)
                             digest.update(chunk)
                     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                         raise PartnerUnavailableError(

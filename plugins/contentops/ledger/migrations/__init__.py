@@ -29,14 +29,19 @@ check that the revisions and the tables agree.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 
 from contentops.ledger.schema import legacy_schema_version
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (~100 modules) is imported by the functions that run it, not with this module:
+# ``contentops.ledger`` imports this module for its version constants, and every process that
+# imports the pipelines without opening a ledger (DAG parsing above all) would load it for nothing.
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "co_alembic_version"
@@ -57,6 +62,8 @@ def read_version(conn: Connection) -> int:
     ledger's pre-Alembic versioning recorded, else 0 (no ledger here). Reads only."""
     inspector = sa.inspect(conn)
     if inspector.has_table(VERSION_TABLE):
+        from alembic.runtime.migration import MigrationContext
+
         current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
         return int(current) if current else 0
     if inspector.has_table(legacy_schema_version.name):
@@ -80,6 +87,8 @@ def upgrade(engine: Engine, target: int | None = None) -> int:
         managed = sa.inspect(conn).has_table(VERSION_TABLE)
         if managed and current >= goal:
             return current
+        from alembic import command
+
         config = _config(conn)
         if not managed and current == BASELINE_VERSION:
             command.stamp(config, revision_id(BASELINE_VERSION))
@@ -98,6 +107,8 @@ def _serialise(conn: Connection) -> None:
 def _config(conn: Connection) -> Config:
     """Alembic's configuration without an ini file: the scripts shipped in this package, run
     on the caller's connection and inside its transaction (see ``env.py``)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION).replace("%", "%%"))
     config.attributes["connection"] = conn
