@@ -148,11 +148,13 @@ class FailingLedger(Ledger):
 
     writes = 0
 
-    def upsert_licenses(self, rows: list[Any], *, run_id: str | None = None) -> int:
+    def store_license_page(
+        self, rows: list[Any], *, run_id: str | None = None, cursor: tuple[str, str | None] | None = None
+    ) -> int:
         type(self).writes += 1
         if type(self).writes == 3:
             raise sa.exc.OperationalError("INSERT INTO co_licenses", {}, Exception("database is locked"))
-        return super().upsert_licenses(rows, run_id=run_id)
+        return super().store_license_page(rows, run_id=run_id, cursor=cursor)
 
 
 def test_an_error_storing_a_page_stops_the_feed_and_surfaces(feed: Callable[..., tuple[PipelineRun, Any]]) -> None:
@@ -184,3 +186,34 @@ def test_an_error_reading_the_feed_surfaces_and_writes_nothing(feed: Callable[..
         sync_license_index(run, page_size=PAGE, assess_horizon_days=HORIZON)
     assert index_of(run.ledger) == [] and cursor_of(run) is None
     assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
+
+
+def test_a_failure_between_a_pages_rows_and_its_cursor_leaves_neither(
+    feed: Callable[..., tuple[PipelineRun, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, _ = feed()
+    store = run.ledger.cursor_store
+    set_cursor = store.set_cursor
+    pages_written = 0
+
+    def cursor_fails_on_the_third_page(name: str, value: str | None, *, conn: Any = None) -> None:
+        nonlocal pages_written
+        if name == cursor_of_name(run):
+            pages_written += 1
+            if pages_written == 3:  # the third page's rows are written in this transaction already
+                raise sa.exc.OperationalError("INSERT INTO co_cursors", {}, Exception("disk I/O error"))
+        set_cursor(name, value, conn=conn)
+
+    monkeypatch.setattr(store, "set_cursor", cursor_fails_on_the_third_page)
+    with pytest.raises(sa.exc.OperationalError, match="disk I/O error"):
+        sync_license_index(run, page_size=PAGE, assess_horizon_days=HORIZON)
+    # the third page's rows went with its cursor: exactly the first two pages are stored
+    clean, _ = feed()
+    two_pages = sync_license_index(clean, page_size=PAGE, read_ahead=False, max_pages=2)
+    assert two_pages["indexed"] > 0
+    assert index_of(run.ledger) == index_of(clean.ledger)
+    assert cursor_of(run) == two_pages["cursor_end"]
+
+
+def cursor_of_name(run: PipelineRun) -> str:
+    return cursor_name(run.hook("smintio").conn_id)

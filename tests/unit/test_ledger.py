@@ -327,3 +327,33 @@ def test_licenses_written_after_a_moment_are_reviewed_too(ledger: Ledger) -> Non
     assert list(ledger.iter_licenses_to_review(expiring_before=horizon)) == []
     found = ledger.iter_licenses_to_review(expiring_before=horizon, changed_since=moment)
     assert [row.lpt_uuid for row in found] == ["lpt-new"]
+
+
+def test_a_license_page_and_its_cursor_are_stored_together_or_not_at_all(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from contentops.ledger import LicenseRow
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    page = [LicenseRow(f"lpt-{i}", f"asset-{i}", "getty", 1, now, {"terms": []}) for i in range(3)]
+    assert ledger.store_license_page(page[:2], run_id="run-1", cursor=("feed", "page-2")) == 2
+    assert ledger.count_licenses() == 2 and ledger.get_cursor("feed") == "page-2"
+
+    def cursor_write_fails(name: str, value: str | None, *, conn: object = None) -> None:
+        raise sa.exc.OperationalError("INSERT INTO co_cursors", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(ledger.cursor_store, "set_cursor", cursor_write_fails)
+    with pytest.raises(sa.exc.OperationalError):
+        ledger.store_license_page(page[2:], run_id="run-1", cursor=("feed", "page-3"))
+    monkeypatch.undo()
+    # the row written before the cursor failed was rolled back with it
+    assert ledger.license("lpt-2") is None and ledger.count_licenses() == 2
+    assert ledger.get_cursor("feed") == "page-2"
+    # the last (empty) page moves nothing but is fine, and a page without a cursor stores its rows
+    assert ledger.store_license_page([], run_id="run-1") == 0
+    assert ledger.store_license_page(page[2:], run_id="run-1") == 1
+    assert ledger.count_licenses() == 3 and ledger.get_cursor("feed") == "page-2"

@@ -138,6 +138,20 @@ class Ledger:
     def upsert_licenses(self, rows: list[LicenseRow], *, run_id: str | None = None) -> int:
         return self.license_index.upsert_licenses(rows, run_id=run_id)
 
+    def store_license_page(
+        self, rows: list[LicenseRow], *, run_id: str | None = None, cursor: tuple[str, str | None] | None = None
+    ) -> int:
+        """One feed page into the index in one transaction: its rows (with their findings) and,
+        when ``cursor`` (name, value) is given, the feed cursor past the page — both or neither,
+        so a failure between them never leaves rows stored whose page a re-run would skip, nor a
+        cursor past rows that are not there (and one commit a page instead of two). Returns the
+        count of rows."""
+        with self._tx() as conn:
+            count = self.license_index.upsert_licenses(rows, run_id=run_id, conn=conn) if rows else 0
+            if cursor is not None:
+                self.cursor_store.set_cursor(*cursor, conn=conn)
+        return count
+
     def license(self, lpt_uuid: str) -> LicenseRow | None:
         return self.license_index.license(lpt_uuid)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from contentops.ledger.database import LedgerDatabase
 from contentops.ledger.records import LicenseRow, as_utc, utcnow
@@ -31,8 +32,13 @@ class LicenseIndex:
     def __init__(self, db: LedgerDatabase) -> None:
         self._db = db
 
-    def upsert_licenses(self, rows: list[LicenseRow], *, run_id: str | None = None) -> int:
-        """Store the latest rights of many licenses at once (one transaction); returns the count."""
+    def upsert_licenses(
+        self, rows: list[LicenseRow], *, run_id: str | None = None, conn: Connection | None = None
+    ) -> int:
+        """Store the latest rights of many licenses at once (one transaction); returns the count.
+
+        With ``conn`` the rows are written in the caller's transaction (see
+        :meth:`contentops.ledger.Ledger.store_license_page`); without, they commit on their own."""
         if not rows:
             return 0
         now = utcnow()
@@ -69,8 +75,11 @@ class LicenseIndex:
                 )
             },
         )
-        with self._db.transaction() as conn:
+        if conn is not None:
             conn.execute(stmt, values)
+            return len(values)
+        with self._db.transaction() as own:
+            own.execute(stmt, values)
         return len(values)
 
     def license(self, lpt_uuid: str) -> LicenseRow | None:

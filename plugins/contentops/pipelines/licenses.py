@@ -1,9 +1,9 @@
 """Keep the ledger's license index in step with Smint.io's license purchase transaction feed.
 
 The feed is incremental (changes since a ``continuation_uuid``); the index holds the latest
-rights of every license seen, with its expiry. The cursor is stored after each page is in
-the index, so a run that dies mid-feed resumes at the first unprocessed page and nothing is
-skipped; a page processed twice only rewrites the same rows.
+rights of every license seen, with its expiry. The cursor is stored with each page's rows,
+in the same transaction, so a run that dies mid-feed resumes at the first unprocessed page and
+nothing is skipped nor half-written; a page processed twice only rewrites the same rows.
 
 A record the feed serves malformed is quarantined with a reference a person can read — its
 uuid, or (when the uuid itself is what is missing) its cart and content element — and the feed
@@ -106,7 +106,7 @@ def sync_license_index(
     The next page is fetched while the previous one is validated and stored
     (:func:`contentops.pipelines.overlap.read_ahead`, ``read_ahead=False`` does one after the
     other): under the partner's rate ceiling that work then costs no time of its own. The outcome
-    is the same either way — pages are processed in feed order, the cursor stored after each,
+    is the same either way — pages are processed in feed order, the cursor stored with each,
     and an error on either side stops both and is raised after the pages before it are stored.
 
     ``assess_horizon_days`` (the rights expiry sweep's sync) also makes the sweep's assessment of
@@ -143,14 +143,14 @@ def sync_license_index(
     try:
         for raw_page in pages:
             page = smintio.parse_transaction_page(raw_page, on_invalid=on_invalid)
-            counts["indexed"] += run.ledger.upsert_licenses(
-                [license_row(lpt, assess) for lpt in page.transactions], run_id=run.run_id
-            )
+            rows = [license_row(lpt, assess) for lpt in page.transactions]
+            moved = (name, page.continuation_uuid) if page.continuation_uuid else None
+            if rows or moved:  # rows, findings and cursor in one transaction: both or neither
+                counts["indexed"] += run.ledger.store_license_page(rows, run_id=run.run_id, cursor=moved)
             counts["skipped"] += page.skipped
             counts["quarantined"] += page.invalid
             counts["pages"] += 1
             if page.continuation_uuid:
-                run.ledger.set_cursor(name, page.continuation_uuid)
                 requested = page.continuation_uuid
     finally:
         close = getattr(pages, "close", None)
