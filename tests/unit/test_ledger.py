@@ -357,3 +357,39 @@ def test_a_license_page_and_its_cursor_are_stored_together_or_not_at_all(
     assert ledger.store_license_page([], run_id="run-1") == 0
     assert ledger.store_license_page(page[2:], run_id="run-1") == 1
     assert ledger.count_licenses() == 3 and ledger.get_cursor("feed") == "page-2"
+
+
+def test_a_sweep_counts_its_licenses_and_reads_only_the_findings_that_need_action(ledger: Ledger) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from contentops.ledger import LicenseRow
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    soon, far = now + timedelta(days=5), now + timedelta(days=400)
+    finding = {"status": "expiring", "reasons": "term 1 ends on 2026-11-29", "expiry": "2026-11-29"}
+    ledger.upsert_licenses(
+        [
+            LicenseRow("lpt-act", "asset-1", "getty", 3, soon, {"terms": [1]}, "as-of-x", finding),
+            LicenseRow("lpt-fine", "asset-2", "getty", 1, soon, {"terms": [2]}, "as-of-x", None),
+            LicenseRow("lpt-other", "asset-3", "istock", 1, soon, {"terms": [3]}, "as-of-y", finding),
+            LicenseRow("lpt-never", "asset-4", "istock", 2, soon, {"terms": [4]}),
+            LicenseRow("lpt-out", "asset-5", "getty", 1, far, {"terms": [5]}, "as-of-x", finding),
+        ],
+        run_id="run-1",
+    )
+    scope = {"expiring_before": now + timedelta(days=30)}
+    # in scope: all but lpt-out; not assessed for as-of-x: lpt-other (another assessment) and lpt-never
+    assert ledger.count_licenses_to_review(**scope, assessed_for="as-of-x") == (4, 2)
+    assert ledger.count_licenses_to_review(**scope) == (4, 4)
+    assert ledger.count_licenses_to_review(**scope, assessed_for="as-of-x", providers=["getty"]) == (2, 0)
+    assert ledger.count_licenses_to_review(expiring_before=now, assessed_for="as-of-x") == (0, 0)
+    # the findings: only the license assessed for it that needs action, with its version
+    assert list(ledger.iter_findings(**scope, assessed_for="as-of-x", batch=1)) == [("lpt-act", 3, finding)]
+    assert list(ledger.iter_findings(**scope, assessed_for="as-of-x", providers=["istock"])) == []
+    assert [f[0] for f in ledger.iter_findings(**scope, assessed_for="as-of-x", changed_in_run="run-1")] == [
+        "lpt-act",
+        "lpt-out",
+    ]
+    # the rest, to assess from their rights: those not assessed for it, rights included
+    rest = {r.lpt_uuid: r.rights for r in ledger.iter_licenses_to_review(**scope, not_assessed_for="as-of-x")}
+    assert rest == {"lpt-other": {"terms": [3]}, "lpt-never": {"terms": [4]}}

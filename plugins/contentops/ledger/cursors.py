@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.engine import Connection
 
 from contentops.ledger.database import LedgerDatabase

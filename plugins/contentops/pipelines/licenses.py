@@ -15,7 +15,6 @@ quarantine row; a record still malformed stays quarantined.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from contentops import rights
 from contentops.ledger import LicenseRow
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import LicensePurchaseTransaction
+from contentops.pipelines.collector import quiet_collector
 from contentops.pipelines.overlap import read_ahead as read_ahead_of
 from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import TargetSystem
@@ -37,8 +37,6 @@ _START = "start"
 LICENSE_INDEX = TargetSystem.SMINTIO.of("license_index")
 #: feed pages fetched ahead of the one being processed (each up to ~0.5 MB as served)
 READ_AHEAD_PAGES = 4
-#: the collector's third threshold while a sync runs: never reached, so no full pass (see the sync)
-_NO_FULL_PASS = 1_000_000_000
 #: one license's rights -> (the assessment's name, its finding); see ``assess_horizon_days``
 Assess = Callable[[UsageRights], tuple[str | None, dict[str, Any] | None]]
 
@@ -130,34 +128,25 @@ def sync_license_index(
                 return  # no request beyond the last page asked for, read ahead or not
 
     pages = read_ahead_of(raw_pages, depth=READ_AHEAD_PAGES, name="license-feed") if read_ahead else raw_pages()
-    # The objects alive by now (Airflow and its providers: ~250,000) stay out of the collector's
-    # full passes while the feed's page objects come and go: those passes rescanned them all and
-    # cost about a third of each page's CPU. And no full pass at all while the sync runs: once
-    # everything alive is frozen the collector's guard against them (a full pass only when the
-    # survivors grew by a quarter) compares against nothing, so it ran one every ~4 pages
-    # (~25 ms each, ~7 ms of CPU a page). A page's objects are freed by their reference counts
-    # and the young passes still find cycles. Both undone when the sync ends.
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_PASS)
-    try:
-        for raw_page in pages:
-            page = smintio.parse_transaction_page(raw_page, on_invalid=on_invalid)
-            rows = [license_row(lpt, assess) for lpt in page.transactions]
-            moved = (name, page.continuation_uuid) if page.continuation_uuid else None
-            if rows or moved:  # rows, findings and cursor in one transaction: both or neither
-                counts["indexed"] += run.ledger.store_license_page(rows, run_id=run.run_id, cursor=moved)
-            counts["skipped"] += page.skipped
-            counts["quarantined"] += page.invalid
-            counts["pages"] += 1
-            if page.continuation_uuid:
-                requested = page.continuation_uuid
-    finally:
-        close = getattr(pages, "close", None)
-        if close is not None:
-            close()
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+    # No full collector pass while the pages come and go (see :mod:`.collector`): they rescanned
+    # the ~250,000 objects Airflow keeps alive and cost about a third of each page's CPU.
+    with quiet_collector():
+        try:
+            for raw_page in pages:
+                page = smintio.parse_transaction_page(raw_page, on_invalid=on_invalid)
+                rows = [license_row(lpt, assess) for lpt in page.transactions]
+                moved = (name, page.continuation_uuid) if page.continuation_uuid else None
+                if rows or moved:  # rows, findings and cursor in one transaction: both or neither
+                    counts["indexed"] += run.ledger.store_license_page(rows, run_id=run.run_id, cursor=moved)
+                counts["skipped"] += page.skipped
+                counts["quarantined"] += page.invalid
+                counts["pages"] += 1
+                if page.continuation_uuid:
+                    requested = page.continuation_uuid
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
     return {**counts, "cursor_start": start, "cursor_end": run.ledger.get_cursor(name)}
 
 
