@@ -393,3 +393,28 @@ def test_a_sweep_counts_its_licenses_and_reads_only_the_findings_that_need_actio
     # the rest, to assess from their rights: those not assessed for it, rights included
     rest = {r.lpt_uuid: r.rights for r in ledger.iter_licenses_to_review(**scope, not_assessed_for="as-of-x")}
     assert rest == {"lpt-other": {"terms": [3]}, "lpt-never": {"terms": [4]}}
+
+
+def test_rights_written_as_json_text_read_back_as_the_rights_dict(ledger: Ledger) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from contentops.ledger import LicenseRow
+    from contentops.models import LicensePurchaseTransaction
+    from contentops.models.domain import UsageRights
+    from contentops.pipelines.licenses import license_row
+    from contentops_sandbox.smintio import seed
+
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    records = [json.loads(json.dumps(seed.make_lpt(i, now, prefix="gen"))) for i in range(12)]
+    records[0]["license_terms"][0]["name"] = [{"culture": "de", "value": "Überall, «frei» 🌍"}]
+    records[1]["license_terms"][0]["note_from_partner"] = {"ratio": 0.1, "big": 1e16, "list": [1, "ü", None]}
+    lpts = [LicensePurchaseTransaction.model_validate(record) for record in records]
+    ledger.store_license_page([license_row(lpt) for lpt in lpts], run_id="run-1")
+    ledger.upsert_licenses([LicenseRow("lpt-dict", "asset-x", None, 1, None, {"terms": [], "note": "ü"})])
+    for lpt in lpts:
+        stored = ledger.license(lpt.uuid)
+        assert stored is not None
+        assert stored.rights == UsageRights.from_lpt(lpt).model_dump(mode="json")
+    stored = ledger.license("lpt-dict")
+    assert stored is not None and stored.rights == {"terms": [], "note": "ü"}

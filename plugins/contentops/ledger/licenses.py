@@ -3,6 +3,7 @@ expiry, so a sweep finds licenses about to expire without re-reading the whole f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from contentops.ledger.database import LedgerDatabase
-from contentops.ledger.records import LicenseRow, as_utc, utcnow
+from contentops.ledger.records import LicenseRow, RightsJson, as_utc, utcnow
 from contentops.ledger.schema import licenses
 
 
@@ -58,7 +59,7 @@ class LicenseIndex:
                 "provider": r.provider,
                 "version": r.version,
                 "expires_at": r.expires_at,
-                "rights": r.rights,
+                "rights_json": r.rights.text if isinstance(r.rights, RightsJson) else json.dumps(r.rights),
                 "run_id": run_id,
                 "updated_at": now,
                 "assessed_for": r.assessed_for,
@@ -66,7 +67,7 @@ class LicenseIndex:
             }
             for r in rows
         ]
-        stmt = self._db.insert(licenses)
+        stmt = self._db.insert(licenses).values(rights=self._rights_json())
         stmt = stmt.on_conflict_do_update(
             index_elements=["lpt_uuid"],
             set_={
@@ -90,6 +91,14 @@ class LicenseIndex:
         with self._db.transaction() as own:
             own.execute(stmt, values)
         return len(values)
+
+    def _rights_json(self) -> Any:
+        """The ``rights`` value of an upsert: its JSON text as given (``rights_json``), bound as
+        text — SQLite keeps JSON as text; PostgreSQL is told to read it as ``json``."""
+        text = sa.bindparam("rights_json", type_=sa.Text)
+        if self._db.engine.dialect.name == "postgresql":
+            return sa.cast(text, licenses.c.rights.type)
+        return text
 
     def license(self, lpt_uuid: str) -> LicenseRow | None:
         with self._db.connect() as conn:

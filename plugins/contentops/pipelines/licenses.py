@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from contentops import rights
-from contentops.ledger import LicenseRow
+from contentops.ledger import LicenseRow, RightsJson
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import LicensePurchaseTransaction
 from contentops.pipelines.collector import quiet_collector
@@ -59,7 +59,7 @@ def license_row(lpt: LicensePurchaseTransaction, assess: Assess | None = None) -
         provider=element.provider if element else None,
         version=lpt.version,
         expires_at=rights.expiry(usage),
-        rights=usage.model_dump(mode="json"),
+        rights=RightsJson(usage.model_dump_json()),
         assessed_for=assessed_for,
         finding=finding,
     )
