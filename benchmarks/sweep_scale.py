@@ -7,7 +7,7 @@ against it, each into a ledger of its own (SQLite files in a temporary folder):
 - **contentops**: the code the DAG's tasks run — ``sync_license_index`` with the sweep's
   ``assess_horizon_days`` (``SmintioHook`` paging the feed at 95 % of the ceiling in a thread that
   reads up to four pages ahead, while each page is validated, assessed as of the window's end and
-  upserted into the license index with its findings, the cursor stored after each page) and then
+  upserted into the license index with its findings and the cursor, one transaction a page) and then
   ``rights_sweep.assess_licenses`` (which reads the stored findings);
 - **sequential** (``--sequential``): the same code the way it ran before — one page after the
   other, and every license due within the horizon assessed after the feed;

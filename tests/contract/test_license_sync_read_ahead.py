@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,27 +34,52 @@ HORIZON = 30
 END = datetime(2026, 11, 24, 3, tzinfo=UTC)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def new_ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes a fresh, empty ledger database per call — SQLite files, or PostgreSQL databases
+    (dropped after the test)."""
+    made: list[str] = []
+    admin = None
+    if request.param == "postgresql":
+        admin = sa.create_engine(request.getfixturevalue("pg_server"), isolation_level="AUTOCOMMIT")
+
+    def make() -> str:
+        name = f"contentops_test_{uuid.uuid4().hex[:12]}"
+        made.append(name)
+        if admin is None:
+            return f"sqlite:///{tmp_path / f'{name}.sqlite'}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        return admin.url.set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if admin is not None:
+        with admin.connect() as conn:
+            for name in made:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def feed(
     sandbox: Callable[..., Any],
     token_store: Callable[[str], Any],
-    tmp_path: Path,
+    new_ledger_url: Callable[[], str],
     monkeypatch: pytest.MonkeyPatch,
-) -> Callable[..., tuple[PipelineRun, Any]]:
+) -> Iterator[Callable[..., tuple[PipelineRun, Any]]]:
     """A sweep run on the test's Smint.io sandbox (its faults set afresh, so a seeded fault
-    falls on the same records again) with a ledger of its own."""
+    falls on the same records again) with a ledger of its own (SQLite, and PostgreSQL)."""
     running = sandbox("smintio", options={"seeded_transactions": SEEDED})
     conn = smintio_connection(running.url, backoff_initial=0.01, backoff_max=0.05, max_attempts=3)
     monkeypatch.setenv("AIRFLOW_CONN_SMINTIO_DEFAULT", json.dumps(conn))
     tokens = token_store("smintio")  # shared: each refresh spends the token the last one left
-    made = 0
+    ledgers: list[Ledger] = []
 
     def start(ledger_class: type[Ledger] = Ledger, **faults: Any) -> tuple[PipelineRun, Any]:
-        nonlocal made
-        made += 1
         running.set_faults(**faults)
-        ledger = ledger_class(f"sqlite:///{tmp_path / f'ledger-{made}.sqlite'}")
+        ledger = ledger_class(new_ledger_url())
         ledger.migrate()
+        ledgers.append(ledger)
         run = PipelineRun(
             "rights_expiry_sweep",
             "scheduled__2026-11-24",
@@ -64,7 +90,9 @@ def feed(
         run._hooks["smintio"] = SmintioHook(refresh_token_store=tokens)
         return run, running
 
-    return start
+    yield start
+    for ledger in ledgers:  # its connections closed before its database is dropped
+        ledger.dispose()
 
 
 def index_of(ledger: Ledger) -> list[tuple[Any, ...]]:
@@ -148,11 +176,13 @@ class FailingLedger(Ledger):
 
     writes = 0
 
-    def upsert_licenses(self, rows: list[Any], *, run_id: str | None = None) -> int:
+    def store_license_page(
+        self, rows: list[Any], *, run_id: str | None = None, cursor: tuple[str, str | None] | None = None
+    ) -> int:
         type(self).writes += 1
         if type(self).writes == 3:
             raise sa.exc.OperationalError("INSERT INTO co_licenses", {}, Exception("database is locked"))
-        return super().upsert_licenses(rows, run_id=run_id)
+        return super().store_license_page(rows, run_id=run_id, cursor=cursor)
 
 
 def test_an_error_storing_a_page_stops_the_feed_and_surfaces(feed: Callable[..., tuple[PipelineRun, Any]]) -> None:
@@ -184,3 +214,34 @@ def test_an_error_reading_the_feed_surfaces_and_writes_nothing(feed: Callable[..
         sync_license_index(run, page_size=PAGE, assess_horizon_days=HORIZON)
     assert index_of(run.ledger) == [] and cursor_of(run) is None
     assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
+
+
+def test_a_failure_between_a_pages_rows_and_its_cursor_leaves_neither(
+    feed: Callable[..., tuple[PipelineRun, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, _ = feed()
+    store = run.ledger.cursor_store
+    set_cursor = store.set_cursor
+    pages_written = 0
+
+    def cursor_fails_on_the_third_page(name: str, value: str | None, *, conn: Any = None) -> None:
+        nonlocal pages_written
+        if name == cursor_of_name(run):
+            pages_written += 1
+            if pages_written == 3:  # the third page's rows are written in this transaction already
+                raise sa.exc.OperationalError("INSERT INTO co_cursors", {}, Exception("disk I/O error"))
+        set_cursor(name, value, conn=conn)
+
+    monkeypatch.setattr(store, "set_cursor", cursor_fails_on_the_third_page)
+    with pytest.raises(sa.exc.OperationalError, match="disk I/O error"):
+        sync_license_index(run, page_size=PAGE, assess_horizon_days=HORIZON)
+    # the third page's rows went with its cursor: exactly the first two pages are stored
+    clean, _ = feed()
+    two_pages = sync_license_index(clean, page_size=PAGE, read_ahead=False, max_pages=2)
+    assert two_pages["indexed"] > 0
+    assert index_of(run.ledger) == index_of(clean.ledger)
+    assert cursor_of(run) == two_pages["cursor_end"]
+
+
+def cursor_of_name(run: PipelineRun) -> str:
+    return cursor_name(run.hook("smintio").conn_id)

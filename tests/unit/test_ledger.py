@@ -327,3 +327,94 @@ def test_licenses_written_after_a_moment_are_reviewed_too(ledger: Ledger) -> Non
     assert list(ledger.iter_licenses_to_review(expiring_before=horizon)) == []
     found = ledger.iter_licenses_to_review(expiring_before=horizon, changed_since=moment)
     assert [row.lpt_uuid for row in found] == ["lpt-new"]
+
+
+def test_a_license_page_and_its_cursor_are_stored_together_or_not_at_all(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from contentops.ledger import LicenseRow
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    page = [LicenseRow(f"lpt-{i}", f"asset-{i}", "getty", 1, now, {"terms": []}) for i in range(3)]
+    assert ledger.store_license_page(page[:2], run_id="run-1", cursor=("feed", "page-2")) == 2
+    assert ledger.count_licenses() == 2 and ledger.get_cursor("feed") == "page-2"
+
+    def cursor_write_fails(name: str, value: str | None, *, conn: object = None) -> None:
+        raise sa.exc.OperationalError("INSERT INTO co_cursors", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(ledger.cursor_store, "set_cursor", cursor_write_fails)
+    with pytest.raises(sa.exc.OperationalError):
+        ledger.store_license_page(page[2:], run_id="run-1", cursor=("feed", "page-3"))
+    monkeypatch.undo()
+    # the row written before the cursor failed was rolled back with it
+    assert ledger.license("lpt-2") is None and ledger.count_licenses() == 2
+    assert ledger.get_cursor("feed") == "page-2"
+    # the last (empty) page moves nothing but is fine, and a page without a cursor stores its rows
+    assert ledger.store_license_page([], run_id="run-1") == 0
+    assert ledger.store_license_page(page[2:], run_id="run-1") == 1
+    assert ledger.count_licenses() == 3 and ledger.get_cursor("feed") == "page-2"
+
+
+def test_a_sweep_counts_its_licenses_and_reads_only_the_findings_that_need_action(ledger: Ledger) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from contentops.ledger import LicenseRow
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    soon, far = now + timedelta(days=5), now + timedelta(days=400)
+    finding = {"status": "expiring", "reasons": "term 1 ends on 2026-11-29", "expiry": "2026-11-29"}
+    ledger.upsert_licenses(
+        [
+            LicenseRow("lpt-act", "asset-1", "getty", 3, soon, {"terms": [1]}, "as-of-x", finding),
+            LicenseRow("lpt-fine", "asset-2", "getty", 1, soon, {"terms": [2]}, "as-of-x", None),
+            LicenseRow("lpt-other", "asset-3", "istock", 1, soon, {"terms": [3]}, "as-of-y", finding),
+            LicenseRow("lpt-never", "asset-4", "istock", 2, soon, {"terms": [4]}),
+            LicenseRow("lpt-out", "asset-5", "getty", 1, far, {"terms": [5]}, "as-of-x", finding),
+        ],
+        run_id="run-1",
+    )
+    scope = {"expiring_before": now + timedelta(days=30)}
+    # in scope: all but lpt-out; not assessed for as-of-x: lpt-other (another assessment) and lpt-never
+    assert ledger.count_licenses_to_review(**scope, assessed_for="as-of-x") == (4, 2)
+    assert ledger.count_licenses_to_review(**scope) == (4, 4)
+    assert ledger.count_licenses_to_review(**scope, assessed_for="as-of-x", providers=["getty"]) == (2, 0)
+    assert ledger.count_licenses_to_review(expiring_before=now, assessed_for="as-of-x") == (0, 0)
+    # the findings: only the license assessed for it that needs action, with its version
+    assert list(ledger.iter_findings(**scope, assessed_for="as-of-x", batch=1)) == [("lpt-act", 3, finding)]
+    assert list(ledger.iter_findings(**scope, assessed_for="as-of-x", providers=["istock"])) == []
+    assert [f[0] for f in ledger.iter_findings(**scope, assessed_for="as-of-x", changed_in_run="run-1")] == [
+        "lpt-act",
+        "lpt-out",
+    ]
+    # the rest, to assess from their rights: those not assessed for it, rights included
+    rest = {r.lpt_uuid: r.rights for r in ledger.iter_licenses_to_review(**scope, not_assessed_for="as-of-x")}
+    assert rest == {"lpt-other": {"terms": [3]}, "lpt-never": {"terms": [4]}}
+
+
+def test_rights_written_as_json_text_read_back_as_the_rights_dict(ledger: Ledger) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from contentops.ledger import LicenseRow
+    from contentops.models import LicensePurchaseTransaction
+    from contentops.models.domain import UsageRights
+    from contentops.pipelines.licenses import license_row
+    from contentops_sandbox.smintio import seed
+
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    records = [json.loads(json.dumps(seed.make_lpt(i, now, prefix="gen"))) for i in range(12)]
+    records[0]["license_terms"][0]["name"] = [{"culture": "de", "value": "Überall, «frei» 🌍"}]
+    records[1]["license_terms"][0]["note_from_partner"] = {"ratio": 0.1, "big": 1e16, "list": [1, "ü", None]}
+    lpts = [LicensePurchaseTransaction.model_validate(record) for record in records]
+    ledger.store_license_page([license_row(lpt) for lpt in lpts], run_id="run-1")
+    ledger.upsert_licenses([LicenseRow("lpt-dict", "asset-x", None, 1, None, {"terms": [], "note": "ü"})])
+    for lpt in lpts:
+        stored = ledger.license(lpt.uuid)
+        assert stored is not None
+        assert stored.rights == UsageRights.from_lpt(lpt).model_dump(mode="json")
+    stored = ledger.license("lpt-dict")
+    assert stored is not None and stored.rights == {"terms": [], "note": "ü"}

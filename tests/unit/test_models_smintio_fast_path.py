@@ -227,3 +227,112 @@ def test_any_page_parses_the_same_fast_or_plain(
         records[index] = value
     served = Served(page_of(records))
     assert parsed(_decode_transaction_page(served)) == parsed(served.json())
+
+
+# --------------------------------------------------------------------------- dates: one call per model
+
+
+class PlainDates(PartnerModel):
+    """A transaction's dates as they were validated before: a validator per field."""
+
+    collection_content_element_created_at: UtcDateTime | None = None
+    purchased_at: UtcDateTime | None = None
+    completed_at: UtcDateTime | None = None
+    created_at: UtcDateTime | None = None
+    last_updated_at: UtcDateTime | None = None
+
+
+LPT_DATES = list(PlainDates.model_fields)
+TERM_DATES = ["valid_from", "valid_until", "to_be_used_until"]
+date_value = st.one_of(
+    st.none(),
+    st.sampled_from(
+        [
+            "2026-03-31",  # a bare date: midnight, or the end of that day on an end field
+            " 2026-03-31 ",
+            "2026-02-30",  # a bare date that is no date: the same error as before
+            "2026-03-31T10:00:00",  # naive: taken as UTC
+            "2026-03-31T10:00:00Z",
+            "2026-03-31T10:00:00.123456+00:00",
+            "2026-03-31T23:30:00+02:00",  # an offset: converted (the day changes)
+            "2026-03-31T00:30:00-05:30",
+            "2026-03-31 10:00",
+            "31/03/2026",
+            "tomorrow",
+            "",
+            "2026-13-01T00:00:00Z",
+        ]
+    ),
+    st.integers(min_value=-(2**31), max_value=2**33),  # epoch seconds (or milliseconds)
+    st.floats(min_value=-1e10, max_value=1e10, allow_nan=False),
+    st.booleans(),
+    st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
+    st.dates(),
+)
+
+
+def dates_outcome(model: type[Any], raw: Any, names: list[str]) -> Any:
+    """The dates validating ``raw`` gives — as ``repr`` (so the time zone object counts too) — or
+    the errors about them."""
+    try:
+        validated = model.model_validate(raw)
+    except ValidationError as exc:
+        return [(e["type"], e["loc"], e["msg"]) for e in exc.errors() if e["loc"][-1] in names]
+    return {name: repr(getattr(validated, name)) for name in names}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(min_value=0, max_value=500),
+    dates=st.fixed_dictionaries({}, optional=dict.fromkeys(LPT_DATES, date_value)),
+)
+def test_a_transactions_dates_validate_as_a_validator_per_field_did(index: int, dates: dict[str, Any]) -> None:
+    record = {**json.loads(json.dumps(seed.make_lpt(index, NOW, prefix="gen"))), **dates}
+    expected = dates_outcome(PlainDates, {name: record.get(name) for name in LPT_DATES}, LPT_DATES)
+    assert dates_outcome(LicensePurchaseTransaction, record, LPT_DATES) == expected
+    if not isinstance(expected, list):  # valid: every date aware, in UTC itself
+        lpt = LicensePurchaseTransaction.model_validate(record)
+        assert all(getattr(lpt, name) is None or getattr(lpt, name).tzinfo is UTC for name in LPT_DATES)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(min_value=0, max_value=500),
+    dates=st.fixed_dictionaries({}, optional=dict.fromkeys(TERM_DATES, date_value)),
+)
+def test_a_terms_dates_validate_as_a_validator_per_field_did(index: int, dates: dict[str, Any]) -> None:
+    raw = {**json.loads(json.dumps(seed.make_lpt(index, NOW, prefix="gen")))["license_terms"][0], **dates}
+    assert dates_outcome(LicenseTerm, raw, TERM_DATES) == dates_outcome(PlainTerm, raw, TERM_DATES)
+
+
+@pytest.mark.parametrize(
+    ("served", "valid_until"),
+    [
+        ("2026-03-31", datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=UTC)),  # through that whole day
+        ("2026-03-31T10:00:00", datetime(2026, 3, 31, 10, tzinfo=UTC)),  # naive: UTC
+        ("2026-03-31T10:00:00Z", datetime(2026, 3, 31, 10, tzinfo=UTC)),
+        ("2026-04-01T01:30:00+02:00", datetime(2026, 3, 31, 23, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_term_read_from_the_feeds_bytes_has_its_dates_in_utc(served: str, valid_until: datetime) -> None:
+    record = json.loads(json.dumps(seed.make_lpt(7, NOW, prefix="gen")))
+    record["license_terms"][0]["valid_until"] = served
+    page = _ValidatedPage.model_validate_json(json.dumps(page_of([record])))
+    (lpt,) = page.license_purchase_transactions
+    assert lpt.license_terms is not None
+    assert lpt.license_terms[0].valid_until == valid_until and lpt.license_terms[0].valid_until.tzinfo is UTC
+
+
+def test_a_date_that_is_no_date_is_quarantined_with_the_reason_it_had() -> None:
+    record = json.loads(json.dumps(seed.make_lpt(8, NOW, prefix="gen")))
+    record["purchased_at"] = "tomorrow"
+    record["license_terms"][0]["valid_until"] = "2026-02-30"
+    served = Served(page_of([record]))
+    result, quarantined = parsed(_decode_transaction_page(served))
+    assert result.invalid == 1 and not result.transactions
+    ((reason, raw),) = quarantined
+    assert raw == record
+    assert reason == (
+        "invalid license purchase transaction: purchased_at: Input should be a valid datetime or date, "
+        "input is too short; license_terms.0.valid_until: Value error, day is out of range for month"
+    )

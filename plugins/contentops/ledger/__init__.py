@@ -37,6 +37,7 @@ from contentops.ledger.records import (
     LicenseRow,
     ProcessRecord,
     QuarantineRecord,
+    RightsJson,
     SlotStatus,
     idempotency_key,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "LicenseRow",
     "ProcessRecord",
     "QuarantineRecord",
+    "RightsJson",
     "SlotStatus",
     "audit_table",
     "create_ledger_engine",

@@ -20,7 +20,7 @@ from contentops.ledger.cursors import CursorStore
 from contentops.ledger.database import LedgerDatabase
 from contentops.ledger.deliveries import DeliveryStore
 from contentops.ledger.holds import HoldRecord, HoldStore
-from contentops.ledger.licenses import LicenseIndex
+from contentops.ledger.licenses import LicenseIndex, ReviewCounts
 from contentops.ledger.migrations import read_version, upgrade
 from contentops.ledger.processes import ProcessStore
 from contentops.ledger.quarantine import QuarantineStore
@@ -138,6 +138,20 @@ class Ledger:
     def upsert_licenses(self, rows: list[LicenseRow], *, run_id: str | None = None) -> int:
         return self.license_index.upsert_licenses(rows, run_id=run_id)
 
+    def store_license_page(
+        self, rows: list[LicenseRow], *, run_id: str | None = None, cursor: tuple[str, str | None] | None = None
+    ) -> int:
+        """One feed page into the index in one transaction: its rows (with their findings) and,
+        when ``cursor`` (name, value) is given, the feed cursor past the page — both or neither,
+        so a failure between them never leaves rows stored whose page a re-run would skip, nor a
+        cursor past rows that are not there (and one commit a page instead of two). Returns the
+        count of rows."""
+        with self._tx() as conn:
+            count = self.license_index.upsert_licenses(rows, run_id=run_id, conn=conn) if rows else 0
+            if cursor is not None:
+                self.cursor_store.set_cursor(*cursor, conn=conn)
+        return count
+
     def license(self, lpt_uuid: str) -> LicenseRow | None:
         return self.license_index.license(lpt_uuid)
 
@@ -151,6 +165,8 @@ class Ledger:
         changed_in_run: str | None = None,
         changed_since: datetime | None = None,
         assessed_for: str | None = None,
+        providers: list[str] | None = None,
+        not_assessed_for: str | None = None,
         batch: int = 1000,
     ) -> Iterator[LicenseRow]:
         return self.license_index.iter_licenses_to_review(
@@ -158,6 +174,44 @@ class Ledger:
             changed_in_run=changed_in_run,
             changed_since=changed_since,
             assessed_for=assessed_for,
+            providers=providers,
+            not_assessed_for=not_assessed_for,
+            batch=batch,
+        )
+
+    def count_licenses_to_review(
+        self,
+        *,
+        expiring_before: datetime,
+        changed_in_run: str | None = None,
+        changed_since: datetime | None = None,
+        providers: list[str] | None = None,
+        assessed_for: str | None = None,
+    ) -> ReviewCounts:
+        return self.license_index.count_licenses_to_review(
+            expiring_before=expiring_before,
+            changed_in_run=changed_in_run,
+            changed_since=changed_since,
+            providers=providers,
+            assessed_for=assessed_for,
+        )
+
+    def iter_findings(
+        self,
+        *,
+        expiring_before: datetime,
+        assessed_for: str,
+        changed_in_run: str | None = None,
+        changed_since: datetime | None = None,
+        providers: list[str] | None = None,
+        batch: int = 5000,
+    ) -> Iterator[tuple[str, int | None, dict[str, Any]]]:
+        return self.license_index.iter_findings(
+            expiring_before=expiring_before,
+            assessed_for=assessed_for,
+            changed_in_run=changed_in_run,
+            changed_since=changed_since,
+            providers=providers,
             batch=batch,
         )
 

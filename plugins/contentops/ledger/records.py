@@ -75,6 +75,22 @@ class DeliveryRecord:
 
 
 @dataclass(frozen=True)
+class RightsJson:
+    """A license's rights already serialised as JSON (pydantic's ``model_dump_json`` of its
+    ``UsageRights``), which the index writes as it is.
+
+    The license sync writes a hundred rows a page: serialising each in one pass in pydantic's
+    core, instead of making the Python dict of it (``model_dump``) and then its JSON
+    (``json.dumps``), saves about a millisecond of every page's CPU. What is stored reads back as
+    the same dict."""
+
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(json.loads(self.text))
+
+
+@dataclass(frozen=True)
 class LicenseRow:
     """The latest known rights of one license purchase transaction (``rights`` = UsageRights JSON).
 
@@ -88,7 +104,8 @@ class LicenseRow:
     provider: str | None
     version: int | None
     expires_at: datetime | None
-    rights: dict[str, Any]
+    #: as read back always a dict; written, it may come serialised already (:class:`RightsJson`)
+    rights: dict[str, Any] | RightsJson
     assessed_for: str | None = None
     finding: dict[str, Any] | None = None
 

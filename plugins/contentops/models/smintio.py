@@ -17,21 +17,23 @@ serves exactly this shape.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import AliasChoices, Field, ModelWrapValidatorHandler, NonNegativeInt, model_validator
 
 from contentops.models.common import (
+    EndOfDayIfDateOnly,
     LocalizedMetadataElement,
     LocalizedString,
     LocalizedValue,
     PartnerModel,
     UtcDateTime,
-    UtcEndOfDay,
     _keys_from_any,
     metadata_keys,
     pick_localized,
+    utc_fields,
 )
 
 __all__ = [
@@ -105,23 +107,33 @@ class LicenseTerm(PartnerModel):
     allowed_languages: list[str] | None = None
     restricted_languages: list[str] | None = None
     usage_limits: list[str] | None = None
-    valid_from: UtcDateTime | None = None
-    valid_until: UtcEndOfDay | None = None
-    to_be_used_until: UtcEndOfDay | None = None
+    #: the three dates are put into UTC by ``_key_lists`` (as :data:`UtcDateTime` would)
+    valid_from: datetime | None = None
+    valid_until: EndOfDayIfDateOnly | None = None
+    to_be_used_until: EndOfDayIfDateOnly | None = None
     is_editorial_use: bool | None = None
 
     @model_validator(mode="wrap")
     @classmethod
     def _key_lists(cls, data: Any, handler: ModelWrapValidatorHandler[LicenseTerm]) -> LicenseTerm:
-        """Element objects in the key lists reduced to their key, and empty lists read as "not stated".
+        """Element objects in the key lists reduced to their key, empty lists read as "not stated",
+        and the dates put into UTC.
 
-        One call per term, not two per list (16 lists): the sweep validates every term of every
-        page, and per-field validators were most of that cost. Same result as
-        :data:`~contentops.models.common.MetadataKeyList` with an ``value or None`` after it."""
+        One call per term, not two per list (16 lists) and one per date: the sweep validates
+        every term of every page, and per-field validators were most of that cost. Same result
+        as :data:`~contentops.models.common.MetadataKeyList` with an ``value or None`` after it,
+        and as :data:`~contentops.models.common.UtcDateTime` / ``UtcEndOfDay`` for the dates."""
         if isinstance(data, LicenseTerm):
             return handler(data)  # validated already
         if isinstance(data, dict):
-            with_elements = [name for name in _KEY_LISTS if _has_element(data.get(name))]
+            with_elements = [
+                name
+                for name in _KEY_LISTS
+                # inline, no call per list: most lists are empty or missing
+                if (value := data.get(name))
+                and isinstance(value, list)
+                and any(isinstance(item, dict) for item in value)
+            ]
             if with_elements:  # a copy: the raw record stays as served (a quarantine keeps it)
                 data = {**data, **{name: _keys_from_any(data[name]) for name in with_elements}}
         term = handler(data)
@@ -129,6 +141,7 @@ class LicenseTerm(PartnerModel):
         for name in _KEY_LISTS:
             if values[name] == []:
                 values[name] = None
+        utc_fields(values, _TERM_DATES)
         return term
 
 
@@ -153,9 +166,8 @@ _KEY_LISTS: tuple[str, ...] = (
 )
 
 
-def _has_element(value: Any) -> bool:
-    """Whether a key list holds an element object (``{"key": ...}``) rather than plain keys."""
-    return bool(value) and isinstance(value, list) and any(isinstance(item, dict) for item in value)
+#: the dates of a :class:`LicenseTerm`, put into UTC by ``LicenseTerm._key_lists``
+_TERM_DATES: tuple[str, ...] = ("valid_from", "valid_until", "to_be_used_until")
 
 
 class LicenseDownloadConstraints(PartnerModel):
@@ -279,15 +291,15 @@ class LicensePurchaseTransaction(PartnerModel):
     collection_uuid: str | None = None
     collection_name: LocalizedString | None = None
     collection_content_element_uuid: str | None = None
-    collection_content_element_created_at: UtcDateTime | None = None
+    collection_content_element_created_at: datetime | None = None
     collection_content_element_created_by_user_uuid: str | None = None
     collection_content_element_created_by_user_name: str | None = None
     total_price_eur: float | None = None
     total_price_usd: float | None = None
     content_element: ContentElement | None = None
     offering: Offering | None = None
-    purchased_at: UtcDateTime | None = None
-    completed_at: UtcDateTime | None = None
+    purchased_at: datetime | None = None
+    completed_at: datetime | None = None
     purchased_by_user_uuid: str | None = None
     purchased_by_user_name: str | None = None
     licensee_uuid: str | None = None
@@ -302,8 +314,15 @@ class LicensePurchaseTransaction(PartnerModel):
     #: Only ``True`` may be synced: the newer public core treats a missing value as "no".
     can_be_synced: bool | None = None
     version: int | None = None
-    created_at: UtcDateTime | None = None
-    last_updated_at: UtcDateTime | None = None
+    created_at: datetime | None = None
+    last_updated_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_utc(self) -> LicensePurchaseTransaction:
+        """Every date of the transaction in UTC, as :data:`~contentops.models.common.UtcDateTime`
+        would: one call per record instead of one per date (the feed validates them by the page)."""
+        utc_fields(self.__dict__, _LPT_DATES)
+        return self
 
     def effective_terms(self) -> list[LicenseTerm]:
         """The LPT's own terms, else the offering's; ``[]`` when neither says anything."""
@@ -320,6 +339,16 @@ class LicensePurchaseTransaction(PartnerModel):
         if self.offering is not None:
             return self.offering.license_download_constraints
         return None
+
+
+#: the dates of a :class:`LicensePurchaseTransaction`, put into UTC by its ``_dates_in_utc``
+_LPT_DATES: tuple[str, ...] = (
+    "collection_content_element_created_at",
+    "purchased_at",
+    "completed_at",
+    "created_at",
+    "last_updated_at",
+)
 
 
 class SyncLicensePurchaseTransactionQueryResult(PartnerModel):

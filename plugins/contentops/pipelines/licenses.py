@@ -1,9 +1,9 @@
 """Keep the ledger's license index in step with Smint.io's license purchase transaction feed.
 
 The feed is incremental (changes since a ``continuation_uuid``); the index holds the latest
-rights of every license seen, with its expiry. The cursor is stored after each page is in
-the index, so a run that dies mid-feed resumes at the first unprocessed page and nothing is
-skipped; a page processed twice only rewrites the same rows.
+rights of every license seen, with its expiry. The cursor is stored with each page's rows,
+in the same transaction, so a run that dies mid-feed resumes at the first unprocessed page and
+nothing is skipped nor half-written; a page processed twice only rewrites the same rows.
 
 A record the feed serves malformed is quarantined with a reference a person can read — its
 uuid, or (when the uuid itself is what is missing) its cart and content element — and the feed
@@ -15,16 +15,16 @@ quarantine row; a record still malformed stays quarantined.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from contentops import rights
-from contentops.ledger import LicenseRow
+from contentops.ledger import LicenseRow, RightsJson
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import LicensePurchaseTransaction
+from contentops.pipelines.collector import quiet_collector
 from contentops.pipelines.overlap import read_ahead as read_ahead_of
 from contentops.pipelines.runtime import PipelineRun
 from contentops.targets import TargetSystem
@@ -37,8 +37,6 @@ _START = "start"
 LICENSE_INDEX = TargetSystem.SMINTIO.of("license_index")
 #: feed pages fetched ahead of the one being processed (each up to ~0.5 MB as served)
 READ_AHEAD_PAGES = 4
-#: the collector's third threshold while a sync runs: never reached, so no full pass (see the sync)
-_NO_FULL_PASS = 1_000_000_000
 #: one license's rights -> (the assessment's name, its finding); see ``assess_horizon_days``
 Assess = Callable[[UsageRights], tuple[str | None, dict[str, Any] | None]]
 
@@ -61,7 +59,7 @@ def license_row(lpt: LicensePurchaseTransaction, assess: Assess | None = None) -
         provider=element.provider if element else None,
         version=lpt.version,
         expires_at=rights.expiry(usage),
-        rights=usage.model_dump(mode="json"),
+        rights=RightsJson(usage.model_dump_json()),
         assessed_for=assessed_for,
         finding=finding,
     )
@@ -106,7 +104,7 @@ def sync_license_index(
     The next page is fetched while the previous one is validated and stored
     (:func:`contentops.pipelines.overlap.read_ahead`, ``read_ahead=False`` does one after the
     other): under the partner's rate ceiling that work then costs no time of its own. The outcome
-    is the same either way — pages are processed in feed order, the cursor stored after each,
+    is the same either way — pages are processed in feed order, the cursor stored with each,
     and an error on either side stops both and is raised after the pages before it are stored.
 
     ``assess_horizon_days`` (the rights expiry sweep's sync) also makes the sweep's assessment of
@@ -130,34 +128,25 @@ def sync_license_index(
                 return  # no request beyond the last page asked for, read ahead or not
 
     pages = read_ahead_of(raw_pages, depth=READ_AHEAD_PAGES, name="license-feed") if read_ahead else raw_pages()
-    # The objects alive by now (Airflow and its providers: ~250,000) stay out of the collector's
-    # full passes while the feed's page objects come and go: those passes rescanned them all and
-    # cost about a third of each page's CPU. And no full pass at all while the sync runs: once
-    # everything alive is frozen the collector's guard against them (a full pass only when the
-    # survivors grew by a quarter) compares against nothing, so it ran one every ~4 pages
-    # (~25 ms each, ~7 ms of CPU a page). A page's objects are freed by their reference counts
-    # and the young passes still find cycles. Both undone when the sync ends.
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_PASS)
-    try:
-        for raw_page in pages:
-            page = smintio.parse_transaction_page(raw_page, on_invalid=on_invalid)
-            counts["indexed"] += run.ledger.upsert_licenses(
-                [license_row(lpt, assess) for lpt in page.transactions], run_id=run.run_id
-            )
-            counts["skipped"] += page.skipped
-            counts["quarantined"] += page.invalid
-            counts["pages"] += 1
-            if page.continuation_uuid:
-                run.ledger.set_cursor(name, page.continuation_uuid)
-                requested = page.continuation_uuid
-    finally:
-        close = getattr(pages, "close", None)
-        if close is not None:
-            close()
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+    # No full collector pass while the pages come and go (see :mod:`.collector`): they rescanned
+    # the ~250,000 objects Airflow keeps alive and cost about a third of each page's CPU.
+    with quiet_collector():
+        try:
+            for raw_page in pages:
+                page = smintio.parse_transaction_page(raw_page, on_invalid=on_invalid)
+                rows = [license_row(lpt, assess) for lpt in page.transactions]
+                moved = (name, page.continuation_uuid) if page.continuation_uuid else None
+                if rows or moved:  # rows, findings and cursor in one transaction: both or neither
+                    counts["indexed"] += run.ledger.store_license_page(rows, run_id=run.run_id, cursor=moved)
+                counts["skipped"] += page.skipped
+                counts["quarantined"] += page.invalid
+                counts["pages"] += 1
+                if page.continuation_uuid:
+                    requested = page.continuation_uuid
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
     return {**counts, "cursor_start": start, "cursor_end": run.ledger.get_cursor(name)}
 
 

@@ -36,6 +36,7 @@ from contentops.ledger import ProcessRecord
 from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
 from contentops.models.opentext_workflow import WorkflowInstance
 from contentops.models.smintio import ApprovalStatus
+from contentops.pipelines.collector import quiet_collector
 from contentops.pipelines.outcome_handlers import OutcomeHandler
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.sweep_exceptions import REASONS as EXCEPTION_REASONS
@@ -182,26 +183,34 @@ def assess_licenses(
     key = assessment_key(as_of, horizon_days)
     affected: Findings = {}
     counts: Counter[str] = Counter()
-    for row in run.ledger.iter_licenses_to_review(
-        expiring_before=as_of + timedelta(days=horizon_days),
-        changed_in_run=run.run_id,
-        changed_since=reviewed_until(run),
-        assessed_for=key,
-    ):
-        if providers and row.provider not in providers:
-            continue
-        counts["licenses_reviewed"] += 1
-        if row.assessed_for == key:
-            finding = row.finding
-        else:
-            finding = sweep_finding(UsageRights.model_validate(row.rights), as_of, horizon_days)
-        if finding is None:
-            continue
-        status = SweepStatus(finding["status"])
-        affected[row.lpt_uuid] = (status, finding["reasons"], row.version or 1, finding["expiry"])
+    scope: dict[str, Any] = {
+        "expiring_before": as_of + timedelta(days=horizon_days),
+        "changed_in_run": run.run_id,
+        "changed_since": reviewed_until(run),
+        "providers": providers or None,
+    }
+    # Counted in the database, and read only where there is something to do: of the licenses the
+    # sync assessed as of the same moment only the findings (most need no action: not read at
+    # all); the rest are assessed here from their rights.
+    reviewed, not_assessed = run.ledger.count_licenses_to_review(**scope, assessed_for=key)
+    if reviewed:  # no key when none, as when they were counted one by one
+        counts["licenses_reviewed"] = reviewed
+    with quiet_collector():  # tens of thousands of rows: no full collector pass over Airflow's objects
+        for uuid, version, finding in run.ledger.iter_findings(**scope, assessed_for=key):
+            affected[uuid] = _affected(finding, version)
+        if not_assessed:
+            for row in run.ledger.iter_licenses_to_review(**scope, not_assessed_for=key):
+                finding = sweep_finding(UsageRights.model_validate(row.rights), as_of, horizon_days)
+                if finding is not None:
+                    affected[row.lpt_uuid] = _affected(finding, row.version)
     if not providers and not run.dry_run:
         run.ledger.set_cursor(_pending_mark(run.run_id), mark.isoformat())
     return affected, counts
+
+
+def _affected(finding: dict[str, str], version: int | None) -> tuple[SweepStatus, str, int, str]:
+    """One license's entry in :data:`Findings`."""
+    return SweepStatus(finding["status"]), finding["reasons"], version or 1, finding["expiry"]
 
 
 def assess(run: PipelineRun, *, horizon_days: int, providers: list[str] | None = None) -> dict[str, Any]:
