@@ -316,13 +316,13 @@ def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int
                     )
                     systems.setdefault(clearance.system, []).append(str(clearance.target))
             for system, cleared_targets in systems.items():
-                if not _held(run, asset, cleared_targets):
+                if not held(run, asset, cleared_targets):
                     work[system].append([campaign, asset.id])
                     load[system] += len(cleared_targets)
     return _interleaved(work, load, batch_size)
 
 
-def _held(run: PipelineRun, asset: Asset, targets: list[str]) -> bool:
+def held(run: PipelineRun, asset: Asset, targets: list[str]) -> bool:
     """Does every target the asset was just cleared for hold this version already? Then no deliver
     task is mapped for it (a re-run maps only what is left to send; the ledger still decides each
     write in the deliver task)."""

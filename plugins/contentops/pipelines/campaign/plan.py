@@ -46,6 +46,8 @@ CLEARED = "cleared"
 REFUSED = "refused"
 #: recorded under the campaign's pseudo asset once every cleared delivery of a release is done
 RELEASED = "released"
+#: recorded under the campaign's pseudo asset by a run that found nothing left to do (nothing_due)
+NOTHING_DUE = "nothing_due"
 
 
 class ReleasePlan(BaseModel):
@@ -213,6 +215,20 @@ def mark_released(run: PipelineRun, plan: ReleasePlan, assets: Iterable[Asset]) 
         late=plan.late,
     )
     return True
+
+
+def record_nothing_due(run: PipelineRun, campaign: str, counts: dict[str, int]) -> None:
+    """Say in the run's audit trail (and so its report) that the campaign needed nothing this run."""
+    held, refused, settled = counts.get("held", 0), counts.get("refused", 0), counts.get("settled", 0)
+    run.record(
+        campaign_subject(campaign),
+        TargetSystem.CAMPAIGN,
+        NOTHING_DUE,
+        f"nothing due: released; of {counts.get('assets', 0)} asset(s) {held} held by every target they are "
+        f"cleared for, {refused} cleared for none, {settled} rejected or retired; no approval, kit or embargo "
+        "pending: collect, gate, deliveries and finalize skipped",
+        **counts,
+    )
 
 
 def by_release_date(run_type: Any) -> bool:
