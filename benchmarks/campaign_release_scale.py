@@ -298,6 +298,7 @@ def run_dag(api: Any, run_id: str, conf: dict[str, Any], urls: dict[str, str], t
     return {
         "state": state,
         "seconds": seconds,
+        "timeline": _timeline(tis),
         "delivery_seconds": window,
         "deliver_tasks": len([t for t in tis if t["task_id"] == "deliver" and t["map_index"] >= 0]),
         "task_ids": {t["id"]: t["task_id"] for t in tis},
@@ -306,6 +307,26 @@ def run_dag(api: Any, run_id: str, conf: dict[str, Any], urls: dict[str, str], t
         "throttled": {name: int(_delta(after[name], before[name], "by_status").get("429", 0)) for name in urls},
         "writes": {name: _writes(after[name], before[name]) for name in urls},
         "file_reads": _file_reads(after["smintio"], before["smintio"]),
+    }
+
+
+def _timeline(tis: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Each task's [start, end] in seconds from the run's first task start (a mapped task: its
+    first start and last end), in the order they started; a task that never ran is left out."""
+    spans: dict[str, list[datetime]] = {}
+    for ti in tis:
+        start, end = _moment(ti.get("start_date")), _moment(ti.get("end_date"))
+        if start is None or end is None or ti.get("state") == "skipped":
+            continue
+        span = spans.setdefault(ti["task_id"], [start, end])
+        span[0], span[1] = min(span[0], start), max(span[1], end)
+    if not spans:
+        return {}
+    origin = min(span[0] for span in spans.values())
+    ordered = sorted(spans.items(), key=lambda item: item[1][0])
+    return {
+        task: [round((a - origin).total_seconds(), 1), round((b - origin).total_seconds(), 1)]
+        for task, (a, b) in ordered
     }
 
 
