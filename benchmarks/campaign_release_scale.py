@@ -2,8 +2,8 @@
 
 Default (``--arm airflow``, issue 17 item 3): a real ``campaign_release`` DAG run under the
 scheduler. The five sandboxes run in one process of their own, each with a request ceiling
-(``--rate-limit``, default 20 req/s, Smint.io included; the connections pace every task at 0.95 of
-it); api-server, scheduler (LocalExecutor, parallelism 4), dag-processor and triggerer run as
+(``--rate-limit``, default 20 req/s, Smint.io included; each connection paces all the tasks using
+it together at 0.95 of it, its pace shared through a file under the run's folder); api-server, scheduler (LocalExecutor, parallelism 4), dag-processor and triggerer run as
 processes of their own on SQLite. The campaign ``bulk-campaign`` and its N approved assets, each
 linked to a perpetual worldwide license, are written into the Smint.io sandbox's store; the DAG is
 triggered for it (VIP, the Trading Grid communities of two regions, Exstream ``retail``), then
@@ -227,6 +227,7 @@ def start_stack(var: Path, rate_limit: float) -> tuple[dict[str, Any], dict[str,
     env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"  # only the runs the benchmark triggers
     env["AIRFLOW__CORE__PARALLELISM"] = "4"
     env["AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG"] = "4"
+    env["CONTENTOPS_RATE_LIMIT_DIR"] = str(var / "pacing")  # the shared paces of this stack alone
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     (home / "passwords.json").write_text(json.dumps({"admin": "campaign-bench"}))
@@ -234,7 +235,7 @@ def start_stack(var: Path, rate_limit: float) -> tuple[dict[str, Any], dict[str,
     ledger_url = f"sqlite:///{var / 'ledger.sqlite'}"
     Ledger(ledger_url).migrate()
     for conn_id, conn in demo_connections(urls, ledger_url).items():
-        if conn_id != "contentops_ledger":  # each task paces itself just under its partner's ceiling
+        if conn_id != "contentops_ledger":  # the tasks on it together pace just under the partner's ceiling
             conn["extra"]["rate_limit_per_second"] = round(rate_limit * 0.95, 2)
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
     processes: dict[str, Any] = {}

@@ -37,6 +37,10 @@ run at or after the date); an overdue campaign never released is caught up and r
    created or updated something emits its target's Asset (``contentops://campaign-release/vip``,
    ``…/trading-grid``, ``…/exstream``) for the DAGs that follow a target's releases.
 
+A run with nothing left to do — every campaign released, every approved asset's cleared targets
+holding its version, no approval, launch kit or embargo pending — is recognised by the plan,
+which skips collect, the hand-over, the gate and finalize (the report says **nothing due**).
+
 `dry_run` decides and reports without starting or sending anything. Every run writes a report
 (the run's **Run report** tab).
 """
