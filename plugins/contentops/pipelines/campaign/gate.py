@@ -259,7 +259,13 @@ def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int
     """Decide every approved asset for every target; record clearances and refusals with reasons.
 
     Returns the delivery work: one item per target system and batch of ``[campaign, asset]``.
+    The decisions are written a thousand at a time (:meth:`PipelineRun.batched_records`).
     """
+    with run.batched_records():
+        return _gate(run, settings, batch_size=batch_size)
+
+
+def _gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int) -> list[dict[str, Any]]:
     work: dict[str, list[list[str]]] = {system: [] for system in TARGETS}
     load: dict[str, int] = dict.fromkeys(TARGETS, 0)  # targets to deliver to, per system
     for campaign, plan in plans_of(run).items():

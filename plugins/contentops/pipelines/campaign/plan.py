@@ -192,8 +192,8 @@ def mark_released(run: PipelineRun, plan: ReleasePlan, assets: Iterable[Asset]) 
         if asset.approval_status is not ApprovalStatus.APPROVED:
             return False  # its approval is still open: not released yet
         pairs.append([plan.campaign, asset.id])
-    cleared = run_decisions(run, pairs, CLEARED)
-    refused = run_decisions(run, pairs, REFUSED)
+    decided = _run_decisions_all(run, (CLEARED, REFUSED))  # one read, not two per asset
+    cleared, refused = decided[CLEARED], decided[REFUSED]
     for key in (tuple(pair) for pair in pairs):
         if key not in cleared and key not in refused:
             return False  # the gate never saw it (it did not run, or failed)
@@ -284,6 +284,20 @@ def run_decisions(run: PipelineRun, batch: list[list[str]], action: str) -> dict
             if entry.action == action and entry.pipeline == run.dag_id:
                 details = entry.details or {}
                 found.setdefault((str(details.get("campaign")), asset_id), []).append(details)
+    return found
+
+
+Decisions = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def _run_decisions_all(run: PipelineRun, actions: Iterable[str]) -> dict[str, Decisions]:
+    """:func:`run_decisions` for every asset of the run at once: per action, (campaign, asset) ->
+    the entries' details, from one read of the run's audit trail."""
+    found: dict[str, Decisions] = {action: {} for action in actions}
+    for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id):
+        if entry.action in found:
+            details = entry.details or {}
+            found[entry.action].setdefault((str(details.get("campaign")), entry.subject), []).append(details)
     return found
 
 
