@@ -149,13 +149,13 @@ class CampaignPlanOperator(CampaignOperator, SkipMixin):
         """Record that nothing is due, keep the return value, skip the stages that would find nothing."""
         from contentops.pipelines import campaign
 
-        for campaign_id, counts in found.items():
-            campaign.record_nothing_due(run, campaign_id, counts)
         names = set(self.skip_when_nothing_due)
         tasks = [task for task in self.get_flat_relatives(upstream=False) if task.task_id in names]
         unknown = names - {task.task_id for task in tasks}
         if unknown:  # a DAG naming a task that is not downstream of the plan: a bug, not a skip
             raise ValueError(f"skip_when_nothing_due names no downstream task {sorted(unknown)}")
+        for campaign_id, counts in found.items():
+            campaign.record_nothing_due(run, campaign_id, counts)
         self.log.info("Nothing due (%s): skipping %s", found or "no campaign planned", ", ".join(sorted(names)))
         context["ti"].xcom_push(key="return_value", value=planned)  # a skip ends execute before the return
         self.skip(context["ti"], tasks)
