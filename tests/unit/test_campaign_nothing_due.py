@@ -164,3 +164,17 @@ def test_a_scheduled_run_with_nothing_planned_is_nothing_due_unless_an_embargo_i
     assert nothing_due(run, CampaignReleaseSettings()) == {}
     world["embargoes"].append(("retail", object(), {}, END))
     assert nothing_due(run, CampaignReleaseSettings()) is None
+
+
+def test_the_plan_skips_only_tasks_downstream_of_it_and_says_so_first(ledger: Ledger) -> None:
+    from airflow.sdk import DAG
+
+    from contentops.operators.campaign import CampaignCollectOperator, CampaignPlanOperator
+
+    with DAG("skips", schedule=None, start_date=END):
+        plan = CampaignPlanOperator(task_id="plan", skip_when_nothing_due=["collect", "report"])
+        plan >> CampaignCollectOperator(task_id="collect")
+    run = _planned(ledger)
+    with pytest.raises(ValueError, match=r"\['report'\]"):
+        plan._skip_the_rest({}, run, {"x": {"assets": 1, "held": 1}}, {"campaigns": ["x"], "count": 1})  # type: ignore[arg-type]
+    assert [e for e in ledger.audit_trail(run_id="r-1") if e.action == "nothing_due"] == []
