@@ -3,7 +3,8 @@
 Default (``--arm airflow``, issue 17 item 3): a real ``campaign_release`` DAG run under the
 scheduler. The five sandboxes run in one process of their own, each with a request ceiling
 (``--rate-limit``, default 20 req/s, Smint.io included; each connection paces all the tasks using
-it together at 0.95 of it, its pace shared through a file under the run's folder); api-server, scheduler (LocalExecutor, parallelism 4), dag-processor and triggerer run as
+it together at 0.95 of it, its pace shared through a file under the run's folder); api-server,
+scheduler (LocalExecutor, parallelism 4), dag-processor and triggerer run as
 processes of their own on SQLite. The campaign ``bulk-campaign`` and its N approved assets, each
 linked to a perpetual worldwide license, are written into the Smint.io sandbox's store; the DAG is
 triggered for it (VIP, the Trading Grid communities of two regions, Exstream ``retail``), then
