@@ -2,8 +2,9 @@
 
 Default (``--arm airflow``, issue 17 item 3): a real ``campaign_release`` DAG run under the
 scheduler. The five sandboxes run in one process of their own, each with a request ceiling
-(``--rate-limit``, default 20 req/s, Smint.io included; the connections pace every task at 0.95 of
-it); api-server, scheduler (LocalExecutor, parallelism 4), dag-processor and triggerer run as
+(``--rate-limit``, default 20 req/s, Smint.io included; each connection paces all the tasks using
+it together at 0.95 of it, its pace shared through a file under the run's folder); api-server,
+scheduler (LocalExecutor, parallelism 4), dag-processor and triggerer run as
 processes of their own on SQLite. The campaign ``bulk-campaign`` and its N approved assets, each
 linked to a perpetual worldwide license, are written into the Smint.io sandbox's store; the DAG is
 triggered for it (VIP, the Trading Grid communities of two regions, Exstream ``retail``), then
@@ -227,6 +228,7 @@ def start_stack(var: Path, rate_limit: float) -> tuple[dict[str, Any], dict[str,
     env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"  # only the runs the benchmark triggers
     env["AIRFLOW__CORE__PARALLELISM"] = "4"
     env["AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG"] = "4"
+    env["CONTENTOPS_RATE_LIMIT_DIR"] = str(var / "pacing")  # the shared paces of this stack alone
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     (home / "passwords.json").write_text(json.dumps({"admin": "campaign-bench"}))
@@ -234,7 +236,7 @@ def start_stack(var: Path, rate_limit: float) -> tuple[dict[str, Any], dict[str,
     ledger_url = f"sqlite:///{var / 'ledger.sqlite'}"
     Ledger(ledger_url).migrate()
     for conn_id, conn in demo_connections(urls, ledger_url).items():
-        if conn_id != "contentops_ledger":  # each task paces itself just under its partner's ceiling
+        if conn_id != "contentops_ledger":  # the tasks on it together pace just under the partner's ceiling
             conn["extra"]["rate_limit_per_second"] = round(rate_limit * 0.95, 2)
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
     processes: dict[str, Any] = {}
@@ -298,6 +300,7 @@ def run_dag(api: Any, run_id: str, conf: dict[str, Any], urls: dict[str, str], t
     return {
         "state": state,
         "seconds": seconds,
+        "timeline": _timeline(tis),
         "delivery_seconds": window,
         "deliver_tasks": len([t for t in tis if t["task_id"] == "deliver" and t["map_index"] >= 0]),
         "task_ids": {t["id"]: t["task_id"] for t in tis},
@@ -306,6 +309,26 @@ def run_dag(api: Any, run_id: str, conf: dict[str, Any], urls: dict[str, str], t
         "throttled": {name: int(_delta(after[name], before[name], "by_status").get("429", 0)) for name in urls},
         "writes": {name: _writes(after[name], before[name]) for name in urls},
         "file_reads": _file_reads(after["smintio"], before["smintio"]),
+    }
+
+
+def _timeline(tis: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Each task's [start, end] in seconds from the run's first task start (a mapped task: its
+    first start and last end), in the order they started; a task that never ran is left out."""
+    spans: dict[str, list[datetime]] = {}
+    for ti in tis:
+        start, end = _moment(ti.get("start_date")), _moment(ti.get("end_date"))
+        if start is None or end is None or ti.get("state") == "skipped":
+            continue
+        span = spans.setdefault(ti["task_id"], [start, end])
+        span[0], span[1] = min(span[0], start), max(span[1], end)
+    if not spans:
+        return {}
+    origin = min(span[0] for span in spans.values())
+    ordered = sorted(spans.items(), key=lambda item: item[1][0])
+    return {
+        task: [round((a - origin).total_seconds(), 1), round((b - origin).total_seconds(), 1)]
+        for task, (a, b) in ordered
     }
 
 

@@ -37,6 +37,10 @@ run at or after the date); an overdue campaign never released is caught up and r
    created or updated something emits its target's Asset (``contentops://campaign-release/vip``,
    ``…/trading-grid``, ``…/exstream``) for the DAGs that follow a target's releases.
 
+A run with nothing left to do — every campaign released, every approved asset's cleared targets
+holding its version, no approval, launch kit or embargo pending — is recognised by the plan,
+which skips collect, the hand-over, the gate and finalize (the report says **nothing due**).
+
 `dry_run` decides and reports without starting or sending anything. Every run writes a report
 (the run's **Run report** tab).
 """
@@ -127,7 +131,8 @@ REGIONS = ["emea", "dach", "north_america", "apac", "latam", "uk_and_ireland"]
     },
 )
 def campaign_release() -> None:
-    @task(trigger_rule="none_failed", outlets=[WORKFLOWS_STARTING])
+    # no approval started (the mapped starts all skipped): nothing to hand over, no task to start
+    @task(trigger_rule="none_failed_min_one_success", outlets=[WORKFLOWS_STARTING])
     def hand_over_approvals(started: list[list[str]], **context: object) -> dict[str, int]:
         """The approvals started or still open go to workflow_outcomes; this run does not wait."""
         from contentops.assets import announce_started
@@ -146,18 +151,22 @@ def campaign_release() -> None:
         run = PipelineRun.from_context(context)
         return run.write_report("Campaign release", notes=campaign.report_notes(run))
 
-    plan = CampaignPlanOperator(task_id="plan")
+    # a run with nothing left to do (every campaign released and held, nothing pending) is
+    # decided by the plan, which then skips the stages that would each start only to find nothing
+    plan = CampaignPlanOperator(
+        task_id="plan", skip_when_nothing_due=["collect", "hand_over_approvals", "gate", "finalize"]
+    )
     collect = CampaignCollectOperator(task_id="collect")
     sync_licenses = SmintioLicenseSyncOperator(task_id="sync_licenses")
     sync_licenses >> plan >> collect
     started = CampaignApprovalStartOperator.partial(task_id="start_approvals").expand(batch=collect.output)
-    handed_over = hand_over_approvals(started.output)
+    hand_over_approvals(started.output)  # beside the gate: the run does not wait for approvals
     gate = CampaignGateOperator(task_id="gate", trigger_rule="none_failed")
     deliveries = CampaignDeliverOperator.partial(task_id="deliver", outlets=[CAMPAIGN_RELEASE]).expand_kwargs(
         gate.output
     )
     finalize = CampaignFinalizeOperator(task_id="finalize", trigger_rule="all_done")
-    handed_over >> gate
+    started >> gate
     deliveries >> finalize
     report(finalize.output)
 

@@ -52,6 +52,18 @@ TRANSPORT_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Requests allowed at once before pacing starts.",
         "schema": {"type": ["integer", "null"], "minimum": 1},
     },
+    "rate_limit_scope": {
+        "label": "Rate limit shared by",
+        "description": "host (default): every task on this worker host using the connection shares the rate "
+        "above; task: each task paces alone.",
+        "schema": {"type": ["string", "null"], "enum": ["host", "task", None]},
+    },
+    "rate_limit_dir": {
+        "label": "Rate limit state folder",
+        "description": "Where the host's shared pace is kept (one small file per connection); "
+        "empty = $CONTENTOPS_RATE_LIMIT_DIR or the temp folder.",
+        "schema": {"type": ["string", "null"]},
+    },
     "max_attempts": {
         "label": "Max attempts",
         "description": "Tries per request on 429, 5xx and connection errors.",

@@ -303,15 +303,39 @@ def test_each_assets_file_is_read_from_smintio_once_per_version_for_every_target
     assert again.state == "success"
     assert _file_reads(env) == dict.fromkeys(RELEASED, 1)  # nothing read again
     assert [e for e in ledger.effects(run_id=again.run_id)] == []
+    # released, held everywhere, nothing pending: the plan skipped the stages that would find nothing
+    states = _states(again)
+    assert {t for t, s in states.items() if s == "skipped"} == {
+        "collect",
+        "start_approvals",
+        "hand_over_approvals",
+        "gate",
+        "deliver",
+        "finalize",
+    }, states
+    assert states["plan"] == states["report"] == states["verdict"] == "success", states
+    (quiet,) = [e for e in ledger.audit_trail(run_id=again.run_id) if e.action == "nothing_due"]
+    assert quiet.subject == f"campaign:{CAMPAIGN}" and (quiet.details or {}).get("assets") == 12
+    summary = ledger.run_summary("campaign_release", again.run_id)
+    assert summary and "nothing due" in Path(summary["report_path"]).read_text()
 
     smintio = env["smintio"].context.store
     asset = smintio.get("asset", "asset-spring-08")
     smintio.put("asset", asset["id"], {**asset, "version": asset["version"] + 1})
     third = _dag().test(logical_date=_now())
     assert third.state == "success"
+    assert _states(third)["gate"] == _states(third)["finalize"] == "success"  # a new version is due
     assert _file_reads(env) == {**dict.fromkeys(RELEASED, 1), "asset-spring-08": 2}
     updates = [e for e in ledger.effects(run_id=third.run_id) if e["action"] == "update"]
     assert len(updates) == 4 and {e["asset_id"] for e in updates} == {"asset-spring-08"}
+
+
+def _states(run: Any) -> dict[str, str]:
+    """Each task's state in a run (a mapped task's: its instances', when they all agree)."""
+    found: dict[str, set[str]] = {}
+    for ti in run.get_task_instances():
+        found.setdefault(ti.task_id, set()).add(str(getattr(ti.state, "value", ti.state)))
+    return {task: states.pop() if len(states) == 1 else "mixed" for task, states in found.items()}
 
 
 def _effects_by_key(ledger: Ledger) -> dict[str, int]:

@@ -82,6 +82,8 @@ TRANSPORT_EXTRA_KEYS = (
     "max_retry_after",
     "rate_limit_per_second",
     "rate_limit_burst",
+    "rate_limit_scope",
+    "rate_limit_dir",
 )
 
 
@@ -166,6 +168,7 @@ class PartnerHook(BaseHook):
         if http.allow_redirects is not None:
             values["allow_redirects"] = http.allow_redirects
         values.update({key: extra[key] for key in TRANSPORT_EXTRA_KEYS if extra.get(key) not in (None, "")})
+        values["rate_limit_key"] = self.conn_id  # the host's tasks on this connection share one pace
         try:
             return TransportSettings(base_url=base_url or self.base_url(), **values)
         except ValidationError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,21 @@ class AuditStore:
                     at=utcnow(), pipeline=pipeline, run_id=run_id, action=action, subject=subject, details=details
                 )
             )
+
+    def audit_many(
+        self, pipeline: str, entries: Iterable[tuple[str, str, dict[str, Any] | None]], *, run_id: str | None = None
+    ) -> int:
+        """Add ``(action, subject, details)`` entries in one transaction (a gate deciding thousands
+        of assets writes its decisions at once, not one commit each); returns how many."""
+        at = utcnow()
+        rows = [
+            {"at": at, "pipeline": pipeline, "run_id": run_id, "action": a, "subject": s, "details": d}
+            for a, s, d in entries
+        ]
+        if rows:
+            with self._db.transaction() as conn:
+                conn.execute(audit_table.insert(), rows)
+        return len(rows)
 
     def audit_trail(
         self, *, subject: str | None = None, run_id: str | None = None, pipeline: str | None = None

@@ -8,7 +8,7 @@ the stores' own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -295,6 +295,12 @@ class Ledger:
         run_id: str | None = None,
     ) -> None:
         self.audit_store.audit(pipeline, action, subject, details, run_id=run_id)
+
+    def audit_many(
+        self, pipeline: str, entries: Iterable[tuple[str, str, dict[str, Any] | None]], *, run_id: str | None = None
+    ) -> int:
+        """Several ``(action, subject, details)`` entries in one transaction; returns how many."""
+        return self.audit_store.audit_many(pipeline, entries, run_id=run_id)
 
     def audit_trail(
         self, *, subject: str | None = None, run_id: str | None = None, pipeline: str | None = None

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow.providers.common.compat.sdk import SkipMixin
+
 from contentops.operators.base import as_int, as_list
 from contentops.operators.steps import PipelineStepOperator, template_fields_of
 
@@ -63,7 +65,7 @@ class CampaignOperator(PipelineStepOperator):
         )
 
 
-class CampaignPlanOperator(CampaignOperator):
+class CampaignPlanOperator(CampaignOperator, SkipMixin):
     """Decide which campaigns this run releases, to which targets, in which regions, for which date.
 
     Each argument left ``None`` is the DAG's Param of the same name (``campaign``, ``targets``,
@@ -75,11 +77,20 @@ class CampaignPlanOperator(CampaignOperator):
 
     Returns ``{"campaigns": [ids], "count": n}``; the plans themselves go to the run's audit trail.
 
+    ``skip_when_nothing_due`` names downstream tasks to skip when the run has nothing left to
+    do (:func:`contentops.pipelines.campaign.nothing_due`: every campaign released, every
+    approved asset's cleared targets holding its version, no approval, kit or embargo pending):
+    then each campaign gets a ``nothing_due`` entry in the audit trail (the run report shows
+    it) and those tasks are skipped instead of each starting to find nothing. A task left out
+    of the list (the report) runs as usual.
+
     Example::
 
         CampaignPlanOperator(task_id="plan", campaign="{{ params.campaign }}", regions=["dach"],
                              targets=["exstream", "trading_grid"])
     """
+
+    inherits_from_skipmixin = True
 
     param_fields: ClassVar[tuple[str, ...]] = (
         "campaign",
@@ -100,9 +111,11 @@ class CampaignPlanOperator(CampaignOperator):
         release_date: str | None = None,
         exstream_domains: list[str] | None = None,
         lead_days: int | str | None = None,
+        skip_when_nothing_due: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.skip_when_nothing_due = list(skip_when_nothing_due)
         self.lead_days = lead_days
         self.campaign = campaign
         self.targets = targets
@@ -126,7 +139,26 @@ class CampaignPlanOperator(CampaignOperator):
             lead_days=as_int(run.params.get("lead_days")),
         )
         self.log.info("Planned %d campaign release(s): %s", planned["count"], ", ".join(planned["campaigns"]) or "-")
+        if self.skip_when_nothing_due:
+            found = campaign.nothing_due(run, campaign.load_release_settings())
+            if found is not None:
+                self._skip_the_rest(context, run, found, planned)
         return planned
+
+    def _skip_the_rest(self, context: Context, run: Any, found: dict[str, Any], planned: dict[str, Any]) -> None:
+        """Record that nothing is due, keep the return value, skip the stages that would find nothing."""
+        from contentops.pipelines import campaign
+
+        names = set(self.skip_when_nothing_due)
+        tasks = [task for task in self.get_flat_relatives(upstream=False) if task.task_id in names]
+        unknown = names - {task.task_id for task in tasks}
+        if unknown:  # a DAG naming a task that is not downstream of the plan: a bug, not a skip
+            raise ValueError(f"skip_when_nothing_due names no downstream task {sorted(unknown)}")
+        for campaign_id, counts in found.items():
+            campaign.record_nothing_due(run, campaign_id, counts)
+        self.log.info("Nothing due (%s): skipping %s", found or "no campaign planned", ", ".join(sorted(names)))
+        context["ti"].xcom_push(key="return_value", value=planned)  # a skip ends execute before the return
+        self.skip(context["ti"], tasks)
 
 
 class CampaignCollectOperator(CampaignOperator):

@@ -14,7 +14,8 @@ default connection), the ledger, and helpers that keep the promises the project 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -83,6 +84,7 @@ class PipelineRun:
         self._ledger = ledger
         self._hooks: dict[str, Any] = {}
         self._context = context
+        self._pending: list[tuple[str, str, dict[str, Any]]] | None = None  # batched_records
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any], *, default_span: timedelta = timedelta(days=1)) -> PipelineRun:
@@ -185,9 +187,40 @@ class PipelineRun:
     # -- decisions and effects ---------------------------------------------------------------
     def record(self, subject: str, target: str | Target, action: str, reason: str = "", **details: Any) -> None:
         """Add one decision or effect to the run's audit trail (and so to its report)."""
-        self.ledger.audit(
-            self.dag_id, action, subject, {"target": str(target), "reason": reason, **details}, run_id=self.run_id
-        )
+        entry = (action, subject, {"target": str(target), "reason": reason, **details})
+        if self._pending is not None:
+            self._pending.append(entry)
+            if len(self._pending) >= self.RECORD_BATCH:
+                self._flush_records()
+            return
+        self.ledger.audit(self.dag_id, *entry, run_id=self.run_id)
+
+    #: how many entries :meth:`batched_records` holds before it writes them
+    RECORD_BATCH = 1000
+
+    @contextmanager
+    def batched_records(self) -> Iterator[None]:
+        """Within it, :meth:`record` collects the entries and writes them a thousand at a time in
+        one transaction (and the rest on leaving, an exception included): a step deciding
+        thousands of assets does not commit each decision alone. Only for a step that does not
+        read back what it records."""
+        if self._pending is not None:  # nested: the outer block writes
+            yield
+            return
+        self._pending = []
+        try:
+            yield
+        finally:
+            try:
+                self._flush_records()
+            finally:
+                self._pending = None
+
+    def _flush_records(self) -> None:
+        pending = self._pending or []
+        if self._pending is not None:
+            self._pending = []
+        self.ledger.audit_many(self.dag_id, pending, run_id=self.run_id)  # stamped with this moment
 
     def deliver_once(
         self,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -32,6 +33,7 @@ from contentops.hooks.errors import (
     RateLimitedError,
 )
 from contentops.hooks.ratelimit import RequestPacer
+from contentops.hooks.ratelimit_shared import SharedRequestPacer, bucket_path, default_directory
 from contentops.hooks.transport.redaction import SecretRedactor
 from contentops.hooks.transport.responses import body_excerpt, error_for_status
 from contentops.hooks.transport.settings import TransportSettings
@@ -39,6 +41,19 @@ from contentops.hooks.transport.settings import TransportSettings
 log = logging.getLogger("contentops.hooks.transport")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def make_pacer(settings: TransportSettings, system: str) -> RequestPacer | SharedRequestPacer | None:
+    """The connection's pacer: none without a rate; shared by the host's processes on the same
+    connection (``rate_limit_scope`` "host", the default), or this transport's own ("task")."""
+    rate = settings.rate_limit_per_second
+    if not rate:
+        return None
+    if settings.rate_limit_scope == "task":
+        return RequestPacer(rate, settings.rate_limit_burst)
+    directory = Path(settings.rate_limit_dir) if settings.rate_limit_dir else default_directory()
+    key = "\0".join((system, settings.rate_limit_key, settings.base_url.rstrip("/")))
+    return SharedRequestPacer(rate, settings.rate_limit_burst, path=bucket_path(directory, key))
 
 
 class HttpCore(SecretRedactor):
@@ -68,11 +83,7 @@ class HttpCore(SecretRedactor):
         self.session = session
         if session.headers.get("User-Agent") in (None, requests.utils.default_user_agent()):
             session.headers["User-Agent"] = settings.user_agent  # unless the connection names its own
-        self.pacer = (
-            RequestPacer(settings.rate_limit_per_second, settings.rate_limit_burst)
-            if settings.rate_limit_per_second
-            else None
-        )
+        self.pacer = make_pacer(settings, system)
         self.auth = auth
         if auth is not None:
             auth.bind(self)

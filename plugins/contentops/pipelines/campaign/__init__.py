@@ -26,7 +26,10 @@ over hooks and the ledger:
    Agencies' final deliverables (VIP-7: tagged assets derived from approved masters) are gated
    by :func:`gate_deliverable` on every master's license as a derivative and become media of
    the same VIP catalog items, available only to the publishers, media partners and franchise
-   networks of the regions, with the agency on the media.
+   networks of the regions, with the agency on the media. When nothing is left to do — every
+   campaign released, every approved asset's cleared targets holding its version, no approval,
+   kit or embargo pending — :func:`nothing_due` says so right after the plan, and the stages
+   from collect to finalize are skipped (the report still runs).
 5. :func:`deliver` (mapped per target and batch; each makes sure its target's container
    exists first, :func:`ensure_containers`) and :func:`finalize` (launch kits brought up to
    date, Exstream embargoes whose date has come lifted, :func:`lift_embargoes`, and a release
@@ -64,7 +67,12 @@ from contentops.pipelines.campaign.approval import (
 from contentops.pipelines.campaign.collect import campaign_assets, collect, usage_review_key
 from contentops.pipelines.campaign.deliver import DELIVERIES, deliver, delivery_for, ensure_containers
 from contentops.pipelines.campaign.delivery import Fetched, Release, TargetDelivery
-from contentops.pipelines.campaign.exstream import ExstreamDelivery, exstream_metadata, lift_embargoes
+from contentops.pipelines.campaign.exstream import (
+    ExstreamDelivery,
+    embargoes_due,
+    exstream_metadata,
+    lift_embargoes,
+)
 from contentops.pipelines.campaign.finish import finalize
 from contentops.pipelines.campaign.gate import (
     Clearance,
@@ -72,12 +80,15 @@ from contentops.pipelines.campaign.gate import (
     decide_deliverable,
     gate,
     gate_deliverable,
+    held,
     no_item,
 )
-from contentops.pipelines.campaign.kits import TargetMap, target_map
+from contentops.pipelines.campaign.kits import TargetMap, kits_current, target_map
+from contentops.pipelines.campaign.nothing_due import nothing_due
 from contentops.pipelines.campaign.plan import (
     APPROVAL_NEEDED,
     CLEARED,
+    NOTHING_DUE,
     PLANNED,
     REFUSED,
     REGIONS,
@@ -91,6 +102,7 @@ from contentops.pipelines.campaign.plan import (
     mark_released,
     plan_release,
     plans_of,
+    record_nothing_due,
     released,
     report_notes,
     usage_rights,
@@ -111,6 +123,7 @@ __all__ = [
     "APPROVAL_OUTCOMES",
     "CLEARED",
     "DELIVERIES",
+    "NOTHING_DUE",
     "PLANNED",
     "REFUSED",
     "REGIONS",
@@ -141,19 +154,24 @@ __all__ = [
     "deliver",
     "delivery_for",
     "due_campaigns",
+    "embargoes_due",
     "ensure_containers",
     "escalate",
     "exstream_metadata",
     "finalize",
     "gate",
     "gate_deliverable",
+    "held",
+    "kits_current",
     "license_summary",
     "lift_embargoes",
     "load_release_settings",
     "mark_released",
     "no_item",
+    "nothing_due",
     "plan_release",
     "plans_of",
+    "record_nothing_due",
     "released",
     "report_notes",
     "start_approvals",

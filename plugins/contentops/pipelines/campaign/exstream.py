@@ -14,7 +14,7 @@ Exstream holds in REVIEW under an embargo that has ended), once.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -141,47 +141,56 @@ class ExstreamDelivery(TargetDelivery):
         return send
 
 
-def lift_embargoes(run: PipelineRun, domains: Iterable[str]) -> Counter[str]:
-    """Move every embargoed campaign image whose date has come (by the run's window end) to APPROVED.
-
-    By state: Exstream's images in REVIEW whose metadata says ``embargoed`` with a ``valid_from``
-    at or before the window's end — so a run that was skipped loses nothing, and an image lifted
-    once is APPROVED and never picked again. Images in REVIEW for another reason (the template
-    review of a replaced image) are not ours to approve. Exstream refusing the move (its clock not
-    at the date yet) leaves the image for a later run.
-    """
+def embargoes_due(run: PipelineRun, domains: Iterable[str]) -> Iterator[tuple[str, Any, dict[str, Any], datetime]]:
+    """Exstream's embargoed campaign images whose date has come by the run's window end:
+    ``(domain, resource, its metadata, valid_from)``, read by state (images in REVIEW whose
+    metadata says ``embargoed``). Images in REVIEW for another reason (the template review of a
+    replaced image) are not ours to approve and are not listed."""
     exstream = run.hook("exstream")
-    keys = mappings.exstream_resources(run)
     status_key, since_key = _embargo_key(run, "rights_status"), _embargo_key(run, "valid_from")
-    asset_key, campaign_key = keys.key_of("source_asset") or "", keys.key_of("campaign") or ""
-    counts: Counter[str] = Counter()
     for domain in dict.fromkeys(domains):
         for resource in exstream.iter_resources(domain, types=["image"], states=["REVIEW"]):
             metadata = dict(resource.metadata)
             since = _moment(metadata.get(since_key))
             if metadata.get(status_key) != EMBARGOED or since is None or since > run.window.end:
                 continue
-            target = TargetSystem.EXSTREAM.of(domain)
-            subject = str(metadata.get(asset_key) or resource.id)
-            if run.dry_run:
-                counts["exstream_embargo_due"] += 1
-                continue
-            try:
-                exstream.set_state(domain, resource.id, "APPROVED", f"embargo ended {since.isoformat()}")
-                exstream.put_rights_metadata(domain, resource.id, {**metadata, status_key: "cleared"})
-            except (ConflictError, RequestRejectedError) as refused:
-                run.record(subject, target, "embargo_kept", f"Exstream refused APPROVED: {refused}", detail=resource.id)
-                counts["exstream_embargo_kept"] += 1
-                continue
-            run.record(
-                subject,
-                target,
-                "embargo_lifted",
-                f"embargo until {since.isoformat()} ended: APPROVED",
-                detail=resource.id,
-                campaign=str(metadata.get(campaign_key) or ""),
-            )
-            counts["exstream_embargo_lifted"] += 1
+            yield domain, resource, metadata, since
+
+
+def lift_embargoes(run: PipelineRun, domains: Iterable[str]) -> Counter[str]:
+    """Move every embargoed campaign image whose date has come (by the run's window end) to APPROVED.
+
+    By state (:func:`embargoes_due`) — so a run that was skipped loses nothing, and an image
+    lifted once is APPROVED and never picked again. Exstream refusing the move (its clock not
+    at the date yet) leaves the image for a later run.
+    """
+    exstream = run.hook("exstream")
+    keys = mappings.exstream_resources(run)
+    status_key = _embargo_key(run, "rights_status")
+    asset_key, campaign_key = keys.key_of("source_asset") or "", keys.key_of("campaign") or ""
+    counts: Counter[str] = Counter()
+    for domain, resource, metadata, since in embargoes_due(run, domains):
+        target = TargetSystem.EXSTREAM.of(domain)
+        subject = str(metadata.get(asset_key) or resource.id)
+        if run.dry_run:
+            counts["exstream_embargo_due"] += 1
+            continue
+        try:
+            exstream.set_state(domain, resource.id, "APPROVED", f"embargo ended {since.isoformat()}")
+            exstream.put_rights_metadata(domain, resource.id, {**metadata, status_key: "cleared"})
+        except (ConflictError, RequestRejectedError) as refused:
+            run.record(subject, target, "embargo_kept", f"Exstream refused APPROVED: {refused}", detail=resource.id)
+            counts["exstream_embargo_kept"] += 1
+            continue
+        run.record(
+            subject,
+            target,
+            "embargo_lifted",
+            f"embargo until {since.isoformat()} ended: APPROVED",
+            detail=resource.id,
+            campaign=str(metadata.get(campaign_key) or ""),
+        )
+        counts["exstream_embargo_lifted"] += 1
     return counts
 
 

@@ -259,7 +259,13 @@ def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int
     """Decide every approved asset for every target; record clearances and refusals with reasons.
 
     Returns the delivery work: one item per target system and batch of ``[campaign, asset]``.
+    The decisions are written a thousand at a time (:meth:`PipelineRun.batched_records`).
     """
+    with run.batched_records():
+        return _gate(run, settings, batch_size=batch_size)
+
+
+def _gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int) -> list[dict[str, Any]]:
     work: dict[str, list[list[str]]] = {system: [] for system in TARGETS}
     load: dict[str, int] = dict.fromkeys(TARGETS, 0)  # targets to deliver to, per system
     for campaign, plan in plans_of(run).items():
@@ -316,13 +322,13 @@ def gate(run: PipelineRun, settings: CampaignReleaseSettings, *, batch_size: int
                     )
                     systems.setdefault(clearance.system, []).append(str(clearance.target))
             for system, cleared_targets in systems.items():
-                if not _held(run, asset, cleared_targets):
+                if not held(run, asset, cleared_targets):
                     work[system].append([campaign, asset.id])
                     load[system] += len(cleared_targets)
     return _interleaved(work, load, batch_size)
 
 
-def _held(run: PipelineRun, asset: Asset, targets: list[str]) -> bool:
+def held(run: PipelineRun, asset: Asset, targets: list[str]) -> bool:
     """Does every target the asset was just cleared for hold this version already? Then no deliver
     task is mapped for it (a re-run maps only what is left to send; the ledger still decides each
     write in the deliver task)."""

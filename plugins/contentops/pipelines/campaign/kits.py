@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from contentops.ledger import Action
 from contentops.pipelines.campaign.plan import ReleasePlan, campaign_subject, digest, plans_of
 from contentops.pipelines.campaign.settings import CampaignReleaseSettings
 from contentops.pipelines.runtime import PipelineRun
@@ -76,6 +77,29 @@ def _kit_body(run: PipelineRun, plan: ReleasePlan, community: str, kit: str) -> 
     return title, body, delivered
 
 
+def kit_payload(run: PipelineRun, plan: ReleasePlan, targets: TargetMap, community: str) -> dict[str, Any]:
+    """What a community's kit says as the ledger knows it now (its digest is the kit's version)."""
+    title, body, delivered = _kit_body(run, plan, community, targets.kit)
+    partners = targets.partners.get(community, [])
+    payload: dict[str, Any] = {"title": title, "body": body, "asset_ids": delivered, "partners": partners}
+    if plan.embargo_until is not None:  # released ahead: partners may not use it before the date
+        payload["embargoed_until"] = plan.embargo_until
+    return payload
+
+
+def kits_current(run: PipelineRun, plan: ReleasePlan, targets: TargetMap) -> bool:
+    """Does every kit a delivery opened already say what the ledger holds (nothing for
+    :func:`finalize` to post)?"""
+    for community in targets.communities.values():
+        if not kit_published(run, plan, community):
+            continue
+        version = digest(kit_payload(run, plan, targets, community))
+        kit = TargetSystem.TRADING_GRID_KIT.of(community)
+        if run.ledger.plan(run.dag_id, campaign_subject(plan.campaign), version, str(kit)).action is not Action.SKIP:
+            return False
+    return True
+
+
 def put_kits(
     run: PipelineRun, plan: ReleasePlan, targets: TargetMap, communities: list[str] | None = None
 ) -> Counter[str]:
@@ -83,11 +107,7 @@ def put_kits(
     grid = run.hook("trading_grid")
     counts: Counter[str] = Counter()
     for community in targets.communities.values() if communities is None else communities:
-        title, body, delivered = _kit_body(run, plan, community, targets.kit)
-        partners = targets.partners.get(community, [])
-        payload: dict[str, Any] = {"title": title, "body": body, "asset_ids": delivered, "partners": partners}
-        if plan.embargo_until is not None:  # released ahead: partners may not use it before the date
-            payload["embargoed_until"] = plan.embargo_until
+        payload = kit_payload(run, plan, targets, community)
 
         def send(_plan: Any, community: str = community, payload: dict[str, Any] = payload) -> str:
             return grid.put_post(community, targets.kit, kind="launch_kit", **payload).ref

@@ -46,6 +46,8 @@ CLEARED = "cleared"
 REFUSED = "refused"
 #: recorded under the campaign's pseudo asset once every cleared delivery of a release is done
 RELEASED = "released"
+#: recorded under the campaign's pseudo asset by a run that found nothing left to do (nothing_due)
+NOTHING_DUE = "nothing_due"
 
 
 class ReleasePlan(BaseModel):
@@ -190,8 +192,8 @@ def mark_released(run: PipelineRun, plan: ReleasePlan, assets: Iterable[Asset]) 
         if asset.approval_status is not ApprovalStatus.APPROVED:
             return False  # its approval is still open: not released yet
         pairs.append([plan.campaign, asset.id])
-    cleared = run_decisions(run, pairs, CLEARED)
-    refused = run_decisions(run, pairs, REFUSED)
+    decided = _run_decisions_all(run, (CLEARED, REFUSED))  # one read, not two per asset
+    cleared, refused = decided[CLEARED], decided[REFUSED]
     for key in (tuple(pair) for pair in pairs):
         if key not in cleared and key not in refused:
             return False  # the gate never saw it (it did not run, or failed)
@@ -213,6 +215,20 @@ def mark_released(run: PipelineRun, plan: ReleasePlan, assets: Iterable[Asset]) 
         late=plan.late,
     )
     return True
+
+
+def record_nothing_due(run: PipelineRun, campaign: str, counts: dict[str, int]) -> None:
+    """Say in the run's audit trail (and so its report) that the campaign needed nothing this run."""
+    held, refused, settled = counts.get("held", 0), counts.get("refused", 0), counts.get("settled", 0)
+    run.record(
+        campaign_subject(campaign),
+        TargetSystem.CAMPAIGN,
+        NOTHING_DUE,
+        f"nothing due: released; of {counts.get('assets', 0)} asset(s) {held} held by every target they are "
+        f"cleared for, {refused} cleared for none, {settled} rejected or retired; no approval, kit or embargo "
+        "pending: collect, gate, deliveries and finalize skipped",
+        **counts,
+    )
 
 
 def by_release_date(run_type: Any) -> bool:
@@ -268,6 +284,20 @@ def run_decisions(run: PipelineRun, batch: list[list[str]], action: str) -> dict
             if entry.action == action and entry.pipeline == run.dag_id:
                 details = entry.details or {}
                 found.setdefault((str(details.get("campaign")), asset_id), []).append(details)
+    return found
+
+
+Decisions = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def _run_decisions_all(run: PipelineRun, actions: Iterable[str]) -> dict[str, Decisions]:
+    """:func:`run_decisions` for every asset of the run at once: per action, (campaign, asset) ->
+    the entries' details, from one read of the run's audit trail."""
+    found: dict[str, Decisions] = {action: {} for action in actions}
+    for entry in run.ledger.audit_trail(run_id=run.run_id, pipeline=run.dag_id):
+        if entry.action in found:
+            details = entry.details or {}
+            found[entry.action].setdefault((str(details.get("campaign")), entry.subject), []).append(details)
     return found
 
 
