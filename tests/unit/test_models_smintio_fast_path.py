@@ -17,7 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError, field_validator
 
-from contentops.hooks.smintio import SmintioHook, _decode_transaction_page, _ValidatedPage
+from contentops.hooks.smintio import (
+    SmintioHook,
+    _decode_transaction_page,
+    _PageBytes,
+    _validate_page,
+    _ValidatedPage,
+)
 from contentops.models import LicensePurchaseTransaction, LicenseTerm
 from contentops.models.common import LocalizedString, MetadataKeyList, PartnerModel, UtcDateTime, UtcEndOfDay
 from contentops.models.smintio import _KEY_LISTS
@@ -205,10 +211,25 @@ def page_of(records: list[Any]) -> dict[str, Any]:
 def test_a_generated_page_takes_the_fast_path_and_parses_as_the_plain_way() -> None:
     records = json.loads(json.dumps([seed.make_lpt(i, NOW, prefix="gen") for i in range(100)]))
     decoded = _decode_transaction_page(Served(page_of(records)))
-    assert isinstance(decoded, _ValidatedPage)  # every generated record is valid: one pass
+    assert isinstance(_validate_page(decoded), _ValidatedPage)  # every generated record is valid: one pass
     fast, plain = parsed(decoded), parsed(Served(page_of(records)).json())
     assert fast == plain
     assert fast[0].transactions and fast[0].skipped  # some synced, some not (can_be_synced false)
+
+
+def test_the_reader_reads_only_a_pages_head_and_leaves_its_records_to_the_processing() -> None:
+    records = json.loads(json.dumps([seed.make_lpt(i, NOW, prefix="gen") for i in range(3)]))
+    records[1]["purchased_at"] = "tomorrow"  # a malformed record does not stop the reader
+    decoded = _decode_transaction_page(Served(page_of(records)))
+    assert isinstance(decoded, _PageBytes)
+    assert (decoded.head.count, decoded.head.continuation_uuid) == (3, "cursor-2")
+    result, quarantined = parsed(decoded)
+    assert result.invalid == 1 and len(quarantined) == 1 and result.continuation_uuid == "cursor-2"
+
+
+def test_a_page_whose_head_does_not_read_comes_decoded_as_before() -> None:
+    served = Served({"count": "many", "license_purchase_transactions": []})
+    assert _decode_transaction_page(served) == served.json()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

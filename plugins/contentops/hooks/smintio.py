@@ -33,6 +33,7 @@ present a refresh token Smint.io has already spent. The Test button never presen
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
 
 from contentops import lineage
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
@@ -83,22 +84,53 @@ class _ValidatedPage(SyncLicensePurchaseTransactionQueryResult):
     license_purchase_transactions: list[LicensePurchaseTransaction] = Field(default_factory=list)  # type: ignore[assignment]
 
 
+class _PageHead(BaseModel):
+    """What the feed's reader needs of a page to ask for the next one: its count and cursor."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    count: NonNegativeInt
+    continuation_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class _PageBytes:
+    """A feed page as it came, with its head read: validated later, by whoever processes it."""
+
+    head: _PageHead
+    content: bytes
+
+
 def _decode_transaction_page(response: Any) -> Any:
-    """A feed page's body: validated in one pass straight from its bytes (pydantic's parser, no
-    Python objects of the JSON in between) when every record on it is valid — the common case,
-    and about half the page's CPU of decoding and then validating each record; otherwise the
-    decoded JSON as before, so :meth:`SmintioHook.parse_transaction_page` validates record by
-    record and quarantines the malformed ones."""
+    """A feed page for the reader: its head (count, cursor) read from the bytes — pydantic's
+    parser skips the records without making Python objects of them, ~1 ms for a page of 100 —
+    and the bytes kept for :meth:`SmintioHook.parse_transaction_page`. So a reader running ahead
+    asks for the next page as soon as one arrives, and the page's validation runs beside the next
+    request instead of before it. A page whose head does not read comes decoded, as before."""
     try:
-        return _ValidatedPage.model_validate_json(response.content)
+        return _PageBytes(_PageHead.model_validate_json(response.content), response.content)
     except ValidationError:
         return response.json()
+
+
+def _validate_page(raw_page: Any) -> Any:
+    """A page whose every record validates: in one pass from its bytes (pydantic's parser, no
+    Python objects of the JSON in between), about half the CPU of decoding and then validating
+    each record; any other page as its decoded JSON, validated record by record."""
+    if not isinstance(raw_page, _PageBytes):
+        return raw_page
+    try:
+        return _ValidatedPage.model_validate_json(raw_page.content)
+    except ValidationError:
+        return json.loads(raw_page.content)
 
 
 def _page_value(page: Any, name: str) -> Any:
     """``count`` / ``continuation_uuid`` of a page, validated or as decoded."""
     if isinstance(page, _ValidatedPage):
         return getattr(page, name)
+    if isinstance(page, _PageBytes):
+        return getattr(page.head, name)
     return (page or {}).get(name)
 
 
@@ -317,6 +349,7 @@ class SmintioHook(RefreshTokenHook):
     def parse_transaction_page(self, raw_page: Any, *, on_invalid: OnInvalid | None = None) -> TransactionPage:
         """One page body of :meth:`iter_raw_transaction_pages`, validated as
         :meth:`iter_transaction_pages` describes."""
+        raw_page = _validate_page(raw_page)
         if isinstance(raw_page, _ValidatedPage):  # every record validated already (the fast path)
             valid = raw_page.license_purchase_transactions
             synced = [lpt for lpt in valid if lpt.can_be_synced is True and lpt.content_element is not None]
