@@ -12,6 +12,14 @@ import time
 from collections.abc import Callable
 
 
+def check_pace(rate: float, burst: int) -> None:
+    """A pace is a positive rate with a burst of at least one request (every pacer's arguments)."""
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+    if burst < 1:
+        raise ValueError("burst must be at least 1")
+
+
 class RequestPacer:
     """Token bucket: ``rate`` requests per second, bursts up to ``burst``; ``acquire()`` blocks."""
 
@@ -23,10 +31,7 @@ class RequestPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        if burst < 1:
-            raise ValueError("burst must be at least 1")
+        check_pace(rate, burst)
         self.rate = rate
         self.burst = burst
         self._clock = clock

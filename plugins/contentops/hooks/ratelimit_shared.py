@@ -32,6 +32,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from contentops.hooks.ratelimit import check_pace
+
 _STATE = struct.Struct("<d")
 #: Environment variable naming the directory of the shared buckets (a connection's extra
 #: ``rate_limit_dir`` wins over it).
@@ -68,10 +70,7 @@ class SharedRequestPacer:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        if burst < 1:
-            raise ValueError("burst must be at least 1")
+        check_pace(rate, burst)
         self.rate = rate
         self.burst = burst
         self.path = Path(path)
