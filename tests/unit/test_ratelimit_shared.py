@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from unit.fake_clock import FakeClock
 
 from contentops.hooks.ratelimit import RequestPacer
 from contentops.hooks.ratelimit_shared import SharedRequestPacer, bucket_path
@@ -23,21 +24,12 @@ pytestmark = pytest.mark.unit
 FORK = multiprocessing.get_context("fork")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-        self.slept: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+#: a wall-clock-like start: the bucket file holds moments, and drops one implausibly far ahead
+START = 1_000_000.0
 
 
 def test_paces_like_the_in_process_bucket(tmp_path: Path) -> None:
-    clock = FakeClock()
+    clock = FakeClock(start=START)
     shared = SharedRequestPacer(10.0, burst=3, path=tmp_path / "b", clock=clock.time, sleep=clock.sleep)
     start = clock.now
     for _ in range(13):
@@ -50,7 +42,7 @@ def test_paces_like_the_in_process_bucket(tmp_path: Path) -> None:
 
 
 def test_two_pacers_on_one_file_share_the_rate(tmp_path: Path) -> None:
-    clock = FakeClock()
+    clock = FakeClock(start=START)
     first = SharedRequestPacer(10.0, path=tmp_path / "b", clock=clock.time, sleep=clock.sleep)
     second = SharedRequestPacer(10.0, path=tmp_path / "b", clock=clock.time, sleep=clock.sleep)
     waits = [pacer.reserve() for pacer in (first, second, first, second)]
@@ -59,7 +51,7 @@ def test_two_pacers_on_one_file_share_the_rate(tmp_path: Path) -> None:
 
 
 def test_a_moment_far_ahead_is_a_clock_step_and_dropped(tmp_path: Path) -> None:
-    clock = FakeClock()
+    clock = FakeClock(start=START)
     pacer = SharedRequestPacer(10.0, path=tmp_path / "b", clock=clock.time, sleep=clock.sleep)
     pacer.reserve()
     clock.now -= 3600.0  # the wall clock stepped back an hour

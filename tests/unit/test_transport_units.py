@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from unit.fake_clock import FakeClock
 
 from contentops.hooks.ratelimit import RequestPacer
 from contentops.hooks.transport import HttpTransport, TransportSettings, parse_retry_after
@@ -19,19 +20,6 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after("Tue, 24 Nov 2026 11:59:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def test_pacer_holds_requests_to_the_rate_after_the_burst() -> None:
