@@ -329,12 +329,14 @@ class SmintioHook(RefreshTokenHook):
             yield self.parse_transaction_page(raw_page, on_invalid=on_invalid)
 
     def iter_raw_transaction_pages(self, start_cursor: str | None = None, *, limit: int = 100) -> Iterator[Any]:
-        """The feed's pages, the final empty page included: a page whose every record validates
-        comes validated (in one pass from its bytes), any other as its decoded JSON body, which
-        :meth:`parse_transaction_page` validates record by record (quarantining the malformed).
+        """The feed's pages, the final empty page included, as they came: each page's bytes with
+        only its head (count, cursor) read — a page whose head does not read comes as its decoded
+        JSON body. :meth:`parse_transaction_page` validates a page: in one pass from its bytes
+        when every record validates, else record by record (quarantining the malformed).
 
         Split from :meth:`parse_transaction_page` so a caller can fetch the next page while it
-        still validates and stores the previous one (the license index sync does)."""
+        still validates and stores the previous one (the license index sync does): reading only
+        the head, the fetching thread asks for the next page as soon as one arrives."""
         lineage.read(self, "license-purchase-transactions")
         yield from self.transport.iter_cursor_pages(
             self.path("license_purchase_transactions"),
