@@ -17,16 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError, field_validator
 
-from contentops.hooks.smintio import (
-    SmintioHook,
-    _decode_transaction_page,
-    _PageBytes,
-    _validate_page,
-    _ValidatedPage,
-)
+from contentops.hooks.smintio import SmintioHook
 from contentops.models import LicensePurchaseTransaction, LicenseTerm
 from contentops.models.common import LocalizedString, MetadataKeyList, PartnerModel, UtcDateTime, UtcEndOfDay
 from contentops.models.smintio import _KEY_LISTS
+from contentops.models.smintio_feed import PageBytes, ValidatedPage, decode_transaction_page, validate_page
 from contentops_sandbox.smintio import seed
 
 pytestmark = pytest.mark.unit
@@ -210,8 +205,8 @@ def page_of(records: list[Any]) -> dict[str, Any]:
 
 def test_a_generated_page_takes_the_fast_path_and_parses_as_the_plain_way() -> None:
     records = json.loads(json.dumps([seed.make_lpt(i, NOW, prefix="gen") for i in range(100)]))
-    decoded = _decode_transaction_page(Served(page_of(records)))
-    assert isinstance(_validate_page(decoded), _ValidatedPage)  # every generated record is valid: one pass
+    decoded = decode_transaction_page(Served(page_of(records)))
+    assert isinstance(validate_page(decoded), ValidatedPage)  # every generated record is valid: one pass
     fast, plain = parsed(decoded), parsed(Served(page_of(records)).json())
     assert fast == plain
     assert fast[0].transactions and fast[0].skipped  # some synced, some not (can_be_synced false)
@@ -220,8 +215,8 @@ def test_a_generated_page_takes_the_fast_path_and_parses_as_the_plain_way() -> N
 def test_the_reader_reads_only_a_pages_head_and_leaves_its_records_to_the_processing() -> None:
     records = json.loads(json.dumps([seed.make_lpt(i, NOW, prefix="gen") for i in range(3)]))
     records[1]["purchased_at"] = "tomorrow"  # a malformed record does not stop the reader
-    decoded = _decode_transaction_page(Served(page_of(records)))
-    assert isinstance(decoded, _PageBytes)
+    decoded = decode_transaction_page(Served(page_of(records)))
+    assert isinstance(decoded, PageBytes)
     assert (decoded.head.count, decoded.head.continuation_uuid) == (3, "cursor-2")
     result, quarantined = parsed(decoded)
     assert result.invalid == 1 and len(quarantined) == 1 and result.continuation_uuid == "cursor-2"
@@ -229,7 +224,7 @@ def test_the_reader_reads_only_a_pages_head_and_leaves_its_records_to_the_proces
 
 def test_a_page_whose_head_does_not_read_comes_decoded_as_before() -> None:
     served = Served({"count": "many", "license_purchase_transactions": []})
-    assert _decode_transaction_page(served) == served.json()
+    assert decode_transaction_page(served) == served.json()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -247,7 +242,7 @@ def test_any_page_parses_the_same_fast_or_plain(
     for index, value in replaced.items():
         records[index] = value
     served = Served(page_of(records))
-    assert parsed(_decode_transaction_page(served)) == parsed(served.json())
+    assert parsed(decode_transaction_page(served)) == parsed(served.json())
 
 
 # --------------------------------------------------------------------------- dates: one call per model
@@ -338,7 +333,7 @@ def test_a_terms_dates_validate_as_a_validator_per_field_did(index: int, dates: 
 def test_a_term_read_from_the_feeds_bytes_has_its_dates_in_utc(served: str, valid_until: datetime) -> None:
     record = json.loads(json.dumps(seed.make_lpt(7, NOW, prefix="gen")))
     record["license_terms"][0]["valid_until"] = served
-    page = _ValidatedPage.model_validate_json(json.dumps(page_of([record])))
+    page = ValidatedPage.model_validate_json(json.dumps(page_of([record])))
     (lpt,) = page.license_purchase_transactions
     assert lpt.license_terms is not None
     assert lpt.license_terms[0].valid_until == valid_until and lpt.license_terms[0].valid_until.tzinfo is UTC
@@ -349,7 +344,7 @@ def test_a_date_that_is_no_date_is_quarantined_with_the_reason_it_had() -> None:
     record["purchased_at"] = "tomorrow"
     record["license_terms"][0]["valid_until"] = "2026-02-30"
     served = Served(page_of([record]))
-    result, quarantined = parsed(_decode_transaction_page(served))
+    result, quarantined = parsed(decode_transaction_page(served))
     assert result.invalid == 1 and not result.transactions
     ((reason, raw),) = quarantined
     assert raw == record

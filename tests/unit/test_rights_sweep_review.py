@@ -19,6 +19,7 @@ from contentops.models.smintio import LicensePurchaseTransaction
 from contentops.pipelines import rights_sweep
 from contentops.pipelines.licenses import license_row
 from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.sweep_findings import stated_reason
 from contentops.pipelines.window import RunWindow
 from contentops_sandbox.smintio import seed
 
@@ -95,7 +96,7 @@ def test_a_workflow_is_told_the_same_whichever_day_starts_it(kind: int) -> None:
     usage = UsageRights.from_lpt(_lpt(kind))
     said = {
         "; ".join(
-            rights_sweep.stated_reason(r) for r in rights.assess_for_sweep(usage, NOW + timedelta(days=d), 30).reasons
+            stated_reason(r) for r in rights.assess_for_sweep(usage, NOW + timedelta(days=d), 30).reasons
         )
         for d in (0, 1, 2)
     }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, ClassVar, TypeVar
@@ -27,21 +27,7 @@ from contentops.hooks.auth import Auth, OAuth2RefreshTokenAuth
 from contentops.hooks.errors import InvalidConnectionError, PartnerAPIError
 from contentops.hooks.transport import DownloadResult, HttpTransport, TransportSettings
 from contentops.hooks.transport.connection import ConnectionHttp, connection_http
-
-OnInvalid = Callable[[str, Any], None]
-"""Called with (reason, raw payload) for a partner record that failed validation: the caller
-quarantines it (see :meth:`contentops.ledger.Ledger.quarantine`) and the iteration goes on."""
-
-
-def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
-    """The first few validation errors as one line (``field.path: message; …``)."""
-    parts = []
-    for error in exc.errors()[:limit]:
-        location = ".".join(str(p) for p in error.get("loc", ())) or "(root)"
-        parts.append(f"{location}: {error.get('msg')}")
-    more = len(exc.errors()) - limit
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
-
+from contentops.models.common import OnInvalid, describe_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -33,15 +33,13 @@ present a refresh token Smint.io has already spent. The Test button never presen
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
+from pydantic import ValidationError
 
 from contentops import lineage
 from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
@@ -61,7 +59,12 @@ from contentops.models.smintio import (
     GenericMetadata,
     LicensePurchaseTransaction,
     SyncBinary,
-    SyncLicensePurchaseTransactionQueryResult,
+)
+from contentops.models.smintio_feed import (
+    TransactionPage,
+    decode_transaction_page,
+    page_value,
+    parse_transaction_page,
 )
 
 log = logging.getLogger(__name__)
@@ -76,76 +79,6 @@ PUSHER_PROTOCOL = 7
 PUSH_CHANNEL_PREFIX = "private-2-"
 #: The event the cores sync on (sourced); its payload is not read by them, nor by us.
 LICENSE_PUSH_EVENT = "global-transaction-history-update"
-
-
-class _ValidatedPage(SyncLicensePurchaseTransactionQueryResult):
-    """A feed page whose every record validated: what the fast path makes of a page."""
-
-    license_purchase_transactions: list[LicensePurchaseTransaction] = Field(default_factory=list)  # type: ignore[assignment]
-
-
-class _PageHead(BaseModel):
-    """What the feed's reader needs of a page to ask for the next one: its count and cursor."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    count: NonNegativeInt
-    continuation_uuid: str | None = None
-
-
-@dataclass(frozen=True)
-class _PageBytes:
-    """A feed page as it came, with its head read: validated later, by whoever processes it."""
-
-    head: _PageHead
-    content: bytes
-
-
-def _decode_transaction_page(response: Any) -> Any:
-    """A feed page for the reader: its head (count, cursor) read from the bytes — pydantic's
-    parser skips the records without making Python objects of them, ~1 ms for a page of 100 —
-    and the bytes kept for :meth:`SmintioHook.parse_transaction_page`. So a reader running ahead
-    asks for the next page as soon as one arrives, and the page's validation runs beside the next
-    request instead of before it. A page whose head does not read comes decoded, as before."""
-    try:
-        return _PageBytes(_PageHead.model_validate_json(response.content), response.content)
-    except ValidationError:
-        return response.json()
-
-
-def _validate_page(raw_page: Any) -> Any:
-    """A page whose every record validates: in one pass from its bytes (pydantic's parser, no
-    Python objects of the JSON in between), about half the CPU of decoding and then validating
-    each record; any other page as its decoded JSON, validated record by record."""
-    if not isinstance(raw_page, _PageBytes):
-        return raw_page
-    try:
-        return _ValidatedPage.model_validate_json(raw_page.content)
-    except ValidationError:
-        return json.loads(raw_page.content)
-
-
-def _page_value(page: Any, name: str) -> Any:
-    """``count`` / ``continuation_uuid`` of a page, validated or as decoded."""
-    if isinstance(page, _ValidatedPage):
-        return getattr(page, name)
-    if isinstance(page, _PageBytes):
-        return getattr(page.head, name)
-    return (page or {}).get(name)
-
-
-@dataclass(frozen=True)
-class TransactionPage:
-    """One page of the license purchase transaction feed, parsed.
-
-    ``continuation_uuid`` is the cursor to store once the page's items are processed.
-    """
-
-    continuation_uuid: str | None
-    transactions: list[LicensePurchaseTransaction] = field(default_factory=list)
-    skipped: int = 0
-    invalid: int = 0
-    raw_count: int = 0
 
 
 class SmintioHook(RefreshTokenHook):
@@ -343,40 +276,15 @@ class SmintioHook(RefreshTokenHook):
             cursor_param="continuation_uuid",
             params={"limit": limit},
             start_cursor=start_cursor,
-            next_cursor=lambda page: _page_value(page, "continuation_uuid"),
-            is_last=lambda page: not _page_value(page, "count"),
-            decode=_decode_transaction_page,
+            next_cursor=lambda page: page_value(page, "continuation_uuid"),
+            is_last=lambda page: not page_value(page, "count"),
+            decode=decode_transaction_page,
         )
 
     def parse_transaction_page(self, raw_page: Any, *, on_invalid: OnInvalid | None = None) -> TransactionPage:
         """One page body of :meth:`iter_raw_transaction_pages`, validated as
-        :meth:`iter_transaction_pages` describes."""
-        raw_page = _validate_page(raw_page)
-        if isinstance(raw_page, _ValidatedPage):  # every record validated already (the fast path)
-            valid = raw_page.license_purchase_transactions
-            synced = [lpt for lpt in valid if lpt.can_be_synced is True and lpt.content_element is not None]
-            return TransactionPage(raw_page.continuation_uuid, synced, len(valid) - len(synced), 0, len(valid))
-        page = SyncLicensePurchaseTransactionQueryResult.model_validate(raw_page)
-        parsed: list[LicensePurchaseTransaction] = []
-        skipped = invalid = 0
-        for item in page.license_purchase_transactions:
-            try:
-                lpt = LicensePurchaseTransaction.model_validate(item)
-            except ValidationError as exc:
-                invalid += 1
-                reason = f"invalid license purchase transaction: {describe_validation_error(exc)}"
-                if on_invalid is not None:
-                    on_invalid(reason, item)
-                else:
-                    log.warning("smintio: skipped %s", reason)
-                continue
-            if lpt.can_be_synced is not True or lpt.content_element is None:
-                skipped += 1
-                continue
-            parsed.append(lpt)
-        return TransactionPage(
-            page.continuation_uuid, parsed, skipped, invalid, len(page.license_purchase_transactions)
-        )
+        :meth:`iter_transaction_pages` describes (:func:`contentops.models.smintio_feed.parse_transaction_page`)."""
+        return parse_transaction_page(raw_page, on_invalid=on_invalid)
 
     def iter_license_purchase_transactions(
         self, start_cursor: str | None = None, *, limit: int = 100, on_invalid: OnInvalid | None = None

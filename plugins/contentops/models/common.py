@@ -21,11 +21,11 @@ api-notes §1.5); metadata elements follow ``{"culture": "en", "metadata_element
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, ValidationError
 
 __all__ = [
     "DEFAULT_FALLBACK_CULTURES",
@@ -36,15 +36,32 @@ __all__ = [
     "LocalizedValue",
     "MetadataElement",
     "MetadataKeyList",
+    "OnInvalid",
     "PartnerModel",
     "UtcDateTime",
     "UtcEndOfDay",
     "as_utc",
+    "describe_validation_error",
     "metadata_keys",
     "metadata_names",
     "pick_localized",
     "utc_fields",
 ]
+
+OnInvalid = Callable[[str, Any], None]
+"""Called with (reason, raw payload) for a partner record that failed validation: the caller
+quarantines it (see :meth:`contentops.ledger.Ledger.quarantine`) and the iteration goes on."""
+
+
+def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
+    """The first few validation errors as one line (``field.path: message; …``)."""
+    parts = []
+    for error in exc.errors()[:limit]:
+        location = ".".join(str(p) for p in error.get("loc", ())) or "(root)"
+        parts.append(f"{location}: {error.get('msg')}")
+    more = len(exc.errors()) - limit
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
 
 #: Cultures tried, in order, when the wanted one is missing. English first because Smint.io
 #: content is always available in English (providers deliver English metadata) [I].

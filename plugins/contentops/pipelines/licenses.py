@@ -108,7 +108,7 @@ def sync_license_index(
     and an error on either side stops both and is raised after the pages before it are stored.
 
     ``assess_horizon_days`` (the rights expiry sweep's sync) also makes the sweep's assessment of
-    each license as of the run's end (:func:`contentops.pipelines.rights_sweep.sweep_finding`) and
+    each license as of the run's end (:func:`contentops.pipelines.sweep_findings.sweep_finding`) and
     stores it with the rights, so it happens while the feed is paged; the sweep's assessment step
     then only reads it."""
     smintio = run.hook("smintio")
@@ -151,7 +151,7 @@ def sync_license_index(
 
 
 def _sweep_assessment(run: PipelineRun, horizon_days: int) -> Assess:
-    from contentops.pipelines.rights_sweep import assessment_key, sweep_finding
+    from contentops.pipelines.sweep_findings import assessment_key, sweep_finding
 
     as_of = run.window.end
     key = assessment_key(as_of, horizon_days)

@@ -31,9 +31,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from contentops import rights
 from contentops.ledger import ProcessRecord
-from contentops.models.domain import Reason, ReasonCode, SweepStatus, UsageRights
+from contentops.models.domain import SweepStatus, UsageRights
 from contentops.models.opentext_workflow import WorkflowInstance
 from contentops.models.smintio import ApprovalStatus
 from contentops.pipelines.collector import quiet_collector
@@ -41,6 +40,7 @@ from contentops.pipelines.outcome_handlers import OutcomeHandler
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.sweep_exceptions import REASONS as EXCEPTION_REASONS
 from contentops.pipelines.sweep_exceptions import asset_exceptions, load_exception_settings
+from contentops.pipelines.sweep_findings import assessment_key, sweep_finding
 from contentops.pipelines.withdrawals import (
     GUIDANCE,
     LICENSE_STATUS_FOR,
@@ -99,24 +99,6 @@ REVIEWED_CURSOR = "rights_sweep:licenses_reviewed_until"
 CLOCK_MARGIN = timedelta(minutes=15)
 _EVER = datetime(1970, 1, 1, tzinfo=UTC)
 
-#: a finding about a date, as a reviewer reads it: the license's own date (``listed``), never
-#: the day the sweep looked (``wanted``), so two runs starting the same workflow say the same
-_DATED_REASONS: dict[ReasonCode, str] = {
-    ReasonCode.EXPIRED: "term {term} ended on {date}",
-    ReasonCode.EXPIRING: "term {term} ends on {date}",
-    ReasonCode.USE_PERIOD_ENDED: "term {term}: no new use may start after {date}",
-    ReasonCode.NOT_YET_VALID: "term {term} starts on {date}",
-}
-
-
-def stated_reason(reason: Reason) -> str:
-    """What a workflow (and the report) says of one finding: dated findings by the license's
-    date alone; every other finding by its message (a cap, missing terms: no date in them)."""
-    template = _DATED_REASONS.get(reason.code)
-    if template is None or reason.term is None or not reason.listed:
-        return reason.message
-    return template.format(term=reason.term, date=reason.listed[0][:10])
-
 
 def _pending_mark(run_id: str) -> str:
     return f"{REVIEWED_CURSOR}:pending:{run_id}"
@@ -145,24 +127,6 @@ def finish_review(run: PipelineRun) -> bool:
         run.ledger.set_cursor(REVIEWED_CURSOR, pending)
     run.ledger.set_cursor(name, None)
     return moved
-
-
-def assessment_key(as_of: datetime, horizon_days: int) -> str:
-    """Names one sweep assessment: what a license's finding depends on besides its rights."""
-    return f"{as_of.astimezone(UTC).isoformat()}+{int(horizon_days)}d"
-
-
-def sweep_finding(usage: UsageRights, as_of: datetime, horizon_days: int) -> dict[str, str] | None:
-    """The sweep's finding on one license's rights as of a moment (``None``: no action needed),
-    as the index stores it: its status, the reasons as a workflow states them, the expiry date."""
-    assessment = rights.assess_for_sweep(usage, as_of, horizon_days)
-    if not assessment.needs_action:
-        return None
-    return {
-        "status": assessment.status.value,
-        "reasons": "; ".join(dict.fromkeys(stated_reason(reason) for reason in assessment.reasons)),
-        "expiry": assessment.expires_at.date().isoformat() if assessment.expires_at else "",
-    }
 
 
 def assess_licenses(
