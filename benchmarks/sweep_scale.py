@@ -7,8 +7,11 @@ against it, each into a ledger of its own (SQLite files in a temporary folder):
 - **contentops**: the code the DAG's tasks run — ``sync_license_index`` with the sweep's
   ``assess_horizon_days`` (``SmintioHook`` paging the feed at 95 % of the ceiling in a thread that
   reads up to four pages ahead, while each page is validated, assessed as of the window's end and
-  upserted into the license index with its findings and the cursor, one transaction a page) and then
+  upserted into the license index with its findings and the cursor, one transaction a page — from
+  the 20th page on by the page worker, a process of its own) and then
   ``rights_sweep.assess_licenses`` (which reads the stored findings);
+- **in_process** (``--in-process``): the same without the page worker (every page in the task's
+  process, beside the reading thread);
 - **sequential** (``--sequential``): the same code the way it ran before — one page after the
   other, and every license due within the horizon assessed after the feed;
 - **stock**: ``HttpOperator`` with a ``pagination_function`` following ``continuation_uuid``,
@@ -16,7 +19,8 @@ against it, each into a ledger of its own (SQLite files in a temporary folder):
   ``Retry-After``), then the same validation, index upsert and assessment over the list of
   responses the operator returns.
 
-Each implementation runs in a child process of its own, so its peak RSS is its own.
+Each implementation runs in a child process of its own, so its peak RSS is its own; with a page
+worker the figure is the task's and the worker's peaks added (``task_rss_mb`` + ``worker_rss_mb``).
 Reported per implementation: transactions/s, API requests/s and the share of the ceiling over the
 feed, the whole sweep's share (its requests at the ceiling's pace against its feed *and*
 assessment time), 429 responses, peak RSS, a digest of its findings (the arms must agree); and the
@@ -31,6 +35,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -48,7 +53,7 @@ from smintio_paging import free_port, start_sandbox
 
 HORIZON_DAYS = 30
 PAGE_SIZE = 100
-ARMS = ["contentops", "sequential", "stock"]
+ARMS = ["contentops", "in_process", "sequential", "stock"]
 
 
 def _api_stats(url: str) -> dict[str, Any]:
@@ -85,6 +90,7 @@ def run_contentops(
     refresh_token: str,
     *,
     overlapped: bool = True,
+    page_worker: bool = True,
     as_of: str | None = None,
 ) -> dict[str, Any]:
     """The sweep's own code: sync the license index, then assess.
@@ -95,7 +101,7 @@ def run_contentops(
     from contentops.hooks.base import RefreshTokenStore
     from contentops.hooks.smintio import SmintioHook
     from contentops.pipelines import rights_sweep
-    from contentops.pipelines.licenses import sync_license_index
+    from contentops.pipelines.licenses import PAGE_WORKER_AFTER, sync_license_index
     from contentops_sandbox.connections import smintio_connection
 
     conn = smintio_connection(
@@ -105,12 +111,15 @@ def run_contentops(
     run = _pipeline_run(ledger_url, as_of)
     store = RefreshTokenStore("smintio", "bench")
     run._hooks["smintio"] = SmintioHook(refresh_token_store=store)
+    worker_rss = _WorkerRss()
+    logging.getLogger("contentops.pipelines.licenses").addHandler(worker_rss)
     started = time.perf_counter()
     synced = sync_license_index(
         run,
         page_size=PAGE_SIZE,
         assess_horizon_days=HORIZON_DAYS if overlapped else None,
         read_ahead=overlapped,
+        page_worker_after=PAGE_WORKER_AFTER if page_worker else None,
     )
     synced_at = time.perf_counter()
     affected, counts = rights_sweep.assess_licenses(run, horizon_days=HORIZON_DAYS)
@@ -121,8 +130,21 @@ def run_contentops(
         "licenses_reviewed": counts["licenses_reviewed"],
         "licenses_affected": len(affected),
         "findings_digest": _digest(affected),
+        "worker_rss_mb": worker_rss.peak_mb,
         "next_refresh_token": store.load(),  # the sandbox spent ours: the next arm needs this one
     }
+
+
+class _WorkerRss(logging.Handler):
+    """The page worker's peak RSS, as the sync logs it when the worker finishes (0 without one)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.peak_mb = 0.0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("The page worker prepared"):
+            self.peak_mb = float(record.args[-1] or 0)  # type: ignore[index]
 
 
 def _digest(affected: dict[str, Any]) -> str:
@@ -214,18 +236,19 @@ def run_stock(url: str, ledger_url: str, access_token: str, as_of: str | None = 
 def child(args: argparse.Namespace) -> None:
     """One implementation, in this process; prints its figures as JSON."""
     requests.post(f"{args.url}/_sandbox/stats/reset", timeout=5)
-    if args.child in ("contentops", "sequential"):
+    if args.child in ("contentops", "in_process", "sequential"):
         result = run_contentops(
             args.url,
             args.ledger_url,
             args.rate_limit,
             args.client_share,
             args.token,
-            overlapped=args.child == "contentops",
+            overlapped=args.child != "sequential",
+            page_worker=args.child == "contentops",
             as_of=args.as_of,
         )
     else:
-        result = run_stock(args.url, args.ledger_url, args.token, args.as_of)
+        result = {**run_stock(args.url, args.ledger_url, args.token, args.as_of), "worker_rss_mb": 0.0}
     stats = _api_stats(args.url)
     seconds = result["seconds"]
     result.update(
@@ -241,9 +264,11 @@ def child(args: argparse.Namespace) -> None:
             "sweep_share_of_ceiling": round(stats["requests"] / args.rate_limit / seconds, 3),
             "assess_seconds": round(seconds - result["feed_seconds"], 1),
             "responses_429": stats["responses_429"],
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "task_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "worker_rss_mb": result["worker_rss_mb"],
         }
     )
+    result["peak_rss_mb"] = round(result["task_rss_mb"] + result["worker_rss_mb"], 1)  # both at once, at worst
     print(json.dumps(result))
 
 
@@ -255,6 +280,11 @@ def main() -> None:
     parser.add_argument("--skip-stock", action="store_true", help="measure only contentops")
     parser.add_argument(
         "--sequential", action="store_true", help="also run contentops the earlier way (no read-ahead, assess after)"
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="also run contentops without its page worker (all in one process)",
     )
     parser.add_argument("--child", choices=ARMS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -274,7 +304,8 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}"
             access_token, refresh_token = _tokens(url)
             as_of = datetime.now(UTC).replace(microsecond=0).isoformat()
-            arms = ["contentops"] + (["sequential"] if args.sequential else []) + ([] if args.skip_stock else ["stock"])
+            arms = ["contentops"] + (["in_process"] if args.in_process else [])
+            arms += (["sequential"] if args.sequential else []) + ([] if args.skip_stock else ["stock"])
             for implementation in arms:
                 token = access_token if implementation == "stock" else refresh_token
                 ledger_url = f"sqlite:///{Path(scratch) / f'ledger-{implementation}.sqlite'}"
@@ -311,7 +342,7 @@ def main() -> None:
     summary["same_findings"] = len({result["findings_digest"] for result in results}) == 1
     headline = f"sweep {args.transactions} at {args.rate_limit:g} req/s: contentops {ours['sweep_share_of_ceiling']}"
     headline += f" rss {ours['peak_rss_mb']}"
-    for other in ("sequential", "stock"):
+    for other in ("in_process", "sequential", "stock"):
         if other in by_arm:
             theirs = by_arm[other]
             summary[f"throughput_ratio_to_{other}"] = round(

@@ -6,7 +6,11 @@ stops the feed and surfaces with nothing half-written."""
 from __future__ import annotations
 
 import json
+import logging
+import os
+import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +25,8 @@ from contentops.hooks.smintio import SmintioHook
 from contentops.ledger import Ledger, LicenseRow
 from contentops.ledger.schema import licenses
 from contentops.pipelines import rights_sweep
-from contentops.pipelines.licenses import cursor_name, sync_license_index
+from contentops.pipelines.licenses import cursor_name, prepare_page, sweep_assessment, sync_license_index
+from contentops.pipelines.page_worker import Job, PageWorker, PageWorkerError
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.window import RunWindow
 from contentops_sandbox.connections import smintio_connection
@@ -245,3 +250,194 @@ def test_a_failure_between_a_pages_rows_and_its_cursor_leaves_neither(
 
 def cursor_of_name(run: PipelineRun) -> str:
     return cursor_name(run.hook("smintio").conn_id)
+
+
+# -- the page worker: a process of its own storing the pages once the feed is long ------------------
+
+SLOW_PAGE = 5  # 49 pages: long enough to act on the worker while it stores
+
+
+def worker_pids() -> list[int]:
+    """This test process's page workers (its children running the worker module)."""
+    pids = []
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue
+            if b"contentops.pipelines.page_worker" in cmdline:
+                pids.append(int(pid))
+    return pids
+
+
+def rows_in(ledger: Ledger) -> int:
+    with ledger.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(licenses)).scalar_one()
+
+
+def when_rows_reach(ledger: Ledger, rows: int, action: Callable[[], None]) -> threading.Thread:
+    """Runs ``action`` once the index holds ``rows`` rows (a watcher thread; joined by the test)."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while rows_in(ledger) < rows and time.monotonic() < deadline:
+            time.sleep(0.005)
+        action()
+
+    watcher = threading.Thread(target=watch, name="test-watcher", daemon=True)
+    watcher.start()
+    return watcher
+
+
+def assert_stored_up_to_its_cursor(feed: Callable[..., tuple[PipelineRun, Any]], run: PipelineRun) -> None:
+    """Nothing half-written: the index holds exactly the feed's pages up to the stored cursor, as a
+    clean sync stopping at that cursor holds them (paged one page at a time until it gets there)."""
+    stored = cursor_of(run)
+    clean, _ = feed()
+    for _ in range(SEEDED):
+        if cursor_of(clean) == stored:
+            assert index_of(run.ledger) == index_of(clean.ledger)
+            return
+        sync_license_index(clean, page_size=SLOW_PAGE, read_ahead=False, max_pages=1)
+    raise AssertionError(f"the stored cursor {stored!r} is not where a page of the feed ends")
+
+
+def test_pages_the_worker_stores_leave_what_the_task_process_leaves(
+    feed: Callable[..., tuple[PipelineRun, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    in_process, _ = feed(malformed_rate=0.1, seed=3)
+    expected_counts = sync_license_index(
+        in_process, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=None
+    )
+    by_worker, _ = feed(malformed_rate=0.1, seed=3, latency_ms=40)  # the worker starts within the feed
+    caplog.set_level(logging.INFO)
+    counts = sync_license_index(by_worker, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
+
+    by_the_worker = [r.getMessage() for r in caplog.records if "page worker prepared" in r.getMessage()]
+    assert len(by_the_worker) == 1 and not by_the_worker[0].startswith("The page worker prepared 0 ")
+    assert counts == expected_counts and counts["quarantined"] > 0
+    # the records the worker found malformed are quarantined by this process, with their page
+    assert any(r.getMessage().startswith("Quarantined license_purchase_transaction") for r in caplog.records)
+    assert outcome(by_worker) == outcome(in_process)
+    assert worker_pids() == []
+
+
+def test_a_killed_worker_fails_the_sync_and_a_rerun_resumes_after_its_pages(
+    feed: Callable[..., tuple[PipelineRun, Any]],
+) -> None:
+    run, _ = feed(latency_ms=60)
+    killed: list[int] = []
+
+    def kill_the_worker() -> None:
+        for pid in worker_pids():
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    watcher = when_rows_reach(run.ledger, 120, kill_the_worker)
+    with pytest.raises(PageWorkerError, match="was killed by signal 9 after"):
+        sync_license_index(run, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
+    watcher.join()
+    assert killed and worker_pids() == []
+    assert_stored_up_to_its_cursor(feed, run)
+    # the re-run resumes at the stored cursor and ends where an undisturbed sync ends
+    stored = cursor_of(run)
+    run.ledger.dispose()
+    rerun, _ = feed()
+    rerun.ledger, rerun_ledger = run.ledger, rerun.ledger  # the same database as the killed run
+    rerun_ledger.dispose()
+    resumed = sync_license_index(rerun, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
+    assert resumed["cursor_start"] == stored
+    whole, _ = feed()
+    sync_license_index(whole, page_size=SLOW_PAGE, read_ahead=False)
+    assert index_of(rerun.ledger) == index_of(whole.ledger)
+
+
+def fail_index_writes_from(ledger: Ledger, rows: int) -> None:
+    """The database refuses every license written once the index holds ``rows`` rows (a full
+    disk, as the database reports it): a trigger, so any process writing there hits it."""
+    message = "injected: no space left for the ledger"
+    with ledger.engine.begin() as conn:
+        if ledger.engine.dialect.name == "sqlite":
+            conn.execute(
+                sa.text(
+                    "CREATE TRIGGER refuse_licenses BEFORE INSERT ON co_licenses "
+                    f"WHEN (SELECT count(*) FROM co_licenses) >= {rows} "
+                    f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                )
+            )
+        else:
+            conn.execute(
+                sa.text(
+                    "CREATE FUNCTION refuse_licenses() RETURNS trigger AS $$ BEGIN "
+                    f"IF (SELECT count(*) FROM co_licenses) >= {rows} THEN RAISE EXCEPTION '{message}'; END IF; "
+                    "RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "CREATE TRIGGER refuse_licenses BEFORE INSERT ON co_licenses "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_licenses()"
+                )
+            )
+
+
+def test_a_page_that_cannot_be_stored_stops_the_feed_and_the_worker(
+    feed: Callable[..., tuple[PipelineRun, Any]],
+) -> None:
+    run, _ = feed(latency_ms=40)
+    fail_index_writes_from(run.ledger, 150)
+    with pytest.raises(sa.exc.DBAPIError, match="injected: no space left for the ledger"):
+        sync_license_index(run, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
+    assert worker_pids() == []
+    assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
+    assert 150 - SLOW_PAGE < rows_in(run.ledger) <= 150  # whole pages only: the failing one left nothing
+    assert_stored_up_to_its_cursor(feed, run)
+
+
+#: a horizon no date can reach (``timedelta`` stops at 999,999,999 days): assessing fails
+UNREACHABLE_HORIZON = 10**9
+
+
+def test_an_error_in_the_worker_is_raised_in_the_task_as_itself(feed: Callable[..., tuple[PipelineRun, Any]]) -> None:
+    """The worker's own error (here: an assessment over a horizon no date can reach) reaches the
+    task as the same exception, so its retry policy sees what it would see in one process; the
+    worker's part is in a note. A worker that cannot even start says so through ``ready``."""
+    run, _ = feed()
+    page = next(iter(run.hook("smintio").iter_raw_transaction_pages(None, limit=SLOW_PAGE)))
+    with pytest.raises(OverflowError) as in_one_process:
+        prepare_page(page, None, sweep_assessment(END, UNREACHABLE_HORIZON))
+    worker = PageWorker(Job(END, UNREACHABLE_HORIZON))
+    try:
+        while not worker.ready():
+            time.sleep(0.01)
+        with pytest.raises(OverflowError) as raised:
+            worker.send(None, page)
+            worker.finish()
+    finally:
+        worker.stop()
+    assert str(raised.value) == str(in_one_process.value)
+    assert any(f"in the license page worker (pid {worker.pid})" in note for note in raised.value.__notes__)
+
+    cannot_start = PageWorker(Job(END, "thirty"))  # type: ignore[arg-type]
+    try:
+        with pytest.raises(ValueError, match="thirty"):
+            while not cannot_start.ready():
+                time.sleep(0.01)
+    finally:
+        cannot_start.stop()
+    assert worker_pids() == []
+
+
+def test_a_feed_error_after_the_worker_took_over_surfaces_after_the_pages_sent_are_stored(
+    feed: Callable[..., tuple[PipelineRun, Any]],
+) -> None:
+    run, running = feed(latency_ms=60)
+    watcher = when_rows_reach(run.ledger, 120, lambda: running.set_faults(fail_next=[503] * 12))
+    with pytest.raises(PartnerServerError):
+        sync_license_index(run, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
+    watcher.join()
+    assert worker_pids() == []
+    assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
+    assert rows_in(run.ledger) >= 120
+    assert_stored_up_to_its_cursor(feed, run)

@@ -126,3 +126,17 @@ def test_the_api_server_gets_the_same_app_built_once(tmp_path: Path) -> None:
         "/where",
     } <= set(seen["routes"])
     assert seen["same"] is True
+
+
+def test_the_license_page_worker_imports_no_airflow(tmp_path: Path) -> None:
+    """The license sync's page worker is a process of its own so it has a core and an interpreter
+    to itself; it starts once per long feed, and Airflow's import alone is ~120 MB and ~1,400
+    modules. What it runs (the page store, the ledger, the sweep's finding) must not pull it in."""
+    seen = run_fresh(
+        "import contentops.pipelines.page_worker, contentops.pipelines.licenses, contentops.ledger\n"
+        "import contentops.pipelines.sweep_findings, contentops.models.smintio_feed\n"
+        "print(json.dumps({'airflow': sorted(m for m in sys.modules if m.split('.')[0] == 'airflow')[:5],\n"
+        "                  'heavy': loaded()}))\n",
+        tmp_path,
+    )
+    assert seen == {"airflow": [], "heavy": []}

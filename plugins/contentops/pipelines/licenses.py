@@ -15,19 +15,27 @@ quarantine row; a record still malformed stays quarantined.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from contentops import rights
 from contentops.ledger import LicenseRow, RightsJson
 from contentops.models.domain import UsageRights
 from contentops.models.smintio import LicensePurchaseTransaction
+from contentops.models.smintio_feed import page_value, parse_transaction_page
 from contentops.pipelines.collector import quiet_collector
 from contentops.pipelines.overlap import read_ahead as read_ahead_of
+from contentops.pipelines.page_worker import Job, PageWorker
 from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.sweep_findings import assessment_key, sweep_finding
 from contentops.targets import TargetSystem
+
+log = logging.getLogger(__name__)
 
 #: the quarantine kind of a malformed feed record
 QUARANTINE_KIND = "license_purchase_transaction"
@@ -37,6 +45,9 @@ _START = "start"
 LICENSE_INDEX = TargetSystem.SMINTIO.of("license_index")
 #: feed pages fetched ahead of the one being processed (each up to ~0.5 MB as served)
 READ_AHEAD_PAGES = 4
+#: pages the task's process stores itself before a page worker takes over the rest (a feed
+#: shorter than that never starts one: starting costs ~0.4 s of CPU, ~20 pages at 50 req/s)
+PAGE_WORKER_AFTER = 20
 #: one license's rights -> (the assessment's name, its finding); see ``assess_horizon_days``
 Assess = Callable[[UsageRights], tuple[str | None, dict[str, Any] | None]]
 
@@ -96,6 +107,7 @@ def sync_license_index(
     max_pages: int | None = None,
     assess_horizon_days: int | None = None,
     read_ahead: bool = True,
+    page_worker_after: int | None = PAGE_WORKER_AFTER,
 ) -> dict[str, Any]:
     """Pull every change since the stored cursor into the index; returns counts (small, for XCom).
 
@@ -103,9 +115,13 @@ def sync_license_index(
 
     The next page is fetched while the previous one is validated and stored
     (:func:`contentops.pipelines.overlap.read_ahead`, ``read_ahead=False`` does one after the
-    other): under the partner's rate ceiling that work then costs no time of its own. The outcome
-    is the same either way — pages are processed in feed order, the cursor stored with each,
-    and an error on either side stops both and is raised after the pages before it are stored.
+    other): under the partner's rate ceiling that work then costs no time of its own. A feed
+    longer than ``page_worker_after`` pages has its further pages validated and assessed by a
+    process of its own on another core (:mod:`contentops.pipelines.page_worker`: one interpreter
+    cannot page, validate and assess at a ceiling of 50 requests a second); ``None`` keeps it all
+    in the task's process. Either way this process stores every page, in feed order, each with
+    its cursor (:func:`store_prepared_page`), and an error reading the feed is raised after the
+    pages read before it are stored; an error storing a page stops the feed at once.
 
     ``assess_horizon_days`` (the rights expiry sweep's sync) also makes the sweep's assessment of
     each license as of the run's end (:func:`contentops.pipelines.sweep_findings.sweep_finding`) and
@@ -115,11 +131,9 @@ def sync_license_index(
     name = cursor_name(smintio.conn_id)
     start = run.ledger.get_cursor(name)
     counts: Counter[str] = Counter(heal_quarantined(run))
-    requested = start  # the cursor of the page being parsed: where a quarantined record can be read again
-    assess = _sweep_assessment(run, assess_horizon_days) if assess_horizon_days is not None else None
-
-    def on_invalid(reason: str, raw: Any) -> None:
-        run.quarantine("smintio", QUARANTINE_KIND, reason, raw, ref=feed_ref(raw, requested, page_size))
+    requested = start  # the cursor of the page being read: where a quarantined record can be read again
+    as_of = run.window.end
+    assess = sweep_assessment(as_of, assess_horizon_days) if assess_horizon_days is not None else None
 
     def raw_pages() -> Iterator[Any]:
         for number, raw_page in enumerate(smintio.iter_raw_transaction_pages(start, limit=page_size), 1):
@@ -127,33 +141,107 @@ def sync_license_index(
             if max_pages is not None and number >= max_pages:
                 return  # no request beyond the last page asked for, read ahead or not
 
+    def store(page: PreparedPage) -> None:
+        counts.update(store_prepared_page(run, name, page, page_size=page_size))
+
     pages = read_ahead_of(raw_pages, depth=READ_AHEAD_PAGES, name="license-feed") if read_ahead else raw_pages()
+    job = Job(as_of, assess_horizon_days) if read_ahead and page_worker_after is not None else None
+    worker: PageWorker | None = None
     # No full collector pass while the pages come and go (see :mod:`.collector`): they rescanned
     # the ~250,000 objects Airflow keeps alive and cost about a third of each page's CPU.
     with quiet_collector():
         try:
-            for raw_page in pages:
-                page = smintio.parse_transaction_page(raw_page, on_invalid=on_invalid)
-                rows = [license_row(lpt, assess) for lpt in page.transactions]
-                moved = (name, page.continuation_uuid) if page.continuation_uuid else None
-                if rows or moved:  # rows, findings and cursor in one transaction: both or neither
-                    counts["indexed"] += run.ledger.store_license_page(rows, run_id=run.run_id, cursor=moved)
-                counts["skipped"] += page.skipped
-                counts["quarantined"] += page.invalid
-                counts["pages"] += 1
-                if page.continuation_uuid:
-                    requested = page.continuation_uuid
+            numbered = enumerate(pages, 1)
+            feed_error: Exception | None = None
+            while True:
+                try:
+                    number, raw_page = next(numbered)
+                except StopIteration:
+                    break
+                except Exception as exc:  # the feed failed: the pages read before it are still stored
+                    feed_error = exc
+                    break
+                if worker is not None and not _started(worker):
+                    worker, job = None, None  # this process prepares the rest, as without one
+                if worker is not None and worker.ready():
+                    for prepared in worker.send(requested, raw_page):
+                        store(prepared)
+                else:
+                    store(prepare_page(raw_page, requested, assess))
+                requested = page_value(raw_page, "continuation_uuid") or requested
+                more = bool(page_value(raw_page, "count"))  # the feed's last page is an empty one
+                if job is not None and worker is None and number == page_worker_after and more:
+                    worker = PageWorker(job)  # it starts while this process goes on preparing pages
+            if worker is not None:
+                for prepared in worker.finish():
+                    store(prepared)
+                log.info(
+                    "The page worker prepared %d of the feed's %d pages (its peak RSS %s MB)",
+                    worker.pages_prepared,
+                    counts["pages"],
+                    worker.peak_rss_mb,
+                )
+            if feed_error is not None:
+                raise feed_error
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
                 close()
+            if worker is not None:
+                worker.stop()
     return {**counts, "cursor_start": start, "cursor_end": run.ledger.get_cursor(name)}
 
 
-def _sweep_assessment(run: PipelineRun, horizon_days: int) -> Assess:
-    from contentops.pipelines.sweep_findings import assessment_key, sweep_finding
+@dataclass(frozen=True)
+class PreparedPage:
+    """One feed page validated and assessed, not stored yet: its index rows, its malformed
+    records (each with the reason it failed validation) and its cursor. Made by
+    :func:`prepare_page` (in the task's process or the page worker), stored by
+    :func:`store_prepared_page` (always in the task's process)."""
 
-    as_of = run.window.end
+    requested: str | None  # the cursor the page was asked for with: where its records can be read again
+    continuation_uuid: str | None
+    rows: list[LicenseRow] = field(default_factory=list)
+    malformed: list[tuple[str, Any]] = field(default_factory=list)
+    skipped: int = 0
+
+
+def prepare_page(raw_page: Any, requested: str | None, assess: Assess | None = None) -> PreparedPage:
+    """Validate one page (as the hook read it) and make its index rows — with the sweep's
+    finding on each when ``assess`` is given. Pure: no ledger, no Airflow (the page worker runs it)."""
+    malformed: list[tuple[str, Any]] = []
+    page = parse_transaction_page(raw_page, on_invalid=lambda reason, raw: malformed.append((reason, raw)))
+    rows = [license_row(lpt, assess) for lpt in page.transactions]
+    return PreparedPage(requested, page.continuation_uuid, rows, malformed, page.skipped)
+
+
+def store_prepared_page(run: PipelineRun, cursor: str, page: PreparedPage, *, page_size: int) -> dict[str, int]:
+    """Store one prepared page: its malformed records quarantined with a reference to the page,
+    then its rows (with their findings) and the cursor past it in one transaction: both or
+    neither. Its counts (indexed, skipped, quarantined, pages)."""
+    for reason, raw in page.malformed:
+        run.quarantine("smintio", QUARANTINE_KIND, reason, raw, ref=feed_ref(raw, page.requested, page_size))
+    moved = (cursor, page.continuation_uuid) if page.continuation_uuid else None
+    indexed = 0
+    if page.rows or moved:  # rows, findings and cursor in one transaction: both or neither
+        indexed = run.ledger.store_license_page(page.rows, run_id=run.run_id, cursor=moved)
+    return {"indexed": indexed, "skipped": page.skipped, "quarantined": len(page.malformed), "pages": 1}
+
+
+def _started(worker: PageWorker) -> bool:
+    """False for a worker that could not start: logged and closed down (the task's process then
+    prepares every page, as it does without one); True while it starts and once it takes pages."""
+    try:
+        worker.ready()
+    except Exception as exc:
+        log.warning("The license page worker could not start (%s): this process prepares the pages", exc)
+        worker.stop()
+        return False
+    return True
+
+
+def sweep_assessment(as_of: datetime, horizon_days: int) -> Assess:
+    """The sweep's assessment of one license's rights as of ``as_of`` (see ``assess_horizon_days``)."""
     key = assessment_key(as_of, horizon_days)
     return lambda usage: (key, sweep_finding(usage, as_of, horizon_days))
 
