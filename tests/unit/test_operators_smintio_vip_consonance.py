@@ -9,6 +9,7 @@ twice: the second run sends nothing (the ledger's exactly-once contract holds wh
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -177,7 +178,7 @@ def test_templated_fields_render_and_override_the_dag_params(ledger: Ledger, sys
 
 
 def test_license_sync_indexes_through_its_own_connection_and_reads_only_changes_again(
-    ledger: Ledger, systems: Callable[..., Any]
+    ledger: Ledger, systems: Callable[..., Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     from contentops.operators.smintio import SmintioLicenseSyncOperator
 
@@ -186,10 +187,14 @@ def test_license_sync_indexes_through_its_own_connection_and_reads_only_changes_
         task_id="sync_licenses",
         page_size="{{ params.page_size }}",
         max_pages="{{ params.max_pages }}",
+        page_worker_after="{{ params.page_worker_after }}",
         smintio_conn_id=SMINTIO_CONN,
     )
-    first = rendered(op, ctx := context({"page_size": 5, "max_pages": None})).execute(ctx)
+    caplog.set_level(logging.INFO, logger="contentops.pipelines.page_worker")
+    first = rendered(op, ctx := context({"page_size": 5, "max_pages": None, "page_worker_after": 3})).execute(ctx)
     json.dumps(first)  # an XCom: JSON-able
+    assert op.page_worker_after == "3"  # rendered, and a page worker was started after page 3
+    assert [r for r in caplog.records if r.getMessage().startswith("License page worker started")]
     assert first["indexed"] == ledger.count_licenses() == SEEDED - SEEDED // 12
     assert first["pages"] >= SEEDED // 5 and first["cursor_end"] and first["cursor_start"] is None
     again = rendered(

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from contentops.operators.base import ContentOpsOperator, as_int
+from contentops.pipelines.page_worker import PAGE_WORKER_AFTER
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -38,6 +39,10 @@ class SmintioLicenseSyncOperator(ContentOpsOperator):
     :param assess_horizon_days: also make the rights sweep's assessment of every license written,
         as of the run's end with this horizon (templated; the rights expiry sweep passes its
         ``horizon_days``): it runs while the feed is paged, and the sweep's ``assess`` step reads it
+    :param page_worker_after: pages this task validates itself before a page worker process takes
+        the validation and assessment of the rest over (:mod:`contentops.pipelines.page_worker`;
+        ~60 MB, no Airflow, no secrets; this task still writes every page): a long feed then runs
+        at the partner's pace on two cores. ``None``: every page in the task's process (templated)
     :param smintio_conn_id: the Smint.io connection (default: the DAG's Param, then ``smintio_default``)
     :returns: ``{"pages", "indexed", "skipped", "quarantined", "healed", "cursor_start", "cursor_end"}``
         (counts, and the feed cursor before and after)
@@ -48,7 +53,14 @@ class SmintioLicenseSyncOperator(ContentOpsOperator):
     """
 
     conn_id_fields = ("smintio_conn_id",)
-    template_fields: Sequence[str] = ("page_size", "max_pages", "assess_horizon_days", "dry_run", "ledger_conn_id")
+    template_fields: Sequence[str] = (
+        "page_size",
+        "max_pages",
+        "assess_horizon_days",
+        "page_worker_after",
+        "dry_run",
+        "ledger_conn_id",
+    )
 
     def __init__(
         self,
@@ -56,12 +68,14 @@ class SmintioLicenseSyncOperator(ContentOpsOperator):
         page_size: int | str = 100,
         max_pages: int | str | None = None,
         assess_horizon_days: int | str | None = None,
+        page_worker_after: int | str | None = PAGE_WORKER_AFTER,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.page_size = page_size
         self.max_pages = max_pages
         self.assess_horizon_days = assess_horizon_days
+        self.page_worker_after = page_worker_after
 
     def execute(self, context: Context) -> dict[str, Any]:
         from contentops.pipelines.licenses import sync_license_index
@@ -73,6 +87,7 @@ class SmintioLicenseSyncOperator(ContentOpsOperator):
             page_size=page_size,
             max_pages=as_int(self.max_pages),
             assess_horizon_days=as_int(self.assess_horizon_days),
+            page_worker_after=as_int(self.page_worker_after),
         )
 
 

@@ -30,7 +30,7 @@ from contentops.models.smintio import LicensePurchaseTransaction
 from contentops.models.smintio_feed import page_value, parse_transaction_page
 from contentops.pipelines.collector import quiet_collector
 from contentops.pipelines.overlap import read_ahead as read_ahead_of
-from contentops.pipelines.page_worker import Job, PageWorker
+from contentops.pipelines.page_worker import PAGE_WORKER_AFTER, Job, PageWorker
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.sweep_findings import assessment_key, sweep_finding
 from contentops.targets import TargetSystem
@@ -45,9 +45,6 @@ _START = "start"
 LICENSE_INDEX = TargetSystem.SMINTIO.of("license_index")
 #: feed pages fetched ahead of the one being processed (each up to ~0.5 MB as served)
 READ_AHEAD_PAGES = 4
-#: pages the task's process stores itself before a page worker takes over the rest (a feed
-#: shorter than that never starts one: starting costs ~0.4 s of CPU, ~20 pages at 50 req/s)
-PAGE_WORKER_AFTER = 20
 #: one license's rights -> (the assessment's name, its finding); see ``assess_horizon_days``
 Assess = Callable[[UsageRights], tuple[str | None, dict[str, Any] | None]]
 
