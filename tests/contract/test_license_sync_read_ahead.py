@@ -25,7 +25,8 @@ from contentops.hooks.smintio import SmintioHook
 from contentops.ledger import Ledger, LicenseRow
 from contentops.ledger.schema import licenses
 from contentops.pipelines import rights_sweep
-from contentops.pipelines.licenses import cursor_name, prepare_page, sweep_assessment, sync_license_index
+from contentops.pipelines.license_pages import prepare_page, sweep_assessment
+from contentops.pipelines.licenses import cursor_name, sync_license_index
 from contentops.pipelines.page_worker import Job, PageWorker, PageWorkerError
 from contentops.pipelines.runtime import PipelineRun
 from contentops.pipelines.window import RunWindow

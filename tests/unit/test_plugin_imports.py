@@ -134,7 +134,7 @@ def test_the_license_page_worker_imports_no_airflow(tmp_path: Path) -> None:
     modules. What it runs (the page store, the ledger, the sweep's finding) must not pull it in."""
     seen = run_fresh(
         "import contentops.pipelines.page_worker, contentops.pipelines.licenses, contentops.ledger\n"
-        "import contentops.pipelines.sweep_findings, contentops.models.smintio_feed\n"
+        "import contentops.pipelines.license_pages, contentops.pipelines.sweep_findings\n"
         "print(json.dumps({'airflow': sorted(m for m in sys.modules if m.split('.')[0] == 'airflow')[:5],\n"
         "                  'heavy': loaded()}))\n",
         tmp_path,

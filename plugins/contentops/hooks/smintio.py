@@ -39,10 +39,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from pydantic import ValidationError
-
 from contentops import lineage
-from contentops.hooks.base import OnInvalid, RefreshTokenHook, describe_validation_error
+from contentops.hooks.base import OnInvalid, RefreshTokenHook
 from contentops.hooks.errors import (
     AuthenticationError,
     InvalidConnectionError,
@@ -51,6 +49,7 @@ from contentops.hooks.errors import (
     PartnerAPIError,
 )
 from contentops.hooks.transport import DownloadResult, HttpTransport
+from contentops.models.common import validated_or_skipped
 from contentops.models.smintio import (
     ApprovalStatus,
     Asset,
@@ -351,14 +350,8 @@ class SmintioHook(RefreshTokenHook):
             params=params,
             total=lambda page: page.get("total"),
         ):
-            try:
-                asset = Asset.model_validate(item)
-            except ValidationError as exc:
-                reason = f"invalid asset: {describe_validation_error(exc)}"
-                if on_invalid is not None:
-                    on_invalid(reason, item)
-                else:
-                    log.warning("smintio: skipped %s", reason)
+            asset = validated_or_skipped(Asset, item, "asset", on_invalid, system="smintio")
+            if asset is None:
                 continue
             lineage.read(self, "assets", asset.id)
             yield asset

@@ -20,12 +20,15 @@ api-notes §1.5); metadata elements follow ``{"culture": "en", "metadata_element
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, ValidationError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_FALLBACK_CULTURES",
@@ -46,6 +49,7 @@ __all__ = [
     "metadata_names",
     "pick_localized",
     "utc_fields",
+    "validated_or_skipped",
 ]
 
 OnInvalid = Callable[[str, Any], None]
@@ -61,6 +65,24 @@ def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
         parts.append(f"{location}: {error.get('msg')}")
     more = len(exc.errors()) - limit
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated_or_skipped(model: type[M], raw: Any, what: str, on_invalid: OnInvalid | None, *, system: str) -> M | None:
+    """``raw`` as ``model``, or ``None`` for a record that fails validation: handed to
+    ``on_invalid`` as ``("invalid <what>: <errors>", raw)`` (the caller quarantines it) or, without
+    a callback, logged as skipped. One malformed partner record never stops a listing."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        reason = f"invalid {what}: {describe_validation_error(exc)}"
+        if on_invalid is not None:
+            on_invalid(reason, raw)
+        else:
+            log.warning("%s: skipped %s", system, reason)
+        return None
 
 
 #: Cultures tried, in order, when the wanted one is missing. English first because Smint.io

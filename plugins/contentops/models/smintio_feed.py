@@ -15,16 +15,13 @@ when every record validates, else record by record, each malformed record handed
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
 
-from contentops.models.common import OnInvalid, describe_validation_error
+from contentops.models.common import OnInvalid, validated_or_skipped
 from contentops.models.smintio import LicensePurchaseTransaction, SyncLicensePurchaseTransactionQueryResult
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "PageBytes",
@@ -124,15 +121,11 @@ def parse_transaction_page(raw_page: Any, *, on_invalid: OnInvalid | None = None
     parsed: list[LicensePurchaseTransaction] = []
     skipped = invalid = 0
     for item in page.license_purchase_transactions:
-        try:
-            lpt = LicensePurchaseTransaction.model_validate(item)
-        except ValidationError as exc:
+        lpt = validated_or_skipped(
+            LicensePurchaseTransaction, item, "license purchase transaction", on_invalid, system="smintio"
+        )
+        if lpt is None:
             invalid += 1
-            reason = f"invalid license purchase transaction: {describe_validation_error(exc)}"
-            if on_invalid is not None:
-                on_invalid(reason, item)
-            else:
-                log.warning("smintio: skipped %s", reason)
             continue
         if lpt.can_be_synced is not True or lpt.content_element is None:
             skipped += 1

@@ -19,20 +19,15 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from contentops import rights
-from contentops.ledger import LicenseRow, RightsJson
-from contentops.models.domain import UsageRights
 from contentops.models.smintio import LicensePurchaseTransaction
-from contentops.models.smintio_feed import page_value, parse_transaction_page
+from contentops.models.smintio_feed import page_value
 from contentops.pipelines.collector import quiet_collector
+from contentops.pipelines.license_pages import PreparedPage, license_row, prepare_page, sweep_assessment
 from contentops.pipelines.overlap import read_ahead as read_ahead_of
 from contentops.pipelines.page_worker import PAGE_WORKER_AFTER, Job, PageWorker
 from contentops.pipelines.runtime import PipelineRun
-from contentops.pipelines.sweep_findings import assessment_key, sweep_finding
 from contentops.targets import TargetSystem
 
 log = logging.getLogger(__name__)
@@ -45,32 +40,12 @@ _START = "start"
 LICENSE_INDEX = TargetSystem.SMINTIO.of("license_index")
 #: feed pages fetched ahead of the one being processed (each up to ~0.5 MB as served)
 READ_AHEAD_PAGES = 4
-#: one license's rights -> (the assessment's name, its finding); see ``assess_horizon_days``
-Assess = Callable[[UsageRights], tuple[str | None, dict[str, Any] | None]]
 
 
 def cursor_name(conn_id: str) -> str:
     """The ledger cursor of one connection's feed, named like a target
     (``smintio:<conn>:license_purchase_transactions``)."""
     return str(TargetSystem.SMINTIO.of(conn_id, "license_purchase_transactions"))
-
-
-def license_row(lpt: LicensePurchaseTransaction, assess: Assess | None = None) -> LicenseRow:
-    """The index row of one transaction: its neutral rights and their expiry (and, with ``assess``,
-    the sweep's finding on them, made from the same rights before they are stored)."""
-    usage = UsageRights.from_lpt(lpt)
-    element = lpt.content_element
-    assessed_for, finding = assess(usage) if assess is not None else (None, None)
-    return LicenseRow(
-        lpt_uuid=lpt.uuid,
-        asset_id=element.uuid if element and element.uuid else lpt.uuid,
-        provider=element.provider if element else None,
-        version=lpt.version,
-        expires_at=rights.expiry(usage),
-        rights=RightsJson(usage.model_dump_json()),
-        assessed_for=assessed_for,
-        finding=finding,
-    )
 
 
 def record_identity(raw: Any) -> str:
@@ -189,29 +164,6 @@ def sync_license_index(
     return {**counts, "cursor_start": start, "cursor_end": run.ledger.get_cursor(name)}
 
 
-@dataclass(frozen=True)
-class PreparedPage:
-    """One feed page validated and assessed, not stored yet: its index rows, its malformed
-    records (each with the reason it failed validation) and its cursor. Made by
-    :func:`prepare_page` (in the task's process or the page worker), stored by
-    :func:`store_prepared_page` (always in the task's process)."""
-
-    requested: str | None  # the cursor the page was asked for with: where its records can be read again
-    continuation_uuid: str | None
-    rows: list[LicenseRow] = field(default_factory=list)
-    malformed: list[tuple[str, Any]] = field(default_factory=list)
-    skipped: int = 0
-
-
-def prepare_page(raw_page: Any, requested: str | None, assess: Assess | None = None) -> PreparedPage:
-    """Validate one page (as the hook read it) and make its index rows — with the sweep's
-    finding on each when ``assess`` is given. Pure: no ledger, no Airflow (the page worker runs it)."""
-    malformed: list[tuple[str, Any]] = []
-    page = parse_transaction_page(raw_page, on_invalid=lambda reason, raw: malformed.append((reason, raw)))
-    rows = [license_row(lpt, assess) for lpt in page.transactions]
-    return PreparedPage(requested, page.continuation_uuid, rows, malformed, page.skipped)
-
-
 def store_prepared_page(run: PipelineRun, cursor: str, page: PreparedPage, *, page_size: int) -> dict[str, int]:
     """Store one prepared page: its malformed records quarantined with a reference to the page,
     then its rows (with their findings) and the cursor past it in one transaction: both or
@@ -235,12 +187,6 @@ def _started(worker: PageWorker) -> bool:
         worker.stop()
         return False
     return True
-
-
-def sweep_assessment(as_of: datetime, horizon_days: int) -> Assess:
-    """The sweep's assessment of one license's rights as of ``as_of`` (see ``assess_horizon_days``)."""
-    key = assessment_key(as_of, horizon_days)
-    return lambda usage: (key, sweep_finding(usage, as_of, horizon_days))
 
 
 def heal_quarantined(

@@ -6,7 +6,7 @@ partner ceiling of 50 requests a second leaves 20 ms a page for everything. Thre
 interpreter lock, so in the task's process the feed's reader and the page's processing take
 turns and the sweep cannot keep the partner's pace; a process of its own runs on another core.
 
-What moves is pure computation (:func:`contentops.pipelines.licenses.prepare_page`, the same
+What moves is pure computation (:func:`contentops.pipelines.license_pages.prepare_page`, the same
 function the task's process runs for a short feed): it never imports Airflow (~0.5 s to start,
 ~80 MB), never opens the ledger and holds no secret. Every write — quarantine, rows, findings,
 cursor — stays in the task's process, in feed order, exactly as without a worker; a page comes
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contentops.pipelines.licenses import PreparedPage
+    from contentops.pipelines.license_pages import PreparedPage
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def main() -> int:
         return 0
     try:
         from contentops.pipelines.collector import quiet_collector
-        from contentops.pipelines.licenses import prepare_page, sweep_assessment
+        from contentops.pipelines.license_pages import prepare_page, sweep_assessment
 
         assess = None
         if job.assess_as_of is not None and job.assess_horizon_days is not None:
