@@ -95,9 +95,7 @@ def test_the_review_mark_never_moves_back(ledger: Ledger) -> None:
 def test_a_workflow_is_told_the_same_whichever_day_starts_it(kind: int) -> None:
     usage = UsageRights.from_lpt(_lpt(kind))
     said = {
-        "; ".join(
-            stated_reason(r) for r in rights.assess_for_sweep(usage, NOW + timedelta(days=d), 30).reasons
-        )
+        "; ".join(stated_reason(r) for r in rights.assess_for_sweep(usage, NOW + timedelta(days=d), 30).reasons)
         for d in (0, 1, 2)
     }
     assert len(said) == 1, said
