@@ -24,6 +24,7 @@ from contentops.hooks.errors import PartnerServerError
 from contentops.hooks.smintio import SmintioHook
 from contentops.ledger import Ledger, LicenseRow
 from contentops.ledger.schema import licenses
+from contentops.pipelines import licenses as licenses_module
 from contentops.pipelines import rights_sweep
 from contentops.pipelines.license_pages import prepare_page, sweep_assessment
 from contentops.pipelines.licenses import cursor_name, sync_license_index
@@ -442,3 +443,37 @@ def test_a_feed_error_after_the_worker_took_over_surfaces_after_the_pages_sent_a
     assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
     assert rows_in(run.ledger) >= 120
     assert_stored_up_to_its_cursor(feed, run)
+
+
+class WorkerThatCannotStart:
+    """Stands in for a page worker whose process could not start (its interpreter missing, the
+    machine out of processes): ``ready`` raises what the real one raises then."""
+
+    stopped = 0
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+    def ready(self) -> bool:
+        raise PageWorkerError("the license page worker (pid 0) exited with status 1 after 0 pages")
+
+    def stop(self) -> None:
+        type(self).stopped += 1
+
+
+def test_a_worker_that_cannot_start_leaves_every_page_to_the_task(
+    feed: Callable[..., tuple[PipelineRun, Any]], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    expected_run, _ = feed(malformed_rate=0.1, seed=3)
+    expected = sync_license_index(
+        expected_run, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=None
+    )
+    run, _ = feed(malformed_rate=0.1, seed=3)
+    monkeypatch.setattr(licenses_module, "PageWorker", WorkerThatCannotStart)
+    WorkerThatCannotStart.stopped = 0
+    synced = sync_license_index(run, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
+    assert synced == expected and WorkerThatCannotStart.stopped == 1
+    assert any("could not start" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    assert outcome(run) == outcome(expected_run)
+    with pytest.raises(ValueError, match="page_worker_after must be 1 or more"):
+        sync_license_index(run, page_worker_after=0)

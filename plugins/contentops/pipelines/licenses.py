@@ -99,6 +99,8 @@ def sync_license_index(
     each license as of the run's end (:func:`contentops.pipelines.sweep_findings.sweep_finding`) and
     stores it with the rights, so it happens while the feed is paged; the sweep's assessment step
     then only reads it."""
+    if page_worker_after is not None and page_worker_after < 1:
+        raise ValueError(f"page_worker_after must be 1 or more, or None (no page worker); got {page_worker_after}")
     smintio = run.hook("smintio")
     name = cursor_name(smintio.conn_id)
     start = run.ledger.get_cursor(name)

@@ -266,7 +266,7 @@ def _portable(exc: BaseException) -> BaseException | str:
         return f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak resident memory since it started this program: Linux's ``VmHWM``
     (``ru_maxrss`` would count the task's memory too, shared for the moment between the fork
     that made this process and its ``exec``)."""
@@ -297,7 +297,7 @@ def main() -> int:
             while (message := read_frame(inbox)) is not None:
                 requested, raw_page = message
                 write_frame(results, ("page", prepare_page(raw_page, requested, assess)))
-        write_frame(results, ("done", _peak_rss_mb()))
+        write_frame(results, ("done", peak_rss_mb()))
     except BrokenPipeError:  # the task is gone: nothing more to do
         return 0
     except Exception as exc:
