@@ -278,18 +278,54 @@ def rows_in(ledger: Ledger) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(licenses)).scalar_one()
 
 
-def when_rows_reach(ledger: Ledger, rows: int, action: Callable[[], None]) -> threading.Thread:
-    """Runs ``action`` once the index holds ``rows`` rows (a watcher thread; joined by the test)."""
+def set_latency(running: Any, latency_ms: int) -> None:
+    """The sandbox's latency from now on, its other faults (and their random stream) left as they are."""
+    faults = running.context.faults
+    faults.settings = faults.settings.model_copy(update={"latency_ms": latency_ms})
 
-    def watch() -> None:
+
+class OnceTheWorkerIsReady(logging.Handler):
+    """When the sync logs that its page worker is ready (from then on every page goes through it),
+    runs ``at_ready`` at once and then, in a watcher thread, ``action`` once ``rows_after`` more
+    rows are in the index: pages the worker prepared. So a test acts on the worker whatever the
+    machine's speed, instead of at a moment it guessed."""
+
+    def __init__(
+        self, ledger: Ledger, *, at_ready: Callable[[], None], rows_after: int = 0, action: Callable[[], None]
+    ) -> None:
+        super().__init__(logging.INFO)
+        self.ledger, self.at_ready, self.rows_after, self.action = ledger, at_ready, rows_after, action
+        self.watcher: threading.Thread | None = None
+        self.acted = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.watcher is not None or not record.getMessage().startswith("License page worker ready"):
+            return
+        self.at_ready()
+        wanted = rows_in(self.ledger) + self.rows_after
+        self.watcher = threading.Thread(target=self._watch, args=(wanted,), name="test-watcher", daemon=True)
+        self.watcher.start()
+
+    def _watch(self, wanted: int) -> None:
         deadline = time.monotonic() + 60
-        while rows_in(ledger) < rows and time.monotonic() < deadline:
+        while rows_in(self.ledger) < wanted and time.monotonic() < deadline:
             time.sleep(0.005)
-        action()
+        self.action()
+        self.acted = True
 
-    watcher = threading.Thread(target=watch, name="test-watcher", daemon=True)
-    watcher.start()
-    return watcher
+    def __enter__(self) -> OnceTheWorkerIsReady:
+        logger = logging.getLogger("contentops.pipelines.page_worker")
+        self.level_before = logger.level
+        logger.setLevel(logging.INFO)
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        logger = logging.getLogger("contentops.pipelines.page_worker")
+        logger.removeHandler(self)
+        logger.setLevel(self.level_before)
+        if self.watcher is not None:
+            self.watcher.join()
 
 
 def assert_stored_up_to_its_cursor(feed: Callable[..., tuple[PipelineRun, Any]], run: PipelineRun) -> None:
@@ -312,10 +348,14 @@ def test_pages_the_worker_stores_leave_what_the_task_process_leaves(
     expected_counts = sync_license_index(
         in_process, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=None
     )
-    by_worker, _ = feed(malformed_rate=0.1, seed=3, latency_ms=40)  # the worker starts within the feed
+    # a slow feed until the worker is ready, however long it takes to start; then at full speed
+    by_worker, running = feed(malformed_rate=0.1, seed=3, latency_ms=200)
     caplog.set_level(logging.INFO)
-    counts = sync_license_index(by_worker, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
+    ready = OnceTheWorkerIsReady(by_worker.ledger, at_ready=lambda: set_latency(running, 0), action=lambda: None)
+    with ready:
+        counts = sync_license_index(by_worker, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
 
+    assert ready.acted
     by_the_worker = [r.getMessage() for r in caplog.records if "page worker prepared" in r.getMessage()]
     assert len(by_the_worker) == 1 and not by_the_worker[0].startswith("The page worker prepared 0 ")
     assert counts == expected_counts and counts["quarantined"] > 0
@@ -328,7 +368,7 @@ def test_pages_the_worker_stores_leave_what_the_task_process_leaves(
 def test_a_killed_worker_fails_the_sync_and_a_rerun_resumes_after_its_pages(
     feed: Callable[..., tuple[PipelineRun, Any]],
 ) -> None:
-    run, _ = feed(latency_ms=60)
+    run, running = feed(latency_ms=200)
     killed: list[int] = []
 
     def kill_the_worker() -> None:
@@ -336,10 +376,12 @@ def test_a_killed_worker_fails_the_sync_and_a_rerun_resumes_after_its_pages(
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
-    watcher = when_rows_reach(run.ledger, 120, kill_the_worker)
-    with pytest.raises(PageWorkerError, match="was killed by signal 9 after"):
+    # killed once it has prepared two pages that are stored
+    ready = OnceTheWorkerIsReady(
+        run.ledger, at_ready=lambda: set_latency(running, 60), rows_after=2 * SLOW_PAGE, action=kill_the_worker
+    )
+    with ready, pytest.raises(PageWorkerError, match="was killed by signal 9 after"):
         sync_license_index(run, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
-    watcher.join()
     assert killed and worker_pids() == []
     assert_stored_up_to_its_cursor(feed, run)
     # the re-run resumes at the stored cursor and ends where an undisturbed sync ends
@@ -387,14 +429,18 @@ def fail_index_writes_from(ledger: Ledger, rows: int) -> None:
 def test_a_page_that_cannot_be_stored_stops_the_feed_and_the_worker(
     feed: Callable[..., tuple[PipelineRun, Any]],
 ) -> None:
-    run, _ = feed(latency_ms=40)
-    fail_index_writes_from(run.ledger, 150)
-    with pytest.raises(sa.exc.DBAPIError, match="injected: no space left for the ledger"):
+    run, running = feed(latency_ms=200)
+    ready = OnceTheWorkerIsReady(
+        run.ledger,
+        at_ready=lambda: set_latency(running, 20),
+        rows_after=2 * SLOW_PAGE,  # the database fills up once the worker's pages are coming in
+        action=lambda: fail_index_writes_from(run.ledger, rows_in(run.ledger)),
+    )
+    with ready, pytest.raises(sa.exc.DBAPIError, match="injected: no space left for the ledger"):
         sync_license_index(run, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
-    assert worker_pids() == []
+    assert ready.acted and worker_pids() == []
     assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
-    assert 150 - SLOW_PAGE < rows_in(run.ledger) <= 150  # whole pages only: the failing one left nothing
-    assert_stored_up_to_its_cursor(feed, run)
+    assert_stored_up_to_its_cursor(feed, run)  # whole pages only: the refused one left nothing
 
 
 #: a horizon no date can reach (``timedelta`` stops at 999,999,999 days): assessing fails
@@ -434,14 +480,17 @@ def test_an_error_in_the_worker_is_raised_in_the_task_as_itself(feed: Callable[.
 def test_a_feed_error_after_the_worker_took_over_surfaces_after_the_pages_sent_are_stored(
     feed: Callable[..., tuple[PipelineRun, Any]],
 ) -> None:
-    run, running = feed(latency_ms=60)
-    watcher = when_rows_reach(run.ledger, 120, lambda: running.set_faults(fail_next=[503] * 12))
-    with pytest.raises(PartnerServerError):
+    run, running = feed(latency_ms=200)
+    ready = OnceTheWorkerIsReady(
+        run.ledger,
+        at_ready=lambda: set_latency(running, 60),
+        rows_after=2 * SLOW_PAGE,
+        action=lambda: running.set_faults(fail_next=[503] * 12),
+    )
+    with ready, pytest.raises(PartnerServerError):
         sync_license_index(run, page_size=SLOW_PAGE, assess_horizon_days=HORIZON, page_worker_after=2)
-    watcher.join()
-    assert worker_pids() == []
+    assert ready.acted and worker_pids() == []
     assert not [t for t in threading.enumerate() if t.name == "license-feed" and t.is_alive()]
-    assert rows_in(run.ledger) >= 120
     assert_stored_up_to_its_cursor(feed, run)
 
 

@@ -194,7 +194,7 @@ def test_license_sync_indexes_through_its_own_connection_and_reads_only_changes_
     first = rendered(op, ctx := context({"page_size": 5, "max_pages": None, "page_worker_after": 3})).execute(ctx)
     json.dumps(first)  # an XCom: JSON-able
     assert op.page_worker_after == "3"  # rendered, and a page worker was started after page 3
-    assert [r for r in caplog.records if r.getMessage().startswith("License page worker started")]
+    assert [r for r in caplog.records if r.getMessage().startswith("License page worker starting")]
     assert first["indexed"] == ledger.count_licenses() == SEEDED - SEEDED // 12
     assert first["pages"] >= SEEDED // 5 and first["cursor_end"] and first["cursor_start"] is None
     again = rendered(

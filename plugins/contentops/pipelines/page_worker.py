@@ -134,7 +134,7 @@ class PageWorker:
         )
         self._reader.start()
         write_frame(self._inbox, job)
-        log.info("License page worker started (pid %d): it validates the feed's pages from here on", self.pid)
+        log.info("License page worker starting (pid %d); this process prepares the pages until it is ready", self.pid)
 
     def _collect(self, stream: IO[bytes]) -> None:
         try:
@@ -161,8 +161,8 @@ class PageWorker:
             prepared.extend(self._take(self._results.get()))
         try:
             write_frame(self._inbox, (requested, raw_page))
-        except BrokenPipeError:  # it died: its last words (or its exit status) say why
-            prepared.extend(self._drain())
+        except BrokenPipeError:  # it died: its last words are raised, else its exit status
+            self._drain()
             raise self._died() from None
         self._in_flight += 1
         while True:  # what it finished meanwhile, without waiting
@@ -197,6 +197,7 @@ class PageWorker:
         kind = message[0]
         if kind == "ready":
             self._is_ready = True
+            log.info("License page worker ready (pid %d): it prepares the feed's pages from here on", self.pid)
             return []
         if kind == "page":
             self._in_flight -= 1
