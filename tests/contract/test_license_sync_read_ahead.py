@@ -30,6 +30,7 @@ from contentops.pipelines.license_pages import prepare_page, sweep_assessment
 from contentops.pipelines.licenses import cursor_name, sync_license_index
 from contentops.pipelines.page_worker import Job, PageWorker, PageWorkerError
 from contentops.pipelines.runtime import PipelineRun
+from contentops.pipelines.sweep_findings import assessment_key
 from contentops.pipelines.window import RunWindow
 from contentops_sandbox.connections import smintio_connection
 
@@ -147,7 +148,7 @@ def test_read_ahead_with_assessment_leaves_what_the_sequential_sync_leaves(
     # the overlapped sync stored the sweep's finding with every license it wrote ...
     with overlapped.ledger.engine.connect() as conn:
         keys = set(conn.execute(sa.select(licenses.c.assessed_for)).scalars())
-    assert keys == {rights_sweep.assessment_key(END, HORIZON)}
+    assert keys == {assessment_key(END, HORIZON)}
     # ... and the sweep decides exactly as after the sequential sync, which assessed nothing yet
     expected = outcome(sequential)
     assert expected["findings"] and expected["decided"]["batches"]
