@@ -7,8 +7,8 @@ interpreter lock, so in the task's process the feed's reader and the page's proc
 turns and the sweep cannot keep the partner's pace; a process of its own runs on another core.
 
 What moves is pure computation (:func:`contentops.pipelines.license_pages.prepare_page`, the same
-function the task's process runs for a short feed): it never imports Airflow (~0.5 s to start,
-~80 MB), never opens the ledger and holds no secret. Every write — quarantine, rows, findings,
+function the task's process runs for a short feed): it never imports Airflow (0.5-0.9 s to start,
+~60 MB), never opens the ledger and holds no secret. Every write — quarantine, rows, findings,
 cursor — stays in the task's process, in feed order, exactly as without a worker; a page comes
 back as its index rows and its malformed records (each with the reason it failed validation).
 
